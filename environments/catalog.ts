@@ -1,0 +1,80 @@
+/**
+ * The Manacore product catalog: the union of the source documents' service
+ * matrices (seeds 000 and 002). Adding a product is adding one entry here and
+ * listing it in the environments that run it.
+ */
+import type { ProductSpec, ServiceSpec } from './model';
+
+/** The auth service every backend calls (`MANA_CORE_AUTH_URL`). */
+export const AUTH_PRODUCT = 'mana-core-auth';
+
+interface StandardProduct {
+  /** Port of the NestJS backend; omit for products without one. */
+  readonly backendPort?: number;
+  readonly web?: boolean;
+  readonly landing?: boolean;
+  readonly mobile?: boolean;
+  /** Secret variables of the backend beyond the shared wiring. */
+  readonly backendSecrets?: readonly string[];
+}
+
+/** The shape most Manacore products share: NestJS backend, SvelteKit web, Astro landing, Expo OTA. */
+function standardProduct(name: string, parts: StandardProduct): ProductSpec {
+  const services: ServiceSpec[] = [];
+  if (parts.backendPort !== undefined) {
+    services.push({
+      name: 'backend',
+      kind: 'api',
+      port: parts.backendPort,
+      environment: { NODE_ENV: 'production', PORT: String(parts.backendPort) },
+      secrets: parts.backendSecrets,
+      uses: ['postgres', 'redis'],
+      links: { MANA_CORE_AUTH_URL: `${AUTH_PRODUCT}/backend` },
+    });
+  }
+  if (parts.web) {
+    services.push({
+      name: 'web',
+      kind: 'web',
+      environment: { NODE_ENV: 'production', PORT: '3000', HOST: '0.0.0.0' },
+      // SvelteKit exposes PUBLIC_* to the browser, so these are public URLs.
+      publicUrls: {
+        ...(parts.backendPort !== undefined ? { PUBLIC_BACKEND_URL: 'backend' } : {}),
+        PUBLIC_MANA_CORE_AUTH_URL: `${AUTH_PRODUCT}/backend`,
+      },
+    });
+  }
+  if (parts.landing) services.push({ name: 'landing', kind: 'landing' });
+  if (parts.mobile) services.push({ name: 'mobile', kind: 'mobile' });
+  return { name, services };
+}
+
+export const MANACORE_PRODUCTS: readonly ProductSpec[] = [
+  {
+    name: AUTH_PRODUCT,
+    services: [
+      {
+        name: 'backend',
+        kind: 'api',
+        port: 3001,
+        subdomain: 'auth',
+        environment: { NODE_ENV: 'production', PORT: '3001' },
+        secrets: ['JWT_PRIVATE_KEY'],
+        uses: ['postgres', 'redis'],
+      },
+    ],
+  },
+  standardProduct('chat', { backendPort: 3002, web: true, landing: true, mobile: true, backendSecrets: ['AZURE_OPENAI_API_KEY'] }),
+  standardProduct('maerchenzauber', { backendPort: 3003, web: true, landing: true, mobile: true, backendSecrets: ['AZURE_OPENAI_API_KEY'] }),
+  standardProduct('manadeck', { backendPort: 3004, web: true, landing: true, mobile: true }),
+  standardProduct('memoro', { web: true, landing: true, mobile: true }),
+  standardProduct('manacore', { web: true, landing: true, mobile: true }),
+  standardProduct('picture', { backendPort: 3005, web: true, landing: true, mobile: true }),
+  standardProduct('uload', { backendPort: 3006, web: true, landing: true }),
+  standardProduct('nutriphi', { backendPort: 3007, web: true, landing: true, mobile: true }),
+  standardProduct('news', { backendPort: 3008, web: true, landing: true }),
+  // The sources give wisekeep and quote a backend but no port; 3009 and 3010 continue the sequence.
+  standardProduct('wisekeep', { backendPort: 3009, web: true, landing: true, mobile: true }),
+  standardProduct('quote', { backendPort: 3010, web: true, landing: true, mobile: true }),
+  standardProduct('bauntown', { landing: true }),
+];

@@ -1,0 +1,295 @@
+/**
+ * The typed description of a multi-product SaaS: one system, its product
+ * catalog and its environments. Everything the stacks create is derived from
+ * these values (see `resolve.ts`); nothing here knows about Terraform.
+ */
+import type { HealthCheck } from '../constructs/core/health-check';
+import type { HetznerLocation } from '../constructs/hetzner/locations';
+
+/**
+ * What a service is, which decides its networks, routing and defaults:
+ * - `api`, `web`, `landing`: public HTTP, routed by the edge proxy on their domain;
+ * - `internal`: HTTP reachable only by name on the host's backend network;
+ * - `worker`: no ingress at all (a scheduler, a queue consumer);
+ * - `mobile`: no container: an R2 bucket with a custom domain for OTA bundles.
+ */
+export type ServiceKind = 'api' | 'web' | 'landing' | 'internal' | 'worker' | 'mobile';
+
+export const SERVICE_KINDS: readonly ServiceKind[] = ['api', 'web', 'landing', 'internal', 'worker', 'mobile'];
+
+/** Data services a service can depend on; each becomes a connection-string variable. */
+export type DataDependency = 'postgres' | 'redis';
+
+export const DATA_DEPENDENCIES: readonly DataDependency[] = ['postgres', 'redis'];
+
+/** Docker networks that exist on every host (created by the edge stack). */
+export type HostNetwork = 'frontend' | 'backend' | 'data';
+
+export const HOST_NETWORKS: readonly HostNetwork[] = ['frontend', 'backend', 'data'];
+
+/** CPU and memory of one container: limits are enforced by Docker, reservations plan capacity. */
+export interface ResourceSpec {
+  /** Hard CPU limit in cores. */
+  readonly cpuLimit: number;
+  /** Hard memory limit in MiB; the container is OOM-killed above it. */
+  readonly memoryLimitMiB: number;
+  /** CPU the host must keep for this container, in cores (also its CPU weight under contention). */
+  readonly cpuReservation: number;
+  /** Memory the host must keep for this container, in MiB. */
+  readonly memoryReservationMiB: number;
+}
+
+/** One deployable unit of a product: a container, or for `mobile` an OTA bucket. */
+export interface ServiceSpec {
+  /** Name, unique within the product (`backend`, `web`, `landing`, `ml`). */
+  readonly name: string;
+  /** What the service is; decides networks, routing and defaults. */
+  readonly kind: ServiceKind;
+  /**
+   * Port the container listens on.
+   * @default - web 3000, landing 80; api and internal must declare one; worker and mobile have none
+   */
+  readonly port?: number;
+  /**
+   * Image repository under the registry owner (`ghcr.io/<owner>/<image>`).
+   * @default - `<product>-<service>`
+   */
+  readonly image?: string;
+  /** Command overriding the image's default. @default - the image's CMD */
+  readonly command?: readonly string[];
+  /**
+   * How Docker (and so the edge proxy) decides the container is healthy.
+   * @default - api and web `GET /api/health`, landing `GET /health`, worker a process check of its command
+   */
+  readonly healthCheck?: HealthCheck;
+  /** CPU and memory, field by field over the kind's defaults. @default - the kind's defaults from the source documents */
+  readonly resources?: Partial<ResourceSpec>;
+  /** Plain (non-secret) environment variables. @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Names of environment variables whose values are secret. Each becomes a
+   * sensitive Terraform variable of the product stack; never put a value here.
+   * @default - none
+   */
+  readonly secrets?: readonly string[];
+  /** Data services this service connects to (`DATABASE_URL`, `REDIS_URL`). @default - none */
+  readonly uses?: readonly DataDependency[];
+  /**
+   * Other services this one calls, as `ENV_VAR: 'service'` (same product) or
+   * `ENV_VAR: 'product/service'`; the variable receives the target's URL.
+   * @default - none
+   */
+  readonly links?: Readonly<Record<string, string>>;
+  /**
+   * Variables that receive another service's public HTTPS URL, as
+   * `ENV_VAR: 'service'` or `'product/service'` (for values a browser sees,
+   * such as SvelteKit's `PUBLIC_*`).
+   * @default - none
+   */
+  readonly publicUrls?: Readonly<Record<string, string>>;
+  /**
+   * First DNS label of the service's domain, for routed kinds and mobile.
+   * @default - landing `<product>`, web `app-<product>`, api `api-<product>`, mobile `ota-<product>`
+   */
+  readonly subdomain?: string;
+  /**
+   * Host ports to publish. Always rejected: only the edge proxy publishes
+   * ports. The field exists so the mistake gets an explanation, not a type error.
+   * @default - none
+   */
+  readonly hostPorts?: readonly number[];
+  /** Networks beyond the ones the kind joins. @default - none */
+  readonly extraNetworks?: readonly HostNetwork[];
+}
+
+/** A product of the system: a name and its services. */
+export interface ProductSpec {
+  /** Lowercase DNS-safe name, used in stack names, domains and images. */
+  readonly name: string;
+  /** The services; at least one. */
+  readonly services: readonly ServiceSpec[];
+  /**
+   * Name of the product's own PostgreSQL database and role.
+   * @default - the product name with `-` replaced by `_`
+   */
+  readonly databaseName?: string;
+}
+
+/** A Hetzner server of an environment. */
+export interface HostSpec {
+  /** Short name, unique in the environment (`app-1`); part of the server name and its reverse DNS. */
+  readonly name: string;
+  /** Hetzner server type (`ccx33`); validated against the table in `constructs/hetzner/server-types.ts`. */
+  readonly serverType: string;
+  /** OS image. @default 'ubuntu-24.04' */
+  readonly image?: string;
+}
+
+/** One product as deployed in one environment. */
+export interface ProductDeployment {
+  /** Catalog name of the product. */
+  readonly product: string;
+  /** Image tag for every service of the product (`main-<sha>`); `latest` is refused in production. */
+  readonly imageTag: string;
+  /** Per-service tags overriding `imageTag` (for a one-service rollback). @default - none */
+  readonly imageTags?: Readonly<Record<string, string>>;
+  /** Host the product's containers run on. @default - the environment's first host */
+  readonly host?: string;
+  /**
+   * Data services this product takes from an external provider even where the
+   * environment runs containers (seed 003: Supabase, Upstash).
+   * @default - the environment's data settings
+   */
+  readonly externalData?: readonly DataDependency[];
+}
+
+/** A PostgreSQL or Redis: a container with its data on a Hetzner volume, or an external service. */
+export type DataServiceSpec =
+  | {
+      readonly mode: 'container';
+      /** Size of the Hetzner volume holding the data, in GiB (10 to 10240). */
+      readonly volumeSizeGiB: number;
+      /** Container resources over the data service's defaults. @default - Postgres 1 CPU 2 GiB, Redis 0.25 CPU 256 MiB */
+      readonly resources?: Partial<ResourceSpec>;
+    }
+  | {
+      readonly mode: 'external';
+      /** Who runs it (`supabase`, `upstash`): documentation and variable descriptions only. */
+      readonly provider: string;
+    };
+
+/** The environment's data services. */
+export interface DataSettings {
+  readonly postgres: DataServiceSpec;
+  readonly redis: DataServiceSpec & {
+    /** Redis `maxmemory` in MiB; must stay below the container's memory limit. @default 256 */
+    readonly maxMemoryMiB?: number;
+  };
+  /** Host the data containers run on. @default - the environment's first host */
+  readonly host?: string;
+}
+
+/** A Hetzner snapshot to take of a host (before a risky change). */
+export interface SnapshotSpec {
+  /** Short name, unique in the environment; part of the Terraform address. */
+  readonly name: string;
+  /** Host to snapshot. */
+  readonly host: string;
+  /** Why it was taken; stored as the snapshot's description. */
+  readonly reason: string;
+}
+
+/** An administrator's SSH public key. Private keys never enter the code. */
+export interface SshKeySpec {
+  /** Key name, unique in the environment. */
+  readonly name: string;
+  /**
+   * The OpenSSH public key (`ssh-ed25519 AAAA... comment`).
+   * @default - read from the Terraform variable `ssh_public_key_<name>`
+   */
+  readonly publicKey?: string;
+}
+
+/** Cloudflare plan tiers, which decide the page-rule quota of a zone. */
+export type CloudflarePlan = 'free' | 'pro' | 'business' | 'enterprise';
+
+export interface CloudflareSettings {
+  /** The zone's plan; page rules are counted against its quota. */
+  readonly plan: CloudflarePlan;
+  /**
+   * How caching rules are expressed: legacy page rules (quota per plan) or
+   * cache rules (one `http_request_cache_settings` ruleset per zone).
+   * @default 'page-rules'
+   */
+  readonly caching?: 'page-rules' | 'cache-rules';
+  /** Zone id, when known; otherwise the zone is looked up by the root domain. @default - looked up by name */
+  readonly zoneId?: string;
+}
+
+export interface GithubSettings {
+  /** Team slugs whose members must approve a deployment. @default - none */
+  readonly reviewerTeams?: readonly string[];
+  /** GitHub user names who must approve a deployment. @default - none */
+  readonly reviewerUsers?: readonly string[];
+  /** Minutes to wait before a deployment proceeds. @default 0 */
+  readonly waitTimerMinutes?: number;
+  /** Only `main` may deploy, and approvals are required. @default - true when reviewers are set */
+  readonly requireApproval?: boolean;
+}
+
+/** How the Docker provider reaches a host's daemon. */
+export type DockerAccess =
+  | { readonly mode: 'ssh' }
+  | {
+      readonly mode: 'tls';
+      /** Daemon TLS port. @default 2376 */
+      readonly port?: number;
+      /** Only these CIDRs (e.g. the runners' egress) may reach the TLS port. */
+      readonly allowedCidrs: readonly string[];
+    };
+
+/** Terraform Cloud settings; when present, every stack uses the `cloud` backend. */
+export interface TerraformCloudSettings {
+  /** Organization name. */
+  readonly organization: string;
+  /** Workspace name prefix: workspaces are `<prefix>-<stack>`. @default - the system name */
+  readonly workspacePrefix?: string;
+  /** Terraform version the workspaces run. @default '1.11.4' */
+  readonly terraformVersion?: string;
+}
+
+/** One environment (staging, production): where and how the system runs. */
+export interface EnvironmentSpec {
+  /** Lowercase name; the first part of every stack name (`production-chat`). */
+  readonly name: string;
+  /** Is this production? Turns on the strict rules (no `latest`, protection required). */
+  readonly production: boolean;
+  /** Prefix of the first DNS label (`staging-` gives `staging-app-chat.<root>`). @default '' */
+  readonly domainPrefix?: string;
+  /** Hetzner location of every host and volume. */
+  readonly location: HetznerLocation;
+  /** Servers; at least one. Products and data services are placed on them by name. */
+  readonly hosts: readonly HostSpec[];
+  /** Products running here, with their image tags. */
+  readonly products: readonly ProductDeployment[];
+  /** CIDRs allowed to reach SSH (22); nothing else is. */
+  readonly adminSshCidrs: readonly string[];
+  /** Administrator public keys installed for the deploy user. */
+  readonly sshKeys: readonly SshKeySpec[];
+  /** Delete and rebuild protection, `prevent_destroy` on stateful resources. */
+  readonly protection: boolean;
+  /** Hetzner automatic server backups. */
+  readonly backups: boolean;
+  /** Private network range and the subnet the hosts use. @default - 10.0.0.0/16 and 10.0.1.0/24 */
+  readonly privateNetwork?: { readonly ipRange: string; readonly subnetRange: string };
+  /** PostgreSQL and Redis: containers on volumes, or external. */
+  readonly data: DataSettings;
+  /** Snapshots to take. @default - none */
+  readonly snapshots?: readonly SnapshotSpec[];
+  /** Cloudflare zone plan and caching mode. */
+  readonly cloudflare: CloudflareSettings;
+  /** Deployment protection of the GitHub environments. @default - no reviewers */
+  readonly github?: GithubSettings;
+  /** Let's Encrypt account e-mail of the edge proxy. */
+  readonly acmeEmail: string;
+  /** How Terraform reaches the Docker daemons. @default { mode: 'ssh' } */
+  readonly dockerAccess?: DockerAccess;
+  /** Terraform Cloud remote runs. @default - local backend, or TFC_ORGANIZATION from the process environment */
+  readonly terraformCloud?: TerraformCloudSettings;
+}
+
+/** The whole SaaS: what the App synthesizes. */
+export interface SystemSpec {
+  /** Lowercase system name; labels every resource and prefixes workspaces. */
+  readonly name: string;
+  /** Root DNS zone (`manacore.app`). */
+  readonly rootDomain: string;
+  /** Container registry, images are `<host>/<owner>/<image>:<tag>`. */
+  readonly registry: { readonly host: string; readonly owner: string };
+  /** The GitHub repository holding the deployment environments. */
+  readonly repository: { readonly owner: string; readonly name: string };
+  /** Every product the system knows. */
+  readonly products: readonly ProductSpec[];
+  /** Every environment; each synthesizes its own stacks. */
+  readonly environments: readonly EnvironmentSpec[];
+}

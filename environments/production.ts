@@ -1,0 +1,30 @@
+import { MANACORE_PRODUCTS } from './catalog';
+import type { EnvironmentSpec } from './model';
+
+/**
+ * Production: protected and backed up, image tags pinned to commits, every
+ * deploy approved by the platform team.
+ */
+export const production: EnvironmentSpec = {
+  name: 'production',
+  production: true,
+  domainPrefix: '',
+  location: 'nbg1',
+  // The source documents' "CCX42" class; Hetzner's current name is ccx43 (16 dedicated vCPU, 64 GB).
+  hosts: [{ name: 'app-1', serverType: 'ccx43' }],
+  products: MANACORE_PRODUCTS.map((product) => ({ product: product.name, imageTag: 'main-0000000' })),
+  adminSshCidrs: ['203.0.113.10/32', '2001:db8:10::/48'],
+  sshKeys: [{ name: 'platform_admin' }],
+  protection: true,
+  backups: true,
+  privateNetwork: { ipRange: '10.20.0.0/16', subnetRange: '10.20.1.0/24' },
+  data: {
+    postgres: { mode: 'container', volumeSizeGiB: 100 },
+    // maxmemory 512mb from the sources; the container limit leaves room for the AOF rewrite.
+    redis: { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 512, resources: { memoryLimitMiB: 768 } },
+  },
+  snapshots: [],
+  cloudflare: { plan: 'pro', caching: 'page-rules' },
+  github: { reviewerTeams: ['platform'], waitTimerMinutes: 5 },
+  acmeEmail: 'ops@manacore.app',
+};

@@ -1,0 +1,29 @@
+import { MANACORE_PRODUCTS } from './catalog';
+import type { EnvironmentSpec } from './model';
+
+/**
+ * Staging: one host, every product, deploys on merge to main without review.
+ * Image tags are bumped by the pipeline; `latest` is tolerated here only.
+ */
+export const staging: EnvironmentSpec = {
+  name: 'staging',
+  production: false,
+  domainPrefix: 'staging-',
+  location: 'fsn1',
+  // The source documents' "CCX32" class; Hetzner's current name is ccx33 (8 dedicated vCPU, 32 GB).
+  hosts: [{ name: 'app-1', serverType: 'ccx33' }],
+  products: MANACORE_PRODUCTS.map((product) => ({ product: product.name, imageTag: 'main-0000000' })),
+  // Documentation ranges (RFC 5737 / 3849) until the real office and VPN egress are filled in.
+  adminSshCidrs: ['203.0.113.10/32', '2001:db8:10::/48'],
+  sshKeys: [{ name: 'platform_admin' }],
+  protection: false,
+  backups: false,
+  privateNetwork: { ipRange: '10.10.0.0/16', subnetRange: '10.10.1.0/24' },
+  data: {
+    postgres: { mode: 'container', volumeSizeGiB: 20 },
+    redis: { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 256 },
+  },
+  cloudflare: { plan: 'free', caching: 'cache-rules' },
+  github: {},
+  acmeEmail: 'ops@manacore.app',
+};

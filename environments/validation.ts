@@ -1,0 +1,549 @@
+/**
+ * Every rule a system description must satisfy before any construct is built.
+ * Each rule names environment, product, field, the bad value and what is
+ * allowed; rules that encode provider knowledge say why.
+ */
+import { isPrivateIpv4, ipv4Contains, isWholeInternet, parseCidr } from '../constructs/core/cidr';
+import type { ConfigurationIssue } from '../constructs/core/configuration-error';
+import { HETZNER_LOCATIONS, isHetznerLocation } from '../constructs/hetzner/locations';
+import { HETZNER_SERVER_TYPES, RETIRED_SERVER_TYPES } from '../constructs/hetzner/server-types';
+import { DEFAULT_PRIVATE_NETWORK, KIND_DEFAULTS, REDIS_DEFAULTS } from './defaults';
+import {
+  DATA_DEPENDENCIES,
+  HOST_NETWORKS,
+  SERVICE_KINDS,
+  type EnvironmentSpec,
+  type ProductSpec,
+  type ServiceSpec,
+  type SystemSpec,
+} from './model';
+
+/** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
+export const RESERVED_PRODUCT_NAMES = ['network', 'edge', 'data', 'bootstrap'] as const;
+
+const NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+const ENV_VAR = /^[A-Z][A-Z0-9_]*$/;
+/** Docker's tag grammar. */
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** Production tags must be immutable: a commit (`main-<sha>`) or a release (`v1.2.3`). */
+const PRODUCTION_TAG = /^(main-[0-9a-f]{7,40}|v\d+\.\d+\.\d+)$/;
+const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*( .*)?$/;
+const MAX_DNS_LABEL = 63;
+/** A Hetzner network holds at most 100 servers. */
+const MAX_SERVERS_PER_NETWORK = 100;
+const CLOUDFLARE_PLANS = ['free', 'pro', 'business', 'enterprise'];
+
+type Report = (issue: Omit<ConfigurationIssue, 'environment' | 'product'>) => void;
+
+/** Issues collected under one environment/product context. */
+class IssueLog {
+  public readonly issues: ConfigurationIssue[] = [];
+
+  public in(context: { environment?: string; product?: string }): Report {
+    return (issue) => this.issues.push({ ...context, ...issue });
+  }
+}
+
+export function validateSystem(system: SystemSpec): ConfigurationIssue[] {
+  const log = new IssueLog();
+  validateCatalog(system, log);
+  const seenEnvironments = new Set<string>();
+  for (const environment of system.environments) {
+    if (seenEnvironments.has(environment.name)) {
+      log.in({ environment: environment.name })({ field: 'name', value: environment.name, allowed: 'a name used by one environment only' });
+    }
+    seenEnvironments.add(environment.name);
+    validateEnvironment(system, environment, log);
+  }
+  return log.issues;
+}
+
+function validateCatalog(system: SystemSpec, log: IssueLog): void {
+  const report = log.in({});
+  if (!NAME.test(system.name)) {
+    report({ field: 'system.name', value: system.name, allowed: 'lowercase letters, digits and "-"' });
+  }
+  if (!/^([a-z0-9-]+\.)+[a-z]{2,}$/.test(system.rootDomain)) {
+    report({ field: 'system.rootDomain', value: system.rootDomain, allowed: 'a lowercase DNS name such as "example.com"' });
+  }
+  const productNames = new Set<string>();
+  const domains = new Map<string, string>();
+  for (const product of system.products) {
+    const reportProduct = log.in({ product: product.name });
+    if (productNames.has(product.name)) {
+      reportProduct({ field: 'name', value: product.name, allowed: 'a name used by one product only' });
+    }
+    productNames.add(product.name);
+    if (!NAME.test(product.name)) {
+      reportProduct({ field: 'name', value: product.name, allowed: 'lowercase letters, digits and "-", starting with a letter' });
+    }
+    if ((RESERVED_PRODUCT_NAMES as readonly string[]).includes(product.name)) {
+      reportProduct({
+        field: 'name',
+        value: product.name,
+        allowed: `any name except ${RESERVED_PRODUCT_NAMES.join(', ')}`,
+        why: 'its stack name would collide with a platform stack',
+      });
+    }
+    if (product.services.length === 0) {
+      reportProduct({ field: 'services', value: [], allowed: 'at least one service' });
+    }
+    const serviceNames = new Set<string>();
+    for (const service of product.services) {
+      if (serviceNames.has(service.name)) {
+        reportProduct({ field: `services.${service.name}`, value: service.name, allowed: 'service names unique within the product' });
+      }
+      serviceNames.add(service.name);
+      validateService(system, product, service, reportProduct);
+      const label = serviceLabel(product, service);
+      if (label !== undefined) {
+        const owner = `${product.name}/${service.name}`;
+        const previous = domains.get(label);
+        if (previous !== undefined) {
+          reportProduct({ field: `services.${service.name}.subdomain`, value: label, allowed: `a label not already used by ${previous}` });
+        }
+        domains.set(label, owner);
+      }
+    }
+  }
+}
+
+/** First DNS label a service is published on, before the environment's prefix. */
+export function serviceLabel(product: ProductSpec, service: ServiceSpec): string | undefined {
+  const kindDefaults = KIND_DEFAULTS[service.kind];
+  if (kindDefaults === undefined) return undefined;
+  if (!kindDefaults.routed && service.kind !== 'mobile') return undefined;
+  return service.subdomain ?? kindDefaults.subdomain?.(product.name);
+}
+
+function validateService(system: SystemSpec, product: ProductSpec, service: ServiceSpec, report: Report): void {
+  const field = (name: string) => `services.${service.name}.${name}`;
+  if (!NAME.test(service.name)) {
+    report({ field: field('name'), value: service.name, allowed: 'lowercase letters, digits and "-"' });
+  }
+  const kind = KIND_DEFAULTS[service.kind];
+  if (kind === undefined) {
+    report({ field: field('kind'), value: service.kind, allowed: SERVICE_KINDS });
+    return;
+  }
+  if (service.port !== undefined && (!Number.isInteger(service.port) || service.port < 1 || service.port > 65535)) {
+    report({ field: field('port'), value: service.port, allowed: 'a whole number from 1 to 65535' });
+  }
+  if (kind.requiresPort && service.port === undefined) {
+    report({ field: field('port'), value: undefined, allowed: `a port from 1 to 65535 (a ${service.kind} service must declare the port it listens on)` });
+  }
+  if ((service.kind === 'worker' || service.kind === 'mobile') && service.port !== undefined) {
+    report({ field: field('port'), value: service.port, allowed: `no port (a ${service.kind} service has no ingress)` });
+  }
+  if (service.hostPorts !== undefined && service.hostPorts.length > 0) {
+    report({
+      field: field('hostPorts'),
+      value: service.hostPorts,
+      allowed: 'none',
+      why: 'only the edge proxy publishes host ports (80, 443); services are reached through it or by name on the host networks',
+    });
+  }
+  if (service.subdomain !== undefined && !kind.routed && service.kind !== 'mobile') {
+    report({
+      field: field('subdomain'),
+      value: service.subdomain,
+      allowed: `no subdomain (a ${service.kind} service is not routed by the edge proxy; use kind api, web or landing for a public domain)`,
+    });
+  }
+  if (service.subdomain !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(service.subdomain)) {
+    report({
+      field: field('subdomain'),
+      value: service.subdomain,
+      allowed: 'one DNS label: lowercase letters, digits and "-"',
+      why: "Cloudflare's universal certificate covers one level below the root only",
+    });
+  }
+  for (const network of service.extraNetworks ?? []) {
+    if (!HOST_NETWORKS.includes(network)) {
+      report({ field: field('extraNetworks'), value: network, allowed: HOST_NETWORKS });
+    }
+  }
+  if (service.extraNetworks?.includes('frontend') && (service.kind === 'internal' || service.kind === 'worker')) {
+    report({
+      field: field('extraNetworks'),
+      value: 'frontend',
+      allowed: HOST_NETWORKS.filter((n) => n !== 'frontend'),
+      why: `a ${service.kind} service must have no route from the edge proxy`,
+    });
+  }
+  for (const dependency of service.uses ?? []) {
+    if (!DATA_DEPENDENCIES.includes(dependency)) {
+      report({ field: field('uses'), value: dependency, allowed: DATA_DEPENDENCIES });
+    }
+  }
+  if (!kind.container) {
+    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image'] as const) {
+      if (service[key] !== undefined) {
+        report({ field: field(key), value: service[key], allowed: 'nothing (a mobile service has no container)' });
+      }
+    }
+    return;
+  }
+  validateResources(service, report, field);
+  if (service.kind === 'worker' && service.healthCheck === undefined && (service.command === undefined || service.command.length === 0)) {
+    report({
+      field: field('healthCheck'),
+      value: undefined,
+      allowed: 'HealthCheck.process(...) or HealthCheck.command(...), or a command whose process is checked',
+      why: 'a worker has no HTTP route to probe',
+    });
+  }
+  if ((service.kind === 'api' || service.kind === 'web' || service.kind === 'landing') && service.healthCheck && !service.healthCheck.isHttp) {
+    report({
+      field: field('healthCheck'),
+      value: 'non-HTTP check',
+      allowed: 'HealthCheck.http(path)',
+      why: 'the edge proxy routes only to containers whose HTTP route answers',
+    });
+  }
+  const plainNames = Object.keys(service.environment ?? {});
+  for (const name of [...plainNames, ...(service.secrets ?? []), ...Object.keys(service.links ?? {})]) {
+    if (!ENV_VAR.test(name)) {
+      report({ field: field('environment'), value: name, allowed: 'UPPER_SNAKE_CASE variable names' });
+    }
+  }
+  for (const secret of service.secrets ?? []) {
+    if (plainNames.includes(secret)) {
+      report({ field: field('secrets'), value: secret, allowed: 'a name not also given a plain value in environment' });
+    }
+  }
+  for (const [envVar, target] of Object.entries(service.links ?? {})) {
+    validateLink(system, product, service, envVar, target, 'links', report);
+  }
+  for (const [envVar, target] of Object.entries(service.publicUrls ?? {})) {
+    validateLink(system, product, service, envVar, target, 'publicUrls', report);
+  }
+}
+
+/** The product and service a link target (`service` or `product/service`) names, if they exist. */
+export function findLinkTarget(system: SystemSpec, from: ProductSpec, target: string): { product: ProductSpec; service: ServiceSpec } | undefined {
+  const [productName, serviceName] = target.includes('/') ? target.split('/', 2) : [from.name, target];
+  const product = system.products.find((p) => p.name === productName);
+  const service = product?.services.find((s) => s.name === serviceName);
+  return product && service ? { product, service } : undefined;
+}
+
+function validateResources(service: ServiceSpec, report: Report, field: (name: string) => string): void {
+  const resources = { ...KIND_DEFAULTS[service.kind].resources, ...service.resources };
+  for (const [key, value] of Object.entries(resources)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+      report({ field: field(`resources.${key}`), value, allowed: 'a positive number' });
+    }
+  }
+  if (resources.memoryLimitMiB !== undefined && resources.memoryReservationMiB !== undefined && resources.memoryLimitMiB < resources.memoryReservationMiB) {
+    report({
+      field: field('resources.memoryLimitMiB'),
+      value: resources.memoryLimitMiB,
+      allowed: `at least the memory reservation (${resources.memoryReservationMiB} MiB)`,
+    });
+  }
+  if (resources.cpuLimit !== undefined && resources.cpuReservation !== undefined && resources.cpuLimit < resources.cpuReservation) {
+    report({ field: field('resources.cpuLimit'), value: resources.cpuLimit, allowed: `at least the CPU reservation (${resources.cpuReservation})` });
+  }
+  if (resources.memoryLimitMiB !== undefined && resources.memoryLimitMiB < 6) {
+    report({ field: field('resources.memoryLimitMiB'), value: resources.memoryLimitMiB, allowed: 'at least 6 MiB (Docker refuses less)' });
+  }
+}
+
+function validateLink(
+  system: SystemSpec,
+  product: ProductSpec,
+  service: ServiceSpec,
+  envVar: string,
+  target: string,
+  via: 'links' | 'publicUrls',
+  report: Report,
+): void {
+  const field = `services.${service.name}.${via}.${envVar}`;
+  const found = findLinkTarget(system, product, target);
+  const reachable = (s: ServiceSpec) => (via === 'publicUrls' ? KIND_DEFAULTS[s.kind]?.routed === true : s.kind !== 'worker' && s.kind !== 'mobile');
+  if (found === undefined || !reachable(found.service)) {
+    const candidates = system.products.flatMap((p) => p.services.filter(reachable).map((s) => (p === product ? s.name : `${p.name}/${s.name}`)));
+    report({ field, value: target, allowed: candidates });
+    return;
+  }
+  if (via === 'links' && found.service.kind === 'internal') {
+    const networks = new Set([...KIND_DEFAULTS[service.kind].networks, ...(service.extraNetworks ?? [])]);
+    if (!networks.has('backend')) {
+      report({
+        field,
+        value: target,
+        allowed: 'a target on a network this service joins; add extraNetworks: ["backend"] to reach an internal service',
+      });
+    }
+  }
+}
+
+function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  const report = log.in({ environment: environment.name });
+  if (!/^[a-z][a-z0-9]*$/.test(environment.name)) {
+    report({ field: 'name', value: environment.name, allowed: 'lowercase letters and digits, starting with a letter' });
+  }
+  if (!isHetznerLocation(environment.location)) {
+    report({ field: 'location', value: environment.location, allowed: Object.keys(HETZNER_LOCATIONS) });
+  }
+  const prefix = environment.domainPrefix ?? '';
+  if (prefix !== '' && !/^[a-z0-9][a-z0-9-]*-$/.test(prefix)) {
+    report({ field: 'domainPrefix', value: prefix, allowed: 'empty, or lowercase letters/digits ending in "-" (e.g. "staging-")' });
+  }
+  if (!EMAIL.test(environment.acmeEmail)) {
+    report({ field: 'acmeEmail', value: environment.acmeEmail, allowed: 'an e-mail address for the Let\'s Encrypt account' });
+  }
+  validateHosts(environment, report);
+  validateNetworkRanges(environment, report);
+  validateAdminAccess(environment, report);
+  validateProductDeployments(system, environment, log);
+  validateData(environment, report);
+  validateProtection(environment, report);
+  validateCloudflare(environment, report);
+  validateSnapshots(environment, report);
+  validateDomainLabels(system, environment, log);
+  validatePortClashes(system, environment, log);
+}
+
+function validateHosts(environment: EnvironmentSpec, report: Report): void {
+  if (environment.hosts.length === 0) {
+    report({ field: 'hosts', value: [], allowed: 'at least one host' });
+  }
+  if (environment.hosts.length > MAX_SERVERS_PER_NETWORK) {
+    report({ field: 'hosts', value: environment.hosts.length, allowed: `at most ${MAX_SERVERS_PER_NETWORK} hosts`, why: 'a Hetzner network holds at most 100 servers' });
+  }
+  const names = new Set<string>();
+  for (const host of environment.hosts) {
+    if (names.has(host.name)) report({ field: `hosts.${host.name}`, value: host.name, allowed: 'host names unique within the environment' });
+    names.add(host.name);
+    if (!NAME.test(host.name)) report({ field: `hosts.${host.name}.name`, value: host.name, allowed: 'lowercase letters, digits and "-"' });
+    if (HETZNER_SERVER_TYPES[host.serverType] === undefined) {
+      const replacement = RETIRED_SERVER_TYPES[host.serverType];
+      report({
+        field: `hosts.${host.name}.serverType`,
+        value: host.serverType,
+        allowed: replacement ? `"${replacement}" (Hetzner retired "${host.serverType}"; "${replacement}" is the same class)` : Object.keys(HETZNER_SERVER_TYPES),
+      });
+    }
+  }
+}
+
+function validateNetworkRanges(environment: EnvironmentSpec, report: Report): void {
+  const ranges = environment.privateNetwork ?? DEFAULT_PRIVATE_NETWORK;
+  const ipRange = parseCidr(ranges.ipRange);
+  const subnet = parseCidr(ranges.subnetRange);
+  if (ipRange === undefined || ipRange.family !== 4 || !isPrivateIpv4(ipRange) || ipRange.prefix > 24) {
+    report({
+      field: 'privateNetwork.ipRange',
+      value: ranges.ipRange,
+      allowed: 'a private IPv4 block of /24 or larger inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16',
+    });
+    return;
+  }
+  if (subnet === undefined || subnet.family !== 4 || !ipv4Contains(ipRange, subnet)) {
+    report({ field: 'privateNetwork.subnetRange', value: ranges.subnetRange, allowed: `an IPv4 block inside ${ranges.ipRange}` });
+  }
+}
+
+function validateAdminAccess(environment: EnvironmentSpec, report: Report): void {
+  if (environment.adminSshCidrs.length === 0) {
+    report({ field: 'adminSshCidrs', value: [], allowed: 'at least one CIDR, e.g. your office or VPN egress "203.0.113.7/32"' });
+  }
+  for (const text of environment.adminSshCidrs) {
+    const cidr = parseCidr(text);
+    if (cidr === undefined) {
+      report({ field: 'adminSshCidrs', value: text, allowed: 'CIDR notation with zero host bits, e.g. "203.0.113.7/32" or "2001:db8::/48"' });
+    } else if (isWholeInternet(cidr)) {
+      report({ field: 'adminSshCidrs', value: text, allowed: 'a specific network, not the whole internet', why: 'SSH is open to administrators only' });
+    }
+  }
+  if (environment.sshKeys.length === 0) {
+    report({ field: 'sshKeys', value: [], allowed: 'at least one administrator public key', why: 'password login is disabled' });
+  }
+  const keyNames = new Set<string>();
+  for (const key of environment.sshKeys) {
+    if (keyNames.has(key.name) || !/^[a-z][a-z0-9_]*$/.test(key.name)) {
+      report({ field: `sshKeys.${key.name}`, value: key.name, allowed: 'unique lowercase names (letters, digits, "_")' });
+    }
+    keyNames.add(key.name);
+    if (key.publicKey !== undefined && !SSH_PUBLIC_KEY.test(key.publicKey)) {
+      report({
+        field: `sshKeys.${key.name}.publicKey`,
+        value: key.publicKey.slice(0, 24) + (key.publicKey.length > 24 ? '...' : ''),
+        allowed: 'an OpenSSH public key ("ssh-ed25519 AAAA..."); never a private key',
+      });
+    }
+  }
+  const access = environment.dockerAccess;
+  if (access?.mode === 'tls') {
+    const port = access.port ?? 2376;
+    if (!Number.isInteger(port) || port < 1 || port > 65535 || [22, 80, 443].includes(port)) {
+      report({ field: 'dockerAccess.port', value: port, allowed: 'a port from 1 to 65535 other than 22, 80 and 443' });
+    }
+    if (access.allowedCidrs.length === 0) {
+      report({ field: 'dockerAccess.allowedCidrs', value: [], allowed: 'the CIDRs of the machines running Terraform', why: 'the Docker API is root on the host' });
+    }
+    for (const text of access.allowedCidrs) {
+      const cidr = parseCidr(text);
+      if (cidr === undefined || isWholeInternet(cidr)) {
+        report({ field: 'dockerAccess.allowedCidrs', value: text, allowed: 'CIDR notation for specific runner addresses, not the whole internet' });
+      }
+    }
+  }
+}
+
+function validateProductDeployments(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  const hostNames = environment.hosts.map((h) => h.name);
+  const seen = new Set<string>();
+  for (const deployment of environment.products) {
+    const report = log.in({ environment: environment.name, product: deployment.product });
+    const product = system.products.find((p) => p.name === deployment.product);
+    if (product === undefined) {
+      report({ field: 'products', value: deployment.product, allowed: system.products.map((p) => p.name) });
+      continue;
+    }
+    if (seen.has(deployment.product)) report({ field: 'products', value: deployment.product, allowed: 'each product listed once' });
+    seen.add(deployment.product);
+    if (deployment.host !== undefined && !hostNames.includes(deployment.host)) {
+      report({ field: 'host', value: deployment.host, allowed: hostNames });
+    }
+    const serviceNames = product.services.map((s) => s.name);
+    for (const service of Object.keys(deployment.imageTags ?? {})) {
+      if (!serviceNames.includes(service)) report({ field: `imageTags.${service}`, value: service, allowed: serviceNames });
+    }
+    const tags: Array<[string, string]> = [['imageTag', deployment.imageTag], ...Object.entries(deployment.imageTags ?? {}).map(([s, t]): [string, string] => [`imageTags.${s}`, t])];
+    for (const [field, tag] of tags) {
+      if (!DOCKER_TAG.test(tag)) {
+        report({ field, value: tag, allowed: 'a Docker tag: letters, digits, "_", "." and "-", at most 128 characters' });
+      } else if (environment.production && !PRODUCTION_TAG.test(tag)) {
+        report({
+          field,
+          value: tag,
+          allowed: 'an immutable tag: "main-<7 to 40 hex digits>" or "v<major>.<minor>.<patch>"',
+          why: 'production never runs "latest" or another moving tag: a restart could change the code',
+        });
+      }
+    }
+    for (const dependency of deployment.externalData ?? []) {
+      if (!DATA_DEPENDENCIES.includes(dependency)) report({ field: 'externalData', value: dependency, allowed: DATA_DEPENDENCIES });
+    }
+  }
+}
+
+function validateData(environment: EnvironmentSpec, report: Report): void {
+  const hostNames = environment.hosts.map((h) => h.name);
+  if (environment.data.host !== undefined && !hostNames.includes(environment.data.host)) {
+    report({ field: 'data.host', value: environment.data.host, allowed: hostNames });
+  }
+  for (const name of DATA_DEPENDENCIES) {
+    const spec = environment.data[name];
+    if (spec.mode === 'container') {
+      if (!Number.isInteger(spec.volumeSizeGiB) || spec.volumeSizeGiB < 10 || spec.volumeSizeGiB > 10240) {
+        report({ field: `data.${name}.volumeSizeGiB`, value: spec.volumeSizeGiB, allowed: 'a whole number of GiB from 10 to 10240 (Hetzner volume limits)' });
+      }
+    } else if (spec.mode !== 'external') {
+      report({ field: `data.${name}.mode`, value: (spec as { mode: unknown }).mode, allowed: ['container', 'external'] });
+    }
+  }
+  const redis = environment.data.redis;
+  if (redis.mode === 'container') {
+    const maxMemory = redis.maxMemoryMiB ?? REDIS_DEFAULTS.maxMemoryMiB;
+    const limit = redis.resources?.memoryLimitMiB ?? REDIS_DEFAULTS.resources.memoryLimitMiB;
+    if (maxMemory >= limit) {
+      report({
+        field: 'data.redis.maxMemoryMiB',
+        value: maxMemory,
+        allowed: `less than the Redis container's memory limit (${limit} MiB)`,
+        why: 'Redis needs headroom above maxmemory for buffers and the AOF rewrite, or the kernel kills it',
+      });
+    }
+  }
+}
+
+function validateProtection(environment: EnvironmentSpec, report: Report): void {
+  if (!environment.production) return;
+  if (!environment.protection) {
+    report({ field: 'protection', value: false, allowed: 'true in production', why: 'servers, volumes and buckets must survive a mistaken destroy' });
+  }
+  if (!environment.backups) {
+    report({ field: 'backups', value: false, allowed: 'true in production' });
+  }
+  const github = environment.github ?? {};
+  if ((github.reviewerTeams ?? []).length + (github.reviewerUsers ?? []).length === 0) {
+    report({ field: 'github.reviewerTeams', value: [], allowed: 'at least one reviewer team or user in production', why: 'production deploys require approval' });
+  }
+}
+
+function validateCloudflare(environment: EnvironmentSpec, report: Report): void {
+  if (!CLOUDFLARE_PLANS.includes(environment.cloudflare.plan)) {
+    report({ field: 'cloudflare.plan', value: environment.cloudflare.plan, allowed: CLOUDFLARE_PLANS });
+  }
+  const caching = environment.cloudflare.caching ?? 'page-rules';
+  if (caching !== 'page-rules' && caching !== 'cache-rules') {
+    report({ field: 'cloudflare.caching', value: caching, allowed: ['page-rules', 'cache-rules'] });
+  }
+  const minutes = environment.github?.waitTimerMinutes;
+  if (minutes !== undefined && (!Number.isInteger(minutes) || minutes < 0 || minutes > 43200)) {
+    report({ field: 'github.waitTimerMinutes', value: minutes, allowed: 'a whole number of minutes from 0 to 43200 (30 days, GitHub\'s limit)' });
+  }
+}
+
+function validateSnapshots(environment: EnvironmentSpec, report: Report): void {
+  const hostNames = environment.hosts.map((h) => h.name);
+  const names = new Set<string>();
+  for (const snapshot of environment.snapshots ?? []) {
+    if (names.has(snapshot.name) || !NAME.test(snapshot.name)) {
+      report({ field: `snapshots.${snapshot.name}`, value: snapshot.name, allowed: 'unique lowercase names' });
+    }
+    names.add(snapshot.name);
+    if (!hostNames.includes(snapshot.host)) report({ field: `snapshots.${snapshot.name}.host`, value: snapshot.host, allowed: hostNames });
+    if (snapshot.reason.trim() === '') report({ field: `snapshots.${snapshot.name}.reason`, value: snapshot.reason, allowed: 'a short reason' });
+  }
+}
+
+function validateDomainLabels(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  const prefix = environment.domainPrefix ?? '';
+  for (const deployment of environment.products) {
+    const product = system.products.find((p) => p.name === deployment.product);
+    for (const service of product?.services ?? []) {
+      const label = serviceLabel(product!, service);
+      if (label !== undefined && (prefix + label).length > MAX_DNS_LABEL) {
+        log.in({ environment: environment.name, product: deployment.product })({
+          field: `services.${service.name}.subdomain`,
+          value: prefix + label,
+          allowed: `a DNS label of at most ${MAX_DNS_LABEL} characters (this one has ${(prefix + label).length})`,
+        });
+      }
+    }
+  }
+}
+
+/**
+ * Declared ports must be unique per host: the source documents allocate one
+ * port per backend so a service can be told apart by port in logs, metrics
+ * and `ss -tlnp` on the host.
+ */
+function validatePortClashes(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  const firstHost = environment.hosts[0]?.name;
+  const owners = new Map<string, string>();
+  for (const deployment of environment.products) {
+    const product = system.products.find((p) => p.name === deployment.product);
+    const host = deployment.host ?? firstHost;
+    for (const service of product?.services ?? []) {
+      if (service.port === undefined) continue;
+      const key = `${host}:${service.port}`;
+      const owner = owners.get(key);
+      if (owner !== undefined) {
+        log.in({ environment: environment.name, product: deployment.product })({
+          field: `services.${service.name}.port`,
+          value: service.port,
+          allowed: `a port not already used on host "${host}" (${owner} has it)`,
+        });
+      } else {
+        owners.set(key, `${deployment.product}/${service.name}`);
+      }
+    }
+  }
+}

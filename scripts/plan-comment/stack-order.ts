@@ -1,0 +1,63 @@
+/**
+ * Ordering of `<env>-<kind>` stack names.
+ *
+ * One order is used everywhere (comment, changed-stacks output, apply workflow) so that a
+ * reviewer reads stacks in the order they will be applied: staging before production, and
+ * within an environment the platform stacks in dependency order before the product stacks.
+ */
+
+/** Environments in rollout order: staging proves a change before production gets it. */
+export const ENVIRONMENT_ORDER: readonly string[] = ['staging', 'production'];
+
+/**
+ * Platform stack kinds in dependency order: edge (DNS, load balancers) needs the network, and
+ * data (databases, volumes) needs both. Every other kind is a product stack.
+ */
+export const PLATFORM_STACK_KINDS: readonly string[] = ['network', 'edge', 'data'];
+
+/** The two halves of a stack name such as `staging-network` or `production-chat`. */
+export interface StackName {
+  /** Environment, the part before the first dash (`staging`). */
+  readonly env: string;
+  /** Stack kind, the rest (`network`, `chat`); empty when the name has no dash. */
+  readonly kind: string;
+}
+
+/** Splits `<env>-<kind>` at the first dash, so product names may contain dashes themselves. */
+export function parseStackName(name: string): StackName {
+  const dash = name.indexOf('-');
+  return dash < 0 ? { env: name, kind: '' } : { env: name.slice(0, dash), kind: name.slice(dash + 1) };
+}
+
+/** True for the shared platform stacks (network, edge, data) of any environment. */
+export function isPlatformStack(name: string): boolean {
+  return PLATFORM_STACK_KINDS.includes(parseStackName(name).kind);
+}
+
+/** Known entries first in the given order, unknown ones after them. */
+function rank(order: readonly string[], value: string): number {
+  const index = order.indexOf(value);
+  return index < 0 ? order.length : index;
+}
+
+/**
+ * Compares stack names for rollout order: environment (staging, production, then others
+ * alphabetically), then kind (network, edge, data, then products alphabetically).
+ */
+export function compareStacks(a: string, b: string): number {
+  const left = parseStackName(a);
+  const right = parseStackName(b);
+  return (
+    rank(ENVIRONMENT_ORDER, left.env) - rank(ENVIRONMENT_ORDER, right.env) ||
+    left.env.localeCompare(right.env, 'en') ||
+    rank(PLATFORM_STACK_KINDS, left.kind) - rank(PLATFORM_STACK_KINDS, right.kind) ||
+    left.kind.localeCompare(right.kind, 'en') ||
+    // Same env and kind can only differ in spelling; keep the result total and deterministic.
+    (a < b ? -1 : a > b ? 1 : 0)
+  );
+}
+
+/** Returns the names sorted in rollout order (a new array). */
+export function sortStacks(names: Iterable<string>): string[] {
+  return [...names].sort(compareStacks);
+}

@@ -1,0 +1,133 @@
+import { TerraformVariable } from 'cdktf';
+import type { Construct } from 'constructs';
+import { HcloudProvider } from '../.gen/providers/hcloud/provider';
+import { PlacementGroup } from '../.gen/providers/hcloud/placement-group';
+import { SshKey } from '../.gen/providers/hcloud/ssh-key';
+import { ipv4At } from '../constructs/core/cidr';
+import { CloudInit, type DockerTlsListener } from '../constructs/hetzner/cloud-init';
+import { HetznerHost } from '../constructs/hetzner/hetzner-host';
+import { HostFirewall } from '../constructs/hetzner/host-firewall';
+import { PrivateNetwork } from '../constructs/hetzner/private-network';
+import { SystemStack, type SystemStackProps } from './system-stack';
+
+/** Hosts get addresses from .10 of the subnet on, leaving the gateway (.1) and room below. */
+const FIRST_HOST_OFFSET = 10;
+
+/** Where the edge proxy keeps its ACME account and certificates on each host. */
+export const ACME_STORAGE_DIR = '/opt/edge/acme';
+
+/** Output names of one host, shared by the publisher and its readers. */
+export function hostOutputName(host: string, attribute: 'server_id' | 'ipv4' | 'ipv6' | 'private_ip'): string {
+  return `host_${host.replace(/-/g, '_')}_${attribute}`;
+}
+
+/**
+ * `<env>-network`: the private network, the firewall, SSH keys and the hosts
+ * (servers with primary IPs, reverse DNS and cloud-init). Everything else runs
+ * on what this stack creates, so it changes rarely and carefully.
+ */
+export class NetworkStack extends SystemStack {
+  public readonly network: PrivateNetwork;
+  public readonly firewall: HostFirewall;
+  public readonly hosts: ReadonlyMap<string, HetznerHost>;
+  public readonly cloudInit: ReadonlyMap<string, CloudInit>;
+
+  public constructor(scope: Construct, props: SystemStackProps) {
+    const environment = props.environment;
+    super(scope, environment.stackName('network'), props);
+    const system = environment.system.name;
+    const spec = environment.spec;
+    // Authenticates from HCLOUD_TOKEN.
+    new HcloudProvider(this, 'hcloud', {});
+
+    const publicKeys = spec.sshKeys.map((key) => ({ name: key.name, publicKey: key.publicKey ?? sshKeyVariable(this, key.name).stringValue }));
+    const sshKeys = publicKeys.map(
+      (key) => new SshKey(this, `ssh-key-${key.name}`, { name: `${system}-${environment.name}-${key.name}`, publicKey: key.publicKey, labels: this.labels('admin') }),
+    );
+
+    this.network = new PrivateNetwork(this, 'private-network', {
+      name: `${system}-${environment.name}`,
+      ipRange: environment.privateNetwork.ipRange,
+      subnetRange: environment.privateNetwork.subnetRange,
+      networkZone: environment.networkZone,
+      protection: spec.protection,
+      labels: this.labels('network'),
+    });
+
+    const access = spec.dockerAccess ?? { mode: 'ssh' };
+    const dockerTls = access.mode === 'tls' ? dockerTlsListener(this, access.port ?? 2376) : undefined;
+    this.firewall = new HostFirewall(this, 'firewall', {
+      name: `${system}-${environment.name}-hosts`,
+      adminSshCidrs: spec.adminSshCidrs,
+      extraIngress:
+        access.mode === 'tls'
+          ? [{ port: access.port ?? 2376, sourceCidrs: access.allowedCidrs, description: 'Docker API over mutual TLS, for Terraform runners' }]
+          : [],
+      labels: this.labels('firewall'),
+    });
+
+    const placementGroup =
+      environment.hosts.length > 1
+        ? new PlacementGroup(this, 'placement-group', { name: `${system}-${environment.name}-spread`, type: 'spread', labels: this.labels('placement') })
+        : undefined;
+
+    const hosts = new Map<string, HetznerHost>();
+    const cloudInits = new Map<string, CloudInit>();
+    environment.hosts.forEach((host, index) => {
+      const cloudInit = new CloudInit({
+        authorizedKeys: publicKeys.map((key) => key.publicKey),
+        privateDirectories: [ACME_STORAGE_DIR],
+        dockerTls,
+      });
+      const created = new HetznerHost(this, `host-${host.name}`, {
+        serverName: host.serverName,
+        serverType: host.serverType,
+        image: host.image,
+        location: spec.location,
+        sshKeyIds: sshKeys.map((key) => key.id),
+        firewallIds: [this.firewall.firewall.id],
+        privateNetwork: { network: this.network, ip: ipv4At(environment.privateNetwork.subnetRange, FIRST_HOST_OFFSET + index) },
+        placementGroupId: placementGroup?.id,
+        userData: cloudInit.render(),
+        fqdn: host.fqdn,
+        protection: spec.protection,
+        backups: spec.backups,
+        labels: { ...this.labels('host'), host: host.name },
+      });
+      hosts.set(host.name, created);
+      cloudInits.set(host.name, cloudInit);
+      this.publish(hostOutputName(host.name, 'server_id'), created.server.id, { description: `Hetzner server id of ${host.name}` });
+      this.publish(hostOutputName(host.name, 'ipv4'), created.ipv4.ipAddress, { description: `Primary IPv4 of ${host.name}` });
+      this.publish(hostOutputName(host.name, 'ipv6'), created.server.ipv6Address, { description: `Primary IPv6 of ${host.name}` });
+      this.publish(hostOutputName(host.name, 'private_ip'), created.privateIp, { description: `Private network address of ${host.name}` });
+    });
+    this.hosts = hosts;
+    this.cloudInit = cloudInits;
+  }
+}
+
+/** An administrator's public key, supplied per workspace; validated so it cannot break the cloud-init document. */
+function sshKeyVariable(scope: Construct, name: string): TerraformVariable {
+  return new TerraformVariable(scope, `ssh_public_key_${name}`, {
+    type: 'string',
+    description: `OpenSSH public key of administrator "${name}" (ssh-ed25519 AAAA... comment)`,
+    validation: [
+      {
+        condition: `\${can(regex("^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*( [^\\"\\n]*)?$", var.ssh_public_key_${name}))}`,
+        errorMessage: 'Must be one OpenSSH public key line: "<type> <base64> [comment]", no quotes or newlines.',
+      },
+    ],
+  });
+}
+
+/** The daemon side of Docker's mutual TLS, from sensitive variables. */
+function dockerTlsListener(scope: Construct, port: number): DockerTlsListener {
+  const pem = (id: string, description: string) =>
+    new TerraformVariable(scope, id, { type: 'string', sensitive: true, description }).stringValue;
+  return {
+    port,
+    caCertificate: pem('docker_tls_ca_certificate', 'PEM of the CA that signs Docker client certificates'),
+    serverCertificate: pem('docker_tls_server_certificate', 'PEM of the Docker daemon certificate'),
+    serverKey: pem('docker_tls_server_key', 'PEM of the Docker daemon private key'),
+  };
+}

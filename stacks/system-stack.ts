@@ -1,0 +1,158 @@
+import { TfeProvider } from '@cdktf/provider-tfe/lib/provider';
+import { DataTfeOutputs } from '@cdktf/provider-tfe/lib/data-tfe-outputs';
+import {
+  CloudBackend,
+  DataTerraformRemoteStateLocal,
+  LocalBackend,
+  NamedCloudWorkspace,
+  TerraformOutput,
+  TerraformStack,
+  Token,
+} from 'cdktf';
+import type { Construct } from 'constructs';
+import type { ResolvedEnvironment } from '../environments/resolve';
+
+/** Where a stack keeps its state and how other stacks read its outputs. */
+export type BackendSettings =
+  | { readonly kind: 'local' }
+  | {
+      readonly kind: 'cloud';
+      readonly organization: string;
+      /** Workspaces are `<prefix>-<stack>`. */
+      readonly workspacePrefix: string;
+    };
+
+export interface SystemStackProps {
+  /** The environment this stack belongs to. */
+  readonly environment: ResolvedEnvironment;
+  /** State backend of every stack of the App. */
+  readonly backend: BackendSettings;
+}
+
+/**
+ * Terraform runs each stack in `cdktf.out/stacks/<stack>`; local state lives
+ * three levels up, in the project root (where cdktf puts it by default), as a
+ * relative path so the synthesized JSON is the same on every machine.
+ */
+const PROJECT_ROOT_FROM_STACK_DIR = '../../..';
+
+export function localStatePath(stackName: string): string {
+  return `${PROJECT_ROOT_FROM_STACK_DIR}/terraform.${stackName}.tfstate`;
+}
+
+export function workspaceName(backend: Extract<BackendSettings, { kind: 'cloud' }>, stackName: string): string {
+  return `${backend.workspacePrefix}-${stackName}`;
+}
+
+interface PublishedOutput {
+  readonly sensitive: boolean;
+}
+
+/**
+ * A stack of one environment. Stacks talk to each other only through named
+ * outputs: the producer `publish`es, the consumer reads with `outputsOf`.
+ * Named outputs are a stable contract (cdktf's automatic cross-stack outputs
+ * are hashed), and the reading side works under both backends: local remote
+ * state, or `tfe_outputs` under Terraform Cloud, where cdktf's automatic
+ * wiring fails with remote execution (terraform-cdk #1534).
+ */
+export class SystemStack extends TerraformStack {
+  public readonly environment: ResolvedEnvironment;
+  public readonly backend: BackendSettings;
+  private readonly published = new Map<string, PublishedOutput>();
+  private readonly readers = new Map<string, StackOutputs>();
+  private tfeProvider?: TfeProvider;
+
+  public constructor(scope: Construct, name: string, props: SystemStackProps) {
+    super(scope, name);
+    this.environment = props.environment;
+    this.backend = props.backend;
+    if (props.backend.kind === 'cloud') {
+      new CloudBackend(this, {
+        organization: props.backend.organization,
+        workspaces: new NamedCloudWorkspace(workspaceName(props.backend, name)),
+      });
+    } else {
+      new LocalBackend(this, { path: localStatePath(name) });
+    }
+  }
+
+  /** The stack's name (`production-chat`): also its workspace suffix and GitHub environment. */
+  public get stackName(): string {
+    return this.node.id;
+  }
+
+  /** Labels every resource that takes them carries. */
+  public labels(role: string): Record<string, string> {
+    return { system: this.environment.system.name, env: this.environment.name, role, 'managed-by': 'cdktf' };
+  }
+
+  /** Publishes a value for other stacks under a stable output name. */
+  public publish(name: string, value: string, options: { sensitive?: boolean; description?: string } = {}): void {
+    if (this.published.has(name)) throw new Error(`Stack ${this.stackName} publishes output "${name}" twice`);
+    const sensitive = options.sensitive ?? false;
+    new TerraformOutput(this, name, { value, sensitive, description: options.description });
+    this.published.set(name, { sensitive });
+  }
+
+  /** Whether `name` is published, and if so whether it is sensitive. */
+  public publishedOutput(name: string): PublishedOutput | undefined {
+    return this.published.get(name);
+  }
+
+  /** The names this stack publishes. */
+  public get publishedNames(): string[] {
+    return [...this.published.keys()];
+  }
+
+  /** Reads another stack's published outputs; also orders deploys after it. */
+  public outputsOf(producer: SystemStack): StackOutputs {
+    let reader = this.readers.get(producer.stackName);
+    if (reader === undefined) {
+      this.addDependency(producer);
+      reader = new StackOutputs(this, producer);
+      this.readers.set(producer.stackName, reader);
+    }
+    return reader;
+  }
+
+  /** @internal The tfe provider that `tfe_outputs` data sources need; one per stack. */
+  public ensureTfeProvider(): void {
+    // Authenticates from TFE_TOKEN / TF_TOKEN_app_terraform_io, set on the workspace.
+    this.tfeProvider ??= new TfeProvider(this, 'tfe', {});
+  }
+}
+
+/** Typed access to one producer stack's outputs from inside a consumer stack. */
+export class StackOutputs {
+  private readonly localState?: DataTerraformRemoteStateLocal;
+  private readonly tfeOutputs?: DataTfeOutputs;
+
+  public constructor(private readonly consumer: SystemStack, private readonly producer: SystemStack) {
+    const id = `outputs-${producer.stackName}`;
+    const backend = consumer.backend;
+    if (backend.kind === 'cloud') {
+      consumer.ensureTfeProvider();
+      this.tfeOutputs = new DataTfeOutputs(consumer, id, {
+        organization: backend.organization,
+        workspace: workspaceName(backend, producer.stackName),
+      });
+    } else {
+      this.localState = new DataTerraformRemoteStateLocal(consumer, id, { path: localStatePath(producer.stackName) });
+    }
+  }
+
+  /** A published string output; fails at synth when the producer does not publish it. */
+  public getString(name: string): string {
+    const output = this.producer.publishedOutput(name);
+    if (output === undefined) {
+      throw new Error(
+        `Stack ${this.consumer.stackName} reads output "${name}" of ${this.producer.stackName}, which publishes only: ${this.producer.publishedNames.join(', ') || '(nothing)'}`,
+      );
+    }
+    if (this.localState !== undefined) return this.localState.getString(name);
+    // tfe_outputs keeps sensitive outputs in `values` (itself sensitive) and the rest in `nonsensitive_values`.
+    const map = output.sensitive ? this.tfeOutputs!.values : this.tfeOutputs!.nonsensitiveValues;
+    return Token.asString(map.lookup(name));
+  }
+}

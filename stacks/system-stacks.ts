@@ -1,0 +1,48 @@
+import type { Construct } from 'constructs';
+import type { SystemSpec } from '../environments/model';
+import { resolveSystem, type ResolvedEnvironment } from '../environments/resolve';
+import { DataStack } from './data-stack';
+import { NetworkStack } from './network-stack';
+import { ProductStack } from './product-stack';
+import type { BackendSettings } from './system-stack';
+
+/** The stacks of one environment. */
+export interface EnvironmentStacks {
+  readonly environment: ResolvedEnvironment;
+  readonly network: NetworkStack;
+  readonly data: DataStack;
+  readonly products: ReadonlyMap<string, ProductStack>;
+}
+
+export interface SystemStacksOptions {
+  /**
+   * Terraform Cloud organization for every environment without its own
+   * `terraformCloud` setting (the `TFC_ORGANIZATION` variable, in `main.ts`).
+   * @default - local backend
+   */
+  readonly terraformCloudOrganization?: string;
+}
+
+/** Picks the backend of an environment: its own Terraform Cloud settings, the App-wide organization, or local state. */
+export function backendFor(environment: ResolvedEnvironment, options: SystemStacksOptions): BackendSettings {
+  const cloud = environment.spec.terraformCloud;
+  const organization = cloud?.organization ?? options.terraformCloudOrganization;
+  if (organization === undefined || organization === '') return { kind: 'local' };
+  return { kind: 'cloud', organization, workspacePrefix: cloud?.workspacePrefix ?? environment.system.name };
+}
+
+/**
+ * Every stack of every environment: `<env>-network`, `<env>-data` and one
+ * `<env>-<product>` per product the environment runs. Validates the whole
+ * system first, so bad input fails before any construct exists.
+ */
+export function createSystemStacks(scope: Construct, system: SystemSpec, options: SystemStacksOptions = {}): EnvironmentStacks[] {
+  const resolved = resolveSystem(system);
+  return resolved.environments.map((environment) => {
+    const props = { environment, backend: backendFor(environment, options) };
+    const network = new NetworkStack(scope, props);
+    const data = new DataStack(scope, { ...props, network });
+    const products = new Map(environment.products.map((product) => [product.name, new ProductStack(scope, { ...props, product, network })]));
+    return { environment, network, data, products };
+  });
+}
