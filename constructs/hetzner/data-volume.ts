@@ -44,13 +44,13 @@ export class DataVolume extends Construct {
       labels: props.labels,
       lifecycle: { preventDestroy: protection },
     });
+    // Stateful: a stable, readable address (`hcloud_volume.postgres-volume`), pinned before anything references it.
+    this.volume.overrideLogicalId(id);
     this.attachment = new VolumeAttachment(this, 'attachment', {
       volumeId: Token.asNumber(this.volume.id),
       serverId: Token.asNumber(props.serverId),
       automount: true,
     });
-    // Stateful: a stable, readable address (`hcloud_volume.postgres-volume`).
-    this.volume.overrideLogicalId(id);
     this.attachment.overrideLogicalId(`${id}-attachment`);
     this.mountPath = `/mnt/HC_Volume_${this.volume.id}`;
   }

@@ -62,8 +62,8 @@ export class HetznerHost extends Construct {
       throw new Error(`HetznerHost ${props.serverName}: unknown server type "${props.serverType}"; known: ${Object.keys(HETZNER_SERVER_TYPES).join(', ')}`);
     }
     const protection = props.protection ?? true;
-    const primaryIp = (ipId: string, type: 'ipv4' | 'ipv6') =>
-      new PrimaryIp(this, ipId, {
+    const primaryIp = (type: 'ipv4' | 'ipv6') => {
+      const ip = new PrimaryIp(this, type, {
         name: `${props.serverName}-${type}`,
         type,
         location: props.location,
@@ -73,8 +73,12 @@ export class HetznerHost extends Construct {
         deleteProtection: protection,
         labels: props.labels,
       });
-    this.ipv4 = primaryIp('ipv4', 'ipv4');
-    this.ipv6 = primaryIp('ipv6', 'ipv6');
+      // Stateful (the address is the host's identity in DNS): pin a readable address before anything references it.
+      ip.overrideLogicalId(`${id}-${type}`);
+      return ip;
+    };
+    this.ipv4 = primaryIp('ipv4');
+    this.ipv6 = primaryIp('ipv6');
     this.privateIp = props.privateNetwork.ip;
 
     const attachment = props.privateNetwork;
@@ -112,8 +116,6 @@ export class HetznerHost extends Construct {
 
     // Stateful: readable, stable addresses (`hcloud_server.host-app-1`) that a refactor of the tree cannot move.
     this.server.overrideLogicalId(id);
-    this.ipv4.overrideLogicalId(`${id}-ipv4`);
-    this.ipv6.overrideLogicalId(`${id}-ipv6`);
 
     new ReverseDns(this, 'rdns-ipv4', { target: { primaryIpId: this.ipv4.id }, ipAddress: this.ipv4.ipAddress, dnsPtr: props.fqdn });
     new ReverseDns(this, 'rdns-ipv6', { target: { primaryIpId: this.ipv6.id }, ipAddress: this.server.ipv6Address, dnsPtr: props.fqdn });
