@@ -122,6 +122,12 @@ export const REDIS_DEFAULTS = {
   healthCheck: HealthCheck.command(['redis-cli', 'ping'], DATA_TIMING),
 } as const;
 
+/** The edge proxy (Traefik) on every host: small, but it carries all traffic. */
+export const EDGE_PROXY_RESOURCES: ResourceSpec = { cpuLimit: 1, memoryLimitMiB: 256, cpuReservation: 0.25, memoryReservationMiB: 128 };
+
+/** What the host keeps for itself: kernel, dockerd, containerd, sshd, fail2ban, page cache headroom. */
+export const OS_ALLOWANCE = { cpus: 0.5, memoryMiB: 1024 } as const;
+
 /** Environment variable each data dependency is handed in. */
 export const DATA_ENV_VARS = { postgres: 'DATABASE_URL', redis: 'REDIS_URL' } as const;
 

@@ -5,6 +5,7 @@
  */
 import type { HealthCheck } from '../constructs/core/health-check';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
+import type { InvariantExemption } from '../stacks/invariants';
 
 /**
  * What a service is, which decides its networks, routing and defaults:
@@ -258,6 +259,13 @@ export interface EnvironmentSpec {
   readonly sshKeys: readonly SshKeySpec[];
   /** Delete and rebuild protection, `prevent_destroy` on stateful resources. */
   readonly protection: boolean;
+  /**
+   * Factor (0 < x <= 1) applied to the CPU and memory reservations of app
+   * containers (never to limits or data services): staging carries little
+   * traffic, so it keeps less for each container and fits a smaller host.
+   * @default 1
+   */
+  readonly reservationScale?: number;
   /** Hetzner automatic server backups. */
   readonly backups: boolean;
   /** Private network range and the subnet the hosts use. @default - 10.0.0.0/16 and 10.0.1.0/24 */
@@ -276,6 +284,12 @@ export interface EnvironmentSpec {
   readonly dockerAccess?: DockerAccess;
   /** Terraform Cloud remote runs. @default - local backend, or TFC_ORGANIZATION from the process environment */
   readonly terraformCloud?: TerraformCloudSettings;
+  /**
+   * Deliberate exceptions to the safety invariants (`stacks/invariants.ts`),
+   * each with a reason; they are written into the synthesized stack.
+   * @default - none
+   */
+  readonly invariantExemptions?: readonly InvariantExemption[];
 }
 
 /** The whole SaaS: what the App synthesizes. */

@@ -18,6 +18,7 @@ import type {
   ServiceSpec,
   SystemSpec,
 } from './model';
+import { planCapacity } from './capacity';
 import { findLinkTarget, serviceLabel, validateSystem } from './validation';
 
 /** A container image reference split into its parts. */
@@ -108,6 +109,8 @@ export interface ResolvedEnvironment {
 export interface ResolvedSystem {
   readonly spec: SystemSpec;
   readonly environments: readonly ResolvedEnvironment[];
+  /** Things that are allowed but close to a limit (a host over 85% reserved); printed at synth. */
+  readonly warnings: readonly string[];
 }
 
 /** Validates the whole system and resolves every environment; throws a ConfigurationError listing every problem. */
@@ -116,7 +119,10 @@ export function resolveSystem(system: SystemSpec): ResolvedSystem {
   if (issues.length > 0) throw new ConfigurationError(issues);
   const environments = system.environments.map((environment) => resolveEnvironment(system, environment, issues));
   if (issues.length > 0) throw new ConfigurationError(issues);
-  return { spec: system, environments };
+  const capacity = environments.map(planCapacity);
+  const overCommitted = capacity.flatMap((report) => report.issues);
+  if (overCommitted.length > 0) throw new ConfigurationError(overCommitted);
+  return { spec: system, environments, warnings: capacity.flatMap((report) => report.warnings) };
 }
 
 function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, issues: ConfigurationIssue[]): ResolvedEnvironment {
@@ -157,7 +163,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, issues: C
         image: kind.container ? { repository, tag, ref: `${repository}:${tag}` } : undefined,
         command: service.command,
         healthCheck: kind.container ? (service.healthCheck ?? kind.healthCheck ?? defaultWorkerCheck(service.command)) : undefined,
-        resources: { ...kind.resources!, ...service.resources },
+        resources: scaleReservations({ ...kind.resources!, ...service.resources }, spec.reservationScale ?? 1),
         environment: {
           ...service.environment,
           ...resolveLinks(system, spec, product, service, hostOf, domain, issues),
@@ -205,6 +211,15 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, issues: C
     containerDataUsers: { postgres: containerUsers('postgres'), redis: containerUsers('redis') },
     stackName,
     domain,
+  };
+}
+
+function scaleReservations(resources: ResourceSpec, scale: number): ResourceSpec {
+  if (scale === 1) return resources;
+  return {
+    ...resources,
+    cpuReservation: Math.round(resources.cpuReservation * scale * 1000) / 1000,
+    memoryReservationMiB: Math.round(resources.memoryReservationMiB * scale),
   };
 }
 

@@ -17,6 +17,8 @@ export const staging: EnvironmentSpec = {
   adminSshCidrs: ['203.0.113.10/32', '2001:db8:10::/48'],
   sshKeys: [{ name: 'platform_admin' }],
   protection: false,
+  // Staging carries test traffic only: reserving half of production's share fits every product on one host.
+  reservationScale: 0.5,
   backups: false,
   privateNetwork: { ipRange: '10.10.0.0/16', subnetRange: '10.10.1.0/24' },
   data: {

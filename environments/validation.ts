@@ -292,6 +292,10 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   if (prefix !== '' && !/^[a-z0-9][a-z0-9-]*-$/.test(prefix)) {
     report({ field: 'domainPrefix', value: prefix, allowed: 'empty, or lowercase letters/digits ending in "-" (e.g. "staging-")' });
   }
+  const scale = environment.reservationScale ?? 1;
+  if (!(typeof scale === 'number' && scale > 0 && scale <= 1)) {
+    report({ field: 'reservationScale', value: scale, allowed: 'a number greater than 0 and at most 1' });
+  }
   if (!EMAIL.test(environment.acmeEmail)) {
     report({ field: 'acmeEmail', value: environment.acmeEmail, allowed: 'an e-mail address for the Let\'s Encrypt account' });
   }

@@ -19,6 +19,10 @@ export class ProductStack extends SystemStack {
   /** Public IPv4 and IPv6 of the host the product runs on (from the network stack). */
   public readonly hostAddresses: { readonly ipv4: string; readonly ipv6: string };
 
+  protected override get runsAppContainers(): boolean {
+    return true;
+  }
+
   public constructor(scope: Construct, props: ProductStackProps) {
     super(scope, props.product.stackName, props);
     this.product = props.product;

@@ -11,6 +11,7 @@ import {
 } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { ResolvedEnvironment } from '../environments/resolve';
+import { checkInvariants, InvariantError } from './invariants';
 
 /** Where a stack keeps its state and how other stacks read its outputs. */
 export type BackendSettings =
@@ -114,6 +115,42 @@ export class SystemStack extends TerraformStack {
       this.readers.set(producer.stackName, reader);
     }
     return reader;
+  }
+
+  /** May containers of this stack publish host ports? Only the edge stack's proxy does. */
+  protected get publishesHostPorts(): boolean {
+    return false;
+  }
+
+  /** Does this stack run app containers, held to the hardening rules? */
+  protected get runsAppContainers(): boolean {
+    return false;
+  }
+
+  /**
+   * The final Terraform JSON, checked against the safety invariants: a
+   * violation fails synth (and `Testing.synth`) naming stack, address and rule.
+   */
+  public override toTerraform(): any {
+    const tf = super.toTerraform();
+    const spec = this.environment.spec;
+    const exemptions = (spec.invariantExemptions ?? []).filter((exemption) => exemption.stack === this.stackName);
+    const access = spec.dockerAccess;
+    const violations = checkInvariants(tf, {
+      stack: this.stackName,
+      production: this.environment.production,
+      adminSshCidrs: spec.adminSshCidrs,
+      dockerTls: access?.mode === 'tls' ? { port: access.port ?? 2376, cidrs: access.allowedCidrs } : undefined,
+      mayPublishPorts: this.publishesHostPorts,
+      appContainers: this.runsAppContainers,
+      exemptions,
+    });
+    if (violations.length > 0) throw new InvariantError(violations);
+    if (exemptions.length > 0) {
+      // Visible in the synthesized file and so in every review of it.
+      tf['//'] = { ...tf['//'], invariant_exemptions: exemptions.map(({ rule, resource, reason }) => ({ rule, resource, reason })) };
+    }
+    return tf;
   }
 
   /** @internal The tfe provider that `tfe_outputs` data sources need; one per stack. */

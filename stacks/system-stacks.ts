@@ -21,6 +21,8 @@ export interface SystemStacksOptions {
    * @default - local backend
    */
   readonly terraformCloudOrganization?: string;
+  /** Receives warnings that do not fail synth (a host over 85% reserved). @default - printed to stderr */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** Picks the backend of an environment: its own Terraform Cloud settings, the App-wide organization, or local state. */
@@ -38,6 +40,13 @@ export function backendFor(environment: ResolvedEnvironment, options: SystemStac
  */
 export function createSystemStacks(scope: Construct, system: SystemSpec, options: SystemStacksOptions = {}): EnvironmentStacks[] {
   const resolved = resolveSystem(system);
+  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  resolved.warnings.forEach(warn);
+  for (const environment of resolved.environments) {
+    for (const exemption of environment.spec.invariantExemptions ?? []) {
+      warn(`${exemption.stack}: invariant "${exemption.rule}" is waived for ${exemption.resource}: ${exemption.reason}`);
+    }
+  }
   return resolved.environments.map((environment) => {
     const props = { environment, backend: backendFor(environment, options) };
     const network = new NetworkStack(scope, props);

@@ -1,0 +1,97 @@
+/**
+ * Does everything placed on a host fit it? Sums the reservations of every
+ * container on each host (products, data services, edge proxy) plus what the
+ * OS keeps, against the server type's vCPUs and RAM.
+ */
+import type { ConfigurationIssue } from '../constructs/core/configuration-error';
+import { EDGE_PROXY_RESOURCES, OS_ALLOWANCE, POSTGRES_DEFAULTS, REDIS_DEFAULTS } from './defaults';
+import { DATA_DEPENDENCIES, type ResourceSpec } from './model';
+import type { ResolvedEnvironment } from './resolve';
+
+/** Above this share of a host's capacity, synth warns. */
+export const NEAR_FULL_RATIO = 0.85;
+
+export interface CapacityConsumer {
+  readonly name: string;
+  readonly cpus: number;
+  readonly memoryMiB: number;
+}
+
+export interface HostCapacity {
+  readonly host: string;
+  readonly serverType: string;
+  readonly capacity: { readonly cpus: number; readonly memoryMiB: number };
+  readonly reserved: { readonly cpus: number; readonly memoryMiB: number };
+  /** Every consumer, largest memory first. */
+  readonly consumers: readonly CapacityConsumer[];
+}
+
+export interface CapacityReport {
+  readonly hosts: readonly HostCapacity[];
+  /** Over-committed hosts: synth fails with these. */
+  readonly issues: readonly ConfigurationIssue[];
+  /** Hosts above NEAR_FULL_RATIO: synth prints these. */
+  readonly warnings: readonly string[];
+}
+
+const consumer = (name: string, resources: ResourceSpec): CapacityConsumer => ({
+  name,
+  cpus: resources.cpuReservation,
+  memoryMiB: resources.memoryReservationMiB,
+});
+
+export function planCapacity(environment: ResolvedEnvironment): CapacityReport {
+  const hosts = environment.hosts.map((host): HostCapacity => {
+    const consumers: CapacityConsumer[] = [
+      { name: 'operating system', cpus: OS_ALLOWANCE.cpus, memoryMiB: OS_ALLOWANCE.memoryMiB },
+      consumer('edge proxy', EDGE_PROXY_RESOURCES),
+      ...environment.products
+        .flatMap((product) => product.services)
+        .filter((service) => service.runsContainer && service.host === host.name)
+        .map((service) => consumer(service.id, service.resources)),
+    ];
+    if (environment.dataHost === host.name) {
+      for (const name of DATA_DEPENDENCIES) {
+        const settings = environment.spec.data[name];
+        if (settings.mode !== 'container') continue;
+        const defaults = name === 'postgres' ? POSTGRES_DEFAULTS.resources : REDIS_DEFAULTS.resources;
+        consumers.push(consumer(name, { ...defaults, ...settings.resources }));
+      }
+    }
+    consumers.sort((a, b) => b.memoryMiB - a.memoryMiB || b.cpus - a.cpus || a.name.localeCompare(b.name));
+    const sum = (pick: (c: CapacityConsumer) => number) => Math.round(consumers.reduce((total, c) => total + pick(c), 0) * 1000) / 1000;
+    return {
+      host: host.name,
+      serverType: host.serverType,
+      capacity: { cpus: host.facts.vcpus, memoryMiB: host.facts.memoryGiB * 1024 },
+      reserved: { cpus: sum((c) => c.cpus), memoryMiB: sum((c) => c.memoryMiB) },
+      consumers,
+    };
+  });
+
+  const issues: ConfigurationIssue[] = [];
+  const warnings: string[] = [];
+  for (const host of hosts) {
+    const cpuRatio = host.reserved.cpus / host.capacity.cpus;
+    const memoryRatio = host.reserved.memoryMiB / host.capacity.memoryMiB;
+    const totals = `reserved ${host.reserved.cpus} of ${host.capacity.cpus} vCPUs and ${host.reserved.memoryMiB} of ${host.capacity.memoryMiB} MiB`;
+    const largest = host.consumers
+      .slice(0, 5)
+      .map((c) => `${c.name} ${c.cpus} CPU/${c.memoryMiB} MiB`)
+      .join(', ');
+    if (cpuRatio > 1 || memoryRatio > 1) {
+      issues.push({
+        environment: environment.name,
+        field: `hosts.${host.host}.serverType`,
+        value: host.serverType,
+        allowed: `a server type that fits what runs on it (${totals}; largest: ${largest})`,
+        why: 'move products to another host, choose a larger type, or lower reservationScale',
+      });
+    } else if (cpuRatio > NEAR_FULL_RATIO || memoryRatio > NEAR_FULL_RATIO) {
+      warnings.push(
+        `environment "${environment.name}", host "${host.host}" (${host.serverType}) is over ${NEAR_FULL_RATIO * 100}% reserved: ${totals}; largest: ${largest}`,
+      );
+    }
+  }
+  return { hosts, issues, warnings };
+}

@@ -1,0 +1,224 @@
+/**
+ * The library's safety promises, checked on the final Terraform JSON of every
+ * stack at every synth: whatever construct produced a resource, it cannot
+ * reach Terraform while breaking one of these rules unless an environment
+ * exempts it explicitly, with a reason that is written into the stack.
+ */
+
+/** Rule ids, as used in `EnvironmentSpec.invariantExemptions`. */
+export const INVARIANT_RULES = {
+  'production-server-protection': 'production servers have delete and rebuild protection and backups',
+  'production-stateful-protection': 'production volumes, primary IPs and buckets have delete protection and prevent_destroy',
+  'pinned-image': 'every image has an explicit tag; production never runs "latest"',
+  'no-published-ports': 'only the edge proxy publishes host ports, and only 80 and 443',
+  'hardened-container': 'app containers are non-root, read-only, drop all capabilities, set no-new-privileges, and have a health check and a memory limit',
+  'firewall-exact': 'host firewalls admit exactly 22 from the admin CIDRs and 80/443 from anywhere (plus the Docker TLS port from its CIDRs, when enabled)',
+  'no-plaintext-secret': 'no secret value is written in plain text',
+} as const;
+
+export type InvariantRule = keyof typeof INVARIANT_RULES;
+
+/** A deliberate exception to one rule for one resource. */
+export interface InvariantExemption {
+  readonly rule: InvariantRule;
+  /** Terraform address (`docker_container.chat-backend`) in the stack, or `*` for every resource of the stack. */
+  readonly resource: string;
+  /** Stack the exemption applies to (`production-chat`). */
+  readonly stack: string;
+  /** Why; written into the synthesized stack next to the exemption. */
+  readonly reason: string;
+}
+
+export interface InvariantContext {
+  readonly stack: string;
+  readonly production: boolean;
+  /** Sources allowed on 22. */
+  readonly adminSshCidrs: readonly string[];
+  /** Extra port opened for the Docker TLS API, with its sources. */
+  readonly dockerTls?: { readonly port: number; readonly cidrs: readonly string[] };
+  /** May this stack publish host ports (the edge stack)? */
+  readonly mayPublishPorts: boolean;
+  /** Are containers of this stack app containers (product and edge stacks)? */
+  readonly appContainers: boolean;
+  readonly exemptions: readonly InvariantExemption[];
+}
+
+export interface InvariantViolation {
+  readonly rule: InvariantRule;
+  readonly stack: string;
+  readonly address: string;
+  readonly message: string;
+}
+
+type Json = Record<string, unknown>;
+type Resources = Record<string, Record<string, Json>>;
+
+/** Token shapes that must never appear in synthesized output. */
+const SECRET_SHAPES: ReadonlyArray<[string, RegExp]> = [
+  ['GitHub token', /\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}/],
+  ['GitHub fine-grained token', /\bgithub_pat_[A-Za-z0-9_]{20,}/],
+  ['PEM private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
+  ['Stripe live key', /\b[sr]k_live_[A-Za-z0-9]{10,}/],
+  ['AWS access key id', /\bAKIA[0-9A-Z]{16}\b/],
+  ['Cloudflare API token', /\b(?:cloudflare|cf)[_-]?(?:api[_-]?)?token["'=: ]+[A-Za-z0-9_-]{40}\b/i],
+  ['Terraform Cloud token', /\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,}/],
+  ['URL with inline password', /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/${}"]+:[^\s@/${}"]+@/i],
+];
+
+/** Attribute names whose value must be a reference, never a literal. */
+const SECRET_ATTRIBUTE = /^(plaintext_value|encrypted_value|password|api_token|api_key|token|secret|private_key|key_material|cert_material|ca_material|value_wo)$/;
+/** Environment variable names that hold secrets. */
+const SECRET_ENV = /(PASSWORD|SECRET|TOKEN|_KEY|^KEY|DATABASE_URL|REDIS_URL|PRIVATE)/;
+
+const isReference = (value: unknown): boolean => typeof value === 'string' && value.includes('${');
+
+export function checkInvariants(tf: Json, context: InvariantContext): InvariantViolation[] {
+  const violations: InvariantViolation[] = [];
+  const resources = (tf.resource ?? {}) as Resources;
+  const report = (rule: InvariantRule, address: string, message: string) => {
+    const exempt = context.exemptions.some((e) => e.rule === rule && e.stack === context.stack && (e.resource === '*' || e.resource === address));
+    if (!exempt) violations.push({ rule, stack: context.stack, address, message });
+  };
+  const each = (type: string, check: (address: string, body: Json) => void) => {
+    for (const [name, body] of Object.entries(resources[type] ?? {})) check(`${type}.${name}`, body);
+  };
+  const lifecycle = (body: Json) => (body.lifecycle ?? {}) as Json;
+
+  if (context.production) {
+    each('hcloud_server', (address, body) => {
+      const missing = ['delete_protection', 'rebuild_protection', 'backups'].filter((key) => body[key] !== true);
+      if (missing.length > 0) report('production-server-protection', address, `${missing.join(', ')} must be true`);
+    });
+    for (const type of ['hcloud_volume', 'hcloud_primary_ip']) {
+      each(type, (address, body) => {
+        if (body.delete_protection !== true) report('production-stateful-protection', address, 'delete_protection must be true');
+        if (type === 'hcloud_volume' && lifecycle(body).prevent_destroy !== true) report('production-stateful-protection', address, 'lifecycle.prevent_destroy must be true');
+      });
+    }
+    each('cloudflare_r2_bucket', (address, body) => {
+      if (lifecycle(body).prevent_destroy !== true) report('production-stateful-protection', address, 'lifecycle.prevent_destroy must be true');
+    });
+  }
+
+  const checkImage = (address: string, image: unknown) => {
+    if (typeof image !== 'string' || isReference(image)) return;
+    const withoutDigest = image.split('@')[0]!;
+    const lastSegment = withoutDigest.split('/').pop()!;
+    if (!image.includes('@') && !lastSegment.includes(':')) {
+      report('pinned-image', address, `image "${image}" has no tag`);
+    } else if (context.production && lastSegment.endsWith(':latest')) {
+      report('pinned-image', address, `image "${image}" uses "latest"`);
+    }
+  };
+  each('docker_image', (address, body) => checkImage(address, body.name));
+  each('docker_registry_image', (address, body) => checkImage(address, body.name));
+
+  each('docker_container', (address, body) => {
+    checkImage(address, body.image);
+    const ports = (body.ports ?? []) as Json[];
+    const external = ports.map((p) => Number(p.external ?? p.internal));
+    if (ports.length > 0 && (!context.mayPublishPorts || external.some((port) => port !== 80 && port !== 443))) {
+      report('no-published-ports', address, `publishes host ports ${external.join(', ')}; only the edge proxy may, and only 80 and 443`);
+    }
+    if (!context.appContainers) return;
+    const problems: string[] = [];
+    const user = String(body.user ?? '');
+    if (user === '' || user === 'root' || user === '0' || user.startsWith('0:')) problems.push(`user is "${user || 'image default'}" (must be non-root)`);
+    if (body.read_only !== true) problems.push('read_only is not true');
+    const drop = ((body.capabilities as Json | undefined)?.drop ?? []) as string[];
+    if (!drop.includes('ALL')) problems.push('capabilities.drop lacks ALL');
+    const securityOpts = (body.security_opts ?? []) as string[];
+    if (!securityOpts.some((opt) => opt.startsWith('no-new-privileges'))) problems.push('security_opts lacks no-new-privileges');
+    if (body.healthcheck === undefined) problems.push('no health check');
+    if (!(typeof body.memory === 'number' && body.memory > 0) && !isReference(body.memory)) problems.push('no memory limit');
+    if (problems.length > 0) report('hardened-container', address, problems.join('; '));
+  });
+
+  each('hcloud_firewall', (address, body) => checkFirewall(address, body, context, report));
+
+  checkSecrets(tf, resources, report);
+  return violations;
+}
+
+function checkFirewall(address: string, body: Json, context: InvariantContext, report: (rule: InvariantRule, address: string, message: string) => void): void {
+  const rules = ((body.rule ?? []) as Json[]).filter((r) => r.direction === 'in');
+  const expected = new Map<string, string[]>([
+    ['22', [...context.adminSshCidrs]],
+    ['80', ['0.0.0.0/0', '::/0']],
+    ['443', ['0.0.0.0/0', '::/0']],
+  ]);
+  if (context.dockerTls) expected.set(String(context.dockerTls.port), [...context.dockerTls.cidrs]);
+  const seen = new Map<string, string[]>();
+  for (const rule of rules) {
+    const port = String(rule.port ?? 'any');
+    if (rule.protocol !== 'tcp' || !expected.has(port)) {
+      report('firewall-exact', address, `admits ${String(rule.protocol)} port ${port}; allowed: tcp ${[...expected.keys()].join(', ')}`);
+      continue;
+    }
+    seen.set(port, [...(seen.get(port) ?? []), ...((rule.source_ips ?? []) as string[])]);
+  }
+  for (const [port, sources] of expected) {
+    const actual = [...(seen.get(port) ?? [])].sort();
+    if (JSON.stringify(actual) !== JSON.stringify([...sources].sort())) {
+      report('firewall-exact', address, `port ${port} admits [${actual.join(', ')}]; expected [${[...sources].sort().join(', ')}]`);
+    }
+  }
+}
+
+function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRule, address: string, message: string) => void): void {
+  for (const [name, variable] of Object.entries((tf.variable ?? {}) as Record<string, Json>)) {
+    if (variable.sensitive === true && variable.default !== undefined) {
+      report('no-plaintext-secret', `var.${name}`, 'a sensitive variable must not have a default value');
+    }
+  }
+  for (const [type, byName] of Object.entries(resources)) {
+    for (const [name, body] of Object.entries(byName)) {
+      const address = `${type}.${name}`;
+      walk(body, (key, value) => {
+        if (SECRET_ATTRIBUTE.test(key) && typeof value === 'string' && value !== '' && !isReference(value)) {
+          report('no-plaintext-secret', address, `attribute "${key}" is a literal; it must reference a sensitive variable or generated secret`);
+        }
+      });
+      for (const entry of (type === 'docker_container' ? ((body.env ?? []) as string[]) : [])) {
+        const [envName, ...rest] = entry.split('=');
+        const value = rest.join('=');
+        if (envName !== undefined && SECRET_ENV.test(envName) && value !== '' && !isReference(value)) {
+          report('no-plaintext-secret', address, `environment variable ${envName} has a literal value`);
+        }
+      }
+    }
+  }
+  const text = JSON.stringify(tf);
+  for (const [label, shape] of SECRET_SHAPES) {
+    const match = shape.exec(text);
+    if (match) report('no-plaintext-secret', '(stack)', `contains what looks like a ${label}: "${match[0].slice(0, 12)}..."`);
+  }
+}
+
+function walk(value: unknown, visit: (key: string, value: unknown) => void): void {
+  if (Array.isArray(value)) {
+    value.forEach((item) => walk(item, visit));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      if (key === '//') continue;
+      visit(key, child);
+      walk(child, visit);
+    }
+  }
+}
+
+export function formatViolation(violation: InvariantViolation): string {
+  return (
+    `[${violation.rule}] stack ${violation.stack}, resource ${violation.address}: ${violation.message}. ` +
+    `Rule: ${INVARIANT_RULES[violation.rule]}. To accept this deliberately, add ` +
+    `{ rule: '${violation.rule}', stack: '${violation.stack}', resource: '${violation.address}', reason: '...' } to the environment's invariantExemptions.`
+  );
+}
+
+/** Thrown by synth when a stack breaks an invariant. */
+export class InvariantError extends Error {
+  public constructor(public readonly violations: readonly InvariantViolation[]) {
+    super(`Safety invariants violated (${violations.length}):\n` + violations.map((v) => `  - ${formatViolation(v)}`).join('\n'));
+    this.name = 'InvariantError';
+  }
+}
