@@ -1,0 +1,198 @@
+import { Container } from '@cdktf/provider-docker/lib/container';
+import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { Testing } from 'cdktf';
+import { planCapacity } from '../environments/capacity';
+import { manacore } from '../environments';
+import type { EnvironmentSpec, SystemSpec } from '../environments/model';
+import { resolveSystem } from '../environments/resolve';
+import { checkInvariants, type InvariantContext } from '../stacks/invariants';
+import { createSystemStacks } from '../stacks/system-stacks';
+
+const context: InvariantContext = {
+  stack: 'production-chat',
+  production: true,
+  adminSshCidrs: ['203.0.113.10/32'],
+  mayPublishPorts: false,
+  appContainers: true,
+  exemptions: [],
+};
+
+const hardened = {
+  image: 'ghcr.io/manacore/chat-backend:main-1234567',
+  user: '1001',
+  read_only: true,
+  capabilities: { drop: ['ALL'] },
+  security_opts: ['no-new-privileges:true'],
+  healthcheck: { test: ['CMD', 'true'] },
+  memory: 512,
+};
+
+const rulesOf = (tf: object, ctx: InvariantContext = context) => checkInvariants(tf as Record<string, unknown>, ctx).map((v) => `${v.rule} ${v.address}`);
+
+function withEnvironment(name: string, change: (environment: EnvironmentSpec) => EnvironmentSpec): SystemSpec {
+  return { ...manacore, environments: manacore.environments.map((e) => (e.name === name ? change(e) : e)) };
+}
+
+describe('invariants on synthesized JSON', () => {
+  it('accepts a hardened container', () => {
+    expect(rulesOf({ resource: { docker_container: { api: hardened } } })).toEqual([]);
+  });
+
+  it('rejects a production server without protection or backups', () => {
+    const tf = { resource: { hcloud_server: { web: { delete_protection: true, rebuild_protection: false, backups: false } } } };
+    const [violation] = checkInvariants(tf, context);
+    expect(violation?.rule).toBe('production-server-protection');
+    expect(violation?.message).toBe('rebuild_protection, backups must be true');
+  });
+
+  it('lets staging servers go unprotected', () => {
+    const tf = { resource: { hcloud_server: { web: {} } } };
+    expect(rulesOf(tf, { ...context, production: false })).toEqual([]);
+  });
+
+  it('rejects a production volume without prevent_destroy', () => {
+    const tf = { resource: { hcloud_volume: { pg: { delete_protection: true } } } };
+    expect(rulesOf(tf)).toEqual(['production-stateful-protection hcloud_volume.pg']);
+  });
+
+  it('rejects a production bucket without prevent_destroy', () => {
+    expect(rulesOf({ resource: { cloudflare_r2_bucket: { ota: {} } } })).toEqual(['production-stateful-protection cloudflare_r2_bucket.ota']);
+  });
+
+  it('rejects latest in production and a missing tag anywhere', () => {
+    const tf = { resource: { docker_image: { a: { name: 'ghcr.io/x/a:latest' }, b: { name: 'ghcr.io/x/b' }, c: { name: 'registry:5000/x/c' } } } };
+    expect(rulesOf(tf)).toEqual(['pinned-image docker_image.a', 'pinned-image docker_image.b', 'pinned-image docker_image.c']);
+    expect(rulesOf(tf, { ...context, production: false })).toEqual(['pinned-image docker_image.b', 'pinned-image docker_image.c']);
+  });
+
+  it('accepts an image pinned by digest', () => {
+    expect(rulesOf({ resource: { docker_image: { a: { name: 'traefik@sha256:abc' } } } })).toEqual([]);
+  });
+
+  it('rejects published ports outside the edge stack, and ports other than 80/443 in it', () => {
+    const tf = { resource: { docker_container: { api: { ...hardened, ports: [{ internal: 3002, external: 3002 }] } } } };
+    expect(rulesOf(tf)).toEqual(['no-published-ports docker_container.api']);
+    const proxy = { resource: { docker_container: { proxy: { ...hardened, ports: [{ internal: 80, external: 80 }, { internal: 443, external: 443 }] } } } };
+    expect(rulesOf(proxy, { ...context, mayPublishPorts: true })).toEqual([]);
+    const leaky = { resource: { docker_container: { proxy: { ...hardened, ports: [{ internal: 8080, external: 8080 }] } } } };
+    expect(rulesOf(leaky, { ...context, mayPublishPorts: true })).toEqual(['no-published-ports docker_container.proxy']);
+  });
+
+  it('names every missing hardening flag of an app container', () => {
+    const tf = { resource: { docker_container: { api: { image: hardened.image, user: 'root' } } } };
+    const [violation] = checkInvariants(tf, context);
+    expect(violation?.message).toBe(
+      'user is "root" (must be non-root); read_only is not true; capabilities.drop lacks ALL; security_opts lacks no-new-privileges; no health check; no memory limit',
+    );
+  });
+
+  it('does not hold data containers to the app hardening rule', () => {
+    const tf = { resource: { docker_container: { postgres: { image: 'postgres:16-alpine', memory: 2048 } } } };
+    expect(rulesOf(tf, { ...context, appContainers: false })).toEqual([]);
+  });
+
+  it('admits exactly 22 from admin CIDRs and 80/443 from anywhere', () => {
+    const rule = (port: string, sources: string[]) => ({ direction: 'in', protocol: 'tcp', port, source_ips: sources });
+    const good = [rule('22', ['203.0.113.10/32']), rule('80', ['0.0.0.0/0', '::/0']), rule('443', ['0.0.0.0/0', '::/0'])];
+    expect(rulesOf({ resource: { hcloud_firewall: { fw: { rule: good } } } })).toEqual([]);
+    const openSsh = [rule('22', ['0.0.0.0/0']), ...good.slice(1)];
+    expect(checkInvariants({ resource: { hcloud_firewall: { fw: { rule: openSsh } } } }, context)[0]?.message).toBe(
+      'port 22 admits [0.0.0.0/0]; expected [203.0.113.10/32]',
+    );
+    const postgres = [...good, rule('5432', ['10.0.0.0/8'])];
+    expect(checkInvariants({ resource: { hcloud_firewall: { fw: { rule: postgres } } } }, context)[0]?.message).toBe(
+      'admits tcp port 5432; allowed: tcp 22, 80, 443',
+    );
+  });
+
+  it('finds plaintext secrets: literal secret attributes, secret env values, sensitive defaults and token shapes', () => {
+    const tf = {
+      variable: { token: { type: 'string', sensitive: true, default: 'hunter2' } },
+      resource: {
+        github_actions_environment_secret: { s: { plaintext_value: 'literal' }, ok: { plaintext_value: '${var.token}' } },
+        docker_container: { api: { ...hardened, env: ['DATABASE_URL=postgres://u:p@db/x', 'NODE_ENV=production', 'JWT_SECRET=${var.jwt}'] } },
+        docker_image: { i: { name: 'x:1', comment: 'ghp_0123456789abcdefghij0123456789abcdef' } },
+      },
+    };
+    expect(rulesOf(tf)).toEqual([
+      'no-plaintext-secret var.token',
+      'no-plaintext-secret github_actions_environment_secret.s',
+      'no-plaintext-secret docker_container.api',
+      'no-plaintext-secret (stack)',
+      'no-plaintext-secret (stack)',
+    ]);
+  });
+
+  it('skips a violation that the environment exempts for that stack and resource only', () => {
+    const tf = { resource: { hcloud_volume: { pg: {}, redis: {} } } };
+    const exemptions = [{ rule: 'production-stateful-protection' as const, stack: 'production-chat', resource: 'hcloud_volume.pg', reason: 'scratch volume' }];
+    // redis lacks both delete protection and prevent_destroy: two findings, pg none.
+    expect(rulesOf(tf, { ...context, exemptions })).toEqual(['production-stateful-protection hcloud_volume.redis', 'production-stateful-protection hcloud_volume.redis']);
+  });
+});
+
+describe('invariants at synth', () => {
+  it('holds for every stack of the Manacore App', () => {
+    const app = Testing.app();
+    const environments = createSystemStacks(app, manacore, { onWarning: () => undefined });
+    const stacks = environments.flatMap((e) => [e.network, e.data, ...e.products.values()]);
+    for (const stack of stacks) expect(() => Testing.synth(stack)).not.toThrow();
+  });
+
+  it('fails synth naming stack, resource and rule when a container publishes a port', () => {
+    const app = Testing.app();
+    const [staging] = createSystemStacks(app, manacore, { onWarning: () => undefined });
+    const chat = staging!.products.get('chat')!;
+    const provider = new DockerProvider(chat, 'test-docker', { alias: 'invariant-test' });
+    new Container(chat, 'leaky', { provider, name: 'leaky', image: 'nginx:1.27', ports: [{ internal: 80, external: 8080 }] }).overrideLogicalId('leaky');
+    expect(() => Testing.synth(chat)).toThrow(
+      /\[no-published-ports\] stack staging-chat, resource docker_container\.leaky: publishes host ports 8080; only the edge proxy may/,
+    );
+  });
+
+  it('writes an exemption into the synthesized stack and reports it', () => {
+    const exempted = withEnvironment('staging', (e) => ({
+      ...e,
+      invariantExemptions: [{ rule: 'no-published-ports', stack: 'staging-chat', resource: 'docker_container.debug', reason: 'temporary debugger port' }],
+    }));
+    const warnings: string[] = [];
+    const app = Testing.app();
+    const [staging] = createSystemStacks(app, exempted, { onWarning: (w) => warnings.push(w) });
+    const chat = staging!.products.get('chat')!;
+    // Testing.synth strips the "//" metadata block; the synthesized file keeps it.
+    const tf = chat.toTerraform();
+    expect(tf['//'].invariant_exemptions).toEqual([{ rule: 'no-published-ports', resource: 'docker_container.debug', reason: 'temporary debugger port' }]);
+    expect(warnings).toContain('staging-chat: invariant "no-published-ports" is waived for docker_container.debug: temporary debugger port');
+  });
+});
+
+describe('host capacity', () => {
+  it('fits every Manacore product on one host per environment', () => {
+    const resolved = resolveSystem(manacore);
+    for (const environment of resolved.environments) {
+      const [host] = planCapacity(environment).hosts;
+      expect(host!.reserved.cpus).toBeLessThanOrEqual(host!.capacity.cpus);
+      expect(host!.reserved.memoryMiB).toBeLessThanOrEqual(host!.capacity.memoryMiB);
+    }
+  });
+
+  it('counts the OS, the edge proxy, every container and the data services', () => {
+    const production = resolveSystem(manacore).environments.find((e) => e.name === 'production')!;
+    const names = planCapacity(production).hosts[0]!.consumers.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['operating system', 'edge proxy', 'postgres', 'redis', 'chat-backend', 'chat-web', 'chat-landing']));
+    expect(names).not.toContain('chat-mobile');
+  });
+
+  it('fails synth when a host is over-committed, naming host, totals, capacity and the largest consumers', () => {
+    const small = withEnvironment('production', (e) => ({ ...e, hosts: [{ name: 'app-1', serverType: 'cx22' }] }));
+    expect(() => resolveSystem(small)).toThrow(
+      'environment "production", field "hosts.app-1.serverType": got "cx22"; allowed: a server type that fits what runs on it (reserved 10.95 of 2 vCPUs and 10368 of 4096 MiB; largest: postgres 1 CPU/2048 MiB, operating system 0.5 CPU/1024 MiB, chat-backend 0.5 CPU/256 MiB, maerchenzauber-backend 0.5 CPU/256 MiB, mana-core-auth-backend 0.5 CPU/256 MiB) (move products to another host, choose a larger type, or lower reservationScale)',
+    );
+  });
+
+  it('warns when a host is over 85% reserved', () => {
+    const tight = withEnvironment('staging', (e) => ({ ...e, reservationScale: 0.6 }));
+    const { warnings } = resolveSystem(tight);
+    expect(warnings).toEqual([expect.stringMatching(/^environment "staging", host "app-1" \(ccx33\) is over 85% reserved: reserved 7\.\d+ of 8 vCPUs/)]);
+  });
+});
