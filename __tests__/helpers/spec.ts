@@ -1,0 +1,57 @@
+/**
+ * Variants of a valid system for tests: a deep, writable copy and accessors
+ * that find an environment, product or service by name (and fail loudly when
+ * a test names one that does not exist, rather than mutating nothing).
+ */
+import type { EnvironmentSpec, ProductSpec, ServiceSpec, SystemSpec } from '../../environments/model';
+
+/** `readonly` removed at every level, so a test can mutate its copy. */
+export type Writable<T> = T extends (...args: any[]) => unknown
+  ? T
+  : T extends readonly (infer U)[]
+    ? Writable<U>[]
+    : T extends object
+      ? { -readonly [K in keyof T]: Writable<T[K]> }
+      : T;
+
+export type WritableSystem = Writable<SystemSpec>;
+export type WritableEnvironment = Writable<EnvironmentSpec>;
+export type WritableProduct = Writable<ProductSpec>;
+export type WritableService = Writable<ServiceSpec>;
+
+/**
+ * Copies plain objects and arrays; keeps class instances (HealthCheck,
+ * Duration) as they are, since they are immutable and carry behaviour.
+ */
+export function deepCopy<T>(value: T): Writable<T> {
+  if (Array.isArray(value)) return value.map((item) => deepCopy(item)) as Writable<T>;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, deepCopy(child)])) as Writable<T>;
+  }
+  return value as Writable<T>;
+}
+
+/** A mutated copy of `system`; the original is never touched. */
+export function variant(system: SystemSpec, mutate: (copy: WritableSystem) => void): SystemSpec {
+  const copy = deepCopy(system);
+  mutate(copy);
+  return copy as SystemSpec;
+}
+
+export function environmentOf(system: WritableSystem, name: string): WritableEnvironment {
+  const found = system.environments.find((environment) => environment.name === name);
+  if (found === undefined) throw new Error(`test setup: no environment "${name}"`);
+  return found;
+}
+
+export function productOf(system: WritableSystem, name: string): WritableProduct {
+  const found = system.products.find((product) => product.name === name);
+  if (found === undefined) throw new Error(`test setup: no product "${name}"`);
+  return found;
+}
+
+export function serviceOf(system: WritableSystem, product: string, name: string): WritableService {
+  const found = productOf(system, product).services.find((service) => service.name === name);
+  if (found === undefined) throw new Error(`test setup: no service "${product}/${name}"`);
+  return found;
+}
