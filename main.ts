@@ -1,7 +1,16 @@
 import { App } from 'cdktf';
 import { manacore } from './environments';
-import { createSystemStacks } from './stacks/system-stacks';
+import { TerraformCloudBootstrapStack } from './stacks/bootstrap-stack';
+import { createSystemStacks, stacksOf } from './stacks/system-stacks';
 
 const app = new App();
-createSystemStacks(app, manacore, { terraformCloudOrganization: process.env.TFC_ORGANIZATION });
+const organization = process.env.TFC_ORGANIZATION;
+const environments = createSystemStacks(app, manacore, { terraformCloudOrganization: organization });
+
+// Opt-in: `TFC_ORGANIZATION=acme TFC_BOOTSTRAP=1 npx cdktf deploy bootstrap` creates the workspaces.
+if (process.env.TFC_BOOTSTRAP === '1') {
+  if (!organization) throw new Error('TFC_BOOTSTRAP=1 needs TFC_ORGANIZATION: the bootstrap stack creates Terraform Cloud workspaces');
+  new TerraformCloudBootstrapStack(app, 'bootstrap', { organization, stacks: environments.flatMap(stacksOf) });
+}
+
 app.synth();

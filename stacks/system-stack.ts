@@ -106,6 +106,11 @@ export class SystemStack extends TerraformStack {
     return [...this.published.keys()];
   }
 
+  /** Names of the stacks whose outputs this stack reads. */
+  public get readsFrom(): string[] {
+    return [...this.readers.keys()];
+  }
+
   /** Reads another stack's published outputs; also orders deploys after it. */
   public outputsOf(producer: SystemStack): StackOutputs {
     let reader = this.readers.get(producer.stackName);

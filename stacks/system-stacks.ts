@@ -4,7 +4,7 @@ import { resolveSystem, type ResolvedEnvironment } from '../environments/resolve
 import { DataStack } from './data-stack';
 import { NetworkStack } from './network-stack';
 import { ProductStack } from './product-stack';
-import type { BackendSettings } from './system-stack';
+import type { BackendSettings, SystemStack } from './system-stack';
 
 /** The stacks of one environment. */
 export interface EnvironmentStacks {
@@ -23,6 +23,11 @@ export interface SystemStacksOptions {
   readonly terraformCloudOrganization?: string;
   /** Receives warnings that do not fail synth (a host over 85% reserved). @default - printed to stderr */
   readonly onWarning?: (message: string) => void;
+}
+
+/** Every stack of an environment, in deploy order. */
+export function stacksOf(environment: EnvironmentStacks): SystemStack[] {
+  return [environment.network, environment.data, ...environment.products.values()];
 }
 
 /** Picks the backend of an environment: its own Terraform Cloud settings, the App-wide organization, or local state. */
