@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { canonicalJson, isObject } from './json';
-import { sortStacks } from './stack-order';
+import { SAFE_STACK_NAME, sortStacks } from './stack-order';
 
 /** Stack names by how they differ between base and head, each list in rollout order. */
 export interface StackChanges {
@@ -60,7 +60,7 @@ export function listSynthesizedStacks(outDir: string): Map<string, string> {
       if (file === undefined || !file.endsWith(SYNTH_FILE)) {
         throw new Error(`${manifestPath}: stack "${name}" has no ${SYNTH_FILE} (HCL output is not supported)`);
       }
-      stacks.set(name, path.join(outDir, file));
+      stacks.set(checkName(name, manifestPath), path.join(outDir, file));
     }
     return stacks;
   }
@@ -68,9 +68,14 @@ export function listSynthesizedStacks(outDir: string): Map<string, string> {
   if (!fs.existsSync(stacksDir)) return stacks;
   for (const name of fs.readdirSync(stacksDir)) {
     const file = path.join(stacksDir, name, SYNTH_FILE);
-    if (fs.existsSync(file)) stacks.set(name, file);
+    if (fs.existsSync(file)) stacks.set(checkName(name, stacksDir), file);
   }
   return stacks;
+}
+
+function checkName(name: string, source: string): string {
+  if (!SAFE_STACK_NAME.test(name)) throw new Error(`${source}: unsupported stack name "${name}" (allowed: ${SAFE_STACK_NAME})`);
+  return name;
 }
 
 function normalizedFile(file: string): string {

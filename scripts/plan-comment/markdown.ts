@@ -24,9 +24,14 @@ export interface SectionContext extends FormatContext {
   readonly maxAttributesPerResource: number;
 }
 
+/** Length of the longest run of backticks in the text (reduce, not spread: texts can be long). */
+function longestBacktickRun(text: string): number {
+  return (text.match(/`+/g) ?? []).reduce((max, run) => Math.max(max, run.length), 0);
+}
+
 /** Inline code that survives backticks inside the text. */
 export function code(text: string): string {
-  const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+  const longest = longestBacktickRun(text);
   const fence = '`'.repeat(longest + 1);
   return longest === 0 ? `${fence}${text}${fence}` : `${fence} ${text} ${fence}`;
 }
@@ -38,7 +43,7 @@ function escapeHtml(text: string): string {
 /** A fenced block whose fence is longer than any backtick run in the content. */
 function fenced(language: string, lines: readonly string[]): string {
   const content = lines.join('\n');
-  const longest = Math.max(0, ...(content.match(/`{3,}/g) ?? []).map((run) => run.length));
+  const longest = longestBacktickRun(content);
   const fence = '`'.repeat(Math.max(3, longest + 1));
   return `${fence}${language}\n${content}\n${fence}`;
 }
@@ -128,7 +133,7 @@ export function destructiveBlock(items: readonly DestructiveChange[], ctx: Secti
     const reason = describeReason(change.actionReason);
     const why = (reason === undefined ? '' : `: ${reason}`) + replacePathsText(change);
     const alarm = isData ? '🚨 **STATEFUL** ' : '';
-    return `- ${alarm}${code(stack)} ${code(displayAddress(change))} — **${actionPhrase(change)}**${why}`;
+    return `- ${alarm}${code(stack)} · ${code(displayAddress(change))} — **${actionPhrase(change)}**${why}`;
   });
   if (limit < items.length) {
     lines.push(`- …and ${items.length - limit} more; see ${workflowRunLink(ctx)}`);
@@ -141,7 +146,7 @@ export function attentionBlock(stacks: readonly StackSummary[]): string {
   const lines = stacks.flatMap(({ plan }) =>
     plan.resourceChanges
       .filter((change) => change.kind === 'forget' || change.kind === 'unknown')
-      .map((change) => `- ${code(plan.stack)} ${code(displayAddress(change))} — ${actionPhrase(change)}`),
+      .map((change) => `- ${code(plan.stack)} · ${code(displayAddress(change))} — ${actionPhrase(change)}`),
   );
   const errored = stacks.filter(({ plan }) => plan.errored).map(({ plan }) => code(plan.stack));
   if (errored.length > 0) lines.unshift(`- Terraform reported the plan as errored (incomplete) for ${errored.join(', ')}`);
@@ -226,7 +231,7 @@ function stackSummaryLine(summary: StackSummary): string {
  */
 export function stackDetails(summary: StackSummary, level: DetailLevel, ctx: SectionContext): string {
   const { plan } = summary;
-  const truncated = `_Details truncated to fit GitHub's comment size limit, see ${workflowRunLink(ctx)}._`;
+  const truncated = `✂️ details truncated, see ${workflowRunLink(ctx)} (GitHub limits a comment's size).`;
   if (level === 'omitted') return `- ${code(plan.stack)}: ${stackSummaryLine(summary)}. ${truncated}`;
   const resources = plan.resourceChanges.filter(isReportable);
   const parts: string[] = [];

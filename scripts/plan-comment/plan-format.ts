@@ -3,9 +3,10 @@
  *
  * Only the parts the comment needs are kept. `variables`, `prior_state`, `planned_values` and
  * `configuration` are deliberately dropped here: they hold raw (also sensitive) values, and a
- * value that is never carried past the parser cannot end up in a comment.
+ * value that is never carried past the parser cannot end up in a comment. The one thing taken
+ * from them is the set of sensitive strings, so the renderer can scrub those wherever they
+ * turn up unmarked.
  */
-
 import { isObject, type PathSegment } from './json';
 import { collectSensitiveStrings } from './sensitive';
 

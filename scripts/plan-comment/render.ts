@@ -117,7 +117,7 @@ function noChangesBody(plans: readonly ParsedPlan[], ctx: SectionContext): strin
 /** Last resort when even the never-truncated parts are too long: cut and say so. */
 function hardCut(body: string, maxLength: number, ctx: SectionContext): string {
   const note = `\n\n…comment cut to GitHub's size limit; see ${workflowRunLink(ctx)}.\n`;
-  return body.slice(0, Math.max(0, maxLength - note.length)) + note;
+  return (body.slice(0, Math.max(0, maxLength - note.length)) + note).slice(0, maxLength);
 }
 
 /**

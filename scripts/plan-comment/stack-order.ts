@@ -15,6 +15,12 @@ export const ENVIRONMENT_ORDER: readonly string[] = ['staging', 'production'];
  */
 export const PLATFORM_STACK_KINDS: readonly string[] = ['network', 'edge', 'data'];
 
+/**
+ * Stack names this tooling accepts. They end up in file paths, artifact names and workflow
+ * matrices, so anything that could act as a path separator or shell syntax is refused early.
+ */
+export const SAFE_STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
 /** The two halves of a stack name such as `staging-network` or `production-chat`. */
 export interface StackName {
   /** Environment, the part before the first dash (`staging`). */

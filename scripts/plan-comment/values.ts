@@ -100,8 +100,9 @@ export function formatValue(value: unknown, masks: readonly unknown[], unknown: 
   return `${text.slice(0, ctx.maxValueLength)}… (${text.length - ctx.maxValueLength} more characters)`;
 }
 
+/** A non-empty list of plain values, compared as a whole (an empty list fits either kind). */
 function isScalarList(value: unknown): boolean {
-  return Array.isArray(value) && value.every((item) => item === null || typeof item !== 'object');
+  return Array.isArray(value) && value.length > 0 && value.every((item) => item === null || typeof item !== 'object');
 }
 
 type Shape = 'object' | 'list' | 'scalar-list' | 'leaf' | 'absent';

@@ -1,0 +1,203 @@
+/**
+ * Command line for the plan comment, used by .github/workflows/plan.yml and apply.yml.
+ *
+ *   tsx scripts/plan-comment/cli.ts render --out comment.md [options] <plan>...
+ *     <plan> is one of
+ *       <stack>=<path>   plan JSON (`terraform show -json`) of that stack
+ *       <path>           stack name from the file name: <stack>.plan.json or <stack>.json
+ *       <directory>      every *.json file in it, named as above
+ *     --out <file>         where to write the comment body (required)
+ *     --expect <a,b,...>   stacks that should have a plan; missing ones are reported as failed
+ *     --run-url <url>      link for "see the workflow run" (default: this GitHub Actions run)
+ *     --max-length <n>     body size limit (default: GitHub's 65536)
+ *     Prints `has_changes=true|false` and appends it to $GITHUB_OUTPUT when that is set.
+ *
+ *   tsx scripts/plan-comment/cli.ts changed-stacks [--json] <base cdktf.out> <head cdktf.out>
+ *     Prints changed and added stacks, one per line, in rollout order; with --json prints
+ *     {"changed":[],"added":[],"removed":[],"stacks":[]} where stacks = changed + added.
+ *
+ *   tsx scripts/plan-comment/cli.ts redact <plan.json> <out.json> [--stack <name>]
+ *     Writes a copy of the plan that is safe to upload as an artifact (see redact.ts).
+ *
+ * Exit codes: 0 success, 1 failure (bad plan, unreadable tree), 2 usage error.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { changedStacks } from './changed-stacks';
+import { redactPlan } from './redact';
+import { renderPlanComment, type StackPlan } from './render';
+import { SAFE_STACK_NAME, sortStacks } from './stack-order';
+
+const USAGE = `Usage:
+  cli.ts render --out <file> [--expect <a,b>] [--run-url <url>] [--max-length <n>] <plan>...
+      <plan> = <stack>=<plan.json> | <stack>.plan.json | <stack>.json | <directory of those>
+  cli.ts changed-stacks [--json] <base cdktf.out> <head cdktf.out>
+  cli.ts redact <plan.json> <out.json> [--stack <name>]`;
+
+/** A mistake in how the command was called; printed with the usage text, exit code 2. */
+export class UsageError extends Error {}
+
+/** Where the CLI reads and writes; replaced in tests. */
+export interface CliIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+interface ParsedArgs {
+  readonly positional: string[];
+  readonly options: Map<string, string>;
+  readonly flags: Set<string>;
+}
+
+/** Splits `--name value`, `--name=value` and boolean `--flag`s from positional arguments. */
+function parseArgs(args: readonly string[], valued: readonly string[], booleans: readonly string[]): ParsedArgs {
+  const positional: string[] = [];
+  const options = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i];
+    if (!arg.startsWith('--')) {
+      positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.includes('=') ? [arg.slice(2, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg.slice(2), undefined];
+    if (booleans.includes(name) && inline === undefined) {
+      flags.add(name);
+    } else if (valued.includes(name)) {
+      const value = inline ?? args[(i += 1)];
+      if (value === undefined || value === '') throw new UsageError(`--${name} needs a value`);
+      options.set(name, value);
+    } else {
+      throw new UsageError(`unknown option ${arg}`);
+    }
+  }
+  return { positional, options, flags };
+}
+
+/** Derives the stack name from `<stack>.plan.json` or `<stack>.json`. */
+export function stackNameFromFile(file: string): string {
+  const base = path.basename(file);
+  const name = base.endsWith('.plan.json') ? base.slice(0, -'.plan.json'.length) : base.endsWith('.json') ? base.slice(0, -'.json'.length) : '';
+  if (!SAFE_STACK_NAME.test(name)) {
+    throw new UsageError(`cannot derive a stack name from "${file}"; name it <stack>.plan.json or pass <stack>=<path>`);
+  }
+  return name;
+}
+
+/** Resolves one render argument to (stack, file) pairs; see the file comment for the forms. */
+export function planFilesFromArgument(arg: string): { stack: string; file: string }[] {
+  const eq = arg.indexOf('=');
+  if (eq > 0 && SAFE_STACK_NAME.test(arg.slice(0, eq))) return [{ stack: arg.slice(0, eq), file: arg.slice(eq + 1) }];
+  if (!fs.existsSync(arg)) throw new UsageError(`no such plan file or directory: ${arg}`);
+  if (fs.statSync(arg).isDirectory()) {
+    return fs
+      .readdirSync(arg)
+      .filter((name) => name.endsWith('.json'))
+      .sort()
+      .map((name) => ({ stack: stackNameFromFile(name), file: path.join(arg, name) }));
+  }
+  return [{ stack: stackNameFromFile(arg), file: arg }];
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read plan ${file}: ${(error as Error).message}`);
+  }
+}
+
+function defaultRunUrl(env: CliIo['env']): string | undefined {
+  const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repo, GITHUB_RUN_ID: run } = env;
+  return server && repo && run ? `${server}/${repo}/actions/runs/${run}` : undefined;
+}
+
+function runRender(args: readonly string[], io: CliIo): void {
+  const { positional, options } = parseArgs(args, ['out', 'expect', 'run-url', 'max-length'], []);
+  const out = options.get('out');
+  if (out === undefined) throw new UsageError('render needs --out <file>');
+  if (positional.length === 0) throw new UsageError('render needs at least one plan file or directory');
+  const maxLengthText = options.get('max-length');
+  const maxLength = maxLengthText === undefined ? undefined : Number(maxLengthText);
+  if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0)) {
+    throw new UsageError(`--max-length must be a positive integer, got "${maxLengthText}"`);
+  }
+  const plans: StackPlan[] = positional
+    .flatMap(planFilesFromArgument)
+    .map(({ stack, file }) => ({ stack, plan: readJson(file) }));
+  const expected = (options.get('expect') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const planned = new Set(plans.map((plan) => plan.stack));
+  const result = renderPlanComment(plans, {
+    maxLength,
+    failedStacks: expected.filter((stack) => !planned.has(stack)),
+    runUrl: options.get('run-url') ?? defaultRunUrl(io.env),
+  });
+  fs.writeFileSync(out, result.body);
+  const line = `has_changes=${result.hasChanges}`;
+  io.stdout(`${line}\n`);
+  if (io.env.GITHUB_OUTPUT) fs.appendFileSync(io.env.GITHUB_OUTPUT, `${line}\n`);
+}
+
+function runChangedStacks(args: readonly string[], io: CliIo): void {
+  const { positional, flags } = parseArgs(args, [], ['json']);
+  if (positional.length !== 2) throw new UsageError('changed-stacks needs exactly two directories: <base cdktf.out> <head cdktf.out>');
+  const [base, head] = positional;
+  const result = changedStacks(base, head);
+  const stacks = sortStacks([...result.changed, ...result.added]);
+  if (flags.has('json')) {
+    io.stdout(`${JSON.stringify({ ...result, stacks })}\n`);
+    return;
+  }
+  if (stacks.length > 0) io.stdout(`${stacks.join('\n')}\n`);
+  // Removed stacks are not planned or applied by the workflows; say so where a human looks.
+  if (result.removed.length > 0) io.stderr(`removed stacks (not planned): ${result.removed.join(', ')}\n`);
+}
+
+function runRedact(args: readonly string[]): void {
+  const { positional, options } = parseArgs(args, ['stack'], []);
+  if (positional.length !== 2) throw new UsageError('redact needs <plan.json> <out.json>');
+  const [input, output] = positional;
+  const stack = options.get('stack') ?? stackNameFromFile(output);
+  fs.writeFileSync(output, `${JSON.stringify(redactPlan(stack, readJson(input)), null, 2)}\n`);
+}
+
+/** Runs one CLI invocation and returns the exit code (see the file comment). */
+export function main(argv: readonly string[], io: CliIo): number {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'render':
+        runRender(rest, io);
+        return 0;
+      case 'changed-stacks':
+        runChangedStacks(rest, io);
+        return 0;
+      case 'redact':
+        runRedact(rest);
+        return 0;
+      case undefined:
+      case '-h':
+      case '--help':
+        io.stderr(`${USAGE}\n`);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`error: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    io.stderr(`error: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+  });
+}
