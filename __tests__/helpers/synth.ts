@@ -2,7 +2,7 @@
  * Builds a system's App once and reads its stacks as parsed Terraform JSON.
  * Synth results are cached per stack, so a test file pays for each stack once.
  */
-import { App, TerraformStack, Testing } from 'cdktf';
+import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from 'cdktf';
 import type { SystemSpec } from '../../environments/model';
 import { createSystemStacks, type EnvironmentStacks, type SystemStacksOptions } from '../../stacks/system-stacks';
 
@@ -64,6 +64,11 @@ export class SynthesizedSystem {
 /** Synthesizes one stack to parsed Terraform JSON. */
 export function synthStack(stack: TerraformStack): TerraformJson {
   return JSON.parse(Testing.synth(stack)) as TerraformJson;
+}
+
+/** A token (or an object holding tokens) as it appears in `stack`'s Terraform JSON: `${data.x.y}`. */
+export function resolveIn(stack: TerraformStack, value: unknown): unknown {
+  return Tokenization.resolve(value, { scope: stack, preparing: false, resolver: new DefaultTokenResolver(new StringConcat()) });
 }
 
 /** Resources of one type by logical id (empty when the stack has none). */

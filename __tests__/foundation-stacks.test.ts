@@ -1,0 +1,148 @@
+/**
+ * The App as a whole: which stacks exist and what they are called, the
+ * Terraform addresses of stateful resources, how product stacks read the
+ * network stack, and both state backends (local files, Terraform Cloud).
+ */
+import { MANACORE_PRODUCTS } from '../environments/catalog';
+import { manacore } from '../environments';
+import { environmentOf, variant } from './helpers/spec';
+import { SynthesizedSystem, dataSources, pathsOfKey, resolveIn, resources } from './helpers/synth';
+
+const PRODUCTS = MANACORE_PRODUCTS.map((product) => product.name);
+const ENVIRONMENTS = ['staging', 'production'] as const;
+const PRIVATE_HOST_IPS = ['10.10.1.10', '10.20.1.10'];
+
+let app: SynthesizedSystem;
+let cloud: SynthesizedSystem;
+
+beforeAll(() => {
+  app = new SynthesizedSystem(manacore);
+  cloud = new SynthesizedSystem(manacore, { terraformCloudOrganization: 'acme' });
+});
+
+describe('stack names', () => {
+  it.each(ENVIRONMENTS)('creates the network stack, the data stack and one stack per enabled product in %s', (environment) => {
+    const stacks = app.environment(environment);
+    expect(stacks.network.stackName).toBe(`${environment}-network`);
+    expect(stacks.data.stackName).toBe(`${environment}-data`);
+    expect([...stacks.products.keys()]).toEqual(PRODUCTS);
+    expect([...stacks.products.values()].map((stack) => stack.stackName)).toEqual(PRODUCTS.map((product) => `${environment}-${product}`));
+  });
+
+  it('names every stack of the App <env>-<part>, so `cdktf deploy production-chat` addresses one', () => {
+    const expected = ENVIRONMENTS.flatMap((environment) => [`${environment}-network`, `${environment}-data`, ...PRODUCTS.map((product) => `${environment}-${product}`)]);
+    expect(app.stackNames).toEqual(expect.arrayContaining(expected));
+    expect(app.stackNames).toContain('staging-mana-core-auth');
+    expect(app.stackNames).toContain('production-chat');
+    // Platform stacks added later (edge) follow the same scheme.
+    const known = new RegExp(`^(staging|production)-(network|edge|data|${PRODUCTS.join('|')})$`);
+    expect(app.stackNames.filter((name) => !known.test(name))).toEqual([]);
+    expect(new Set(app.stackNames).size).toBe(app.stackNames.length);
+  });
+
+  it('creates product stacks only for the products an environment enables', () => {
+    const system = variant(manacore, (copy) => {
+      const staging = environmentOf(copy, 'staging');
+      staging.products = staging.products.filter((deployment) => ['mana-core-auth', 'chat', 'bauntown'].includes(deployment.product));
+    });
+    const stacks = new SynthesizedSystem(system);
+    expect([...stacks.environment('staging').products.keys()]).toEqual(['mana-core-auth', 'chat', 'bauntown']);
+    expect(stacks.stackNames).not.toContain('staging-picture');
+    expect(stacks.stackNames).toContain('production-picture');
+  });
+});
+
+describe('stable Terraform addresses of stateful resources', () => {
+  it.each(ENVIRONMENTS)('keeps %s host and address ids readable and fixed', (environment) => {
+    const network = app.synth(`${environment}-network`);
+    expect(Object.keys(resources(network, 'hcloud_server'))).toEqual(['host-app-1']);
+    expect(Object.keys(resources(network, 'hcloud_primary_ip')).sort()).toEqual(['host-app-1-ipv4', 'host-app-1-ipv6']);
+  });
+
+  it.each(ENVIRONMENTS)('keeps %s volume ids readable and fixed', (environment) => {
+    const data = app.synth(`${environment}-data`);
+    expect(Object.keys(resources(data, 'hcloud_volume')).sort()).toEqual(['postgres-volume', 'redis-volume']);
+    expect(Object.keys(resources(data, 'hcloud_volume_attachment')).sort()).toEqual(['postgres-volume-attachment', 'redis-volume-attachment']);
+  });
+});
+
+describe('local backend', () => {
+  it('keeps each stack\'s state in the project root under a relative path', () => {
+    for (const name of app.stackNames) {
+      expect(app.synth(name).terraform.backend).toEqual({ local: { path: `../../../terraform.${name}.tfstate` } });
+    }
+  });
+
+  it.each(ENVIRONMENTS)('lets every %s product stack read the network outputs through local remote state', (environment) => {
+    for (const product of PRODUCTS) {
+      const json = app.synth(`${environment}-${product}`);
+      expect(dataSources(json, 'terraform_remote_state')[`outputs-${environment}-network`]).toEqual({
+        backend: 'local',
+        config: { path: `../../../terraform.${environment}-network.tfstate` },
+      });
+    }
+  });
+
+  it('hands product stacks the host addresses as remote-state references, never copied values', () => {
+    const chat = app.environment('production').products.get('chat')!;
+    expect(resolveIn(chat, chat.hostAddresses)).toEqual({
+      ipv4: '${data.terraform_remote_state.outputs-production-network.outputs.host_app_1_ipv4}',
+      ipv6: '${data.terraform_remote_state.outputs-production-network.outputs.host_app_1_ipv6}',
+    });
+  });
+
+  it('writes no host address literally into any product stack', () => {
+    for (const environment of ENVIRONMENTS) {
+      for (const product of PRODUCTS) {
+        const text = JSON.stringify(app.synth(`${environment}-${product}`));
+        for (const ip of PRIVATE_HOST_IPS) expect(text).not.toContain(ip);
+        // Any mention of a host output goes through the network stack's state.
+        const mentions = text.match(/[\w.-]*host_app_1_(ipv4|ipv6|private_ip|server_id)/g) ?? [];
+        expect(mentions.filter((mention) => !mention.startsWith(`data.terraform_remote_state.outputs-${environment}-network.outputs.`))).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('Terraform Cloud backend', () => {
+  it('gives every stack a `cloud` block with the organization and its own workspace', () => {
+    for (const name of cloud.stackNames) {
+      const terraform = cloud.synth(name).terraform;
+      expect(terraform.cloud).toEqual({ organization: 'acme', workspaces: { name: `manacore-${name}` } });
+      expect(terraform.backend).toBeUndefined();
+    }
+  });
+
+  it('lets product stacks read network outputs through tfe_outputs instead of remote state', () => {
+    const chat = cloud.synth('production-chat');
+    expect(dataSources(chat, 'tfe_outputs')).toEqual({
+      'outputs-production-network': { organization: 'acme', workspace: 'manacore-production-network' },
+    });
+    expect(dataSources(chat, 'terraform_remote_state')).toEqual({});
+    expect(chat.terraform.required_providers?.tfe).toMatchObject({ source: 'hashicorp/tfe' });
+    const stack = cloud.environment('production').products.get('chat')!;
+    expect(resolveIn(stack, stack.hostAddresses.ipv4)).toBe('${data.tfe_outputs.outputs-production-network.nonsensitive_values["host_app_1_ipv4"]}');
+  });
+
+  it('attaches data volumes to the server id read from the network workspace', () => {
+    const data = cloud.synth('staging-data');
+    expect(resources(data, 'hcloud_volume_attachment')['postgres-volume-attachment'].server_id).toBe(
+      '${data.tfe_outputs.outputs-staging-network.nonsensitive_values["host_app_1_server_id"]}',
+    );
+  });
+
+  it('takes an environment\'s own organization and workspace prefix over the App-wide one', () => {
+    const system = variant(manacore, (copy) => {
+      environmentOf(copy, 'staging').terraformCloud = { organization: 'manacore-labs', workspacePrefix: 'mc' };
+    });
+    const stacks = new SynthesizedSystem(system, { terraformCloudOrganization: 'acme' });
+    expect(stacks.synth('staging-network').terraform.cloud).toEqual({ organization: 'manacore-labs', workspaces: { name: 'mc-staging-network' } });
+    expect(stacks.synth('production-network').terraform.cloud).toEqual({ organization: 'acme', workspaces: { name: 'manacore-production-network' } });
+  });
+});
+
+describe('provider 1.68.0 compatibility', () => {
+  it('never sets `datacenter`, which provider 1.68.0 rejects', () => {
+    for (const name of app.stackNames) expect(pathsOfKey(app.synth(name), 'datacenter')).toEqual([]);
+  });
+});
