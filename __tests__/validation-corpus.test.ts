@@ -1,0 +1,581 @@
+/**
+ * Bad input, one small mutation of the valid Manacore system at a time, each
+ * with the exact line the error shows: environment, product, field, the bad
+ * value and what is allowed. Nothing reaches a construct before these pass.
+ */
+import { ConfigurationError, formatIssue } from '../constructs/core/configuration-error';
+import { HealthCheck } from '../constructs/core/health-check';
+import { manacore } from '../environments';
+import { resolveSystem } from '../environments/resolve';
+import type { SystemSpec } from '../environments/model';
+import { environmentOf, productOf, serviceOf, variant, type WritableSystem } from './helpers/spec';
+
+/** The line of one issue in the error message, matched whole. */
+function exactLine(line: string): RegExp {
+  return new RegExp(`^  - ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm');
+}
+
+/** Every issue line the system is rejected with; fails when it is accepted or fails any other way. */
+function issueLines(system: SystemSpec): string[] {
+  try {
+    resolveSystem(system);
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error.issues.map(formatIssue);
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError, but the system was accepted');
+}
+
+/** Services other services in chat may link to: every non-worker, non-mobile service, chat's own by bare name. */
+const LINK_TARGETS_FROM_CHAT = [
+  'mana-core-auth/backend',
+  'backend',
+  'web',
+  'landing',
+  'maerchenzauber/backend',
+  'maerchenzauber/web',
+  'maerchenzauber/landing',
+  'manadeck/backend',
+  'manadeck/web',
+  'manadeck/landing',
+  'memoro/web',
+  'memoro/landing',
+  'manacore/web',
+  'manacore/landing',
+  'picture/backend',
+  'picture/web',
+  'picture/landing',
+  'uload/backend',
+  'uload/web',
+  'uload/landing',
+  'nutriphi/backend',
+  'nutriphi/web',
+  'nutriphi/landing',
+  'news/backend',
+  'news/web',
+  'news/landing',
+  'wisekeep/backend',
+  'wisekeep/web',
+  'wisekeep/landing',
+  'quote/backend',
+  'quote/web',
+  'quote/landing',
+  'bauntown/landing',
+].join(', ');
+
+const PRODUCT_NAMES = 'mana-core-auth, chat, maerchenzauber, manadeck, memoro, manacore, picture, uload, nutriphi, news, wisekeep, quote, bauntown';
+const SERVER_TYPES = 'cx22, cx32, cx42, cx52, cpx11, cpx21, cpx31, cpx41, cpx51, cax11, cax21, cax31, cax41, ccx13, ccx23, ccx33, ccx43, ccx53, ccx63';
+const CIDR_ALLOWED = 'CIDR notation with zero host bits, e.g. "203.0.113.7/32" or "2001:db8::/48"';
+const PRIVATE_RANGE_ALLOWED = 'a private IPv4 block of /24 or larger inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16';
+const TAG_ALLOWED = 'a Docker tag: letters, digits, "_", "." and "-", at most 128 characters';
+const PRODUCTION_TAG_ALLOWED =
+  'an immutable tag: "main-<7 to 40 hex digits>" or "v<major>.<minor>.<patch>" (production never runs "latest" or another moving tag: a restart could change the code)';
+const VOLUME_ALLOWED = 'a whole number of GiB from 10 to 10240 (Hetzner volume limits)';
+/** 52 characters: `app-<name>` fits production's 63-character label, `staging-app-<name>` (64) does not. */
+const LONG_PRODUCT = 'nutrition-and-wellbeing-planner-for-busy-household-x';
+
+const staging = (system: WritableSystem) => environmentOf(system, 'staging');
+const production = (system: WritableSystem) => environmentOf(system, 'production');
+const deployment = (system: WritableSystem, environment: string, product: string) =>
+  environmentOf(system, environment).products.find((entry) => entry.product === product)!;
+const addService = (system: WritableSystem, product: string, service: WritableSystem['products'][number]['services'][number]) =>
+  productOf(system, product).services.push(service);
+
+interface BadInput {
+  /** What is wrong, in words. */
+  readonly name: string;
+  readonly mutate: (system: WritableSystem) => void;
+  /** Every line the error lists, in order; the first is the point of the case. */
+  readonly lines: readonly string[];
+}
+
+const CORPUS: readonly BadInput[] = [
+  // Catalog: products and services.
+  {
+    name: 'a deployment of an unknown product',
+    mutate: (s) => production(s).products.push({ product: 'recipes', imageTag: 'main-0000000' }),
+    lines: [`environment "production", product "recipes", field "products": got "recipes"; allowed: ${PRODUCT_NAMES}`],
+  },
+  {
+    name: 'a product listed twice in an environment (its ports then clash with themselves)',
+    mutate: (s) => staging(s).products.push({ product: 'chat', imageTag: 'main-0000000' }),
+    lines: [
+      'environment "staging", product "chat", field "products": got "chat"; allowed: each product listed once',
+      'environment "staging", product "chat", field "services.backend.port": got 3002; allowed: a port not already used on host "app-1" (chat/backend has it)',
+    ],
+  },
+  {
+    name: 'a product defined twice in the catalog (with all of its domains)',
+    mutate: (s) => s.products.push({ name: 'bauntown', services: [{ name: 'landing', kind: 'landing' }] }),
+    lines: [
+      'catalog, product "bauntown", field "name": got "bauntown"; allowed: a name used by one product only',
+      'catalog, product "bauntown", field "services.landing.subdomain": got "bauntown"; allowed: a label not already used by bauntown/landing',
+    ],
+  },
+  {
+    name: 'a duplicate service name',
+    mutate: (s) => addService(s, 'chat', { name: 'web', kind: 'worker', command: ['node', 'dist/worker.js'] }),
+    lines: ['catalog, product "chat", field "services.web": got "web"; allowed: service names unique within the product'],
+  },
+  {
+    name: 'an unknown service kind',
+    mutate: (s) => addService(s, 'chat', { name: 'cron', kind: 'cron' as 'worker' }),
+    lines: ['catalog, product "chat", field "services.cron.kind": got "cron"; allowed: api, web, landing, internal, worker, mobile'],
+  },
+  {
+    name: 'port 0',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').port = 0),
+    lines: ['catalog, product "chat", field "services.backend.port": got 0; allowed: a whole number from 1 to 65535'],
+  },
+  {
+    name: 'port 70000',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').port = 70000),
+    lines: ['catalog, product "chat", field "services.backend.port": got 70000; allowed: a whole number from 1 to 65535'],
+  },
+  {
+    name: 'an api without a port',
+    mutate: (s) => delete serviceOf(s, 'chat', 'backend').port,
+    lines: ['catalog, product "chat", field "services.backend.port": got undefined; allowed: a port from 1 to 65535 (a api service must declare the port it listens on)'],
+  },
+  {
+    name: 'an internal service without a port',
+    mutate: (s) => addService(s, 'chat', { name: 'ml', kind: 'internal' }),
+    lines: ['catalog, product "chat", field "services.ml.port": got undefined; allowed: a port from 1 to 65535 (a internal service must declare the port it listens on)'],
+  },
+  {
+    name: 'two services with one port on one host',
+    mutate: (s) => (serviceOf(s, 'picture', 'backend').port = 3002),
+    lines: [
+      'environment "staging", product "picture", field "services.backend.port": got 3002; allowed: a port not already used on host "app-1" (chat/backend has it)',
+      'environment "production", product "picture", field "services.backend.port": got 3002; allowed: a port not already used on host "app-1" (chat/backend has it)',
+    ],
+  },
+  {
+    name: 'a worker with a port',
+    mutate: (s) => addService(s, 'chat', { name: 'scheduler', kind: 'worker', port: 4000, command: ['node', 'dist/scheduler.js'] }),
+    lines: ['catalog, product "chat", field "services.scheduler.port": got 4000; allowed: no port (a worker service has no ingress)'],
+  },
+  {
+    name: 'a worker with a subdomain',
+    mutate: (s) => addService(s, 'chat', { name: 'scheduler', kind: 'worker', subdomain: 'cron-chat', command: ['node', 'dist/scheduler.js'] }),
+    lines: [
+      'catalog, product "chat", field "services.scheduler.subdomain": got "cron-chat"; allowed: no subdomain (a worker service is not routed by the edge proxy; use kind api, web or landing for a public domain)',
+    ],
+  },
+  {
+    name: 'a worker with neither health check nor command',
+    mutate: (s) => addService(s, 'chat', { name: 'scheduler', kind: 'worker' }),
+    lines: [
+      'catalog, product "chat", field "services.scheduler.healthCheck": got undefined; allowed: HealthCheck.process(...) or HealthCheck.command(...), or a command whose process is checked (a worker has no HTTP route to probe)',
+    ],
+  },
+  {
+    name: 'a public service probed by a command instead of HTTP',
+    mutate: (s) => (serviceOf(s, 'chat', 'web').healthCheck = HealthCheck.command(['true'])),
+    lines: [
+      'catalog, product "chat", field "services.web.healthCheck": got "non-HTTP check"; allowed: HealthCheck.http(path) (the edge proxy routes only to containers whose HTTP route answers)',
+    ],
+  },
+  {
+    name: 'a mobile service with a container image',
+    mutate: (s) => (serviceOf(s, 'chat', 'mobile').image = 'chat-mobile'),
+    lines: ['catalog, product "chat", field "services.mobile.image": got "chat-mobile"; allowed: nothing (a mobile service has no container)'],
+  },
+  {
+    name: 'published host ports',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').hostPorts = [3002]),
+    lines: [
+      'catalog, product "chat", field "services.backend.hostPorts": got [3002]; allowed: none (only the edge proxy publishes host ports (80, 443); services are reached through it or by name on the host networks)',
+    ],
+  },
+  {
+    name: 'an unknown extra network',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').extraNetworks = ['public' as 'data']),
+    lines: ['catalog, product "chat", field "services.backend.extraNetworks": got "public"; allowed: frontend, backend, data'],
+  },
+  {
+    name: 'an internal service joining the frontend network',
+    mutate: (s) => addService(s, 'chat', { name: 'ml', kind: 'internal', port: 8000, extraNetworks: ['frontend'] }),
+    lines: ['catalog, product "chat", field "services.ml.extraNetworks": got "frontend"; allowed: backend, data (a internal service must have no route from the edge proxy)'],
+  },
+  {
+    name: 'a worker joining the frontend network',
+    mutate: (s) => addService(s, 'chat', { name: 'scheduler', kind: 'worker', command: ['node', 'dist/scheduler.js'], extraNetworks: ['frontend'] }),
+    lines: ['catalog, product "chat", field "services.scheduler.extraNetworks": got "frontend"; allowed: backend, data (a worker service must have no route from the edge proxy)'],
+  },
+  {
+    name: 'an unknown data dependency',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').uses = ['postgres', 'mongodb' as 'redis']),
+    lines: ['catalog, product "chat", field "services.backend.uses": got "mongodb"; allowed: postgres, redis'],
+  },
+  {
+    name: 'a memory limit below the reservation',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').resources = { memoryLimitMiB: 128 }),
+    lines: ['catalog, product "chat", field "services.backend.resources.memoryLimitMiB": got 128; allowed: at least the memory reservation (256 MiB)'],
+  },
+  {
+    name: 'a CPU limit below the reservation',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').resources = { cpuLimit: 0.25 }),
+    lines: ['catalog, product "chat", field "services.backend.resources.cpuLimit": got 0.25; allowed: at least the CPU reservation (0.5)'],
+  },
+  {
+    name: 'a negative reservation',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').resources = { cpuReservation: -1 }),
+    lines: ['catalog, product "chat", field "services.backend.resources.cpuReservation": got -1; allowed: a positive number'],
+  },
+  {
+    name: 'a lowercase environment variable name',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').environment = { node_env: 'production' }),
+    lines: ['catalog, product "chat", field "services.backend.environment": got "node_env"; allowed: UPPER_SNAKE_CASE variable names'],
+  },
+  {
+    name: 'a secret also given a plain value',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').environment = { AZURE_OPENAI_API_KEY: 'sk-oops' }),
+    lines: ['catalog, product "chat", field "services.backend.secrets": got "AZURE_OPENAI_API_KEY"; allowed: a name not also given a plain value in environment'],
+  },
+  {
+    name: 'a subdomain of two labels',
+    mutate: (s) => (serviceOf(s, 'chat', 'landing').subdomain = 'www.chat'),
+    lines: [
+      'catalog, product "chat", field "services.landing.subdomain": got "www.chat"; allowed: one DNS label: lowercase letters, digits and "-" (Cloudflare\'s universal certificate covers one level below the root only)',
+    ],
+  },
+  {
+    name: 'a subdomain already used by another product',
+    mutate: (s) => (serviceOf(s, 'picture', 'landing').subdomain = 'chat'),
+    lines: ['catalog, product "picture", field "services.landing.subdomain": got "chat"; allowed: a label not already used by chat/landing'],
+  },
+  ...['network', 'edge', 'data'].map(
+    (name): BadInput => ({
+      name: `the reserved product name "${name}"`,
+      mutate: (s) => s.products.push({ name, services: [{ name: 'landing', kind: 'landing', subdomain: `${name}-site` }] }),
+      lines: [`catalog, product "${name}", field "name": got "${name}"; allowed: any name except network, edge, data, bootstrap (its stack name would collide with a platform stack)`],
+    }),
+  ),
+  {
+    name: 'a product name with capitals',
+    mutate: (s) => s.products.push({ name: 'Recipes', services: [{ name: 'landing', kind: 'landing', subdomain: 'recipes' }] }),
+    lines: ['catalog, product "Recipes", field "name": got "Recipes"; allowed: lowercase letters, digits and "-", starting with a letter'],
+  },
+  {
+    name: 'a root domain with a trailing dot',
+    mutate: (s) => (s.rootDomain = 'manacore.app.'),
+    lines: ['catalog, field "system.rootDomain": got "manacore.app."; allowed: a lowercase DNS name such as "example.com"'],
+  },
+  // Links between services.
+  {
+    name: 'a link to an unknown service',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').links = { ML_SERVICE_URL: 'ml' }),
+    lines: [`catalog, product "chat", field "services.backend.links.ML_SERVICE_URL": got "ml"; allowed: ${LINK_TARGETS_FROM_CHAT}`],
+  },
+  {
+    name: 'a link to a worker, which has no ingress',
+    mutate: (s) => {
+      addService(s, 'chat', { name: 'scheduler', kind: 'worker', command: ['node', 'dist/scheduler.js'] });
+      serviceOf(s, 'chat', 'backend').links = { SCHEDULER_URL: 'scheduler' };
+    },
+    lines: [`catalog, product "chat", field "services.backend.links.SCHEDULER_URL": got "scheduler"; allowed: ${LINK_TARGETS_FROM_CHAT}`],
+  },
+  {
+    name: 'a link from a web service to an internal service without the backend network',
+    mutate: (s) => {
+      addService(s, 'chat', { name: 'ml', kind: 'internal', port: 8000 });
+      serviceOf(s, 'chat', 'web').links = { ML_SERVICE_URL: 'ml' };
+    },
+    lines: [
+      'catalog, product "chat", field "services.web.links.ML_SERVICE_URL": got "ml"; allowed: a target on a network this service joins; add extraNetworks: ["backend"] to reach an internal service',
+    ],
+  },
+  {
+    name: 'a link to a product the environment does not deploy',
+    mutate: (s) => {
+      serviceOf(s, 'chat', 'backend').links = { MANA_CORE_AUTH_URL: 'mana-core-auth/backend', NEWS_URL: 'news/backend' };
+      staging(s).products = staging(s).products.filter((entry) => entry.product !== 'news');
+    },
+    lines: ['environment "staging", product "chat", field "services.backend.links.NEWS_URL": got "news/backend"; allowed: a product deployed in "staging" (deploy news here or drop the link)'],
+  },
+  {
+    name: 'a link to an internal service on another host',
+    mutate: (s) => {
+      addService(s, 'picture', { name: 'ml', kind: 'internal', port: 8000 });
+      serviceOf(s, 'chat', 'backend').links = { MANA_CORE_AUTH_URL: 'mana-core-auth/backend', ML_SERVICE_URL: 'picture/ml' };
+      staging(s).hosts.push({ name: 'app-2', serverType: 'ccx23' });
+      deployment(s, 'staging', 'chat').host = 'app-2';
+    },
+    lines: [
+      'environment "staging", product "chat", field "services.backend.links.ML_SERVICE_URL": got "picture/ml"; allowed: a service on the same host ("app-2"): internal services are not reachable from other hosts',
+    ],
+  },
+  // Environments: names, domains, tags.
+  {
+    name: 'an environment name with capitals',
+    mutate: (s) => (staging(s).name = 'Staging'),
+    lines: ['environment "Staging", field "name": got "Staging"; allowed: lowercase letters and digits, starting with a letter'],
+  },
+  {
+    name: 'two environments with one name',
+    mutate: (s) => (production(s).name = 'staging'),
+    lines: ['environment "staging", field "name": got "staging"; allowed: a name used by one environment only'],
+  },
+  {
+    name: 'a domain prefix that is not a label start',
+    mutate: (s) => (staging(s).domainPrefix = 'staging.'),
+    lines: ['environment "staging", field "domainPrefix": got "staging."; allowed: empty, or lowercase letters/digits ending in "-" (e.g. "staging-")'],
+  },
+  {
+    name: 'a domain label longer than 63 characters once prefixed',
+    mutate: (s) => {
+      s.products.push({ name: LONG_PRODUCT, services: [{ name: 'web', kind: 'web' }] });
+      staging(s).products.push({ product: LONG_PRODUCT, imageTag: 'main-0000000' });
+      production(s).products.push({ product: LONG_PRODUCT, imageTag: 'main-0000000' });
+    },
+    lines: [
+      `environment "staging", product "${LONG_PRODUCT}", field "services.web.subdomain": got "staging-app-${LONG_PRODUCT}"; allowed: a DNS label of at most 63 characters (this one has 64)`,
+    ],
+  },
+  {
+    name: 'an ACME e-mail without an @',
+    mutate: (s) => (staging(s).acmeEmail = 'ops-at-manacore.app'),
+    lines: ['environment "staging", field "acmeEmail": got "ops-at-manacore.app"; allowed: an e-mail address for the Let\'s Encrypt account'],
+  },
+  {
+    name: 'an image tag with a slash',
+    mutate: (s) => (deployment(s, 'staging', 'chat').imageTag = 'main/abc'),
+    lines: [`environment "staging", product "chat", field "imageTag": got "main/abc"; allowed: ${TAG_ALLOWED}`],
+  },
+  {
+    name: '"latest" in production',
+    mutate: (s) => (deployment(s, 'production', 'chat').imageTag = 'latest'),
+    lines: [`environment "production", product "chat", field "imageTag": got "latest"; allowed: ${PRODUCTION_TAG_ALLOWED}`],
+  },
+  {
+    name: '"latest" for one service in production',
+    mutate: (s) => (deployment(s, 'production', 'chat').imageTags = { web: 'latest' }),
+    lines: [`environment "production", product "chat", field "imageTags.web": got "latest"; allowed: ${PRODUCTION_TAG_ALLOWED}`],
+  },
+  {
+    name: 'an image tag for a service the product does not have',
+    mutate: (s) => (deployment(s, 'staging', 'chat').imageTags = { mobil: 'main-1234567' }),
+    lines: ['environment "staging", product "chat", field "imageTags.mobil": got "mobil"; allowed: backend, web, landing, mobile'],
+  },
+  // Hosts.
+  {
+    name: 'an unknown Hetzner location',
+    mutate: (s) => (staging(s).location = 'fra1' as 'fsn1'),
+    lines: ['environment "staging", field "location": got "fra1"; allowed: fsn1, nbg1, hel1, ash, hil, sin'],
+  },
+  {
+    name: 'the retired server type ccx32',
+    mutate: (s) => (staging(s).hosts[0]!.serverType = 'ccx32'),
+    lines: ['environment "staging", field "hosts.app-1.serverType": got "ccx32"; allowed: "ccx33" (Hetzner retired "ccx32"; "ccx33" is the same class)'],
+  },
+  {
+    name: 'an unknown server type',
+    mutate: (s) => (production(s).hosts[0]!.serverType = 'ccx99'),
+    lines: [`environment "production", field "hosts.app-1.serverType": got "ccx99"; allowed: ${SERVER_TYPES}`],
+  },
+  {
+    name: 'no hosts',
+    mutate: (s) => (staging(s).hosts = []),
+    lines: ['environment "staging", field "hosts": got []; allowed: at least one host'],
+  },
+  {
+    name: 'two hosts with one name',
+    mutate: (s) => staging(s).hosts.push({ name: 'app-1', serverType: 'ccx23' }),
+    lines: ['environment "staging", field "hosts.app-1": got "app-1"; allowed: host names unique within the environment'],
+  },
+  {
+    name: 'a product placed on an unknown host',
+    mutate: (s) => (deployment(s, 'staging', 'chat').host = 'app-9'),
+    lines: ['environment "staging", product "chat", field "host": got "app-9"; allowed: app-1'],
+  },
+  {
+    name: 'data services placed on an unknown host',
+    mutate: (s) => (staging(s).data.host = 'db-1'),
+    lines: ['environment "staging", field "data.host": got "db-1"; allowed: app-1'],
+  },
+  {
+    name: 'a snapshot of an unknown host',
+    mutate: (s) => (staging(s).snapshots = [{ name: 'before-pg17', host: 'app-2', reason: 'before the PostgreSQL 17 upgrade' }]),
+    lines: ['environment "staging", field "snapshots.before-pg17.host": got "app-2"; allowed: app-1'],
+  },
+  {
+    name: 'a snapshot without a reason',
+    mutate: (s) => (staging(s).snapshots = [{ name: 'before-pg17', host: 'app-1', reason: ' ' }]),
+    lines: ['environment "staging", field "snapshots.before-pg17.reason": got " "; allowed: a short reason'],
+  },
+  // Network ranges and administrator access.
+  {
+    name: 'a private network outside RFC 1918',
+    mutate: (s) => (staging(s).privateNetwork = { ipRange: '100.64.0.0/16', subnetRange: '100.64.1.0/24' }),
+    lines: [`environment "staging", field "privateNetwork.ipRange": got "100.64.0.0/16"; allowed: ${PRIVATE_RANGE_ALLOWED}`],
+  },
+  {
+    name: 'a private network smaller than /24',
+    mutate: (s) => (staging(s).privateNetwork = { ipRange: '10.10.0.0/25', subnetRange: '10.10.0.0/25' }),
+    lines: [`environment "staging", field "privateNetwork.ipRange": got "10.10.0.0/25"; allowed: ${PRIVATE_RANGE_ALLOWED}`],
+  },
+  {
+    name: 'a subnet outside the network range',
+    mutate: (s) => (staging(s).privateNetwork = { ipRange: '10.10.0.0/16', subnetRange: '10.11.1.0/24' }),
+    lines: ['environment "staging", field "privateNetwork.subnetRange": got "10.11.1.0/24"; allowed: an IPv4 block inside 10.10.0.0/16'],
+  },
+  {
+    name: 'a malformed admin CIDR',
+    mutate: (s) => (production(s).adminSshCidrs = ['203.0.113.300/32']),
+    lines: [`environment "production", field "adminSshCidrs": got "203.0.113.300/32"; allowed: ${CIDR_ALLOWED}`],
+  },
+  {
+    name: 'an admin CIDR with host bits set',
+    mutate: (s) => (production(s).adminSshCidrs = ['203.0.113.10/24']),
+    lines: [`environment "production", field "adminSshCidrs": got "203.0.113.10/24"; allowed: ${CIDR_ALLOWED}`],
+  },
+  {
+    name: 'SSH open to 0.0.0.0/0',
+    mutate: (s) => production(s).adminSshCidrs.push('0.0.0.0/0'),
+    lines: ['environment "production", field "adminSshCidrs": got "0.0.0.0/0"; allowed: a specific network, not the whole internet (SSH is open to administrators only)'],
+  },
+  {
+    name: 'SSH open to ::/0',
+    mutate: (s) => production(s).adminSshCidrs.push('::/0'),
+    lines: ['environment "production", field "adminSshCidrs": got "::/0"; allowed: a specific network, not the whole internet (SSH is open to administrators only)'],
+  },
+  {
+    name: 'no admin CIDRs',
+    mutate: (s) => (staging(s).adminSshCidrs = []),
+    lines: ['environment "staging", field "adminSshCidrs": got []; allowed: at least one CIDR, e.g. your office or VPN egress "203.0.113.7/32"'],
+  },
+  {
+    name: 'no administrator keys',
+    mutate: (s) => (staging(s).sshKeys = []),
+    lines: ['environment "staging", field "sshKeys": got []; allowed: at least one administrator public key (password login is disabled)'],
+  },
+  {
+    name: 'a private key where the public key belongs',
+    mutate: (s) => (staging(s).sshKeys = [{ name: 'platform_admin', publicKey: '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=' }]),
+    lines: ['environment "staging", field "sshKeys.platform_admin.publicKey": got "-----BEGIN OPENSSH PRIVA..."; allowed: an OpenSSH public key ("ssh-ed25519 AAAA..."); never a private key'],
+  },
+  {
+    name: 'Docker over TLS with no allowed CIDRs',
+    mutate: (s) => (staging(s).dockerAccess = { mode: 'tls', allowedCidrs: [] }),
+    lines: ['environment "staging", field "dockerAccess.allowedCidrs": got []; allowed: the CIDRs of the machines running Terraform (the Docker API is root on the host)'],
+  },
+  {
+    name: 'Docker over TLS on port 443',
+    mutate: (s) => (staging(s).dockerAccess = { mode: 'tls', port: 443, allowedCidrs: ['198.51.100.0/24'] }),
+    lines: ['environment "staging", field "dockerAccess.port": got 443; allowed: a port from 1 to 65535 other than 22, 80 and 443'],
+  },
+  {
+    name: 'Docker over TLS open to the whole internet',
+    mutate: (s) => (staging(s).dockerAccess = { mode: 'tls', allowedCidrs: ['0.0.0.0/0'] }),
+    lines: ['environment "staging", field "dockerAccess.allowedCidrs": got "0.0.0.0/0"; allowed: CIDR notation for specific runner addresses, not the whole internet'],
+  },
+  // Data services.
+  {
+    name: 'a volume smaller than Hetzner offers',
+    mutate: (s) => (staging(s).data.postgres = { mode: 'container', volumeSizeGiB: 5 }),
+    lines: [`environment "staging", field "data.postgres.volumeSizeGiB": got 5; allowed: ${VOLUME_ALLOWED}`],
+  },
+  {
+    name: 'a volume larger than Hetzner offers',
+    mutate: (s) => (production(s).data.postgres = { mode: 'container', volumeSizeGiB: 20000 }),
+    lines: [`environment "production", field "data.postgres.volumeSizeGiB": got 20000; allowed: ${VOLUME_ALLOWED}`],
+  },
+  {
+    name: 'Redis maxmemory at its container\'s memory limit',
+    mutate: (s) => (staging(s).data.redis = { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 384 }),
+    lines: [
+      'environment "staging", field "data.redis.maxMemoryMiB": got 384; allowed: less than the Redis container\'s memory limit (384 MiB) (Redis needs headroom above maxmemory for buffers and the AOF rewrite, or the kernel kills it)',
+    ],
+  },
+  // Production safety.
+  {
+    name: 'production without protection',
+    mutate: (s) => (production(s).protection = false),
+    lines: ['environment "production", field "protection": got false; allowed: true in production (servers, volumes and buckets must survive a mistaken destroy)'],
+  },
+  {
+    name: 'production without backups',
+    mutate: (s) => (production(s).backups = false),
+    lines: ['environment "production", field "backups": got false; allowed: true in production'],
+  },
+  {
+    name: 'production without reviewers',
+    mutate: (s) => (production(s).github = { waitTimerMinutes: 5 }),
+    lines: ['environment "production", field "github.reviewerTeams": got []; allowed: at least one reviewer team or user in production (production deploys require approval)'],
+  },
+  {
+    name: 'a GitHub wait timer beyond 30 days',
+    mutate: (s) => (production(s).github = { reviewerTeams: ['platform'], waitTimerMinutes: 50000 }),
+    lines: ['environment "production", field "github.waitTimerMinutes": got 50000; allowed: a whole number of minutes from 0 to 43200 (30 days, GitHub\'s limit)'],
+  },
+  {
+    name: 'an unknown Cloudflare plan',
+    mutate: (s) => (staging(s).cloudflare = { plan: 'premium' as 'pro' }),
+    lines: ['environment "staging", field "cloudflare.plan": got "premium"; allowed: free, pro, business, enterprise'],
+  },
+];
+
+describe('invalid input', () => {
+  it('has a corpus of at least 40 cases', () => {
+    expect(CORPUS.length).toBeGreaterThanOrEqual(40);
+    expect(new Set(CORPUS.map((entry) => entry.name)).size).toBe(CORPUS.length);
+  });
+
+  it('starts from a valid system', () => {
+    expect(() => resolveSystem(manacore)).not.toThrow();
+  });
+
+  it.each(CORPUS)('rejects $name', ({ mutate, lines }) => {
+    const bad = variant(manacore, mutate);
+    expect(() => resolveSystem(bad)).toThrow(exactLine(lines[0]!));
+    expect(issueLines(bad)).toEqual(lines);
+  });
+});
+
+describe('rules that depend on the environment', () => {
+  it('accepts "latest" in staging', () => {
+    const system = variant(manacore, (s) => (deployment(s, 'staging', 'chat').imageTag = 'latest'));
+    expect(() => resolveSystem(system)).not.toThrow();
+  });
+
+  it('accepts release tags in production', () => {
+    const system = variant(manacore, (s) => (deployment(s, 'production', 'chat').imageTag = 'v1.4.2'));
+    expect(() => resolveSystem(system)).not.toThrow();
+  });
+
+  it('accepts an unprotected staging without backups or reviewers', () => {
+    const system = variant(manacore, (s) => Object.assign(staging(s), { protection: false, backups: false, github: {} }));
+    expect(() => resolveSystem(system)).not.toThrow();
+  });
+
+  it('accepts a long product whose label fits production', () => {
+    const system = variant(manacore, (s) => {
+      s.products.push({ name: LONG_PRODUCT, services: [{ name: 'web', kind: 'web' }] });
+      production(s).products.push({ product: LONG_PRODUCT, imageTag: 'main-0000000' });
+    });
+    expect(() => resolveSystem(system)).not.toThrow();
+  });
+});
+
+describe('several problems at once', () => {
+  const bad = variant(manacore, (s) => {
+    serviceOf(s, 'chat', 'backend').port = 70000;
+    staging(s).location = 'fra1' as 'fsn1';
+    deployment(s, 'production', 'picture').imageTag = 'latest';
+    production(s).adminSshCidrs = ['0.0.0.0/0'];
+  });
+
+  it('lists every problem in one error, catalog first, then each environment in order', () => {
+    expect(issueLines(bad)).toEqual([
+      'catalog, product "chat", field "services.backend.port": got 70000; allowed: a whole number from 1 to 65535',
+      'environment "staging", field "location": got "fra1"; allowed: fsn1, nbg1, hel1, ash, hil, sin',
+      'environment "production", field "adminSshCidrs": got "0.0.0.0/0"; allowed: a specific network, not the whole internet (SSH is open to administrators only)',
+      `environment "production", product "picture", field "imageTag": got "latest"; allowed: ${PRODUCTION_TAG_ALLOWED}`,
+    ]);
+  });
+
+  it('says how many problems there are', () => {
+    expect(() => resolveSystem(bad)).toThrow(/^Invalid configuration \(4 problems\):\n {2}- catalog, /);
+  });
+});
