@@ -229,6 +229,11 @@ const CORPUS: readonly BadInput[] = [
     lines: ['catalog, product "chat", field "services.backend.environment": got "node_env"; allowed: UPPER_SNAKE_CASE variable names'],
   },
   {
+    name: 'a public-URL variable name in kebab case',
+    mutate: (s) => (serviceOf(s, 'chat', 'web').publicUrls = { 'public-backend-url': 'backend' }),
+    lines: ['catalog, product "chat", field "services.web.environment": got "public-backend-url"; allowed: UPPER_SNAKE_CASE variable names'],
+  },
+  {
     name: 'a secret also given a plain value',
     mutate: (s) => (serviceOf(s, 'chat', 'backend').environment = { AZURE_OPENAI_API_KEY: 'sk-oops' }),
     lines: ['catalog, product "chat", field "services.backend.secrets": got "AZURE_OPENAI_API_KEY"; allowed: a name not also given a plain value in environment'],

@@ -203,7 +203,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
     });
   }
   const plainNames = Object.keys(service.environment ?? {});
-  for (const name of [...plainNames, ...(service.secrets ?? []), ...Object.keys(service.links ?? {})]) {
+  for (const name of [...plainNames, ...(service.secrets ?? []), ...Object.keys(service.links ?? {}), ...Object.keys(service.publicUrls ?? {})]) {
     if (!ENV_VAR.test(name)) {
       report({ field: field('environment'), value: name, allowed: 'UPPER_SNAKE_CASE variable names' });
     }
