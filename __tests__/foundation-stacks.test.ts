@@ -115,9 +115,7 @@ describe('Terraform Cloud backend', () => {
 
   it('lets product stacks read network outputs through tfe_outputs instead of remote state', () => {
     const chat = cloud.synth('production-chat');
-    expect(dataSources(chat, 'tfe_outputs')).toEqual({
-      'outputs-production-network': { organization: 'acme', workspace: 'manacore-production-network' },
-    });
+    expect(dataSources(chat, 'tfe_outputs')['outputs-production-network']).toEqual({ organization: 'acme', workspace: 'manacore-production-network' });
     expect(dataSources(chat, 'terraform_remote_state')).toEqual({});
     expect(chat.terraform.required_providers?.tfe).toMatchObject({ source: 'hashicorp/tfe' });
     const stack = cloud.environment('production').products.get('chat')!;
