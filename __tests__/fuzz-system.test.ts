@@ -71,7 +71,7 @@ describe('random valid systems', () => {
         }
         for (const environment of system.environments) expectEnvironmentKeepsPromises(app, environment);
       }),
-      { seed: 20261122, numRuns: 40 },
+      { seed: 20261122, numRuns: 30 },
     );
   });
 
@@ -82,7 +82,7 @@ describe('random valid systems', () => {
         const twice = new SynthesizedSystem(system);
         for (const name of once.stackNames) expect(twice.synth(name)).toEqual(once.synth(name));
       }),
-      { seed: 7, numRuns: 5 },
+      { seed: 7, numRuns: 3 },
     );
   });
 });

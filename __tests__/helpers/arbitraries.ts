@@ -210,7 +210,8 @@ function buildEnvironment(draft: EnvironmentDraft, products: readonly ProductSpe
   return {
     name: draft.name,
     production: draft.production,
-    domainPrefix: draft.production ? '' : `${draft.name}-`,
+    // Environments share the zone: only one may go without a prefix, or both would claim the same names.
+    domainPrefix: draft.name === 'production' ? '' : `${draft.name}-`,
     location: draft.location,
     hosts,
     products: [...deployed.values()],
