@@ -1,0 +1,230 @@
+import { Container, type ContainerNetworksAdvanced, type ContainerPorts } from '@cdktf/provider-docker/lib/container';
+import { Image } from '@cdktf/provider-docker/lib/image';
+import { Token, type ITerraformDependable, type TerraformProvider } from 'cdktf';
+import { Construct } from 'constructs';
+import type { DockerHealthCheck } from '../core/health-check';
+import type { ResourceSpec } from '../../environments/model';
+
+/** A Docker network the container joins, with the names it answers to there. */
+export interface ContainerNetwork {
+  /** Network name (often a token read from the edge stack's outputs). */
+  readonly name: string;
+  /** DNS names of the container on that network. @default - none */
+  readonly aliases?: readonly string[];
+}
+
+/** A host directory bind-mounted into the container. */
+export interface BindMount {
+  readonly hostPath: string;
+  readonly containerPath: string;
+  /** @default false */
+  readonly readOnly?: boolean;
+}
+
+/** A host port published to a container port (only the edge proxy does this). */
+export interface PublishedPort {
+  readonly hostPort: number;
+  readonly containerPort: number;
+}
+
+/** Log rotation of the json-file driver. */
+export interface LogRotation {
+  /** Size of one log file, in MiB. */
+  readonly maxSizeMiB: number;
+  /** Files kept per container. */
+  readonly maxFiles: number;
+}
+
+export interface HardenedContainerProps {
+  /** Container name on the host (unique per host; may contain tokens). */
+  readonly name: string;
+  /** Image reference `repository:tag`; pulled by a `docker_image` kept on the host when replaced, so a rollback needs no pull. Or an image resource shared by several containers. */
+  readonly image: string | Image;
+  /** Command overriding the image's CMD. @default - the image's CMD */
+  readonly command?: readonly string[];
+  /** Entrypoint overriding the image's ENTRYPOINT. @default - the image's ENTRYPOINT */
+  readonly entrypoint?: readonly string[];
+  /** Plain environment variables. @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Secret environment variables: every value a token of a sensitive variable, output or generated password. @default - none */
+  readonly secretEnvironment?: Readonly<Record<string, string>>;
+  /** The Docker healthcheck. @default - none (the container is then not waited for) */
+  readonly healthCheck?: DockerHealthCheck;
+  /** CPU and memory: limits are enforced, reservations become CPU shares and labels. */
+  readonly resources: ResourceSpec;
+  /** Networks to join; at least one. */
+  readonly networks: readonly ContainerNetwork[];
+  /** User (and group) the process runs as. @default '1001' */
+  readonly user?: string;
+  /** Supplementary group ids (the edge proxy's access to the Docker socket). @default - none */
+  readonly groupIds?: readonly number[];
+  /** Mount the root filesystem read-only. @default true */
+  readonly readOnlyRootFilesystem?: boolean;
+  /** Paths besides `/tmp` that stay writable, as tmpfs (noexec, nosuid). @default - none */
+  readonly writablePaths?: readonly string[];
+  /** Capabilities kept after dropping ALL (`NET_BIND_SERVICE`). @default - none */
+  readonly capabilities?: readonly string[];
+  /** Labels of the container. @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Host directories to bind-mount. @default - none */
+  readonly bindMounts?: readonly BindMount[];
+  /** Host ports to publish. @default - none */
+  readonly publishedPorts?: readonly PublishedPort[];
+  /** Docker restart policy. @default 'unless-stopped' */
+  readonly restart?: 'unless-stopped' | 'always' | 'on-failure' | 'no';
+  /** Run an init process as PID 1 (signals, zombie reaping). @default false */
+  readonly init?: boolean;
+  /** Size of /dev/shm in MiB. @default - Docker's 64 MiB */
+  readonly shmSizeMiB?: number;
+  /** Seconds the process gets to shut down cleanly on stop and destroy before it is killed. @default - Docker's 10 seconds */
+  readonly stopGraceSeconds?: number;
+  /** Log rotation. @default - 10 MiB x 3 files */
+  readonly logRotation?: LogRotation;
+  /**
+   * Create the replacement before destroying this container (zero-downtime
+   * swaps; the name must then differ between the two).
+   * @default false
+   */
+  readonly createBeforeDestroy?: boolean;
+  /** Make Terraform wait until the container is healthy. @default - true when there is a health check */
+  readonly waitForHealthy?: boolean;
+  /** Provider of the host's daemon. @default - the stack's default docker provider */
+  readonly provider?: TerraformProvider;
+  /** Resources to create first (a volume attachment, another container). @default - none */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const CAPABILITY = /^[A-Z_]+$/;
+/** Mount options of every tmpfs: nothing executes from it, no setuid. */
+const TMPFS_OPTIONS = 'noexec,nosuid,size=100m';
+/** Grace beyond the health check's own worst case before Terraform gives up waiting. */
+const WAIT_MARGIN_SECONDS = 30;
+
+/**
+ * One container, secure by default: non-root (uid 1001), read-only root
+ * filesystem with tmpfs `/tmp`, every capability dropped, `no-new-privileges`,
+ * memory and CPU limits, rotated JSON logs, a restart policy, and no published
+ * ports unless asked. Its Terraform addresses are `docker_container.<id>` and
+ * `docker_image.<id>`, pinned to the construct id.
+ */
+export class HardenedContainer extends Construct {
+  public readonly container: Container;
+  public readonly image: Image;
+
+  public constructor(scope: Construct, id: string, props: HardenedContainerProps) {
+    super(scope, id);
+    validate(id, props);
+    const { resources } = props;
+    if (typeof props.image === 'string') {
+      // keep_locally: the previous version's image stays on the host, so a rollback starts without a pull.
+      this.image = new Image(this, 'image', { name: props.image, keepLocally: true, provider: props.provider });
+      this.image.overrideLogicalId(id);
+    } else {
+      this.image = props.image;
+    }
+    const health = props.healthCheck;
+    const rotation = props.logRotation ?? { maxSizeMiB: 10, maxFiles: 3 };
+    const tmpfs: Record<string, string> = { '/tmp': TMPFS_OPTIONS };
+    for (const path of props.writablePaths ?? []) tmpfs[path] = TMPFS_OPTIONS;
+    const env = { ...props.environment, ...props.secretEnvironment };
+
+    this.container = new Container(this, 'container', {
+      name: props.name,
+      image: this.image.imageId,
+      command: props.command ? [...props.command] : undefined,
+      entrypoint: props.entrypoint ? [...props.entrypoint] : undefined,
+      env: Object.keys(env)
+        .sort()
+        .map((key) => `${key}=${env[key]}`),
+      user: props.user ?? '1001',
+      groupAdd: props.groupIds?.map(String),
+      readOnly: props.readOnlyRootFilesystem ?? true,
+      tmpfs,
+      capabilities: { drop: ['ALL'], add: props.capabilities?.length ? [...props.capabilities] : undefined },
+      securityOpts: ['no-new-privileges:true'],
+      // The limit is hard: swap is not a way around it.
+      memory: resources.memoryLimitMiB,
+      memorySwap: resources.memoryLimitMiB,
+      cpus: String(resources.cpuLimit),
+      // Docker has no CPU reservation; shares give the reserved cores their weight under contention.
+      cpuShares: Math.max(2, Math.round(resources.cpuReservation * 1024)),
+      shmSize: props.shmSizeMiB,
+      restart: props.restart ?? 'unless-stopped',
+      init: props.init,
+      stopTimeout: props.stopGraceSeconds,
+      destroyGraceSeconds: props.stopGraceSeconds,
+      logDriver: 'json-file',
+      logOpts: { 'max-size': `${rotation.maxSizeMiB}m`, 'max-file': String(rotation.maxFiles) },
+      labels: Object.keys(props.labels ?? {})
+        .sort()
+        .map((label) => ({ label, value: props.labels![label]! })),
+      healthcheck: health && {
+        test: health.test,
+        interval: health.interval,
+        timeout: health.timeout,
+        retries: health.retries,
+        startPeriod: health.startPeriod,
+      },
+      wait: props.waitForHealthy ?? health !== undefined,
+      waitTimeout: health ? waitTimeoutSeconds(health) : undefined,
+      networksAdvanced: props.networks.map(
+        (network): ContainerNetworksAdvanced => ({ name: network.name, aliases: network.aliases?.length ? [...network.aliases] : undefined }),
+      ),
+      volumes: props.bindMounts?.map((mount) => ({ hostPath: mount.hostPath, containerPath: mount.containerPath, readOnly: mount.readOnly ?? false })),
+      ports: props.publishedPorts?.map((port): ContainerPorts => ({ internal: port.containerPort, external: port.hostPort, protocol: 'tcp' })),
+      lifecycle: props.createBeforeDestroy ? { createBeforeDestroy: true } : undefined,
+      provider: props.provider,
+      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
+    });
+    this.container.overrideLogicalId(id);
+  }
+}
+
+/** Worst case until Docker declares the container unhealthy, plus a margin: start period, then every retry. */
+function waitTimeoutSeconds(health: DockerHealthCheck): number {
+  const seconds = (duration: string) => Number(duration.replace(/s$/, ''));
+  return seconds(health.startPeriod) + (seconds(health.interval) + seconds(health.timeout)) * health.retries + WAIT_MARGIN_SECONDS;
+}
+
+function validate(id: string, props: HardenedContainerProps): void {
+  const fail = (message: string): never => {
+    throw new Error(`HardenedContainer ${id}: ${message}`);
+  };
+  if (!Token.isUnresolved(props.name) && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(props.name)) {
+    fail(`name must be letters, digits, "_", "." and "-" (Docker's container names); got "${props.name}"`);
+  }
+  const { cpuLimit, memoryLimitMiB, cpuReservation, memoryReservationMiB } = props.resources;
+  if (!Number.isInteger(memoryLimitMiB) || memoryLimitMiB < 6) fail(`memory limit must be a whole number of MiB, at least 6 (Docker refuses less); got ${memoryLimitMiB}`);
+  if (!(memoryReservationMiB > 0)) fail(`memory reservation must be positive; got ${memoryReservationMiB}`);
+  if (memoryLimitMiB < memoryReservationMiB) {
+    fail(`memory limit (${memoryLimitMiB} MiB) is below its reservation (${memoryReservationMiB} MiB); raise the limit or lower the reservation`);
+  }
+  if (!(cpuLimit > 0) || !(cpuReservation > 0)) fail(`CPU limit and reservation must be positive; got ${cpuLimit} and ${cpuReservation}`);
+  if (cpuLimit < cpuReservation) fail(`CPU limit (${cpuLimit}) is below its reservation (${cpuReservation})`);
+  if (props.networks.length === 0) fail('must join at least one network');
+  const plain = Object.keys(props.environment ?? {});
+  const secret = Object.keys(props.secretEnvironment ?? {});
+  for (const name of [...plain, ...secret]) {
+    if (!ENV_NAME.test(name)) fail(`environment variable name "${name}" is invalid (letters, digits and "_")`);
+  }
+  for (const name of secret) {
+    if (plain.includes(name)) fail(`${name} is given both a plain and a secret value`);
+    if (!Token.isUnresolved(props.secretEnvironment![name]!)) {
+      fail(`secret ${name} is a literal; it must come from a sensitive variable, another stack's sensitive output or a generated password`);
+    }
+  }
+  for (const path of props.writablePaths ?? []) {
+    if (!path.startsWith('/') || path === '/') fail(`writable path "${path}" must be an absolute path below /`);
+  }
+  for (const capability of props.capabilities ?? []) {
+    if (!CAPABILITY.test(capability) || capability.startsWith('CAP_') || capability === 'ALL') {
+      fail(`capability "${capability}" must be one name without the CAP_ prefix (NET_BIND_SERVICE)`);
+    }
+  }
+  for (const port of props.publishedPorts ?? []) {
+    for (const value of [port.hostPort, port.containerPort]) {
+      if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`published port ${value} must be a whole number from 1 to 65535`);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { Network } from '@cdktf/provider-docker/lib/network';
+import type { TerraformProvider } from 'cdktf';
+import { Construct } from 'constructs';
+import { HOST_NETWORKS, type HostNetwork } from '../../environments/model';
+
+export interface HostNetworksProps {
+  /** Prefix of the network names: `manacore` gives `manacore-frontend`. @default - none: `frontend`, `backend`, `data` */
+  readonly namePrefix?: string;
+  /** Provider of the host's daemon. @default - the stack's default docker provider */
+  readonly provider?: TerraformProvider;
+  /** Labels of every network. @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+/** Why each network exists; `data` is internal: Postgres and Redis have no route to the internet. */
+const PURPOSE: Readonly<Record<HostNetwork, string>> = {
+  frontend: 'edge proxy, web, landing and APIs',
+  backend: 'APIs, internal services and workers',
+  data: 'PostgreSQL, Redis and the services that use them',
+};
+
+/**
+ * The three Docker networks of one host: `frontend` (the edge proxy and what
+ * it routes to), `backend` (service-to-service calls) and `data` (internal,
+ * no internet). Created once per host in the edge stack; containers of other
+ * stacks join them by name. Their Terraform addresses are `<id>-<network>`,
+ * pinned: a replaced network would cut every container off it.
+ */
+export class HostNetworks extends Construct {
+  private readonly networks = new Map<HostNetwork, Network>();
+
+  public constructor(scope: Construct, id: string, props: HostNetworksProps = {}) {
+    super(scope, id);
+    const prefix = props.namePrefix;
+    if (prefix !== undefined && !/^[a-z0-9][a-z0-9_.-]*$/.test(prefix)) {
+      throw new Error(`HostNetworks: namePrefix must be lowercase letters, digits, "_", "." or "-"; got "${prefix}"`);
+    }
+    for (const name of HOST_NETWORKS) {
+      const network = new Network(this, name, {
+        name: prefix === undefined ? name : `${prefix}-${name}`,
+        driver: 'bridge',
+        internal: name === 'data',
+        labels: Object.entries({ ...props.labels, network: name, purpose: PURPOSE[name] }).map(([label, value]) => ({ label, value })),
+        provider: props.provider,
+      });
+      network.overrideLogicalId(`${id}-${name}`);
+      this.networks.set(name, network);
+    }
+  }
+
+  /** The Docker network `name`. */
+  public get(name: HostNetwork): Network {
+    const network = this.networks.get(name);
+    if (network === undefined) throw new Error(`HostNetworks: no network "${name}"; have ${HOST_NETWORKS.join(', ')}`);
+    return network;
+  }
+}

@@ -1,0 +1,183 @@
+import { Password } from '@cdktf/provider-random/lib/password';
+import type { ITerraformDependable, TerraformProvider } from 'cdktf';
+import { Construct } from 'constructs';
+import { Duration } from '../core/duration';
+import { HealthCheck } from '../core/health-check';
+import { randomProviderOf } from '../core/random-provider';
+import { POSTGRES_DEFAULTS } from '../../environments/defaults';
+import type { ResourceSpec } from '../../environments/model';
+import { HardenedContainer } from './hardened-container';
+
+/** PostgreSQL identifiers the provisioner creates unquoted-safe: lowercase, digits, `_`, at most 63 bytes. */
+const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const RESERVED_DATABASES = ['postgres', 'template0', 'template1'];
+
+export interface PostgresContainerProps {
+  /** Host directory of the data volume (`/mnt/HC_Volume_<id>`); the cluster lives in its `pgdata` subdirectory. */
+  readonly dataPath: string;
+  /** Name of the host's data network (internal: no internet). */
+  readonly network: string;
+  /** One database per product, each owned by a login role of the same name with its own generated password. */
+  readonly databases: readonly string[];
+  /** CPU and memory; the memory limit also sizes the tuning. @default - POSTGRES_DEFAULTS.resources */
+  readonly resources?: ResourceSpec;
+  /** Image. @default - POSTGRES_DEFAULTS.image (postgres:16-alpine) */
+  readonly image?: string;
+  /** `max_connections`; every product's pool shares it. @default 100 */
+  readonly maxConnections?: number;
+  /** Name of the container and its DNS name on the data network. @default 'postgres' */
+  readonly hostname?: string;
+  /** Labels of both containers. @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Provider of the host's daemon. @default - the stack's default docker provider */
+  readonly provider?: TerraformProvider;
+  /** What must exist first (the volume attachment). @default - none */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/**
+ * Server settings scaled to the container's memory: shared_buffers 25%,
+ * effective_cache_size 75%, maintenance_work_mem 1/16 (at most 2 GiB), and
+ * work_mem what is left after shared_buffers spread over three sorts per
+ * connection (at least 4 MB). Storage is network SSD (Hetzner volumes).
+ */
+export function postgresTuning(memoryMiB: number, maxConnections: number): Record<string, string> {
+  const sharedBuffers = Math.floor(memoryMiB / 4);
+  return {
+    max_connections: String(maxConnections),
+    shared_buffers: `${sharedBuffers}MB`,
+    effective_cache_size: `${Math.floor((memoryMiB * 3) / 4)}MB`,
+    maintenance_work_mem: `${Math.min(2048, Math.floor(memoryMiB / 16))}MB`,
+    work_mem: `${Math.max(4, Math.floor((memoryMiB - sharedBuffers) / (maxConnections * 3)))}MB`,
+    random_page_cost: '1.1',
+    effective_io_concurrency: '200',
+    password_encryption: 'scram-sha-256',
+  };
+}
+
+/**
+ * PostgreSQL 16 on the data network, its cluster on the Hetzner volume, and a
+ * database with its own login role for every product.
+ *
+ * Roles and databases are created by the `postgres-provisioner` container, a
+ * psql run against the server that is idempotent (CREATE ... only where
+ * missing; ALTER ROLE sets the current password every time). Its command
+ * lists the databases and its environment carries the passwords, so Terraform
+ * replaces (and so re-runs) it whenever either changes. After the SQL it
+ * stays idle instead of exiting: Docker then reports it healthy, and
+ * Terraform, waiting for healthy, fails the apply when the SQL failed.
+ * Removing a product never drops its database; that stays a manual decision.
+ */
+export class PostgresContainer extends Construct {
+  public readonly server: HardenedContainer;
+  public readonly provisioner: HardenedContainer;
+  /** DNS name of the server on the data network. */
+  public readonly hostname: string;
+  private readonly passwords = new Map<string, Password>();
+
+  public constructor(scope: Construct, id: string, props: PostgresContainerProps) {
+    super(scope, id);
+    const resources = props.resources ?? POSTGRES_DEFAULTS.resources;
+    const maxConnections = props.maxConnections ?? 100;
+    this.hostname = props.hostname ?? 'postgres';
+    const fail = (message: string): never => {
+      throw new Error(`PostgresContainer ${id}: ${message}`);
+    };
+    if (!Number.isInteger(maxConnections) || maxConnections < 10 || maxConnections > 5000) {
+      fail(`maxConnections must be a whole number from 10 to 5000; got ${maxConnections}`);
+    }
+    if (resources.memoryLimitMiB < 256) fail(`memory limit must be at least 256 MiB for a usable server; got ${resources.memoryLimitMiB}`);
+    const seen = new Set<string>();
+    for (const database of props.databases) {
+      if (!DATABASE_NAME.test(database) || RESERVED_DATABASES.includes(database)) {
+        fail(`database "${database}" must be lowercase letters, digits and "_" (at most 63), and not ${RESERVED_DATABASES.join(', ')}`);
+      }
+      if (seen.has(database)) fail(`database "${database}" is listed twice (two products share a databaseName?)`);
+      seen.add(database);
+    }
+
+    randomProviderOf(this);
+    const password = (logicalId: string) => {
+      const generated = new Password(this, logicalId, { length: 32, special: false });
+      generated.overrideLogicalId(logicalId);
+      return generated;
+    };
+    const superuser = password('postgres-superuser-password');
+    for (const database of props.databases) this.passwords.set(database, password(`postgres-password-${database}`));
+
+    const labels = { ...props.labels, service: 'postgres' };
+    this.server = new HardenedContainer(this, 'postgres', {
+      name: this.hostname,
+      image: props.image ?? POSTGRES_DEFAULTS.image,
+      command: ['postgres', ...Object.entries(postgresTuning(resources.memoryLimitMiB, maxConnections)).flatMap(([key, value]) => ['-c', `${key}=${value}`])],
+      environment: { POSTGRES_USER: 'postgres', POSTGRES_DB: 'postgres' },
+      secretEnvironment: { POSTGRES_PASSWORD: superuser.result },
+      healthCheck: POSTGRES_DEFAULTS.healthCheck.toDocker(),
+      resources,
+      networks: [{ name: props.network, aliases: [this.hostname] }],
+      // The entrypoint starts as root only to own the data directory, then runs the server as postgres (uid 70) via su-exec.
+      user: 'root',
+      capabilities: ['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETGID', 'SETUID'],
+      writablePaths: ['/var/run/postgresql'],
+      bindMounts: [{ hostPath: `${props.dataPath}/pgdata`, containerPath: '/var/lib/postgresql/data' }],
+      shmSizeMiB: Math.max(64, Math.floor(resources.memoryLimitMiB / 8)),
+      // A clean shutdown writes a checkpoint; a kill means crash recovery on the next start.
+      stopGraceSeconds: 60,
+      labels,
+      provider: props.provider,
+      dependsOn: props.dependsOn,
+    });
+
+    const rolePasswords = Object.fromEntries(props.databases.map((database) => [rolePasswordVariable(database), this.passwords.get(database)!.result]));
+    this.provisioner = new HardenedContainer(this, 'postgres-provisioner', {
+      name: `${this.hostname}-provisioner`,
+      image: this.server.image,
+      command: ['sh', '-c', provisioningScript(props.databases)],
+      environment: { PGHOST: this.hostname, PGUSER: 'postgres', PGDATABASE: 'postgres' },
+      secretEnvironment: { PGPASSWORD: superuser.result, ...rolePasswords },
+      healthCheck: HealthCheck.command(['test', '-f', '/tmp/provisioned'], {
+        interval: Duration.seconds(5),
+        timeout: Duration.seconds(3),
+        retries: 3,
+        startPeriod: Duration.seconds(10),
+      }).toDocker(),
+      resources: { cpuLimit: 0.25, memoryLimitMiB: 64, cpuReservation: 0.05, memoryReservationMiB: 16 },
+      networks: [{ name: props.network }],
+      // PID 1 is sleep after the SQL: init forwards the stop signal instead of waiting for the kill.
+      init: true,
+      labels: { ...props.labels, service: 'postgres-provisioner' },
+      provider: props.provider,
+      dependsOn: [this.server.container],
+    });
+  }
+
+  /** `postgresql://<role>:<password>@<host>:5432/<database>` for one product database: a token, sensitive. */
+  public connectionUrl(database: string): string {
+    const password = this.passwords.get(database);
+    if (password === undefined) throw new Error(`PostgresContainer: no database "${database}"; have ${[...this.passwords.keys()].join(', ') || '(none)'}`);
+    return `postgresql://${database}:${password.result}@${this.hostname}:${POSTGRES_DEFAULTS.port}/${database}`;
+  }
+}
+
+function rolePasswordVariable(database: string): string {
+  return `ROLE_PASSWORD_${database.toUpperCase()}`;
+}
+
+/** Idempotent SQL for psql: passwords come from the environment (`\getenv`), never from the script. */
+function provisioningScript(databases: readonly string[]): string {
+  const statements = databases.flatMap((db) => [
+    `\\getenv password ${rolePasswordVariable(db)}`,
+    `SELECT 'CREATE ROLE "${db}" LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${db}')\\gexec`,
+    `ALTER ROLE "${db}" WITH LOGIN PASSWORD :'password';`,
+    `SELECT 'CREATE DATABASE "${db}" OWNER "${db}"' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${db}')\\gexec`,
+    `REVOKE ALL ON DATABASE "${db}" FROM PUBLIC;`,
+  ]);
+  return [
+    'set -eu',
+    `psql -X -q -v ON_ERROR_STOP=1 <<'SQL'`,
+    ...statements,
+    'SQL',
+    'touch /tmp/provisioned',
+    'exec sleep 2147483647',
+  ].join('\n');
+}

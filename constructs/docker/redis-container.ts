@@ -1,0 +1,92 @@
+import { Password } from '@cdktf/provider-random/lib/password';
+import type { ITerraformDependable, TerraformProvider } from 'cdktf';
+import { Construct } from 'constructs';
+import { randomProviderOf } from '../core/random-provider';
+import { REDIS_DEFAULTS } from '../../environments/defaults';
+import type { ResourceSpec } from '../../environments/model';
+import { HardenedContainer } from './hardened-container';
+
+export interface RedisContainerProps {
+  /** Host directory of the data volume; AOF and RDB files live in its `redis` subdirectory. */
+  readonly dataPath: string;
+  /** Name of the host's data network (internal: no internet). */
+  readonly network: string;
+  /** `maxmemory` in MiB; keys are evicted least-recently-used above it. @default - REDIS_DEFAULTS.maxMemoryMiB (256) */
+  readonly maxMemoryMiB?: number;
+  /** CPU and memory. @default - REDIS_DEFAULTS.resources */
+  readonly resources?: ResourceSpec;
+  /** Image. @default - REDIS_DEFAULTS.image (redis:7-alpine) */
+  readonly image?: string;
+  /** Name of the container and its DNS name on the data network. @default 'redis' */
+  readonly hostname?: string;
+  /** Labels of the container. @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** Provider of the host's daemon. @default - the stack's default docker provider */
+  readonly provider?: TerraformProvider;
+  /** What must exist first (the volume attachment). @default - none */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/**
+ * Redis 7 on the data network with its data on the Hetzner volume: a
+ * generated password (`requirepass`, read from the environment so it is never
+ * part of the command), append-only file synced every second, `maxmemory`
+ * with allkeys-lru eviction, and a `redis-cli ping` health check that
+ * authenticates through REDISCLI_AUTH.
+ */
+export class RedisContainer extends Construct {
+  public readonly server: HardenedContainer;
+  public readonly password: Password;
+  /** DNS name of the server on the data network. */
+  public readonly hostname: string;
+
+  public constructor(scope: Construct, id: string, props: RedisContainerProps) {
+    super(scope, id);
+    const resources = props.resources ?? REDIS_DEFAULTS.resources;
+    const maxMemoryMiB = props.maxMemoryMiB ?? REDIS_DEFAULTS.maxMemoryMiB;
+    this.hostname = props.hostname ?? 'redis';
+    if (!Number.isInteger(maxMemoryMiB) || maxMemoryMiB < 16 || maxMemoryMiB >= resources.memoryLimitMiB) {
+      throw new Error(
+        `RedisContainer ${id}: maxMemoryMiB must be a whole number from 16 to below the memory limit (${resources.memoryLimitMiB} MiB); got ${maxMemoryMiB}. ` +
+          'Redis needs headroom above maxmemory for buffers and the AOF rewrite, or the kernel kills it.',
+      );
+    }
+
+    randomProviderOf(this);
+    this.password = new Password(this, 'redis-password', { length: 32, special: false });
+    this.password.overrideLogicalId('redis-password');
+
+    const server = [
+      'redis-server',
+      '--requirepass "$REDIS_PASSWORD"',
+      '--appendonly yes',
+      '--appendfsync everysec',
+      `--maxmemory ${maxMemoryMiB}mb`,
+      '--maxmemory-policy allkeys-lru',
+      '--dir /data',
+    ].join(' ');
+    this.server = new HardenedContainer(this, 'redis', {
+      name: this.hostname,
+      image: props.image ?? REDIS_DEFAULTS.image,
+      // The shell expands the password from the environment; the image's entrypoint then steps down to the redis user.
+      entrypoint: ['sh', '-c', `exec docker-entrypoint.sh ${server}`],
+      secretEnvironment: { REDIS_PASSWORD: this.password.result, REDISCLI_AUTH: this.password.result },
+      healthCheck: REDIS_DEFAULTS.healthCheck.toDocker(),
+      resources,
+      networks: [{ name: props.network, aliases: [this.hostname] }],
+      // The entrypoint starts as root only to own /data, then runs redis-server as the redis user via su-exec.
+      user: 'root',
+      capabilities: ['CHOWN', 'DAC_READ_SEARCH', 'SETGID', 'SETUID'],
+      bindMounts: [{ hostPath: `${props.dataPath}/redis`, containerPath: '/data' }],
+      stopGraceSeconds: 30,
+      labels: { ...props.labels, service: 'redis' },
+      provider: props.provider,
+      dependsOn: props.dependsOn,
+    });
+  }
+
+  /** `redis://:<password>@<host>:6379/0`: a token, sensitive. */
+  public get connectionUrl(): string {
+    return `redis://:${this.password.result}@${this.hostname}:${REDIS_DEFAULTS.port}/0`;
+  }
+}
