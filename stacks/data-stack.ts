@@ -5,10 +5,16 @@ import { HostSnapshot } from '../constructs/hetzner/host-snapshot';
 import { DATA_DEPENDENCIES, type DataDependency } from '../environments/model';
 import { hostOutputName, type NetworkStack } from './network-stack';
 import { SystemStack, type SystemStackProps } from './system-stack';
+// --- PostgreSQL and Redis containers (issue 3) ---
+import { placeDataContainers, type DataContainers } from './docker-wiring';
+import type { EdgeStack } from './edge-stack';
+// --- end issue 3 ---
 
 export interface DataStackProps extends SystemStackProps {
   /** The environment's network stack, whose hosts carry the volumes. */
   readonly network: NetworkStack;
+  /** The environment's edge stack (the data network), issue 3. @default - no data containers, only volumes */
+  readonly edge?: EdgeStack;
 }
 
 /**
@@ -19,6 +25,8 @@ export interface DataStackProps extends SystemStackProps {
 export class DataStack extends SystemStack {
   /** The data volume of each data service run as a container here. */
   public readonly volumes: ReadonlyMap<DataDependency, DataVolume>;
+  /** The PostgreSQL and Redis containers run here (issue 3). */
+  public readonly containers: DataContainers;
 
   public constructor(scope: Construct, props: DataStackProps) {
     const environment = props.environment;
@@ -46,6 +54,9 @@ export class DataStack extends SystemStack {
       );
     }
     this.volumes = volumes;
+
+    // Issue 3: PostgreSQL and Redis containers on the volumes; products' connection strings as sensitive outputs.
+    this.containers = props.edge === undefined ? {} : placeDataContainers(this, { network: props.network, edge: props.edge }, volumes);
 
     for (const snapshot of spec.snapshots ?? []) {
       new HostSnapshot(this, `snapshot-${snapshot.name}`, {

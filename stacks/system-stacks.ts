@@ -2,6 +2,7 @@ import type { Construct } from 'constructs';
 import type { SystemSpec } from '../environments/model';
 import { resolveSystem, type ResolvedEnvironment } from '../environments/resolve';
 import { DataStack } from './data-stack';
+import { EdgeStack } from './edge-stack';
 import { NetworkStack } from './network-stack';
 import { ProductStack } from './product-stack';
 import type { BackendSettings, SystemStack } from './system-stack';
@@ -10,6 +11,8 @@ import type { BackendSettings, SystemStack } from './system-stack';
 export interface EnvironmentStacks {
   readonly environment: ResolvedEnvironment;
   readonly network: NetworkStack;
+  /** Docker networks and the edge proxy on every host (issue 3). */
+  readonly edge: EdgeStack;
   readonly data: DataStack;
   readonly products: ReadonlyMap<string, ProductStack>;
 }
@@ -27,7 +30,7 @@ export interface SystemStacksOptions {
 
 /** Every stack of an environment, in deploy order. */
 export function stacksOf(environment: EnvironmentStacks): SystemStack[] {
-  return [environment.network, environment.data, ...environment.products.values()];
+  return [environment.network, environment.edge, environment.data, ...environment.products.values()];
 }
 
 /** Picks the backend of an environment: its own Terraform Cloud settings, the App-wide organization, or local state. */
@@ -39,7 +42,7 @@ export function backendFor(environment: ResolvedEnvironment, options: SystemStac
 }
 
 /**
- * Every stack of every environment: `<env>-network`, `<env>-data` and one
+ * Every stack of every environment: `<env>-network`, `<env>-edge`, `<env>-data` and one
  * `<env>-<product>` per product the environment runs. Validates the whole
  * system first, so bad input fails before any construct exists.
  */
@@ -55,8 +58,10 @@ export function createSystemStacks(scope: Construct, system: SystemSpec, options
   return resolved.environments.map((environment) => {
     const props = { environment, backend: backendFor(environment, options) };
     const network = new NetworkStack(scope, props);
-    const data = new DataStack(scope, { ...props, network });
-    const products = new Map(environment.products.map((product) => [product.name, new ProductStack(scope, { ...props, product, network })]));
-    return { environment, network, data, products };
+    // Issue 3: the edge stack sits between network and data; data and product stacks place containers through it.
+    const edge = new EdgeStack(scope, { ...props, network });
+    const data = new DataStack(scope, { ...props, network, edge });
+    const products = new Map(environment.products.map((product) => [product.name, new ProductStack(scope, { ...props, product, network, edge, data })]));
+    return { environment, network, edge, data, products };
   });
 }
