@@ -24,7 +24,10 @@ export const production: EnvironmentSpec = {
     redis: { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 512, resources: { memoryLimitMiB: 768 } },
   },
   snapshots: [],
-  cloudflare: { plan: 'pro', caching: 'page-rules' },
+  // Page rules do not fit: each environment needs 34 (12 landings x 2 + 10 APIs) and staging shares
+  // the zone, so 68 against pro's 20 (business 50). Cache rules need 2 plus 1 configuration rule
+  // for the whole zone; pro keeps Polish for landing images. The zone has one plan: keep staging's equal.
+  cloudflare: { plan: 'pro', caching: 'cache-rules' },
   github: { reviewerTeams: ['platform'], waitTimerMinutes: 5 },
   acmeEmail: 'ops@manacore.app',
 };

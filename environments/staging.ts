@@ -25,7 +25,9 @@ export const staging: EnvironmentSpec = {
     postgres: { mode: 'container', volumeSizeGiB: 20 },
     redis: { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 256 },
   },
-  cloudflare: { plan: 'free', caching: 'cache-rules' },
+  // Staging shares the zone manacore.app with production, so it states production's plan (a zone has
+  // one); its cache rules live in production-network's zone rulesets (see stacks/cloudflare-plan.ts).
+  cloudflare: { plan: 'pro', caching: 'cache-rules' },
   github: {},
   acmeEmail: 'ops@manacore.app',
 };

@@ -5,6 +5,17 @@ import { HostSnapshot } from '../constructs/hetzner/host-snapshot';
 import { DATA_DEPENDENCIES, type DataDependency } from '../environments/model';
 import { hostOutputName, type NetworkStack } from './network-stack';
 import { SystemStack, type SystemStackProps } from './system-stack';
+// --- R2 backup bucket (issue 4) ---
+import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
+import { BackupBucket, type BackupRetention } from '../constructs/cloudflare/backup-bucket';
+import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket';
+import { Duration } from '../constructs/core/duration';
+import { SecretValue } from '../constructs/core/secret-value';
+import { r2LocationNear } from './cloudflare-plan';
+
+/** How long backups are kept, per data service (the source documents: Postgres 30 days, Redis 7 days). */
+export const BACKUP_RETENTION: Readonly<Record<DataDependency, Duration>> = { postgres: Duration.days(30), redis: Duration.days(7) };
+// --- end issue 4 ---
 // --- PostgreSQL and Redis containers (issue 3) ---
 import { placeDataContainers, type DataContainers } from './docker-wiring';
 import type { EdgeStack } from './edge-stack';
@@ -65,5 +76,42 @@ export class DataStack extends SystemStack {
         labels: { ...this.labels('snapshot'), host: snapshot.host },
       });
     }
+
+    // Issue 4: the R2 bucket the backup job writes to.
+    this.backupBucket = this.addBackupBucket();
   }
+
+  // --- R2 backup bucket (issue 4) ---
+
+  /**
+   * Where the backup job writes, under `postgres/` and `redis/`, with R2
+   * expiring each prefix after its retention. Only data services run here as
+   * containers are backed up by this stack (external ones have their
+   * provider's backups). Undefined when there is nothing to back up.
+   */
+  public readonly backupBucket?: BackupBucket;
+
+  private addBackupBucket(): BackupBucket | undefined {
+    const environment = this.environment;
+    const retention: BackupRetention[] = DATA_DEPENDENCIES.filter((service) => environment.spec.data[service].mode === 'container').map((service) => ({
+      prefix: `${service}/`,
+      keepFor: BACKUP_RETENTION[service],
+    }));
+    if (retention.length === 0) return undefined;
+    // Authenticates from CLOUDFLARE_API_TOKEN.
+    new CloudflareProvider(this, 'cloudflare', {});
+    return new BackupBucket(this, 'backup-bucket', {
+      accountId: cloudflareAccountIdVariable(this).stringValue,
+      name: `${environment.system.name}-${environment.name}-backups`,
+      location: r2LocationNear(environment.spec.location),
+      protection: environment.spec.protection,
+      retention,
+      credentials: {
+        // An R2 API token with Object Read & Write on this bucket only (R2 > Manage API tokens).
+        accessKeyId: SecretValue.variable(this, 'backup_r2_access_key_id', 'Access key id of the R2 token the backup job writes with'),
+        secretAccessKey: SecretValue.variable(this, 'backup_r2_secret_access_key', 'Secret access key of the R2 token the backup job writes with'),
+      },
+    });
+  }
+  // --- end issue 4 ---
 }

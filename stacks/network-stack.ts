@@ -9,6 +9,31 @@ import { HetznerHost } from '../constructs/hetzner/hetzner-host';
 import { HostFirewall } from '../constructs/hetzner/host-firewall';
 import { PrivateNetwork } from '../constructs/hetzner/private-network';
 import { SystemStack, type SystemStackProps } from './system-stack';
+// --- Cloudflare zone-wide records and rulesets, repository-level pipeline secrets (issue 4) ---
+import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
+import { GithubProvider } from '@cdktf/provider-github/lib/provider';
+import { AddressRecords } from '../constructs/cloudflare/address-records';
+import { CacheRules } from '../constructs/cloudflare/cache-rules';
+import { CnameRecord } from '../constructs/cloudflare/cname-record';
+import { CloudflareZone } from '../constructs/cloudflare/zone';
+import { SecretValue } from '../constructs/core/secret-value';
+import { RepositorySecrets } from '../constructs/github/repository-secrets';
+import { planEnvironmentCloudflare, type EnvironmentCloudflare } from './cloudflare-plan';
+
+/** Output carrying the Cloudflare zone id, so product stacks do not each look the zone up. */
+export const ZONE_ID_OUTPUT = 'cloudflare_zone_id';
+
+export interface NetworkStackProps extends SystemStackProps {
+  /** The environment's share of its Cloudflare zone. @default - planned for this environment alone */
+  readonly cloudflare?: EnvironmentCloudflare;
+  /**
+   * Owns the repository-level Actions secrets of the pipeline. Exactly one
+   * stack of the system may (a repository has one secret per name).
+   * @default - true for a production environment
+   */
+  readonly ownsRepositorySecrets?: boolean;
+}
+// --- end issue 4 ---
 
 /** Hosts get addresses from .10 of the subnet on, leaving the gateway (.1) and room below. */
 const FIRST_HOST_OFFSET = 10;
@@ -32,7 +57,7 @@ export class NetworkStack extends SystemStack {
   public readonly hosts: ReadonlyMap<string, HetznerHost>;
   public readonly cloudInit: ReadonlyMap<string, CloudInit>;
 
-  public constructor(scope: Construct, props: SystemStackProps) {
+  public constructor(scope: Construct, props: NetworkStackProps) {
     const environment = props.environment;
     super(scope, environment.stackName('network'), props);
     const system = environment.system.name;
@@ -103,7 +128,67 @@ export class NetworkStack extends SystemStack {
     });
     this.hosts = hosts;
     this.cloudInit = cloudInits;
+
+    // Issue 4: zone-wide DNS and caching rulesets (when this environment owns them), pipeline secrets.
+    this.addZoneWide(props.cloudflare ?? planEnvironmentCloudflare(environment));
+    if (props.ownsRepositorySecrets ?? environment.production) this.addPipelineSecrets();
   }
+
+  // --- Cloudflare and GitHub (issue 4) ---
+
+  /**
+   * The zone, looked up once per environment and published for the product
+   * stacks; the apex, `www` and wildcard records, and the zone's cache-rule
+   * rulesets: things a zone has once, owned by the primary environment's
+   * network stack (see stacks/cloudflare-plan.ts for why).
+   */
+  private addZoneWide(cloudflare: EnvironmentCloudflare): void {
+    // Authenticates from CLOUDFLARE_API_TOKEN.
+    new CloudflareProvider(this, 'cloudflare', {});
+    const zone = new CloudflareZone(this, 'zone', cloudflare.zone);
+    this.publish(ZONE_ID_OUTPUT, zone.zoneId, { description: `Cloudflare zone id of ${zone.name}` });
+    if (cloudflare.ownsZoneRecords) {
+      const first = this.hosts.get(this.environment.hosts[0]!.name)!;
+      // Managed by <env>-network of the primary environment: the apex is served by its first host's edge proxy.
+      new AddressRecords(this, 'dns-apex', {
+        zone,
+        name: zone.name,
+        ipv4: first.ipv4.ipAddress,
+        ipv6: first.server.ipv6Address,
+        proxied: true,
+        managedBy: this.stackName,
+      });
+      // Managed by <env>-network of the primary environment: www is an alias of the apex.
+      new CnameRecord(this, 'dns-www', { zone, name: `www.${zone.name}`, target: zone.name, proxied: true, managedBy: this.stackName });
+      // Managed by <env>-network of the primary environment: any name without its own record reaches the apex's
+      // host (one wildcard per zone; explicit records of product stacks take precedence over it).
+      new CnameRecord(this, 'dns-wildcard', { zone, name: `*.${zone.name}`, target: zone.name, proxied: true, managedBy: this.stackName });
+    }
+    if (cloudflare.zoneCacheRules.length > 0) {
+      new CacheRules(this, 'zone-caching', { zone, plan: cloudflare.plan, rules: cloudflare.zoneCacheRules, managedBy: this.stackName });
+    }
+  }
+
+  /**
+   * Repository-level secrets every pipeline job needs, whatever GitHub
+   * environment it deploys: set by this stack only, so they are never
+   * duplicated (two stacks writing one repository secret would fight). The
+   * first apply is the bootstrap: run from a workstation with the TF_VAR_*
+   * values; later the pipeline applies with the secrets it reads back.
+   */
+  private addPipelineSecrets(): void {
+    const system = this.environment.system;
+    // Authenticates from GITHUB_TOKEN.
+    new GithubProvider(this, 'github', { owner: system.repository.owner });
+    const secrets: Record<string, SecretValue> = {
+      REGISTRY_TOKEN: SecretValue.variable(this, 'pipeline_registry_token', `${system.registry.host} token (read:packages) the pipeline passes to Terraform so hosts can pull images`),
+    };
+    if (this.backend.kind === 'cloud') {
+      secrets.TF_API_TOKEN = SecretValue.variable(this, 'pipeline_tfc_token', 'Terraform Cloud team token the pipeline starts remote plans and applies with');
+    }
+    new RepositorySecrets(this, 'pipeline-secrets', { repository: system.repository.name, secrets });
+  }
+  // --- end issue 4 ---
 }
 
 /** An administrator's public key, supplied per workspace; validated so it cannot break the cloud-init document. */

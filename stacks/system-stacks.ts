@@ -5,6 +5,7 @@ import { DataStack } from './data-stack';
 import { EdgeStack } from './edge-stack';
 import { NetworkStack } from './network-stack';
 import { ProductStack } from './product-stack';
+import { planCloudflare } from './cloudflare-plan';
 import type { BackendSettings, SystemStack } from './system-stack';
 
 /** The stacks of one environment. */
@@ -50,6 +51,12 @@ export function createSystemStacks(scope: Construct, system: SystemSpec, options
   const resolved = resolveSystem(system);
   const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
   resolved.warnings.forEach(warn);
+  // Issue 4: the shared zone's page-rule quota and priorities, and who owns its zone-wide records and
+  // rulesets, are decided across all environments before any stack exists (stacks/cloudflare-plan.ts).
+  const cloudflare = planCloudflare(resolved);
+  new Set([...cloudflare.values()].flatMap((plan) => plan.notes)).forEach(warn);
+  // Repository-level pipeline secrets: owned by one stack only, the first production environment's network stack.
+  const pipelineSecretsOwner = (resolved.environments.find((environment) => environment.production) ?? resolved.environments[0])?.name;
   for (const environment of resolved.environments) {
     for (const exemption of environment.spec.invariantExemptions ?? []) {
       warn(`${exemption.stack}: invariant "${exemption.rule}" is waived for ${exemption.resource}: ${exemption.reason}`);
@@ -57,11 +64,17 @@ export function createSystemStacks(scope: Construct, system: SystemSpec, options
   }
   return resolved.environments.map((environment) => {
     const props = { environment, backend: backendFor(environment, options) };
-    const network = new NetworkStack(scope, props);
+    const network = new NetworkStack(scope, {
+      ...props,
+      cloudflare: cloudflare.get(environment.name),
+      ownsRepositorySecrets: environment.name === pipelineSecretsOwner,
+    });
     // Issue 3: the edge stack sits between network and data; data and product stacks place containers through it.
     const edge = new EdgeStack(scope, { ...props, network });
     const data = new DataStack(scope, { ...props, network, edge });
-    const products = new Map(environment.products.map((product) => [product.name, new ProductStack(scope, { ...props, product, network, edge, data })]));
+    const products = new Map(
+      environment.products.map((product) => [product.name, new ProductStack(scope, { ...props, product, network, edge, data, cloudflare: cloudflare.get(environment.name) })]),
+    );
     return { environment, network, edge, data, products };
   });
 }
