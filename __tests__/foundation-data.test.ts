@@ -3,7 +3,7 @@
  * host (read from the network stack's state), their protection, and snapshots.
  */
 import { manacore } from '../environments';
-import { environmentOf, variant } from './helpers/spec';
+import { environmentOf, keepOnly, variant } from './helpers/spec';
 import { SynthesizedSystem, dataSources, resourceList, resources, type TerraformJson } from './helpers/synth';
 
 const serverIdFromState = (environment: string, host: string) =>
@@ -73,6 +73,7 @@ describe('data on a second host, with snapshots', () => {
   let data: TerraformJson;
   beforeAll(() => {
     const system = variant(manacore, (copy) => {
+      keepOnly(copy, ['staging'], []);
       const staging = environmentOf(copy, 'staging');
       staging.hosts.push({ name: 'db-1', serverType: 'ccx23' });
       staging.data.host = 'db-1';
@@ -111,6 +112,7 @@ describe('data on a second host, with snapshots', () => {
 describe('external data services', () => {
   it('creates no volume for a data service run outside Hetzner', () => {
     const system = variant(manacore, (copy) => {
+      keepOnly(copy, ['staging'], []);
       environmentOf(copy, 'staging').data.postgres = { mode: 'external', provider: 'supabase' };
     });
     const data = new SynthesizedSystem(system).synth('staging-data');

@@ -3,7 +3,7 @@
  * cloud-init, primary IPs and reverse DNS, read from the synthesized JSON.
  */
 import { manacore } from '../environments';
-import { environmentOf, variant } from './helpers/spec';
+import { environmentOf, keepOnly, variant } from './helpers/spec';
 import { SynthesizedSystem, onlyResource, resourceList, resources, type TerraformJson } from './helpers/synth';
 
 const ADMIN_CIDRS = ['203.0.113.10/32', '2001:db8:10::/48'];
@@ -11,6 +11,7 @@ const ANYWHERE = ['0.0.0.0/0', '::/0'];
 
 /** Staging with a second host that runs chat: placement group, second address. */
 const twoHosts = variant(manacore, (system) => {
+  keepOnly(system, ['staging'], ['mana-core-auth', 'chat']);
   const staging = environmentOf(system, 'staging');
   staging.hosts.push({ name: 'app-2', serverType: 'ccx23' });
   staging.products.find((deployment) => deployment.product === 'chat')!.host = 'app-2';
@@ -239,6 +240,7 @@ describe('administrator keys given as literals', () => {
   let network: TerraformJson;
   beforeAll(() => {
     const system = variant(manacore, (copy) => {
+      keepOnly(copy, ['staging'], []);
       environmentOf(copy, 'staging').sshKeys = [{ name: 'alice', publicKey: key }];
     });
     network = new SynthesizedSystem(system).synth('staging-network');
@@ -255,6 +257,7 @@ describe('Docker API over mutual TLS', () => {
   let network: TerraformJson;
   beforeAll(() => {
     const system = variant(manacore, (copy) => {
+      keepOnly(copy, ['staging'], []);
       environmentOf(copy, 'staging').dockerAccess = { mode: 'tls', allowedCidrs: ['198.51.100.0/24'] };
     });
     network = new SynthesizedSystem(system).synth('staging-network');

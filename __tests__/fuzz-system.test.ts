@@ -71,7 +71,7 @@ describe('random valid systems', () => {
         }
         for (const environment of system.environments) expectEnvironmentKeepsPromises(app, environment);
       }),
-      { seed: 20261122, numRuns: 30 },
+      { seed: 20261122, numRuns: 20 },
     );
   });
 

@@ -55,3 +55,14 @@ export function serviceOf(system: WritableSystem, product: string, name: string)
   if (found === undefined) throw new Error(`test setup: no service "${product}/${name}"`);
   return found;
 }
+
+/**
+ * Keeps only the named environments and, in them, only the named products:
+ * a smaller App (fewer stacks to build) for a test that looks at a few stacks.
+ */
+export function keepOnly(system: WritableSystem, environments: readonly string[], products: readonly string[]): void {
+  system.environments = system.environments.filter((environment) => environments.includes(environment.name));
+  for (const environment of system.environments) {
+    environment.products = environment.products.filter((deployment) => products.includes(deployment.product));
+  }
+}
