@@ -135,12 +135,12 @@ const CORPUS: readonly BadInput[] = [
   {
     name: 'an api without a port',
     mutate: (s) => delete serviceOf(s, 'chat', 'backend').port,
-    lines: ['catalog, product "chat", field "services.backend.port": got undefined; allowed: a port from 1 to 65535 (a api service must declare the port it listens on)'],
+    lines: ['catalog, product "chat", field "services.backend.port": got undefined; allowed: a port from 1 to 65535 (an api service must declare the port it listens on)'],
   },
   {
     name: 'an internal service without a port',
     mutate: (s) => addService(s, 'chat', { name: 'ml', kind: 'internal' }),
-    lines: ['catalog, product "chat", field "services.ml.port": got undefined; allowed: a port from 1 to 65535 (a internal service must declare the port it listens on)'],
+    lines: ['catalog, product "chat", field "services.ml.port": got undefined; allowed: a port from 1 to 65535 (an internal service must declare the port it listens on)'],
   },
   {
     name: 'two services with one port on one host',
@@ -196,7 +196,7 @@ const CORPUS: readonly BadInput[] = [
   {
     name: 'an internal service joining the frontend network',
     mutate: (s) => addService(s, 'chat', { name: 'ml', kind: 'internal', port: 8000, extraNetworks: ['frontend'] }),
-    lines: ['catalog, product "chat", field "services.ml.extraNetworks": got "frontend"; allowed: backend, data (a internal service must have no route from the edge proxy)'],
+    lines: ['catalog, product "chat", field "services.ml.extraNetworks": got "frontend"; allowed: backend, data (an internal service must have no route from the edge proxy)'],
   },
   {
     name: 'a worker joining the frontend network',
@@ -424,6 +424,25 @@ const CORPUS: readonly BadInput[] = [
     name: 'a subnet outside the network range',
     mutate: (s) => (staging(s).privateNetwork = { ipRange: '10.10.0.0/16', subnetRange: '10.11.1.0/24' }),
     lines: ['environment "staging", field "privateNetwork.subnetRange": got "10.11.1.0/24"; allowed: an IPv4 block inside 10.10.0.0/16'],
+  },
+  {
+    name: 'a subnet too small for the hosts from .10 on',
+    mutate: (s) => (staging(s).privateNetwork = { ipRange: '10.10.0.0/16', subnetRange: '10.10.1.0/29' }),
+    lines: ['environment "staging", field "privateNetwork.subnetRange": got "10.10.1.0/29"; allowed: a block with room for 1 host(s) from .10 on (a /27 or larger fits 20)'],
+  },
+  {
+    name: 'more hosts than a spread placement group holds',
+    mutate: (s) => (staging(s).hosts = Array.from({ length: 11 }, (_, i) => ({ name: `app-${i + 1}`, serverType: 'ccx33' }))),
+    lines: [
+      'environment "staging", field "hosts": got 11; allowed: at most 10 hosts (the hosts share one spread placement group, and Hetzner places at most 10 servers in one)',
+    ],
+  },
+  {
+    name: 'a host name too long for its reverse DNS label',
+    mutate: (s) => (staging(s).hosts = [{ name: `app-${'x'.repeat(52)}`, serverType: 'ccx33' }]),
+    lines: [
+      `environment "staging", field "hosts.app-${'x'.repeat(52)}.name": got "app-${'x'.repeat(52)}"; allowed: a name whose DNS label "staging-app-${'x'.repeat(52)}" has at most 63 characters (it is the reverse DNS name of the host)`,
+    ],
   },
   {
     name: 'a malformed admin CIDR',

@@ -134,4 +134,7 @@ export const DATA_ENV_VARS = { postgres: 'DATABASE_URL', redis: 'REDIS_URL' } as
 /** Default OS image of a host. */
 export const DEFAULT_HOST_IMAGE = 'ubuntu-24.04';
 
+/** Hosts take private addresses from .10 of the subnet on, leaving the gateway (.1) and room below. */
+export const HOST_ADDRESS_OFFSET = 10;
+
 export const DEFAULT_PRIVATE_NETWORK = { ipRange: '10.0.0.0/16', subnetRange: '10.0.1.0/24' } as const;

@@ -7,7 +7,7 @@ import { isPrivateIpv4, ipv4Contains, isWholeInternet, parseCidr } from '../cons
 import type { ConfigurationIssue } from '../constructs/core/configuration-error';
 import { HETZNER_LOCATIONS, isHetznerLocation } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, RETIRED_SERVER_TYPES } from '../constructs/hetzner/server-types';
-import { DEFAULT_PRIVATE_NETWORK, KIND_DEFAULTS, REDIS_DEFAULTS } from './defaults';
+import { DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, KIND_DEFAULTS, REDIS_DEFAULTS } from './defaults';
 import {
   DATA_DEPENDENCIES,
   HOST_NETWORKS,
@@ -32,7 +32,14 @@ const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-
 const MAX_DNS_LABEL = 63;
 /** A Hetzner network holds at most 100 servers. */
 const MAX_SERVERS_PER_NETWORK = 100;
+/** A spread placement group holds at most 10 servers. */
+const MAX_SERVERS_PER_SPREAD_GROUP = 10;
 const CLOUDFLARE_PLANS = ['free', 'pro', 'business', 'enterprise'];
+
+/** "an api", "an internal", "a worker". */
+function withArticle(word: string): string {
+  return `${/^[aeiou]/.test(word) ? 'an' : 'a'} ${word}`;
+}
 
 type Report = (issue: Omit<ConfigurationIssue, 'environment' | 'product'>) => void;
 
@@ -131,7 +138,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
     report({ field: field('port'), value: service.port, allowed: 'a whole number from 1 to 65535' });
   }
   if (kind.requiresPort && service.port === undefined) {
-    report({ field: field('port'), value: undefined, allowed: `a port from 1 to 65535 (a ${service.kind} service must declare the port it listens on)` });
+    report({ field: field('port'), value: undefined, allowed: `a port from 1 to 65535 (${withArticle(service.kind)} service must declare the port it listens on)` });
   }
   if ((service.kind === 'worker' || service.kind === 'mobile') && service.port !== undefined) {
     report({ field: field('port'), value: service.port, allowed: `no port (a ${service.kind} service has no ingress)` });
@@ -148,7 +155,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
     report({
       field: field('subdomain'),
       value: service.subdomain,
-      allowed: `no subdomain (a ${service.kind} service is not routed by the edge proxy; use kind api, web or landing for a public domain)`,
+      allowed: `no subdomain (${withArticle(service.kind)} service is not routed by the edge proxy; use kind api, web or landing for a public domain)`,
     });
   }
   if (service.subdomain !== undefined && !/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(service.subdomain)) {
@@ -169,7 +176,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       field: field('extraNetworks'),
       value: 'frontend',
       allowed: HOST_NETWORKS.filter((n) => n !== 'frontend'),
-      why: `a ${service.kind} service must have no route from the edge proxy`,
+      why: `${withArticle(service.kind)} service must have no route from the edge proxy`,
     });
   }
   for (const dependency of service.uses ?? []) {
@@ -315,6 +322,14 @@ function validateHosts(environment: EnvironmentSpec, report: Report): void {
   if (environment.hosts.length === 0) {
     report({ field: 'hosts', value: [], allowed: 'at least one host' });
   }
+  if (environment.hosts.length > MAX_SERVERS_PER_SPREAD_GROUP) {
+    report({
+      field: 'hosts',
+      value: environment.hosts.length,
+      allowed: `at most ${MAX_SERVERS_PER_SPREAD_GROUP} hosts`,
+      why: 'the hosts share one spread placement group, and Hetzner places at most 10 servers in one',
+    });
+  }
   if (environment.hosts.length > MAX_SERVERS_PER_NETWORK) {
     report({ field: 'hosts', value: environment.hosts.length, allowed: `at most ${MAX_SERVERS_PER_NETWORK} hosts`, why: 'a Hetzner network holds at most 100 servers' });
   }
@@ -323,6 +338,10 @@ function validateHosts(environment: EnvironmentSpec, report: Report): void {
     if (names.has(host.name)) report({ field: `hosts.${host.name}`, value: host.name, allowed: 'host names unique within the environment' });
     names.add(host.name);
     if (!NAME.test(host.name)) report({ field: `hosts.${host.name}.name`, value: host.name, allowed: 'lowercase letters, digits and "-"' });
+    const label = (environment.domainPrefix ?? '') + host.name;
+    if (label.length > MAX_DNS_LABEL) {
+      report({ field: `hosts.${host.name}.name`, value: host.name, allowed: `a name whose DNS label "${label}" has at most ${MAX_DNS_LABEL} characters`, why: 'it is the reverse DNS name of the host' });
+    }
     if (HETZNER_SERVER_TYPES[host.serverType] === undefined) {
       const replacement = RETIRED_SERVER_TYPES[host.serverType];
       report({
@@ -348,6 +367,12 @@ function validateNetworkRanges(environment: EnvironmentSpec, report: Report): vo
   }
   if (subnet === undefined || subnet.family !== 4 || !ipv4Contains(ipRange, subnet)) {
     report({ field: 'privateNetwork.subnetRange', value: ranges.subnetRange, allowed: `an IPv4 block inside ${ranges.ipRange}` });
+  } else if (2 ** (32 - subnet.prefix) - 2 < HOST_ADDRESS_OFFSET + environment.hosts.length) {
+    report({
+      field: 'privateNetwork.subnetRange',
+      value: ranges.subnetRange,
+      allowed: `a block with room for ${environment.hosts.length} host(s) from .${HOST_ADDRESS_OFFSET} on (a /27 or larger fits 20)`,
+    });
   }
 }
 

@@ -8,6 +8,7 @@ import { CloudInit, type DockerTlsListener } from '../constructs/hetzner/cloud-i
 import { HetznerHost } from '../constructs/hetzner/hetzner-host';
 import { HostFirewall } from '../constructs/hetzner/host-firewall';
 import { PrivateNetwork } from '../constructs/hetzner/private-network';
+import { HOST_ADDRESS_OFFSET } from '../environments/defaults';
 import { SystemStack, type SystemStackProps } from './system-stack';
 // --- Cloudflare zone-wide records and rulesets, repository-level pipeline secrets (issue 4) ---
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
@@ -35,8 +36,6 @@ export interface NetworkStackProps extends SystemStackProps {
 }
 // --- end issue 4 ---
 
-/** Hosts get addresses from .10 of the subnet on, leaving the gateway (.1) and room below. */
-const FIRST_HOST_OFFSET = 10;
 
 /** Where the edge proxy keeps its ACME account and certificates on each host. */
 export const ACME_STORAGE_DIR = '/opt/edge/acme';
@@ -111,7 +110,7 @@ export class NetworkStack extends SystemStack {
         location: spec.location,
         sshKeyIds: sshKeys.map((key) => key.id),
         firewallIds: [this.firewall.firewall.id],
-        privateNetwork: { network: this.network, ip: ipv4At(environment.privateNetwork.subnetRange, FIRST_HOST_OFFSET + index) },
+        privateNetwork: { network: this.network, ip: ipv4At(environment.privateNetwork.subnetRange, HOST_ADDRESS_OFFSET + index) },
         placementGroupId: placementGroup?.id,
         userData: cloudInit.render(),
         fqdn: host.fqdn,

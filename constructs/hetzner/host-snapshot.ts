@@ -7,7 +7,7 @@ export interface HostSnapshotProps {
   readonly serverId: string;
   /** Why the snapshot exists ("before postgres 17 upgrade"). */
   readonly description: string;
-  /** Labels; the snapshot name is added as `snapshot`. @default - none */
+  /** Labels; the construct id is added as `snapshot`. @default - none */
   readonly labels?: Record<string, string>;
 }
 
@@ -27,5 +27,7 @@ export class HostSnapshot extends Construct {
       description: props.description,
       labels: { ...props.labels, snapshot: id },
     });
+    // Stateful: pin a readable address so a refactor of the tree never deletes one snapshot and takes another.
+    this.snapshot.overrideLogicalId(id);
   }
 }
