@@ -4,7 +4,7 @@
  */
 import { Duration } from '../constructs/core/duration';
 import { HealthCheck } from '../constructs/core/health-check';
-import type { HostNetwork, ResourceSpec, ServiceKind } from './model';
+import type { HostNetwork, ResourceSpec, ServiceKind, ServiceSpec } from './model';
 
 export interface KindDefaults {
   /** Port when the service declares none; undefined means the kind must declare one (or has none). */
@@ -138,3 +138,10 @@ export const DEFAULT_HOST_IMAGE = 'ubuntu-24.04';
 export const HOST_ADDRESS_OFFSET = 10;
 
 export const DEFAULT_PRIVATE_NETWORK = { ipRange: '10.0.0.0/16', subnetRange: '10.0.1.0/24' } as const;
+
+/** The host networks a service joins: its kind's, its extra ones, and `data` when it uses Postgres or Redis. */
+export function networksOf(service: ServiceSpec): HostNetwork[] {
+  const networks = new Set<HostNetwork>([...(KIND_DEFAULTS[service.kind]?.networks ?? []), ...(service.extraNetworks ?? [])]);
+  if ((service.uses ?? []).length > 0) networks.add('data');
+  return [...networks].sort();
+}

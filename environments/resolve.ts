@@ -7,7 +7,7 @@ import { ConfigurationError, type ConfigurationIssue } from '../constructs/core/
 import { HealthCheck } from '../constructs/core/health-check';
 import { HETZNER_LOCATIONS } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, type ServerTypeFacts } from '../constructs/hetzner/server-types';
-import { DEFAULT_HOST_IMAGE, DEFAULT_PRIVATE_NETWORK, KIND_DEFAULTS } from './defaults';
+import { DEFAULT_HOST_IMAGE, DEFAULT_PRIVATE_NETWORK, KIND_DEFAULTS, networksOf } from './defaults';
 import type {
   DataDependency,
   EnvironmentSpec,
@@ -149,8 +149,6 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, issues: C
       const kind = KIND_DEFAULTS[service.kind];
       const label = serviceLabel(product, service);
       const uses = service.uses ?? [];
-      const networks = new Set<HostNetwork>([...kind.networks, ...(service.extraNetworks ?? [])]);
-      if (uses.length > 0) networks.add('data');
       const tag = deployment.imageTags?.[service.name] ?? deployment.imageTag;
       const repository = `${system.registry.host}/${system.registry.owner}/${service.image ?? `${product.name}-${service.name}`}`;
       const port = service.port ?? kind.port;
@@ -173,7 +171,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, issues: C
         domain: label === undefined ? undefined : domain(label),
         routed: kind.routed,
         proxied: kind.proxied,
-        networks: [...networks].sort(),
+        networks: networksOf(service),
         writablePaths: kind.writablePaths,
         host,
         runsContainer: kind.container,
@@ -258,7 +256,9 @@ function resolveLinks(
       continue;
     }
     const kind = KIND_DEFAULTS[found.service.kind];
-    if (via === 'links' && targetHost === hostOf.get(product.name)) {
+    // By name only where both containers share a Docker network on one host; otherwise through the public domain.
+    const shareNetwork = networksOf(service).some((network) => network !== 'data' && networksOf(found.service).includes(network));
+    if (via === 'links' && targetHost === hostOf.get(product.name) && shareNetwork) {
       resolved[envVar] = `http://${found.product.name}-${found.service.name}:${found.service.port ?? kind.port}`;
     } else if (kind.routed) {
       resolved[envVar] = `https://${domain(serviceLabel(found.product, found.service)!)}`;

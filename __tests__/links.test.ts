@@ -1,0 +1,42 @@
+import { HealthCheck } from '../constructs/core/health-check';
+import { manacore } from '../environments';
+import type { ProductSpec, SystemSpec } from '../environments/model';
+import { resolveSystem } from '../environments/resolve';
+
+/** chat with an extra worker and internal service, to see how links resolve. */
+function withChatServices(services: ProductSpec['services']): SystemSpec {
+  return {
+    ...manacore,
+    products: manacore.products.map((p) => (p.name === 'chat' ? { ...p, services: [...p.services, ...services] } : p)),
+  };
+}
+
+const chatService = (system: SystemSpec, environment: string, service: string) =>
+  resolveSystem(system)
+    .environments.find((e) => e.name === environment)!
+    .products.find((p) => p.name === 'chat')!
+    .services.find((s) => s.name === service)!;
+
+describe('links between services', () => {
+  it('reaches a service by container name when both share a network on one host', () => {
+    const backend = chatService(manacore, 'production', 'backend');
+    expect(backend.environment.MANA_CORE_AUTH_URL).toBe('http://mana-core-auth-backend:3001');
+  });
+
+  it('gives browser-facing variables the public HTTPS URL, with the environment prefix', () => {
+    const web = chatService(manacore, 'staging', 'web');
+    expect(web.environment.PUBLIC_BACKEND_URL).toBe('https://staging-api-chat.manacore.app');
+    expect(web.environment.PUBLIC_MANA_CORE_AUTH_URL).toBe('https://staging-auth.manacore.app');
+  });
+
+  it('falls back to the public URL when the two containers share no network', () => {
+    const system = withChatServices([
+      { name: 'digest', kind: 'worker', command: ['node', 'dist/digest.js'], links: { WEB_URL: 'web', ML_URL: 'ml' } },
+      { name: 'ml', kind: 'internal', port: 8000, healthCheck: HealthCheck.http('/health') },
+    ]);
+    const worker = chatService(system, 'production', 'digest');
+    // The worker is on `backend` only, the web app on `frontend` only.
+    expect(worker.environment.WEB_URL).toBe('https://app-chat.manacore.app');
+    expect(worker.environment.ML_URL).toBe('http://chat-ml:8000');
+  });
+});
