@@ -1,0 +1,166 @@
+/**
+ * PostgreSQL and Redis in the data stack: containers on the volumes,
+ * generated passwords, per-product databases, and how products receive
+ * their connection strings (sensitive outputs, or variables when external).
+ */
+import { postgresTuning } from '../constructs/docker/postgres-container';
+import { manacore } from '../environments';
+import { nutri } from './fixtures/nutri';
+import { container, envOf } from './helpers/docker';
+import { environmentOf, variant } from './helpers/spec';
+import { SynthesizedSystem, resources, type TerraformJson } from './helpers/synth';
+
+let app: SynthesizedSystem;
+let data: TerraformJson;
+
+beforeAll(() => {
+  app = new SynthesizedSystem(manacore);
+  data = app.synth('production-data');
+});
+
+const DATA_NETWORK = '${data.terraform_remote_state.outputs-production-edge.outputs.host_app_1_docker_network_data}';
+const PRODUCTS_WITH_DATABASES = ['chat', 'maerchenzauber', 'mana_core_auth', 'manadeck', 'news', 'nutriphi', 'picture', 'quote', 'uload', 'wisekeep'];
+
+describe('PostgreSQL container', () => {
+  it('runs postgres:16-alpine on the data network only, as "postgres"', () => {
+    expect(resources(data, 'docker_image').postgres).toMatchObject({ name: 'postgres:16-alpine', keep_locally: true });
+    expect(container(data, 'postgres')).toMatchObject({ name: 'postgres', networks_advanced: [{ name: DATA_NETWORK, aliases: ['postgres'] }] });
+  });
+
+  it('keeps its cluster on the Hetzner volume and starts after the volume is attached', () => {
+    const postgres = container(data, 'postgres');
+    expect(postgres.volumes).toEqual([{ host_path: '/mnt/HC_Volume_${hcloud_volume.postgres-volume.id}/pgdata', container_path: '/var/lib/postgresql/data', read_only: false }]);
+    expect(postgres.depends_on).toEqual(['hcloud_volume_attachment.postgres-volume-attachment']);
+  });
+
+  it('is tuned to its 2 GiB limit: shared_buffers 25%, effective_cache_size 75%', () => {
+    const command: string[] = container(data, 'postgres').command;
+    expect(command[0]).toBe('postgres');
+    expect(command).toEqual(
+      expect.arrayContaining(['max_connections=100', 'shared_buffers=512MB', 'effective_cache_size=1536MB', 'maintenance_work_mem=128MB', 'work_mem=5MB']),
+    );
+    expect(container(data, 'postgres')).toMatchObject({ memory: 2048, cpus: '1', shm_size: 256 });
+  });
+
+  it('scales its tuning with the memory it is given', () => {
+    expect(postgresTuning(8192, 200)).toMatchObject({ shared_buffers: '2048MB', effective_cache_size: '6144MB', maintenance_work_mem: '512MB', work_mem: '10MB' });
+    expect(postgresTuning(65536, 100).maintenance_work_mem).toBe('2048MB');
+  });
+
+  it('is health-checked with pg_isready every 10 seconds', () => {
+    expect(container(data, 'postgres').healthcheck).toMatchObject({ test: ['CMD', 'pg_isready', '-U', 'postgres'], interval: '10s', timeout: '5s' });
+  });
+
+  it('takes its superuser password from a generated random_password, never a literal', () => {
+    expect(resources(data, 'random_password')['postgres-superuser-password']).toMatchObject({ length: 32, special: false });
+    expect(envOf(container(data, 'postgres')).POSTGRES_PASSWORD).toBe('${random_password.postgres-superuser-password.result}');
+  });
+
+  it('drops every capability except the few its entrypoint needs to own the data directory and step down', () => {
+    expect(container(data, 'postgres')).toMatchObject({
+      read_only: true,
+      security_opts: ['no-new-privileges:true'],
+      capabilities: { drop: ['ALL'], add: ['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETGID', 'SETUID'] },
+    });
+  });
+});
+
+describe('per-product databases', () => {
+  it('generates one password per product database', () => {
+    const passwords = Object.keys(resources(data, 'random_password')).filter((name) => name.startsWith('postgres-password-'));
+    expect(passwords.map((name) => name.replace('postgres-password-', '')).sort()).toEqual(PRODUCTS_WITH_DATABASES);
+  });
+
+  it('creates each role and database idempotently in a provisioner that runs after the server is healthy', () => {
+    const provisioner = container(data, 'postgres-provisioner');
+    const script: string = provisioner.command[2];
+    expect(provisioner.depends_on).toEqual(['docker_container.postgres']);
+    expect(provisioner).toMatchObject({ image: '${docker_image.postgres.image_id}', wait: true, user: '1001', read_only: true });
+    for (const db of PRODUCTS_WITH_DATABASES) {
+      expect(script).toContain(`WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${db}')\\gexec`);
+      expect(script).toContain(`SELECT 'CREATE DATABASE "${db}" OWNER "${db}"' WHERE NOT EXISTS`);
+      expect(envOf(provisioner)[`ROLE_PASSWORD_${db.toUpperCase()}`]).toBe(`\${random_password.postgres-password-${db}.result}`);
+    }
+    expect(script).toContain('-v ON_ERROR_STOP=1');
+    expect(script).toContain(":'password'");
+  });
+
+  it('publishes each product its own DATABASE_URL and the REDIS_URL as sensitive outputs', () => {
+    expect(data.output?.database_url_chat).toEqual({
+      description: expect.any(String),
+      sensitive: true,
+      value: 'postgresql://chat:${random_password.postgres-password-chat.result}@postgres:5432/chat',
+    });
+    expect(data.output?.redis_url_chat).toMatchObject({ sensitive: true, value: 'redis://:${random_password.redis-password.result}@redis:6379/0' });
+    for (const [name, output] of Object.entries(data.output ?? {})) {
+      if (/^(database|redis)_url_/.test(name)) expect(output.sensitive).toBe(true);
+    }
+  });
+
+  it('wires the product stack to its own outputs, never to a data container of its own', () => {
+    const chat = app.synth('production-chat');
+    expect(envOf(container(chat, 'chat-backend'))).toMatchObject({
+      DATABASE_URL: '${data.terraform_remote_state.outputs-production-data.outputs.database_url_chat}',
+      REDIS_URL: '${data.terraform_remote_state.outputs-production-data.outputs.redis_url_chat}',
+    });
+    for (const stack of app.environment('production').products.values()) {
+      const addresses = Object.keys(resources(app.synth(stack.stackName), 'docker_container'));
+      expect(addresses.filter((address) => /postgres|redis/.test(address))).toEqual([]);
+    }
+  });
+});
+
+describe('Redis container', () => {
+  it('runs redis:7-alpine on the data network, its data on the volume', () => {
+    const redis = container(data, 'redis');
+    expect(resources(data, 'docker_image').redis.name).toBe('redis:7-alpine');
+    expect(redis.networks_advanced).toEqual([{ name: DATA_NETWORK, aliases: ['redis'] }]);
+    expect(redis.volumes).toEqual([{ host_path: '/mnt/HC_Volume_${hcloud_volume.redis-volume.id}/redis', container_path: '/data', read_only: false }]);
+  });
+
+  it("requires its generated password, read from the environment, with AOF everysec and production's 512mb allkeys-lru", () => {
+    const redis = container(data, 'redis');
+    const command = redis.entrypoint.join(' ');
+    expect(command).toContain('--requirepass "$REDIS_PASSWORD"');
+    expect(command).toContain('--appendonly yes --appendfsync everysec --maxmemory 512mb --maxmemory-policy allkeys-lru');
+    expect(envOf(redis)).toEqual({ REDIS_PASSWORD: '${random_password.redis-password.result}', REDISCLI_AUTH: '${random_password.redis-password.result}' });
+    expect(redis.memory).toBe(768);
+  });
+
+  it('is health-checked with redis-cli ping, authenticated through REDISCLI_AUTH', () => {
+    expect(container(data, 'redis').healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
+  });
+});
+
+describe('stateful addresses', () => {
+  it('keeps the Terraform addresses of the data containers and passwords (renaming one replaces it)', () => {
+    expect(Object.keys(resources(data, 'docker_container')).sort()).toEqual(['postgres', 'postgres-provisioner', 'redis']);
+    expect(Object.keys(resources(data, 'random_password'))).toEqual(
+      expect.arrayContaining(['postgres-superuser-password', 'redis-password', 'postgres-password-chat', 'postgres-password-mana_core_auth']),
+    );
+  });
+});
+
+describe('external data services', () => {
+  it('runs no data container for Nutri, whose Postgres and Redis are Supabase and Upstash', () => {
+    const nutriData = new SynthesizedSystem(nutri).synth('production-data');
+    expect(resources(nutriData, 'docker_container')).toEqual({});
+    expect(resources(nutriData, 'random_password')).toEqual({});
+  });
+
+  it('gives a product that takes Postgres externally a sensitive variable and no database of its own', () => {
+    const external = variant(manacore, (system) => {
+      environmentOf(system, 'production').products.find((deployment) => deployment.product === 'chat')!.externalData = ['postgres'];
+    });
+    const synthesized = new SynthesizedSystem(external);
+    const chat = synthesized.synth('production-chat');
+    expect(envOf(container(chat, 'chat-backend'))).toMatchObject({
+      DATABASE_URL: '${var.database_url}',
+      REDIS_URL: '${data.terraform_remote_state.outputs-production-data.outputs.redis_url_chat}',
+    });
+    expect(chat.variable?.database_url).toMatchObject({ sensitive: true });
+    const externalData = synthesized.synth('production-data');
+    expect(resources(externalData, 'random_password')['postgres-password-chat']).toBeUndefined();
+    expect(externalData.output?.database_url_chat).toBeUndefined();
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * The edge stack: Docker networks and the Traefik edge proxy on every host,
+ * and how other stacks reach the hosts' Docker daemons.
+ */
+import { manacore } from '../environments';
+import { DOCKER_SOCKET_GROUP_ID, TRAEFIK_IMAGE } from '../constructs/docker/edge-proxy';
+import { ACME_STORAGE_DIR } from '../stacks/network-stack';
+import { container, labelsOf } from './helpers/docker';
+import { environmentOf, variant } from './helpers/spec';
+import { SynthesizedSystem, resources, type TerraformJson } from './helpers/synth';
+
+let app: SynthesizedSystem;
+let edge: TerraformJson;
+let proxy: any;
+
+beforeAll(() => {
+  app = new SynthesizedSystem(manacore);
+  edge = app.synth('production-edge');
+  proxy = container(edge, 'app-1-edge-proxy');
+});
+
+describe('edge stack', () => {
+  it('sits between network and data in every environment', () => {
+    for (const env of ['staging', 'production']) {
+      const stacks = app.environment(env);
+      expect(stacks.edge.stackName).toBe(`${env}-edge`);
+      expect(stacks.edge.readsFrom).toEqual([`${env}-network`]);
+      expect(stacks.data.readsFrom).toEqual(expect.arrayContaining([`${env}-network`, `${env}-edge`]));
+      for (const product of stacks.products.values()) {
+        if (product.containers.size > 0) expect(product.readsFrom).toEqual(expect.arrayContaining([`${env}-edge`]));
+      }
+    }
+  });
+
+  it('creates the three host networks, the data network internal (no internet)', () => {
+    const networks = resources(edge, 'docker_network');
+    expect(Object.keys(networks).sort()).toEqual(['app-1-backend', 'app-1-data', 'app-1-frontend']);
+    expect(networks['app-1-frontend']).toMatchObject({ name: 'manacore-frontend', driver: 'bridge', internal: false });
+    expect(networks['app-1-backend']).toMatchObject({ name: 'manacore-backend', internal: false });
+    expect(networks['app-1-data']).toMatchObject({ name: 'manacore-data', internal: true });
+  });
+
+  it('publishes each network name for the data and product stacks', () => {
+    expect(edge.output).toMatchObject({
+      host_app_1_docker_network_frontend: { value: '${docker_network.app-1-frontend.name}', sensitive: false },
+      host_app_1_docker_network_backend: { value: '${docker_network.app-1-backend.name}' },
+      host_app_1_docker_network_data: { value: '${docker_network.app-1-data.name}' },
+    });
+  });
+});
+
+describe('edge proxy', () => {
+  const flags = () => proxy.command as string[];
+
+  it('runs a pinned Traefik v3 release', () => {
+    expect(TRAEFIK_IMAGE).toMatch(/^traefik:v3\.\d+\.\d+$/);
+    expect(resources(edge, 'docker_image')['app-1-edge-proxy']).toMatchObject({ name: TRAEFIK_IMAGE, keep_locally: true });
+  });
+
+  it('is the only container publishing host ports, and only 80 and 443', () => {
+    expect(proxy.ports).toEqual([
+      { internal: 8080, external: 80, protocol: 'tcp' },
+      { internal: 8443, external: 443, protocol: 'tcp' },
+    ]);
+    for (const stack of app.stacks.filter((candidate) => !candidate.node.id.endsWith('-edge'))) {
+      for (const body of Object.values(resources(app.synth(stack.node.id), 'docker_container'))) expect(body.ports).toBeUndefined();
+    }
+  });
+
+  it('joins only the frontend network and routes through it', () => {
+    expect(proxy.networks_advanced).toEqual([{ name: '${docker_network.app-1-frontend.name}' }]);
+    expect(flags()).toContain('--providers.docker.network=${docker_network.app-1-frontend.name}');
+  });
+
+  it('redirects HTTP to HTTPS permanently', () => {
+    expect(flags()).toEqual(
+      expect.arrayContaining([
+        '--entryPoints.web.address=:8080',
+        '--entryPoints.web.http.redirections.entryPoint.to=websecure',
+        '--entryPoints.web.http.redirections.entryPoint.scheme=https',
+        '--entryPoints.web.http.redirections.entryPoint.permanent=true',
+        '--entryPoints.websecure.address=:8443',
+      ]),
+    );
+  });
+
+  it("gets Let's Encrypt certificates with the environment's e-mail, stored on the host", () => {
+    expect(flags()).toEqual(
+      expect.arrayContaining([
+        '--certificatesResolvers.letsencrypt.acme.email=ops@manacore.app',
+        '--certificatesResolvers.letsencrypt.acme.storage=/acme/acme.json',
+        '--certificatesResolvers.letsencrypt.acme.httpChallenge.entryPoint=web',
+        '--entryPoints.websecure.http.tls.certResolver=letsencrypt',
+      ]),
+    );
+    expect(proxy.volumes).toContainEqual({ host_path: ACME_STORAGE_DIR, container_path: '/acme', read_only: false });
+  });
+
+  it('routes only containers that opt in, and keeps its API and dashboard off', () => {
+    expect(flags()).toContain('--providers.docker.exposedByDefault=false');
+    expect(flags().filter((flag) => flag.startsWith('--api'))).toEqual([]);
+  });
+
+  it('mounts the Docker socket read-only and reads it through the docker group, not as root', () => {
+    expect(proxy.volumes).toContainEqual({ host_path: '/var/run/docker.sock', container_path: '/var/run/docker.sock', read_only: true });
+    expect(proxy.user).toBe('1001:1001');
+    expect(proxy.group_add).toEqual([String(DOCKER_SOCKET_GROUP_ID)]);
+  });
+
+  it('is hardened: read-only root, no capabilities at all, no-new-privileges, limits, health-checked', () => {
+    expect(proxy).toMatchObject({ read_only: true, security_opts: ['no-new-privileges:true'], memory: 256, cpus: '1', wait: true, restart: 'unless-stopped' });
+    expect(proxy.capabilities).toEqual({ drop: ['ALL'] });
+    expect(proxy.healthcheck.test).toEqual(['CMD', 'traefik', 'healthcheck', '--ping', '--ping.entryPoint=ping', '--entryPoints.ping.address=127.0.0.1:8082']);
+  });
+
+  it('carries no routing labels of its own', () => {
+    expect(Object.keys(labelsOf(proxy)).filter((label) => label.startsWith('traefik.'))).toEqual([]);
+  });
+});
+
+describe('Docker provider per host', () => {
+  it('reaches the host over SSH as the deploy user by default', () => {
+    expect(edge.provider?.docker).toEqual([
+      expect.objectContaining({ host: 'ssh://deploy@${data.terraform_remote_state.outputs-production-network.outputs.host_app_1_ipv4}:22' }),
+    ]);
+    expect(edge.provider?.docker?.[0].registry_auth).toBeUndefined();
+  });
+
+  it('uses one provider alias per host when an environment has several', () => {
+    const twoHosts = variant(manacore, (system) => {
+      const staging = environmentOf(system, 'staging');
+      staging.hosts.push({ name: 'app-2', serverType: 'ccx33' });
+      staging.products.find((deployment) => deployment.product === 'chat')!.host = 'app-2';
+    });
+    const synthesized = new SynthesizedSystem(twoHosts);
+    const stagingEdge = synthesized.synth('staging-edge');
+    expect(stagingEdge.provider?.docker?.map((provider: any) => [provider.alias, provider.host])).toEqual([
+      ['app_1', 'ssh://deploy@${data.terraform_remote_state.outputs-staging-network.outputs.host_app_1_ipv4}:22'],
+      ['app_2', 'ssh://deploy@${data.terraform_remote_state.outputs-staging-network.outputs.host_app_2_ipv4}:22'],
+    ]);
+    expect(container(stagingEdge, 'app-2-edge-proxy').provider).toBe('docker.app_2');
+    expect(resources(stagingEdge, 'docker_network')['app-2-data'].provider).toBe('docker.app_2');
+    // A product stack targets one host: the plain provider, pointed at that host.
+    const chat = synthesized.synth('staging-chat');
+    expect(chat.provider?.docker?.[0].host).toContain('host_app_2_ipv4');
+    expect(container(chat, 'chat-backend').networks_advanced[0].name).toContain('host_app_2_docker_network_');
+  });
+
+  it('reaches the daemon over TCP with client certificates from sensitive variables when dockerAccess is tls', () => {
+    const tls = variant(manacore, (system) => {
+      environmentOf(system, 'staging').dockerAccess = { mode: 'tls', allowedCidrs: ['198.51.100.0/24'] };
+    });
+    const stagingEdge = new SynthesizedSystem(tls).synth('staging-edge');
+    expect(stagingEdge.provider?.docker).toEqual([
+      {
+        host: 'tcp://${data.terraform_remote_state.outputs-staging-network.outputs.host_app_1_ipv4}:2376',
+        ca_material: '${var.docker_tls_ca_certificate}',
+        cert_material: '${var.docker_tls_client_certificate}',
+        key_material: '${var.docker_tls_client_key}',
+      },
+    ]);
+    for (const name of ['docker_tls_ca_certificate', 'docker_tls_client_certificate', 'docker_tls_client_key']) {
+      expect(stagingEdge.variable?.[name]).toMatchObject({ sensitive: true });
+      expect(stagingEdge.variable?.[name].default).toBeUndefined();
+    }
+  });
+});

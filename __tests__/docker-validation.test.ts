@@ -1,0 +1,149 @@
+/**
+ * Bad input gets a clear message: catalog mistakes from resolveSystem (the
+ * environment, product, field and what is allowed), construct misuse from
+ * the Docker constructs' constructors.
+ */
+import { Testing, TerraformStack, TerraformVariable } from 'cdktf';
+import { DockerConnection } from '../constructs/docker/docker-host-provider';
+import { EdgeProxy } from '../constructs/docker/edge-proxy';
+import { EdgeRoute } from '../constructs/docker/edge-route';
+import { HardenedContainer, type HardenedContainerProps } from '../constructs/docker/hardened-container';
+import { PostgresContainer } from '../constructs/docker/postgres-container';
+import { RedisContainer } from '../constructs/docker/redis-container';
+import { ServiceContainer, type ServiceDefinition } from '../constructs/docker/service-container';
+import { HealthCheck } from '../constructs/core/health-check';
+import { resolveSystem } from '../environments/resolve';
+import type { HostNetwork } from '../environments/model';
+import { nutri } from './fixtures/nutri';
+import { serviceOf, productOf, variant } from './helpers/spec';
+
+const stack = () => new TerraformStack(Testing.app(), 'test');
+
+describe('catalog mistakes', () => {
+  it('refuses a service that asks to publish a host port, and says only the edge proxy does', () => {
+    const bad = variant(nutri, (system) => {
+      serviceOf(system, 'nutri', 'api').hostPorts = [3000];
+    });
+    expect(() => resolveSystem(bad)).toThrow(/product "nutri", field "services\.api\.hostPorts": got \[3000\]; allowed: none \(only the edge proxy publishes host ports/);
+  });
+
+  it('refuses a worker with a domain', () => {
+    const bad = variant(nutri, (system) => {
+      productOf(system, 'nutri').services.push({ name: 'jobs', kind: 'worker', command: ['node', 'jobs.js'], subdomain: 'jobs' });
+    });
+    expect(() => resolveSystem(bad)).toThrow(/field "services\.jobs\.subdomain": got "jobs"; allowed: no subdomain \(a worker service is not routed by the edge proxy/);
+  });
+
+  it('refuses a memory limit below the reservation', () => {
+    const bad = variant(nutri, (system) => {
+      serviceOf(system, 'nutri', 'ml').resources = { cpuLimit: 2, memoryLimitMiB: 1024, memoryReservationMiB: 2048 };
+    });
+    expect(() => resolveSystem(bad)).toThrow(/field "services\.ml\.resources\.memoryLimitMiB": got 1024; allowed: at least the memory reservation \(2048 MiB\)/);
+  });
+
+  it('refuses an unknown network and lists the host networks', () => {
+    const bad = variant(nutri, (system) => {
+      serviceOf(system, 'nutri', 'ml').extraNetworks = ['dmz' as HostNetwork];
+    });
+    expect(() => resolveSystem(bad)).toThrow(/field "services\.ml\.extraNetworks": got "dmz"; allowed: frontend, backend, data/);
+  });
+
+  it('refuses to put an internal service on the frontend network, where the proxy could reach it', () => {
+    const bad = variant(nutri, (system) => {
+      serviceOf(system, 'nutri', 'ml').extraNetworks = ['frontend'];
+    });
+    expect(() => resolveSystem(bad)).toThrow(/services\.ml\.extraNetworks": got "frontend".*must have no route from the edge proxy/);
+  });
+});
+
+describe('construct misuse', () => {
+  const token = (scope: TerraformStack, name: string) => new TerraformVariable(scope, name, { sensitive: true }).stringValue;
+  const containerProps = (overrides: Partial<HardenedContainerProps> = {}): HardenedContainerProps => ({
+    name: 'svc',
+    image: 'ghcr.io/acme/svc:v1.0.0',
+    resources: { cpuLimit: 1, memoryLimitMiB: 512, cpuReservation: 0.5, memoryReservationMiB: 256 },
+    networks: [{ name: 'backend' }],
+    ...overrides,
+  });
+
+  it('refuses a container whose memory limit is below its reservation', () => {
+    expect(() => new HardenedContainer(stack(), 'svc', containerProps({ resources: { cpuLimit: 1, memoryLimitMiB: 128, cpuReservation: 0.5, memoryReservationMiB: 256 } }))).toThrow(
+      /HardenedContainer svc: memory limit \(128 MiB\) is below its reservation \(256 MiB\)/,
+    );
+  });
+
+  it('refuses a literal secret value', () => {
+    expect(() => new HardenedContainer(stack(), 'svc', containerProps({ secretEnvironment: { JWT_SECRET: 'hunter2' } }))).toThrow(
+      /secret JWT_SECRET is a literal; it must come from a sensitive variable/,
+    );
+  });
+
+  it('refuses a container on no network', () => {
+    expect(() => new HardenedContainer(stack(), 'svc', containerProps({ networks: [] }))).toThrow(/must join at least one network/);
+  });
+
+  const definition = (overrides: Partial<ServiceDefinition>): ServiceDefinition => ({
+    id: 'acme-jobs',
+    product: 'acme',
+    name: 'jobs',
+    kind: 'worker',
+    image: { repository: 'ghcr.io/acme/acme-jobs', tag: 'v1.0.0', ref: 'ghcr.io/acme/acme-jobs:v1.0.0' },
+    healthCheck: HealthCheck.process('node jobs.js'),
+    resources: { cpuLimit: 1, memoryLimitMiB: 512, cpuReservation: 0.5, memoryReservationMiB: 256 },
+    environment: {},
+    secrets: [],
+    uses: [],
+    routed: false,
+    networks: ['backend'],
+    writablePaths: [],
+    ...overrides,
+  });
+
+  it('refuses a worker given a domain', () => {
+    expect(() => new ServiceContainer(stack(), 'jobs', { service: definition({ domain: 'jobs.acme.app' }), networkNames: { backend: 'backend' } })).toThrow(
+      /ServiceContainer acme-jobs: a worker has no ingress, so no domain; got "jobs.acme.app"/,
+    );
+  });
+
+  it('refuses a mobile service, which has no container', () => {
+    expect(() => new ServiceContainer(stack(), 'ota', { service: definition({ kind: 'mobile', image: undefined }), networkNames: {} })).toThrow(/a mobile service has no container/);
+  });
+
+  it('refuses a declared secret without a value, and a network without a name', () => {
+    expect(() => new ServiceContainer(stack(), 'jobs', { service: definition({ secrets: ['API_TOKEN'] }), networkNames: { backend: 'backend' } })).toThrow(
+      /declares secret API_TOKEN but no value was given/,
+    );
+    expect(() => new ServiceContainer(stack(), 'jobs', { service: definition({}), networkNames: {} })).toThrow(/joins network "backend", but no name was given for it/);
+  });
+
+  it('refuses a literal PEM for the Docker TLS client', () => {
+    expect(() => DockerConnection.tls('203.0.113.5', { client: { caMaterial: '-----BEGIN CERTIFICATE-----', certMaterial: 'x', keyMaterial: 'y' } })).toThrow(
+      /client\.caMaterial must come from a sensitive variable/,
+    );
+  });
+
+  it('refuses SSH as root', () => {
+    expect(() => DockerConnection.ssh('203.0.113.5', { user: 'root' })).toThrow(/non-root Unix user/);
+  });
+
+  it('refuses a route with a bad domain, and an edge proxy without an ACME e-mail', () => {
+    expect(() => new EdgeRoute({ name: 'acme-api', domain: 'API.acme', port: 3000 })).toThrow(/EdgeRoute acme-api: domain must be a lowercase DNS name; got "API.acme"/);
+    expect(() => new EdgeProxy(stack(), 'proxy', { acmeEmail: 'ops', acmeStorageDir: '/opt/edge/acme', frontendNetwork: 'frontend' })).toThrow(/acmeEmail must be an e-mail address/);
+  });
+
+  it("refuses a Redis maxmemory at or above the container's memory limit, and explains why", () => {
+    expect(() => new RedisContainer(stack(), 'redis', { dataPath: '/mnt/data', network: 'data', maxMemoryMiB: 384 })).toThrow(
+      /maxMemoryMiB must be a whole number from 16 to below the memory limit \(384 MiB\); got 384\. Redis needs headroom/,
+    );
+  });
+
+  it('refuses a database name PostgreSQL would need quoting for, or a reserved one', () => {
+    expect(() => new PostgresContainer(stack(), 'postgres', { dataPath: '/mnt/data', network: 'data', databases: ['Chat-DB'] })).toThrow(/database "Chat-DB" must be lowercase/);
+    expect(() => new PostgresContainer(stack(), 'postgres', { dataPath: '/mnt/data', network: 'data', databases: ['postgres'] })).toThrow(/and not postgres, template0/);
+  });
+
+  it('accepts secrets that are tokens', () => {
+    const scope = stack();
+    expect(() => new HardenedContainer(scope, 'svc', containerProps({ secretEnvironment: { JWT_SECRET: token(scope, 'jwt_secret') } }))).not.toThrow();
+  });
+});
