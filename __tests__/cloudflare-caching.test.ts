@@ -154,10 +154,10 @@ describe('quota', () => {
 
   it('passes cache-rule mode on the free plan, leaving out Polish (not offered there) with a warning', () => {
     const warnings: string[] = [];
-    const free = new SynthesizedSystem(withCloudflare({ plan: 'free', caching: 'cache-rules' }), { onWarning: (message) => warnings.push(message) });
+    const free = new SynthesizedSystem(withCloudflare({ plan: 'free', caching: 'cache-rules' }, ['production']), { onWarning: (message) => warnings.push(message) });
     const rulesets = resources(free.synth('production-network'), 'cloudflare_ruleset');
     expect(Object.keys(rulesets)).toEqual(['zone-caching-cache-settings']);
-    expect(warnings.some((warning) => /staging-chat: Polish left out for staging-chat\.manacore\.app\/images\/\* \(not offered on the free plan\)/.test(warning))).toBe(true);
+    expect(warnings.some((warning) => /production-chat: Polish left out for chat\.manacore\.app\/images\/\* \(not offered on the free plan\)/.test(warning))).toBe(true);
   });
 
   it('refuses environments that disagree on the shared zone plan or caching mode', () => {

@@ -122,7 +122,7 @@ describe('zone-wide records', () => {
     const zoneId = '0123456789abcdef0123456789abcdef';
     const pinned = new SynthesizedSystem(
       variant(manacore, (system) => {
-        environmentOf(system, 'staging').cloudflare.zoneId = zoneId;
+        system.environments = [environmentOf(system, 'production')];
         environmentOf(system, 'production').cloudflare.zoneId = zoneId;
       }),
     );
