@@ -1,6 +1,6 @@
 import { Container, type ContainerNetworksAdvanced, type ContainerPorts } from '@cdktf/provider-docker/lib/container';
 import { Image } from '@cdktf/provider-docker/lib/image';
-import { Token, type ITerraformDependable, type TerraformProvider } from 'cdktf';
+import { Token, type IResolvable, type ITerraformDependable, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import type { DockerHealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../../environments/model';
@@ -156,9 +156,11 @@ export class HardenedContainer extends Construct {
       destroyGraceSeconds: props.stopGraceSeconds,
       logDriver: 'json-file',
       logOpts: { 'max-size': `${rotation.maxSizeMiB}m`, 'max-file': String(rotation.maxFiles) },
-      labels: Object.keys(props.labels ?? {})
-        .sort()
-        .map((label) => ({ label, value: props.labels![label]! })),
+      labels: asIs(
+        Object.keys(props.labels ?? {})
+          .sort()
+          .map((label) => ({ label, value: props.labels![label]! })),
+      ),
       healthcheck: health && {
         test: health.test,
         interval: health.interval,
@@ -227,4 +229,14 @@ function validate(id: string, props: HardenedContainerProps): void {
       if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`published port ${value} must be a whole number from 1 to 65535`);
     }
   }
+}
+
+/**
+ * A value handed to Terraform as it is (tokens inside still resolve). A
+ * routed container has some thirty labels, and the provider's typed
+ * conversion of each block cost about as much synth time as every other
+ * attribute together.
+ */
+function asIs(value: unknown): IResolvable {
+  return { creationStack: [], resolve: () => value, toString: () => JSON.stringify(value) };
 }
