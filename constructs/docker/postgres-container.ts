@@ -135,7 +135,7 @@ export class PostgresContainer extends Construct {
       command: ['sh', '-c', provisioningScript(props.databases)],
       environment: { PGHOST: this.hostname, PGUSER: 'postgres', PGDATABASE: 'postgres' },
       secretEnvironment: { PGPASSWORD: superuser.result, ...rolePasswords },
-      healthCheck: HealthCheck.command(['test', '-f', '/tmp/provisioned'], {
+      healthCheck: HealthCheck.command(['sh', '-c', 'test -f /tmp/provisioned'], {
         interval: Duration.seconds(5),
         timeout: Duration.seconds(3),
         retries: 3,
