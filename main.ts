@@ -3,7 +3,8 @@ import { manacore } from './environments';
 import { TerraformCloudBootstrapStack } from './stacks/bootstrap-stack';
 import { createSystemStacks, stacksOf } from './stacks/system-stacks';
 
-const app = new App();
+// Stack traces in every resource's metadata cost time and megabytes; construct paths locate resources.
+const app = new App({ stackTraces: false });
 const organization = process.env.TFC_ORGANIZATION;
 const environments = createSystemStacks(app, manacore, { terraformCloudOrganization: organization });
 
