@@ -166,7 +166,12 @@ describe('cloud-init', () => {
         ssh_authorized_keys: ['${var.ssh_public_key_platform_admin}'],
       }),
     ]);
-    expect(config().groups).toContain('docker');
+    // The docker group exists with a fixed GID before the user and the package need it.
+    expect(config().bootcmd).toEqual([['sh', '-c', 'getent group docker >/dev/null || groupadd --gid 2375 docker']]);
+  });
+
+  it('gives the edge proxy user (1001) its private ACME directory', () => {
+    expect(config().runcmd).toContainEqual(['install', '-d', '-m', '0700', '-o', '1001', '-g', '1001', '/opt/edge/acme']);
   });
 
   it('disables root and password login', () => {

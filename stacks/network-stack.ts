@@ -8,6 +8,7 @@ import { CloudInit, type DockerTlsListener } from '../constructs/hetzner/cloud-i
 import { HetznerHost } from '../constructs/hetzner/hetzner-host';
 import { HostFirewall } from '../constructs/hetzner/host-firewall';
 import { PrivateNetwork } from '../constructs/hetzner/private-network';
+import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID } from '../constructs/docker/edge-proxy';
 import { HOST_ADDRESS_OFFSET } from '../environments/defaults';
 import { SystemStack, type SystemStackProps } from './system-stack';
 // --- Cloudflare zone-wide records and rulesets, repository-level pipeline secrets (issue 4) ---
@@ -100,7 +101,9 @@ export class NetworkStack extends SystemStack {
     environment.hosts.forEach((host, index) => {
       const cloudInit = new CloudInit({
         authorizedKeys: publicKeys.map((key) => key.publicKey),
-        privateDirectories: [ACME_STORAGE_DIR],
+        // The edge proxy runs as uid 1001 and reads the Docker socket through the docker group's fixed GID.
+        privateDirectories: [{ path: ACME_STORAGE_DIR, uid: EDGE_PROXY_USER_ID }],
+        dockerGroupId: DOCKER_SOCKET_GROUP_ID,
         dockerTls,
       });
       const created = new HetznerHost(this, `host-${host.name}`, {

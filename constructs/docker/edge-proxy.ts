@@ -22,7 +22,8 @@ export const TRAEFIK_IMAGE = 'traefik:v3.6.1';
 export const DOCKER_SOCKET_GROUP_ID = 2375;
 
 /** The non-root user the proxy runs as; it must own the ACME storage directory on the host. */
-export const EDGE_PROXY_USER = '1001:1001';
+export const EDGE_PROXY_USER_ID = 1001;
+export const EDGE_PROXY_USER = `${EDGE_PROXY_USER_ID}:${EDGE_PROXY_USER_ID}`;
 
 /** Container ports of the entry points: unprivileged, so the proxy needs no capability; Docker publishes 80 and 443 to them. */
 const HTTP_PORT = 8080;

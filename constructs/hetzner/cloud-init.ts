@@ -19,10 +19,25 @@ export interface CloudInitProps {
   readonly authorizedKeys: readonly string[];
   /** Swap file size in GiB, a cushion against memory spikes. @default 4 */
   readonly swapGiB?: number;
-  /** Directories to create owned by root with mode 0700 (the edge proxy's ACME storage). @default - none */
-  readonly privateDirectories?: readonly string[];
+  /** Directories to create with mode 0700, owned by the given uid:gid (the edge proxy's ACME storage). @default - none */
+  readonly privateDirectories?: readonly PrivateDirectory[];
+  /**
+   * GID of the `docker` group, fixed so a non-root container (the edge
+   * proxy) can be given read access to the Docker socket by number.
+   * @default - whatever the docker package picks
+   */
+  readonly dockerGroupId?: number;
   /** Also expose the Docker API over mutual TLS. @default - SSH only */
   readonly dockerTls?: DockerTlsListener;
+}
+
+/** A directory only one (container) user may read and write. */
+export interface PrivateDirectory {
+  readonly path: string;
+  /** Numeric owner, as containers see it. @default 0 */
+  readonly uid?: number;
+  /** Numeric group. @default - the uid */
+  readonly gid?: number;
 }
 
 interface WriteFile {
@@ -65,6 +80,10 @@ export class CloudInit {
     this.deployUser = props.deployUser ?? 'deploy';
     if (!/^[a-z_][a-z0-9_-]*$/.test(this.deployUser) || this.deployUser === 'root') {
       throw new Error(`CloudInit: deployUser must be a non-root Unix user name; got "${this.deployUser}"`);
+    }
+    const gid = props.dockerGroupId;
+    if (gid !== undefined && (!Number.isInteger(gid) || gid < 1000 || gid > 60000)) {
+      throw new Error(`CloudInit: dockerGroupId must be a whole number from 1000 to 60000 (outside system and user ranges); got ${gid}`);
     }
     if (props.authorizedKeys.length === 0) {
       throw new Error('CloudInit: at least one authorized key is needed, password login is disabled');
@@ -123,15 +142,19 @@ export class CloudInit {
           ssh_authorized_keys: [...this.props.authorizedKeys],
         },
       ],
-      // The docker group must exist before the user is added to it.
-      groups: ['docker'],
+      // The docker group must exist before the user is added to it; bootcmd runs before both.
+      ...(this.props.dockerGroupId !== undefined
+        ? { bootcmd: [['sh', '-c', `getent group docker >/dev/null || groupadd --gid ${this.props.dockerGroupId} docker`]] }
+        : { groups: ['docker'] }),
       swap: { filename: '/swapfile', size: `${this.props.swapGiB ?? 4}G`, maxsize: `${this.props.swapGiB ?? 4}G` },
       package_update: true,
       package_upgrade: true,
       packages: ['docker.io', 'fail2ban', 'unattended-upgrades'],
       write_files: files,
       runcmd: [
-        ...(this.props.privateDirectories ?? []).map((dir) => ['install', '-d', '-m', '0700', dir]),
+        ...(this.props.privateDirectories ?? []).map((dir) => [
+          'install', '-d', '-m', '0700', '-o', String(dir.uid ?? 0), '-g', String(dir.gid ?? dir.uid ?? 0), dir.path,
+        ]),
         ['systemctl', 'daemon-reload'],
         ['systemctl', 'enable', '--now', 'docker'],
         ['systemctl', 'enable', '--now', 'fail2ban'],
