@@ -134,7 +134,7 @@ describe('Redis container', () => {
 
 describe('stateful addresses', () => {
   it('keeps the Terraform addresses of the data containers and passwords (renaming one replaces it)', () => {
-    expect(Object.keys(resources(data, 'docker_container')).sort()).toEqual(['postgres', 'postgres-provisioner', 'redis']);
+    expect(Object.keys(resources(data, 'docker_container')).sort()).toEqual(['backup-job', 'postgres', 'postgres-provisioner', 'redis']);
     expect(Object.keys(resources(data, 'random_password'))).toEqual(
       expect.arrayContaining(['postgres-superuser-password', 'redis-password', 'postgres-password-chat', 'postgres-password-mana_core_auth']),
     );

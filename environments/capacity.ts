@@ -4,7 +4,7 @@
  * OS keeps, against the server type's vCPUs and RAM.
  */
 import type { ConfigurationIssue } from '../constructs/core/configuration-error';
-import { EDGE_PROXY_RESOURCES, OS_ALLOWANCE, POSTGRES_DEFAULTS, REDIS_DEFAULTS } from './defaults';
+import { BACKUP_JOB_RESOURCES, EDGE_PROXY_RESOURCES, OS_ALLOWANCE, POSTGRES_DEFAULTS, REDIS_DEFAULTS } from './defaults';
 import { DATA_DEPENDENCIES, type ResourceSpec } from './model';
 import type { ResolvedEnvironment } from './resolve';
 
@@ -57,6 +57,7 @@ export function planCapacity(environment: ResolvedEnvironment): CapacityReport {
         const defaults = name === 'postgres' ? POSTGRES_DEFAULTS.resources : REDIS_DEFAULTS.resources;
         consumers.push(consumer(name, { ...defaults, ...settings.resources }));
       }
+      if (environment.spec.data.backupImageTag !== undefined) consumers.push(consumer('backup job', BACKUP_JOB_RESOURCES));
     }
     consumers.sort((a, b) => b.memoryMiB - a.memoryMiB || b.cpus - a.cpus || a.name.localeCompare(b.name));
     const sum = (pick: (c: CapacityConsumer) => number) => Math.round(consumers.reduce((total, c) => total + pick(c), 0) * 1000) / 1000;

@@ -4,7 +4,7 @@
  */
 import { Duration } from '../constructs/core/duration';
 import { HealthCheck } from '../constructs/core/health-check';
-import type { HostNetwork, ResourceSpec, ServiceKind, ServiceSpec } from './model';
+import type { DataDependency, HostNetwork, ResourceSpec, ServiceKind, ServiceSpec } from './model';
 
 export interface KindDefaults {
   /** Port when the service declares none; undefined means the kind must declare one (or has none). */
@@ -127,6 +127,22 @@ export const EDGE_PROXY_RESOURCES: ResourceSpec = { cpuLimit: 1, memoryLimitMiB:
 
 /** What the host keeps for itself: kernel, dockerd, containerd, sshd, fail2ban, page cache headroom. */
 export const OS_ALLOWANCE = { cpus: 0.5, memoryMiB: 1024 } as const;
+
+/**
+ * When each data service is dumped (cron, UTC) and how long R2 keeps the
+ * dumps (the bucket's lifecycle rule for the prefix `<service>/`): the source
+ * documents' backup schedule, in one place for the job and the bucket.
+ */
+export const BACKUP_PLAN: Readonly<Record<DataDependency, { readonly cron: string; readonly keepFor: Duration }>> = {
+  postgres: { cron: '0 3 * * *', keepFor: Duration.days(30) },
+  redis: { cron: '0 4 * * *', keepFor: Duration.days(7) },
+};
+
+/** The backup job's image under the registry owner (`ghcr.io/<owner>/db-backup`): pg_dump, redis-cli, crond and an S3 client. */
+export const BACKUP_JOB_IMAGE = 'db-backup';
+
+/** The backup job streams dumps to R2; it idles between runs. */
+export const BACKUP_JOB_RESOURCES: ResourceSpec = { cpuLimit: 0.5, memoryLimitMiB: 256, cpuReservation: 0.1, memoryReservationMiB: 64 };
 
 /** Environment variable each data dependency is handed in. */
 export const DATA_ENV_VARS = { postgres: 'DATABASE_URL', redis: 'REDIS_URL' } as const;

@@ -168,6 +168,12 @@ export interface DataSettings {
   };
   /** Host the data containers run on. @default - the environment's first host */
   readonly host?: string;
+  /**
+   * Tag of the backup job image (`<registry>/<owner>/db-backup`), which dumps
+   * the data containers into the backup bucket on the backup schedule.
+   * @default - no backup job (refused in production while a data service runs as a container)
+   */
+  readonly backupImageTag?: string;
 }
 
 /** A Hetzner snapshot to take of a host (before a risky change). */

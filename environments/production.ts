@@ -19,6 +19,8 @@ export const production: EnvironmentSpec = {
   backups: true,
   privateNetwork: { ipRange: '10.20.0.0/16', subnetRange: '10.20.1.0/24' },
   data: {
+    // The nightly dump job (Postgres 03:00, Redis 04:00 UTC) into the backup bucket.
+    backupImageTag: 'main-0000000',
     postgres: { mode: 'container', volumeSizeGiB: 100 },
     // maxmemory 512mb from the sources; the container limit leaves room for the AOF rewrite.
     redis: { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 512, resources: { memoryLimitMiB: 768 } },

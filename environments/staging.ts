@@ -22,6 +22,8 @@ export const staging: EnvironmentSpec = {
   backups: false,
   privateNetwork: { ipRange: '10.10.0.0/16', subnetRange: '10.10.1.0/24' },
   data: {
+    // The nightly dump job (Postgres 03:00, Redis 04:00 UTC) into the backup bucket.
+    backupImageTag: 'main-0000000',
     postgres: { mode: 'container', volumeSizeGiB: 20 },
     redis: { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 256 },
   },

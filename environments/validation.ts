@@ -443,21 +443,24 @@ function validateProductDeployments(system: SystemSpec, environment: Environment
       if (!serviceNames.includes(service)) report({ field: `imageTags.${service}`, value: service, allowed: serviceNames });
     }
     const tags: Array<[string, string]> = [['imageTag', deployment.imageTag], ...Object.entries(deployment.imageTags ?? {}).map(([s, t]): [string, string] => [`imageTags.${s}`, t])];
-    for (const [field, tag] of tags) {
-      if (!DOCKER_TAG.test(tag)) {
-        report({ field, value: tag, allowed: 'a Docker tag: letters, digits, "_", "." and "-", at most 128 characters' });
-      } else if (environment.production && !PRODUCTION_TAG.test(tag)) {
-        report({
-          field,
-          value: tag,
-          allowed: 'an immutable tag: "main-<7 to 40 hex digits>" or "v<major>.<minor>.<patch>"',
-          why: 'production never runs "latest" or another moving tag: a restart could change the code',
-        });
-      }
-    }
+    for (const [field, tag] of tags) checkImageTag(environment, field, tag, report);
     for (const dependency of deployment.externalData ?? []) {
       if (!DATA_DEPENDENCIES.includes(dependency)) report({ field: 'externalData', value: dependency, allowed: DATA_DEPENDENCIES });
     }
+  }
+}
+
+/** A Docker tag; in production an immutable one. */
+function checkImageTag(environment: EnvironmentSpec, field: string, tag: string, report: Report): void {
+  if (!DOCKER_TAG.test(tag)) {
+    report({ field, value: tag, allowed: 'a Docker tag: letters, digits, "_", "." and "-", at most 128 characters' });
+  } else if (environment.production && !PRODUCTION_TAG.test(tag)) {
+    report({
+      field,
+      value: tag,
+      allowed: 'an immutable tag: "main-<7 to 40 hex digits>" or "v<major>.<minor>.<patch>"',
+      why: 'production never runs "latest" or another moving tag: a restart could change the code',
+    });
   }
 }
 
@@ -475,6 +478,18 @@ function validateData(environment: EnvironmentSpec, report: Report): void {
     } else if (spec.mode !== 'external') {
       report({ field: `data.${name}.mode`, value: (spec as { mode: unknown }).mode, allowed: ['container', 'external'] });
     }
+  }
+  const backupTag = environment.data.backupImageTag;
+  const runsDataContainers = DATA_DEPENDENCIES.some((name) => environment.data[name].mode === 'container');
+  if (backupTag !== undefined) {
+    checkImageTag(environment, 'data.backupImageTag', backupTag, report);
+  } else if (environment.production && runsDataContainers) {
+    report({
+      field: 'data.backupImageTag',
+      value: undefined,
+      allowed: 'the tag of the backup job image, e.g. "main-<sha>"',
+      why: 'production data containers are dumped to the backup bucket every night',
+    });
   }
   const redis = environment.data.redis;
   if (redis.mode === 'container') {

@@ -9,12 +9,11 @@ import { SystemStack, type SystemStackProps } from './system-stack';
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { BackupBucket, type BackupRetention } from '../constructs/cloudflare/backup-bucket';
 import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket';
-import { Duration } from '../constructs/core/duration';
+import { BACKUP_PLAN } from '../environments/defaults';
 import { SecretValue } from '../constructs/core/secret-value';
 import { r2LocationNear } from './cloudflare-plan';
 
 /** How long backups are kept, per data service (the source documents: Postgres 30 days, Redis 7 days). */
-export const BACKUP_RETENTION: Readonly<Record<DataDependency, Duration>> = { postgres: Duration.days(30), redis: Duration.days(7) };
 // --- end issue 4 ---
 // --- PostgreSQL and Redis containers (issue 3) ---
 import { placeDataContainers, type DataContainers } from './docker-wiring';
@@ -66,8 +65,13 @@ export class DataStack extends SystemStack {
     }
     this.volumes = volumes;
 
-    // Issue 3: PostgreSQL and Redis containers on the volumes; products' connection strings as sensitive outputs.
-    this.containers = props.edge === undefined ? {} : placeDataContainers(this, { network: props.network, edge: props.edge }, volumes);
+    // Issue 4: the R2 bucket the backup job writes to.
+    this.backupBucket = this.addBackupBucket();
+
+    // Issue 3: PostgreSQL and Redis containers on the volumes; products' connection strings as sensitive outputs;
+    // the backup job dumping them into the bucket.
+    this.containers =
+      props.edge === undefined ? {} : placeDataContainers(this, { network: props.network, edge: props.edge }, volumes, this.backupBucket);
 
     for (const snapshot of spec.snapshots ?? []) {
       new HostSnapshot(this, `snapshot-${snapshot.name}`, {
@@ -76,9 +80,6 @@ export class DataStack extends SystemStack {
         labels: { ...this.labels('snapshot'), host: snapshot.host },
       });
     }
-
-    // Issue 4: the R2 bucket the backup job writes to.
-    this.backupBucket = this.addBackupBucket();
   }
 
   // --- R2 backup bucket (issue 4) ---
@@ -95,7 +96,7 @@ export class DataStack extends SystemStack {
     const environment = this.environment;
     const retention: BackupRetention[] = DATA_DEPENDENCIES.filter((service) => environment.spec.data[service].mode === 'container').map((service) => ({
       prefix: `${service}/`,
-      keepFor: BACKUP_RETENTION[service],
+      keepFor: BACKUP_PLAN[service].keepFor,
     }));
     if (retention.length === 0) return undefined;
     // Authenticates from CLOUDFLARE_API_TOKEN.

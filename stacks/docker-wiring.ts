@@ -5,13 +5,15 @@
  * (published by the data stack as sensitive outputs).
  */
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { BackupJob } from '../constructs/docker/backup-job';
+import type { BackupBucket } from '../constructs/cloudflare/backup-bucket';
 import { sensitiveVariable } from '../constructs/core/sensitive-variable';
 import { DockerConnection, DockerHostProvider } from '../constructs/docker/docker-host-provider';
 import { PostgresContainer } from '../constructs/docker/postgres-container';
 import { RedisContainer } from '../constructs/docker/redis-container';
 import { ServiceContainer } from '../constructs/docker/service-container';
 import type { DataVolume } from '../constructs/hetzner/data-volume';
-import { DATA_ENV_VARS, POSTGRES_DEFAULTS, REDIS_DEFAULTS } from '../environments/defaults';
+import { BACKUP_JOB_IMAGE, BACKUP_JOB_RESOURCES, BACKUP_PLAN, DATA_ENV_VARS, POSTGRES_DEFAULTS, REDIS_DEFAULTS } from '../environments/defaults';
 import { HOST_NETWORKS, type DataDependency, type HostNetwork } from '../environments/model';
 import type { ResolvedProduct } from '../environments/resolve';
 import { hostOutputName, type NetworkStack } from './network-stack';
@@ -92,13 +94,19 @@ export interface DockerSources {
 export interface DataContainers {
   readonly postgres?: PostgresContainer;
   readonly redis?: RedisContainer;
+  readonly backupJob?: BackupJob;
 }
 
 /**
  * PostgreSQL and Redis on the data host, their data on the stack's volumes,
  * and each product's connection strings published as sensitive outputs.
  */
-export function placeDataContainers(stack: SystemStack, sources: DockerSources, volumes: ReadonlyMap<DataDependency, DataVolume>): DataContainers {
+export function placeDataContainers(
+  stack: SystemStack,
+  sources: DockerSources,
+  volumes: ReadonlyMap<DataDependency, DataVolume>,
+  backupBucket?: BackupBucket,
+): DataContainers {
   if (volumes.size === 0) return {};
   const environment = stack.environment;
   const host = environment.dataHost;
@@ -134,7 +142,27 @@ export function placeDataContainers(stack: SystemStack, sources: DockerSources, 
   for (const product of environment.containerDataUsers.redis) {
     stack.publish(dataUrlOutputName('redis', product.name), redis!.connectionUrl, { sensitive: true, description: `REDIS_URL of ${product.name}` });
   }
-  return { postgres, redis };
+  const backupTag = data.backupImageTag;
+  const backupJob =
+    backupBucket && backupTag !== undefined
+      ? new BackupJob(stack, 'backup-job', {
+          image: `${environment.system.registry.host}/${environment.system.registry.owner}/${BACKUP_JOB_IMAGE}:${backupTag}`,
+          bucket: backupBucket,
+          postgres: postgres && {
+            host: postgres.hostname,
+            password: postgres.superuserPassword,
+            databases: environment.containerDataUsers.postgres.map((product) => product.databaseName),
+            schedule: { cron: BACKUP_PLAN.postgres.cron, prefix: 'postgres/' },
+          },
+          redis: redis && { host: redis.hostname, password: redis.password.result, schedule: { cron: BACKUP_PLAN.redis.cron, prefix: 'redis/' } },
+          // The data network has no internet; the backend network reaches R2.
+          networks: [{ name: network }, { name: stack.outputsOf(sources.edge).getString(dockerNetworkOutputName(host, 'backend')) }],
+          resources: BACKUP_JOB_RESOURCES,
+          provider,
+          labels,
+        })
+      : undefined;
+  return { postgres, redis, backupJob };
 }
 
 /**

@@ -223,7 +223,12 @@ function buildEnvironment(draft: EnvironmentDraft, products: readonly ProductSpe
     github: draft.production ? { reviewerTeams: ['platform'] } : {},
     reservationScale: draft.reservationScale,
     privateNetwork: draft.privateNetwork,
-    data: { postgres: draft.postgres, redis: draft.redis, host: draft.dataHost === undefined ? undefined : pick(hosts, draft.dataHost).name },
+    data: {
+      postgres: draft.postgres,
+      redis: draft.redis,
+      host: draft.dataHost === undefined ? undefined : pick(hosts, draft.dataHost).name,
+      backupImageTag: draft.production ? 'main-0123abc' : undefined,
+    },
     snapshots: draft.snapshotHosts.map((host, index) => ({ name: `snap-${index + 1}`, host: pick(hosts, host).name, reason: 'before a risky change' })),
     cloudflare: settings,
     acmeEmail: 'ops@example.com',

@@ -73,6 +73,8 @@ export class PostgresContainer extends Construct {
   public readonly provisioner: HardenedContainer;
   /** DNS name of the server on the data network. */
   public readonly hostname: string;
+  /** The superuser's generated password (a token, sensitive): for the backup job only. */
+  public readonly superuserPassword: string;
   private readonly passwords = new Map<string, Password>();
 
   public constructor(scope: Construct, id: string, props: PostgresContainerProps) {
@@ -103,6 +105,7 @@ export class PostgresContainer extends Construct {
       return generated;
     };
     const superuser = password('postgres-superuser-password');
+    this.superuserPassword = superuser.result;
     for (const database of props.databases) this.passwords.set(database, password(`postgres-password-${database}`));
 
     const labels = { ...props.labels, service: 'postgres' };

@@ -1,0 +1,107 @@
+import { Construct } from 'constructs';
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { HealthCheck } from '../core/health-check';
+import type { BackupBucket } from '../cloudflare/backup-bucket';
+import type { ResourceSpec } from '../../environments/model';
+import { HardenedContainer, type ContainerNetwork } from './hardened-container';
+
+/** One kind of dump: when it runs and where in the bucket it goes. */
+export interface BackupSchedule {
+  /** Cron expression, UTC (`0 3 * * *`). */
+  readonly cron: string;
+  /** Key prefix in the bucket; the bucket's lifecycle rule for it decides retention. */
+  readonly prefix: string;
+}
+
+export interface BackupJobProps {
+  /** Image with crond, pg_dump, redis-cli and an S3 client (`ghcr.io/<owner>/db-backup:<tag>`). */
+  readonly image: string;
+  /** Where the dumps go; its S3 endpoint and write credentials are handed to the job. */
+  readonly bucket: BackupBucket;
+  /** PostgreSQL to dump with `pg_dump`, one file per database. @default - no Postgres dumps */
+  readonly postgres?: {
+    readonly host: string;
+    /** Superuser password (a token of the generated password). */
+    readonly password: string;
+    readonly databases: readonly string[];
+    readonly schedule: BackupSchedule;
+  };
+  /** Redis to snapshot with `redis-cli --rdb`. @default - no Redis dumps */
+  readonly redis?: {
+    readonly host: string;
+    /** The `requirepass` password (a token of the generated password). */
+    readonly password: string;
+    readonly schedule: BackupSchedule;
+  };
+  /** The data network, and one with internet access for R2 (the data network has none). */
+  readonly networks: readonly ContainerNetwork[];
+  readonly resources: ResourceSpec;
+  readonly provider: DockerProvider;
+  /** Labels of the container. @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+const CRON = /^(\S+\s+){4}\S+$/;
+
+/**
+ * The scheduled job that dumps the data services into the backup bucket:
+ * Postgres and Redis at their own times, streamed straight to R2 (no dump
+ * touches the host's disk). The job's image reads its whole configuration
+ * from the environment set here; credentials are only ever references.
+ */
+export class BackupJob extends Construct {
+  public readonly container: HardenedContainer;
+
+  public constructor(scope: Construct, id: string, props: BackupJobProps) {
+    super(scope, id);
+    if (props.postgres === undefined && props.redis === undefined) {
+      throw new Error(`BackupJob ${this.node.path}: nothing to back up; give postgres, redis or both`);
+    }
+    for (const [name, schedule] of [['postgres', props.postgres?.schedule], ['redis', props.redis?.schedule]] as const) {
+      if (schedule !== undefined && !CRON.test(schedule.cron)) {
+        throw new Error(`BackupJob ${this.node.path}: ${name} schedule "${schedule.cron}" is not a five-field cron expression such as "0 3 * * *"`);
+      }
+    }
+    const bucket = props.bucket;
+    const environment: Record<string, string> = {
+      TZ: 'UTC',
+      S3_ENDPOINT: bucket.bucket.s3Endpoint,
+      S3_BUCKET: bucket.bucket.bucketName,
+      // R2 ignores the region but S3 clients insist on one; "auto" is R2's.
+      AWS_DEFAULT_REGION: 'auto',
+    };
+    const secrets: Record<string, string> = {
+      AWS_ACCESS_KEY_ID: bucket.credentials.accessKeyId.value,
+      AWS_SECRET_ACCESS_KEY: bucket.credentials.secretAccessKey.value,
+    };
+    if (props.postgres) {
+      Object.assign(environment, {
+        BACKUP_POSTGRES_CRON: props.postgres.schedule.cron,
+        BACKUP_POSTGRES_PREFIX: props.postgres.schedule.prefix,
+        BACKUP_POSTGRES_DATABASES: props.postgres.databases.join(' '),
+        PGHOST: props.postgres.host,
+        PGUSER: 'postgres',
+      });
+      secrets.PGPASSWORD = props.postgres.password;
+    }
+    if (props.redis) {
+      Object.assign(environment, { BACKUP_REDIS_CRON: props.redis.schedule.cron, BACKUP_REDIS_PREFIX: props.redis.schedule.prefix, REDIS_HOST: props.redis.host });
+      // redis-cli reads its password from REDISCLI_AUTH, so it never appears on a command line.
+      secrets.REDISCLI_AUTH = props.redis.password;
+    }
+    // The container's construct id is its Terraform address: `docker_container.<id>`.
+    this.container = new HardenedContainer(this, id, {
+      name: 'backup-job',
+      image: props.image,
+      environment,
+      secretEnvironment: secrets,
+      // Healthy while the scheduler runs; a failed dump is the job's to report, not a reason to restart it.
+      healthCheck: HealthCheck.process('crond').toDocker(),
+      resources: props.resources,
+      networks: props.networks,
+      labels: props.labels,
+      provider: props.provider,
+      init: true,
+    });
+  }
+}
