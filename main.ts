@@ -1,9 +1,12 @@
 import { App } from 'cdktf';
+import { configureTokenStackTraces } from './constructs/core/token-stack-traces';
 import { manacore } from './environments';
 import { TerraformCloudBootstrapStack } from './stacks/bootstrap-stack';
 import { createSystemStacks, stacksOf } from './stacks/system-stacks';
 
-// Stack traces in every resource's metadata cost time and megabytes; construct paths locate resources.
+// Stack traces in every resource's metadata and on every token cost time and megabytes; construct paths locate
+// resources, and CDKTF_TOKEN_STACK_TRACES=1 brings token traces back when one does not resolve.
+configureTokenStackTraces();
 const app = new App({ stackTraces: false });
 const organization = process.env.TFC_ORGANIZATION;
 const environments = createSystemStacks(app, manacore, { terraformCloudOrganization: organization });

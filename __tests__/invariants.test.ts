@@ -1,11 +1,11 @@
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { Testing } from 'cdktf';
+import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { planCapacity } from '../environments/capacity';
 import { manacore } from '../environments';
 import type { EnvironmentSpec, SystemSpec } from '../environments/model';
 import { resolveSystem } from '../environments/resolve';
-import { checkInvariants, type InvariantContext } from '../stacks/invariants';
+import { checkInvariants, interpolations, type InvariantContext } from '../stacks/invariants';
 import { createSystemStacks } from '../stacks/system-stacks';
 
 const context: InvariantContext = {
@@ -107,7 +107,7 @@ describe('invariants on synthesized JSON', () => {
 
   it('finds plaintext secrets: literal secret attributes, secret env values, sensitive defaults and token shapes', () => {
     const tf = {
-      variable: { token: { type: 'string', sensitive: true, default: 'hunter2' } },
+      variable: { token: { type: 'string', sensitive: true, default: 'hunter2' }, jwt: { type: 'string', sensitive: true } },
       resource: {
         github_actions_environment_secret: { s: { plaintext_value: 'literal' }, ok: { plaintext_value: '${var.token}' } },
         docker_container: { api: { ...hardened, env: ['DATABASE_URL=postgres://u:p@db/x', 'NODE_ENV=production', 'JWT_SECRET=${var.jwt}'] } },
@@ -128,6 +128,88 @@ describe('invariants on synthesized JSON', () => {
     const exemptions = [{ rule: 'production-stateful-protection' as const, stack: 'production-chat', resource: 'hcloud_volume.pg', reason: 'scratch volume' }];
     // redis lacks both delete protection and prevent_destroy: two findings, pg none.
     expect(rulesOf(tf, { ...context, exemptions })).toEqual(['production-stateful-protection hcloud_volume.redis', 'production-stateful-protection hcloud_volume.redis']);
+  });
+});
+
+describe('self-contained references', () => {
+  const declared = {
+    variable: { api_key: { sensitive: true } },
+    locals: { tag: 'main-1234567' },
+    data: { terraform_remote_state: { 'outputs-staging-data': { backend: 'local' } } },
+    resource: {
+      docker_image: { api: { name: 'ghcr.io/acme/api:${local.tag}' } },
+      random_id: { revision: { byte_length: 4 } },
+    },
+  };
+  const withContainer = (container: object) => ({ ...declared, resource: { ...declared.resource, docker_container: { api: { ...hardened, ...container } } } });
+
+  it('accepts references to what the stack declares, inside function calls and attribute paths', () => {
+    const container = {
+      image: '${docker_image.api.image_id}',
+      name: 'api-${random_id.revision.hex}',
+      env: ['API_KEY=${var.api_key}', 'DATABASE_URL=${data.terraform_remote_state.outputs-staging-data.outputs.database_url}'],
+      labels: [{ label: 'digest', value: '${sha256(join("\\n", [var.api_key, docker_image.api.name]))}' }],
+      depends_on: ['docker_image.api'],
+    };
+    expect(rulesOf(withContainer(container))).toEqual([]);
+  });
+
+  it('names each reference to something the stack does not declare, once per resource', () => {
+    const container = {
+      image: '${docker_image.web.image_id}',
+      env: ['A=${var.missing}', 'B=${var.missing}', 'C=${data.terraform_remote_state.outputs-staging-edge.outputs.x}'],
+      depends_on: ['docker_network.frontend'],
+    };
+    const violations = checkInvariants(withContainer(container), context);
+    expect(violations.map((v) => v.message.split(',')[0])).toEqual([
+      'references docker_image.web',
+      'references var.missing',
+      'references data.terraform_remote_state.outputs-staging-edge',
+      'references docker_network.frontend',
+    ]);
+    expect(violations.every((v) => v.rule === 'self-contained-references' && v.address === 'docker_container.api')).toBe(true);
+    expect(violations[0]!.message).toContain('a value from another stack must come through its published outputs (publish / outputsOf)');
+  });
+
+  it('checks outputs, and does not take iterators for resources', () => {
+    const tf = {
+      ...declared,
+      output: {
+        leak: { value: '${hcloud_server.app-1.ipv4_address}' },
+        loop: { value: '${[for item_x in var.api_key : item_x.name]}' },
+        dynamic: { value: '${networks_advanced.value}' },
+      },
+    };
+    expect(rulesOf(tf)).toEqual(['self-contained-references output.leak']);
+  });
+
+  it('reads every interpolation with balanced braces and skips the $${ escape', () => {
+    expect(interpolations('a-${var.x}-b-${merge({a = "}"}, local.y)}')).toEqual(['var.x', 'merge({a = "}"}, local.y)']);
+    expect(interpolations('echo $${HOME} and ${var.z}')).toEqual(['var.z']);
+    expect(interpolations('no interpolation')).toEqual([]);
+  });
+
+  it('fails synth on a cdktf cross-stack reference, which the skipped preparing pass no longer wires', () => {
+    const app = Testing.app();
+    const [staging] = createSystemStacks(app, manacore, { onWarning: () => undefined });
+    const chat = staging!.products.get('chat')!;
+    new TerraformOutput(chat, 'private-network-id', { value: staging!.network.network.network.id });
+    expect(() => app.synth()).toThrow(
+      /\[self-contained-references\] stack staging-chat, resource output\.private-network-id: references hcloud_network\.[\w-]+, which this stack does not declare/,
+    );
+  });
+
+  it("leaves every stack's JSON exactly as cdktf's preparing pass would", () => {
+    const synthAll = (prepare: boolean) => {
+      const app = Testing.app();
+      const stacks = createSystemStacks(app, manacore, { onWarning: () => undefined }).flatMap((e) => [e.network, e.edge, e.data, ...e.products.values()]);
+      // The pass SystemStack skips: cdktf's own TerraformStack.prepareStack.
+      if (prepare) for (const stack of stacks) TerraformStack.prototype.prepareStack.call(stack);
+      return stacks.map((stack) => JSON.stringify(stack.toTerraform()));
+    };
+    const prepared = synthAll(true);
+    expect(prepared).toHaveLength(32);
+    expect(synthAll(false)).toEqual(prepared);
   });
 });
 

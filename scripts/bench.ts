@@ -17,6 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'cdktf';
+import { configureTokenStackTraces } from '../constructs/core/token-stack-traces';
 import { manacore } from '../environments';
 import type { ProductSpec, SystemSpec } from '../environments/model';
 import { createSystemStacks } from '../stacks/system-stacks';
@@ -120,6 +121,8 @@ function slope(points: ReadonlyArray<[number, number]>): number {
 function main(): void {
   // Measure synth like the bundled app runs it: without tsx's source-mapped stack traces.
   process.setSourceMapsEnabled(false);
+  // ...and with token stack traces as main.ts sets them.
+  configureTokenStackTraces();
   const node = process.execPath;
   // Exactly what `cdktf synth` runs. Warm: the bundle is cached; cold: it is rebuilt first.
   const appCommand = (JSON.parse(readFileSync('cdktf.json', 'utf8')) as { app: string }).app.split(' ');

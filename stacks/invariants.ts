@@ -14,6 +14,8 @@ export const INVARIANT_RULES = {
   'hardened-container': 'app containers are non-root, read-only, drop all capabilities, set no-new-privileges, and have a health check and a memory limit',
   'firewall-exact': 'host firewalls admit exactly 22 from the admin CIDRs and 80/443 from anywhere (plus the Docker TLS port from its CIDRs, when enabled)',
   'no-plaintext-secret': 'no secret value is written in plain text',
+  'self-contained-references':
+    'every reference names a resource, data source, variable or local the stack itself declares; values from other stacks come through their published outputs',
 } as const;
 
 export type InvariantRule = keyof typeof INVARIANT_RULES;
@@ -137,6 +139,7 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
   each('hcloud_firewall', (address, body) => checkFirewall(address, body, context, report));
 
   checkSecrets(tf, resources, report);
+  checkReferences(tf, report);
   return violations;
 }
 
@@ -192,6 +195,104 @@ function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRu
   for (const [label, shape] of SECRET_SHAPES) {
     const match = shape.exec(text);
     if (match) report('no-plaintext-secret', '(stack)', `contains what looks like a ${label}: "${match[0].slice(0, 12)}..."`);
+  }
+}
+
+/**
+ * A reference in an interpolation: `data.<type>.<name>`, `var.<name>`,
+ * `local.<name>` or `<provider>_<type>.<name>`. Not preceded by a name
+ * character or a dot, so attribute paths (`.outputs.database_url`) are not
+ * mistaken for references.
+ */
+const REFERENCE = /(?<![\w.-])(?:data\.[a-z][a-z0-9_]*\.[\w-]+|(?:var|local)\.[\w-]+|([a-z][a-z0-9]*_[a-z0-9_]+)\.([\w-]+))/g;
+/** Names a `for` expression binds (`for key, item_x in ...`): `item_x.name` is then no resource. */
+const FOR_BINDING = /\bfor\s+(\w+)(?:\s*,\s*(\w+))?\s+in\b/g;
+/** What a dynamic block's iterator offers (`<block>.value`); no resource is named so. */
+const ITERATOR_ATTRIBUTES = new Set(['key', 'value']);
+
+/**
+ * The `self-contained-references` rule. Synth skips cdktf's cross-stack
+ * wiring (`SystemStack.prepareStack`), so a reference to another stack's
+ * resource would reach Terraform dangling; this names it at synth instead.
+ * Also catches a mistyped hand-written interpolation.
+ */
+function checkReferences(tf: Json, report: (rule: InvariantRule, address: string, message: string) => void): void {
+  const declared = new Set<string>();
+  for (const [type, byName] of Object.entries((tf.resource ?? {}) as Resources)) for (const name of Object.keys(byName)) declared.add(`${type}.${name}`);
+  for (const [type, byName] of Object.entries((tf.data ?? {}) as Resources)) for (const name of Object.keys(byName)) declared.add(`data.${type}.${name}`);
+  for (const name of Object.keys((tf.variable ?? {}) as Json)) declared.add(`var.${name}`);
+  for (const name of Object.keys((tf.locals ?? {}) as Json)) declared.add(`local.${name}`);
+
+  const check = (address: string, body: unknown) => {
+    const dangling = new Set<string>();
+    const inspect = (text: string) => {
+      for (const expression of interpolations(text)) {
+        const bound = new Set([...expression.matchAll(FOR_BINDING)].flatMap(([, first, second]) => [first, second]));
+        for (const [reference, resourceType, name] of expression.matchAll(REFERENCE)) {
+          if (resourceType !== undefined && (bound.has(resourceType) || ITERATOR_ATTRIBUTES.has(name!))) continue;
+          if (!declared.has(reference)) dangling.add(reference);
+        }
+      }
+    };
+    walkStrings(body, (key, text) => {
+      if (key === 'depends_on') {
+        if (!declared.has(text)) dangling.add(text);
+      } else if (text.includes('${')) {
+        inspect(text);
+      }
+    });
+    for (const reference of dangling) {
+      report(
+        'self-contained-references',
+        address,
+        `references ${reference}, which this stack does not declare; a value from another stack must come through its published outputs (publish / outputsOf)`,
+      );
+    }
+  };
+  for (const [type, byName] of Object.entries((tf.resource ?? {}) as Resources)) for (const [name, body] of Object.entries(byName)) check(`${type}.${name}`, body);
+  for (const [type, byName] of Object.entries((tf.data ?? {}) as Resources)) for (const [name, body] of Object.entries(byName)) check(`data.${type}.${name}`, body);
+  for (const [name, body] of Object.entries((tf.output ?? {}) as Json)) check(`output.${name}`, body);
+  for (const [name, body] of Object.entries((tf.locals ?? {}) as Json)) check(`local.${name}`, body);
+  for (const [name, body] of Object.entries((tf.provider ?? {}) as Json)) check(`provider.${name}`, body);
+}
+
+/**
+ * The expressions of every `${...}` in a Terraform string, braces balanced
+ * across nested objects and quoted strings; `$${` is Terraform's escape for a
+ * literal `${` and is skipped.
+ */
+export function interpolations(text: string): string[] {
+  const expressions: string[] = [];
+  let start = text.indexOf('${');
+  while (start !== -1) {
+    if (text[start - 1] === '$') {
+      start = text.indexOf('${', start + 2);
+      continue;
+    }
+    let depth = 1;
+    let inString = false;
+    let at = start + 2;
+    for (; at < text.length && depth > 0; at++) {
+      const char = text[at];
+      if (inString) {
+        if (char === '\\') at++;
+        else if (char === '"') inString = false;
+      } else if (char === '"') inString = true;
+      else if (char === '{') depth++;
+      else if (char === '}') depth--;
+    }
+    expressions.push(text.slice(start + 2, depth === 0 ? at - 1 : at));
+    start = text.indexOf('${', at);
+  }
+  return expressions;
+}
+
+/** Every string below `value`, with the key (or the array's key) it sits under; construct metadata (`//`) skipped. */
+function walkStrings(value: unknown, visit: (key: string, text: string) => void, key = ''): void {
+  if (typeof value === 'string') visit(key, value);
+  else if (Array.isArray(value)) for (const item of value) walkStrings(item, visit, key);
+  else if (value !== null && typeof value === 'object') {
+    for (const [childKey, child] of Object.entries(value)) if (childKey !== '//') walkStrings(child, visit, childKey);
   }
 }
 

@@ -133,6 +133,19 @@ export class SystemStack extends TerraformStack {
   }
 
   /**
+   * Skips cdktf's preparing pass. It resolves every value of the stack once
+   * more before synth, only to turn implicit cross-stack references into
+   * generated outputs; these stacks share values through named outputs alone
+   * (`publish` / `outputsOf`), so the pass was a third of synth time spent on
+   * nothing. A reference to another stack's resource cannot slip through
+   * unwired: the `self-contained-references` invariant fails synth on any
+   * reference to something this stack does not declare.
+   */
+  public override prepareStack(): void {
+    this.ensureBackendExists();
+  }
+
+  /**
    * The final Terraform JSON, checked against the safety invariants: a
    * violation fails synth (and `Testing.synth`) naming stack, address and rule.
    */
