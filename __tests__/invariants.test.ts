@@ -123,6 +123,25 @@ describe('invariants on synthesized JSON', () => {
     ]);
   });
 
+  it.each([
+    ['GitHub token', 'ghs_' + 'a1B2c3D4e5'.repeat(4)],
+    ['GitHub fine-grained token', 'github_pat_' + '11ABCDEFG0'.repeat(3)],
+    ['PEM private key', '-----BEGIN OPENSSH PRIVATE KEY-----'],
+    ['Stripe live key', 'sk_live_' + 'x'.repeat(24)],
+    ['AWS access key id', 'AKIA' + 'ABCDEFGH23456789'],
+    ['Cloudflare API token', 'CLOUDFLARE_API_TOKEN=' + 'y'.repeat(40)],
+    ['Terraform Cloud token', 'AbCdEfGhIjKlMn.atlasv1.' + 'z'.repeat(64)],
+    ['URL with inline password', 'amqp://app:s3cret@broker:5672'],
+  ])('finds a %s anywhere in the stack', (label, value) => {
+    const violations = checkInvariants({ resource: { docker_image: { i: { name: 'x:1', comment: `see ${value} here` } } } }, context);
+    expect(violations.map((v) => `${v.rule} ${v.address} ${v.message.split(':')[0]}`)).toEqual([`no-plaintext-secret (stack) contains what looks like a ${label}`]);
+  });
+
+  it('does not take interpolated credentials for inline passwords', () => {
+    const url = 'redis://:${random_password.redis.result}@redis:6379/0';
+    expect(rulesOf({ resource: { random_password: { redis: { length: 32 } }, docker_image: { i: { name: 'x:1', comment: url } } } })).toEqual([]);
+  });
+
   it('skips a violation that the environment exempts for that stack and resource only', () => {
     const tf = { resource: { hcloud_volume: { pg: {}, redis: {} } } };
     const exemptions = [{ rule: 'production-stateful-protection' as const, stack: 'production-chat', resource: 'hcloud_volume.pg', reason: 'scratch volume' }];

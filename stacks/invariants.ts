@@ -55,16 +55,20 @@ export interface InvariantViolation {
 type Json = Record<string, unknown>;
 type Resources = Record<string, Record<string, Json>>;
 
-/** Token shapes that must never appear in synthesized output. */
+/**
+ * Token shapes that must never appear in synthesized output. Each starts with
+ * literal text where it can, so scanning a stack takes microseconds, not the
+ * tenth of a millisecond a leading character class costs.
+ */
 const SECRET_SHAPES: ReadonlyArray<[string, RegExp]> = [
-  ['GitHub token', /\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}/],
+  ['GitHub token', /\bgh[pousr]_[A-Za-z0-9]{30,}/],
   ['GitHub fine-grained token', /\bgithub_pat_[A-Za-z0-9_]{20,}/],
   ['PEM private key', /-----BEGIN [A-Z ]*PRIVATE KEY-----/],
   ['Stripe live key', /\b[sr]k_live_[A-Za-z0-9]{10,}/],
   ['AWS access key id', /\bAKIA[0-9A-Z]{16}\b/],
   ['Cloudflare API token', /\b(?:cloudflare|cf)[_-]?(?:api[_-]?)?token["'=: ]+[A-Za-z0-9_-]{40}\b/i],
-  ['Terraform Cloud token', /\b[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_-]{60,}/],
-  ['URL with inline password', /\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/${}"]+:[^\s@/${}"]+@/i],
+  ['Terraform Cloud token', /\.atlasv1\.[A-Za-z0-9_-]{60,}/],
+  ['URL with inline password', /:\/\/[^\s:@/${}"]+:[^\s@/${}"]+@/],
 ];
 
 /** Attribute names whose value must be a reference, never a literal. */
