@@ -24,6 +24,8 @@ import { createSystemStacks } from '../stacks/system-stacks';
 
 const TARGETS = { appSeconds: 1, appMiB: 300, speedupOverNaive: 5, msPerProduct: 10 };
 const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 3;
+/** In-process synths take tenths of a second; more of them steady the medians the growth slope is fitted to. */
+const growthRuns = Math.max(runs, 7);
 const GNU_TIME = '/usr/bin/time';
 
 interface Measurement {
@@ -61,10 +63,10 @@ function measureCommand(label: string, command: string[]): Measurement {
   return { label, seconds: median(seconds), peakMiB: peakKiB > 0 ? Math.round(peakKiB / 1024) : undefined };
 }
 
-/** Synth of one system in this (warm) process, median of `runs`. */
+/** Synth of one system in this (warm) process, median of `growthRuns`. */
 function synthSeconds(system: SystemSpec): number {
   const times: number[] = [];
-  for (let run = 0; run < runs; run++) {
+  for (let run = 0; run < growthRuns; run++) {
     const outdir = mkdtempSync(join(tmpdir(), 'bench-growth-'));
     const started = process.hrtime.bigint();
     const app = new App({ outdir, stackTraces: false });
@@ -107,6 +109,8 @@ function syntheticSystem(count: number): SystemSpec {
     ],
   };
 }
+
+const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
 
 /** Least-squares slope of y over x. */
 function slope(points: ReadonlyArray<[number, number]>): number {
@@ -153,16 +157,17 @@ function main(): void {
     '',
     `Speed-up of the app command over the naive baseline: ${(naive.seconds / app.seconds).toFixed(1)}x`,
     '',
-    'Synth growth (warm process, both environments, all their stacks):',
+    `Synth growth (warm process, median of ${growthRuns}; both environments, all their stacks):`,
     ...growth.map(([count, ms]) => `  ${String(count).padStart(2)} products: ${ms.toFixed(0)} ms`),
-    `  => ${perProduct.toFixed(1)} ms per added product (least squares)`,
-    `  synthetic catalog: 1 product ${synthetic1.toFixed(0)} ms, 50 products ${synthetic50.toFixed(0)} ms => ${perSyntheticProduct.toFixed(1)} ms per added product`,
+    `  => ${perProduct.toFixed(1)} ms per added product (least squares), ${(perProduct / 2).toFixed(1)} ms per product and environment`,
+    `  synthetic catalog, one environment: 1 product ${synthetic1.toFixed(0)} ms, 50 products ${synthetic50.toFixed(0)} ms => ${perSyntheticProduct.toFixed(1)} ms per added product`,
     '',
     'Targets:',
-    `  app command < ${TARGETS.appSeconds} s: ${app.seconds < TARGETS.appSeconds ? 'met' : 'MISSED'}`,
-    `  app command <= ${TARGETS.appMiB} MiB: ${app.peakMiB === undefined ? 'not measured' : app.peakMiB <= TARGETS.appMiB ? 'met' : 'MISSED'}`,
-    `  >= ${TARGETS.speedupOverNaive}x faster than naive: ${naive.seconds / app.seconds >= TARGETS.speedupOverNaive ? 'met' : 'MISSED'}`,
-    `  <= ${TARGETS.msPerProduct} ms per product: ${Math.max(perProduct, perSyntheticProduct) <= TARGETS.msPerProduct ? 'met' : 'MISSED'}`,
+    `  app command < ${TARGETS.appSeconds} s: ${verdict(app.seconds < TARGETS.appSeconds)}`,
+    `  app command <= ${TARGETS.appMiB} MiB: ${app.peakMiB === undefined ? 'not measured' : verdict(app.peakMiB <= TARGETS.appMiB)}`,
+    `  >= ${TARGETS.speedupOverNaive}x faster than naive: ${verdict(naive.seconds / app.seconds >= TARGETS.speedupOverNaive)}`,
+    `  <= ${TARGETS.msPerProduct} ms per added product, one environment (synthetic catalog): ${verdict(perSyntheticProduct <= TARGETS.msPerProduct)}`,
+    `  <= ${TARGETS.msPerProduct} ms per added product, both environments (Manacore): ${verdict(perProduct <= TARGETS.msPerProduct)}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');
 }
