@@ -3,7 +3,8 @@
  * and how other stacks reach the hosts' Docker daemons.
  */
 import { manacore } from '../environments';
-import { DOCKER_SOCKET_GROUP_ID, TRAEFIK_IMAGE } from '../constructs/docker/edge-proxy';
+import { Testing } from 'cdktf';
+import { DOCKER_SOCKET_GROUP_ID, EdgeProxy, TRAEFIK_IMAGE } from '../constructs/docker/edge-proxy';
 import { ACME_STORAGE_DIR } from '../stacks/network-stack';
 import { container, labelsOf } from './helpers/docker';
 import { environmentOf, variant } from './helpers/spec';
@@ -111,6 +112,30 @@ describe('edge proxy', () => {
     expect(proxy).toMatchObject({ read_only: true, security_opts: ['no-new-privileges:true'], memory: 256, cpus: '1', wait: true, restart: 'unless-stopped' });
     expect(proxy.capabilities).toEqual({ drop: ['ALL'] });
     expect(proxy.healthcheck.test).toEqual(['CMD', 'traefik', 'healthcheck', '--ping', '--ping.entryPoint=ping', '--entryPoints.ping.address=127.0.0.1:8082']);
+  });
+
+  it("keeps forwarded headers only from Cloudflare's ranges, read from Cloudflare at plan time by the network stack", () => {
+    const trusted = flags().filter((flag) => flag.includes('forwardedHeaders'));
+    expect(trusted).toEqual(['--entryPoints.websecure.forwardedHeaders.trustedIPs=${data.terraform_remote_state.outputs-production-network.outputs.cloudflare_proxy_cidrs}']);
+    const network = app.synth('production-network');
+    expect(Object.keys(network.data?.cloudflare_ip_ranges ?? {})).toEqual(['cloudflare-ip-ranges']);
+    expect(network.output?.cloudflare_proxy_cidrs).toMatchObject({
+      value: '${join(",", concat(data.cloudflare_ip_ranges.cloudflare-ip-ranges.ipv4_cidrs, data.cloudflare_ip_ranges.cloudflare-ip-ranges.ipv6_cidrs))}',
+    });
+  });
+
+  it('trusts no forwarded headers unless told, and refuses a malformed CIDR list', () => {
+    const base = { acmeEmail: 'ops@example.com', frontendNetwork: 'frontend' };
+    expect(EdgeProxy.staticConfiguration(base).filter((flag) => flag.includes('forwardedHeaders'))).toEqual([]);
+    expect(EdgeProxy.staticConfiguration({ ...base, trustedProxyCidrs: '173.245.48.0/20,2400:cb00::/32' })).toContain(
+      '--entryPoints.websecure.forwardedHeaders.trustedIPs=173.245.48.0/20,2400:cb00::/32',
+    );
+    const build = (trustedProxyCidrs: string) => () =>
+      Testing.synthScope((scope) => new EdgeProxy(scope, 'proxy', { ...base, acmeStorageDir: '/srv/acme', trustedProxyCidrs }));
+    expect(build('0.0.0.0/0, 10.0.0.1/8')).toThrow(
+      'EdgeProxy proxy: trustedProxyCidrs must be comma-separated CIDR blocks (192.0.2.0/24,2001:db8::/32); got "0.0.0.0/0, 10.0.0.1/8"',
+    );
+    expect(build('')).toThrow(/trustedProxyCidrs must be comma-separated CIDR blocks/);
   });
 
   it('carries no routing labels of its own', () => {

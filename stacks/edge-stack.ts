@@ -3,7 +3,7 @@ import { EdgeProxy } from '../constructs/docker/edge-proxy';
 import { HostNetworks } from '../constructs/docker/host-networks';
 import { HOST_NETWORKS } from '../environments/model';
 import { connectDockerHost, dockerNetworkOutputName } from './docker-wiring';
-import { ACME_STORAGE_DIR, type NetworkStack } from './network-stack';
+import { ACME_STORAGE_DIR, CLOUDFLARE_PROXY_CIDRS_OUTPUT, type NetworkStack } from './network-stack';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface EdgeStackProps extends SystemStackProps {
@@ -41,6 +41,8 @@ export class EdgeStack extends SystemStack {
     const aliased = environment.hosts.length > 1;
     const networks = new Map<string, HostNetworks>();
     const proxies = new Map<string, EdgeProxy>();
+    // Web and landing routes are proxied by Cloudflare: keep its X-Forwarded-For so apps see the visitor, not Cloudflare.
+    const trustedProxyCidrs = this.outputsOf(props.network).getString(CLOUDFLARE_PROXY_CIDRS_OUTPUT);
     for (const host of environment.hosts) {
       const provider = connectDockerHost(this, props.network, host.name, { aliased });
       const hostNetworks = new HostNetworks(this, host.name, { namePrefix: system, provider, labels: { ...this.labels('network'), host: host.name } });
@@ -51,6 +53,7 @@ export class EdgeStack extends SystemStack {
           acmeEmail: environment.spec.acmeEmail,
           acmeStorageDir: ACME_STORAGE_DIR,
           frontendNetwork: hostNetworks.get('frontend').name,
+          trustedProxyCidrs,
           labels: { ...this.labels('edge-proxy'), host: host.name },
           provider,
         }),

@@ -1,4 +1,4 @@
-import { TerraformVariable } from 'cdktf';
+import { Fn, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { HcloudProvider } from '../.gen/providers/hcloud/provider';
 import { PlacementGroup } from '../.gen/providers/hcloud/placement-group';
@@ -12,6 +12,7 @@ import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID } from '../constructs/docker
 import { HOST_ADDRESS_OFFSET } from '../environments/defaults';
 import { SystemStack, type SystemStackProps } from './system-stack';
 // --- Cloudflare zone-wide records and rulesets, repository-level pipeline secrets (issue 4) ---
+import { DataCloudflareIpRanges } from '@cdktf/provider-cloudflare/lib/data-cloudflare-ip-ranges';
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
 import { AddressRecords } from '../constructs/cloudflare/address-records';
@@ -24,6 +25,8 @@ import { planEnvironmentCloudflare, type EnvironmentCloudflare } from './cloudfl
 
 /** Output carrying the Cloudflare zone id, so product stacks do not each look the zone up. */
 export const ZONE_ID_OUTPUT = 'cloudflare_zone_id';
+/** Comma-separated IPv4 and IPv6 ranges Cloudflare proxies from, as Cloudflare publishes them at plan time. */
+export const CLOUDFLARE_PROXY_CIDRS_OUTPUT = 'cloudflare_proxy_cidrs';
 
 export interface NetworkStackProps extends SystemStackProps {
   /** The environment's share of its Cloudflare zone. @default - planned for this environment alone */
@@ -149,6 +152,11 @@ export class NetworkStack extends SystemStack {
     new CloudflareProvider(this, 'cloudflare', {});
     const zone = new CloudflareZone(this, 'zone', cloudflare.zone);
     this.publish(ZONE_ID_OUTPUT, zone.zoneId, { description: `Cloudflare zone id of ${zone.name}` });
+    // Read from Cloudflare at every plan rather than copied here, so the list cannot go stale; a change (rare) replaces the edge proxy.
+    const proxyRanges = new DataCloudflareIpRanges(this, 'cloudflare-ip-ranges', {});
+    this.publish(CLOUDFLARE_PROXY_CIDRS_OUTPUT, Fn.join(',', Fn.concat([proxyRanges.ipv4Cidrs, proxyRanges.ipv6Cidrs])), {
+      description: 'Ranges Cloudflare proxies from: the edge proxy trusts forwarded headers from these only',
+    });
     if (cloudflare.ownsZoneRecords) {
       const first = this.hosts.get(this.environment.hosts[0]!.name)!;
       // Managed by <env>-network of the primary environment: the apex is served by its first host's edge proxy.

@@ -1,5 +1,6 @@
-import type { TerraformProvider } from 'cdktf';
+import { Token, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
+import { parseCidr } from '../core/cidr';
 import { Duration } from '../core/duration';
 import { HealthCheck } from '../core/health-check';
 import { EDGE_PROXY_RESOURCES } from '../../environments/defaults';
@@ -50,6 +51,14 @@ export interface EdgeProxyProps {
   readonly dockerSocketGroupId?: number;
   /** Labels of the container. @default - none */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Comma-separated CIDRs whose `X-Forwarded-*` headers the HTTPS entry point
+   * keeps: the CDN proxying some routes, so apps behind it see the visitor's
+   * address instead of the CDN's. Anyone else's forwarded headers are replaced
+   * with the peer's own address, so they cannot be spoofed.
+   * @default - none: every forwarded header is replaced
+   */
+  readonly trustedProxyCidrs?: string;
   /** Provider of the host's daemon. @default - the stack's default docker provider */
   readonly provider?: TerraformProvider;
 }
@@ -71,6 +80,10 @@ export class EdgeProxy extends Construct {
     super(scope, id);
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(props.acmeEmail)) {
       throw new Error(`EdgeProxy ${id}: acmeEmail must be an e-mail address for the Let's Encrypt account; got "${props.acmeEmail}"`);
+    }
+    const cidrs = props.trustedProxyCidrs;
+    if (cidrs !== undefined && !Token.isUnresolved(cidrs) && (cidrs === '' || cidrs.split(',').some((cidr) => parseCidr(cidr) === undefined))) {
+      throw new Error(`EdgeProxy ${id}: trustedProxyCidrs must be comma-separated CIDR blocks (192.0.2.0/24,2001:db8::/32); got "${props.trustedProxyCidrs}"`);
     }
     if (!props.acmeStorageDir.startsWith('/')) {
       throw new Error(`EdgeProxy ${id}: acmeStorageDir must be an absolute host path; got "${props.acmeStorageDir}"`);
@@ -106,7 +119,7 @@ export class EdgeProxy extends Construct {
   }
 
   /** Traefik's static configuration as command-line flags. No `--api*` flag: any of them would switch the API on. */
-  public static staticConfiguration(props: Pick<EdgeProxyProps, 'acmeEmail' | 'frontendNetwork'>): string[] {
+  public static staticConfiguration(props: Pick<EdgeProxyProps, 'acmeEmail' | 'frontendNetwork' | 'trustedProxyCidrs'>): string[] {
     const redirect = `--entryPoints.${HTTP_ENTRYPOINT}.http.redirections.entryPoint`;
     const acme = `--certificatesResolvers.${CERT_RESOLVER}.acme`;
     return [
@@ -130,6 +143,7 @@ export class EdgeProxy extends Construct {
       `${acme}.email=${props.acmeEmail}`,
       `${acme}.storage=${ACME_MOUNT}/acme.json`,
       `${acme}.httpChallenge.entryPoint=${HTTP_ENTRYPOINT}`,
+      ...(props.trustedProxyCidrs === undefined ? [] : [`--entryPoints.${HTTPS_ENTRYPOINT}.forwardedHeaders.trustedIPs=${props.trustedProxyCidrs}`]),
     ];
   }
 }
