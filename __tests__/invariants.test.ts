@@ -202,8 +202,27 @@ describe('self-contained references', () => {
     expect(rulesOf(tf)).toEqual(['self-contained-references output.leak']);
   });
 
+  it('reads no references into string literals, but does read the templates nested in them and in directives', () => {
+    const container = {
+      labels: [
+        { label: 'a', value: '${file("cloud_init.yaml")}' },
+        { label: 'b', value: '${lookup(var.api_key, "node_env.production", "")}' },
+        { label: 'c', value: '${templatefile("${path.module}/user_data.tpl", { key = var.api_key })}' },
+        { label: 'd', value: '${format("%s", "${var.nested_missing}")}' },
+        { label: 'e', value: '%{ if var.directive_missing != "" }on%{ endif }' },
+      ],
+      lifecycle: { replace_triggered_by: ['docker_image.api.image_id', 'docker_image.gone'] },
+    };
+    expect(checkInvariants(withContainer(container), context).map((v) => v.message.split(',')[0])).toEqual([
+      'references var.nested_missing',
+      'references var.directive_missing',
+      'references docker_image.gone',
+    ]);
+  });
+
   it('reads every interpolation with balanced braces and skips the $${ escape', () => {
-    expect(interpolations('a-${var.x}-b-${merge({a = "}"}, local.y)}')).toEqual(['var.x', 'merge({a = "}"}, local.y)']);
+    expect(interpolations('a-${var.x}-b-${merge({a = "}"}, local.y)}')).toEqual(['var.x', 'merge({a = ""}, local.y)']);
+    expect(interpolations('${join("-", ["${var.a}", "b"])}')).toEqual(['join("", ["", ""])', 'var.a']);
     expect(interpolations('echo $${HOME} and ${var.z}')).toEqual(['var.z']);
     expect(interpolations('no interpolation')).toEqual([]);
   });
@@ -214,16 +233,28 @@ describe('self-contained references', () => {
     const chat = staging!.products.get('chat')!;
     new TerraformOutput(chat, 'private-network-id', { value: staging!.network.network.network.id });
     expect(() => app.synth()).toThrow(
-      /\[self-contained-references\] stack staging-chat, resource output\.private-network-id: references hcloud_network\.[\w-]+, which this stack does not declare/,
+      /Stack staging-chat references hcloud_network\.[\w-]+\.id of stack staging-network directly\. Stacks share values only through named outputs: publish it in staging-network \(SystemStack\.publish\) and read it in staging-chat with outputsOf\(staging-network\)/,
     );
+  });
+
+  it('catches it by origin, even when the other stack has a resource of the same address', () => {
+    const app = Testing.app();
+    const [staging, production] = createSystemStacks(app, manacore, { onWarning: () => undefined });
+    const stagingChat = staging!.products.get('chat')!;
+    const productionChat = production!.products.get('chat')!;
+    const stagingRecord = stagingChat.node.findAll().find((c) => c.node.path.endsWith('dns-chat-backend/a')) as unknown as { id: string };
+    expect(stagingRecord).toBeDefined();
+    new TerraformOutput(productionChat, 'leak', { value: stagingRecord.id });
+    // production-chat declares cloudflare_dns_record.dns-chat-backend-a too: a check by name could not tell them apart.
+    expect(() => Testing.synth(productionChat)).toThrow(/Stack production-chat references cloudflare_dns_record\.dns-chat-backend-a\.id of stack staging-chat directly/);
   });
 
   it("leaves every stack's JSON exactly as cdktf's preparing pass would", () => {
     const synthAll = (prepare: boolean) => {
       const app = Testing.app();
       const stacks = createSystemStacks(app, manacore, { onWarning: () => undefined }).flatMap((e) => [e.network, e.edge, e.data, ...e.products.values()]);
-      // The pass SystemStack skips: cdktf's own TerraformStack.prepareStack.
-      if (prepare) for (const stack of stacks) TerraformStack.prototype.prepareStack.call(stack);
+      // cdktf's own preparing pass, or SystemStack's override that skips it.
+      for (const stack of stacks) (prepare ? TerraformStack.prototype.prepareStack : stack.prepareStack).call(stack);
       return stacks.map((stack) => JSON.stringify(stack.toTerraform()));
     };
     const prepared = synthAll(true);

@@ -211,14 +211,17 @@ function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRu
 const REFERENCE = /(?<![\w.-])(?:data\.[a-z][a-z0-9_]*\.[\w-]+|(?:var|local)\.[\w-]+|([a-z][a-z0-9]*_[a-z0-9_]+)\.([\w-]+))/g;
 /** Names a `for` expression binds (`for key, item_x in ...`): `item_x.name` is then no resource. */
 const FOR_BINDING = /\bfor\s+(\w+)(?:\s*,\s*(\w+))?\s+in\b/g;
+/** Meta-arguments whose strings are bare addresses rather than templates. */
+const ADDRESS_LISTS = new Set(['depends_on', 'replace_triggered_by']);
 /** What a dynamic block's iterator offers (`<block>.value`); no resource is named so. */
 const ITERATOR_ATTRIBUTES = new Set(['key', 'value']);
 
 /**
- * The `self-contained-references` rule. Synth skips cdktf's cross-stack
- * wiring (`SystemStack.prepareStack`), so a reference to another stack's
- * resource would reach Terraform dangling; this names it at synth instead.
- * Also catches a mistyped hand-written interpolation.
+ * The `self-contained-references` rule: every reference in the final JSON
+ * names something this stack declares. cdktf references to another stack's
+ * resources are already stopped, by origin, while resolving
+ * (`cross-stack-guard.ts`); this catches what is written by hand, a mistyped
+ * or copied interpolation, or a bare address in `depends_on`.
  */
 function checkReferences(tf: Json, report: (rule: InvariantRule, address: string, message: string) => void): void {
   const declared = new Set<string>();
@@ -229,20 +232,19 @@ function checkReferences(tf: Json, report: (rule: InvariantRule, address: string
 
   const check = (address: string, body: unknown) => {
     const dangling = new Set<string>();
-    const inspect = (text: string) => {
-      for (const expression of interpolations(text)) {
-        const bound = new Set([...expression.matchAll(FOR_BINDING)].flatMap(([, first, second]) => [first, second]));
-        for (const [reference, resourceType, name] of expression.matchAll(REFERENCE)) {
-          if (resourceType !== undefined && (bound.has(resourceType) || ITERATOR_ATTRIBUTES.has(name!))) continue;
-          if (!declared.has(reference)) dangling.add(reference);
-        }
+    const inspectExpression = (expression: string) => {
+      const bound = new Set([...expression.matchAll(FOR_BINDING)].flatMap(([, first, second]) => [first, second]));
+      for (const [reference, resourceType, name] of expression.matchAll(REFERENCE)) {
+        if (resourceType !== undefined && (bound.has(resourceType) || ITERATOR_ATTRIBUTES.has(name!))) continue;
+        if (!declared.has(reference)) dangling.add(reference);
       }
     };
     walkStrings(body, (key, text) => {
-      if (key === 'depends_on') {
-        if (!declared.has(text)) dangling.add(text);
-      } else if (text.includes('${')) {
-        inspect(text);
+      if (ADDRESS_LISTS.has(key) && !text.includes('${')) {
+        // depends_on / replace_triggered_by hold bare addresses (`docker_image.api`, `docker_image.api.id`).
+        inspectExpression(text);
+      } else if (text.includes('${') || text.includes('%{')) {
+        for (const expression of interpolations(text)) inspectExpression(expression);
       }
     });
     for (const reference of dangling) {
@@ -261,34 +263,77 @@ function checkReferences(tf: Json, report: (rule: InvariantRule, address: string
 }
 
 /**
- * The expressions of every `${...}` in a Terraform string, braces balanced
- * across nested objects and quoted strings; `$${` is Terraform's escape for a
- * literal `${` and is skipped.
+ * The expressions of every `${...}` interpolation and `%{...}` directive in a
+ * Terraform string template, braces balanced. String literals inside an
+ * expression are blanked (`file("cloud_init.yaml")` names no resource), and
+ * the templates nested in them are returned as expressions of their own.
+ * `$${` and `%%{` are Terraform's escapes for literal text and are skipped.
  */
 export function interpolations(text: string): string[] {
   const expressions: string[] = [];
-  let start = text.indexOf('${');
-  while (start !== -1) {
-    if (text[start - 1] === '$') {
-      start = text.indexOf('${', start + 2);
-      continue;
+  for (let at = 0; at < text.length; at++) {
+    if (opensTemplate(text, at)) {
+      const expression = scanExpression(text, at + 2);
+      expressions.push(expression.code, ...expression.nested);
+      at = expression.end - 1;
     }
-    let depth = 1;
-    let inString = false;
-    let at = start + 2;
-    for (; at < text.length && depth > 0; at++) {
-      const char = text[at];
-      if (inString) {
-        if (char === '\\') at++;
-        else if (char === '"') inString = false;
-      } else if (char === '"') inString = true;
-      else if (char === '{') depth++;
-      else if (char === '}') depth--;
-    }
-    expressions.push(text.slice(start + 2, depth === 0 ? at - 1 : at));
-    start = text.indexOf('${', at);
   }
   return expressions;
+}
+
+/** `${` or `%{` at `at`, not escaped by doubling the sigil. */
+function opensTemplate(text: string, at: number): boolean {
+  const sigil = text[at];
+  return (sigil === '$' || sigil === '%') && text[at + 1] === '{' && text[at - 1] !== sigil;
+}
+
+interface ScannedExpression {
+  /** The expression with string literals blanked to `""`. */
+  readonly code: string;
+  /** Expressions of templates inside its string literals. */
+  readonly nested: string[];
+  /** Index just past the closing brace. */
+  readonly end: number;
+}
+
+function scanExpression(text: string, from: number): ScannedExpression {
+  let code = '';
+  const nested: string[] = [];
+  let depth = 1;
+  let at = from;
+  while (at < text.length) {
+    const char = text[at]!;
+    if (char === '"') {
+      at = scanStringLiteral(text, at + 1, nested);
+      code += '""';
+      continue;
+    }
+    if (char === '{') depth++;
+    if (char === '}' && --depth === 0) return { code, nested, end: at + 1 };
+    code += char;
+    at++;
+  }
+  return { code, nested, end: at };
+}
+
+/** Skips a string literal starting after its opening quote, collecting the templates inside; returns the index past its closing quote. */
+function scanStringLiteral(text: string, from: number, nested: string[]): number {
+  let at = from;
+  while (at < text.length) {
+    const char = text[at]!;
+    if (char === '\\') {
+      at += 2;
+    } else if (char === '"') {
+      return at + 1;
+    } else if (opensTemplate(text, at)) {
+      const inner = scanExpression(text, at + 2);
+      nested.push(inner.code, ...inner.nested);
+      at = inner.end;
+    } else {
+      at++;
+    }
+  }
+  return at;
 }
 
 /** Every string below `value`, with the key (or the array's key) it sits under; construct metadata (`//`) skipped. */

@@ -11,6 +11,7 @@ import {
 } from 'cdktf';
 import type { Construct } from 'constructs';
 import type { ResolvedEnvironment } from '../environments/resolve';
+import { guardCrossStackReferences } from './cross-stack-guard';
 import { checkInvariants, InvariantError } from './invariants';
 
 /** Where a stack keeps its state and how other stacks read its outputs. */
@@ -68,6 +69,7 @@ export class SystemStack extends TerraformStack {
     super(scope, name);
     this.environment = props.environment;
     this.backend = props.backend;
+    guardCrossStackReferences(this);
     if (props.backend.kind === 'cloud') {
       new CloudBackend(this, {
         organization: props.backend.organization,
@@ -138,8 +140,7 @@ export class SystemStack extends TerraformStack {
    * generated outputs; these stacks share values through named outputs alone
    * (`publish` / `outputsOf`), so the pass was a third of synth time spent on
    * nothing. A reference to another stack's resource cannot slip through
-   * unwired: the `self-contained-references` invariant fails synth on any
-   * reference to something this stack does not declare.
+   * unwired: resolving it fails synth (`cross-stack-guard.ts`).
    */
   public override prepareStack(): void {
     this.ensureBackendExists();

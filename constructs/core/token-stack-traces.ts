@@ -11,7 +11,7 @@
  * nothing global (Error, stack trace limits) changes, and construct stack
  * traces stay governed by `App({ stackTraces })`.
  */
-/** Set to `1` to record a creation stack trace for every token again, when chasing a token that does not resolve. */
+/** Set to `1` (or `true`) to record a creation stack trace for every token again, when chasing a token that does not resolve. */
 export const TOKEN_STACK_TRACES_ENV = 'CDKTF_TOKEN_STACK_TRACES';
 
 /** What cdktf prints where a creation stack would be: how to get the real one. */
@@ -38,9 +38,9 @@ const skipStackTrace: CaptureStackTrace = () => TOKEN_STACK_TRACES_OFF as string
  * Turns cdktf's token creation stack traces on or off for this process.
  * Returns whether they are now recorded.
  *
- * @param enabled record them; @default - on only when `CDKTF_TOKEN_STACK_TRACES=1`
+ * @param enabled record them; @default - on only when `CDKTF_TOKEN_STACK_TRACES` is `1` or `true`
  */
-export function configureTokenStackTraces(enabled: boolean = process.env[TOKEN_STACK_TRACES_ENV] === '1'): boolean {
+export function configureTokenStackTraces(enabled: boolean = ['1', 'true'].includes((process.env[TOKEN_STACK_TRACES_ENV] ?? '').toLowerCase())): boolean {
   stackTraceModule.captureStackTrace = enabled ? recordStackTrace : skipStackTrace;
   return enabled;
 }
