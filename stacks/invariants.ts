@@ -211,6 +211,7 @@ function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRu
 const REFERENCE = /(?<![\w.-])(?:data\.[a-z][a-z0-9_]*\.[\w-]+|(?:var|local)\.[\w-]+|([a-z][a-z0-9]*_[a-z0-9_]+)\.([\w-]+))/g;
 /** Names a `for` expression binds (`for key, item_x in ...`): `item_x.name` is then no resource. */
 const FOR_BINDING = /\bfor\s+(\w+)(?:\s*,\s*(\w+))?\s+in\b/g;
+const NOTHING_BOUND: ReadonlySet<string | undefined> = new Set();
 /** Meta-arguments whose strings are bare addresses rather than templates. */
 const ADDRESS_LISTS = new Set(['depends_on', 'replace_triggered_by']);
 /** What a dynamic block's iterator offers (`<block>.value`); no resource is named so. */
@@ -233,7 +234,7 @@ function checkReferences(tf: Json, report: (rule: InvariantRule, address: string
   const check = (address: string, body: unknown) => {
     const dangling = new Set<string>();
     const inspectExpression = (expression: string) => {
-      const bound = new Set([...expression.matchAll(FOR_BINDING)].flatMap(([, first, second]) => [first, second]));
+      const bound = expression.includes('for') ? new Set([...expression.matchAll(FOR_BINDING)].flatMap(([, first, second]) => [first, second])) : NOTHING_BOUND;
       for (const [reference, resourceType, name] of expression.matchAll(REFERENCE)) {
         if (resourceType !== undefined && (bound.has(resourceType) || ITERATOR_ATTRIBUTES.has(name!))) continue;
         if (!declared.has(reference)) dangling.add(reference);
