@@ -181,8 +181,8 @@ function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRu
   for (const [type, byName] of Object.entries(resources)) {
     for (const [name, body] of Object.entries(byName)) {
       const address = `${type}.${name}`;
-      walk(body, (key, value) => {
-        if (SECRET_ATTRIBUTE.test(key) && typeof value === 'string' && value !== '' && !isReference(value)) {
+      walkStrings(body, (key, value) => {
+        if (SECRET_ATTRIBUTE.test(key) && value !== '' && !isReference(value)) {
           report('no-plaintext-secret', address, `attribute "${key}" is a literal; it must reference a sensitive variable or generated secret`);
         }
       });
@@ -343,18 +343,6 @@ function walkStrings(value: unknown, visit: (key: string, text: string) => void,
   else if (Array.isArray(value)) for (const item of value) walkStrings(item, visit, key);
   else if (value !== null && typeof value === 'object') {
     for (const [childKey, child] of Object.entries(value)) if (childKey !== '//') walkStrings(child, visit, childKey);
-  }
-}
-
-function walk(value: unknown, visit: (key: string, value: unknown) => void): void {
-  if (Array.isArray(value)) {
-    value.forEach((item) => walk(item, visit));
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, child] of Object.entries(value)) {
-      if (key === '//') continue;
-      visit(key, child);
-      walk(child, visit);
-    }
   }
 }
 
