@@ -1,9 +1,9 @@
 import { Testing } from 'cdktf';
 import { manacore } from '../environments';
-import type { SystemSpec } from '../environments/model';
-import { resolveSystem } from '../environments/resolve';
+import type { SystemSpec } from '../system/model';
+import { resolveSystem } from '../system/resolve';
 import { createSystemStacks } from '../stacks/system-stacks';
-import { nutri } from './fixtures/nutri';
+import { nutri } from '../examples/nutri';
 
 type Json = Record<string, any>;
 

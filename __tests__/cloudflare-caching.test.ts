@@ -10,9 +10,9 @@ import { compilePageRules } from '../constructs/cloudflare/page-rules';
 import { CloudflareZone } from '../constructs/cloudflare/zone';
 import { Duration } from '../constructs/core/duration';
 import { manacore } from '../environments';
-import type { CloudflareSettings, SystemSpec } from '../environments/model';
-import { resolveSystem } from '../environments/resolve';
-import { planCloudflare } from '../stacks/cloudflare-plan';
+import type { CloudflareSettings, SystemSpec } from '../system/model';
+import { resolveSystem } from '../system/resolve';
+import { planCloudflare } from '../system/cloudflare-plan';
 import { environmentOf, variant } from './helpers/spec';
 import { resourceList, resources, SynthesizedSystem } from './helpers/synth';
 

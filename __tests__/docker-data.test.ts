@@ -5,7 +5,7 @@
  */
 import { postgresTuning } from '../constructs/docker/postgres-container';
 import { manacore } from '../environments';
-import { nutri } from './fixtures/nutri';
+import { nutri } from '../examples/nutri';
 import { container, envOf } from './helpers/docker';
 import { environmentOf, variant } from './helpers/spec';
 import { SynthesizedSystem, resources, type TerraformJson } from './helpers/synth';

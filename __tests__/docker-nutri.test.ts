@@ -2,7 +2,7 @@
  * Seed 003's Nutri, exactly as the fixture describes it: an Express API on
  * api.nutri.app and an internal FastAPI ML service that only the API reaches.
  */
-import { nutri } from './fixtures/nutri';
+import { nutri } from '../examples/nutri';
 import { container, envOf, traefikLabels } from './helpers/docker';
 import { SynthesizedSystem, resources, type TerraformJson } from './helpers/synth';
 

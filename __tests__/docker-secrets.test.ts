@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
-import { DATA_ENV_VARS } from '../environments/defaults';
+import { DATA_ENV_VARS } from '../system/defaults';
 import { manacore } from '../environments';
-import type { SystemSpec } from '../environments/model';
+import type { SystemSpec } from '../system/model';
 import { createSystemStacks } from '../stacks/system-stacks';
-import { nutri } from './fixtures/nutri';
+import { nutri } from '../examples/nutri';
 import { environmentOf, variant } from './helpers/spec';
 
 /** Values planted where a careless synth could pick them up; none may reach a file. */

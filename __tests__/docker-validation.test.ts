@@ -12,9 +12,9 @@ import { PostgresContainer } from '../constructs/docker/postgres-container';
 import { RedisContainer } from '../constructs/docker/redis-container';
 import { ServiceContainer, type ServiceDefinition } from '../constructs/docker/service-container';
 import { HealthCheck } from '../constructs/core/health-check';
-import { resolveSystem } from '../environments/resolve';
-import type { HostNetwork } from '../environments/model';
-import { nutri } from './fixtures/nutri';
+import { resolveSystem } from '../system/resolve';
+import type { HostNetwork } from '../system/model';
+import { nutri } from '../examples/nutri';
 import { serviceOf, productOf, variant } from './helpers/spec';
 
 const stack = () => new TerraformStack(Testing.app(), 'test');

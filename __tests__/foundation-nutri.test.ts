@@ -2,8 +2,8 @@
  * The Nutri system of seed 003, built from the same catalog types as
  * Manacore: proof that the library is generic (no Manacore-specific code path).
  */
-import { resolveSystem, type ResolvedEnvironment } from '../environments/resolve';
-import { nutri } from './fixtures/nutri';
+import { resolveSystem, type ResolvedEnvironment } from '../system/resolve';
+import { nutri } from '../examples/nutri';
 import { SynthesizedSystem, dataSources, onlyResource, resourceList } from './helpers/synth';
 
 let app: SynthesizedSystem;

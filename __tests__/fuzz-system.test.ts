@@ -7,8 +7,8 @@
 import { TerraformStack, Testing } from 'cdktf';
 import fc from 'fast-check';
 import { ConfigurationError } from '../constructs/core/configuration-error';
-import type { EnvironmentSpec, SystemSpec } from '../environments/model';
-import { resolveSystem } from '../environments/resolve';
+import type { EnvironmentSpec, SystemSpec } from '../system/model';
+import { resolveSystem } from '../system/resolve';
 import { createSystemStacks } from '../stacks/system-stacks';
 import { validSystem } from './helpers/arbitraries';
 import { deepCopy, type WritableEnvironment, type WritableSystem } from './helpers/spec';

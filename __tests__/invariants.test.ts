@@ -1,11 +1,11 @@
 import { Container } from '@cdktf/provider-docker/lib/container';
 import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
-import { planCapacity } from '../environments/capacity';
+import { planCapacity } from '../system/capacity';
 import { manacore } from '../environments';
-import type { EnvironmentSpec, SystemSpec } from '../environments/model';
-import { resolveSystem } from '../environments/resolve';
-import { checkInvariants, interpolations, type InvariantContext } from '../stacks/invariants';
+import type { EnvironmentSpec, SystemSpec } from '../system/model';
+import { resolveSystem } from '../system/resolve';
+import { checkInvariants, interpolations, type InvariantContext } from '../policy/invariants';
 import { createSystemStacks } from '../stacks/system-stacks';
 
 const context: InvariantContext = {

@@ -1,7 +1,7 @@
 import { HealthCheck } from '../constructs/core/health-check';
 import { manacore } from '../environments';
-import type { ProductSpec, SystemSpec } from '../environments/model';
-import { resolveSystem } from '../environments/resolve';
+import type { ProductSpec, SystemSpec } from '../system/model';
+import { resolveSystem } from '../system/resolve';
 
 /** chat with an extra worker and internal service, to see how links resolve. */
 function withChatServices(services: ProductSpec['services']): SystemSpec {

@@ -12,7 +12,7 @@ import { TerraformStack } from 'cdktf';
 import { TerraformCloudBootstrapStack } from '../stacks/bootstrap-stack';
 import { stacksOf } from '../stacks/system-stacks';
 import { manacore } from '../environments';
-import { nutri } from './fixtures/nutri';
+import { nutri } from '../examples/nutri';
 import { SynthesizedSystem, synthStack } from './helpers/synth';
 
 const RECORD = join(__dirname, 'fixtures', 'stack-digests.json');

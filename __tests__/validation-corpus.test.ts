@@ -6,8 +6,8 @@
 import { ConfigurationError, formatIssue } from '../constructs/core/configuration-error';
 import { HealthCheck } from '../constructs/core/health-check';
 import { manacore } from '../environments';
-import { resolveSystem } from '../environments/resolve';
-import type { SystemSpec } from '../environments/model';
+import { resolveSystem } from '../system/resolve';
+import type { SystemSpec } from '../system/model';
 import { environmentOf, productOf, serviceOf, variant, type WritableSystem } from './helpers/spec';
 
 /** The line of one issue in the error message, matched whole. */

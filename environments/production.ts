@@ -1,5 +1,5 @@
 import { MANACORE_PRODUCTS } from './catalog';
-import type { EnvironmentSpec } from './model';
+import type { EnvironmentSpec } from '../system/model';
 
 /**
  * Production: protected and backed up, image tags pinned to commits, every

@@ -1,5 +1,5 @@
 import { MANACORE_PRODUCTS } from './catalog';
-import type { EnvironmentSpec } from './model';
+import type { EnvironmentSpec } from '../system/model';
 
 /**
  * Staging: one host, every product, deploys on merge to main without review.
@@ -28,7 +28,7 @@ export const staging: EnvironmentSpec = {
     redis: { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 256 },
   },
   // Staging shares the zone manacore.app with production, so it states production's plan (a zone has
-  // one); its cache rules live in production-network's zone rulesets (see stacks/cloudflare-plan.ts).
+  // one); its cache rules live in production-network's zone rulesets (see system/cloudflare-plan.ts).
   cloudflare: { plan: 'pro', caching: 'cache-rules' },
   github: {},
   acmeEmail: 'ops@manacore.app',

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { App } from 'cdktf';
 import { configureTokenStackTraces } from '../constructs/core/token-stack-traces';
 import { manacore } from '../environments';
-import type { ProductSpec, SystemSpec } from '../environments/model';
+import type { ProductSpec, SystemSpec } from '../system/model';
 import { createSystemStacks } from '../stacks/system-stacks';
 
 const TARGETS = { appSeconds: 1, appMiB: 300, speedupOverNaive: 5, msPerProduct: 10 };

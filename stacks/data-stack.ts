@@ -2,16 +2,16 @@ import type { Construct } from 'constructs';
 import { HcloudProvider } from '../.gen/providers/hcloud/provider';
 import { DataVolume } from '../constructs/hetzner/data-volume';
 import { HostSnapshot } from '../constructs/hetzner/host-snapshot';
-import { DATA_DEPENDENCIES, type DataDependency } from '../environments/model';
+import { DATA_DEPENDENCIES, type DataDependency } from '../system/model';
 import { hostOutputName, type NetworkStack } from './network-stack';
 import { SystemStack, type SystemStackProps } from './system-stack';
 // --- R2 backup bucket (issue 4) ---
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { BackupBucket, type BackupRetention } from '../constructs/cloudflare/backup-bucket';
 import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket';
-import { BACKUP_PLAN } from '../environments/defaults';
+import { BACKUP_PLAN } from '../system/defaults';
 import { SecretValue } from '../constructs/core/secret-value';
-import { r2LocationNear } from './cloudflare-plan';
+import { r2LocationNear } from '../system/cloudflare-plan';
 
 /** How long backups are kept, per data service (the source documents: Postgres 30 days, Redis 7 days). */
 // --- end issue 4 ---

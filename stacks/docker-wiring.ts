@@ -13,9 +13,9 @@ import { PostgresContainer } from '../constructs/docker/postgres-container';
 import { RedisContainer } from '../constructs/docker/redis-container';
 import { ServiceContainer } from '../constructs/docker/service-container';
 import type { DataVolume } from '../constructs/hetzner/data-volume';
-import { BACKUP_JOB_IMAGE, BACKUP_JOB_RESOURCES, BACKUP_PLAN, DATA_ENV_VARS, POSTGRES_DEFAULTS, REDIS_DEFAULTS } from '../environments/defaults';
-import { HOST_NETWORKS, type DataDependency, type HostNetwork } from '../environments/model';
-import type { ResolvedProduct } from '../environments/resolve';
+import { BACKUP_JOB_IMAGE, BACKUP_JOB_RESOURCES, BACKUP_PLAN, DATA_ENV_VARS, POSTGRES_DEFAULTS, REDIS_DEFAULTS } from '../system/defaults';
+import { HOST_NETWORKS, type DataDependency, type HostNetwork } from '../system/model';
+import type { ResolvedProduct } from '../system/resolve';
 import { hostOutputName, type NetworkStack } from './network-stack';
 import type { SystemStack } from './system-stack';
 

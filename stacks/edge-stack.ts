@@ -1,7 +1,7 @@
 import type { Construct } from 'constructs';
 import { EdgeProxy } from '../constructs/docker/edge-proxy';
 import { HostNetworks } from '../constructs/docker/host-networks';
-import { HOST_NETWORKS } from '../environments/model';
+import { HOST_NETWORKS } from '../system/model';
 import { connectDockerHost, dockerNetworkOutputName } from './docker-wiring';
 import { ACME_STORAGE_DIR, CLOUDFLARE_PROXY_CIDRS_OUTPUT, type NetworkStack } from './network-stack';
 import { SystemStack, type SystemStackProps } from './system-stack';

@@ -9,7 +9,7 @@ import { HetznerHost } from '../constructs/hetzner/hetzner-host';
 import { HostFirewall } from '../constructs/hetzner/host-firewall';
 import { PrivateNetwork } from '../constructs/hetzner/private-network';
 import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID } from '../constructs/docker/edge-proxy';
-import { HOST_ADDRESS_OFFSET } from '../environments/defaults';
+import { HOST_ADDRESS_OFFSET } from '../system/defaults';
 import { SystemStack, type SystemStackProps } from './system-stack';
 // --- Cloudflare zone-wide records and rulesets, repository-level pipeline secrets (issue 4) ---
 import { DataCloudflareIpRanges } from '@cdktf/provider-cloudflare/lib/data-cloudflare-ip-ranges';
@@ -21,7 +21,7 @@ import { CnameRecord } from '../constructs/cloudflare/cname-record';
 import { CloudflareZone } from '../constructs/cloudflare/zone';
 import { SecretValue } from '../constructs/core/secret-value';
 import { RepositorySecrets } from '../constructs/github/repository-secrets';
-import { planEnvironmentCloudflare, type EnvironmentCloudflare } from './cloudflare-plan';
+import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
 
 /** Output carrying the Cloudflare zone id, so product stacks do not each look the zone up. */
 export const ZONE_ID_OUTPUT = 'cloudflare_zone_id';
@@ -145,7 +145,7 @@ export class NetworkStack extends SystemStack {
    * The zone, looked up once per environment and published for the product
    * stacks; the apex, `www` and wildcard records, and the zone's cache-rule
    * rulesets: things a zone has once, owned by the primary environment's
-   * network stack (see stacks/cloudflare-plan.ts for why).
+   * network stack (see system/cloudflare-plan.ts for why).
    */
   private addZoneWide(cloudflare: EnvironmentCloudflare): void {
     // Authenticates from CLOUDFLARE_API_TOKEN.

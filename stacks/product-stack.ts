@@ -1,5 +1,5 @@
 import type { Construct } from 'constructs';
-import type { ResolvedProduct } from '../environments/resolve';
+import type { ResolvedProduct } from '../system/resolve';
 import { hostOutputName, ZONE_ID_OUTPUT, type NetworkStack } from './network-stack';
 import { SystemStack, type SystemStackProps } from './system-stack';
 // --- Cloudflare names, caching and OTA buckets; the GitHub deployment environment (issue 4) ---
@@ -13,7 +13,7 @@ import { CloudflareZone } from '../constructs/cloudflare/zone';
 import { Duration } from '../constructs/core/duration';
 import { SecretValue } from '../constructs/core/secret-value';
 import { DeploymentEnvironment } from '../constructs/github/deployment-environment';
-import { planEnvironmentCloudflare, r2LocationNear, type EnvironmentCloudflare } from './cloudflare-plan';
+import { planEnvironmentCloudflare, r2LocationNear, type EnvironmentCloudflare } from '../system/cloudflare-plan';
 // --- end issue 4 ---
 // --- Docker containers of the product (issue 3) ---
 import type { ServiceContainer } from '../constructs/docker/service-container';

@@ -10,9 +10,9 @@ import {
   Token,
 } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { ResolvedEnvironment } from '../environments/resolve';
-import { guardCrossStackReferences } from './cross-stack-guard';
-import { checkInvariants, InvariantError } from './invariants';
+import type { ResolvedEnvironment } from '../system/resolve';
+import { guardCrossStackReferences } from '../policy/cross-stack-guard';
+import { checkInvariants, InvariantError } from '../policy/invariants';
 
 /** Where a stack keeps its state and how other stacks read its outputs. */
 export type BackendSettings =

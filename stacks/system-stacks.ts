@@ -1,11 +1,11 @@
 import type { Construct } from 'constructs';
-import type { SystemSpec } from '../environments/model';
-import { resolveSystem, type ResolvedEnvironment } from '../environments/resolve';
+import type { SystemSpec } from '../system/model';
+import { resolveSystem, type ResolvedEnvironment } from '../system/resolve';
 import { DataStack } from './data-stack';
 import { EdgeStack } from './edge-stack';
 import { NetworkStack } from './network-stack';
 import { ProductStack } from './product-stack';
-import { planCloudflare } from './cloudflare-plan';
+import { planCloudflare } from '../system/cloudflare-plan';
 import type { BackendSettings, SystemStack } from './system-stack';
 
 /** The stacks of one environment. */
@@ -52,7 +52,7 @@ export function createSystemStacks(scope: Construct, system: SystemSpec, options
   const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
   resolved.warnings.forEach(warn);
   // Issue 4: the shared zone's page-rule quota and priorities, and who owns its zone-wide records and
-  // rulesets, are decided across all environments before any stack exists (stacks/cloudflare-plan.ts).
+  // rulesets, are decided across all environments before any stack exists (system/cloudflare-plan.ts).
   const cloudflare = planCloudflare(resolved);
   new Set([...cloudflare.values()].flatMap((plan) => plan.notes)).forEach(warn);
   // Repository-level pipeline secrets: owned by one stack only, the first production environment's network stack.

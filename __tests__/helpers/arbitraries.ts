@@ -19,8 +19,8 @@ import type {
   ServiceKind,
   ServiceSpec,
   SystemSpec,
-} from '../../environments/model';
-import { RESERVED_PRODUCT_NAMES } from '../../environments/validation';
+} from '../../system/model';
+import { RESERVED_PRODUCT_NAMES } from '../../system/validation';
 
 /** One service name per kind, so default subdomains never clash inside a product. */
 const SERVICE_NAME: Readonly<Record<ServiceKind, string>> = { api: 'backend', web: 'web', landing: 'landing', internal: 'ml', worker: 'scheduler', mobile: 'mobile' };

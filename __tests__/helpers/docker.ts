@@ -3,8 +3,8 @@
  * labels and environment as plain maps, and the systems the docker tests share.
  */
 import { HealthCheck } from '../../constructs/core/health-check';
-import type { SystemSpec } from '../../environments/model';
-import { nutri } from '../fixtures/nutri';
+import type { SystemSpec } from '../../system/model';
+import { nutri } from '../../examples/nutri';
 import { resources, type TerraformJson } from './synth';
 import { productOf, variant } from './spec';
 

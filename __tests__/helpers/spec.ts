@@ -3,7 +3,7 @@
  * that find an environment, product or service by name (and fail loudly when
  * a test names one that does not exist, rather than mutating nothing).
  */
-import type { EnvironmentSpec, ProductSpec, ServiceSpec, SystemSpec } from '../../environments/model';
+import type { EnvironmentSpec, ProductSpec, ServiceSpec, SystemSpec } from '../../system/model';
 
 /** `readonly` removed at every level, so a test can mutate its copy. */
 export type Writable<T> = T extends (...args: any[]) => unknown

@@ -3,7 +3,7 @@
  * Synth results are cached per stack, so a test file pays for each stack once.
  */
 import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from 'cdktf';
-import type { SystemSpec } from '../../environments/model';
+import type { SystemSpec } from '../../system/model';
 import { createSystemStacks, type EnvironmentStacks, type SystemStacksOptions } from '../../stacks/system-stacks';
 
 /** A Terraform JSON block: resource type -> logical id -> attributes. Loose on purpose: tests read it like JSON. */

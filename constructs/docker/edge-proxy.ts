@@ -3,8 +3,8 @@ import { Construct } from 'constructs';
 import { parseCidr } from '../core/cidr';
 import { Duration } from '../core/duration';
 import { HealthCheck } from '../core/health-check';
-import { EDGE_PROXY_RESOURCES } from '../../environments/defaults';
-import type { ResourceSpec } from '../../environments/model';
+import { EDGE_PROXY_RESOURCES } from '../../system/defaults';
+import type { ResourceSpec } from '../../system/model';
 import { CERT_RESOLVER, HTTP_ENTRYPOINT, HTTPS_ENTRYPOINT } from './edge-route';
 import { HardenedContainer } from './hardened-container';
 

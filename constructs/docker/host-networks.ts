@@ -1,7 +1,7 @@
 import { Network } from '@cdktf/provider-docker/lib/network';
 import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import { HOST_NETWORKS, type HostNetwork } from '../../environments/model';
+import { HOST_NETWORKS, type HostNetwork } from '../../system/model';
 
 export interface HostNetworksProps {
   /** Prefix of the network names: `manacore` gives `manacore-frontend`. @default - none: `frontend`, `backend`, `data` */

@@ -4,8 +4,8 @@ import { Construct } from 'constructs';
 import { Duration } from '../core/duration';
 import { HealthCheck } from '../core/health-check';
 import { randomProviderOf } from '../core/random-provider';
-import { POSTGRES_DEFAULTS } from '../../environments/defaults';
-import type { ResourceSpec } from '../../environments/model';
+import { POSTGRES_DEFAULTS } from '../../system/defaults';
+import type { ResourceSpec } from '../../system/model';
 import { HardenedContainer } from './hardened-container';
 
 /** PostgreSQL identifiers the provisioner creates unquoted-safe: lowercase, digits, `_`, at most 63 bytes. */

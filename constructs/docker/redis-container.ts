@@ -2,8 +2,8 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { randomProviderOf } from '../core/random-provider';
-import { REDIS_DEFAULTS } from '../../environments/defaults';
-import type { ResourceSpec } from '../../environments/model';
+import { REDIS_DEFAULTS } from '../../system/defaults';
+import type { ResourceSpec } from '../../system/model';
 import { HardenedContainer } from './hardened-container';
 
 export interface RedisContainerProps {

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { Id } from '@cdktf/provider-random/lib/id';
 import { Fn, Token, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import type { HostNetwork } from '../../environments/model';
-import type { ResolvedService } from '../../environments/resolve';
+import type { HostNetwork } from '../../system/model';
+import type { ResolvedService } from '../../system/resolve';
 import { randomProviderOf } from '../core/random-provider';
 import { API_RATE_LIMIT, EdgeRoute, type RateLimit } from './edge-route';
 import { HardenedContainer } from './hardened-container';
@@ -79,7 +79,7 @@ export class ServiceContainer extends Construct {
       service: service.name,
       kind: service.kind,
       'image.tag': image!.tag,
-      // Reservations are planned (environments/capacity.ts), not enforced by Docker: kept here for `docker inspect`.
+      // Reservations are planned (capacity planning), not enforced by Docker: kept here for `docker inspect`.
       'reservation.cpus': String(service.resources.cpuReservation),
       'reservation.memory-mib': String(service.resources.memoryReservationMiB),
       ...this.route?.toLabels(),

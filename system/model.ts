@@ -5,7 +5,7 @@
  */
 import type { HealthCheck } from '../constructs/core/health-check';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
-import type { InvariantExemption } from '../stacks/invariants';
+import type { InvariantExemption } from '../policy/invariants';
 
 /**
  * What a service is, which decides its networks, routing and defaults:
@@ -291,7 +291,7 @@ export interface EnvironmentSpec {
   /** Terraform Cloud remote runs. @default - local backend, or TFC_ORGANIZATION from the process environment */
   readonly terraformCloud?: TerraformCloudSettings;
   /**
-   * Deliberate exceptions to the safety invariants (`stacks/invariants.ts`),
+   * Deliberate exceptions to the safety invariants (`policy/invariants.ts`),
    * each with a reason; they are written into the synthesized stack.
    * @default - none
    */

@@ -32,7 +32,7 @@ import { planZoneCaching, type StackCachingRules } from '../constructs/cloudflar
 import { ConfigurationError, type ConfigurationIssue } from '../constructs/core/configuration-error';
 import { Duration } from '../constructs/core/duration';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
-import type { ResolvedEnvironment, ResolvedProduct, ResolvedSystem } from '../environments/resolve';
+import type { ResolvedEnvironment, ResolvedProduct, ResolvedSystem } from './resolve';
 
 /** Landing pages are static: cached everywhere, from the source documents (edge 1 month, browser 1 week). */
 export const LANDING_CACHING = CacheSettings.cacheEverything({ edgeTtl: Duration.days(30), browserTtl: Duration.days(7) });
