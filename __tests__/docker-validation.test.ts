@@ -10,7 +10,7 @@ import { EdgeRoute } from '../constructs/docker/edge-route';
 import { HardenedContainer, type HardenedContainerProps } from '../constructs/docker/hardened-container';
 import { PostgresContainer } from '../constructs/docker/postgres-container';
 import { RedisContainer } from '../constructs/docker/redis-container';
-import { ServiceContainer, type ServiceDefinition } from '../constructs/docker/service-container';
+import { ServiceContainer, type ServiceContainerProps } from '../constructs/docker/service-container';
 import { HealthCheck } from '../constructs/core/health-check';
 import { resolveSystem } from '../system/resolve';
 import type { HostNetwork } from '../system/model';
@@ -82,38 +82,24 @@ describe('construct misuse', () => {
     expect(() => new HardenedContainer(stack(), 'svc', containerProps({ networks: [] }))).toThrow(/must join at least one network/);
   });
 
-  const definition = (overrides: Partial<ServiceDefinition>): ServiceDefinition => ({
-    id: 'acme-jobs',
-    product: 'acme',
-    name: 'jobs',
-    kind: 'worker',
-    image: { repository: 'ghcr.io/acme/acme-jobs', tag: 'v1.0.0', ref: 'ghcr.io/acme/acme-jobs:v1.0.0' },
+  const props = (overrides: Partial<ServiceContainerProps>): ServiceContainerProps => ({
+    serviceName: 'acme-jobs',
+    imageRepository: 'ghcr.io/acme/acme-jobs',
+    imageTag: 'v1.0.0',
     healthCheck: HealthCheck.process('node jobs.js'),
     resources: { cpuLimit: 1, memoryLimitMiB: 512, cpuReservation: 0.5, memoryReservationMiB: 256 },
-    environment: {},
-    secrets: [],
-    uses: [],
-    routed: false,
-    networks: ['backend'],
-    writablePaths: [],
+    networks: [{ role: 'backend', name: 'backend' }],
     ...overrides,
   });
 
-  it('refuses a worker given a domain', () => {
-    expect(() => new ServiceContainer(stack(), 'jobs', { service: definition({ domain: 'jobs.acme.app' }), networkNames: { backend: 'backend' } })).toThrow(
-      /ServiceContainer acme-jobs: a worker has no ingress, so no domain; got "jobs.acme.app"/,
+  it('refuses a route without a port', () => {
+    expect(() => new ServiceContainer(stack(), 'jobs', props({ route: { domain: 'jobs.acme.app' } }))).toThrow(
+      /ServiceContainer acme-jobs: is routed on jobs.acme.app but declares no port/,
     );
   });
 
-  it('refuses a mobile service, which has no container', () => {
-    expect(() => new ServiceContainer(stack(), 'ota', { service: definition({ kind: 'mobile', image: undefined }), networkNames: {} })).toThrow(/a mobile service has no container/);
-  });
-
-  it('refuses a declared secret without a value, and a network without a name', () => {
-    expect(() => new ServiceContainer(stack(), 'jobs', { service: definition({ secrets: ['API_TOKEN'] }), networkNames: { backend: 'backend' } })).toThrow(
-      /declares secret API_TOKEN but no value was given/,
-    );
-    expect(() => new ServiceContainer(stack(), 'jobs', { service: definition({}), networkNames: {} })).toThrow(/joins network "backend", but no name was given for it/);
+  it('refuses a service name that cannot be a network alias', () => {
+    expect(() => new ServiceContainer(stack(), 'jobs', props({ serviceName: 'Acme Jobs' }))).toThrow(/serviceName must be lowercase letters, digits and "-"/);
   });
 
   it('refuses a literal PEM for the Docker TLS client', () => {

@@ -1,79 +1,67 @@
+import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import type { Construct } from 'constructs';
 import { HcloudProvider } from '../.gen/providers/hcloud/provider';
+import { BackupBucket } from '../constructs/cloudflare/backup-bucket';
+import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket';
+import { SecretValue } from '../constructs/core/secret-value';
+import { placeDataServices, type DataServices } from '../constructs/docker/data-services';
 import { DataVolume } from '../constructs/hetzner/data-volume';
 import { HostSnapshot } from '../constructs/hetzner/host-snapshot';
-import { DATA_DEPENDENCIES, type DataDependency } from '../system/model';
-import { hostOutputName, type NetworkStack } from './network-stack';
-import { SystemStack, type SystemStackProps } from './system-stack';
-// --- R2 backup bucket (issue 4) ---
-import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
-import { BackupBucket, type BackupRetention } from '../constructs/cloudflare/backup-bucket';
-import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket';
-import { BACKUP_PLAN } from '../system/defaults';
-import { SecretValue } from '../constructs/core/secret-value';
 import { r2LocationNear } from '../system/cloudflare-plan';
-
-/** How long backups are kept, per data service (the source documents: Postgres 30 days, Redis 7 days). */
-// --- end issue 4 ---
-// --- PostgreSQL and Redis containers (issue 3) ---
-import { placeDataContainers, type DataContainers } from './docker-wiring';
+import type { DataDependency } from '../system/model';
+import type { ResolvedDataService } from '../system/resolve';
+import { connectDockerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
-// --- end issue 3 ---
+import type { NetworkStack } from './network-stack';
+import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName } from './outputs';
+import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface DataStackProps extends SystemStackProps {
   /** The environment's network stack, whose hosts carry the volumes. */
   readonly network: NetworkStack;
-  /** The environment's edge stack (the data network), issue 3. @default - no data containers, only volumes */
+  /** The environment's edge stack (the data network). @default - no data containers, only volumes */
   readonly edge?: EdgeStack;
 }
 
 /**
  * `<env>-data`: everything stateful: the Hetzner volumes holding PostgreSQL
- * and Redis data (protected in production), and snapshots taken before risky
- * changes.
+ * and Redis data (protected in production), the containers on them with each
+ * product's connection strings as sensitive outputs, the R2 bucket the dump
+ * job writes to, and snapshots taken before risky changes.
  */
 export class DataStack extends SystemStack {
   /** The data volume of each data service run as a container here. */
   public readonly volumes: ReadonlyMap<DataDependency, DataVolume>;
-  /** The PostgreSQL and Redis containers run here (issue 3). */
-  public readonly containers: DataContainers;
+  /** Where the dump job writes; undefined when nothing runs here to back up (external ones have their provider's backups). */
+  public readonly backupBucket?: BackupBucket;
+  /** The PostgreSQL and Redis containers and the dump job run here. */
+  public readonly containers: DataServices;
 
   public constructor(scope: Construct, props: DataStackProps) {
     const environment = props.environment;
     super(scope, environment.stackName('data'), props);
-    const spec = environment.spec;
     new HcloudProvider(this, 'hcloud', {});
     const network = this.outputsOf(props.network);
     const serverIdOf = (host: string) => network.getString(hostOutputName(host, 'server_id'));
+    const services = environment.data.containers;
 
-    const volumes = new Map<DataDependency, DataVolume>();
-    for (const service of DATA_DEPENDENCIES) {
-      const settings = spec.data[service];
-      // External services (Supabase, Upstash) need nothing here but their variables in the product stacks.
-      if (settings.mode !== 'container') continue;
-      volumes.set(
-        service,
-        new DataVolume(this, `${service}-volume`, {
-          name: `${environment.system.name}-${environment.name}-${service}`,
-          sizeGiB: settings.volumeSizeGiB,
-          location: spec.location,
-          serverId: serverIdOf(environment.dataHost),
-          protection: spec.protection,
-          labels: { ...this.labels('data'), service },
+    this.volumes = new Map(
+      services.map((service) => [
+        service.name,
+        new DataVolume(this, `${service.name}-volume`, {
+          name: environment.resourceName(service.name),
+          sizeGiB: service.volumeSizeGiB,
+          location: environment.location,
+          serverId: serverIdOf(environment.data.host),
+          protection: environment.protection,
+          labels: { ...this.labels('data'), service: service.name },
         }),
-      );
-    }
-    this.volumes = volumes;
+      ]),
+    );
+    this.backupBucket = services.length > 0 ? this.addBackupBucket(services) : undefined;
+    this.containers = props.edge === undefined ? {} : this.placeContainers(props.network, props.edge);
 
-    // Issue 4: the R2 bucket the backup job writes to.
-    this.backupBucket = this.addBackupBucket();
-
-    // Issue 3: PostgreSQL and Redis containers on the volumes; products' connection strings as sensitive outputs;
-    // the backup job dumping them into the bucket.
-    this.containers =
-      props.edge === undefined ? {} : placeDataContainers(this, { network: props.network, edge: props.edge }, volumes, this.backupBucket);
-
-    for (const snapshot of spec.snapshots ?? []) {
+    for (const snapshot of environment.snapshots) {
       new HostSnapshot(this, `snapshot-${snapshot.name}`, {
         serverId: serverIdOf(snapshot.host),
         description: snapshot.reason,
@@ -82,31 +70,17 @@ export class DataStack extends SystemStack {
     }
   }
 
-  // --- R2 backup bucket (issue 4) ---
-
-  /**
-   * Where the backup job writes, under `postgres/` and `redis/`, with R2
-   * expiring each prefix after its retention. Only data services run here as
-   * containers are backed up by this stack (external ones have their
-   * provider's backups). Undefined when there is nothing to back up.
-   */
-  public readonly backupBucket?: BackupBucket;
-
-  private addBackupBucket(): BackupBucket | undefined {
+  /** Where the dump job writes, one key prefix per data service, R2 expiring each after its retention. */
+  private addBackupBucket(services: readonly ResolvedDataService[]): BackupBucket {
     const environment = this.environment;
-    const retention: BackupRetention[] = DATA_DEPENDENCIES.filter((service) => environment.spec.data[service].mode === 'container').map((service) => ({
-      prefix: `${service}/`,
-      keepFor: BACKUP_PLAN[service].keepFor,
-    }));
-    if (retention.length === 0) return undefined;
     // Authenticates from CLOUDFLARE_API_TOKEN.
     new CloudflareProvider(this, 'cloudflare', {});
     return new BackupBucket(this, 'backup-bucket', {
       accountId: cloudflareAccountIdVariable(this).stringValue,
-      name: `${environment.system.name}-${environment.name}-backups`,
-      location: r2LocationNear(environment.spec.location),
-      protection: environment.spec.protection,
-      retention,
+      name: environment.resourceName('backups'),
+      location: r2LocationNear(environment.location),
+      protection: environment.protection,
+      retention: services.map((service) => ({ prefix: service.backup.prefix, keepFor: service.backup.keepFor })),
       credentials: {
         // An R2 API token with Object Read & Write on this bucket only (R2 > Manage API tokens).
         accessKeyId: SecretValue.variable(this, 'backup_r2_access_key_id', 'Access key id of the R2 token the backup job writes with'),
@@ -114,5 +88,42 @@ export class DataStack extends SystemStack {
       },
     });
   }
-  // --- end issue 4 ---
+
+  /** PostgreSQL and Redis on the data host's volumes, each product's connection strings as sensitive outputs, and the dump job. */
+  private placeContainers(networkStack: NetworkStack, edgeStack: EdgeStack): DataServices {
+    const environment = this.environment;
+    if (this.volumes.size === 0) return {};
+    const host = environment.data.host;
+    const provider = connectDockerHost(this, networkStack, host);
+    const edge = this.outputsOf(edgeStack);
+    const dataNetwork = edge.getString(dockerNetworkOutputName(host, 'data'));
+    const serviceOf = (name: DataDependency) => environment.data.containers.find((service) => service.name === name);
+    const postgres = serviceOf('postgres');
+    const redis = serviceOf('redis');
+    const schedule = (service: ResolvedDataService) => ({ cron: service.backup.cron, prefix: service.backup.prefix });
+    const placed = placeDataServices(this, {
+      provider,
+      dataNetwork,
+      egressNetwork: edge.getString(dockerNetworkOutputName(host, 'backend')),
+      labels: { ...this.labels('data'), host },
+      postgres: postgres && {
+        volume: this.volumes.get('postgres')!,
+        databases: postgres.users.map((product) => product.databaseName),
+        resources: postgres.resources,
+        backup: schedule(postgres),
+      },
+      redis: redis && { volume: this.volumes.get('redis')!, maxMemoryMiB: redis.maxMemoryMiB, resources: redis.resources, backup: schedule(redis) },
+      backupJob: environment.data.backupJob && { ...environment.data.backupJob, bucket: this.backupBucket! },
+    });
+    for (const product of postgres?.users ?? []) {
+      this.publish(dataUrlOutputName('postgres', product.name), placed.postgres!.connectionUrl(product.databaseName), {
+        sensitive: true,
+        description: `DATABASE_URL of ${product.name}: its own database and role`,
+      });
+    }
+    for (const product of redis?.users ?? []) {
+      this.publish(dataUrlOutputName('redis', product.name), placed.redis!.connectionUrl, { sensitive: true, description: `REDIS_URL of ${product.name}` });
+    }
+    return placed;
+  }
 }

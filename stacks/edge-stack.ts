@@ -1,9 +1,10 @@
 import type { Construct } from 'constructs';
 import { EdgeProxy } from '../constructs/docker/edge-proxy';
 import { HostNetworks } from '../constructs/docker/host-networks';
-import { HOST_NETWORKS } from '../system/model';
-import { connectDockerHost, dockerNetworkOutputName } from './docker-wiring';
-import { ACME_STORAGE_DIR, CLOUDFLARE_PROXY_CIDRS_OUTPUT, type NetworkStack } from './network-stack';
+import { HOST_NETWORKS } from '../constructs/docker/host-networks';
+import { connectDockerHost } from './docker-hosts';
+import { ACME_STORAGE_DIR, type NetworkStack } from './network-stack';
+import { CLOUDFLARE_PROXY_CIDRS_OUTPUT, dockerNetworkOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface EdgeStackProps extends SystemStackProps {
@@ -36,7 +37,7 @@ export class EdgeStack extends SystemStack {
   public constructor(scope: Construct, props: EdgeStackProps) {
     const environment = props.environment;
     super(scope, environment.stackName('edge'), props);
-    const system = environment.system.name;
+    const system = environment.systemName;
     // One provider alias per host only where there are several: a single-host stack keeps the plain default provider.
     const aliased = environment.hosts.length > 1;
     const networks = new Map<string, HostNetworks>();
@@ -50,7 +51,7 @@ export class EdgeStack extends SystemStack {
       proxies.set(
         host.name,
         new EdgeProxy(this, `${host.name}-edge-proxy`, {
-          acmeEmail: environment.spec.acmeEmail,
+          acmeEmail: environment.acmeEmail,
           acmeStorageDir: ACME_STORAGE_DIR,
           frontendNetwork: hostNetworks.get('frontend').name,
           trustedProxyCidrs,

@@ -1,32 +1,27 @@
-import { Fn, TerraformVariable } from 'cdktf';
-import type { Construct } from 'constructs';
-import { HcloudProvider } from '../.gen/providers/hcloud/provider';
-import { PlacementGroup } from '../.gen/providers/hcloud/placement-group';
-import { SshKey } from '../.gen/providers/hcloud/ssh-key';
-import { ipv4At } from '../constructs/core/cidr';
-import { CloudInit, type DockerTlsListener } from '../constructs/hetzner/cloud-init';
-import { HetznerHost } from '../constructs/hetzner/hetzner-host';
-import { HostFirewall } from '../constructs/hetzner/host-firewall';
-import { PrivateNetwork } from '../constructs/hetzner/private-network';
-import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID } from '../constructs/docker/edge-proxy';
-import { HOST_ADDRESS_OFFSET } from '../system/defaults';
-import { SystemStack, type SystemStackProps } from './system-stack';
-// --- Cloudflare zone-wide records and rulesets, repository-level pipeline secrets (issue 4) ---
 import { DataCloudflareIpRanges } from '@cdktf/provider-cloudflare/lib/data-cloudflare-ip-ranges';
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
+import { Fn, TerraformVariable } from 'cdktf';
+import type { Construct } from 'constructs';
+import { PlacementGroup } from '../.gen/providers/hcloud/placement-group';
+import { HcloudProvider } from '../.gen/providers/hcloud/provider';
+import { SshKey } from '../.gen/providers/hcloud/ssh-key';
 import { AddressRecords } from '../constructs/cloudflare/address-records';
 import { CacheRules } from '../constructs/cloudflare/cache-rules';
 import { CnameRecord } from '../constructs/cloudflare/cname-record';
 import { CloudflareZone } from '../constructs/cloudflare/zone';
+import { ipv4At } from '../constructs/core/cidr';
 import { SecretValue } from '../constructs/core/secret-value';
+import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID } from '../constructs/docker/edge-proxy';
 import { RepositorySecrets } from '../constructs/github/repository-secrets';
+import { CloudInit, type DockerTlsListener } from '../constructs/hetzner/cloud-init';
+import { HetznerHost } from '../constructs/hetzner/hetzner-host';
+import { HostFirewall } from '../constructs/hetzner/host-firewall';
+import { PrivateNetwork } from '../constructs/hetzner/private-network';
 import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
-
-/** Output carrying the Cloudflare zone id, so product stacks do not each look the zone up. */
-export const ZONE_ID_OUTPUT = 'cloudflare_zone_id';
-/** Comma-separated IPv4 and IPv6 ranges Cloudflare proxies from, as Cloudflare publishes them at plan time. */
-export const CLOUDFLARE_PROXY_CIDRS_OUTPUT = 'cloudflare_proxy_cidrs';
+import { HOST_ADDRESS_OFFSET } from '../system/defaults';
+import { CLOUDFLARE_PROXY_CIDRS_OUTPUT, hostOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface NetworkStackProps extends SystemStackProps {
   /** The environment's share of its Cloudflare zone. @default - planned for this environment alone */
@@ -38,16 +33,9 @@ export interface NetworkStackProps extends SystemStackProps {
    */
   readonly ownsRepositorySecrets?: boolean;
 }
-// --- end issue 4 ---
-
 
 /** Where the edge proxy keeps its ACME account and certificates on each host. */
 export const ACME_STORAGE_DIR = '/opt/edge/acme';
-
-/** Output names of one host, shared by the publisher and its readers. */
-export function hostOutputName(host: string, attribute: 'server_id' | 'ipv4' | 'ipv6' | 'private_ip'): string {
-  return `host_${host.replace(/-/g, '_')}_${attribute}`;
-}
 
 /**
  * `<env>-network`: the private network, the firewall, SSH keys and the hosts
@@ -58,49 +46,45 @@ export class NetworkStack extends SystemStack {
   public readonly network: PrivateNetwork;
   public readonly firewall: HostFirewall;
   public readonly hosts: ReadonlyMap<string, HetznerHost>;
-  public readonly cloudInit: ReadonlyMap<string, CloudInit>;
 
   public constructor(scope: Construct, props: NetworkStackProps) {
     const environment = props.environment;
     super(scope, environment.stackName('network'), props);
-    const system = environment.system.name;
-    const spec = environment.spec;
     // Authenticates from HCLOUD_TOKEN.
     new HcloudProvider(this, 'hcloud', {});
 
-    const publicKeys = spec.sshKeys.map((key) => ({ name: key.name, publicKey: key.publicKey ?? sshKeyVariable(this, key.name).stringValue }));
+    const publicKeys = environment.sshKeys.map((key) => ({ name: key.name, publicKey: key.publicKey ?? sshKeyVariable(this, key.name).stringValue }));
     const sshKeys = publicKeys.map(
-      (key) => new SshKey(this, `ssh-key-${key.name}`, { name: `${system}-${environment.name}-${key.name}`, publicKey: key.publicKey, labels: this.labels('admin') }),
+      (key) => new SshKey(this, `ssh-key-${key.name}`, { name: environment.resourceName(key.name), publicKey: key.publicKey, labels: this.labels('admin') }),
     );
 
     this.network = new PrivateNetwork(this, 'private-network', {
-      name: `${system}-${environment.name}`,
+      name: `${environment.systemName}-${environment.name}`,
       ipRange: environment.privateNetwork.ipRange,
       subnetRange: environment.privateNetwork.subnetRange,
       networkZone: environment.networkZone,
-      protection: spec.protection,
+      protection: environment.protection,
       labels: this.labels('network'),
     });
 
-    const access = spec.dockerAccess ?? { mode: 'ssh' };
-    const dockerTls = access.mode === 'tls' ? dockerTlsListener(this, access.port ?? 2376) : undefined;
+    const access = environment.dockerAccess;
+    const dockerTls = access.mode === 'tls' ? dockerTlsListener(this, access.port) : undefined;
     this.firewall = new HostFirewall(this, 'firewall', {
-      name: `${system}-${environment.name}-hosts`,
-      adminSshCidrs: spec.adminSshCidrs,
+      name: environment.resourceName('hosts'),
+      adminSshCidrs: environment.adminSshCidrs,
       extraIngress:
         access.mode === 'tls'
-          ? [{ port: access.port ?? 2376, sourceCidrs: access.allowedCidrs, description: 'Docker API over mutual TLS, for Terraform runners' }]
+          ? [{ port: access.port, sourceCidrs: access.allowedCidrs, description: 'Docker API over mutual TLS, for Terraform runners' }]
           : [],
       labels: this.labels('firewall'),
     });
 
     const placementGroup =
       environment.hosts.length > 1
-        ? new PlacementGroup(this, 'placement-group', { name: `${system}-${environment.name}-spread`, type: 'spread', labels: this.labels('placement') })
+        ? new PlacementGroup(this, 'placement-group', { name: environment.resourceName('spread'), type: 'spread', labels: this.labels('placement') })
         : undefined;
 
     const hosts = new Map<string, HetznerHost>();
-    const cloudInits = new Map<string, CloudInit>();
     environment.hosts.forEach((host, index) => {
       const cloudInit = new CloudInit({
         authorizedKeys: publicKeys.map((key) => key.publicKey),
@@ -113,33 +97,29 @@ export class NetworkStack extends SystemStack {
         serverName: host.serverName,
         serverType: host.serverType,
         image: host.image,
-        location: spec.location,
+        location: environment.location,
         sshKeyIds: sshKeys.map((key) => key.id),
         firewallIds: [this.firewall.firewall.id],
         privateNetwork: { network: this.network, ip: ipv4At(environment.privateNetwork.subnetRange, HOST_ADDRESS_OFFSET + index) },
         placementGroupId: placementGroup?.id,
         userData: cloudInit.render(),
         fqdn: host.fqdn,
-        protection: spec.protection,
-        backups: spec.backups,
+        protection: environment.protection,
+        backups: environment.backups,
         labels: { ...this.labels('host'), host: host.name },
       });
       hosts.set(host.name, created);
-      cloudInits.set(host.name, cloudInit);
       this.publish(hostOutputName(host.name, 'server_id'), created.server.id, { description: `Hetzner server id of ${host.name}` });
       this.publish(hostOutputName(host.name, 'ipv4'), created.ipv4.ipAddress, { description: `Primary IPv4 of ${host.name}` });
       this.publish(hostOutputName(host.name, 'ipv6'), created.server.ipv6Address, { description: `Primary IPv6 of ${host.name}` });
       this.publish(hostOutputName(host.name, 'private_ip'), created.privateIp, { description: `Private network address of ${host.name}` });
     });
     this.hosts = hosts;
-    this.cloudInit = cloudInits;
 
-    // Issue 4: zone-wide DNS and caching rulesets (when this environment owns them), pipeline secrets.
+    // Zone-wide DNS and caching rulesets (when this environment owns them), pipeline secrets.
     this.addZoneWide(props.cloudflare ?? planEnvironmentCloudflare(environment));
     if (props.ownsRepositorySecrets ?? environment.production) this.addPipelineSecrets();
   }
-
-  // --- Cloudflare and GitHub (issue 4) ---
 
   /**
    * The zone, looked up once per environment and published for the product
@@ -187,18 +167,17 @@ export class NetworkStack extends SystemStack {
    * values; later the pipeline applies with the secrets it reads back.
    */
   private addPipelineSecrets(): void {
-    const system = this.environment.system;
+    const environment = this.environment;
     // Authenticates from GITHUB_TOKEN.
-    new GithubProvider(this, 'github', { owner: system.repository.owner });
+    new GithubProvider(this, 'github', { owner: environment.repository.owner });
     const secrets: Record<string, SecretValue> = {
-      REGISTRY_TOKEN: SecretValue.variable(this, 'pipeline_registry_token', `${system.registry.host} token (read:packages) the pipeline passes to Terraform so hosts can pull images`),
+      REGISTRY_TOKEN: SecretValue.variable(this, 'pipeline_registry_token', `${environment.registry.host} token (read:packages) the pipeline passes to Terraform so hosts can pull images`),
     };
     if (this.backend.kind === 'cloud') {
       secrets.TF_API_TOKEN = SecretValue.variable(this, 'pipeline_tfc_token', 'Terraform Cloud team token the pipeline starts remote plans and applies with');
     }
-    new RepositorySecrets(this, 'pipeline-secrets', { repository: system.repository.name, secrets });
+    new RepositorySecrets(this, 'pipeline-secrets', { repository: environment.repository.name, secrets });
   }
-  // --- end issue 4 ---
 }
 
 /** An administrator's public key, supplied per workspace; validated so it cannot break the cloud-init document. */

@@ -1,10 +1,6 @@
-import type { Construct } from 'constructs';
-import type { ResolvedProduct } from '../system/resolve';
-import { hostOutputName, ZONE_ID_OUTPUT, type NetworkStack } from './network-stack';
-import { SystemStack, type SystemStackProps } from './system-stack';
-// --- Cloudflare names, caching and OTA buckets; the GitHub deployment environment (issue 4) ---
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
+import type { Construct } from 'constructs';
 import { AddressRecords } from '../constructs/cloudflare/address-records';
 import { OtaBucket } from '../constructs/cloudflare/ota-bucket';
 import { PageRules } from '../constructs/cloudflare/page-rules';
@@ -12,15 +8,20 @@ import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket'
 import { CloudflareZone } from '../constructs/cloudflare/zone';
 import { Duration } from '../constructs/core/duration';
 import { SecretValue } from '../constructs/core/secret-value';
+import { sensitiveVariable } from '../constructs/core/sensitive-variable';
+import { HOST_NETWORKS } from '../constructs/docker/host-networks';
+import { ServiceContainer } from '../constructs/docker/service-container';
 import { DeploymentEnvironment } from '../constructs/github/deployment-environment';
 import { planEnvironmentCloudflare, r2LocationNear, type EnvironmentCloudflare } from '../system/cloudflare-plan';
-// --- end issue 4 ---
-// --- Docker containers of the product (issue 3) ---
-import type { ServiceContainer } from '../constructs/docker/service-container';
-import { placeProductContainers } from './docker-wiring';
+import { DATA_ENV_VARS } from '../system/defaults';
+import type { DataDependency } from '../system/model';
+import type { ResolvedProduct, ResolvedService } from '../system/resolve';
 import type { DataStack } from './data-stack';
+import { connectDockerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
-// --- end issue 3 ---
+import type { NetworkStack } from './network-stack';
+import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface ProductStackProps extends SystemStackProps {
   /** The product, resolved for this environment. */
@@ -29,22 +30,32 @@ export interface ProductStackProps extends SystemStackProps {
   readonly network: NetworkStack;
   /** The environment's share of its Cloudflare zone (page rules of this stack). @default - planned for this environment alone */
   readonly cloudflare?: EnvironmentCloudflare;
-  // --- issue 3 ---
   /** The environment's edge stack (host networks). @default - no containers: the stack holds only DNS, buckets and GitHub */
   readonly edge?: EdgeStack;
   /** The environment's data stack (connection strings of the data containers). @default - no containers */
   readonly data?: DataStack;
-  // --- end issue 3 ---
+}
+
+/** Sensitive variable of a product stack holding an external service's connection string (Supabase, Upstash). */
+export function externalDataVariableName(dependency: DataDependency): string {
+  return dependency === 'postgres' ? 'database_url' : 'redis_url';
 }
 
 /**
  * `<env>-<product>`: one product in one environment, so `cdktf deploy
- * production-chat` touches chat in production and nothing else.
+ * production-chat` touches chat in production and nothing else: its
+ * containers, public names, caching, OTA buckets and GitHub environment.
  */
 export class ProductStack extends SystemStack {
   public readonly product: ResolvedProduct;
   /** Public IPv4 and IPv6 of the host the product runs on (from the network stack). */
   public readonly hostAddresses: { readonly ipv4: string; readonly ipv6: string };
+  /** OTA bucket of each mobile service, by service name. */
+  public readonly otaBuckets: ReadonlyMap<string, OtaBucket>;
+  /** The GitHub environment named like this stack, which deploys it. */
+  public readonly deploymentEnvironment: DeploymentEnvironment;
+  /** The container of each service, by service name; data containers never live here. */
+  public readonly containers: ReadonlyMap<string, ServiceContainer>;
 
   protected override get runsAppContainers(): boolean {
     return true;
@@ -58,32 +69,11 @@ export class ProductStack extends SystemStack {
       ipv4: network.getString(hostOutputName(props.product.host, 'ipv4')),
       ipv6: network.getString(hostOutputName(props.product.host, 'ipv6')),
     };
-
-    // Issue 4: public names, caching and OTA buckets on Cloudflare; the GitHub deployment environment.
     this.otaBuckets = this.addCloudflare(props.cloudflare ?? planEnvironmentCloudflare(props.environment), props.network);
     this.deploymentEnvironment = this.addDeploymentEnvironment();
-
-    // Issue 3: one container per service on the product's host; data containers never live here.
     this.containers =
-      props.edge !== undefined && props.data !== undefined
-        ? placeProductContainers(this, this.product, {
-            network: props.network,
-            edge: props.edge,
-            data: props.data,
-            secretOf: (name) => this.serviceSecret(name).value,
-          })
-        : new Map();
+      props.edge !== undefined && props.data !== undefined ? this.placeContainers(props.network, props.edge, props.data) : new Map();
   }
-
-  /** The container of each service, by service name (issue 3). */
-  public readonly containers: ReadonlyMap<string, ServiceContainer>;
-
-  // --- Cloudflare and GitHub (issue 4) ---
-
-  /** OTA bucket of each mobile service, by service name. */
-  public readonly otaBuckets: ReadonlyMap<string, OtaBucket>;
-  /** The GitHub environment named like this stack, which deploys it. */
-  public readonly deploymentEnvironment: DeploymentEnvironment;
 
   /**
    * The one sensitive variable holding the product's secret `name` (an
@@ -120,17 +110,17 @@ export class ProductStack extends SystemStack {
 
     const buckets = new Map<string, OtaBucket>();
     for (const service of this.product.services) {
-      if (service.kind !== 'mobile' || service.domain === undefined) continue;
+      if (!service.otaBucket || service.domain === undefined) continue;
       // Managed by this stack: the bucket, its custom domain (Cloudflare creates that DNS record) and CORS.
       buckets.set(
         service.name,
         new OtaBucket(this, `${service.id}-ota`, {
           accountId: cloudflareAccountIdVariable(this).stringValue,
-          name: `${environment.system.name}-${environment.name}-${service.id}`,
+          name: environment.resourceName(service.id),
           zone,
           domain: service.domain,
-          location: r2LocationNear(environment.spec.location),
-          protection: environment.spec.protection,
+          location: r2LocationNear(environment.location),
+          protection: environment.protection,
         }),
       );
     }
@@ -144,17 +134,17 @@ export class ProductStack extends SystemStack {
    * for this environment can apply this stack) and plain facts as variables.
    */
   private addDeploymentEnvironment(): DeploymentEnvironment {
-    const system = this.environment.system;
-    const github = this.environment.spec.github ?? {};
+    const environment = this.environment;
+    const github = environment.github;
     // Authenticates from GITHUB_TOKEN.
-    new GithubProvider(this, 'github', { owner: system.repository.owner });
+    new GithubProvider(this, 'github', { owner: environment.repository.owner });
     const deployment = new DeploymentEnvironment(this, 'deployment-environment', {
-      repository: system.repository.name,
+      repository: environment.repository.name,
       name: this.stackName,
       reviewerTeams: github.reviewerTeams,
       reviewerUsers: github.reviewerUsers,
       requireApproval: github.requireApproval,
-      waitTimer: Duration.minutes(github.waitTimerMinutes ?? 0),
+      waitTimer: Duration.minutes(github.waitTimerMinutes),
     });
     if (this.product.publicUrl !== undefined) deployment.url(this.product.publicUrl);
     deployment.addVariable('SERVER_IPV4', this.hostAddresses.ipv4);
@@ -179,5 +169,68 @@ export class ProductStack extends SystemStack {
     }
     return deployment;
   }
-  // --- end issue 4 ---
+
+  /**
+   * One container per service on the product's host: secrets from this
+   * stack's sensitive variables, data connection strings from the data
+   * stack's sensitive outputs (or, for external services, sensitive
+   * variables), and the host networks by the names the edge stack publishes.
+   */
+  private placeContainers(networkStack: NetworkStack, edgeStack: EdgeStack, dataStack: DataStack): Map<string, ServiceContainer> {
+    const product = this.product;
+    const services = product.services.filter((service) => service.runsContainer);
+    const containers = new Map<string, ServiceContainer>();
+    if (services.length === 0) return containers;
+    const provider = connectDockerHost(this, networkStack, product.host, { registryLogin: true });
+    const edge = this.outputsOf(edgeStack);
+    const joined = HOST_NETWORKS.filter((network) => services.some((service) => service.networks.includes(network)));
+    const networkNames = new Map(joined.map((network) => [network, edge.getString(dockerNetworkOutputName(product.host, network))]));
+
+    const dataUrls = new Map<DataDependency, string>();
+    for (const [dependency, source] of Object.entries(product.data) as Array<[DataDependency, 'container' | 'external']>) {
+      dataUrls.set(
+        dependency,
+        source === 'container'
+          ? this.outputsOf(dataStack).getString(dataUrlOutputName(dependency, product.name))
+          : sensitiveVariable(this, externalDataVariableName(dependency), `Connection string of ${product.name}'s ${dependency} at ${product.externalProviders[dependency]}`)
+              .stringValue,
+      );
+    }
+    for (const service of services) {
+      containers.set(
+        service.name,
+        new ServiceContainer(this, service.id, {
+          serviceName: service.id,
+          imageRepository: service.image!.repository,
+          imageTag: service.image!.tag,
+          command: service.command,
+          port: service.port,
+          healthCheck: service.healthCheck!,
+          resources: service.resources,
+          environment: service.environment,
+          secretEnvironment: this.secretEnvironmentOf(service, dataUrls),
+          networks: service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
+          writablePaths: service.writablePaths,
+          route: service.routed ? { domain: service.domain!, rateLimit: service.rateLimit } : undefined,
+          labels: { ...this.labels('service'), host: product.host, product: product.name, service: service.name, kind: service.kind },
+          provider,
+        }),
+      );
+    }
+    return containers;
+  }
+
+  /** A service's secret variables and the connection strings of the data services it uses, by variable name. */
+  private secretEnvironmentOf(service: ResolvedService, dataUrls: ReadonlyMap<DataDependency, string>): Record<string, string> {
+    const secrets: Record<string, string> = {};
+    for (const name of service.secrets) secrets[name] = this.serviceSecret(name).value;
+    for (const dependency of service.uses) {
+      const name = DATA_ENV_VARS[dependency];
+      if (name in secrets) {
+        throw new Error(`${service.product}/${service.name}: ${name} is both a declared secret and the ${dependency} connection string; drop it from secrets`);
+      }
+      secrets[name] = dataUrls.get(dependency)!;
+    }
+    return secrets;
+  }
 }

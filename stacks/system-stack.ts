@@ -10,25 +10,15 @@ import {
   Token,
 } from 'cdktf';
 import type { Construct } from 'constructs';
-import type { ResolvedEnvironment } from '../system/resolve';
+import type { BackendSettings, ResolvedEnvironment } from '../system/resolve';
+
+export type { BackendSettings };
 import { guardCrossStackReferences } from '../policy/cross-stack-guard';
 import { checkInvariants, InvariantError } from '../policy/invariants';
 
-/** Where a stack keeps its state and how other stacks read its outputs. */
-export type BackendSettings =
-  | { readonly kind: 'local' }
-  | {
-      readonly kind: 'cloud';
-      readonly organization: string;
-      /** Workspaces are `<prefix>-<stack>`. */
-      readonly workspacePrefix: string;
-    };
-
 export interface SystemStackProps {
-  /** The environment this stack belongs to. */
+  /** The environment this stack belongs to; its `backend` decides where the stack keeps state. */
   readonly environment: ResolvedEnvironment;
-  /** State backend of every stack of the App. */
-  readonly backend: BackendSettings;
 }
 
 /**
@@ -68,12 +58,12 @@ export class SystemStack extends TerraformStack {
   public constructor(scope: Construct, name: string, props: SystemStackProps) {
     super(scope, name);
     this.environment = props.environment;
-    this.backend = props.backend;
+    this.backend = props.environment.backend;
     guardCrossStackReferences(this);
-    if (props.backend.kind === 'cloud') {
+    if (this.backend.kind === 'cloud') {
       new CloudBackend(this, {
-        organization: props.backend.organization,
-        workspaces: new NamedCloudWorkspace(workspaceName(props.backend, name)),
+        organization: this.backend.organization,
+        workspaces: new NamedCloudWorkspace(workspaceName(this.backend, name)),
       });
     } else {
       new LocalBackend(this, { path: localStatePath(name) });
@@ -87,7 +77,7 @@ export class SystemStack extends TerraformStack {
 
   /** Labels every resource that takes them carries. */
   public labels(role: string): Record<string, string> {
-    return { system: this.environment.system.name, env: this.environment.name, role, 'managed-by': 'cdktf' };
+    return { system: this.environment.systemName, env: this.environment.name, role, 'managed-by': 'cdktf' };
   }
 
   /** Publishes a value for other stacks under a stable output name. */
@@ -152,14 +142,14 @@ export class SystemStack extends TerraformStack {
    */
   public override toTerraform(): any {
     const tf = super.toTerraform();
-    const spec = this.environment.spec;
-    const exemptions = (spec.invariantExemptions ?? []).filter((exemption) => exemption.stack === this.stackName);
-    const access = spec.dockerAccess;
+    const environment = this.environment;
+    const exemptions = environment.invariantExemptions.filter((exemption) => exemption.stack === this.stackName);
+    const access = environment.dockerAccess;
     const violations = checkInvariants(tf, {
       stack: this.stackName,
-      production: this.environment.production,
-      adminSshCidrs: spec.adminSshCidrs,
-      dockerTls: access?.mode === 'tls' ? { port: access.port ?? 2376, cidrs: access.allowedCidrs } : undefined,
+      production: environment.production,
+      adminSshCidrs: environment.adminSshCidrs,
+      dockerTls: access.mode === 'tls' ? { port: access.port, cidrs: access.allowedCidrs } : undefined,
       mayPublishPorts: this.publishesHostPorts,
       appContainers: this.runsAppContainers,
       exemptions,

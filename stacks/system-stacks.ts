@@ -6,13 +6,13 @@ import { EdgeStack } from './edge-stack';
 import { NetworkStack } from './network-stack';
 import { ProductStack } from './product-stack';
 import { planCloudflare } from '../system/cloudflare-plan';
-import type { BackendSettings, SystemStack } from './system-stack';
+import type { SystemStack } from './system-stack';
 
 /** The stacks of one environment. */
 export interface EnvironmentStacks {
   readonly environment: ResolvedEnvironment;
   readonly network: NetworkStack;
-  /** Docker networks and the edge proxy on every host (issue 3). */
+  /** Docker networks and the edge proxy on every host. */
   readonly edge: EdgeStack;
   readonly data: DataStack;
   readonly products: ReadonlyMap<string, ProductStack>;
@@ -34,42 +34,34 @@ export function stacksOf(environment: EnvironmentStacks): SystemStack[] {
   return [environment.network, environment.edge, environment.data, ...environment.products.values()];
 }
 
-/** Picks the backend of an environment: its own Terraform Cloud settings, the App-wide organization, or local state. */
-export function backendFor(environment: ResolvedEnvironment, options: SystemStacksOptions): BackendSettings {
-  const cloud = environment.spec.terraformCloud;
-  const organization = cloud?.organization ?? options.terraformCloudOrganization;
-  if (organization === undefined || organization === '') return { kind: 'local' };
-  return { kind: 'cloud', organization, workspacePrefix: cloud?.workspacePrefix ?? environment.system.name };
-}
-
 /**
  * Every stack of every environment: `<env>-network`, `<env>-edge`, `<env>-data` and one
  * `<env>-<product>` per product the environment runs. Validates the whole
  * system first, so bad input fails before any construct exists.
  */
 export function createSystemStacks(scope: Construct, system: SystemSpec, options: SystemStacksOptions = {}): EnvironmentStacks[] {
-  const resolved = resolveSystem(system);
+  const resolved = resolveSystem(system, { terraformCloudOrganization: options.terraformCloudOrganization });
   const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
   resolved.warnings.forEach(warn);
-  // Issue 4: the shared zone's page-rule quota and priorities, and who owns its zone-wide records and
+  // The shared zone's page-rule quota and priorities, and who owns its zone-wide records and
   // rulesets, are decided across all environments before any stack exists (system/cloudflare-plan.ts).
   const cloudflare = planCloudflare(resolved);
   new Set([...cloudflare.values()].flatMap((plan) => plan.notes)).forEach(warn);
   // Repository-level pipeline secrets: owned by one stack only, the first production environment's network stack.
   const pipelineSecretsOwner = (resolved.environments.find((environment) => environment.production) ?? resolved.environments[0])?.name;
   for (const environment of resolved.environments) {
-    for (const exemption of environment.spec.invariantExemptions ?? []) {
+    for (const exemption of environment.invariantExemptions) {
       warn(`${exemption.stack}: invariant "${exemption.rule}" is waived for ${exemption.resource}: ${exemption.reason}`);
     }
   }
   return resolved.environments.map((environment) => {
-    const props = { environment, backend: backendFor(environment, options) };
+    const props = { environment };
     const network = new NetworkStack(scope, {
       ...props,
       cloudflare: cloudflare.get(environment.name),
       ownsRepositorySecrets: environment.name === pipelineSecretsOwner,
     });
-    // Issue 3: the edge stack sits between network and data; data and product stacks place containers through it.
+    // The edge stack sits between network and data; data and product stacks place containers through it.
     const edge = new EdgeStack(scope, { ...props, network });
     const data = new DataStack(scope, { ...props, network, edge });
     const products = new Map(

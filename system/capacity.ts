@@ -4,8 +4,8 @@
  * OS keeps, against the server type's vCPUs and RAM.
  */
 import type { ConfigurationIssue } from '../constructs/core/configuration-error';
-import { BACKUP_JOB_RESOURCES, EDGE_PROXY_RESOURCES, OS_ALLOWANCE, POSTGRES_DEFAULTS, REDIS_DEFAULTS } from './defaults';
-import { DATA_DEPENDENCIES, type ResourceSpec } from './model';
+import { EDGE_PROXY_RESOURCES, OS_ALLOWANCE } from './defaults';
+import type { ResourceSpec } from './model';
 import type { ResolvedEnvironment } from './resolve';
 
 /** Above this share of a host's capacity, synth warns. */
@@ -50,14 +50,11 @@ export function planCapacity(environment: ResolvedEnvironment): CapacityReport {
         .filter((service) => service.runsContainer && service.host === host.name)
         .map((service) => consumer(service.id, service.resources)),
     ];
-    if (environment.dataHost === host.name) {
-      for (const name of DATA_DEPENDENCIES) {
-        const settings = environment.spec.data[name];
-        if (settings.mode !== 'container') continue;
-        const defaults = name === 'postgres' ? POSTGRES_DEFAULTS.resources : REDIS_DEFAULTS.resources;
-        consumers.push(consumer(name, { ...defaults, ...settings.resources }));
-      }
-      if (environment.spec.data.backupImageTag !== undefined) consumers.push(consumer('backup job', BACKUP_JOB_RESOURCES));
+    if (environment.data.host === host.name) {
+      // The same projection the data stack builds from: what is counted here is what is created there.
+      for (const service of environment.data.containers) consumers.push(consumer(service.name, service.resources));
+      const backupJob = environment.data.backupJob;
+      if (backupJob !== undefined) consumers.push(consumer('backup job', backupJob.resources));
     }
     consumers.sort((a, b) => b.memoryMiB - a.memoryMiB || b.cpus - a.cpus || a.name.localeCompare(b.name));
     const sum = (pick: (c: CapacityConsumer) => number) => Math.round(consumers.reduce((total, c) => total + pick(c), 0) * 1000) / 1000;

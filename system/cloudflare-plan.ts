@@ -24,39 +24,28 @@
  * rules, with priorities numbered zone-wide here (primary environment first,
  * so the frequent staging additions never renumber production's rules).
  */
-import { CacheSettings, type CachingRule } from '../constructs/cloudflare/caching-rule';
+import type { CachingRule } from '../constructs/cloudflare/caching-rule';
 import type { PlannedPageRule } from '../constructs/cloudflare/page-rules';
 import type { CachingMode, CloudflarePlan } from '../constructs/cloudflare/plans';
 import type { R2Location } from '../constructs/cloudflare/r2-bucket';
 import { planZoneCaching, type StackCachingRules } from '../constructs/cloudflare/zone-caching-plan';
 import { ConfigurationError, type ConfigurationIssue } from '../constructs/core/configuration-error';
-import { Duration } from '../constructs/core/duration';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { ResolvedEnvironment, ResolvedProduct, ResolvedSystem } from './resolve';
-
-/** Landing pages are static: cached everywhere, from the source documents (edge 1 month, browser 1 week). */
-export const LANDING_CACHING = CacheSettings.cacheEverything({ edgeTtl: Duration.days(30), browserTtl: Duration.days(7) });
 
 /** Names the primary environment's network stack owns besides the apex and wildcard. */
 export const ZONE_WIDE_LABELS = ['www'] as const;
 
 /**
- * The caching rules of one product, per the source documents: landing `/*`
- * cache everything, landing `/images/*` Polish lossless, API `/*` bypass.
- * Web apps (SSR, per-user pages) keep Cloudflare's default caching.
+ * The caching rules of one product: each service's domain with its kind's
+ * rules (kinds.ts: landing `/*` cache everything and `/images/*` Polish
+ * lossless, API `/*` bypass, per the source documents).
  */
 export function cachingRulesOf(product: ResolvedProduct): CachingRule[] {
   return product.services.flatMap((service): CachingRule[] => {
-    if (service.domain === undefined) return [];
-    const owner = `${product.name} ${service.name}`;
-    if (service.kind === 'landing') {
-      return [
-        { host: service.domain, path: '/*', setting: LANDING_CACHING, owner },
-        { host: service.domain, path: '/images/*', setting: CacheSettings.polish('lossless'), owner },
-      ];
-    }
-    if (service.kind === 'api') return [{ host: service.domain, path: '/*', setting: CacheSettings.bypass(), owner }];
-    return [];
+    const domain = service.domain;
+    if (domain === undefined) return [];
+    return service.caching.map(({ path, setting }) => ({ host: domain, path, setting, owner: `${product.name} ${service.name}` }));
   });
 }
 
@@ -82,14 +71,14 @@ export interface EnvironmentCloudflare {
 export function planCloudflare(resolved: ResolvedSystem): ReadonlyMap<string, EnvironmentCloudflare> {
   const environments = resolved.environments;
   if (environments.length === 0) return new Map();
-  const zoneName = resolved.spec.rootDomain;
+  const zoneName = resolved.rootDomain;
   const issues = zoneAgreementIssues(zoneName, environments);
   if (issues.length > 0) throw new ConfigurationError(issues);
 
-  const primary = environments.find((environment) => (environment.spec.domainPrefix ?? '') === '');
+  const primary = environments.find((environment) => environment.domainPrefix === '');
   const rulesetOwner = primary ?? environments[0]!;
-  const first = environments[0]!.spec.cloudflare;
-  const mode = first.caching ?? 'page-rules';
+  const first = environments[0]!.cloudflare;
+  const mode = first.caching;
   const ordered = [rulesetOwner, ...environments.filter((environment) => environment !== rulesetOwner)];
   const stacks: StackCachingRules[] = ordered.flatMap((environment) =>
     environment.products.map((product) => ({ stack: product.stackName, rules: cachingRulesOf(product) })),
@@ -99,7 +88,7 @@ export function planCloudflare(resolved: ResolvedSystem): ReadonlyMap<string, En
     const names = ordered.map((environment) => environment.name).join(', ');
     throw new ConfigurationError(plan.problems.map((problem) => ({ environment: names, ...problem })));
   }
-  const zoneId = environments.map((environment) => environment.spec.cloudflare.zoneId).find((id) => id !== undefined);
+  const zoneId = environments.map((environment) => environment.cloudflare.zoneId).find((id) => id !== undefined);
   return new Map(
     environments.map((environment) => [
       environment.name,
@@ -118,7 +107,7 @@ export function planCloudflare(resolved: ResolvedSystem): ReadonlyMap<string, En
 
 /** The plan of one environment on its own: for a stack built outside `createSystemStacks` (tests). */
 export function planEnvironmentCloudflare(environment: ResolvedEnvironment): EnvironmentCloudflare {
-  return planCloudflare({ spec: environment.system, environments: [environment], warnings: [] }).get(environment.name)!;
+  return planCloudflare({ name: environment.systemName, rootDomain: environment.rootDomain, environments: [environment], warnings: [] }).get(environment.name)!;
 }
 
 function zoneAgreementIssues(zoneName: string, environments: readonly ResolvedEnvironment[]): ConfigurationIssue[] {
@@ -126,8 +115,8 @@ function zoneAgreementIssues(zoneName: string, environments: readonly ResolvedEn
   const first = environments[0]!;
   const shared = `environments ${environments.map((e) => `"${e.name}"`).join(', ')} share the zone ${zoneName}`;
   for (const environment of environments.slice(1)) {
-    const settings = environment.spec.cloudflare;
-    const reference = first.spec.cloudflare;
+    const settings = environment.cloudflare;
+    const reference = first.cloudflare;
     if (settings.plan !== reference.plan) {
       issues.push({
         environment: environment.name,
@@ -137,31 +126,31 @@ function zoneAgreementIssues(zoneName: string, environments: readonly ResolvedEn
         why: `${shared}, and a zone has one plan`,
       });
     }
-    if ((settings.caching ?? 'page-rules') !== (reference.caching ?? 'page-rules')) {
+    if (settings.caching !== reference.caching) {
       issues.push({
         environment: environment.name,
         field: 'cloudflare.caching',
-        value: settings.caching ?? 'page-rules',
-        allowed: `"${reference.caching ?? 'page-rules'}", as in environment "${first.name}"`,
+        value: settings.caching,
+        allowed: `"${reference.caching}", as in environment "${first.name}"`,
         why: `${shared}; the zone's caching is planned as a whole (one cache-rule ruleset per zone, one page-rule quota per zone)`,
       });
     }
   }
-  const ids = environments.filter((environment) => environment.spec.cloudflare.zoneId !== undefined);
+  const ids = environments.filter((environment) => environment.cloudflare.zoneId !== undefined);
   for (const environment of ids.slice(1)) {
-    if (environment.spec.cloudflare.zoneId !== ids[0]!.spec.cloudflare.zoneId) {
+    if (environment.cloudflare.zoneId !== ids[0]!.cloudflare.zoneId) {
       issues.push({
         environment: environment.name,
         field: 'cloudflare.zoneId',
-        value: environment.spec.cloudflare.zoneId,
-        allowed: `"${ids[0]!.spec.cloudflare.zoneId}", as in environment "${ids[0]!.name}"`,
+        value: environment.cloudflare.zoneId,
+        allowed: `"${ids[0]!.cloudflare.zoneId}", as in environment "${ids[0]!.name}"`,
         why: `${shared}`,
       });
     }
   }
   const byPrefix = new Map<string, string>();
   for (const environment of environments) {
-    const prefix = environment.spec.domainPrefix ?? '';
+    const prefix = environment.domainPrefix;
     const other = byPrefix.get(prefix);
     if (other !== undefined) {
       issues.push({

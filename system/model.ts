@@ -3,7 +3,10 @@
  * catalog and its environments. Everything the stacks create is derived from
  * these values (see `resolve.ts`); nothing here knows about Terraform.
  */
+import type { CachingMode, CloudflarePlan } from '../constructs/cloudflare/plans';
 import type { HealthCheck } from '../constructs/core/health-check';
+import type { ResourceSpec } from '../constructs/core/resources';
+import { HOST_NETWORKS, type HostNetwork } from '../constructs/docker/host-networks';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
 
@@ -24,21 +27,10 @@ export type DataDependency = 'postgres' | 'redis';
 export const DATA_DEPENDENCIES: readonly DataDependency[] = ['postgres', 'redis'];
 
 /** Docker networks that exist on every host (created by the edge stack). */
-export type HostNetwork = 'frontend' | 'backend' | 'data';
-
-export const HOST_NETWORKS: readonly HostNetwork[] = ['frontend', 'backend', 'data'];
+export { HOST_NETWORKS, type HostNetwork };
 
 /** CPU and memory of one container: limits are enforced by Docker, reservations plan capacity. */
-export interface ResourceSpec {
-  /** Hard CPU limit in cores. */
-  readonly cpuLimit: number;
-  /** Hard memory limit in MiB; the container is OOM-killed above it. */
-  readonly memoryLimitMiB: number;
-  /** CPU the host must keep for this container, in cores (also its CPU weight under contention). */
-  readonly cpuReservation: number;
-  /** Memory the host must keep for this container, in MiB. */
-  readonly memoryReservationMiB: number;
-}
+export type { ResourceSpec };
 
 /** One deployable unit of a product: a container, or for `mobile` an OTA bucket. */
 export interface ServiceSpec {
@@ -198,7 +190,7 @@ export interface SshKeySpec {
 }
 
 /** Cloudflare plan tiers, which decide the page-rule quota of a zone. */
-export type CloudflarePlan = 'free' | 'pro' | 'business' | 'enterprise';
+export type { CachingMode, CloudflarePlan };
 
 export interface CloudflareSettings {
   /** The zone's plan; page rules are counted against its quota. */
@@ -208,7 +200,7 @@ export interface CloudflareSettings {
    * cache rules (one `http_request_cache_settings` ruleset per zone).
    * @default 'page-rules'
    */
-  readonly caching?: 'page-rules' | 'cache-rules';
+  readonly caching?: CachingMode;
   /** Zone id, when known; otherwise the zone is looked up by the root domain. @default - looked up by name */
   readonly zoneId?: string;
 }
@@ -229,7 +221,7 @@ export type DockerAccess =
   | { readonly mode: 'ssh' }
   | {
       readonly mode: 'tls';
-      /** Daemon TLS port. @default 2376 */
+      /** Daemon TLS port. @default DOCKER_TLS_PORT (2376) */
       readonly port?: number;
       /** Only these CIDRs (e.g. the runners' egress) may reach the TLS port. */
       readonly allowedCidrs: readonly string[];

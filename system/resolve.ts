@@ -7,16 +7,36 @@ import { ConfigurationError, type ConfigurationIssue } from '../constructs/core/
 import { HealthCheck } from '../constructs/core/health-check';
 import { HETZNER_LOCATIONS } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, type ServerTypeFacts } from '../constructs/hetzner/server-types';
-import { DEFAULT_HOST_IMAGE, DEFAULT_PRIVATE_NETWORK, KIND_DEFAULTS, networksOf } from './defaults';
-import type {
-  DataDependency,
-  EnvironmentSpec,
-  HostNetwork,
-  ProductSpec,
-  ResourceSpec,
-  ServiceKind,
-  ServiceSpec,
-  SystemSpec,
+import type { Duration } from '../constructs/core/duration';
+import { DOCKER_TLS_PORT } from '../constructs/docker/docker-host-provider';
+import type { RateLimit } from '../constructs/docker/edge-route';
+import type { HetznerLocation } from '../constructs/hetzner/locations';
+import type { InvariantExemption } from '../policy/invariants';
+import {
+  BACKUP_JOB_IMAGE,
+  BACKUP_JOB_RESOURCES,
+  BACKUP_PLAN,
+  DEFAULT_HOST_IMAGE,
+  DEFAULT_PRIVATE_NETWORK,
+  networksOf,
+  POSTGRES_DEFAULTS,
+  REDIS_DEFAULTS,
+} from './defaults';
+import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule } from './kinds';
+import {
+  DATA_DEPENDENCIES,
+  type CachingMode,
+  type CloudflarePlan,
+  type DataDependency,
+  type EnvironmentSpec,
+  type HostNetwork,
+  type ProductSpec,
+  type ResourceSpec,
+  type ServiceKind,
+  type ServiceSpec,
+  type SnapshotSpec,
+  type SshKeySpec,
+  type SystemSpec,
 } from './model';
 import { planCapacity } from './capacity';
 import { findLinkTarget, serviceLabel, validateSystem } from './validation';
@@ -60,6 +80,12 @@ export interface ResolvedService {
   /** Host the container runs on. */
   readonly host: string;
   readonly runsContainer: boolean;
+  /** Per-client request budget of its route, when routed. */
+  readonly rateLimit?: RateLimit;
+  /** Caching rules of its domain. */
+  readonly caching: readonly KindCachingRule[];
+  /** Publishes an R2 bucket for over-the-air updates on its domain. */
+  readonly otaBucket: boolean;
 }
 
 export interface ResolvedProduct {
@@ -71,6 +97,8 @@ export interface ResolvedProduct {
   readonly databaseName: string;
   /** Data services the product uses and where each comes from. */
   readonly data: Readonly<Partial<Record<DataDependency, DataSource>>>;
+  /** Who runs each external data service the product uses (`supabase`), for variable descriptions. */
+  readonly externalProviders: Readonly<Partial<Record<DataDependency, string>>>;
   /** Public URL shown on the GitHub environment: web, else landing, else api. */
   readonly publicUrl?: string;
 }
@@ -86,11 +114,78 @@ export interface ResolvedHost {
   readonly fqdn: string;
 }
 
+/** How Terraform reaches a host's Docker daemon, defaults filled in. */
+export type ResolvedDockerAccess =
+  | { readonly mode: 'ssh' }
+  | { readonly mode: 'tls'; readonly port: number; readonly allowedCidrs: readonly string[] };
+
+/** Where every stack of an environment keeps its state and how other stacks read its outputs. */
+export type BackendSettings =
+  | { readonly kind: 'local' }
+  | {
+      readonly kind: 'cloud';
+      readonly organization: string;
+      /** Workspaces are `<prefix>-<stack>`. */
+      readonly workspacePrefix: string;
+      /** Terraform version the workspaces run. */
+      readonly terraformVersion: string;
+    };
+
+/** A PostgreSQL or Redis run as a container on a volume of the data host. */
+export interface ResolvedDataService {
+  readonly name: DataDependency;
+  /** Size of its Hetzner volume, GiB. */
+  readonly volumeSizeGiB: number;
+  /** Container CPU and memory, defaults filled in. */
+  readonly resources: ResourceSpec;
+  /** Redis `maxmemory`, MiB; undefined for Postgres. */
+  readonly maxMemoryMiB?: number;
+  /** When it is dumped (cron, UTC), under which key prefix of the backup bucket, and for how long the dumps are kept. */
+  readonly backup: { readonly cron: string; readonly prefix: string; readonly keepFor: Duration };
+  /** Products with their own database or connection on it. */
+  readonly users: readonly ResolvedProduct[];
+}
+
+/** The nightly dump job, when the environment has one. */
+export interface ResolvedBackupJob {
+  /** Full image reference (`ghcr.io/<owner>/db-backup:<tag>`). */
+  readonly image: string;
+  readonly resources: ResourceSpec;
+}
+
+/** The environment's data services. */
+export interface ResolvedData {
+  /** Host the data containers run on. */
+  readonly host: string;
+  /** Data services run as containers here (none when all are external), Postgres first. */
+  readonly containers: readonly ResolvedDataService[];
+  /** The dump job: exists exactly when a backup image tag is set and a data service runs as a container. */
+  readonly backupJob?: ResolvedBackupJob;
+}
+
+/** GitHub deployment protection, defaults filled in. */
+export interface ResolvedGithub {
+  readonly reviewerTeams?: readonly string[];
+  readonly reviewerUsers?: readonly string[];
+  readonly waitTimerMinutes: number;
+  readonly requireApproval?: boolean;
+}
+
+/**
+ * One environment, fully derived: every fact a stack or capacity planning
+ * needs, defaults filled in, computed once here. Nothing downstream reads the
+ * raw description.
+ */
 export interface ResolvedEnvironment {
-  readonly system: SystemSpec;
-  readonly spec: EnvironmentSpec;
   readonly name: string;
   readonly production: boolean;
+  /** The system's name; labels resources and prefixes their names. */
+  readonly systemName: string;
+  /** Root DNS zone. */
+  readonly rootDomain: string;
+  /** Prefix of the first DNS label (`staging-`), '' for the primary environment. */
+  readonly domainPrefix: string;
+  readonly location: HetznerLocation;
   readonly networkZone: string;
   readonly privateNetwork: { readonly ipRange: string; readonly subnetRange: string };
   readonly hosts: readonly ResolvedHost[];
@@ -99,41 +194,88 @@ export interface ResolvedEnvironment {
   readonly products: readonly ResolvedProduct[];
   /** Products using a Postgres/Redis container (they get a database and credentials in the data stack). */
   readonly containerDataUsers: Readonly<Record<DataDependency, readonly ResolvedProduct[]>>;
+  readonly data: ResolvedData;
+  /** Delete and rebuild protection, `prevent_destroy` on stateful resources. */
+  readonly protection: boolean;
+  /** Hetzner automatic server backups. */
+  readonly backups: boolean;
+  readonly adminSshCidrs: readonly string[];
+  readonly sshKeys: readonly SshKeySpec[];
+  readonly snapshots: readonly SnapshotSpec[];
+  readonly dockerAccess: ResolvedDockerAccess;
+  readonly acmeEmail: string;
+  /** The container registry images are pulled from. */
+  readonly registry: { readonly host: string; readonly owner: string };
+  /** The GitHub repository holding the deployment environments. */
+  readonly repository: { readonly owner: string; readonly name: string };
+  readonly github: ResolvedGithub;
+  readonly cloudflare: { readonly plan: CloudflarePlan; readonly caching: CachingMode; readonly zoneId?: string };
+  readonly backend: BackendSettings;
+  readonly invariantExemptions: readonly InvariantExemption[];
   /** `<env>-<name>` */
   stackName(name: string): string;
   /** `<prefix><label>.<root>` */
   domain(label: string): string;
+  /** `<system>-<env>-<name>`: the name of a cloud resource of this environment. */
+  resourceName(name: string): string;
 }
 
 /** The whole system, validated and resolved per environment. */
 export interface ResolvedSystem {
-  readonly spec: SystemSpec;
+  readonly name: string;
+  readonly rootDomain: string;
   readonly environments: readonly ResolvedEnvironment[];
   /** Things that are allowed but close to a limit (a host over 85% reserved); printed at synth. */
   readonly warnings: readonly string[];
 }
 
+export interface ResolveOptions {
+  /**
+   * Terraform Cloud organization for every environment without its own
+   * `terraformCloud` setting (`TFC_ORGANIZATION` in `main.ts`).
+   * @default - local backend
+   */
+  readonly terraformCloudOrganization?: string;
+}
+
+/** Terraform version Terraform Cloud workspaces run unless the environment says otherwise: the one this project is tested with. */
+export const DEFAULT_TERRAFORM_VERSION = '1.11.4';
+
 /** Validates the whole system and resolves every environment; throws a ConfigurationError listing every problem. */
-export function resolveSystem(system: SystemSpec): ResolvedSystem {
+export function resolveSystem(system: SystemSpec, options: ResolveOptions = {}): ResolvedSystem {
   const issues = validateSystem(system);
   if (issues.length > 0) throw new ConfigurationError(issues);
-  const environments = system.environments.map((environment) => resolveEnvironment(system, environment, issues));
+  const environments = system.environments.map((environment) => resolveEnvironment(system, environment, options, issues));
   if (issues.length > 0) throw new ConfigurationError(issues);
   const capacity = environments.map(planCapacity);
   const overCommitted = capacity.flatMap((report) => report.issues);
   if (overCommitted.length > 0) throw new ConfigurationError(overCommitted);
-  return { spec: system, environments, warnings: capacity.flatMap((report) => report.warnings) };
+  return { name: system.name, rootDomain: system.rootDomain, environments, warnings: capacity.flatMap((report) => report.warnings) };
 }
 
-function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, issues: ConfigurationIssue[]): ResolvedEnvironment {
+function backendOf(system: SystemSpec, spec: EnvironmentSpec, options: ResolveOptions): BackendSettings {
+  const cloud = spec.terraformCloud;
+  const organization = cloud?.organization ?? options.terraformCloudOrganization;
+  if (organization === undefined || organization === '') return { kind: 'local' };
+  return {
+    kind: 'cloud',
+    organization,
+    workspacePrefix: cloud?.workspacePrefix ?? system.name,
+    terraformVersion: cloud?.terraformVersion ?? DEFAULT_TERRAFORM_VERSION,
+  };
+}
+
+function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: ResolveOptions, issues: ConfigurationIssue[]): ResolvedEnvironment {
   const prefix = spec.domainPrefix ?? '';
   const domain = (label: string) => `${prefix}${label}.${system.rootDomain}`;
   const stackName = (name: string) => `${spec.name}-${name}`;
+  const resourceName = (name: string) => `${system.name}-${spec.name}-${name}`;
+  const imageRepository = (image: string) => `${system.registry.host}/${system.registry.owner}/${image}`;
   const firstHost = spec.hosts[0]!.name;
   const hosts = spec.hosts.map(
     (host): ResolvedHost => ({
       name: host.name,
-      serverName: `${system.name}-${spec.name}-${host.name}`,
+      serverName: resourceName(host.name),
       serverType: host.serverType,
       facts: HETZNER_SERVER_TYPES[host.serverType]!,
       image: host.image ?? DEFAULT_HOST_IMAGE,
@@ -146,11 +288,11 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, issues: C
     const product = system.products.find((p) => p.name === deployment.product)!;
     const host = hostOf.get(product.name)!;
     const services = product.services.map((service): ResolvedService => {
-      const kind = KIND_DEFAULTS[service.kind];
+      const kind = SERVICE_KIND_BEHAVIOUR[service.kind];
       const label = serviceLabel(product, service);
       const uses = service.uses ?? [];
       const tag = deployment.imageTags?.[service.name] ?? deployment.imageTag;
-      const repository = `${system.registry.host}/${system.registry.owner}/${service.image ?? `${product.name}-${service.name}`}`;
+      const repository = imageRepository(service.image ?? `${product.name}-${service.name}`);
       const port = service.port ?? kind.port;
       return {
         product: product.name,
@@ -160,7 +302,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, issues: C
         port,
         image: kind.container ? { repository, tag, ref: `${repository}:${tag}` } : undefined,
         command: service.command,
-        healthCheck: kind.container ? (service.healthCheck ?? kind.healthCheck ?? defaultWorkerCheck(service.command)) : undefined,
+        healthCheck: kind.container ? (service.healthCheck ?? kind.healthCheck ?? commandCheck(kind.probesCommand, service.command)) : undefined,
         resources: scaleReservations({ ...kind.resources!, ...service.resources }, spec.reservationScale ?? 1),
         environment: {
           ...service.environment,
@@ -175,15 +317,22 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, issues: C
         writablePaths: kind.writablePaths,
         host,
         runsContainer: kind.container,
+        rateLimit: kind.routed ? kind.rateLimit : undefined,
+        caching: kind.caching,
+        otaBucket: kind.otaBucket,
       };
     });
     const data: Partial<Record<DataDependency, DataSource>> = {};
+    const externalProviders: Partial<Record<DataDependency, string>> = {};
     for (const dependency of new Set(services.flatMap((s) => s.uses))) {
-      const external = deployment.externalData?.includes(dependency) || spec.data[dependency].mode === 'external';
+      const settings = spec.data[dependency];
+      const external = deployment.externalData?.includes(dependency) || settings.mode === 'external';
       data[dependency] = external ? 'external' : 'container';
+      if (external) externalProviders[dependency] = settings.mode === 'external' ? settings.provider : 'an external provider';
     }
-    const byKind = (kind: ServiceKind) => services.find((s) => s.kind === kind)?.domain;
-    const publicDomain = byKind('web') ?? byKind('landing') ?? byKind('api');
+    const publicDomain = services
+      .filter((service) => service.domain !== undefined && SERVICE_KIND_BEHAVIOUR[service.kind].publicUrlRank !== undefined)
+      .sort((a, b) => SERVICE_KIND_BEHAVIOUR[a.kind].publicUrlRank! - SERVICE_KIND_BEHAVIOUR[b.kind].publicUrlRank!)[0]?.domain;
     return {
       name: product.name,
       stackName: stackName(product.name),
@@ -191,24 +340,73 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, issues: C
       services,
       databaseName: product.databaseName ?? product.name.replace(/-/g, '_'),
       data,
+      externalProviders,
       publicUrl: publicDomain === undefined ? undefined : `https://${publicDomain}`,
     };
   });
 
   const containerUsers = (dependency: DataDependency) => products.filter((p) => p.data[dependency] === 'container');
+  const containerDataUsers = { postgres: containerUsers('postgres'), redis: containerUsers('redis') };
+  const dataContainers = DATA_DEPENDENCIES.flatMap((name): ResolvedDataService[] => {
+    const settings = spec.data[name];
+    if (settings.mode !== 'container') return [];
+    const defaults = name === 'postgres' ? POSTGRES_DEFAULTS.resources : REDIS_DEFAULTS.resources;
+    return [
+      {
+        name,
+        volumeSizeGiB: settings.volumeSizeGiB,
+        resources: { ...defaults, ...settings.resources },
+        maxMemoryMiB: name === 'redis' ? spec.data.redis.maxMemoryMiB : undefined,
+        backup: { cron: BACKUP_PLAN[name].cron, prefix: `${name}/`, keepFor: BACKUP_PLAN[name].keepFor },
+        users: containerDataUsers[name],
+      },
+    ];
+  });
+  const backupTag = spec.data.backupImageTag;
+  const access = spec.dockerAccess ?? { mode: 'ssh' };
+  const github = spec.github ?? {};
   return {
-    system,
-    spec,
     name: spec.name,
     production: spec.production,
+    systemName: system.name,
+    rootDomain: system.rootDomain,
+    domainPrefix: prefix,
+    location: spec.location,
     networkZone: HETZNER_LOCATIONS[spec.location].networkZone,
     privateNetwork: spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK,
     hosts,
     dataHost: spec.data.host ?? firstHost,
     products,
-    containerDataUsers: { postgres: containerUsers('postgres'), redis: containerUsers('redis') },
+    containerDataUsers,
+    data: {
+      host: spec.data.host ?? firstHost,
+      containers: dataContainers,
+      backupJob:
+        backupTag !== undefined && dataContainers.length > 0
+          ? { image: `${imageRepository(BACKUP_JOB_IMAGE)}:${backupTag}`, resources: BACKUP_JOB_RESOURCES }
+          : undefined,
+    },
+    protection: spec.protection,
+    backups: spec.backups,
+    adminSshCidrs: spec.adminSshCidrs,
+    sshKeys: spec.sshKeys,
+    snapshots: spec.snapshots ?? [],
+    dockerAccess: access.mode === 'tls' ? { mode: 'tls', port: access.port ?? DOCKER_TLS_PORT, allowedCidrs: access.allowedCidrs } : { mode: 'ssh' },
+    acmeEmail: spec.acmeEmail,
+    registry: system.registry,
+    repository: system.repository,
+    github: {
+      reviewerTeams: github.reviewerTeams,
+      reviewerUsers: github.reviewerUsers,
+      waitTimerMinutes: github.waitTimerMinutes ?? 0,
+      requireApproval: github.requireApproval,
+    },
+    cloudflare: { plan: spec.cloudflare.plan, caching: spec.cloudflare.caching ?? 'page-rules', zoneId: spec.cloudflare.zoneId },
+    backend: backendOf(system, spec, options),
+    invariantExemptions: spec.invariantExemptions ?? [],
     stackName,
     domain,
+    resourceName,
   };
 }
 
@@ -221,9 +419,9 @@ function scaleReservations(resources: ResourceSpec, scale: number): ResourceSpec
   };
 }
 
-function defaultWorkerCheck(command: readonly string[] | undefined): HealthCheck | undefined {
-  // Validation guarantees a worker without a health check has a command.
-  return command === undefined ? undefined : HealthCheck.process(command.join(' '));
+function commandCheck(probesCommand: boolean, command: readonly string[] | undefined): HealthCheck | undefined {
+  // Validation guarantees a kind that probes its command has one when it declares no health check.
+  return probesCommand && command !== undefined ? HealthCheck.process(command.join(' ')) : undefined;
 }
 
 /**
@@ -255,7 +453,7 @@ function resolveLinks(
       report(`a product deployed in "${spec.name}" (deploy ${found.product.name} here or drop the link)`);
       continue;
     }
-    const kind = KIND_DEFAULTS[found.service.kind];
+    const kind = SERVICE_KIND_BEHAVIOUR[found.service.kind];
     // By name only where both containers share a Docker network on one host; otherwise through the public domain.
     const shareNetwork = networksOf(service).some((network) => network !== 'data' && networksOf(found.service).includes(network));
     if (via === 'links' && targetHost === hostOf.get(product.name) && shareNetwork) {

@@ -5,9 +5,12 @@
  */
 import { isPrivateIpv4, ipv4Contains, isWholeInternet, parseCidr } from '../constructs/core/cidr';
 import type { ConfigurationIssue } from '../constructs/core/configuration-error';
+import { DOCKER_TLS_PORT } from '../constructs/docker/docker-host-provider';
+import { CLOUDFLARE_PLANS } from '../constructs/cloudflare/plans';
 import { HETZNER_LOCATIONS, isHetznerLocation } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, RETIRED_SERVER_TYPES } from '../constructs/hetzner/server-types';
-import { DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, KIND_DEFAULTS, REDIS_DEFAULTS } from './defaults';
+import { DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, REDIS_DEFAULTS } from './defaults';
+import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from './kinds';
 import {
   DATA_DEPENDENCIES,
   HOST_NETWORKS,
@@ -34,7 +37,6 @@ const MAX_DNS_LABEL = 63;
 const MAX_SERVERS_PER_NETWORK = 100;
 /** A spread placement group holds at most 10 servers. */
 const MAX_SERVERS_PER_SPREAD_GROUP = 10;
-const CLOUDFLARE_PLANS = ['free', 'pro', 'business', 'enterprise'];
 
 /** "an api", "an internal", "a worker". */
 function withArticle(word: string): string {
@@ -118,10 +120,9 @@ function validateCatalog(system: SystemSpec, log: IssueLog): void {
 
 /** First DNS label a service is published on, before the environment's prefix. */
 export function serviceLabel(product: ProductSpec, service: ServiceSpec): string | undefined {
-  const kindDefaults = KIND_DEFAULTS[service.kind];
-  if (kindDefaults === undefined) return undefined;
-  if (!kindDefaults.routed && service.kind !== 'mobile') return undefined;
-  return service.subdomain ?? kindDefaults.subdomain?.(product.name);
+  const subdomain = behaviourOf(service.kind)?.subdomain;
+  if (subdomain === undefined) return undefined;
+  return service.subdomain ?? subdomain(product.name);
 }
 
 function validateService(system: SystemSpec, product: ProductSpec, service: ServiceSpec, report: Report): void {
@@ -129,7 +130,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   if (!NAME.test(service.name)) {
     report({ field: field('name'), value: service.name, allowed: 'lowercase letters, digits and "-"' });
   }
-  const kind = KIND_DEFAULTS[service.kind];
+  const kind = behaviourOf(service.kind);
   if (kind === undefined) {
     report({ field: field('kind'), value: service.kind, allowed: SERVICE_KINDS });
     return;
@@ -140,7 +141,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   if (kind.requiresPort && service.port === undefined) {
     report({ field: field('port'), value: undefined, allowed: `a port from 1 to 65535 (${withArticle(service.kind)} service must declare the port it listens on)` });
   }
-  if ((service.kind === 'worker' || service.kind === 'mobile') && service.port !== undefined) {
+  if (!kind.acceptsPort && service.port !== undefined) {
     report({ field: field('port'), value: service.port, allowed: `no port (a ${service.kind} service has no ingress)` });
   }
   if (service.hostPorts !== undefined && service.hostPorts.length > 0) {
@@ -151,7 +152,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       why: 'only the edge proxy publishes host ports (80, 443); services are reached through it or by name on the host networks',
     });
   }
-  if (service.subdomain !== undefined && !kind.routed && service.kind !== 'mobile') {
+  if (service.subdomain !== undefined && kind.subdomain === undefined) {
     report({
       field: field('subdomain'),
       value: service.subdomain,
@@ -171,7 +172,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       report({ field: field('extraNetworks'), value: network, allowed: HOST_NETWORKS });
     }
   }
-  if (service.extraNetworks?.includes('frontend') && (service.kind === 'internal' || service.kind === 'worker')) {
+  if (service.extraNetworks?.includes('frontend') && !kind.mayJoinFrontend) {
     report({
       field: field('extraNetworks'),
       value: 'frontend',
@@ -187,13 +188,13 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   if (!kind.container) {
     for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image'] as const) {
       if (service[key] !== undefined) {
-        report({ field: field(key), value: service[key], allowed: 'nothing (a mobile service has no container)' });
+        report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
     }
     return;
   }
   validateResources(service, report, field);
-  if (service.kind === 'worker' && service.healthCheck === undefined && (service.command === undefined || service.command.length === 0)) {
+  if (kind.probesCommand && service.healthCheck === undefined && (service.command === undefined || service.command.length === 0)) {
     report({
       field: field('healthCheck'),
       value: undefined,
@@ -201,7 +202,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       why: 'a worker has no HTTP route to probe',
     });
   }
-  if ((service.kind === 'api' || service.kind === 'web' || service.kind === 'landing') && service.healthCheck && !service.healthCheck.isHttp) {
+  if (kind.httpProbeRequired && service.healthCheck && !service.healthCheck.isHttp) {
     report({
       field: field('healthCheck'),
       value: 'non-HTTP check',
@@ -237,7 +238,7 @@ export function findLinkTarget(system: SystemSpec, from: ProductSpec, target: st
 }
 
 function validateResources(service: ServiceSpec, report: Report, field: (name: string) => string): void {
-  const resources = { ...KIND_DEFAULTS[service.kind].resources, ...service.resources };
+  const resources = { ...SERVICE_KIND_BEHAVIOUR[service.kind].resources, ...service.resources };
   for (const [key, value] of Object.entries(resources)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
       report({ field: field(`resources.${key}`), value, allowed: 'a positive number' });
@@ -269,14 +270,14 @@ function validateLink(
 ): void {
   const field = `services.${service.name}.${via}.${envVar}`;
   const found = findLinkTarget(system, product, target);
-  const reachable = (s: ServiceSpec) => (via === 'publicUrls' ? KIND_DEFAULTS[s.kind]?.routed === true : s.kind !== 'worker' && s.kind !== 'mobile');
+  const reachable = (s: ServiceSpec) => (via === 'publicUrls' ? behaviourOf(s.kind)?.routed === true : behaviourOf(s.kind)?.linkable === true);
   if (found === undefined || !reachable(found.service)) {
     const candidates = system.products.flatMap((p) => p.services.filter(reachable).map((s) => (p === product ? s.name : `${p.name}/${s.name}`)));
     report({ field, value: target, allowed: candidates });
     return;
   }
-  if (via === 'links' && found.service.kind === 'internal') {
-    const networks = new Set([...KIND_DEFAULTS[service.kind].networks, ...(service.extraNetworks ?? [])]);
+  if (via === 'links' && !SERVICE_KIND_BEHAVIOUR[found.service.kind].mayJoinFrontend) {
+    const networks = new Set([...SERVICE_KIND_BEHAVIOUR[service.kind].networks, ...(service.extraNetworks ?? [])]);
     if (!networks.has('backend')) {
       report({
         field,
@@ -407,7 +408,7 @@ function validateAdminAccess(environment: EnvironmentSpec, report: Report): void
   }
   const access = environment.dockerAccess;
   if (access?.mode === 'tls') {
-    const port = access.port ?? 2376;
+    const port = access.port ?? DOCKER_TLS_PORT;
     if (!Number.isInteger(port) || port < 1 || port > 65535 || [22, 80, 443].includes(port)) {
       report({ field: 'dockerAccess.port', value: port, allowed: 'a port from 1 to 65535 other than 22, 80 and 443' });
     }

@@ -122,3 +122,11 @@ export class HealthCheck {
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** Data services' probes poll faster than apps': dependents wait on them. */
+export const DATA_SERVICE_PROBE_TIMING = {
+  interval: Duration.seconds(10),
+  timeout: Duration.seconds(5),
+  retries: 5,
+  startPeriod: Duration.seconds(30),
+};

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { HealthCheck } from '../core/health-check';
 import type { BackupBucket } from '../cloudflare/backup-bucket';
-import type { ResourceSpec } from '../../system/model';
+import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer, type ContainerNetwork } from './hardened-container';
 
 /** One kind of dump: when it runs and where in the bucket it goes. */

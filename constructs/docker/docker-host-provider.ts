@@ -3,6 +3,9 @@ import { Token } from 'cdktf';
 import { Construct } from 'constructs';
 
 /** The client side of the Docker daemon's mutual TLS; every value a token of a sensitive variable. */
+/** The port Docker's daemon listens on for TLS by convention (dockerd docs, "Protect the Docker daemon socket"). */
+export const DOCKER_TLS_PORT = 2376;
+
 export interface DockerTlsClient {
   /** PEM of the CA that signed the daemon's certificate. */
   readonly caMaterial: string;
@@ -52,7 +55,7 @@ export class DockerConnection {
 
   /** `tcp://<address>:<port>` with client certificates; the daemon's certificate must name the address. */
   public static tls(address: string, options: TlsConnectionOptions): DockerConnection {
-    const port = options.port ?? 2376;
+    const port = options.port ?? DOCKER_TLS_PORT;
     checkPort('DockerConnection.tls', port);
     for (const [field, value] of Object.entries(options.client)) {
       if (!Token.isUnresolved(value)) {

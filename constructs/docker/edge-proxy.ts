@@ -3,8 +3,7 @@ import { Construct } from 'constructs';
 import { parseCidr } from '../core/cidr';
 import { Duration } from '../core/duration';
 import { HealthCheck } from '../core/health-check';
-import { EDGE_PROXY_RESOURCES } from '../../system/defaults';
-import type { ResourceSpec } from '../../system/model';
+import type { ResourceSpec } from '../core/resources';
 import { CERT_RESOLVER, HTTP_ENTRYPOINT, HTTPS_ENTRYPOINT } from './edge-route';
 import { HardenedContainer } from './hardened-container';
 
@@ -33,6 +32,9 @@ const HTTPS_PORT = 8443;
 const PING_ADDRESS = '127.0.0.1:8082';
 /** Where the ACME directory is mounted in the container. */
 const ACME_MOUNT = '/acme';
+
+/** The edge proxy (Traefik) on every host: small, but it carries all traffic. */
+export const EDGE_PROXY_RESOURCES: ResourceSpec = { cpuLimit: 1, memoryLimitMiB: 256, cpuReservation: 0.25, memoryReservationMiB: 128 };
 
 export interface EdgeProxyProps {
   /** Let's Encrypt account e-mail (expiry notices go there). */

@@ -3,7 +3,7 @@ import { Image } from '@cdktf/provider-docker/lib/image';
 import { Token, type IResolvable, type ITerraformDependable, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import type { DockerHealthCheck } from '../core/health-check';
-import type { ResourceSpec } from '../../system/model';
+import type { ResourceSpec } from '../core/resources';
 
 /** A Docker network the container joins, with the names it answers to there. */
 export interface ContainerNetwork {

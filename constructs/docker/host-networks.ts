@@ -1,7 +1,11 @@
 import { Network } from '@cdktf/provider-docker/lib/network';
 import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import { HOST_NETWORKS, type HostNetwork } from '../../system/model';
+
+/** Docker networks that exist on every host (created by the edge stack). */
+export type HostNetwork = 'frontend' | 'backend' | 'data';
+
+export const HOST_NETWORKS: readonly HostNetwork[] = ['frontend', 'backend', 'data'];
 
 export interface HostNetworksProps {
   /** Prefix of the network names: `manacore` gives `manacore-frontend`. @default - none: `frontend`, `backend`, `data` */

@@ -2,11 +2,18 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { Duration } from '../core/duration';
-import { HealthCheck } from '../core/health-check';
+import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
 import { randomProviderOf } from '../core/random-provider';
-import { POSTGRES_DEFAULTS } from '../../system/defaults';
-import type { ResourceSpec } from '../../system/model';
+import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
+
+/** Image, port, resources and probe of the PostgreSQL container unless its props say otherwise. */
+export const POSTGRES_DEFAULTS = {
+  image: 'postgres:16-alpine',
+  port: 5432,
+  resources: { cpuLimit: 1, memoryLimitMiB: 2048, cpuReservation: 1, memoryReservationMiB: 2048 } satisfies ResourceSpec,
+  healthCheck: HealthCheck.command(['pg_isready', '-U', 'postgres'], DATA_SERVICE_PROBE_TIMING),
+} as const;
 
 /** PostgreSQL identifiers the provisioner creates unquoted-safe: lowercase, digits, `_`, at most 63 bytes. */
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;

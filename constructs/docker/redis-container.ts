@@ -2,9 +2,19 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { randomProviderOf } from '../core/random-provider';
-import { REDIS_DEFAULTS } from '../../system/defaults';
-import type { ResourceSpec } from '../../system/model';
+import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
+import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
+
+/** Image, port, memory and probe of the Redis container unless its props say otherwise. */
+export const REDIS_DEFAULTS = {
+  image: 'redis:7-alpine',
+  port: 6379,
+  maxMemoryMiB: 256,
+  resources: { cpuLimit: 0.25, memoryLimitMiB: 384, cpuReservation: 0.25, memoryReservationMiB: 256 } satisfies ResourceSpec,
+  // REDISCLI_AUTH is set in the container, so the password never appears in the command line.
+  healthCheck: HealthCheck.command(['redis-cli', 'ping'], DATA_SERVICE_PROBE_TIMING),
+} as const;
 
 export interface RedisContainerProps {
   /** Host directory of the data volume; AOF and RDB files live in its `redis` subdirectory. */

@@ -2,33 +2,63 @@ import { createHash } from 'node:crypto';
 import { Id } from '@cdktf/provider-random/lib/id';
 import { Fn, Token, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import type { HostNetwork } from '../../system/model';
-import type { ResolvedService } from '../../system/resolve';
+import type { HealthCheck } from '../core/health-check';
 import { randomProviderOf } from '../core/random-provider';
-import { API_RATE_LIMIT, EdgeRoute, type RateLimit } from './edge-route';
+import type { ResourceSpec } from '../core/resources';
+import { EdgeRoute, type RateLimit } from './edge-route';
 import { HardenedContainer } from './hardened-container';
 
-/** What a service container is built from: the catalog's resolved view of one service. */
-export type ServiceDefinition = Pick<
-  ResolvedService,
-  'id' | 'product' | 'name' | 'kind' | 'port' | 'image' | 'command' | 'healthCheck' | 'resources' | 'environment' | 'secrets' | 'uses' | 'domain' | 'routed' | 'networks' | 'writablePaths'
->;
+/** A Docker network the container joins. */
+export interface ServiceNetwork {
+  /** What the network is for (`frontend`): part of the container's settings digest, so a change replaces it. */
+  readonly role: string;
+  /** The Docker network's name (usually a token of another stack's output). */
+  readonly name: string;
+}
+
+/** The public route of a container through the edge proxy. */
+export interface ServiceRoute {
+  /** Fully qualified name the proxy answers on. */
+  readonly domain: string;
+  /** Per-client request budget. @default - none */
+  readonly rateLimit?: RateLimit;
+}
 
 export interface ServiceContainerProps {
-  /** The service, resolved for its environment. */
-  readonly service: ServiceDefinition;
-  /** Docker network name of every network the service joins (tokens of the edge stack's outputs). */
-  readonly networkNames: Readonly<Partial<Record<HostNetwork, string>>>;
   /**
-   * Values of the service's secret variables and data connection strings,
-   * by variable name; each a token of a sensitive variable or output.
+   * The stable name of the service (`chat-backend`): its alias on every
+   * network, the router name, and the base of its container name and
+   * Terraform addresses. Lowercase letters, digits and "-".
+   */
+  readonly serviceName: string;
+  /** Image repository with registry (`ghcr.io/acme/chat-backend`). */
+  readonly imageRepository: string;
+  /** Image tag; part of the container name, so a new tag is a new container. */
+  readonly imageTag: string;
+  /** Command overriding the image's default. @default - the image's CMD */
+  readonly command?: readonly string[];
+  /** Port the container listens on. @default - none: the container has no ingress */
+  readonly port?: number;
+  /** How Docker (and so the edge proxy) decides the container is healthy; gates routing and swaps. */
+  readonly healthCheck: HealthCheck;
+  /** CPU and memory. */
+  readonly resources: ResourceSpec;
+  /** Plain environment variables. @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Secret environment variables by name; each a token of a sensitive
+   * variable or output, never a literal.
    * @default - none
    */
   readonly secretEnvironment?: Readonly<Record<string, string>>;
-  /** Labels besides the service's own (system, env). @default - none */
+  /** Networks the container joins, in a stable order. */
+  readonly networks: readonly ServiceNetwork[];
+  /** Paths kept writable under the read-only root filesystem (tmpfs). @default - none */
+  readonly writablePaths?: readonly string[];
+  /** Route through the edge proxy; needs `port`. @default - not routed */
+  readonly route?: ServiceRoute;
+  /** Labels of the container (system, env, product, service...). @default - none */
   readonly labels?: Readonly<Record<string, string>>;
-  /** Per-client request budget of the route. @default - API_RATE_LIMIT for `api` services, none for the others */
-  readonly rateLimit?: RateLimit;
   /** Provider of the host's daemon. @default - the stack's default docker provider */
   readonly provider?: TerraformProvider;
 }
@@ -56,44 +86,35 @@ export class ServiceContainer extends Construct {
 
   public constructor(scope: Construct, id: string, props: ServiceContainerProps) {
     super(scope, id);
-    const service = props.service;
-    const image = service.image;
+    const name = props.serviceName;
     const fail = (message: string): never => {
-      throw new Error(`ServiceContainer ${service.id}: ${message}`);
+      throw new Error(`ServiceContainer ${name}: ${message}`);
     };
-    if (service.kind === 'mobile' || image === undefined) fail(`a ${service.kind} service has no container`);
-    if (service.kind === 'worker' && service.domain !== undefined) fail(`a worker has no ingress, so no domain; got "${service.domain}"`);
-    if (service.routed && (service.domain === undefined || service.port === undefined)) fail(`a routed ${service.kind} service needs a domain and a port`);
-    if (service.healthCheck === undefined) fail('needs a health check: it gates routing and zero-downtime swaps');
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) fail('serviceName must be lowercase letters, digits and "-"');
+    if (props.route !== undefined && props.port === undefined) fail(`is routed on ${props.route.domain} but declares no port`);
     const secrets = props.secretEnvironment ?? {};
-    const missing = service.secrets.filter((name) => !(name in secrets));
-    if (missing.length > 0) fail(`declares secret ${missing.join(', ')} but no value was given (wire each to a sensitive variable)`);
-    const networks = service.networks.map((network) => props.networkNames[network] ?? fail(`joins network "${network}", but no name was given for it`));
+    const imageRef = `${props.imageRepository}:${props.imageTag}`;
+    const writablePaths = props.writablePaths ?? [];
 
-    this.route = service.routed
-      ? new EdgeRoute({ name: service.id, domain: service.domain!, port: service.port!, rateLimit: props.rateLimit ?? (service.kind === 'api' ? API_RATE_LIMIT : undefined) })
-      : undefined;
+    this.route = props.route && new EdgeRoute({ name, domain: props.route.domain, port: props.port!, rateLimit: props.route.rateLimit });
     const labels = {
       ...props.labels,
-      product: service.product,
-      service: service.name,
-      kind: service.kind,
-      'image.tag': image!.tag,
+      'image.tag': props.imageTag,
       // Reservations are planned (capacity planning), not enforced by Docker: kept here for `docker inspect`.
-      'reservation.cpus': String(service.resources.cpuReservation),
-      'reservation.memory-mib': String(service.resources.memoryReservationMiB),
+      'reservation.cpus': String(props.resources.cpuReservation),
+      'reservation.memory-mib': String(props.resources.memoryReservationMiB),
       ...this.route?.toLabels(),
     };
     const settings = {
-      image: image!.ref,
-      command: service.command,
-      environment: service.environment,
-      health: service.healthCheck!.toDocker(service.port),
-      resources: service.resources,
+      image: imageRef,
+      command: props.command,
+      environment: props.environment,
+      health: props.healthCheck.toDocker(props.port),
+      resources: props.resources,
       labels,
-      networks: service.networks,
-      writablePaths: service.writablePaths,
-      port: service.port,
+      networks: props.networks.map((network) => network.role),
+      writablePaths,
+      port: props.port,
       secretNames: Object.keys(secrets).sort(),
     };
 
@@ -101,27 +122,27 @@ export class ServiceContainer extends Construct {
     this.revision = new Id(this, 'revision', {
       byteLength: REVISION_BYTES,
       keepers: {
-        image: image!.ref,
+        image: imageRef,
         // Everything known at synth time, hashed here; what only Terraform knows (secret values, network names), hashed by Terraform.
         settings: digest(settings),
-        references: Fn.sha256(Fn.join('\n', [...Object.keys(secrets).sort().map((name) => secrets[name]!), ...networks])),
+        references: Fn.sha256(Fn.join('\n', [...Object.keys(secrets).sort().map((key) => secrets[key]!), ...props.networks.map((network) => network.name)])),
       },
       lifecycle: { createBeforeDestroy: true },
     });
-    this.revision.overrideLogicalId(`${service.id}-revision`);
+    this.revision.overrideLogicalId(`${name}-revision`);
 
-    this.hardened = new HardenedContainer(this, service.id, {
-      name: `${service.id}-${image!.tag}-${this.revision.hex}`,
-      image: image!.ref,
-      command: service.command,
-      environment: service.environment,
+    this.hardened = new HardenedContainer(this, name, {
+      name: `${name}-${props.imageTag}-${this.revision.hex}`,
+      image: imageRef,
+      command: props.command,
+      environment: props.environment,
       secretEnvironment: secrets,
       healthCheck: settings.health,
-      resources: service.resources,
-      // The stable id is the service's name on every network: links and the proxy never see the versioned container name.
-      networks: networks.map((name) => ({ name, aliases: [service.id] })),
-      writablePaths: service.writablePaths,
-      capabilities: service.port !== undefined && service.port < 1024 ? ['NET_BIND_SERVICE'] : undefined,
+      resources: props.resources,
+      // The stable name is the service's alias on every network: links and the proxy never see the versioned container name.
+      networks: props.networks.map((network) => ({ name: network.name, aliases: [name] })),
+      writablePaths,
+      capabilities: props.port !== undefined && props.port < 1024 ? ['NET_BIND_SERVICE'] : undefined,
       labels,
       createBeforeDestroy: true,
       provider: props.provider,

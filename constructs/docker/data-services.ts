@@ -1,0 +1,89 @@
+/**
+ * PostgreSQL, Redis and the dump job of one host, placed together: they share
+ * the host's data network, its provider and labels, and each starts only
+ * after its volume is attached. Created directly in the given scope, so
+ * their Terraform addresses (`postgres`, `redis`, `backup-job`) do not depend
+ * on who places them.
+ */
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import type { Construct } from 'constructs';
+import type { BackupBucket } from '../cloudflare/backup-bucket';
+import type { ResourceSpec } from '../core/resources';
+import type { DataVolume } from '../hetzner/data-volume';
+import { BackupJob, type BackupSchedule } from './backup-job';
+import { PostgresContainer } from './postgres-container';
+import { RedisContainer } from './redis-container';
+
+export interface DataServicesProps {
+  /** Provider of the data host's daemon. */
+  readonly provider: DockerProvider;
+  /** Name of the host's data network (internal: no internet). */
+  readonly dataNetwork: string;
+  /** Name of a network with internet access, for the dump job's uploads. */
+  readonly egressNetwork: string;
+  /** Labels of every container. @default - none */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** PostgreSQL on its volume, one database per entry. @default - no PostgreSQL */
+  readonly postgres?: {
+    readonly volume: DataVolume;
+    readonly databases: readonly string[];
+    readonly resources: ResourceSpec;
+    /** When and where the job dumps it. */
+    readonly backup: BackupSchedule;
+  };
+  /** Redis on its volume. @default - no Redis */
+  readonly redis?: {
+    readonly volume: DataVolume;
+    /** `maxmemory` in MiB. @default - REDIS_DEFAULTS.maxMemoryMiB */
+    readonly maxMemoryMiB?: number;
+    readonly resources: ResourceSpec;
+    /** When and where the job dumps it. */
+    readonly backup: BackupSchedule;
+  };
+  /** The dump job: its image, resources and the bucket it writes to. @default - no dump job */
+  readonly backupJob?: { readonly image: string; readonly resources: ResourceSpec; readonly bucket: BackupBucket };
+}
+
+/** The data containers of one host. */
+export interface DataServices {
+  readonly postgres?: PostgresContainer;
+  readonly redis?: RedisContainer;
+  readonly backupJob?: BackupJob;
+}
+
+/** Places the data containers `props` asks for in `scope`. */
+export function placeDataServices(scope: Construct, props: DataServicesProps): DataServices {
+  const onVolume = (volume: DataVolume) => ({
+    dataPath: volume.mountPath,
+    network: props.dataNetwork,
+    labels: props.labels,
+    provider: props.provider,
+    dependsOn: [volume.attachment],
+  });
+  const postgres =
+    props.postgres &&
+    new PostgresContainer(scope, 'postgres', { ...onVolume(props.postgres.volume), databases: props.postgres.databases, resources: props.postgres.resources });
+  const redis =
+    props.redis &&
+    new RedisContainer(scope, 'redis', { ...onVolume(props.redis.volume), maxMemoryMiB: props.redis.maxMemoryMiB, resources: props.redis.resources });
+  const job = props.backupJob;
+  const backupJob =
+    job &&
+    new BackupJob(scope, 'backup-job', {
+      image: job.image,
+      bucket: job.bucket,
+      postgres: postgres && {
+        host: postgres.hostname,
+        password: postgres.superuserPassword,
+        databases: props.postgres!.databases,
+        schedule: props.postgres!.backup,
+      },
+      redis: redis && { host: redis.hostname, password: redis.password.result, schedule: props.redis!.backup },
+      // The data network has no internet; the egress network reaches R2.
+      networks: [{ name: props.dataNetwork }, { name: props.egressNetwork }],
+      resources: job.resources,
+      provider: props.provider,
+      labels: props.labels,
+    });
+  return { postgres, redis, backupJob };
+}

@@ -1,0 +1,31 @@
+/**
+ * The contract between stacks: every output one stack publishes for others
+ * to read, by name. Producers `publish` under these names, consumers read
+ * them with `outputsOf(...).getString(...)`, and a rename is a change of
+ * contract visible here. Output names are Terraform identifiers (`_`, not `-`).
+ */
+import type { HostNetwork } from '../constructs/docker/host-networks';
+import type { DataDependency } from '../system/model';
+
+const identifier = (name: string) => name.replace(/-/g, '_');
+
+/** `<env>-network`: one attribute of one host (`host_app_1_ipv4`). */
+export function hostOutputName(host: string, attribute: 'server_id' | 'ipv4' | 'ipv6' | 'private_ip'): string {
+  return `host_${identifier(host)}_${attribute}`;
+}
+
+/** `<env>-network`: the Cloudflare zone id, so product stacks do not each look the zone up. */
+export const ZONE_ID_OUTPUT = 'cloudflare_zone_id';
+
+/** `<env>-network`: comma-separated IPv4 and IPv6 ranges Cloudflare proxies from, as Cloudflare publishes them at plan time. */
+export const CLOUDFLARE_PROXY_CIDRS_OUTPUT = 'cloudflare_proxy_cidrs';
+
+/** `<env>-edge`: the name of one Docker network of one host (`host_app_1_docker_network_data`). */
+export function dockerNetworkOutputName(host: string, network: HostNetwork): string {
+  return `host_${identifier(host)}_docker_network_${network}`;
+}
+
+/** `<env>-data`, sensitive: a product's connection string for a data service (`database_url_chat`). */
+export function dataUrlOutputName(dependency: DataDependency, product: string): string {
+  return `${dependency === 'postgres' ? 'database' : 'redis'}_url_${identifier(product)}`;
+}

@@ -1,0 +1,170 @@
+/**
+ * Everything that differs between service kinds, in one table: ingress,
+ * ports, networks, probe, resources, writable paths, rate limit, caching and
+ * what a kind publishes. Adding a kind is one row here plus its name in
+ * `ServiceKind` (model.ts); validation, resolution, capacity planning and
+ * the stacks read only this table. The figures are the source documents'
+ * (see DESIGN.md, "Facts from the source documents").
+ */
+import { CacheSettings, type CacheSetting } from '../constructs/cloudflare/caching-rule';
+import { Duration } from '../constructs/core/duration';
+import { HealthCheck } from '../constructs/core/health-check';
+import type { ResourceSpec } from '../constructs/core/resources';
+import { API_RATE_LIMIT, type RateLimit } from '../constructs/docker/edge-route';
+import type { HostNetwork } from '../constructs/docker/host-networks';
+import type { ServiceKind } from './model';
+
+/** A caching rule of one path of a service's domain. */
+export interface KindCachingRule {
+  /** Path pattern under the service's domain (`/*`). */
+  readonly path: string;
+  readonly setting: CacheSetting;
+}
+
+/** How one kind of service behaves. */
+export interface ServiceKindBehaviour {
+  /** Does the kind run a container at all? (`mobile` is an R2 bucket.) */
+  readonly container: boolean;
+  /** Is it routed by the edge proxy on a public domain? */
+  readonly routed: boolean;
+  /** Is its Cloudflare record proxied (orange cloud)? APIs are not: clients talk to the origin's TLS. */
+  readonly proxied: boolean;
+  /** First DNS label of its public name for `<product>`; undefined: the kind has no public name. */
+  readonly subdomain?: (product: string) => string;
+  /** Port when the service declares none; undefined: the kind must declare one, or has none. */
+  readonly port?: number;
+  /** Must the service declare its port? */
+  readonly requiresPort: boolean;
+  /** May the service declare a port at all? (Kinds without ingress may not.) */
+  readonly acceptsPort: boolean;
+  /** Networks the kind always joins; `data` is added for services that use Postgres or Redis. */
+  readonly networks: readonly HostNetwork[];
+  /** May it join the edge proxy's `frontend` network? Kinds that must stay unreachable from outside may not. */
+  readonly mayJoinFrontend: boolean;
+  /** Can other services link to it by name? */
+  readonly linkable: boolean;
+  /** CPU and memory unless the service says otherwise. */
+  readonly resources?: ResourceSpec;
+  /** Probe unless the service declares one. */
+  readonly healthCheck?: HealthCheck;
+  /** Must its probe be HTTP? (The edge proxy routes only to containers whose HTTP route answers.) */
+  readonly httpProbeRequired: boolean;
+  /** Without a declared probe, check that the service's command is running (the kind has no HTTP route). */
+  readonly probesCommand: boolean;
+  /** Paths that must stay writable under a read-only root filesystem (tmpfs). */
+  readonly writablePaths: readonly string[];
+  /** Per-client request budget of its route. @default - none */
+  readonly rateLimit?: RateLimit;
+  /** Caching rules of its domain (page rules or cache rules). */
+  readonly caching: readonly KindCachingRule[];
+  /** Rank when choosing a product's public URL (lowest wins); undefined: never the public URL. */
+  readonly publicUrlRank?: number;
+  /** Does the kind publish an R2 bucket on its domain for over-the-air updates? */
+  readonly otaBucket: boolean;
+}
+
+const BACKEND_RESOURCES: ResourceSpec = { cpuLimit: 1, memoryLimitMiB: 512, cpuReservation: 0.5, memoryReservationMiB: 256 };
+
+/** Landing pages are static: cached everywhere, from the source documents (edge 1 month, browser 1 week). */
+export const LANDING_CACHING = CacheSettings.cacheEverything({ edgeTtl: Duration.days(30), browserTtl: Duration.days(7) });
+
+/** What a kind without ingress or container has; rows spread it and say what differs. */
+const QUIET = {
+  routed: false,
+  proxied: false,
+  requiresPort: false,
+  acceptsPort: true,
+  mayJoinFrontend: true,
+  linkable: true,
+  httpProbeRequired: false,
+  probesCommand: false,
+  writablePaths: [],
+  caching: [],
+  otaBucket: false,
+} as const;
+
+export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBehaviour>> = {
+  api: {
+    ...QUIET,
+    container: true,
+    routed: true,
+    requiresPort: true,
+    subdomain: (product) => `api-${product}`,
+    // frontend: reachable by the edge proxy and by web apps; backend: reaches internal services.
+    networks: ['frontend', 'backend'],
+    resources: BACKEND_RESOURCES,
+    healthCheck: HealthCheck.http('/api/health'),
+    httpProbeRequired: true,
+    rateLimit: API_RATE_LIMIT,
+    caching: [{ path: '/*', setting: CacheSettings.bypass() }],
+    publicUrlRank: 2,
+  },
+  web: {
+    ...QUIET,
+    container: true,
+    routed: true,
+    proxied: true,
+    port: 3000,
+    subdomain: (product) => `app-${product}`,
+    networks: ['frontend'],
+    // The source gives one figure for web; it is both the limit and what the host keeps.
+    resources: { cpuLimit: 0.25, memoryLimitMiB: 256, cpuReservation: 0.25, memoryReservationMiB: 256 },
+    healthCheck: HealthCheck.http('/api/health'),
+    httpProbeRequired: true,
+    // Web apps (SSR, per-user pages) keep Cloudflare's default caching.
+    publicUrlRank: 0,
+  },
+  landing: {
+    ...QUIET,
+    container: true,
+    routed: true,
+    proxied: true,
+    port: 80,
+    subdomain: (product) => product,
+    networks: ['frontend'],
+    resources: { cpuLimit: 0.1, memoryLimitMiB: 128, cpuReservation: 0.1, memoryReservationMiB: 128 },
+    healthCheck: HealthCheck.http('/health'),
+    httpProbeRequired: true,
+    // nginx writes its pid and proxy cache even when serving static files.
+    writablePaths: ['/var/cache/nginx', '/var/run'],
+    caching: [
+      { path: '/*', setting: LANDING_CACHING },
+      { path: '/images/*', setting: CacheSettings.polish('lossless') },
+    ],
+    publicUrlRank: 1,
+  },
+  internal: {
+    ...QUIET,
+    container: true,
+    requiresPort: true,
+    networks: ['backend'],
+    mayJoinFrontend: false,
+    resources: BACKEND_RESOURCES,
+    healthCheck: HealthCheck.http('/health'),
+  },
+  worker: {
+    ...QUIET,
+    container: true,
+    acceptsPort: false,
+    networks: ['backend'],
+    mayJoinFrontend: false,
+    linkable: false,
+    resources: BACKEND_RESOURCES,
+    probesCommand: true,
+  },
+  mobile: {
+    ...QUIET,
+    container: false,
+    proxied: true,
+    acceptsPort: false,
+    subdomain: (product) => `ota-${product}`,
+    networks: [],
+    linkable: false,
+    otaBucket: true,
+  },
+};
+
+/** The kind's behaviour, or undefined for a name that is not a kind (validation reports it). */
+export function behaviourOf(kind: string): ServiceKindBehaviour | undefined {
+  return (SERVICE_KIND_BEHAVIOUR as Record<string, ServiceKindBehaviour | undefined>)[kind];
+}
