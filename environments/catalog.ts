@@ -3,7 +3,7 @@
  * matrices (seeds 000 and 002). Adding a product is adding one entry here and
  * listing it in the environments that run it.
  */
-import type { ProductSpec, ServiceSpec } from '../system/model';
+import type { ProductSpec, ServiceSpec } from '../index';
 
 /** The auth service every backend calls (`MANA_CORE_AUTH_URL`). */
 export const AUTH_PRODUCT = 'mana-core-auth';

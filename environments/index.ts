@@ -1,5 +1,5 @@
 import { MANACORE_PRODUCTS } from './catalog';
-import type { SystemSpec } from '../system/model';
+import type { SystemSpec } from '../index';
 import { production } from './production';
 import { staging } from './staging';
 

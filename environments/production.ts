@@ -1,5 +1,21 @@
-import { MANACORE_PRODUCTS } from './catalog';
-import type { EnvironmentSpec } from '../system/model';
+import type { EnvironmentSpec } from '../index';
+
+/** The products running in production: listed here, so adding one to the catalog deploys it nowhere until an environment names it. */
+const PRODUCTS = [
+  'mana-core-auth',
+  'chat',
+  'maerchenzauber',
+  'manadeck',
+  'memoro',
+  'manacore',
+  'picture',
+  'uload',
+  'nutriphi',
+  'news',
+  'wisekeep',
+  'quote',
+  'bauntown',
+];
 
 /**
  * Production: protected and backed up, image tags pinned to commits, every
@@ -12,7 +28,7 @@ export const production: EnvironmentSpec = {
   location: 'nbg1',
   // The source documents' "CCX42" class; Hetzner's current name is ccx43 (16 dedicated vCPU, 64 GB).
   hosts: [{ name: 'app-1', serverType: 'ccx43' }],
-  products: MANACORE_PRODUCTS.map((product) => ({ product: product.name, imageTag: 'main-0000000' })),
+  products: PRODUCTS.map((product) => ({ product, imageTag: 'main-0000000' })),
   adminSshCidrs: ['203.0.113.10/32', '2001:db8:10::/48'],
   sshKeys: [{ name: 'platform_admin' }],
   protection: true,

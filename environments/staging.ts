@@ -1,5 +1,21 @@
-import { MANACORE_PRODUCTS } from './catalog';
-import type { EnvironmentSpec } from '../system/model';
+import type { EnvironmentSpec } from '../index';
+
+/** The products running in staging: listed here, so adding one to the catalog deploys it nowhere until an environment names it. */
+const PRODUCTS = [
+  'mana-core-auth',
+  'chat',
+  'maerchenzauber',
+  'manadeck',
+  'memoro',
+  'manacore',
+  'picture',
+  'uload',
+  'nutriphi',
+  'news',
+  'wisekeep',
+  'quote',
+  'bauntown',
+];
 
 /**
  * Staging: one host, every product, deploys on merge to main without review.
@@ -12,7 +28,7 @@ export const staging: EnvironmentSpec = {
   location: 'fsn1',
   // The source documents' "CCX32" class; Hetzner's current name is ccx33 (8 dedicated vCPU, 32 GB).
   hosts: [{ name: 'app-1', serverType: 'ccx33' }],
-  products: MANACORE_PRODUCTS.map((product) => ({ product: product.name, imageTag: 'main-0000000' })),
+  products: PRODUCTS.map((product) => ({ product, imageTag: 'main-0000000' })),
   // Documentation ranges (RFC 5737 / 3849) until the real office and VPN egress are filled in.
   adminSshCidrs: ['203.0.113.10/32', '2001:db8:10::/48'],
   sshKeys: [{ name: 'platform_admin' }],

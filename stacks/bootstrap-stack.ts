@@ -17,8 +17,6 @@ export const PROVIDER_CREDENTIALS: Readonly<Record<string, readonly string[]>> =
 export interface TerraformCloudBootstrapStackProps {
   /** Terraform Cloud organization. */
   readonly organization: string;
-  /** Terraform version the workspaces run. @default '1.11.4' */
-  readonly terraformVersion?: string;
   /** The stacks that get a workspace (every stack of every environment); each must use the cloud backend. */
   readonly stacks: readonly SystemStack[];
 }
@@ -50,7 +48,7 @@ export class TerraformCloudBootstrapStack extends TerraformStack {
         name: workspaceName(backend, stack.stackName),
         organization: props.organization,
         description: `cdktf stack ${stack.stackName}`,
-        terraformVersion: props.terraformVersion ?? '1.11.4',
+        terraformVersion: backend.terraformVersion,
         tagNames: [`env:${environment.name}`, product ? `product:${product.name}` : `platform:${stack.stackName.slice(environment.name.length + 1)}`],
         // Production never applies without a human confirming the plan.
         autoApply: !environment.production,

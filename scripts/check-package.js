@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * Proves the emitted package works as another system would use it: every
+ * example under examples/ is bundled with its `../index` import pointed at
+ * the built `dist/index.js` (nothing else of the project's sources), then
+ * synthesized into a temporary folder. Run after `npm run build`.
+ */
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const entry = path.join(root, 'dist', 'index.js');
+if (!fs.existsSync(entry)) {
+  console.error('dist/index.js is missing: run `npm run build` first');
+  process.exit(1);
+}
+const library = require(entry);
+const examples = fs.readdirSync(path.join(root, 'examples')).filter((name) => name.endsWith('.ts'));
+let failures = 0;
+for (const name of examples) {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'example-'));
+  // The bundle sits in <tmp>/examples/, so its `../index` is <tmp>/index.js, which re-exports the build.
+  fs.mkdirSync(path.join(out, 'examples'));
+  fs.writeFileSync(path.join(out, 'index.js'), `module.exports = require(${JSON.stringify(entry)});\n`);
+  const bundle = path.join(out, 'examples', 'example.js');
+  require('esbuild').buildSync({
+    entryPoints: [path.join(root, 'examples', name)],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    outfile: bundle,
+    logLevel: 'error',
+    // The example's only way into the library is the entry point: served from the build, not the sources.
+    external: ['../index'],
+  });
+  const exported = Object.values(require(bundle)).filter((value) => value && typeof value === 'object' && Array.isArray(value.environments));
+  for (const system of exported) {
+    const outdir = path.join(out, 'cdktf.out');
+    library.synthesizeSystem(system, { outdir, onWarning: () => undefined });
+    const stacks = fs.readdirSync(path.join(outdir, 'stacks'));
+    const expected = system.environments.reduce((count, environment) => count + 3 + environment.products.length, 0);
+    const ok = stacks.length === expected;
+    if (!ok) failures++;
+    console.log(`${ok ? 'ok' : 'FAILED'}: examples/${name} (${system.name}) synthesized ${stacks.length} stacks from dist/, expected ${expected}`);
+  }
+  if (exported.length === 0) {
+    failures++;
+    console.log(`FAILED: examples/${name} exports no system`);
+  }
+  fs.rmSync(out, { recursive: true, force: true });
+}
+process.exit(failures === 0 ? 0 : 1);
