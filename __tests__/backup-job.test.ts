@@ -4,6 +4,8 @@ import type { SystemSpec } from '../system/model';
 import { resolveSystem } from '../system/resolve';
 import { createSystemStacks } from '../stacks/system-stacks';
 import { nutri } from '../examples/nutri';
+import { planCapacity } from '../system/capacity';
+import { variant } from './helpers/spec';
 
 type Json = Record<string, any>;
 
@@ -77,5 +79,23 @@ describe('backup job', () => {
   it('does not exist where the data services are external (Nutri: Supabase, Upstash)', () => {
     const data = dataStackOf(nutri, 'production');
     expect(data.resource?.docker_container?.['backup-job']).toBeUndefined();
+  });
+
+  it('is neither created nor counted by capacity planning where the data is external, even with a backup tag', () => {
+    const tagged = variant(nutri, (system) => {
+      system.environments[0]!.data.backupImageTag = 'v1.0.0';
+    });
+    const environment = resolveSystem(tagged).environments[0]!;
+    expect(environment.data.backupJob).toBeUndefined();
+    const consumers = planCapacity(environment).hosts.flatMap((host) => host.consumers.map((consumer) => consumer.name));
+    expect(consumers).not.toContain('backup job');
+    expect(dataStackOf(tagged, environment.name).resource?.docker_container?.['backup-job']).toBeUndefined();
+  });
+
+  it('is counted by capacity planning exactly where the data stack creates it', () => {
+    const environment = resolveSystem(manacore).environments.find((e) => e.production)!;
+    const consumers = planCapacity(environment).hosts.flatMap((host) => host.consumers.map((consumer) => consumer.name));
+    expect(consumers).toContain('backup job');
+    expect(production.resource.docker_container['backup-job']).toBeDefined();
   });
 });

@@ -44,7 +44,6 @@ export function guardCrossStackReferences(stack: TerraformStack): void {
   if (installed) return;
   installed = true;
   // A static require of cdktf's own module, like token-stack-traces.ts: `Reference` is not exported, but `ref` makes one.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const tfExpression: { ref(identifier: string): CdktfReference } = require('cdktf/lib/tfExpression');
   const referencePrototype = Object.getPrototypeOf(tfExpression.ref('cross-stack-guard')) as CdktfReference;
   const resolveReference = referencePrototype.resolve;

@@ -80,21 +80,6 @@ export class BackupBucket extends Construct {
     });
     this.lifecycle.overrideLogicalId(`${id}-lifecycle`);
   }
-
-  /**
-   * What an S3 client (aws-cli, rclone, restic, pgBackRest) in the backup job
-   * needs to write here; the key values are references to sensitive variables.
-   */
-  public s3Environment(): Record<string, string> {
-    return {
-      S3_ENDPOINT: this.bucket.s3Endpoint,
-      S3_BUCKET: this.bucket.bucketName,
-      // R2 ignores the region but S3 clients insist on one; "auto" is R2's.
-      AWS_DEFAULT_REGION: 'auto',
-      AWS_ACCESS_KEY_ID: this.credentials.accessKeyId.value,
-      AWS_SECRET_ACCESS_KEY: this.credentials.secretAccessKey.value,
-    };
-  }
 }
 
 function validateRetention(id: string, retention: readonly BackupRetention[]): void {

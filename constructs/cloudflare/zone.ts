@@ -45,9 +45,4 @@ export class CloudflareZone extends Construct {
       this.zoneId = lookup.id;
     }
   }
-
-  /** `<label>.<zone>`: a name one level below the apex. */
-  public fqdn(label: string): string {
-    return `${label}.${this.name}`;
-  }
 }

@@ -86,11 +86,6 @@ export class HealthCheck {
     return this.probe.kind === 'http';
   }
 
-  /** The HTTP path probed, if this is an HTTP check. */
-  public get httpPath(): string | undefined {
-    return this.probe.kind === 'http' ? this.probe.path : undefined;
-  }
-
   /** The Docker healthcheck block for a container listening on `servicePort`. */
   public toDocker(servicePort?: number): DockerHealthCheck {
     return {

@@ -26,7 +26,6 @@ interface StackTraceModule {
 
 // A static require of the same file cdktf's tokens require, so Node (and the app's esbuild bundle) hand back the very
 // module object they call through; a namespace import would be a read-only copy.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const stackTraceModule: StackTraceModule = require('cdktf/lib/tokens/private/stack-trace');
 const recordStackTrace = stackTraceModule.captureStackTrace;
 if (typeof recordStackTrace !== 'function') {

@@ -14,7 +14,7 @@ beforeAll(() => {
   production = resolveSystem(nutri).environments[0]!;
 });
 
-describe('the Nutri fixture', () => {
+describe('the Nutri example', () => {
   it('synthesizes a network, a data and a product stack for production', () => {
     expect(app.stackNames).toEqual(expect.arrayContaining(['production-network', 'production-data', 'production-nutri']));
     expect(app.stackNames.every((name) => name.startsWith('production-'))).toBe(true);
