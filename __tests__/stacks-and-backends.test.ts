@@ -3,12 +3,12 @@
  * Terraform addresses of stateful resources, how product stacks read the
  * network stack, and both state backends (local files, Terraform Cloud).
  */
-import { MANACORE_PRODUCTS } from '../environments/catalog';
 import { manacore } from '../environments';
 import { environmentOf, keepOnly, variant } from './helpers/spec';
 import { SynthesizedSystem, dataSources, pathsOfKey, resolveIn, resources } from './helpers/synth';
 
-const PRODUCTS = MANACORE_PRODUCTS.map((product) => product.name);
+/** The products the environments list (both run the same ones); derived, so a new product changes no test. */
+const PRODUCTS = manacore.environments[0]!.products.map((deployment) => deployment.product);
 const ENVIRONMENTS = ['staging', 'production'] as const;
 const PRIVATE_HOST_IPS = ['10.10.1.10', '10.20.1.10'];
 

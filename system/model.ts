@@ -9,6 +9,7 @@ import type { ResourceSpec } from '../constructs/core/resources';
 import { HOST_NETWORKS, type HostNetwork } from '../constructs/docker/host-networks';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
+import { SERVICE_KIND_BEHAVIOUR } from './kinds';
 
 /**
  * What a service is, which decides its networks, routing and defaults:
@@ -19,7 +20,8 @@ import type { InvariantExemption } from '../policy/invariants';
  */
 export type ServiceKind = 'api' | 'web' | 'landing' | 'internal' | 'worker' | 'mobile';
 
-export const SERVICE_KINDS: readonly ServiceKind[] = ['api', 'web', 'landing', 'internal', 'worker', 'mobile'];
+/** Every kind, in the order of the behaviour table (kinds.ts), which has one row per kind. */
+export const SERVICE_KINDS = Object.keys(SERVICE_KIND_BEHAVIOUR) as readonly ServiceKind[];
 
 /** Data services a service can depend on; each becomes a connection-string variable. */
 export type DataDependency = 'postgres' | 'redis';
