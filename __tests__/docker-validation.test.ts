@@ -84,7 +84,7 @@ describe('construct misuse', () => {
 
   const props = (overrides: Partial<ServiceContainerProps>): ServiceContainerProps => ({
     serviceName: 'acme-jobs',
-    imageRepository: 'ghcr.io/acme/acme-jobs',
+    image: 'ghcr.io/acme/acme-jobs:v1.0.0',
     imageTag: 'v1.0.0',
     healthCheck: HealthCheck.process('node jobs.js'),
     resources: { cpuLimit: 1, memoryLimitMiB: 512, cpuReservation: 0.5, memoryReservationMiB: 256 },

@@ -97,12 +97,9 @@ const CORPUS: readonly BadInput[] = [
     lines: [`environment "production", product "recipes", field "products": got "recipes"; allowed: ${PRODUCT_NAMES}`],
   },
   {
-    name: 'a product listed twice in an environment (its ports then clash with themselves)',
+    name: 'a product listed twice in an environment',
     mutate: (s) => staging(s).products.push({ product: 'chat', imageTag: 'main-0000000' }),
-    lines: [
-      'environment "staging", product "chat", field "products": got "chat"; allowed: each product listed once',
-      'environment "staging", product "chat", field "services.backend.port": got 3002; allowed: a port not already used on host "app-1" (chat/backend has it)',
-    ],
+    lines: ['environment "staging", product "chat", field "products": got "chat"; allowed: each product listed once'],
   },
   {
     name: 'a product defined twice in the catalog (with all of its domains)',
@@ -143,17 +140,9 @@ const CORPUS: readonly BadInput[] = [
     lines: ['catalog, product "chat", field "services.ml.port": got undefined; allowed: a port from 1 to 65535 (an internal service must declare the port it listens on)'],
   },
   {
-    name: 'two services with one port on one host',
-    mutate: (s) => (serviceOf(s, 'picture', 'backend').port = 3002),
-    lines: [
-      'environment "staging", product "picture", field "services.backend.port": got 3002; allowed: a port not already used on host "app-1" (chat/backend has it)',
-      'environment "production", product "picture", field "services.backend.port": got 3002; allowed: a port not already used on host "app-1" (chat/backend has it)',
-    ],
-  },
-  {
-    name: 'a worker with a port',
-    mutate: (s) => addService(s, 'chat', { name: 'scheduler', kind: 'worker', port: 4000, command: ['node', 'dist/scheduler.js'] }),
-    lines: ['catalog, product "chat", field "services.scheduler.port": got 4000; allowed: no port (a worker service has no ingress)'],
+    name: 'a mobile service with a port',
+    mutate: (s) => (serviceOf(s, 'chat', 'mobile').port = 4000),
+    lines: ['catalog, product "chat", field "services.mobile.port": got 4000; allowed: no port (a mobile service has no ingress)'],
   },
   {
     name: 'a worker with a subdomain',
@@ -537,6 +526,141 @@ const CORPUS: readonly BadInput[] = [
     name: 'an unknown Cloudflare plan',
     mutate: (s) => (staging(s).cloudflare = { plan: 'premium' as 'pro' }),
     lines: ['environment "staging", field "cloudflare.plan": got "premium"; allowed: free, pro, business, enterprise'],
+  },
+  // Strict input: unknown keys, escaping, CIDR unions, host limits.
+  {
+    name: 'a misspelt environment field, with a suggestion',
+    mutate: (s) => ((staging(s) as Record<string, unknown>).dockerAcces = { mode: 'ssh' }),
+    lines: [
+      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, terraformCloud, invariantExemptions, immutableTags (an unknown field would be silently ignored)',
+    ],
+  },
+  {
+    name: 'a field from another tool on a service',
+    mutate: (s) => ((serviceOf(s, 'chat', 'backend') as Record<string, unknown>).replica = 2),
+    lines: [
+      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, replicas, restart (an unknown field would be silently ignored)',
+    ],
+  },
+  {
+    name: 'an unknown key inside a nested setting',
+    mutate: (s) => ((production(s).data.postgres as Record<string, unknown>).volumeSize = 100),
+    lines: [
+      'environment "production", field "data.postgres.volumeSize": got 100; allowed: "volumeSizeGiB" (did you mean it?), or another known field: mode, volumeSizeGiB, resources, provider, image, maxConnections, settings, maxMemoryMiB (an unknown field would be silently ignored)',
+    ],
+  },
+  {
+    name: 'admin CIDRs that together cover the internet',
+    mutate: (s) => (staging(s).adminSshCidrs = ['0.0.0.0/1', '128.0.0.0/1']),
+    lines: [
+      'environment "staging", field "adminSshCidrs": got ["0.0.0.0/1","128.0.0.0/1"]; allowed: specific networks that together do not cover the whole internet (blocks such as 0.0.0.0/1 and 128.0.0.0/1 open SSH to everyone as surely as 0.0.0.0/0)',
+    ],
+  },
+  {
+    name: 'an IPv6 admin block with host bits set',
+    mutate: (s) => (staging(s).adminSshCidrs = ['203.0.113.10/32', '2001:db8:10::1/48']),
+    lines: [`environment "staging", field "adminSshCidrs": got "2001:db8:10::1/48"; allowed: ${CIDR_ALLOWED}`],
+  },
+  {
+    name: 'a CPU limit above the host',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').resources = { cpuLimit: 12 }),
+    lines: ['environment "staging", product "chat", field "services.backend.resources.cpuLimit": got 12; allowed: at most 8 (the vCPUs of host "app-1")'],
+  },
+  {
+    name: 'a memory limit above the data host',
+    mutate: (s) => (production(s).data.postgres = { mode: 'container', volumeSizeGiB: 100, resources: { memoryLimitMiB: 70000, memoryReservationMiB: 2048 } }),
+    lines: ['environment "production", field "data.postgres.resources.memoryLimitMiB": got 70000; allowed: at most 65536 (the memory of host "app-1", MiB)'],
+  },
+  // Replicas, ports, restart, images.
+  {
+    name: 'zero replicas',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').replicas = 0),
+    lines: ['catalog, product "chat", field "services.backend.replicas": got 0; allowed: a whole number from 1 to 20'],
+  },
+  {
+    name: 'replicas for a service the product does not have',
+    mutate: (s) => (deployment(s, 'production', 'chat').replicas = { api: 2 }),
+    lines: ['environment "production", product "chat", field "replicas.api": got "api"; allowed: backend, web, landing'],
+  },
+  {
+    name: 'a named port already declared as the main port',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').ports = { metrics: 3002 }),
+    lines: ['catalog, product "chat", field "services.backend.ports.metrics": got 3002; allowed: a port not already declared by port (one container cannot listen twice on one port)'],
+  },
+  {
+    name: 'a health port that is not declared',
+    mutate: (s) => Object.assign(serviceOf(s, 'chat', 'backend'), { ports: { metrics: 9464 }, healthPort: 'health' }),
+    lines: ['catalog, product "chat", field "services.backend.healthPort": got "health"; allowed: metrics'],
+  },
+  {
+    name: 'a link to a port the target does not declare',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').links = { MANA_CORE_AUTH_URL: { target: 'mana-core-auth/backend', port: 'grpc' } }),
+    lines: ['catalog, product "chat", field "services.backend.links.MANA_CORE_AUTH_URL.port": got "grpc"; allowed: a named port of mana-core-auth/backend, which declares none'],
+  },
+  {
+    name: 'an on-failure restart without a sane retry limit',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').restart = { onFailure: { maxRetries: 0 } }),
+    lines: ['catalog, product "chat", field "services.backend.restart": got {"onFailure":{"maxRetries":0}}; allowed: "always", "unless-stopped", or { onFailure: { maxRetries: 1 to 100 } }'],
+  },
+  {
+    name: 'an image reference without tag or digest',
+    mutate: (s) => (serviceOf(s, 'chat', 'web').imageRef = 'docker.io/library/nginx'),
+    lines: [
+      'catalog, product "chat", field "services.web.imageRef": got "docker.io/library/nginx"; allowed: an image reference with a tag, a digest or both: "registry/repository:tag" or "repository@sha256:<64 hex digits>"',
+    ],
+  },
+  {
+    name: 'a moving third-party tag in production',
+    mutate: (s) => (serviceOf(s, 'chat', 'web').imageRef = 'docker.io/library/nginx:1.27-alpine'),
+    lines: [
+      'environment "production", product "chat", field "services.web.imageRef": got "docker.io/library/nginx:1.27-alpine"; allowed: a digest ("repository@sha256:<64 hex digits>", recommended for third-party images), a tag "main-<sha>" or "v<major>.<minor>.<patch>", or a tag matching the environment\'s immutableTags (production never runs a moving reference: a restart could change the code)',
+    ],
+  },
+  {
+    name: 'an immutable-tag pattern that matches latest',
+    mutate: (s) => (production(s).immutableTags = '.*'),
+    lines: ['environment "production", field "immutableTags": got ".*"; allowed: a valid regular expression that matches no moving tag ("latest", "main", "stable")'],
+  },
+  {
+    name: 'PostgreSQL settings on Redis',
+    mutate: (s) => (staging(s).data.redis = { mode: 'container', volumeSizeGiB: 10, maxConnections: 200 }),
+    lines: ['environment "staging", field "data.redis.maxConnections": got 200; allowed: nothing: maxConnections and settings are PostgreSQL server settings'],
+  },
+  {
+    name: 'a quoted PostgreSQL setting',
+    mutate: (s) => (production(s).data.postgres = { mode: 'container', volumeSizeGiB: 100, settings: { max_wal_size: "2GB' -c x='y" } }),
+    lines: [
+      'environment "production", field "data.postgres.settings.max_wal_size": got "2GB\' -c x=\'y"; allowed: a PostgreSQL parameter name (lowercase, "_", ".") with a one-line value without quotes; max_connections has its own field',
+    ],
+  },
+  // Accessories.
+  {
+    name: 'a service using an accessory the system does not declare',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').uses = ['postgres', 'redis', 'minio']),
+    lines: ['catalog, product "chat", field "services.backend.uses": got "minio"; allowed: postgres, redis'],
+  },
+  {
+    name: 'an accessory used where the environment does not run it',
+    mutate: (s) => {
+      s.accessories = [{ name: 'minio', imageRef: 'quay.io/minio/minio:RELEASE.2025-04-22T22-12-26Z', ports: { api: 9000 }, healthCheck: HealthCheck.http('/minio/health/live') }];
+      serviceOf(s, 'chat', 'backend').uses = ['postgres', 'redis', 'minio'];
+      staging(s).accessories = [{ name: 'minio' }];
+    },
+    lines: ['environment "production", product "chat", field "services.backend.uses": got "minio"; allowed: an accessory this environment runs (add { name: "minio" } to its accessories)'],
+  },
+  {
+    name: 'an accessory connection naming a port it does not have',
+    mutate: (s) => {
+      s.accessories = [{ name: 'minio', imageRef: 'quay.io/minio/minio@sha256:' + 'a'.repeat(64), ports: { api: 9000 }, healthCheck: HealthCheck.http('/minio/health/live'), connection: { S3_ENDPOINT: 'http://{host}:{port:s3}' } }];
+    },
+    lines: ['catalog, field "accessories.minio.connection.S3_ENDPOINT": got "{port:s3}"; allowed: {host}, {port:api}'],
+  },
+  {
+    name: 'an accessory volume that is too small',
+    mutate: (s) => {
+      s.accessories = [{ name: 'minio', imageRef: 'quay.io/minio/minio@sha256:' + 'a'.repeat(64), ports: { api: 9000 }, healthCheck: HealthCheck.http('/minio/health/live'), volumes: [{ name: 'objects', mountPath: '/data', sizeGiB: 5 }] }];
+    },
+    lines: [`catalog, field "accessories.minio.volumes.objects.sizeGiB": got 5; allowed: ${VOLUME_ALLOWED}`],
   },
 ];
 

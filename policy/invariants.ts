@@ -76,7 +76,8 @@ const SECRET_ATTRIBUTE = /^(plaintext_value|encrypted_value|password|api_token|a
 /** Environment variable names that hold secrets. */
 const SECRET_ENV = /(PASSWORD|SECRET|TOKEN|_KEY|^KEY|DATABASE_URL|REDIS_URL|PRIVATE)/;
 
-const isReference = (value: unknown): boolean => typeof value === 'string' && value.includes('${');
+// `$${` is Terraform's escape for a literal `${`: text, not a reference, so it is scanned like any literal.
+const isReference = (value: unknown): boolean => typeof value === 'string' && /(?:^|[^$])\$\{/.test(value);
 
 export function checkInvariants(tf: Json, context: InvariantContext): InvariantViolation[] {
   const violations: InvariantViolation[] = [];

@@ -197,25 +197,30 @@ export class ProductStack extends SystemStack {
       );
     }
     for (const service of services) {
-      containers.set(
-        service.name,
-        new ServiceContainer(this, service.id, {
-          serviceName: service.id,
-          imageRepository: service.image!.repository,
-          imageTag: service.image!.tag,
-          command: service.command,
-          port: service.port,
-          healthCheck: service.healthCheck!,
-          resources: service.resources,
-          environment: service.environment,
-          secretEnvironment: this.secretEnvironmentOf(service, dataUrls),
-          networks: service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
-          writablePaths: service.writablePaths,
-          route: service.routed ? { domain: service.domain!, rateLimit: service.rateLimit } : undefined,
-          labels: { ...this.labels('service'), host: product.host, product: product.name, service: service.name, kind: service.kind },
-          provider,
-        }),
-      );
+      const props = {
+        serviceName: service.id,
+        image: service.image!.ref,
+        imageTag: service.image!.tag,
+        command: service.command,
+        port: service.port,
+        healthPort: service.healthPort,
+        healthCheck: service.healthCheck!,
+        resources: service.resources,
+        environment: service.environment,
+        secretEnvironment: this.secretEnvironmentOf(service, dataUrls),
+        networks: service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
+        writablePaths: service.writablePaths,
+        route: service.routed ? { domain: service.domain!, rateLimit: service.rateLimit } : undefined,
+        restart: service.restart,
+        labels: { ...this.labels('service'), host: product.host, product: product.name, service: service.name, kind: service.kind },
+        provider,
+      };
+      const first = new ServiceContainer(this, service.id, props);
+      containers.set(service.name, first);
+      // Further replicas: same alias and route (one load-balanced service), their own containers, one shared image.
+      for (let replica = 2; replica <= service.replicas; replica++) {
+        new ServiceContainer(this, `${service.id}-${replica}`, { ...props, replica, sharedImage: first.hardened.image });
+      }
     }
     return containers;
   }

@@ -145,7 +145,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
   worker: {
     ...QUIET,
     container: true,
-    acceptsPort: false,
+    // Ports for its health and metrics only: a worker is never routed or linked to.
     networks: ['backend'],
     mayJoinFrontend: false,
     linkable: false,

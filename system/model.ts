@@ -46,10 +46,38 @@ export interface ServiceSpec {
    */
   readonly port?: number;
   /**
-   * Image repository under the registry owner (`ghcr.io/<owner>/<image>`).
+   * Image repository under the registry owner (`ghcr.io/<owner>/<image>`),
+   * tagged with the environment's image tag for the product.
    * @default - `<product>-<service>`
    */
   readonly image?: string;
+  /**
+   * Any image reference instead (a third-party image): `repository:tag`,
+   * `repository@sha256:<digest>` or both; the environment's image tags do
+   * not apply to it. Production requires an immutable one (a digest, or a tag
+   * the environment's `immutableTags` declares immutable); pin third-party
+   * images by digest.
+   * @default - `image` under the registry owner
+   */
+  readonly imageRef?: string;
+  /**
+   * Further ports the container listens on, by name (`grpc`, `health`,
+   * `metrics`); links may target them and the health check may probe one.
+   * `port` is the main one, which the edge proxy routes.
+   * @default - none
+   */
+  readonly ports?: Readonly<Record<string, number>>;
+  /** Name of the port (in `ports`) the health check probes. @default - the main `port` */
+  readonly healthPort?: string;
+  /**
+   * Containers of the service, each with its own address, health-checked and
+   * routed as one load-balanced service. Per environment: `replicas` of the
+   * product deployment.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /** What Docker does when the container exits. @default 'unless-stopped' */
+  readonly restart?: RestartPolicy;
   /** Command overriding the image's default. @default - the image's CMD */
   readonly command?: readonly string[];
   /**
@@ -67,14 +95,19 @@ export interface ServiceSpec {
    * @default - none
    */
   readonly secrets?: readonly string[];
-  /** Data services this service connects to (`DATABASE_URL`, `REDIS_URL`). @default - none */
-  readonly uses?: readonly DataDependency[];
+  /**
+   * Data services this service connects to (`postgres` gives `DATABASE_URL`,
+   * `redis` `REDIS_URL`) and accessories by name (their `connection` variables).
+   * @default - none
+   */
+  readonly uses?: readonly string[];
   /**
    * Other services this one calls, as `ENV_VAR: 'service'` (same product) or
    * `ENV_VAR: 'product/service'`; the variable receives the target's URL.
+   * The object form picks a named port and the form of the value.
    * @default - none
    */
-  readonly links?: Readonly<Record<string, string>>;
+  readonly links?: Readonly<Record<string, string | LinkSpec>>;
   /**
    * Variables that receive another service's public HTTPS URL, as
    * `ENV_VAR: 'service'` or `'product/service'` (for values a browser sees,
@@ -95,6 +128,23 @@ export interface ServiceSpec {
   readonly hostPorts?: readonly number[];
   /** Networks beyond the ones the kind joins. @default - none */
   readonly extraNetworks?: readonly HostNetwork[];
+}
+
+/** What Docker does when a container exits: restart always, unless stopped by hand, or on failure up to a limit. */
+export type RestartPolicy = 'always' | 'unless-stopped' | { readonly onFailure: { readonly maxRetries: number } };
+
+/** A link to another service, in full. */
+export interface LinkSpec {
+  /** `service` (same product) or `product/service`. */
+  readonly target: string;
+  /** Named port of the target (from its `ports`). @default - its main port */
+  readonly port?: string;
+  /**
+   * What the variable receives: `url` (`http://host:port`), `host`, or
+   * `host-port` (`host:port`).
+   * @default 'url'
+   */
+  readonly form?: 'url' | 'host' | 'host-port';
 }
 
 /** A product of the system: a name and its services. */
@@ -130,6 +180,8 @@ export interface ProductDeployment {
   readonly imageTags?: Readonly<Record<string, string>>;
   /** Host the product's containers run on. @default - the environment's first host */
   readonly host?: string;
+  /** Replicas per service name, over the catalog's `replicas`. @default - the catalog's */
+  readonly replicas?: Readonly<Record<string, number>>;
   /**
    * Data services this product takes from an external provider even where the
    * environment runs containers (seed 003: Supabase, Upstash).
@@ -146,6 +198,12 @@ export type DataServiceSpec =
       readonly volumeSizeGiB: number;
       /** Container resources over the data service's defaults. @default - Postgres 1 CPU 2 GiB, Redis 0.25 CPU 256 MiB */
       readonly resources?: Partial<ResourceSpec>;
+      /** Image reference (extensions, another version); immutable in production. @default - postgres:16-alpine, redis:7-alpine */
+      readonly image?: string;
+      /** PostgreSQL `max_connections`. @default 100 */
+      readonly maxConnections?: number;
+      /** Further PostgreSQL server settings (`max_wal_size: '2GB'`), over the tuning derived from memory. @default - none */
+      readonly settings?: Readonly<Record<string, string>>;
     }
   | {
       readonly mode: 'external';
@@ -168,6 +226,69 @@ export interface DataSettings {
    * @default - no backup job (refused in production while a data service runs as a container)
    */
   readonly backupImageTag?: string;
+}
+
+/** A Hetzner volume of an accessory, mounted into its container. */
+export interface AccessoryVolumeSpec {
+  /** Short name, unique within the accessory; part of the volume's name and Terraform address. */
+  readonly name: string;
+  /** Where the container sees it (`/data`). */
+  readonly mountPath: string;
+  /** Size in GiB (10 to 10240); per environment: `volumeSizesGiB` of the deployment. */
+  readonly sizeGiB: number;
+}
+
+/**
+ * A stateful or third-party service the products use (an object store, a
+ * search engine, a queue), declared once and run in the environments that
+ * list it: on the data host, its data on Hetzner volumes protected like
+ * PostgreSQL's, reachable by name on the data network by the services that
+ * declare it in `uses`, and counted by capacity planning.
+ */
+export interface AccessorySpec {
+  /** Lowercase name: its network name, and what services list in `uses`. */
+  readonly name: string;
+  /** Image reference with tag or digest (`quay.io/minio/minio@sha256:...`); immutable in production. */
+  readonly imageRef: string;
+  /** Command overriding the image's default. @default - the image's CMD */
+  readonly command?: readonly string[];
+  /** Ports it listens on, by name; at least one. */
+  readonly ports: Readonly<Record<string, number>>;
+  /** Volumes holding its data. @default - none */
+  readonly volumes?: readonly AccessoryVolumeSpec[];
+  /** Plain environment variables. @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Names of secret variables, each a sensitive variable of the data stack (`TF_VAR_<name in lowercase>`). @default - none */
+  readonly secrets?: readonly string[];
+  /** How Docker decides it is healthy. */
+  readonly healthCheck: HealthCheck;
+  /** CPU and memory. @default - 0.5 CPU, 512 MiB limit and reservation */
+  readonly resources?: Partial<ResourceSpec>;
+  /** User the process runs as (third-party images expect their own). @default '1001' */
+  readonly user?: string;
+  /** Paths kept writable under the read-only root filesystem, besides its volumes. @default - none */
+  readonly writablePaths?: readonly string[];
+  /**
+   * Variables the services that use it receive, as templates: `{host}` is
+   * its name on the data network, `{port:<name>}` one of its ports
+   * (`S3_ENDPOINT: 'http://{host}:{port:api}'`).
+   * @default - `<NAME>_HOST` and `<NAME>_PORT` of its first port
+   */
+  readonly connection?: Readonly<Record<string, string>>;
+  /** What Docker does when it exits. @default 'unless-stopped' */
+  readonly restart?: RestartPolicy;
+}
+
+/** An accessory as run in one environment. */
+export interface AccessoryDeployment {
+  /** Name of the accessory (from the system's `accessories`). */
+  readonly name: string;
+  /** Host it runs on. @default - the environment's data host */
+  readonly host?: string;
+  /** Size of each volume by name, over the accessory's `sizeGiB`. @default - the accessory's */
+  readonly volumeSizesGiB?: Readonly<Record<string, number>>;
+  /** CPU and memory over the accessory's. @default - the accessory's */
+  readonly resources?: Partial<ResourceSpec>;
 }
 
 /** A Hetzner snapshot to take of a host (before a risky change). */
@@ -253,6 +374,15 @@ export interface EnvironmentSpec {
   readonly hosts: readonly HostSpec[];
   /** Products running here, with their image tags. */
   readonly products: readonly ProductDeployment[];
+  /** Accessories running here (from the system's `accessories`). @default - none */
+  readonly accessories?: readonly AccessoryDeployment[];
+  /**
+   * A pattern (regular expression source) of tags this environment treats as
+   * immutable besides `main-<sha>` and `vX.Y.Z` (a third-party release scheme
+   * such as `^RELEASE\\.[0-9T-]+Z$`). Production refuses any other tag.
+   * @default - none
+   */
+  readonly immutableTags?: string;
   /** CIDRs allowed to reach SSH (22); nothing else is. */
   readonly adminSshCidrs: readonly string[];
   /** Administrator public keys installed for the deploy user. */
@@ -304,6 +434,8 @@ export interface SystemSpec {
   readonly repository: { readonly owner: string; readonly name: string };
   /** Every product the system knows. */
   readonly products: readonly ProductSpec[];
+  /** Stateful or third-party services products may use, run where an environment lists them. @default - none */
+  readonly accessories?: readonly AccessorySpec[];
   /** Every environment; each synthesizes its own stacks. */
   readonly environments: readonly EnvironmentSpec[];
 }

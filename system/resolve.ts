@@ -29,8 +29,12 @@ import {
   type CloudflarePlan,
   type DataDependency,
   type EnvironmentSpec,
+  type AccessoryDeployment,
+  type AccessorySpec,
   type HostNetwork,
+  type LinkSpec,
   type ProductSpec,
+  type RestartPolicy,
   type ResourceSpec,
   type ServiceKind,
   type ServiceSpec,
@@ -45,10 +49,53 @@ import { findLinkTarget, serviceLabel, validateSystem } from './validation';
 export interface ImageRef {
   /** `ghcr.io/<owner>/<image>` */
   readonly repository: string;
+  /** The tag, or for a reference by digest only `sha256-<first 12 hex digits>`: safe in container names and labels. */
   readonly tag: string;
-  /** `repository:tag` */
+  /** What Docker pulls: `repository:tag`, `repository@sha256:...` or both. */
   readonly ref: string;
 }
+
+/** Splits an image reference (validated: `repository[:tag][@sha256:<hex>]`). */
+export function parseImageRef(ref: string): ImageRef {
+  const [name, digest] = ref.split('@') as [string, string | undefined];
+  const colon = name.lastIndexOf(':');
+  const hasTag = colon > name.lastIndexOf('/');
+  const repository = hasTag ? name.slice(0, colon) : name;
+  const tag = hasTag ? name.slice(colon + 1) : `sha256-${digest!.replace(/^sha256:/, '').slice(0, 12)}`;
+  return { repository, tag, ref };
+}
+
+/** Terraform reads `${...}` and `%{...}` in any string as an expression: user text keeps them literal by doubling the sigil. */
+export function escapeForTerraform(text: string): string {
+  return text.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+}
+
+const escapeValues = (values: Readonly<Record<string, string>> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(values ?? {}).map(([name, value]) => [name, escapeForTerraform(value)]));
+
+/** A stateful or third-party service as run in one environment. */
+export interface ResolvedAccessory {
+  readonly name: string;
+  readonly image: ImageRef;
+  readonly command?: readonly string[];
+  readonly ports: Readonly<Record<string, number>>;
+  readonly volumes: readonly { readonly name: string; readonly mountPath: string; readonly sizeGiB: number }[];
+  /** Plain variables, escaped for Terraform. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly secrets: readonly string[];
+  readonly healthCheck: HealthCheck;
+  readonly resources: ResourceSpec;
+  readonly user: string;
+  readonly writablePaths: readonly string[];
+  readonly restart: RestartPolicy;
+  /** Host it runs on. */
+  readonly host: string;
+  /** What its users receive, templates filled in. */
+  readonly connection: Readonly<Record<string, string>>;
+}
+
+/** CPU and memory of an accessory that declares none. */
+export const ACCESSORY_RESOURCES: ResourceSpec = { cpuLimit: 0.5, memoryLimitMiB: 512, cpuReservation: 0.5, memoryReservationMiB: 512 };
 
 /** Where a product's Postgres or Redis comes from in one environment. */
 export type DataSource = 'container' | 'external';
@@ -60,6 +107,13 @@ export interface ResolvedService {
   /** `<product>-<service>`: the stable network alias of the container and base of its Terraform ids. */
   readonly id: string;
   readonly port?: number;
+  /** Named further ports. */
+  readonly ports: Readonly<Record<string, number>>;
+  /** Port the health check probes. */
+  readonly healthPort?: number;
+  /** Containers of the service. */
+  readonly replicas: number;
+  readonly restart: RestartPolicy;
   /** Image for container kinds; undefined for mobile. */
   readonly image?: ImageRef;
   readonly command?: readonly string[];
@@ -69,7 +123,10 @@ export interface ResolvedService {
   readonly environment: Readonly<Record<string, string>>;
   /** Names of secret variables (values come from sensitive Terraform variables). */
   readonly secrets: readonly string[];
+  /** PostgreSQL and Redis, when it uses them. */
   readonly uses: readonly DataDependency[];
+  /** Accessories it uses, by name. */
+  readonly accessories: readonly string[];
   /** Fully qualified public name, for routed kinds and mobile. */
   readonly domain?: string;
   readonly routed: boolean;
@@ -140,6 +197,12 @@ export interface ResolvedDataService {
   readonly resources: ResourceSpec;
   /** Redis `maxmemory`, MiB; undefined for Postgres. */
   readonly maxMemoryMiB?: number;
+  /** Image reference. @default - the construct's (postgres:16-alpine, redis:7-alpine) */
+  readonly image?: string;
+  /** PostgreSQL `max_connections`. @default - the construct's */
+  readonly maxConnections?: number;
+  /** Further PostgreSQL server settings. */
+  readonly settings?: Readonly<Record<string, string>>;
   /** When it is dumped (cron, UTC), under which key prefix of the backup bucket, and for how long the dumps are kept. */
   readonly backup: { readonly cron: string; readonly prefix: string; readonly keepFor: Duration };
   /** Products with their own database or connection on it. */
@@ -195,6 +258,8 @@ export interface ResolvedEnvironment {
   /** Products using a Postgres/Redis container (they get a database and credentials in the data stack). */
   readonly containerDataUsers: Readonly<Record<DataDependency, readonly ResolvedProduct[]>>;
   readonly data: ResolvedData;
+  /** Accessories running here. */
+  readonly accessories: readonly ResolvedAccessory[];
   /** Delete and rebuild protection, `prevent_destroy` on stateful resources. */
   readonly protection: boolean;
   /** Hetzner automatic server backups. */
@@ -283,6 +348,9 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     }),
   );
   const hostOf = new Map(spec.products.map((d) => [d.product, d.host ?? firstHost]));
+  const dataHost = spec.data.host ?? firstHost;
+  const accessories = (spec.accessories ?? []).map((deployment) => resolveAccessory(system.accessories!.find((a) => a.name === deployment.name)!, deployment, dataHost));
+  const accessoryConnection = new Map(accessories.map((accessory) => [accessory.name, accessory.connection]));
 
   const products = spec.products.map((deployment): ResolvedProduct => {
     const product = system.products.find((p) => p.name === deployment.product)!;
@@ -290,26 +358,35 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     const services = product.services.map((service): ResolvedService => {
       const kind = SERVICE_KIND_BEHAVIOUR[service.kind];
       const label = serviceLabel(product, service);
-      const uses = service.uses ?? [];
+      const uses = (service.uses ?? []).filter((name): name is DataDependency => (DATA_DEPENDENCIES as readonly string[]).includes(name));
+      const accessories = (service.uses ?? []).filter((name) => !(DATA_DEPENDENCIES as readonly string[]).includes(name));
       const tag = deployment.imageTags?.[service.name] ?? deployment.imageTag;
       const repository = imageRepository(service.image ?? `${product.name}-${service.name}`);
       const port = service.port ?? kind.port;
+      const ports = service.ports ?? {};
+      const image = service.imageRef !== undefined ? parseImageRef(service.imageRef) : { repository, tag, ref: `${repository}:${tag}` };
       return {
         product: product.name,
         name: service.name,
         kind: service.kind,
         id: `${product.name}-${service.name}`,
         port,
-        image: kind.container ? { repository, tag, ref: `${repository}:${tag}` } : undefined,
-        command: service.command,
+        ports,
+        healthPort: service.healthPort !== undefined ? ports[service.healthPort] : port,
+        replicas: deployment.replicas?.[service.name] ?? service.replicas ?? 1,
+        restart: service.restart ?? 'unless-stopped',
+        image: kind.container ? image : undefined,
+        command: service.command?.map(escapeForTerraform),
         healthCheck: kind.container ? (service.healthCheck ?? kind.healthCheck ?? commandCheck(kind.probesCommand, service.command)) : undefined,
         resources: scaleReservations({ ...kind.resources!, ...service.resources }, spec.reservationScale ?? 1),
         environment: {
-          ...service.environment,
+          ...escapeValues(service.environment),
           ...resolveLinks(system, spec, product, service, hostOf, domain, issues),
+          ...Object.assign({}, ...accessories.map((name) => accessoryConnection.get(name) ?? {})),
         },
         secrets: service.secrets ?? [],
         uses,
+        accessories,
         domain: label === undefined ? undefined : domain(label),
         routed: kind.routed,
         proxied: kind.proxied,
@@ -356,6 +433,9 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         name,
         volumeSizeGiB: settings.volumeSizeGiB,
         resources: { ...defaults, ...settings.resources },
+        image: settings.image,
+        maxConnections: name === 'postgres' ? settings.maxConnections : undefined,
+        settings: name === 'postgres' ? settings.settings : undefined,
         maxMemoryMiB: name === 'redis' ? spec.data.redis.maxMemoryMiB : undefined,
         backup: { cron: BACKUP_PLAN[name].cron, prefix: `${name}/`, keepFor: BACKUP_PLAN[name].keepFor },
         users: containerDataUsers[name],
@@ -375,8 +455,9 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     networkZone: HETZNER_LOCATIONS[spec.location].networkZone,
     privateNetwork: spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK,
     hosts,
-    dataHost: spec.data.host ?? firstHost,
+    dataHost,
     products,
+    accessories,
     containerDataUsers,
     data: {
       host: spec.data.host ?? firstHost,
@@ -424,6 +505,38 @@ function commandCheck(probesCommand: boolean, command: readonly string[] | undef
   return probesCommand && command !== undefined ? HealthCheck.process(command.join(' ')) : undefined;
 }
 
+/** One accessory in one environment: sizes and resources over the catalog's, its connection templates filled in. */
+function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, dataHost: string): ResolvedAccessory {
+  const firstPort = Object.keys(spec.ports)[0]!;
+  const templates = spec.connection ?? {
+    [`${spec.name.toUpperCase().replace(/-/g, '_')}_HOST`]: '{host}',
+    [`${spec.name.toUpperCase().replace(/-/g, '_')}_PORT`]: `{port:${firstPort}}`,
+  };
+  const fill = (template: string) =>
+    escapeForTerraform(template.replace(/\{host\}/g, spec.name).replace(/\{port:([a-z0-9-]+)\}/g, (_, name: string) => String(spec.ports[name])));
+  return {
+    name: spec.name,
+    image: parseImageRef(spec.imageRef),
+    command: spec.command?.map(escapeForTerraform),
+    ports: spec.ports,
+    volumes: (spec.volumes ?? []).map((volume) => ({ ...volume, sizeGiB: deployment.volumeSizesGiB?.[volume.name] ?? volume.sizeGiB })),
+    environment: escapeValues(spec.environment),
+    secrets: spec.secrets ?? [],
+    healthCheck: spec.healthCheck,
+    resources: { ...ACCESSORY_RESOURCES, ...spec.resources, ...deployment.resources },
+    user: spec.user ?? '1001',
+    writablePaths: spec.writablePaths ?? [],
+    restart: spec.restart ?? 'unless-stopped',
+    host: deployment.host ?? dataHost,
+    connection: Object.fromEntries(Object.entries(templates).map(([name, template]) => [name, fill(template)])),
+  };
+}
+
+/** A link target in full form. */
+function linkSpecOf(link: string | LinkSpec): LinkSpec {
+  return typeof link === 'string' ? { target: link } : link;
+}
+
 /**
  * A link becomes the target's URL: by container name on a shared host
  * network when both run on one host, otherwise the target's public HTTPS
@@ -441,10 +554,11 @@ function resolveLinks(
 ): Record<string, string> {
   const resolved: Record<string, string> = {};
   const entries = [
-    ...Object.entries(service.links ?? {}).map(([envVar, target]) => ({ envVar, target, via: 'links' as const })),
-    ...Object.entries(service.publicUrls ?? {}).map(([envVar, target]) => ({ envVar, target, via: 'publicUrls' as const })),
+    ...Object.entries(service.links ?? {}).map(([envVar, link]) => ({ envVar, link: linkSpecOf(link), via: 'links' as const })),
+    ...Object.entries(service.publicUrls ?? {}).map(([envVar, target]) => ({ envVar, link: { target } as LinkSpec, via: 'publicUrls' as const })),
   ];
-  for (const { envVar, target, via } of entries) {
+  for (const { envVar, link, via } of entries) {
+    const target = link.target;
     const found = findLinkTarget(system, product, target)!;
     const targetHost = hostOf.get(found.product.name);
     const report = (allowed: string) =>
@@ -457,8 +571,11 @@ function resolveLinks(
     // By name only where both containers share a Docker network on one host; otherwise through the public domain.
     const shareNetwork = networksOf(service).some((network) => network !== 'data' && networksOf(found.service).includes(network));
     if (via === 'links' && targetHost === hostOf.get(product.name) && shareNetwork) {
-      resolved[envVar] = `http://${found.product.name}-${found.service.name}:${found.service.port ?? kind.port}`;
-    } else if (kind.routed) {
+      const host = `${found.product.name}-${found.service.name}`;
+      const port = link.port !== undefined ? found.service.ports![link.port]! : (found.service.port ?? kind.port);
+      const form = link.form ?? 'url';
+      resolved[envVar] = form === 'host' ? host : form === 'host-port' ? `${host}:${port}` : `http://${host}:${port}`;
+    } else if (kind.routed && (link.form ?? 'url') === 'url' && link.port === undefined) {
       resolved[envVar] = `https://${domain(serviceLabel(found.product, found.service)!)}`;
     } else {
       report(`a service on the same host ("${hostOf.get(product.name)}"): internal services are not reachable from other hosts`);

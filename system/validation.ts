@@ -3,12 +3,13 @@
  * Each rule names environment, product, field, the bad value and what is
  * allowed; rules that encode provider knowledge say why.
  */
-import { isPrivateIpv4, ipv4Contains, isWholeInternet, parseCidr } from '../constructs/core/cidr';
+import { coversWholeInternet, isPrivateIpv4, ipv4Contains, isWholeInternet, parseCidr, type Cidr } from '../constructs/core/cidr';
 import type { ConfigurationIssue } from '../constructs/core/configuration-error';
 import { DOCKER_TLS_PORT } from '../constructs/docker/docker-host-provider';
 import { CLOUDFLARE_PLANS } from '../constructs/cloudflare/plans';
 import { HETZNER_LOCATIONS, isHetznerLocation } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, RETIRED_SERVER_TYPES } from '../constructs/hetzner/server-types';
+import { unknownKeys } from './known-keys';
 import { DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, REDIS_DEFAULTS } from './defaults';
 import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from './kinds';
 import {
@@ -16,7 +17,10 @@ import {
   HOST_NETWORKS,
   SERVICE_KINDS,
   type EnvironmentSpec,
+  type LinkSpec,
   type ProductSpec,
+  type ResourceSpec,
+  type RestartPolicy,
   type ServiceSpec,
   type SystemSpec,
 } from './model';
@@ -31,6 +35,12 @@ const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** Production tags must be immutable: a commit (`main-<sha>`) or a release (`v1.2.3`). */
 const PRODUCTION_TAG = /^(main-[0-9a-f]{7,40}|v\d+\.\d+\.\d+)$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const PORT_NAME = /^[a-z][a-z0-9-]*$/;
+/** Containers of one service; more belongs on an orchestrator. */
+const MAX_REPLICAS = 20;
+/** Docker's reference grammar, simplified: `[registry/]path[:tag][@sha256:<64 hex>]`, with a tag or a digest. */
+const IMAGE_REF = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$/;
+const IMAGE_REF_ALLOWED = 'an image reference with a tag, a digest or both: "registry/repository:tag" or "repository@sha256:<64 hex digits>"';
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*( .*)?$/;
 const MAX_DNS_LABEL = 63;
 /** A Hetzner network holds at most 100 servers. */
@@ -56,7 +66,9 @@ class IssueLog {
 
 export function validateSystem(system: SystemSpec): ConfigurationIssue[] {
   const log = new IssueLog();
+  log.issues.push(...unknownKeys(system));
   validateCatalog(system, log);
+  validateAccessories(system, log.in({}));
   const seenEnvironments = new Set<string>();
   for (const environment of system.environments) {
     if (seenEnvironments.has(environment.name)) {
@@ -180,13 +192,15 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       why: `${withArticle(service.kind)} service must have no route from the edge proxy`,
     });
   }
+  const usable = [...DATA_DEPENDENCIES, ...(system.accessories ?? []).map((accessory) => accessory.name)];
   for (const dependency of service.uses ?? []) {
-    if (!DATA_DEPENDENCIES.includes(dependency)) {
-      report({ field: field('uses'), value: dependency, allowed: DATA_DEPENDENCIES });
+    if (!usable.includes(dependency)) {
+      report({ field: field('uses'), value: dependency, allowed: usable });
     }
   }
+  validatePorts(service, kind.acceptsPort, report, field);
   if (!kind.container) {
-    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image'] as const) {
+    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'restart', 'ports'] as const) {
       if (service[key] !== undefined) {
         report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
@@ -221,11 +235,61 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       report({ field: field('secrets'), value: secret, allowed: 'a name not also given a plain value in environment' });
     }
   }
-  for (const [envVar, target] of Object.entries(service.links ?? {})) {
-    validateLink(system, product, service, envVar, target, 'links', report);
+  for (const [envVar, link] of Object.entries(service.links ?? {})) {
+    validateLink(system, product, service, envVar, typeof link === 'string' ? { target: link } : link, 'links', report);
   }
+  if (service.image !== undefined && service.imageRef !== undefined) {
+    report({ field: field('imageRef'), value: service.imageRef, allowed: 'either image (a repository under the registry owner) or imageRef, not both' });
+  }
+  if (service.imageRef !== undefined && !isImageRef(service.imageRef)) {
+    report({ field: field('imageRef'), value: service.imageRef, allowed: IMAGE_REF_ALLOWED });
+  }
+  if (service.replicas !== undefined) checkReplicas(service.replicas, field('replicas'), report);
+  if (service.restart !== undefined) checkRestart(service.restart, field('restart'), report);
   for (const [envVar, target] of Object.entries(service.publicUrls ?? {})) {
-    validateLink(system, product, service, envVar, target, 'publicUrls', report);
+    validateLink(system, product, service, envVar, { target }, 'publicUrls', report);
+  }
+}
+
+/** A port number Docker accepts. */
+const isPort = (port: unknown) => typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
+
+/** Named ports: names, numbers, no number twice in one container, and the health port among them. */
+function validatePorts(service: ServiceSpec, acceptsPort: boolean, report: Report, field: (name: string) => string): void {
+  const ports = service.ports ?? {};
+  if (!acceptsPort && Object.keys(ports).length > 0) {
+    report({ field: field('ports'), value: ports, allowed: `no ports (${withArticle(service.kind)} service has no container)` });
+    return;
+  }
+  const seen = new Map<number, string>(service.port !== undefined ? [[service.port, 'port']] : []);
+  for (const [name, port] of Object.entries(ports)) {
+    if (!PORT_NAME.test(name)) report({ field: field(`ports.${name}`), value: name, allowed: 'a lowercase name: letters, digits and "-"' });
+    if (!isPort(port)) {
+      report({ field: field(`ports.${name}`), value: port, allowed: 'a whole number from 1 to 65535' });
+    } else if (seen.has(port)) {
+      report({ field: field(`ports.${name}`), value: port, allowed: `a port not already declared by ${seen.get(port)} (one container cannot listen twice on one port)` });
+    } else {
+      seen.set(port, `ports.${name}`);
+    }
+  }
+  if (service.healthPort !== undefined && ports[service.healthPort] === undefined) {
+    report({ field: field('healthPort'), value: service.healthPort, allowed: Object.keys(ports).length > 0 ? Object.keys(ports) : 'the name of a port in ports (none declared)' });
+  }
+}
+
+/** Replicas: a whole number from 1 to MAX_REPLICAS. */
+function checkReplicas(replicas: unknown, field: string, report: Report): void {
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
+    report({ field, value: replicas, allowed: `a whole number from 1 to ${MAX_REPLICAS}` });
+  }
+}
+
+/** A restart policy Docker knows, with a sane retry limit. */
+function checkRestart(restart: RestartPolicy, field: string, report: Report): void {
+  if (restart === 'always' || restart === 'unless-stopped') return;
+  const retries = typeof restart === 'object' && restart !== null ? restart.onFailure?.maxRetries : undefined;
+  if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 1 || retries > 100) {
+    report({ field, value: restart, allowed: '"always", "unless-stopped", or { onFailure: { maxRetries: 1 to 100 } }' });
   }
 }
 
@@ -264,17 +328,24 @@ function validateLink(
   product: ProductSpec,
   service: ServiceSpec,
   envVar: string,
-  target: string,
+  link: LinkSpec,
   via: 'links' | 'publicUrls',
   report: Report,
 ): void {
   const field = `services.${service.name}.${via}.${envVar}`;
+  const target = link.target;
   const found = findLinkTarget(system, product, target);
   const reachable = (s: ServiceSpec) => (via === 'publicUrls' ? behaviourOf(s.kind)?.routed === true : behaviourOf(s.kind)?.linkable === true);
   if (found === undefined || !reachable(found.service)) {
     const candidates = system.products.flatMap((p) => p.services.filter(reachable).map((s) => (p === product ? s.name : `${p.name}/${s.name}`)));
     report({ field, value: target, allowed: candidates });
     return;
+  }
+  if (link.port !== undefined && found.service.ports?.[link.port] === undefined) {
+    report({ field: `${field}.port`, value: link.port, allowed: Object.keys(found.service.ports ?? {}).length > 0 ? Object.keys(found.service.ports!) : `a named port of ${target}, which declares none` });
+  }
+  if (link.form !== undefined && !['url', 'host', 'host-port'].includes(link.form)) {
+    report({ field: `${field}.form`, value: link.form, allowed: ['url', 'host', 'host-port'] });
   }
   if (via === 'links' && !SERVICE_KIND_BEHAVIOUR[found.service.kind].mayJoinFrontend) {
     const networks = new Set([...SERVICE_KIND_BEHAVIOUR[service.kind].networks, ...(service.extraNetworks ?? [])]);
@@ -316,7 +387,10 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateCloudflare(environment, report);
   validateSnapshots(environment, report);
   validateDomainLabels(system, environment, log);
-  validatePortClashes(system, environment, log);
+  validateReplicas(system, environment, log);
+  validateAccessoryDeployments(system, environment, log);
+  validateLimitsFitHosts(system, environment, log);
+  validateImmutableReferences(system, environment, log);
 }
 
 function validateHosts(environment: EnvironmentSpec, report: Report): void {
@@ -389,6 +463,15 @@ function validateAdminAccess(environment: EnvironmentSpec, report: Report): void
       report({ field: 'adminSshCidrs', value: text, allowed: 'a specific network, not the whole internet', why: 'SSH is open to administrators only' });
     }
   }
+  const adminBlocks = environment.adminSshCidrs.map(parseCidr).filter((cidr): cidr is Cidr => cidr !== undefined && !isWholeInternet(cidr));
+  if (adminBlocks.length > 1 && coversWholeInternet(adminBlocks)) {
+    report({
+      field: 'adminSshCidrs',
+      value: environment.adminSshCidrs,
+      allowed: 'specific networks that together do not cover the whole internet',
+      why: 'blocks such as 0.0.0.0/1 and 128.0.0.0/1 open SSH to everyone as surely as 0.0.0.0/0',
+    });
+  }
   if (environment.sshKeys.length === 0) {
     report({ field: 'sshKeys', value: [], allowed: 'at least one administrator public key', why: 'password login is disabled' });
   }
@@ -420,6 +503,10 @@ function validateAdminAccess(environment: EnvironmentSpec, report: Report): void
       if (cidr === undefined || isWholeInternet(cidr)) {
         report({ field: 'dockerAccess.allowedCidrs', value: text, allowed: 'CIDR notation for specific runner addresses, not the whole internet' });
       }
+    }
+    const runnerBlocks = access.allowedCidrs.map(parseCidr).filter((cidr): cidr is Cidr => cidr !== undefined && !isWholeInternet(cidr));
+    if (runnerBlocks.length > 1 && coversWholeInternet(runnerBlocks)) {
+      report({ field: 'dockerAccess.allowedCidrs', value: access.allowedCidrs, allowed: 'specific runner networks that together do not cover the whole internet', why: 'the Docker API is root on the host' });
     }
   }
 }
@@ -455,7 +542,7 @@ function validateProductDeployments(system: SystemSpec, environment: Environment
 function checkImageTag(environment: EnvironmentSpec, field: string, tag: string, report: Report): void {
   if (!DOCKER_TAG.test(tag)) {
     report({ field, value: tag, allowed: 'a Docker tag: letters, digits, "_", "." and "-", at most 128 characters' });
-  } else if (environment.production && !PRODUCTION_TAG.test(tag)) {
+  } else if (environment.production && !PRODUCTION_TAG.test(tag) && immutablePattern(environment)?.test(tag) !== true) {
     report({
       field,
       value: tag,
@@ -475,6 +562,22 @@ function validateData(environment: EnvironmentSpec, report: Report): void {
     if (spec.mode === 'container') {
       if (!Number.isInteger(spec.volumeSizeGiB) || spec.volumeSizeGiB < 10 || spec.volumeSizeGiB > 10240) {
         report({ field: `data.${name}.volumeSizeGiB`, value: spec.volumeSizeGiB, allowed: 'a whole number of GiB from 10 to 10240 (Hetzner volume limits)' });
+      }
+      if (spec.image !== undefined && !isImageRef(spec.image)) report({ field: `data.${name}.image`, value: spec.image, allowed: IMAGE_REF_ALLOWED });
+      if (name === 'redis' && (spec.maxConnections !== undefined || spec.settings !== undefined)) {
+        report({ field: `data.redis.${spec.maxConnections !== undefined ? 'maxConnections' : 'settings'}`, value: spec.maxConnections ?? spec.settings, allowed: 'nothing: maxConnections and settings are PostgreSQL server settings' });
+      }
+      if (spec.maxConnections !== undefined && (!Number.isInteger(spec.maxConnections) || spec.maxConnections < 10 || spec.maxConnections > 5000)) {
+        report({ field: `data.${name}.maxConnections`, value: spec.maxConnections, allowed: 'a whole number from 10 to 5000' });
+      }
+      for (const [setting, value] of Object.entries(spec.settings ?? {})) {
+        if (!/^[a-z][a-z0-9_.]*$/.test(setting) || /[\n\r'"]/.test(value) || setting === 'max_connections') {
+          report({
+            field: `data.${name}.settings.${setting}`,
+            value,
+            allowed: 'a PostgreSQL parameter name (lowercase, "_", ".") with a one-line value without quotes; max_connections has its own field',
+          });
+        }
       }
     } else if (spec.mode !== 'external') {
       report({ field: `data.${name}.mode`, value: (spec as { mode: unknown }).mode, allowed: ['container', 'external'] });
@@ -565,30 +668,195 @@ function validateDomainLabels(system: SystemSpec, environment: EnvironmentSpec, 
   }
 }
 
-/**
- * Declared ports must be unique per host: the source documents allocate one
- * port per backend so a service can be told apart by port in logs, metrics
- * and `ss -tlnp` on the host.
- */
-function validatePortClashes(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
-  const firstHost = environment.hosts[0]?.name;
-  const owners = new Map<string, string>();
+/** A reference Docker can pull, pinned by tag, digest or both. */
+function isImageRef(ref: string): boolean {
+  const name = ref.split('@')[0]!;
+  return IMAGE_REF.test(ref) && (ref.includes('@') || name.lastIndexOf(':') > name.lastIndexOf('/'));
+}
+
+/** Production runs only references that cannot move: a digest, or a tag of an immutable scheme. */
+function isImmutable(environment: EnvironmentSpec, ref: string): boolean {
+  if (ref.includes('@sha256:')) return true;
+  const name = ref.split('@')[0]!;
+  const tag = name.slice(name.lastIndexOf(':') + 1);
+  return PRODUCTION_TAG.test(tag) || immutablePattern(environment)?.test(tag) === true;
+}
+
+function immutablePattern(environment: EnvironmentSpec): RegExp | undefined {
+  if (environment.immutableTags === undefined) return undefined;
+  try {
+    return new RegExp(environment.immutableTags);
+  } catch {
+    return undefined;
+  }
+}
+
+const IMMUTABLE_ALLOWED = 'a digest ("repository@sha256:<64 hex digits>", recommended for third-party images), a tag "main-<sha>" or "v<major>.<minor>.<patch>", or a tag matching the environment\'s immutableTags';
+
+function validateImmutableReferences(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  if (environment.immutableTags !== undefined) {
+    const pattern = immutablePattern(environment);
+    if (pattern === undefined || pattern.test('latest') || pattern.test('main') || pattern.test('stable')) {
+      log.in({ environment: environment.name })({
+        field: 'immutableTags',
+        value: environment.immutableTags,
+        allowed: 'a valid regular expression that matches no moving tag ("latest", "main", "stable")',
+      });
+    }
+  }
+  if (!environment.production) return;
+  const why = 'production never runs a moving reference: a restart could change the code';
   for (const deployment of environment.products) {
     const product = system.products.find((p) => p.name === deployment.product);
-    const host = deployment.host ?? firstHost;
     for (const service of product?.services ?? []) {
-      if (service.port === undefined) continue;
-      const key = `${host}:${service.port}`;
-      const owner = owners.get(key);
-      if (owner !== undefined) {
-        log.in({ environment: environment.name, product: deployment.product })({
-          field: `services.${service.name}.port`,
-          value: service.port,
-          allowed: `a port not already used on host "${host}" (${owner} has it)`,
-        });
-      } else {
-        owners.set(key, `${deployment.product}/${service.name}`);
+      if (service.imageRef !== undefined && isImageRef(service.imageRef) && !isImmutable(environment, service.imageRef)) {
+        log.in({ environment: environment.name, product: deployment.product })({ field: `services.${service.name}.imageRef`, value: service.imageRef, allowed: IMMUTABLE_ALLOWED, why });
       }
     }
+  }
+  for (const name of DATA_DEPENDENCIES) {
+    const settings = environment.data[name];
+    if (settings.mode === 'container' && settings.image !== undefined && isImageRef(settings.image) && !isImmutable(environment, settings.image)) {
+      log.in({ environment: environment.name })({ field: `data.${name}.image`, value: settings.image, allowed: IMMUTABLE_ALLOWED, why });
+    }
+  }
+  for (const deployment of environment.accessories ?? []) {
+    const accessory = system.accessories?.find((a) => a.name === deployment.name);
+    if (accessory !== undefined && isImageRef(accessory.imageRef) && !isImmutable(environment, accessory.imageRef)) {
+      log.in({ environment: environment.name })({ field: `accessories.${accessory.name}.imageRef`, value: accessory.imageRef, allowed: IMMUTABLE_ALLOWED, why });
+    }
+  }
+}
+
+function validateReplicas(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  for (const deployment of environment.products) {
+    const product = system.products.find((p) => p.name === deployment.product);
+    if (product === undefined) continue;
+    const report = log.in({ environment: environment.name, product: deployment.product });
+    const containers = product.services.filter((service) => behaviourOf(service.kind)?.container).map((service) => service.name);
+    for (const [service, replicas] of Object.entries(deployment.replicas ?? {})) {
+      if (!containers.includes(service)) report({ field: `replicas.${service}`, value: service, allowed: containers });
+      else checkReplicas(replicas, `replicas.${service}`, report);
+    }
+  }
+}
+
+/** Names a template may use in an accessory's `connection`. */
+const CONNECTION_PLACEHOLDER = /\{([^}]*)\}/g;
+
+function validateAccessories(system: SystemSpec, report: Report): void {
+  const names = new Set<string>();
+  for (const accessory of system.accessories ?? []) {
+    const field = (name: string) => `accessories.${accessory.name}.${name}`;
+    if (!NAME.test(accessory.name) || (DATA_DEPENDENCIES as readonly string[]).includes(accessory.name) || names.has(accessory.name)) {
+      report({ field: field('name'), value: accessory.name, allowed: 'a unique lowercase name (letters, digits and "-") other than postgres and redis' });
+    }
+    names.add(accessory.name);
+    if (!isImageRef(accessory.imageRef)) report({ field: field('imageRef'), value: accessory.imageRef, allowed: IMAGE_REF_ALLOWED });
+    const ports = Object.entries(accessory.ports ?? {});
+    if (ports.length === 0) report({ field: field('ports'), value: accessory.ports, allowed: 'at least one named port, e.g. { api: 9000 }' });
+    for (const [name, port] of ports) {
+      if (!PORT_NAME.test(name) || !isPort(port)) report({ field: field(`ports.${name}`), value: port, allowed: 'a lowercase name and a whole number from 1 to 65535' });
+    }
+    const volumeNames = new Set<string>();
+    for (const volume of accessory.volumes ?? []) {
+      if (!NAME.test(volume.name) || volumeNames.has(volume.name)) report({ field: field(`volumes.${volume.name}.name`), value: volume.name, allowed: 'unique lowercase names' });
+      volumeNames.add(volume.name);
+      if (!/^\/[A-Za-z0-9._/-]*$/.test(volume.mountPath) || volume.mountPath === '/') {
+        report({ field: field(`volumes.${volume.name}.mountPath`), value: volume.mountPath, allowed: 'an absolute path inside the container other than "/"' });
+      }
+      checkVolumeSize(volume.sizeGiB, field(`volumes.${volume.name}.sizeGiB`), report);
+    }
+    for (const [name, template] of Object.entries(accessory.connection ?? {})) {
+      if (!ENV_VAR.test(name)) report({ field: field(`connection.${name}`), value: name, allowed: 'UPPER_SNAKE_CASE variable names' });
+      for (const [, placeholder] of template.matchAll(CONNECTION_PLACEHOLDER)) {
+        const port = /^port:(.+)$/.exec(placeholder!)?.[1];
+        if (placeholder !== 'host' && (port === undefined || accessory.ports?.[port] === undefined)) {
+          report({ field: field(`connection.${name}`), value: `{${placeholder}}`, allowed: ['{host}', ...Object.keys(accessory.ports ?? {}).map((p) => `{port:${p}}`)] });
+        }
+      }
+    }
+    for (const name of [...Object.keys(accessory.environment ?? {}), ...(accessory.secrets ?? [])]) {
+      if (!ENV_VAR.test(name)) report({ field: field('environment'), value: name, allowed: 'UPPER_SNAKE_CASE variable names' });
+    }
+    if (accessory.restart !== undefined) checkRestart(accessory.restart, field('restart'), report);
+  }
+}
+
+function checkVolumeSize(size: unknown, field: string, report: Report): void {
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 10 || size > 10240) {
+    report({ field, value: size, allowed: 'a whole number of GiB from 10 to 10240 (Hetzner volume limits)' });
+  }
+}
+
+function validateAccessoryDeployments(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  const report = log.in({ environment: environment.name });
+  const known = (system.accessories ?? []).map((accessory) => accessory.name);
+  const hostNames = environment.hosts.map((host) => host.name);
+  const deployed = new Set<string>();
+  for (const deployment of environment.accessories ?? []) {
+    const accessory = system.accessories?.find((a) => a.name === deployment.name);
+    if (accessory === undefined || deployed.has(deployment.name)) {
+      report({ field: 'accessories', value: deployment.name, allowed: known.length > 0 ? known.filter((name) => !deployed.has(name)) : 'an accessory of the system (it declares none)' });
+      continue;
+    }
+    deployed.add(deployment.name);
+    if (deployment.host !== undefined && !hostNames.includes(deployment.host)) report({ field: `accessories.${deployment.name}.host`, value: deployment.host, allowed: hostNames });
+    const volumes = (accessory.volumes ?? []).map((volume) => volume.name);
+    for (const [volume, size] of Object.entries(deployment.volumeSizesGiB ?? {})) {
+      if (!volumes.includes(volume)) report({ field: `accessories.${deployment.name}.volumeSizesGiB.${volume}`, value: volume, allowed: volumes });
+      else checkVolumeSize(size, `accessories.${deployment.name}.volumeSizesGiB.${volume}`, report);
+    }
+  }
+  for (const deployment of environment.products) {
+    const product = system.products.find((p) => p.name === deployment.product);
+    for (const service of product?.services ?? []) {
+      for (const name of service.uses ?? []) {
+        if (known.includes(name) && !deployed.has(name)) {
+          log.in({ environment: environment.name, product: deployment.product })({
+            field: `services.${service.name}.uses`,
+            value: name,
+            allowed: `an accessory this environment runs (add { name: "${name}" } to its accessories)`,
+          });
+        }
+      }
+    }
+  }
+}
+
+/**
+ * A container's limits must fit the server it runs on: Docker refuses a CPU
+ * limit above the host's CPUs, and a memory limit above its RAM can never
+ * be honoured.
+ */
+function validateLimitsFitHosts(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  const facts = new Map(environment.hosts.map((host) => [host.name, HETZNER_SERVER_TYPES[host.serverType]]));
+  const firstHost = environment.hosts[0]?.name;
+  const check = (where: { product?: string }, field: string, host: string | undefined, limits: Partial<ResourceSpec>) => {
+    const server = host === undefined ? undefined : facts.get(host);
+    if (server === undefined) return;
+    const report = log.in({ environment: environment.name, ...where });
+    if (limits.cpuLimit !== undefined && limits.cpuLimit > server.vcpus) {
+      report({ field: `${field}.cpuLimit`, value: limits.cpuLimit, allowed: `at most ${server.vcpus} (the vCPUs of host "${host}")` });
+    }
+    if (limits.memoryLimitMiB !== undefined && limits.memoryLimitMiB > server.memoryGiB * 1024) {
+      report({ field: `${field}.memoryLimitMiB`, value: limits.memoryLimitMiB, allowed: `at most ${server.memoryGiB * 1024} (the memory of host "${host}", MiB)` });
+    }
+  };
+  for (const deployment of environment.products) {
+    const product = system.products.find((p) => p.name === deployment.product);
+    for (const service of product?.services ?? []) {
+      if (service.resources !== undefined) check({ product: deployment.product }, `services.${service.name}.resources`, deployment.host ?? firstHost, service.resources);
+    }
+  }
+  const dataHost = environment.data.host ?? firstHost;
+  for (const name of DATA_DEPENDENCIES) {
+    const settings = environment.data[name];
+    if (settings.mode === 'container' && settings.resources !== undefined) check({}, `data.${name}.resources`, dataHost, settings.resources);
+  }
+  for (const deployment of environment.accessories ?? []) {
+    const accessory = system.accessories?.find((a) => a.name === deployment.name);
+    if (accessory === undefined) continue;
+    check({}, `accessories.${deployment.name}.resources`, deployment.host ?? dataHost, { ...accessory.resources, ...deployment.resources });
   }
 }

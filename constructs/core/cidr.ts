@@ -1,7 +1,7 @@
 /** A parsed CIDR block. IPv4 blocks keep their numeric range for containment checks. */
 export type Cidr =
   | { readonly family: 4; readonly network: number; readonly prefix: number; readonly text: string }
-  | { readonly family: 6; readonly prefix: number; readonly text: string };
+  | { readonly family: 6; readonly network: bigint; readonly prefix: number; readonly text: string };
 
 const IPV4_OCTET = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
@@ -18,6 +18,16 @@ function isIpv6(address: string): boolean {
   const groups = halves.flatMap((h) => (h === '' ? [] : h.split(':')));
   if (!groups.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
   return halves.length === 2 ? groups.length < 8 : groups.length === 8;
+}
+
+/** The 128-bit value of a valid IPv6 address (`isIpv6`). */
+function ipv6Value(address: string): bigint {
+  const [head, tail] = address.split('::') as [string, string | undefined];
+  const groups = (part: string | undefined) => (part === undefined || part === '' ? [] : part.split(':'));
+  const left = groups(head);
+  const right = groups(tail);
+  const all = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return all.reduce((value, group) => (value << 16n) | BigInt(parseInt(group, 16)), 0n);
 }
 
 /**
@@ -37,7 +47,11 @@ export function parseCidr(text: string): Cidr | undefined {
     if (ipv4 % size !== 0) return undefined;
     return { family: 4, network: ipv4, prefix, text };
   }
-  if (isIpv6(address) && prefix <= 128) return { family: 6, prefix, text };
+  if (isIpv6(address) && prefix <= 128) {
+    const network = ipv6Value(address);
+    if (network % (1n << BigInt(128 - prefix)) !== 0n) return undefined;
+    return { family: 6, network, prefix, text };
+  }
   return undefined;
 }
 
@@ -58,6 +72,30 @@ export function isPrivateIpv4(cidr: Cidr): boolean {
 /** `0.0.0.0/0` or `::/0`: the whole internet. */
 export function isWholeInternet(cidr: Cidr): boolean {
   return cidr.prefix === 0;
+}
+
+/**
+ * True when the blocks together cover a whole address family (`0.0.0.0/1`
+ * and `128.0.0.0/1` are the internet as surely as `0.0.0.0/0`).
+ */
+export function coversWholeInternet(cidrs: readonly Cidr[]): boolean {
+  for (const family of [4, 6] as const) {
+    const bits = family === 4 ? 32 : 128;
+    const ranges = cidrs
+      .filter((cidr) => cidr.family === family)
+      .map((cidr) => {
+        const start = BigInt(cidr.network);
+        return [start, start + (1n << BigInt(bits - cidr.prefix))] as const;
+      })
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    let covered = 0n;
+    for (const [start, end] of ranges) {
+      if (start > covered) break;
+      if (end > covered) covered = end;
+    }
+    if (covered === 1n << BigInt(bits)) return true;
+  }
+  return false;
 }
 
 /** The address `offset` places after the network address of an IPv4 block (`10.0.1.0/24`, 10 -> `10.0.1.10`). */

@@ -21,8 +21,16 @@ export interface DockerHealthCheck {
   readonly startPeriod: string;
 }
 
+/**
+ * The program an HTTP probe runs inside the container, since images ship
+ * different tools: busybox or GNU `wget` (alpine and most slim images),
+ * `curl` (Debian-based and many vendor images), or `node` (distroless Node
+ * images, through Node 18+'s global `fetch`).
+ */
+export type HttpProbeClient = 'wget' | 'curl' | 'node';
+
 type Probe =
-  | { readonly kind: 'http'; readonly path: string; readonly port?: number }
+  | { readonly kind: 'http'; readonly path: string; readonly port?: number; readonly client: HttpProbeClient }
   | { readonly kind: 'command'; readonly command: readonly string[] }
   | { readonly kind: 'process'; readonly pattern: string };
 
@@ -40,15 +48,20 @@ const APP_TIMING: Required<HealthCheckTiming> = {
  */
 export class HealthCheck {
   /**
-   * An HTTP GET against the container itself (busybox `wget`, present in the
-   * alpine images the services are built on).
-   * @param port - the port to probe @default - the service's own port
+   * An HTTP GET against the container itself, answered 2xx/3xx.
+   * `port`: the port to probe (default: the service's own, or its health port).
+   * `client`: the program that sends it (default `wget`, present in the
+   * alpine images the services are built on); choose what the image has.
    */
-  public static http(path: string, timing: HealthCheckTiming & { readonly port?: number } = {}): HealthCheck {
-    if (!path.startsWith('/')) {
-      throw new Error(`HealthCheck.http: path must start with "/"; got "${path}"`);
+  public static http(path: string, options: HealthCheckTiming & { readonly port?: number; readonly client?: HttpProbeClient } = {}): HealthCheck {
+    if (!path.startsWith('/') || /[\s'"`$\\]/.test(path)) {
+      throw new Error(`HealthCheck.http: path must start with "/" and contain no spaces, quotes, "$" or backslashes; got "${path}"`);
     }
-    return new HealthCheck({ kind: 'http', path, port: timing.port }, timing);
+    const client = options.client ?? 'wget';
+    if (!['wget', 'curl', 'node'].includes(client)) {
+      throw new Error(`HealthCheck.http: client must be wget, curl or node; got "${client}"`);
+    }
+    return new HealthCheck({ kind: 'http', path, port: options.port, client }, options);
   }
 
   /** A command run inside the container; exit code 0 means healthy (`pg_isready`, `redis-cli ping`). */
@@ -104,7 +117,15 @@ export class HealthCheck {
         if (port === undefined) {
           throw new Error(`HealthCheck.http("${this.probe.path}") needs a port: the service declares none`);
         }
-        return ['CMD-SHELL', `wget -q --spider http://127.0.0.1:${port}${this.probe.path} || exit 1`];
+        const url = `http://127.0.0.1:${port}${this.probe.path}`;
+        switch (this.probe.client) {
+          case 'curl':
+            return ['CMD', 'curl', '--fail', '--silent', '--show-error', '--output', '/dev/null', url];
+          case 'node':
+            return ['CMD', 'node', '-e', `fetch('${url}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`];
+          default:
+            return ['CMD-SHELL', `wget -q --spider ${url} || exit 1`];
+        }
       }
       case 'command':
         return ['CMD', ...this.probe.command];

@@ -72,6 +72,8 @@ export interface HardenedContainerProps {
   readonly publishedPorts?: readonly PublishedPort[];
   /** Docker restart policy. @default 'unless-stopped' */
   readonly restart?: 'unless-stopped' | 'always' | 'on-failure' | 'no';
+  /** Restarts Docker attempts under `on-failure` before giving up. @default - unlimited (Docker's 0) */
+  readonly maxRetryCount?: number;
   /** Run an init process as PID 1 (signals, zombie reaping). @default false */
   readonly init?: boolean;
   /** Size of /dev/shm in MiB. @default - Docker's 64 MiB */
@@ -151,6 +153,8 @@ export class HardenedContainer extends Construct {
       cpuShares: Math.max(2, Math.round(resources.cpuReservation * 1024)),
       shmSize: props.shmSizeMiB,
       restart: props.restart ?? 'unless-stopped',
+      // Docker honours a retry limit only with on-failure (docker run --restart on-failure[:max-retries]).
+      maxRetryCount: props.restart === 'on-failure' ? props.maxRetryCount : undefined,
       init: props.init,
       stopTimeout: props.stopGraceSeconds,
       destroyGraceSeconds: props.stopGraceSeconds,

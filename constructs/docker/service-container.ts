@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Image } from '@cdktf/provider-docker/lib/image';
 import { Id } from '@cdktf/provider-random/lib/id';
 import { Fn, Token, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
@@ -31,10 +32,27 @@ export interface ServiceContainerProps {
    * Terraform addresses. Lowercase letters, digits and "-".
    */
   readonly serviceName: string;
-  /** Image repository with registry (`ghcr.io/acme/chat-backend`). */
-  readonly imageRepository: string;
-  /** Image tag; part of the container name, so a new tag is a new container. */
+  /** Image reference Docker pulls (`ghcr.io/acme/chat-backend:main-4f2c9e1`, or pinned by digest). */
+  readonly image: string;
+  /**
+   * The image's version as shown in the container name and the `image.tag`
+   * label (a tag, or a digest's short form): letters, digits, "_", "." and "-".
+   */
   readonly imageTag: string;
+  /**
+   * Which replica this is (1 to N). Replicas share the service's network
+   * alias and route, so links and the edge proxy balance over them; each
+   * has its own container and Terraform addresses (`<name>-<replica>`
+   * from the second on, so scaling out never replaces the first).
+   * @default 1
+   */
+  readonly replica?: number;
+  /** The image resource of the service's first replica, so replicas pull and keep one image. @default - its own `docker_image` */
+  readonly sharedImage?: Image;
+  /** Port the health check probes. @default - `port` */
+  readonly healthPort?: number;
+  /** Docker restart policy; `on-failure` gives up after `maxRetries`. @default 'unless-stopped' */
+  readonly restart?: 'always' | 'unless-stopped' | { readonly onFailure: { readonly maxRetries: number } };
   /** Command overriding the image's default. @default - the image's CMD */
   readonly command?: readonly string[];
   /** Port the container listens on. @default - none: the container has no ingress */
@@ -92,8 +110,13 @@ export class ServiceContainer extends Construct {
     };
     if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) fail('serviceName must be lowercase letters, digits and "-"');
     if (props.route !== undefined && props.port === undefined) fail(`is routed on ${props.route.domain} but declares no port`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(props.imageTag)) fail(`imageTag "${props.imageTag}" cannot be part of a container name`);
+    const replica = props.replica ?? 1;
+    if (!Number.isInteger(replica) || replica < 1) fail(`replica must be a whole number from 1; got ${replica}`);
+    // The first replica keeps the service's own addresses, so scaling 1 -> N adds containers and replaces none.
+    const instance = replica === 1 ? name : `${name}-${replica}`;
     const secrets = props.secretEnvironment ?? {};
-    const imageRef = `${props.imageRepository}:${props.imageTag}`;
+    const imageRef = props.image;
     const writablePaths = props.writablePaths ?? [];
 
     this.route = props.route && new EdgeRoute({ name, domain: props.route.domain, port: props.port!, rateLimit: props.route.rateLimit });
@@ -109,7 +132,7 @@ export class ServiceContainer extends Construct {
       image: imageRef,
       command: props.command,
       environment: props.environment,
-      health: props.healthCheck.toDocker(props.port),
+      health: props.healthCheck.toDocker(props.healthPort ?? props.port),
       resources: props.resources,
       labels,
       networks: props.networks.map((network) => network.role),
@@ -129,11 +152,12 @@ export class ServiceContainer extends Construct {
       },
       lifecycle: { createBeforeDestroy: true },
     });
-    this.revision.overrideLogicalId(`${name}-revision`);
+    this.revision.overrideLogicalId(`${instance}-revision`);
 
-    this.hardened = new HardenedContainer(this, name, {
-      name: `${name}-${props.imageTag}-${this.revision.hex}`,
-      image: imageRef,
+    const restart = props.restart ?? 'unless-stopped';
+    this.hardened = new HardenedContainer(this, instance, {
+      name: `${instance}-${props.imageTag}-${this.revision.hex}`,
+      image: props.sharedImage ?? imageRef,
       command: props.command,
       environment: props.environment,
       secretEnvironment: secrets,
@@ -145,6 +169,8 @@ export class ServiceContainer extends Construct {
       capabilities: props.port !== undefined && props.port < 1024 ? ['NET_BIND_SERVICE'] : undefined,
       labels,
       createBeforeDestroy: true,
+      restart: typeof restart === 'string' ? restart : 'on-failure',
+      maxRetryCount: typeof restart === 'string' ? undefined : restart.onFailure.maxRetries,
       provider: props.provider,
     });
   }

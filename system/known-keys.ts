@@ -1,0 +1,249 @@
+/**
+ * Every key the description accepts, per object, so a typo (`dockerAcces`)
+ * or a field from another tool (`replica`) is reported with a suggestion
+ * instead of being ignored. Each table is typed against its interface: a
+ * field added to the model without a row here fails type-checking.
+ */
+import type { ConfigurationIssue } from '../constructs/core/configuration-error';
+import type { ResourceSpec } from '../constructs/core/resources';
+import type { InvariantExemption } from '../policy/invariants';
+import type {
+  AccessoryDeployment,
+  AccessorySpec,
+  AccessoryVolumeSpec,
+  CloudflareSettings,
+  DataSettings,
+  EnvironmentSpec,
+  GithubSettings,
+  HostSpec,
+  LinkSpec,
+  ProductDeployment,
+  ProductSpec,
+  ServiceSpec,
+  SnapshotSpec,
+  SshKeySpec,
+  SystemSpec,
+  TerraformCloudSettings,
+} from './model';
+
+/** Exactly the keys of `T`, each `true`. */
+type KeyTable<T> = { readonly [K in keyof Required<T>]: true };
+
+/** How to check one object: its keys, and the schemas of the fields that hold objects or lists of objects. */
+interface ObjectSchema {
+  readonly keys: Readonly<Record<string, true>>;
+  readonly fields?: Readonly<Record<string, ObjectSchema | { readonly each: ObjectSchema } | { readonly values: ObjectSchema }>>;
+}
+
+const RESOURCES: ObjectSchema = { keys: { cpuLimit: true, memoryLimitMiB: true, cpuReservation: true, memoryReservationMiB: true } satisfies KeyTable<ResourceSpec> };
+
+const LINK: ObjectSchema = { keys: { target: true, port: true, form: true } satisfies KeyTable<LinkSpec> };
+
+const SERVICE: ObjectSchema = {
+  keys: {
+    name: true,
+    kind: true,
+    port: true,
+    ports: true,
+    healthPort: true,
+    image: true,
+    imageRef: true,
+    command: true,
+    healthCheck: true,
+    resources: true,
+    environment: true,
+    secrets: true,
+    uses: true,
+    links: true,
+    publicUrls: true,
+    subdomain: true,
+    hostPorts: true,
+    extraNetworks: true,
+    replicas: true,
+    restart: true,
+  } satisfies KeyTable<ServiceSpec>,
+  fields: { resources: RESOURCES, links: { values: LINK } },
+};
+
+const PRODUCT: ObjectSchema = {
+  keys: { name: true, services: true, databaseName: true } satisfies KeyTable<ProductSpec>,
+  fields: { services: { each: SERVICE } },
+};
+
+const ACCESSORY: ObjectSchema = {
+  keys: {
+    name: true,
+    imageRef: true,
+    command: true,
+    ports: true,
+    volumes: true,
+    environment: true,
+    secrets: true,
+    healthCheck: true,
+    resources: true,
+    user: true,
+    writablePaths: true,
+    connection: true,
+    restart: true,
+  } satisfies KeyTable<AccessorySpec>,
+  fields: {
+    resources: RESOURCES,
+    volumes: { each: { keys: { name: true, mountPath: true, sizeGiB: true } satisfies KeyTable<AccessoryVolumeSpec> } },
+  },
+};
+
+const DATA_SERVICE: ObjectSchema = {
+  // One table for both modes of the union: which keys fit which mode is validation's business (validateData).
+  keys: { mode: true, volumeSizeGiB: true, resources: true, provider: true, image: true, maxConnections: true, settings: true, maxMemoryMiB: true },
+  fields: { resources: RESOURCES },
+};
+
+const ENVIRONMENT: ObjectSchema = {
+  keys: {
+    name: true,
+    production: true,
+    domainPrefix: true,
+    location: true,
+    hosts: true,
+    products: true,
+    accessories: true,
+    adminSshCidrs: true,
+    sshKeys: true,
+    protection: true,
+    reservationScale: true,
+    backups: true,
+    privateNetwork: true,
+    data: true,
+    snapshots: true,
+    cloudflare: true,
+    github: true,
+    acmeEmail: true,
+    dockerAccess: true,
+    terraformCloud: true,
+    invariantExemptions: true,
+    immutableTags: true,
+  } satisfies KeyTable<EnvironmentSpec>,
+  fields: {
+    hosts: { each: { keys: { name: true, serverType: true, image: true } satisfies KeyTable<HostSpec> } },
+    products: {
+      each: {
+        keys: { product: true, imageTag: true, imageTags: true, host: true, externalData: true, replicas: true } satisfies KeyTable<ProductDeployment>,
+      },
+    },
+    accessories: {
+      each: { keys: { name: true, host: true, volumeSizesGiB: true, resources: true } satisfies KeyTable<AccessoryDeployment>, fields: { resources: RESOURCES } },
+    },
+    sshKeys: { each: { keys: { name: true, publicKey: true } satisfies KeyTable<SshKeySpec> } },
+    privateNetwork: { keys: { ipRange: true, subnetRange: true } },
+    data: {
+      keys: { postgres: true, redis: true, host: true, backupImageTag: true } satisfies KeyTable<DataSettings>,
+      fields: { postgres: DATA_SERVICE, redis: DATA_SERVICE },
+    },
+    snapshots: { each: { keys: { name: true, host: true, reason: true } satisfies KeyTable<SnapshotSpec> } },
+    cloudflare: { keys: { plan: true, caching: true, zoneId: true } satisfies KeyTable<CloudflareSettings> },
+    github: { keys: { reviewerTeams: true, reviewerUsers: true, waitTimerMinutes: true, requireApproval: true } satisfies KeyTable<GithubSettings> },
+    dockerAccess: { keys: { mode: true, port: true, allowedCidrs: true } },
+    terraformCloud: { keys: { organization: true, workspacePrefix: true, terraformVersion: true } satisfies KeyTable<TerraformCloudSettings> },
+    invariantExemptions: { each: { keys: { rule: true, resource: true, stack: true, reason: true } satisfies KeyTable<InvariantExemption> } },
+  },
+};
+
+const SYSTEM: ObjectSchema = {
+  keys: {
+    name: true,
+    rootDomain: true,
+    registry: true,
+    repository: true,
+    products: true,
+    accessories: true,
+    environments: true,
+  } satisfies KeyTable<SystemSpec>,
+  fields: {
+    registry: { keys: { host: true, owner: true } },
+    repository: { keys: { owner: true, name: true } },
+    products: { each: PRODUCT },
+    accessories: { each: ACCESSORY },
+    environments: { each: ENVIRONMENT },
+  },
+};
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0]!;
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j]!;
+      previous[j] = Math.min(previous[j]! + 1, previous[j - 1]! + 1, diagonal + (a[i - 1]!.toLowerCase() === b[j - 1]!.toLowerCase() ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return previous[b.length]!;
+}
+
+/** The known key closest to `key`, when it is close enough to be a typo. */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const ranked = known.map((candidate) => ({ candidate, cost: distance(key, candidate) })).sort((a, b) => a.cost - b.cost);
+  const best = ranked[0];
+  return best !== undefined && best.cost <= Math.max(2, Math.floor(key.length / 3)) ? best.candidate : undefined;
+}
+
+interface Where {
+  readonly environment?: string;
+  readonly product?: string;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function checkObject(value: unknown, schema: ObjectSchema, path: string, where: Where, issues: ConfigurationIssue[]): void {
+  if (!isObject(value)) return;
+  const known = Object.keys(schema.keys);
+  for (const key of Object.keys(value)) {
+    if (schema.keys[key]) continue;
+    const suggestion = closestKey(key, known);
+    issues.push({
+      ...where,
+      field: path === '' ? key : `${path}.${key}`,
+      value: value[key],
+      allowed: suggestion !== undefined ? `"${suggestion}" (did you mean it?), or another known field: ${known.join(', ')}` : `a known field: ${known.join(', ')}`,
+      why: 'an unknown field would be silently ignored',
+    });
+  }
+  for (const [field, child] of Object.entries(schema.fields ?? {})) {
+    const childValue = value[field];
+    const childPath = path === '' || path === 'system' ? field : `${path}.${field}`;
+    if ('each' in child) {
+      if (!Array.isArray(childValue)) continue;
+      childValue.forEach((item, index) => {
+        const name = isObject(item) && typeof item.name === 'string' ? item.name : isObject(item) && typeof item.product === 'string' ? item.product : String(index);
+        const inner = { ...where, ...contextOf(field, item) };
+        const itemPath = field === 'services' ? `services.${name}` : field === 'environments' || field === 'products' ? '' : `${childPath}.${name}`;
+        checkObject(item, child.each, itemPath, inner, issues);
+      });
+    } else if ('values' in child) {
+      if (!isObject(childValue)) continue;
+      for (const [key, item] of Object.entries(childValue)) checkObject(item, child.values, `${childPath}.${key}`, where, issues);
+    } else {
+      checkObject(childValue, child, childPath, where, issues);
+    }
+  }
+}
+
+/** Which environment or product an item of a list is, for the issue's context. */
+function contextOf(field: string, item: unknown): Where {
+  if (!isObject(item)) return {};
+  if (field === 'environments' && typeof item.name === 'string') return { environment: item.name };
+  if (field === 'products' && typeof item.name === 'string') return { product: item.name };
+  if (field === 'products' && typeof item.product === 'string') return { product: item.product };
+  return {};
+}
+
+/** Every key of the description that no field of the model has. */
+export function unknownKeys(system: SystemSpec): ConfigurationIssue[] {
+  const issues: ConfigurationIssue[] = [];
+  checkObject(system, SYSTEM, 'system', {}, issues);
+  return issues;
+}
