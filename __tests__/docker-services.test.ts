@@ -12,25 +12,35 @@ beforeAll(() => {
   product = new SynthesizedSystem(everyKind).synth('production-nutri');
 });
 
-/** Logical network names a container joins, read from the edge stack output it references. */
+/** Logical network names a container joins: shared ones by the edge stack output they reference, `product` for the product's own. */
 const networksOf = (body: any): string[] =>
-  body.networks_advanced.map((network: any) => /_docker_network_([a-z]+)\}$/.exec(network.name)?.[1] ?? network.name).sort();
+  body.networks_advanced
+    .map((network: any) => (network.name === '${docker_network.product-network.name}' ? 'product' : (/_docker_network_([a-z]+)\}$/.exec(network.name)?.[1] ?? network.name)))
+    .sort();
 
 describe('service containers by kind', () => {
   it.each([
-    ['nutri-api', ['backend', 'data', 'frontend']],
-    ['nutri-ml', ['backend']],
-    ['nutri-web', ['frontend']],
-    ['nutri-landing', ['frontend']],
-    ['nutri-scheduler', ['backend', 'data']],
-  ])('%s joins exactly the networks of its kind: %j', (address, networks) => {
+    // The API calls the ML service within its product: the product network, no shared backend network.
+    ['nutri-api', ['data', 'frontend', 'product']],
+    ['nutri-ml', ['product']],
+    ['nutri-web', ['frontend', 'product']],
+    ['nutri-landing', ['frontend', 'product']],
+    ['nutri-scheduler', ['data', 'product']],
+  ])('%s joins exactly the networks of its kind and product: %j', (address, networks) => {
     expect(networksOf(container(product, address))).toEqual(networks);
   });
 
-  it('joins every network under the stable service id, never the versioned container name', () => {
+  it('joins every network under the stable service id, never the versioned container name, and its own network by short name too', () => {
     for (const [address, body] of Object.entries(resources(product, 'docker_container'))) {
-      for (const network of body.networks_advanced) expect(network.aliases).toEqual([address]);
+      for (const network of body.networks_advanced) {
+        const own = network.name === '${docker_network.product-network.name}';
+        expect(network.aliases).toEqual(own ? [address, address.replace(/^nutri-/, '')] : [address]);
+      }
     }
+  });
+
+  it("creates the product's own network in its stack, named after system and product", () => {
+    expect(resources(product, 'docker_network')['product-network']).toMatchObject({ name: 'nutri-nutri', driver: 'bridge' });
   });
 
   it('publishes no host port from any service container', () => {
@@ -133,8 +143,8 @@ describe('service containers by kind', () => {
     expect(traefikLabels(container(product, address))).toEqual({});
   });
 
-  it('passes plain variables as values and resolved links by service name on the shared network', () => {
-    expect(envOf(container(product, 'nutri-api'))).toMatchObject({ NODE_ENV: 'production', PORT: '3000', ML_SERVICE_URL: 'http://nutri-ml:8000' });
+  it("passes plain variables as values and resolved links by short name on the product's network", () => {
+    expect(envOf(container(product, 'nutri-api'))).toMatchObject({ NODE_ENV: 'production', PORT: '3000', ML_SERVICE_URL: 'http://ml:8000' });
     expect(envOf(container(product, 'nutri-web')).PUBLIC_API_URL).toBe('https://api.nutri.app');
   });
 

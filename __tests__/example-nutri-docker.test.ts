@@ -16,10 +16,8 @@ beforeAll(() => {
 });
 
 describe('Nutri on Docker', () => {
-  it('puts the ML service on the backend network only', () => {
-    expect(container(product, 'nutri-ml').networks_advanced).toEqual([
-      { name: '${data.terraform_remote_state.outputs-production-edge.outputs.host_app_1_docker_network_backend}', aliases: ['nutri-ml'] },
-    ]);
+  it("puts the ML service on its product's network only: no shared network reaches it", () => {
+    expect(container(product, 'nutri-ml').networks_advanced).toEqual([{ name: '${docker_network.product-network.name}', aliases: ['nutri-ml', 'ml'] }]);
   });
 
   it('gives the ML service no route from the edge proxy', () => {
@@ -34,7 +32,7 @@ describe('Nutri on Docker', () => {
 
   it('routes the API on api.nutri.app and lets it reach the ML service by name', () => {
     expect(traefikLabels(container(product, 'nutri-api'))['traefik.http.routers.nutri-api.rule']).toBe('Host(`api.nutri.app`)');
-    expect(envOf(container(product, 'nutri-api')).ML_SERVICE_URL).toBe('http://nutri-ml:8000');
+    expect(envOf(container(product, 'nutri-api')).ML_SERVICE_URL).toBe('http://ml:8000');
   });
 
   it('takes Supabase and Upstash connection strings from sensitive variables', () => {

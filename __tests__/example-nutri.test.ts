@@ -54,12 +54,13 @@ describe('the Nutri example', () => {
     expect(api).toMatchObject({ id: 'nutri-api', domain: 'api.nutri.app', routed: true, port: 3000 });
     expect(ml).toMatchObject({ id: 'nutri-ml', kind: 'internal', routed: false, port: 8000 });
     expect(ml!.domain).toBeUndefined();
-    expect(ml!.networks).toEqual(['backend']);
+    // No shared network: only its product's own, which every container of the product joins.
+    expect(ml!.networks).toEqual([]);
   });
 
   it('hands the API the ML service\'s in-host URL and its secret by name only', () => {
     const api = production.products[0]!.services[0]!;
-    expect(api.environment.ML_SERVICE_URL).toBe('http://nutri-ml:8000');
+    expect(api.environment.ML_SERVICE_URL).toBe('http://ml:8000');
     expect(api.secrets).toEqual(['JWT_SECRET']);
     expect(api.image?.ref).toBe('ghcr.io/nutri/nutri-api:main-3f9c2a1');
   });

@@ -112,7 +112,7 @@ const BAD_MUTATIONS: readonly BadMutation[] = [
   { name: 'product defined twice', field: /^name$/, apply: (s, p) => s.products.push(deepCopy(productAt(s, p))) },
   { name: 'reserved product name', field: /^name$/, apply: (s, p) => s.products.push({ name: ['network', 'edge', 'data'][p % 3]!, services: [{ name: 'landing', kind: 'landing', subdomain: 'reserved-site' }] }) },
   { name: 'port out of range', field: /^services\.extra\.port$/, apply: (s, p) => productAt(s, p).services.push({ name: 'extra', kind: 'internal', port: p % 2 === 0 ? 0 : 65536 }) },
-  { name: 'worker with a port', field: /^services\.extra\.port$/, apply: (s, p) => productAt(s, p).services.push({ name: 'extra', kind: 'worker', port: 9999, command: ['run'] }) },
+  { name: 'mobile service with a port', field: /^services\.extra\.port$/, apply: (s, p) => productAt(s, p).services.push({ name: 'extra', kind: 'mobile', port: 9999 }) },
   { name: 'published host port', field: /^services\.extra\.hostPorts$/, apply: (s, p) => productAt(s, p).services.push({ name: 'extra', kind: 'worker', command: ['run'], hostPorts: [8080] }) },
   { name: 'internal service on the frontend', field: /^services\.extra\.extraNetworks$/, apply: (s, p) => productAt(s, p).services.push({ name: 'extra', kind: 'internal', port: 1, extraNetworks: ['frontend'] }) },
   {

@@ -29,14 +29,23 @@ describe('links between services', () => {
     expect(web.environment.PUBLIC_MANA_CORE_AUTH_URL).toBe('https://staging-auth.manacore.app');
   });
 
-  it('falls back to the public URL when the two containers share no network', () => {
+  it("calls services of its own product by short name on the product's network", () => {
     const system = withChatServices([
       { name: 'digest', kind: 'worker', command: ['node', 'dist/digest.js'], links: { WEB_URL: 'web', ML_URL: 'ml' } },
       { name: 'ml', kind: 'internal', port: 8000, healthCheck: HealthCheck.http('/health') },
     ]);
     const worker = chatService(system, 'production', 'digest');
-    // The worker is on `backend` only, the web app on `frontend` only.
-    expect(worker.environment.WEB_URL).toBe('https://app-chat.manacore.app');
-    expect(worker.environment.ML_URL).toBe('http://chat-ml:8000');
+    expect(worker.environment.WEB_URL).toBe('http://web:3000');
+    expect(worker.environment.ML_URL).toBe('http://ml:8000');
+    // Neither end calls another product, so neither joins the shared backend network.
+    expect(worker.networks).toEqual([]);
+    expect(chatService(system, 'production', 'ml').networks).toEqual([]);
+  });
+
+  it('puts both ends of a link between products, and only them, on the shared backend network', () => {
+    const system = withChatServices([{ name: 'ml', kind: 'internal', port: 8000, healthCheck: HealthCheck.http('/health') }]);
+    expect(chatService(system, 'production', 'backend').networks).toContain('backend');
+    expect(chatService(system, 'production', 'ml').networks).not.toContain('backend');
+    expect(chatService(system, 'production', 'web').networks).not.toContain('backend');
   });
 });

@@ -12,6 +12,7 @@ import { TerraformStack } from 'cdktf';
 import { TerraformCloudBootstrapStack } from '../stacks/bootstrap-stack';
 import { stacksOf } from '../stacks/system-stacks';
 import { manacore } from '../environments';
+import { fieldnotes } from '../examples/fieldnotes';
 import { nutri } from '../examples/nutri';
 import { SynthesizedSystem, synthStack } from './helpers/synth';
 
@@ -33,6 +34,7 @@ function currentDigests(): Record<string, string> {
     ...digestsOf(new SynthesizedSystem(manacore), 'manacore-local'),
     ...digestsOf(cloud, 'manacore-cloud'),
     ...digestsOf(new SynthesizedSystem(nutri), 'nutri-local'),
+    ...digestsOf(new SynthesizedSystem(fieldnotes), 'fieldnotes-local'),
     [`manacore-cloud/bootstrap`]: createHash('sha256').update(JSON.stringify(synthStack(bootstrap))).digest('hex').slice(0, 16),
   };
 }

@@ -270,16 +270,7 @@ const CORPUS: readonly BadInput[] = [
     },
     lines: [`catalog, product "chat", field "services.backend.links.SCHEDULER_URL": got "scheduler"; allowed: ${LINK_TARGETS_FROM_CHAT}`],
   },
-  {
-    name: 'a link from a web service to an internal service without the backend network',
-    mutate: (s) => {
-      addService(s, 'chat', { name: 'ml', kind: 'internal', port: 8000 });
-      serviceOf(s, 'chat', 'web').links = { ML_SERVICE_URL: 'ml' };
-    },
-    lines: [
-      'catalog, product "chat", field "services.web.links.ML_SERVICE_URL": got "ml"; allowed: a target on a network this service joins; add extraNetworks: ["backend"] to reach an internal service',
-    ],
-  },
+
   {
     name: 'a link to a product the environment does not deploy',
     mutate: (s) => {

@@ -1,9 +1,11 @@
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import type { Construct } from 'constructs';
 import { HcloudProvider } from '../.gen/providers/hcloud/provider';
 import { BackupBucket } from '../constructs/cloudflare/backup-bucket';
 import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket';
 import { SecretValue } from '../constructs/core/secret-value';
+import { AccessoryContainer } from '../constructs/docker/accessory-container';
 import { placeDataServices, type DataServices } from '../constructs/docker/data-services';
 import { DataVolume } from '../constructs/hetzner/data-volume';
 import { HostSnapshot } from '../constructs/hetzner/host-snapshot';
@@ -36,6 +38,8 @@ export class DataStack extends SystemStack {
   public readonly backupBucket?: BackupBucket;
   /** The PostgreSQL and Redis containers and the dump job run here. */
   public readonly containers: DataServices;
+  /** The environment's accessories, by name. */
+  public readonly accessories: ReadonlyMap<string, AccessoryContainer>;
 
   public constructor(scope: Construct, props: DataStackProps) {
     const environment = props.environment;
@@ -60,6 +64,7 @@ export class DataStack extends SystemStack {
     );
     this.backupBucket = services.length > 0 ? this.addBackupBucket(services) : undefined;
     this.containers = props.edge === undefined ? {} : this.placeContainers(props.network, props.edge);
+    this.accessories = props.edge === undefined ? new Map() : this.placeAccessories(props.network, props.edge, serverIdOf);
 
     for (const snapshot of environment.snapshots) {
       new HostSnapshot(this, `snapshot-${snapshot.name}`, {
@@ -68,6 +73,64 @@ export class DataStack extends SystemStack {
         labels: { ...this.labels('snapshot'), host: snapshot.host },
       });
     }
+  }
+
+  /**
+   * Each accessory on its host: its volumes (protected like PostgreSQL's),
+   * its container on that host's data network, its secrets from sensitive
+   * variables of this stack (`TF_VAR_<name in lowercase>`).
+   */
+  private placeAccessories(networkStack: NetworkStack, edgeStack: EdgeStack, serverIdOf: (host: string) => string): Map<string, AccessoryContainer> {
+    const environment = this.environment;
+    const placed = new Map<string, AccessoryContainer>();
+    for (const accessory of environment.accessories) {
+      const mounts = accessory.volumes.map((volume) => ({
+        containerPath: volume.mountPath,
+        volume: new DataVolume(this, `${accessory.name}-${volume.name}-volume`, {
+          name: environment.resourceName(`${accessory.name}-${volume.name}`),
+          sizeGiB: volume.sizeGiB,
+          location: environment.location,
+          serverId: serverIdOf(accessory.host),
+          protection: environment.protection,
+          labels: { ...this.labels('data'), service: accessory.name },
+        }),
+      }));
+      const secrets = Object.fromEntries(
+        accessory.secrets.map((name) => [name, SecretValue.variable(this, name.toLowerCase(), `${name} of the ${accessory.name} accessory in ${environment.name}`).value]),
+      );
+      placed.set(
+        accessory.name,
+        new AccessoryContainer(this, accessory.name, {
+          hostname: accessory.name,
+          image: accessory.image.ref,
+          command: accessory.command,
+          environment: accessory.environment,
+          secretEnvironment: secrets,
+          healthCheck: accessory.healthCheck.toDocker(Object.values(accessory.ports)[0]),
+          resources: accessory.resources,
+          network: this.outputsOf(edgeStack).getString(dockerNetworkOutputName(accessory.host, 'data')),
+          mounts,
+          user: accessory.user,
+          writablePaths: accessory.writablePaths,
+          restart: accessory.restart,
+          labels: { ...this.labels('data'), host: accessory.host },
+          provider: this.dockerProvider(networkStack, accessory.host),
+        }),
+      );
+    }
+    return placed;
+  }
+
+  private readonly dockerProviders = new Map<string, DockerProvider>();
+
+  /** The Docker provider of a host: the stack's default for the data host, an alias for any other. */
+  private dockerProvider(networkStack: NetworkStack, host: string): DockerProvider {
+    let provider = this.dockerProviders.get(host);
+    if (provider === undefined) {
+      provider = connectDockerHost(this, networkStack, host, { aliased: host !== this.environment.data.host });
+      this.dockerProviders.set(host, provider);
+    }
+    return provider;
   }
 
   /** Where the dump job writes, one key prefix per data service, R2 expiring each after its retention. */
@@ -94,7 +157,7 @@ export class DataStack extends SystemStack {
     const environment = this.environment;
     if (this.volumes.size === 0) return {};
     const host = environment.data.host;
-    const provider = connectDockerHost(this, networkStack, host);
+    const provider = this.dockerProvider(networkStack, host);
     const edge = this.outputsOf(edgeStack);
     const dataNetwork = edge.getString(dockerNetworkOutputName(host, 'data'));
     const serviceOf = (name: DataDependency) => environment.data.containers.find((service) => service.name === name);
@@ -110,9 +173,18 @@ export class DataStack extends SystemStack {
         volume: this.volumes.get('postgres')!,
         databases: postgres.users.map((product) => product.databaseName),
         resources: postgres.resources,
+        image: postgres.image,
+        maxConnections: postgres.maxConnections,
+        settings: postgres.settings,
         backup: schedule(postgres),
       },
-      redis: redis && { volume: this.volumes.get('redis')!, maxMemoryMiB: redis.maxMemoryMiB, resources: redis.resources, backup: schedule(redis) },
+      redis: redis && {
+        volume: this.volumes.get('redis')!,
+        maxMemoryMiB: redis.maxMemoryMiB,
+        resources: redis.resources,
+        image: redis.image,
+        backup: schedule(redis),
+      },
       backupJob: environment.data.backupJob && { ...environment.data.backupJob, bucket: this.backupBucket! },
     });
     for (const product of postgres?.users ?? []) {

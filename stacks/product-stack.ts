@@ -9,6 +9,7 @@ import { CloudflareZone } from '../constructs/cloudflare/zone';
 import { Duration } from '../constructs/core/duration';
 import { SecretValue } from '../constructs/core/secret-value';
 import { sensitiveVariable } from '../constructs/core/sensitive-variable';
+import { Network } from '@cdktf/provider-docker/lib/network';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
 import { ServiceContainer } from '../constructs/docker/service-container';
 import { DeploymentEnvironment } from '../constructs/github/deployment-environment';
@@ -185,6 +186,14 @@ export class ProductStack extends SystemStack {
     const edge = this.outputsOf(edgeStack);
     const joined = HOST_NETWORKS.filter((network) => services.some((service) => service.networks.includes(network)));
     const networkNames = new Map(joined.map((network) => [network, edge.getString(dockerNetworkOutputName(product.host, network))]));
+    // The product's own network: its services reach each other by short name, and nothing else is on it.
+    const productNetwork = new Network(this, 'product-network', {
+      name: product.networkName,
+      driver: 'bridge',
+      labels: Object.entries({ ...this.labels('network'), host: product.host, network: 'product' }).map(([label, value]) => ({ label, value })),
+      provider,
+    });
+    productNetwork.overrideLogicalId('product-network');
 
     const dataUrls = new Map<DataDependency, string>();
     for (const [dependency, source] of Object.entries(product.data) as Array<[DataDependency, 'container' | 'external']>) {
@@ -208,7 +217,10 @@ export class ProductStack extends SystemStack {
         resources: service.resources,
         environment: service.environment,
         secretEnvironment: this.secretEnvironmentOf(service, dataUrls),
-        networks: service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
+        networks: [
+          ...service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
+          { role: 'product', name: productNetwork.name, aliases: [service.name] },
+        ],
         writablePaths: service.writablePaths,
         route: service.routed ? { domain: service.domain!, rateLimit: service.rateLimit } : undefined,
         restart: service.restart,

@@ -48,7 +48,9 @@ export function planCapacity(environment: ResolvedEnvironment): CapacityReport {
       ...environment.products
         .flatMap((product) => product.services)
         .filter((service) => service.runsContainer && service.host === host.name)
-        .map((service) => consumer(service.id, service.resources)),
+        // Every replica is a container of its own, with its own reservation.
+        .flatMap((service) => Array.from({ length: service.replicas }, (_, index) => consumer(index === 0 ? service.id : `${service.id}-${index + 1}`, service.resources))),
+      ...environment.accessories.filter((accessory) => accessory.host === host.name).map((accessory) => consumer(accessory.name, accessory.resources)),
     ];
     if (environment.data.host === host.name) {
       // The same projection the data stack builds from: what is counted here is what is created there.

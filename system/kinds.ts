@@ -37,7 +37,11 @@ export interface ServiceKindBehaviour {
   readonly requiresPort: boolean;
   /** May the service declare a port at all? (Kinds without ingress may not.) */
   readonly acceptsPort: boolean;
-  /** Networks the kind always joins; `data` is added for services that use Postgres or Redis. */
+  /**
+   * Shared host networks the kind always joins. Every container also joins
+   * its product's own network; `data` is added for services that use a data
+   * service, `backend` for both ends of a link between products.
+   */
   readonly networks: readonly HostNetwork[];
   /** May it join the edge proxy's `frontend` network? Kinds that must stay unreachable from outside may not. */
   readonly mayJoinFrontend: boolean;
@@ -90,8 +94,8 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     routed: true,
     requiresPort: true,
     subdomain: (product) => `api-${product}`,
-    // frontend: reachable by the edge proxy and by web apps; backend: reaches internal services.
-    networks: ['frontend', 'backend'],
+    // frontend: reachable by the edge proxy. Calls to other products add `backend` (resolve.ts).
+    networks: ['frontend'],
     resources: BACKEND_RESOURCES,
     healthCheck: HealthCheck.http('/api/health'),
     httpProbeRequired: true,
@@ -137,7 +141,8 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     ...QUIET,
     container: true,
     requiresPort: true,
-    networks: ['backend'],
+    // Reachable within its product by name; other products reach it through a declared link, which adds `backend`.
+    networks: [],
     mayJoinFrontend: false,
     resources: BACKEND_RESOURCES,
     healthCheck: HealthCheck.http('/health'),
@@ -146,7 +151,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     ...QUIET,
     container: true,
     // Ports for its health and metrics only: a worker is never routed or linked to.
-    networks: ['backend'],
+    networks: [],
     mayJoinFrontend: false,
     linkable: false,
     resources: BACKEND_RESOURCES,

@@ -67,7 +67,7 @@ export function parseImageRef(ref: string): ImageRef {
 
 /** Terraform reads `${...}` and `%{...}` in any string as an expression: user text keeps them literal by doubling the sigil. */
 export function escapeForTerraform(text: string): string {
-  return text.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+  return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
 const escapeValues = (values: Readonly<Record<string, string>> | undefined): Record<string, string> =>
@@ -149,6 +149,8 @@ export interface ResolvedProduct {
   readonly name: string;
   /** `<env>-<product>`: stack, GitHub environment and workspace suffix. */
   readonly stackName: string;
+  /** Name of the product's own Docker network, which all its containers join (`<system>-<product>`). */
+  readonly networkName: string;
   readonly host: string;
   readonly services: readonly ResolvedService[];
   readonly databaseName: string;
@@ -351,6 +353,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
   const dataHost = spec.data.host ?? firstHost;
   const accessories = (spec.accessories ?? []).map((deployment) => resolveAccessory(system.accessories!.find((a) => a.name === deployment.name)!, deployment, dataHost));
   const accessoryConnection = new Map(accessories.map((accessory) => [accessory.name, accessory.connection]));
+  const linkedAcrossProducts = crossProductLinkEnds(system, spec);
 
   const products = spec.products.map((deployment): ResolvedProduct => {
     const product = system.products.find((p) => p.name === deployment.product)!;
@@ -390,7 +393,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         domain: label === undefined ? undefined : domain(label),
         routed: kind.routed,
         proxied: kind.proxied,
-        networks: networksOf(service),
+        networks: kind.container ? networksOf(service, linkedAcrossProducts.has(`${product.name}/${service.name}`)) : [],
         writablePaths: kind.writablePaths,
         host,
         runsContainer: kind.container,
@@ -413,6 +416,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     return {
       name: product.name,
       stackName: stackName(product.name),
+      networkName: `${system.name}-${product.name}`,
       host,
       services,
       databaseName: product.databaseName ?? product.name.replace(/-/g, '_'),
@@ -532,6 +536,23 @@ function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, 
   };
 }
 
+/** `product/service` of both ends of every link between two products deployed in the environment. */
+function crossProductLinkEnds(system: SystemSpec, spec: EnvironmentSpec): Set<string> {
+  const deployed = new Set(spec.products.map((deployment) => deployment.product));
+  const ends = new Set<string>();
+  for (const product of system.products.filter((p) => deployed.has(p.name))) {
+    for (const service of product.services) {
+      for (const link of Object.values(service.links ?? {})) {
+        const found = findLinkTarget(system, product, linkSpecOf(link).target);
+        if (found === undefined || found.product.name === product.name || !deployed.has(found.product.name)) continue;
+        ends.add(`${product.name}/${service.name}`);
+        ends.add(`${found.product.name}/${found.service.name}`);
+      }
+    }
+  }
+  return ends;
+}
+
 /** A link target in full form. */
 function linkSpecOf(link: string | LinkSpec): LinkSpec {
   return typeof link === 'string' ? { target: link } : link;
@@ -568,10 +589,11 @@ function resolveLinks(
       continue;
     }
     const kind = SERVICE_KIND_BEHAVIOUR[found.service.kind];
-    // By name only where both containers share a Docker network on one host; otherwise through the public domain.
-    const shareNetwork = networksOf(service).some((network) => network !== 'data' && networksOf(found.service).includes(network));
-    if (via === 'links' && targetHost === hostOf.get(product.name) && shareNetwork) {
-      const host = `${found.product.name}-${found.service.name}`;
+    // By name on one host: within a product its short name on the product's network, across products
+    // `<product>-<service>` on the shared backend network (both ends join it). Otherwise the public domain.
+    const sameProduct = found.product.name === product.name;
+    if (via === 'links' && targetHost === hostOf.get(product.name)) {
+      const host = sameProduct ? found.service.name : `${found.product.name}-${found.service.name}`;
       const port = link.port !== undefined ? found.service.ports![link.port]! : (found.service.port ?? kind.port);
       const form = link.form ?? 'url';
       resolved[envVar] = form === 'host' ? host : form === 'host-port' ? `${host}:${port}` : `http://${host}:${port}`;

@@ -347,16 +347,6 @@ function validateLink(
   if (link.form !== undefined && !['url', 'host', 'host-port'].includes(link.form)) {
     report({ field: `${field}.form`, value: link.form, allowed: ['url', 'host', 'host-port'] });
   }
-  if (via === 'links' && !SERVICE_KIND_BEHAVIOUR[found.service.kind].mayJoinFrontend) {
-    const networks = new Set([...SERVICE_KIND_BEHAVIOUR[service.kind].networks, ...(service.extraNetworks ?? [])]);
-    if (!networks.has('backend')) {
-      report({
-        field,
-        value: target,
-        allowed: 'a target on a network this service joins; add extraNetworks: ["backend"] to reach an internal service',
-      });
-    }
-  }
 }
 
 function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {

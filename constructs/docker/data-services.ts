@@ -28,6 +28,12 @@ export interface DataServicesProps {
     readonly volume: DataVolume;
     readonly databases: readonly string[];
     readonly resources: ResourceSpec;
+    /** Image reference. @default - POSTGRES_DEFAULTS.image */
+    readonly image?: string;
+    /** `max_connections`. @default 100 */
+    readonly maxConnections?: number;
+    /** Further server settings. @default - none */
+    readonly settings?: Readonly<Record<string, string>>;
     /** When and where the job dumps it. */
     readonly backup: BackupSchedule;
   };
@@ -36,6 +42,8 @@ export interface DataServicesProps {
     readonly volume: DataVolume;
     /** `maxmemory` in MiB. @default - REDIS_DEFAULTS.maxMemoryMiB */
     readonly maxMemoryMiB?: number;
+    /** Image reference. @default - REDIS_DEFAULTS.image */
+    readonly image?: string;
     readonly resources: ResourceSpec;
     /** When and where the job dumps it. */
     readonly backup: BackupSchedule;
@@ -62,10 +70,22 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
   });
   const postgres =
     props.postgres &&
-    new PostgresContainer(scope, 'postgres', { ...onVolume(props.postgres.volume), databases: props.postgres.databases, resources: props.postgres.resources });
+    new PostgresContainer(scope, 'postgres', {
+      ...onVolume(props.postgres.volume),
+      databases: props.postgres.databases,
+      resources: props.postgres.resources,
+      image: props.postgres.image,
+      maxConnections: props.postgres.maxConnections,
+      settings: props.postgres.settings,
+    });
   const redis =
     props.redis &&
-    new RedisContainer(scope, 'redis', { ...onVolume(props.redis.volume), maxMemoryMiB: props.redis.maxMemoryMiB, resources: props.redis.resources });
+    new RedisContainer(scope, 'redis', {
+      ...onVolume(props.redis.volume),
+      maxMemoryMiB: props.redis.maxMemoryMiB,
+      resources: props.redis.resources,
+      image: props.redis.image,
+    });
   const job = props.backupJob;
   const backupJob =
     job &&

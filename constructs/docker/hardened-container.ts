@@ -74,6 +74,13 @@ export interface HardenedContainerProps {
   readonly restart?: 'unless-stopped' | 'always' | 'on-failure' | 'no';
   /** Restarts Docker attempts under `on-failure` before giving up. @default - unlimited (Docker's 0) */
   readonly maxRetryCount?: number;
+  /**
+   * A one-shot task: Terraform attaches and waits until it exits (`attach`),
+   * and a stopped container counts as done (`must_run = false`), per the
+   * kreuzwerker/docker provider's container resource. Restart is then `no`.
+   * @default false
+   */
+  readonly runOnce?: boolean;
   /** Run an init process as PID 1 (signals, zombie reaping). @default false */
   readonly init?: boolean;
   /** Size of /dev/shm in MiB. @default - Docker's 64 MiB */
@@ -152,7 +159,9 @@ export class HardenedContainer extends Construct {
       // Docker has no CPU reservation; shares give the reserved cores their weight under contention.
       cpuShares: Math.max(2, Math.round(resources.cpuReservation * 1024)),
       shmSize: props.shmSizeMiB,
-      restart: props.restart ?? 'unless-stopped',
+      restart: props.runOnce ? 'no' : (props.restart ?? 'unless-stopped'),
+      attach: props.runOnce ? true : undefined,
+      mustRun: props.runOnce ? false : undefined,
       // Docker honours a retry limit only with on-failure (docker run --restart on-failure[:max-retries]).
       maxRetryCount: props.restart === 'on-failure' ? props.maxRetryCount : undefined,
       init: props.init,

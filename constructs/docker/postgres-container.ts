@@ -32,6 +32,8 @@ export interface PostgresContainerProps {
   readonly image?: string;
   /** `max_connections`; every product's pool shares it. @default 100 */
   readonly maxConnections?: number;
+  /** Further server settings (`-c name=value`), over the tuning derived from memory. @default - none */
+  readonly settings?: Readonly<Record<string, string>>;
   /** Name of the container and its DNS name on the data network. @default 'postgres' */
   readonly hostname?: string;
   /** Labels of both containers. @default - none */
@@ -95,6 +97,11 @@ export class PostgresContainer extends Construct {
     if (!Number.isInteger(maxConnections) || maxConnections < 10 || maxConnections > 5000) {
       fail(`maxConnections must be a whole number from 10 to 5000; got ${maxConnections}`);
     }
+    for (const [key, value] of Object.entries(props.settings ?? {})) {
+      if (!/^[a-z][a-z0-9_.]*$/.test(key) || key === 'max_connections' || /[\n\r'"]/.test(value)) {
+        fail(`setting "${key}" must be a parameter name other than max_connections (its own prop), with a one-line value without quotes`);
+      }
+    }
     if (resources.memoryLimitMiB < 256) fail(`memory limit must be at least 256 MiB for a usable server; got ${resources.memoryLimitMiB}`);
     const seen = new Set<string>();
     for (const database of props.databases) {
@@ -119,7 +126,10 @@ export class PostgresContainer extends Construct {
     this.server = new HardenedContainer(this, 'postgres', {
       name: this.hostname,
       image: props.image ?? POSTGRES_DEFAULTS.image,
-      command: ['postgres', ...Object.entries(postgresTuning(resources.memoryLimitMiB, maxConnections)).flatMap(([key, value]) => ['-c', `${key}=${value}`])],
+      command: [
+        'postgres',
+        ...Object.entries({ ...postgresTuning(resources.memoryLimitMiB, maxConnections), ...props.settings }).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
+      ],
       environment: { POSTGRES_USER: 'postgres', POSTGRES_DB: 'postgres' },
       secretEnvironment: { POSTGRES_PASSWORD: superuser.result },
       healthCheck: POSTGRES_DEFAULTS.healthCheck.toDocker(),

@@ -15,6 +15,8 @@ export interface ServiceNetwork {
   readonly role: string;
   /** The Docker network's name (usually a token of another stack's output). */
   readonly name: string;
+  /** Names the container answers to there besides `serviceName` (its short name on its product's network). @default - none */
+  readonly aliases?: readonly string[];
 }
 
 /** The public route of a container through the edge proxy. */
@@ -164,7 +166,7 @@ export class ServiceContainer extends Construct {
       healthCheck: settings.health,
       resources: props.resources,
       // The stable name is the service's alias on every network: links and the proxy never see the versioned container name.
-      networks: props.networks.map((network) => ({ name: network.name, aliases: [name] })),
+      networks: props.networks.map((network) => ({ name: network.name, aliases: [name, ...(network.aliases ?? [])] })),
       writablePaths,
       capabilities: props.port !== undefined && props.port < 1024 ? ['NET_BIND_SERVICE'] : undefined,
       labels,
