@@ -13,8 +13,11 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const cacheDir = path.join(root, 'node_modules', '.cache', 'manacore-app');
-const bundle = path.join(cacheDir, 'main.js');
-const inputsFile = path.join(cacheDir, 'inputs.json');
+// MANACORE_APP_ENTRY: another entry point (tests run small apps through this same runner); default main.ts.
+const entry = process.env.MANACORE_APP_ENTRY || 'main.ts';
+const bundleName = entry === 'main.ts' ? 'main' : `entry-${require('node:crypto').createHash('sha256').update(path.resolve(root, entry)).digest('hex').slice(0, 12)}`;
+const bundle = path.join(cacheDir, `${bundleName}.js`);
+const inputsFile = path.join(cacheDir, `${bundleName}.inputs.json`);
 
 /** A digest of one input's content: modification times lie after a checkout, a copy or a clock change. */
 function digestOf(file) {
@@ -34,7 +37,7 @@ function bundleIsCurrent() {
 if (!bundleIsCurrent()) {
   const result = require('esbuild').buildSync({
     absWorkingDir: root,
-    entryPoints: ['main.ts'],
+    entryPoints: [entry],
     bundle: true,
     platform: 'node',
     format: 'cjs',
@@ -47,4 +50,21 @@ if (!bundleIsCurrent()) {
   fs.writeFileSync(inputsFile, JSON.stringify({ node: process.version, inputs }));
 }
 
-require(bundle);
+try {
+  require(bundle);
+} catch (error) {
+  process.exitCode = 1;
+  process.stderr.write(`${describeFailure(error)}\n`);
+}
+
+/**
+ * A configuration error is the user's input, not a bug: print its list of problems once, with no
+ * stack trace into the bundle and no dump of the error object (Node's default for an uncaught
+ * error). Anything else is printed as its message, with the trace only on request.
+ */
+function describeFailure(error) {
+  if (error instanceof Error && error.name === 'ConfigurationError' && Array.isArray(error.issues)) return error.message;
+  if (process.env.MANACORE_STACK_TRACES === '1') return (error && error.stack) || String(error);
+  const message = error instanceof Error ? `${error.name === 'Error' ? 'Error' : error.name}: ${error.message}` : String(error);
+  return `${message}\n(set MANACORE_STACK_TRACES=1 to print the stack trace)`;
+}
