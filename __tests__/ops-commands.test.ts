@@ -104,7 +104,7 @@ describe('docker access path', () => {
     fs.writeFileSync(path.join(fakeDocker, 'docker'), '#!/bin/sh\n', { mode: 0o755 });
     const ran = io('/nonexistent', {
       env: { PATH: fakeDocker },
-      run: (args) => ({ code: 0, stdout: `${JSON.stringify({ Names: 'chat-web-x', Labels: 'product=chat,service=web,image.tag=main-7654321', Status: 'Up 1 minute (health: starting)', State: 'running' })}\n` }),
+      run: () => ({ code: 0, stdout: `${JSON.stringify({ Names: 'chat-web-x', Labels: 'product=chat,service=web,image.tag=main-7654321', Status: 'Up 1 minute (health: starting)', State: 'running' })}\n` }),
     });
     expect(main(['status', 'staging'], ran)).toBe(0);
     expect(ran.stdout.join('')).toContain('app-1  chat     web      main-7654321  running  starting  chat-web-x');
