@@ -168,7 +168,7 @@ throw new ConfigurationError([
     const failed = runApp(`throw new Error('TFC_BOOTSTRAP=1 needs TFC_ORGANIZATION');`);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toBe('Error: TFC_BOOTSTRAP=1 needs TFC_ORGANIZATION\n(set MANACORE_STACK_TRACES=1 to print the stack trace)\n');
-    const warned = runApp(`import { printWarning } from 'ROOT/scripts/lib/console';
+    const warned = runApp(`import { printWarning } from 'ROOT/stacks/warnings';
 printWarning('host app-1 is 90% reserved');
 printWarning('under the CLI', { CDKTF_CONTEXT_JSON: '{}' });`);
     expect(warned.status).toBe(0);

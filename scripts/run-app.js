@@ -15,9 +15,12 @@ const root = path.resolve(__dirname, '..');
 const cacheDir = path.join(root, 'node_modules', '.cache', 'manacore-app');
 // MANACORE_APP_ENTRY: another entry point (tests run small apps through this same runner); default main.ts.
 const entry = process.env.MANACORE_APP_ENTRY || 'main.ts';
-const bundleName = entry === 'main.ts' ? 'main' : `entry-${require('node:crypto').createHash('sha256').update(path.resolve(root, entry)).digest('hex').slice(0, 12)}`;
-const bundle = path.join(cacheDir, `${bundleName}.js`);
-const inputsFile = path.join(cacheDir, `${bundleName}.inputs.json`);
+const bundleName = entry === 'main.ts' ? 'main' : `entry-${crypto.createHash('sha256').update(path.resolve(root, entry)).digest('hex').slice(0, 12)}`;
+const bundleDir = path.join(cacheDir, bundleName);
+const bundle = path.join(bundleDir, 'app.js');
+const inputsFile = path.join(bundleDir, 'inputs.json');
+// The real app also gets the cost report, run after synth (main.ts stays library and system only).
+const afterSynth = entry === 'main.ts' ? path.join(bundleDir, 'after-synth.js') : undefined;
 
 /** A digest of one input's content: modification times lie after a checkout, a copy or a clock change. */
 function digestOf(file) {
@@ -28,7 +31,7 @@ function digestOf(file) {
 function bundleIsCurrent() {
   try {
     const recorded = JSON.parse(fs.readFileSync(inputsFile, 'utf8'));
-    return fs.existsSync(bundle) && recorded.node === process.version && Object.entries(recorded.inputs).every(([file, digest]) => digestOf(file) === digest);
+    return [bundle, afterSynth].filter(Boolean).every((file) => fs.existsSync(file)) && recorded.node === process.version && Object.entries(recorded.inputs).every(([file, digest]) => digestOf(file) === digest);
   } catch {
     return false;
   }
@@ -37,12 +40,12 @@ function bundleIsCurrent() {
 if (!bundleIsCurrent()) {
   const result = require('esbuild').buildSync({
     absWorkingDir: root,
-    entryPoints: [entry],
+    entryPoints: { app: entry, ...(afterSynth ? { 'after-synth': 'scripts/cost/after-synth.ts' } : {}) },
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    outfile: bundle,
+    outdir: bundleDir,
     metafile: true,
     logLevel: 'warning',
   });
@@ -52,6 +55,8 @@ if (!bundleIsCurrent()) {
 
 try {
   require(bundle);
+  // The App writes to CDKTF_OUTDIR when the cdktf CLI sets it, else to cdktf.out (cdktf App).
+  if (afterSynth) require(afterSynth).reportCost(path.resolve(process.env.CDKTF_OUTDIR || 'cdktf.out'));
 } catch (error) {
   process.exitCode = 1;
   process.stderr.write(`${describeFailure(error)}\n`);

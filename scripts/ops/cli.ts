@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { ConfigurationError } from '../../constructs/core/configuration-error';
 import { manacore } from '../../environments';
-import type { SystemSpec } from '../../environments/model';
+import type { SystemSpec } from '../../system/model';
 import { labelsOf, readSynthesizedApp, resourcesOf, SynthOutputError } from '../lib/synthesized';
 import { OperatorError, quietEnv, requireBinary } from '../lib/tools';
 import {

@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigurationError, type ConfigurationIssue } from '../../constructs/core/configuration-error';
-import type { ProductSpec } from '../../environments/model';
+import type { ProductSpec } from '../../system/model';
 
 /** One product's tags: `imageTag` for every service, `imageTags` overriding single services. */
 export interface ProductTags {
