@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main, parseDeployArgs, type DeployIo } from '../scripts/deploy/cli';
-import { checkUpstream, cloudStateStatus, localStateStatus, selectStacks, stateLocation, upstreamOf, type StateStatus } from '../scripts/deploy/preflight';
+import { checkUpstream, cloudStateStatus, localStateStatus, missingCredentials, selectStacks, stateLocation, upstreamOf, type StateStatus } from '../scripts/deploy/preflight';
 import { readSynthesizedApp } from '../scripts/lib/synthesized';
 import { findOnPath, quietEnv } from '../scripts/lib/tools';
 import { synthToTemp } from './helpers/synth-out';
@@ -35,6 +35,12 @@ function recordingIo(applied: readonly string[], env: NodeJS.ProcessEnv = { PATH
     isProduction: (environment) => environment === 'production',
   };
   return { io, out, err, runs };
+}
+
+/** Every credential the product and production stacks ask for, as dummy values. */
+function credentials(): Record<string, string> {
+  const names = ['staging-chat', 'production-chat'].flatMap((stack) => missingCredentials(app.stacks.get(stack)!, {}));
+  return Object.fromEntries(names.flatMap((name) => name.split(' or ').slice(0, 1)).map((name) => [name, 'dummy']));
 }
 
 /** A PATH with a fake `terraform` and nothing else, so the test does not depend on the machine. */
@@ -111,7 +117,7 @@ describe('npm run deploy', () => {
   });
 
   test('runs cdktf deploy for the stack with telemetry and version checks off once upstream exists', async () => {
-    const { io, out, runs } = recordingIo(['staging-network', 'staging-edge', 'staging-data'], { PATH: pathWithTerraform(), TF_CLI_CONFIG_FILE: '/nonexistent/.terraformrc' });
+    const { io, out, runs } = recordingIo(['staging-network', 'staging-edge', 'staging-data'], { ...credentials(), PATH: pathWithTerraform(), TF_CLI_CONFIG_FILE: '/nonexistent/.terraformrc' });
     expect(await main(['deploy', 'staging-chat', '--', '--auto-approve'], io)).toBe(0);
     const cdktf = runs[1];
     expect(path.basename(cdktf.command)).toBe('cdktf');
@@ -121,7 +127,7 @@ describe('npm run deploy', () => {
     expect(out).toEqual([
       '[1/4] synthesizing (node scripts/run-app.js)',
       '[2/4] checking staging-chat',
-      '[3/4] looking for Terraform',
+      '[3/4] looking for credentials and Terraform',
       '[4/4] cdktf deploy staging-chat',
     ]);
   });
@@ -134,29 +140,42 @@ describe('npm run deploy', () => {
     expect(refused.err.join('\n')).toContain('--allow-local-production');
     expect(refused.runs).toHaveLength(1);
 
-    const flagged = recordingIo(applied, { PATH: pathWithTerraform() });
+    const flagged = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform() });
     expect(await main(['deploy', 'production-chat', '--allow-local-production'], flagged.io)).toBe(0);
-    const variable = recordingIo(applied, { PATH: pathWithTerraform(), MANACORE_ALLOW_LOCAL_PRODUCTION: '1' });
+    const variable = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform(), MANACORE_ALLOW_LOCAL_PRODUCTION: '1' });
     expect(await main(['deploy', 'production-chat'], variable.io)).toBe(0);
     // diff changes nothing: no refusal.
-    const diff = recordingIo(applied, { PATH: pathWithTerraform() });
+    const diff = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform() });
     expect(await main(['diff', 'production-chat'], diff.io)).toBe(0);
     expect(diff.runs[1].args.slice(0, 2)).toEqual(['diff', 'production-chat']);
   });
 
   test('production under Terraform Cloud is not refused', async () => {
     const cloudOut = synthToTemp({ TFC_ORGANIZATION: 'acme' });
-    const { io } = recordingIo(['production-network', 'production-edge', 'production-data'], { PATH: pathWithTerraform() });
+    const { io, err } = recordingIo(['production-network', 'production-edge', 'production-data'], { PATH: pathWithTerraform(), TF_TOKEN_app_terraform_io: 'dummy' });
     expect(await main(['deploy', 'production-chat'], { ...io, outdir: cloudOut })).toBe(0);
+    // Remote execution: provider credentials and variables live in the workspace; only the CLI token is needed here.
+    expect(missingCredentials(readSynthesizedApp(cloudOut).stacks.get('production-chat')!, {}, '/nonexistent-home')).toEqual(['TF_TOKEN_app_terraform_io (or run `terraform login`)']);
+    expect(err).toEqual([]);
   });
 
   test('a missing terraform binary is named as such', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'empty-bin-'));
-    const { io, err, runs } = recordingIo(['staging-network', 'staging-edge', 'staging-data'], { PATH: empty });
+    const { io, err, runs } = recordingIo(['staging-network', 'staging-edge', 'staging-data'], { ...credentials(), PATH: empty });
     expect(await main(['deploy', 'staging-chat'], io)).toBe(1);
     expect(err[0]).toMatch(/^error: "terraform" was not found on PATH\. .*install Terraform/);
     expect(runs).toHaveLength(1);
     expect(findOnPath('terraform', { PATH: empty })).toBeUndefined();
+  });
+
+  test('missing provider credentials and variables are listed per stack before Terraform runs', async () => {
+    const { io, err, runs } = recordingIo(['staging-network', 'staging-edge', 'staging-data'], { PATH: pathWithTerraform(), HCLOUD_TOKEN: 'dummy' });
+    expect(await main(['deploy', 'staging-network', 'staging-chat'], io)).toBe(1);
+    const message = err.join('\n');
+    expect(message).toMatch(/^error: these credentials are not set/);
+    expect(message).toContain('  staging-network: CLOUDFLARE_API_TOKEN, TF_VAR_ssh_public_key_platform_admin');
+    expect(message).toMatch(/ {2}staging-chat: CLOUDFLARE_API_TOKEN, GITHUB_TOKEN, .*TF_VAR_registry_password/);
+    expect(runs).toHaveLength(1);
   });
 
   test('usage errors exit 2 with the usage text; --help exits 0', async () => {

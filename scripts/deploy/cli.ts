@@ -23,6 +23,8 @@ import {
   checkUpstream,
   defaultStateProbe,
   localProductionRefusal,
+  missingCredentials,
+  missingCredentialsMessage,
   missingUpstreamMessage,
   selectStacks,
   type StateProbe,
@@ -126,7 +128,9 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<number>
   if (upstream.missing.length > 0) throw new OperatorError(missingUpstreamMessage(selected, upstream.missing));
   if (upstream.unchecked.length > 0) io.log(`note: could not check the state of ${upstream.unchecked.join(', ')} (Terraform Cloud without TFE_TOKEN); make sure they are deployed`);
 
-  step(3, 'looking for Terraform');
+  step(3, 'looking for credentials and Terraform');
+  const missing = new Map(selected.map((stack) => [stack, missingCredentials(app.stacks.get(stack)!, env)] as const).filter(([, names]) => names.length > 0));
+  if (missing.size > 0) throw new OperatorError(missingCredentialsMessage(missing));
   const terraform = terraformBinary(env);
   requireBinary(terraform, 'cdktf runs Terraform for every plan and apply: install Terraform 1.x (https://developer.hashicorp.com/terraform/install) or set TERRAFORM_BINARY_NAME to its path.', env);
 

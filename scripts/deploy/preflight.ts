@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { environmentOf, type SynthesizedApp, type SynthesizedStack } from '../lib/synthesized';
+import { PROVIDER_CREDENTIALS } from '../../stacks/bootstrap-stack';
 import { OperatorError } from '../lib/tools';
 
 /** Where a stack's state is, as synthesized. */
@@ -159,5 +160,40 @@ export function localProductionRefusal(app: SynthesizedApp, selected: readonly s
     `refusing to deploy ${offending.join(', ')}: a production stack with local state (the state file would live only on this machine).`,
     `Use Terraform Cloud (TFC_ORGANIZATION=<org>, see README "Terraform Cloud") or the apply workflow.`,
     `To do it anyway, pass ${ALLOW_LOCAL_PRODUCTION_FLAG} or set ${ALLOW_LOCAL_PRODUCTION_ENV}=1.`,
+  ].join('\n');
+}
+
+/**
+ * What a local run of the stack needs from the environment and does not have: provider
+ * credentials (PROVIDER_CREDENTIALS, the variables each provider reads when its block sets no
+ * credential) and, with local execution, a TF_VAR_<name> for every variable without a default.
+ * Under Terraform Cloud the run is remote and the workspace holds both, so nothing is required
+ * here but a token for the CLI (TF_TOKEN_app_terraform_io or `terraform login`).
+ */
+export function missingCredentials(stack: SynthesizedStack, env: NodeJS.ProcessEnv, home: string = require('node:os').homedir()): string[] {
+  const missing: string[] = [];
+  if (stateLocation(stack).kind === 'cloud') {
+    const credentialsFile = path.join(home, '.terraform.d', 'credentials.tfrc.json');
+    if (!env.TF_TOKEN_app_terraform_io && !fs.existsSync(credentialsFile)) missing.push('TF_TOKEN_app_terraform_io (or run `terraform login`)');
+    return missing;
+  }
+  for (const [provider, blocks] of Object.entries(stack.json.provider ?? {})) {
+    const names = PROVIDER_CREDENTIALS[provider];
+    if (names === undefined) continue;
+    // A block that sets a token itself (from a variable) needs the variable, checked below.
+    const explicit = blocks.some((block) => ['token', 'api_token', 'api_key'].some((key) => block[key] !== undefined));
+    if (!explicit && !names.some((name) => env[name])) missing.push(names.join(' or '));
+  }
+  for (const [name, variable] of Object.entries((stack.json as { variable?: Record<string, { default?: unknown }> }).variable ?? {})) {
+    if (variable.default === undefined && env[`TF_VAR_${name}`] === undefined) missing.push(`TF_VAR_${name}`);
+  }
+  return missing;
+}
+
+/** The refusal for missing credentials: every missing name, per stack. */
+export function missingCredentialsMessage(missing: ReadonlyMap<string, readonly string[]>): string {
+  return [
+    'these credentials are not set (README "Secrets", docs/deploying.md "Credentials Terraform needs"):',
+    ...[...missing].map(([stack, names]) => `  ${stack}: ${names.join(', ')}`),
   ].join('\n');
 }
