@@ -65,6 +65,15 @@ describe('docker access path', () => {
     expect(asked).toEqual(['production-network.host_app_1_ipv4']);
   });
 
+  test('under Terraform Cloud the address reference is a tfe_outputs value, resolved the same way', () => {
+    const cloud = readSynthesizedApp(synthToTemp({ TFC_ORGANIZATION: 'acme' }));
+    const asked: string[] = [];
+    expect(dockerHosts(cloud, 'staging', (stack, output) => (asked.push(`${stack}.${output}`), undefined), new Map([['app-1', '203.0.113.9']]))).toEqual([
+      { name: 'app-1', url: 'ssh://deploy@203.0.113.9:22', tls: undefined },
+    ]);
+    expect(() => dockerHosts(cloud, 'staging', () => undefined)).toThrow('the output "host_app_1_ipv4" of staging-network');
+  });
+
   test('without state or --host the error names the output, the stack and the flag', () => {
     expect(() => dockerHosts(app, 'staging', () => undefined)).toThrow('the address of host app-1 (staging) is the output "host_app_1_ipv4" of staging-network, which has no local state here; pass --host app-1=<address>');
     expect(() => dockerHosts(app, 'qa', () => undefined)).toThrow('no environment "qa" in cdktf.out; environments: production, staging');

@@ -113,7 +113,19 @@ export function labelsOf(block: ResourceBlock): Record<string, string> {
   return labels !== null && typeof labels === 'object' ? { ...(labels as Record<string, string>) } : {};
 }
 
-const REMOTE_OUTPUT = /^\$\{data\.terraform_remote_state\.outputs-([a-z0-9-]+)\.outputs\.([A-Za-z0-9_]+)\}$/;
+/**
+ * A published output of another stack as the reading stack synthesizes it: local remote state
+ * (`data.terraform_remote_state.outputs-<stack>.outputs.<name>`) or Terraform Cloud
+ * (`data.tfe_outputs.outputs-<stack>.nonsensitive_values["<name>"]`, or `.values` when sensitive).
+ * Groups: 1 or 3 the producing stack, 2 or 4 the output name.
+ */
+export const OUTPUT_REFERENCE = /\$\{data\.(?:terraform_remote_state\.outputs-([a-z0-9-]+)\.outputs\.([A-Za-z0-9_]+)|tfe_outputs\.outputs-([a-z0-9-]+)\.(?:nonsensitive_values|values)\["([A-Za-z0-9_]+)"\])\}/;
+const REMOTE_OUTPUT = new RegExp(`^${OUTPUT_REFERENCE.source}$`);
+
+/** The producing stack and output name of an output reference match. */
+export function outputOf(match: RegExpExecArray): { stack: string; output: string } {
+  return { stack: match[1] ?? match[3], output: match[2] ?? match[4] };
+}
 const OWN_ATTRIBUTE = /^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z0-9_]+)\}$/;
 
 /**
@@ -127,8 +139,9 @@ export function resolveStatic(app: SynthesizedApp, stack: SynthesizedStack, valu
   if (depth > 8) return value;
   const remote = REMOTE_OUTPUT.exec(value);
   if (remote !== null) {
-    const producer = app.stacks.get(remote[1]);
-    const output = producer?.json.output?.[remote[2]]?.value;
+    const { stack: producerName, output: outputName } = outputOf(remote);
+    const producer = app.stacks.get(producerName);
+    const output = producer?.json.output?.[outputName]?.value;
     return producer !== undefined && typeof output === 'string' ? resolveStatic(app, producer, output, depth + 1) : value;
   }
   const own = OWN_ATTRIBUTE.exec(value);

@@ -9,7 +9,7 @@
  * available to ssh (agent or config) as it is for Terraform.
  */
 import * as fs from 'node:fs';
-import { labelsOf, resolveStatic, resourcesOf, type SynthesizedApp } from '../lib/synthesized';
+import { labelsOf, OUTPUT_REFERENCE, outputOf, resolveStatic, resourcesOf, type SynthesizedApp } from '../lib/synthesized';
 import { OperatorError } from '../lib/tools';
 import { stateLocation } from '../deploy/preflight';
 
@@ -25,8 +25,6 @@ export interface DockerHost {
 
 /** Where a host's address comes from when the provider reads it from the network stack. */
 export type AddressLookup = (stack: string, output: string) => string | undefined;
-
-const ADDRESS_REFERENCE = /\$\{data\.terraform_remote_state\.outputs-([a-z0-9-]+)\.outputs\.([A-Za-z0-9_]+)\}/;
 
 /** Reads an output from a local state file (`outputs.<name>.value`); Terraform Cloud state is not read here. */
 export function localStateAddressLookup(app: SynthesizedApp): AddressLookup {
@@ -62,14 +60,15 @@ export function dockerHosts(app: SynthesizedApp, environment: string, lookup: Ad
     const alias = typeof provider.alias === 'string' ? `docker.${provider.alias}` : 'docker';
     const name = hostOfAlias.get(alias) ?? alias;
     const template = resolveStatic(app, edge, String(provider.host));
-    const reference = ADDRESS_REFERENCE.exec(template);
+    const reference = OUTPUT_REFERENCE.exec(template);
     let url = template;
     if (reference !== null) {
-      const address = overrides.get(name) ?? lookup(reference[1], reference[2]);
+      const { stack, output } = outputOf(reference);
+      const address = overrides.get(name) ?? lookup(stack, output);
       if (address === undefined) {
         throw new OperatorError(
-          `the address of host ${name} (${environment}) is the output "${reference[2]}" of ${reference[1]}, which has no local state here; ` +
-            `pass --host ${name}=<address> (see \`terraform output\` in cdktf.out/stacks/${reference[1]})`,
+          `the address of host ${name} (${environment}) is the output "${output}" of ${stack}, which has no local state here; ` +
+            `pass --host ${name}=<address> (see \`terraform output\` in cdktf.out/stacks/${stack})`,
         );
       }
       url = template.replace(reference[0], address);
