@@ -7,7 +7,9 @@ import * as path from 'node:path';
 
 /**
  * The environment every script runs cdktf and terraform with: no telemetry, no version check.
- * Names as read in @cdktf/commons src/environment.js (0.21.0): DISABLE_VERSION_CHECK is true for
+ * Names as read in the installed @cdktf/commons 0.21.0 (src/environment.js; upstream
+ * hashicorp/terraform-cdk packages/@cdktf/commons/src/environment.ts, listed on its docs page
+ * "Environment Variables"): DISABLE_VERSION_CHECK is true for
  * "true" or "1"; CHECKPOINT_DISABLE is any non-empty value and is also Terraform's own switch for
  * its upgrade and security-bulletin check (developer.hashicorp.com/terraform/cli/commands, "Upgrade
  * and Security Bulletin Checks"); with it set, cdktf sends no telemetry (commons checkpoint.js).
