@@ -344,7 +344,7 @@ describe('cli', () => {
   });
 
   test('usage mistakes exit with code 2 and explain themselves', () => {
-    expect(run(['render', FIXTURES])).toMatchObject({ code: 2, stderr: expect.stringContaining('--out') });
+    expect(run(['render', '--base-out', dir, FIXTURES])).toMatchObject({ code: 2, stderr: expect.stringContaining('--base-out and --head-out go together') });
     expect(run(['render', '--out', path.join(dir, 'c.md')])).toMatchObject({ code: 2 });
     expect(run(['changed-stacks', dir])).toMatchObject({ code: 2, stderr: expect.stringContaining('two directories') });
     expect(run(['deploy'])).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command') });

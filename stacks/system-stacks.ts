@@ -7,6 +7,7 @@ import { NetworkStack } from './network-stack';
 import { ProductStack } from './product-stack';
 import { planCloudflare } from '../system/cloudflare-plan';
 import type { SystemStack } from './system-stack';
+import { printWarning } from './warnings';
 
 /** The stacks of one environment. */
 export interface EnvironmentStacks {
@@ -25,7 +26,7 @@ export interface SystemStacksOptions {
    * @default - local backend
    */
   readonly terraformCloudOrganization?: string;
-  /** Receives warnings that do not fail synth (a host over 85% reserved). @default - printed to stderr */
+  /** Receives warnings that do not fail synth (a host over 85% reserved). @default - printed as a warning (stacks/warnings.ts) */
   readonly onWarning?: (message: string) => void;
 }
 
@@ -41,7 +42,7 @@ export function stacksOf(environment: EnvironmentStacks): SystemStack[] {
  */
 export function createSystemStacks(scope: Construct, system: SystemSpec, options: SystemStacksOptions = {}): EnvironmentStacks[] {
   const resolved = resolveSystem(system, { terraformCloudOrganization: options.terraformCloudOrganization });
-  const warn = options.onWarning ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  const warn = options.onWarning ?? ((message: string) => printWarning(message));
   resolved.warnings.forEach(warn);
   // The shared zone's page-rule quota and priorities, and who owns its zone-wide records and
   // rulesets, are decided across all environments before any stack exists (system/cloudflare-plan.ts).

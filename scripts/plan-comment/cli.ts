@@ -1,22 +1,26 @@
 /**
- * Command line for the plan comment, used by .github/workflows/plan.yml and apply.yml.
+ * Command line for the plan comment, used by .github/workflows/plan.yml and apply.yml, and by hand:
  *
- *   tsx scripts/plan-comment/cli.ts render --out comment.md [options] <plan>...
+ *   npm run plan:comment -- [options] <plan>...
  *     <plan> is one of
  *       <stack>=<path>   plan JSON (`terraform show -json`) of that stack
  *       <path>           stack name from the file name: <stack>.plan.json or <stack>.json
  *       <directory>      every *.json file in it, named as above
- *     --out <file>         where to write the comment body (required)
+ *     --out <file>         write the comment body there and print `has_changes=true|false`
+ *                          (default: print the body on stdout)
  *     --expect <a,b,...>   stacks that should have a plan; missing ones are reported as failed
  *     --run-url <url>      link for "see the workflow run" (default: this GitHub Actions run)
  *     --max-length <n>     body size limit (default: GitHub's 65536)
- *     Prints `has_changes=true|false` and appends it to $GITHUB_OUTPUT when that is set.
+ *     --base-out <dir> --head-out <dir>
+ *                          cdktf.out of the base and the head: adds the monthly cost delta and,
+ *                          when the topology changed, the diagram of each changed environment
+ *     Appends `has_changes=...` to $GITHUB_OUTPUT when that is set.
  *
- *   tsx scripts/plan-comment/cli.ts changed-stacks [--json] <base cdktf.out> <head cdktf.out>
+ *   npm run plan:changed-stacks -- [--json] <base cdktf.out> <head cdktf.out>
  *     Prints changed and added stacks, one per line, in rollout order; with --json prints
  *     {"changed":[],"added":[],"removed":[],"stacks":[]} where stacks = changed + added.
  *
- *   tsx scripts/plan-comment/cli.ts redact <plan.json> <out.json> [--stack <name>]
+ *   npm run plan:redact -- <plan.json> <out.json> [--stack <name>]
  *     Writes a copy of the plan that is safe to upload as an artifact (see redact.ts).
  *
  * Exit codes: 0 success, 1 failure (bad plan, unreadable tree), 2 usage error.
@@ -27,12 +31,19 @@ import { changedStacks } from './changed-stacks';
 import { redactPlan } from './redact';
 import { renderPlanComment, type StackPlan } from './render';
 import { SAFE_STACK_NAME, sortStacks } from './stack-order';
+import { operatorSections } from './operator-sections';
 
-const USAGE = `Usage:
-  cli.ts render --out <file> [--expect <a,b>] [--run-url <url>] [--max-length <n>] <plan>...
+export const USAGE = `Usage:
+  npm run plan:comment -- [--out <file>] [--expect <a,b>] [--run-url <url>] [--max-length <n>]
+                          [--base-out <dir> --head-out <dir>] <plan>...
       <plan> = <stack>=<plan.json> | <stack>.plan.json | <stack>.json | <directory of those>
-  cli.ts changed-stacks [--json] <base cdktf.out> <head cdktf.out>
-  cli.ts redact <plan.json> <out.json> [--stack <name>]`;
+      prints the comment on stdout unless --out is given
+  npm run plan:changed-stacks -- [--json] <base cdktf.out> <head cdktf.out>
+  npm run plan:redact -- <plan.json> <out.json> [--stack <name>]
+A plan JSON for one stack, made locally (after npm run synth; Terraform needs the providers):
+  terraform -chdir=cdktf.out/stacks/<stack> init
+  terraform -chdir=cdktf.out/stacks/<stack> plan -out=plan.tfplan
+  terraform -chdir=cdktf.out/stacks/<stack> show -json plan.tfplan > <stack>.plan.json`;
 
 /** A mistake in how the command was called; printed with the usage text, exit code 2. */
 export class UsageError extends Error {}
@@ -114,15 +125,17 @@ function defaultRunUrl(env: CliIo['env']): string | undefined {
 }
 
 function runRender(args: readonly string[], io: CliIo): void {
-  const { positional, options } = parseArgs(args, ['out', 'expect', 'run-url', 'max-length'], []);
+  const { positional, options } = parseArgs(args, ['out', 'expect', 'run-url', 'max-length', 'base-out', 'head-out'], []);
   const out = options.get('out');
-  if (out === undefined) throw new UsageError('render needs --out <file>');
   if (positional.length === 0) throw new UsageError('render needs at least one plan file or directory');
   const maxLengthText = options.get('max-length');
   const maxLength = maxLengthText === undefined ? undefined : Number(maxLengthText);
   if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0)) {
     throw new UsageError(`--max-length must be a positive integer, got "${maxLengthText}"`);
   }
+  const baseOut = options.get('base-out');
+  const headOut = options.get('head-out');
+  if ((baseOut === undefined) !== (headOut === undefined)) throw new UsageError('--base-out and --head-out go together');
   const plans: StackPlan[] = positional
     .flatMap(planFilesFromArgument)
     .map(({ stack, file }) => ({ stack, plan: readJson(file) }));
@@ -132,10 +145,15 @@ function runRender(args: readonly string[], io: CliIo): void {
     maxLength,
     failedStacks: expected.filter((stack) => !planned.has(stack)),
     runUrl: options.get('run-url') ?? defaultRunUrl(io.env),
+    appendix: baseOut !== undefined && headOut !== undefined ? operatorSections(baseOut, headOut) : [],
   });
-  fs.writeFileSync(out, result.body);
   const line = `has_changes=${result.hasChanges}`;
-  io.stdout(`${line}\n`);
+  if (out === undefined) {
+    io.stdout(result.body);
+  } else {
+    fs.writeFileSync(out, result.body);
+    io.stdout(`${line}\n`);
+  }
   if (io.env.GITHUB_OUTPUT) fs.appendFileSync(io.env.GITHUB_OUTPUT, `${line}\n`);
 }
 
@@ -166,6 +184,10 @@ function runRedact(args: readonly string[]): void {
 export function main(argv: readonly string[], io: CliIo): number {
   const [command, ...rest] = argv;
   try {
+    if (command === '-h' || command === '--help' || rest.includes('--help') || rest.includes('-h')) {
+      io.stdout(`${USAGE}\n`);
+      return 0;
+    }
     switch (command) {
       case 'render':
         runRender(rest, io);
@@ -177,10 +199,8 @@ export function main(argv: readonly string[], io: CliIo): number {
         runRedact(rest);
         return 0;
       case undefined:
-      case '-h':
-      case '--help':
         io.stderr(`${USAGE}\n`);
-        return command === undefined ? 2 : 0;
+        return 2;
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

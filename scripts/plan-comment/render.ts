@@ -62,6 +62,8 @@ export interface RenderOptions {
   readonly maxValueLength?: number;
   /** Most attributes listed per resource; default 60. */
   readonly maxAttributesPerResource?: number;
+  /** Sections shown after the stack table, never shortened (cost delta, topology; see operator-sections.ts). @default - none */
+  readonly appendix?: readonly string[];
 }
 
 /** Totals across all stacks. */
@@ -105,13 +107,13 @@ function footer(plans: readonly ParsedPlan[], ctx: SectionContext): string {
   return `<sub>${parts.join(' · ')}</sub>`;
 }
 
-function noChangesBody(plans: readonly ParsedPlan[], ctx: SectionContext): string {
+function noChangesBody(plans: readonly ParsedPlan[], ctx: SectionContext, appendix: readonly string[]): string {
   const names = plans.map((plan) => code(plan.stack));
   const text =
     plans.length === 0
       ? '✅ **No changes.** This pull request does not change any synthesized stack.'
       : `✅ **No changes.** Terraform plans no changes for ${names.length > 20 ? `${names.length} stacks` : names.join(', ')}.`;
-  return joinSections([PLAN_COMMENT_MARKER, '## Terraform plan', text, footer(plans, ctx)]);
+  return joinSections([PLAN_COMMENT_MARKER, '## Terraform plan', text, ...appendix, footer(plans, ctx)]);
 }
 
 /** Last resort when even the never-truncated parts are too long: cut and say so. */
@@ -161,7 +163,7 @@ export function renderPlanComment(plans: readonly StackPlan[], options: RenderOp
   };
 
   if (!changes && failed.length === 0) {
-    const body = noChangesBody(parsed, ctx);
+    const body = noChangesBody(parsed, ctx, options.appendix ?? []);
     return { body: body.length > maxLength ? hardCut(body, maxLength, ctx) : body, hasChanges: false, totals };
   }
 
@@ -173,6 +175,7 @@ export function renderPlanComment(plans: readonly StackPlan[], options: RenderOp
     destructiveBlock(destructive, ctx, warningLimit),
     attentionBlock(summaries),
     stackTable(summaries, failed),
+    ...(options.appendix ?? []),
   ];
 
   // Rendered details per stack and level, cached because the fitting loop asks repeatedly.

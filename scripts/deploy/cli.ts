@@ -1,0 +1,176 @@
+/**
+ * `npm run deploy -- <stack>...` and `npm run diff -- <stack>...`: synthesize, check, then hand
+ * the stack to `cdktf deploy|diff --skip-synth --ignore-missing-stack-dependencies`.
+ *
+ * cdktf on its own refuses `cdktf deploy production-chat` ("dependencies are not included in the
+ * stacks to run") and, with --ignore-missing-stack-dependencies, would plan against upstream
+ * stacks that were never applied. This wrapper checks what cdktf cannot: that the upstream stacks
+ * have state (local file, or the Terraform Cloud workspace), and says which to deploy first.
+ *
+ *   npm run deploy -- <stack|env-*>... [--allow-local-production] [-- <cdktf deploy options>]
+ *   npm run diff -- <stack|env-*>... [-- <cdktf diff options>]
+ *
+ * Exit codes: 0 done, 1 refused or failed (message says why), 2 usage error.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { manacore } from '../../environments';
+import { readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
+import { OperatorError, quietEnv, requireBinary, terraformBinary } from '../lib/tools';
+import {
+  ALLOW_LOCAL_PRODUCTION_ENV,
+  ALLOW_LOCAL_PRODUCTION_FLAG,
+  checkUpstream,
+  defaultStateProbe,
+  localProductionRefusal,
+  missingCredentials,
+  missingCredentialsMessage,
+  missingUpstreamMessage,
+  selectStacks,
+  type StateProbe,
+} from './preflight';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export const USAGE = `Usage:
+  npm run deploy -- <stack|env-*>... [${ALLOW_LOCAL_PRODUCTION_FLAG}] [-- <cdktf deploy options, e.g. --auto-approve>]
+  npm run diff -- <stack|env-*>... [-- <cdktf diff options>]
+Synthesizes, checks that every upstream stack has been deployed (and names the ones to deploy
+first), refuses production with local state unless ${ALLOW_LOCAL_PRODUCTION_FLAG} or
+${ALLOW_LOCAL_PRODUCTION_ENV}=1, then runs cdktf with telemetry and version checks off.`;
+
+export type Verb = 'deploy' | 'diff';
+
+/** The parsed command line. */
+export interface DeployArgs {
+  readonly verb: Verb;
+  readonly stacks: readonly string[];
+  readonly allowLocalProduction: boolean;
+  /** Passed to cdktf unchanged (everything after `--`). */
+  readonly cdktfArgs: readonly string[];
+  readonly help: boolean;
+}
+
+/** A mistake in how the command was called: usage text, exit code 2. */
+export class UsageError extends Error {}
+
+export function parseDeployArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): DeployArgs {
+  const [verb, ...rest] = argv;
+  if (verb !== 'deploy' && verb !== 'diff') throw new UsageError(`first argument must be deploy or diff, got "${verb ?? ''}"`);
+  const separator = rest.indexOf('--');
+  const own = separator === -1 ? rest : rest.slice(0, separator);
+  const cdktfArgs = separator === -1 ? [] : rest.slice(separator + 1);
+  let allowLocalProduction = env[ALLOW_LOCAL_PRODUCTION_ENV] === '1';
+  let help = false;
+  const stacks: string[] = [];
+  for (const arg of own) {
+    if (arg === '--help' || arg === '-h') help = true;
+    else if (arg === ALLOW_LOCAL_PRODUCTION_FLAG && verb === 'deploy') allowLocalProduction = true;
+    else if (arg.startsWith('-')) throw new UsageError(`unknown option ${arg}; options for cdktf go after "--"`);
+    else stacks.push(arg);
+  }
+  return { verb, stacks, allowLocalProduction, cdktfArgs, help };
+}
+
+/** What the command does to the outside world; replaced in tests. */
+export interface DeployIo {
+  readonly log: (line: string) => void;
+  /** Error messages (stderr). */
+  readonly error: (line: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  /** Runs a program with inherited output; returns its exit code. */
+  readonly run: (command: string, args: readonly string[], env: NodeJS.ProcessEnv) => number;
+  readonly probe: StateProbe;
+  readonly outdir: string;
+  readonly isProduction: (environment: string) => boolean;
+}
+
+/** Production unless the system description says otherwise: an unknown environment is treated as production. */
+function isProductionEnvironment(environment: string): boolean {
+  return manacore.environments.find((spec) => spec.name === environment)?.production ?? true;
+}
+
+export function defaultIo(): DeployIo {
+  return {
+    log: (line) => process.stdout.write(`${line}\n`),
+    error: (line) => process.stderr.write(`${line}\n`),
+    env: process.env,
+    run: (command, args, env) => {
+      const result = spawnSync(command, [...args], { cwd: ROOT, env, stdio: 'inherit' });
+      if (result.error !== undefined) throw new OperatorError(`could not start ${command}: ${result.error.message}`);
+      return result.status ?? 1;
+    },
+    probe: defaultStateProbe(),
+    outdir: path.join(ROOT, 'cdktf.out'),
+    isProduction: isProductionEnvironment,
+  };
+}
+
+/** Runs one invocation and returns its exit code. */
+export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<number> {
+  const env = quietEnv(io.env);
+  const total = 4;
+  const step = (n: number, text: string): void => io.log(`[${n}/${total}] ${text}`);
+
+  step(1, 'synthesizing (node scripts/run-app.js)');
+  if (io.run(process.execPath, [path.join(ROOT, 'scripts', 'run-app.js')], { ...env, CDKTF_OUTDIR: io.outdir }) !== 0) {
+    throw new OperatorError('synth failed (see above); nothing was deployed');
+  }
+  const app = readSynthesizedApp(io.outdir);
+  const selected = selectStacks(app, args.stacks);
+
+  step(2, `checking ${selected.join(', ')}`);
+  if (args.verb === 'deploy' && !args.allowLocalProduction) {
+    const refusal = localProductionRefusal(app, selected, io.isProduction);
+    if (refusal !== undefined) throw new OperatorError(refusal);
+  }
+  const upstream = await checkUpstream(app, selected, io.probe);
+  if (upstream.missing.length > 0) throw new OperatorError(missingUpstreamMessage(selected, upstream.missing));
+  if (upstream.unchecked.length > 0) io.log(`note: could not check the state of ${upstream.unchecked.join(', ')} (Terraform Cloud without TFE_TOKEN); make sure they are deployed`);
+
+  step(3, 'looking for credentials and Terraform');
+  const missing = new Map(selected.map((stack) => [stack, missingCredentials(app.stacks.get(stack)!, env)] as const).filter(([, names]) => names.length > 0));
+  if (missing.size > 0) throw new OperatorError(missingCredentialsMessage(missing));
+  const terraform = terraformBinary(env);
+  requireBinary(terraform, 'cdktf runs Terraform for every plan and apply: install Terraform 1.x (https://developer.hashicorp.com/terraform/install) or set TERRAFORM_BINARY_NAME to its path.', env);
+
+  step(4, `cdktf ${args.verb} ${selected.join(' ')}`);
+  const cdktf = path.join(ROOT, 'node_modules', '.bin', 'cdktf');
+  const code = io.run(cdktf, [args.verb, ...selected, '--skip-synth', '--ignore-missing-stack-dependencies', ...args.cdktfArgs], env);
+  if (code !== 0) throw new OperatorError(`cdktf ${args.verb} exited with code ${code}`);
+  return 0;
+}
+
+/** Entry point: parses, runs, maps errors to exit codes. */
+export async function main(argv: readonly string[], io: DeployIo): Promise<number> {
+  let args: DeployArgs;
+  try {
+    args = parseDeployArgs(argv, io.env);
+  } catch (error) {
+    io.error(`error: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    io.log(USAGE);
+    return 0;
+  }
+  try {
+    return await runDeploy(args, io);
+  } catch (error) {
+    if (error instanceof OperatorError || error instanceof SynthOutputError) {
+      io.error(`error: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2), defaultIo()).then(
+    (code) => (process.exitCode = code),
+    (error) => {
+      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,283 @@
+/**
+ * Day-two commands, `npm run ops -- <verb> ...`:
+ *
+ *   status <env>                                   hosts, containers, health, image tags
+ *   logs <env> <product>/<service> [--tail N] [--since 10m] [--follow]
+ *   versions <env> <product>[/<service>]           recorded tags, newest first, from the tags file's git history
+ *   rollback <env> <product>[/<service>] [<tag>]   writes the tag (default: the previous one) into environments/tags/<env>.json
+ *   common: [--host <name>=<address>] [--print]    --print shows the docker command lines instead of running them
+ *
+ * status and logs reach Docker the way the stacks do (scripts/ops/docker-access.ts) and read the
+ * synthesized stacks, so run `npm run synth` first. rollback and versions only touch the tags
+ * file: a rollback is a change like any other, reviewed and applied with `npm run deploy`.
+ *
+ * Exit codes: 0 done, 1 failed (message says why), 2 usage error.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { ConfigurationError } from '../../constructs/core/configuration-error';
+import { manacore } from '../../environments';
+import type { SystemSpec } from '../../system/model';
+import { labelsOf, readSynthesizedApp, resourcesOf, SynthOutputError } from '../lib/synthesized';
+import { OperatorError, quietEnv, requireBinary } from '../lib/tools';
+import {
+  dockerHosts,
+  findServiceCommand,
+  formatStatus,
+  localStateAddressLookup,
+  logsCommand,
+  parseStatus,
+  shellQuote,
+  statusCommand,
+  type AddressLookup,
+} from './docker-access';
+import { effectiveTag, gitRunner, previousTag, readTagsFile, tagHistory, withTag, writeTagsFile, type GitRunner, type TagsContext } from './tags-file';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export const USAGE = `Usage: npm run ops -- <verb> ...
+  status <env>                                    containers, health and image tags on every host
+  logs <env> <product>/<service> [--tail <n>] [--since <10m|2026-11-29T10:00:00Z>] [--follow]
+  versions <env> <product>[/<service>]            tags recorded in environments/tags/<env>.json, newest first
+  rollback <env> <product>[/<service>] [<tag>]    write <tag> (default: the previous one) into the tags file
+Options for status and logs:
+  --host <name>=<address>   address of a host when its network stack's state is not on this machine
+  --print                   print the docker command lines instead of running them`;
+
+/** A mistake in how the command was called: usage text, exit code 2. */
+export class UsageError extends Error {}
+
+/** The outside world of the command; replaced in tests. */
+export interface OpsIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly root: string;
+  readonly outdir: string;
+  readonly system: SystemSpec;
+  /** Runs a command and returns its exit code and captured stdout (or streams it when `inherit`). */
+  readonly run: (args: readonly string[], inherit: boolean) => { code: number; stdout: string };
+  readonly git: GitRunner;
+  readonly addressLookup?: AddressLookup;
+}
+
+export function defaultIo(): OpsIo {
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    env: process.env,
+    root: ROOT,
+    outdir: path.join(ROOT, 'cdktf.out'),
+    system: manacore,
+    run: (args, inherit) => {
+      const result = spawnSync(args[0], args.slice(1), { encoding: 'utf8', env: quietEnv(), stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'inherit'] });
+      if (result.error !== undefined) throw new OperatorError(`could not run ${args[0]}: ${result.error.message}`);
+      return { code: result.status ?? 1, stdout: result.stdout ?? '' };
+    },
+    git: gitRunner(ROOT),
+  };
+}
+
+interface ParsedOps {
+  readonly positional: string[];
+  readonly hosts: Map<string, string>;
+  readonly print: boolean;
+  readonly follow: boolean;
+  readonly tail?: number;
+  readonly since?: string;
+}
+
+function parseOptions(args: readonly string[]): ParsedOps {
+  const positional: string[] = [];
+  const hosts = new Map<string, string>();
+  let print = false;
+  let follow = false;
+  let tail: number | undefined;
+  let since: string | undefined;
+  for (let i = 0; i < args.length; i += 1) {
+    const arg = args[i];
+    const value = (): string => {
+      const next = args[(i += 1)];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--print') print = true;
+    else if (arg === '--follow' || arg === '-f') follow = true;
+    else if (arg === '--tail') {
+      const text = value();
+      tail = /^\d+$/.test(text) ? Number(text) : NaN;
+      if (Number.isNaN(tail)) throw new UsageError(`--tail must be a whole number of lines, got "${text}"`);
+    } else if (arg === '--since') since = value();
+    else if (arg === '--host') {
+      const text = value();
+      const match = /^([a-z][a-z0-9-]*)=([0-9A-Za-z.:-]+)$/.exec(text);
+      if (match === null) throw new UsageError(`--host must be <host name>=<address>, e.g. app-1=203.0.113.5; got "${text}"`);
+      hosts.set(match[1], match[2]);
+    } else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
+    else positional.push(arg);
+  }
+  return { positional, hosts, print, follow, tail, since };
+}
+
+function environmentSpec(io: OpsIo, name: string | undefined) {
+  if (name === undefined) throw new UsageError('name the environment');
+  const spec = io.system.environments.find((environment) => environment.name === name);
+  if (spec === undefined) throw new OperatorError(`unknown environment "${name}"; environments: ${io.system.environments.map((environment) => environment.name).join(', ')}`);
+  return spec;
+}
+
+/** `product` or `product/service`, checked against the catalog. */
+function productTarget(io: OpsIo, environment: string, target: string | undefined, serviceRequired: boolean): { product: string; service?: string } {
+  if (target === undefined) throw new UsageError(serviceRequired ? 'name the service as <product>/<service>' : 'name the product as <product> or <product>/<service>');
+  const [product, service, ...extra] = target.split('/');
+  const spec = io.system.products.find((candidate) => candidate.name === product);
+  if (spec === undefined) throw new OperatorError(`environment "${environment}": unknown product "${product}"; products: ${io.system.products.map((p) => p.name).join(', ')}`);
+  if (extra.length > 0 || (serviceRequired && !service)) throw new UsageError(`expected <product>/<service>, got "${target}"`);
+  if (service !== undefined && service !== '' && !spec.services.some((candidate) => candidate.name === service)) {
+    throw new OperatorError(`environment "${environment}", product "${product}": unknown service "${service}"; services: ${spec.services.map((s) => s.name).join(', ')}`);
+  }
+  return { product, service: service === '' ? undefined : service };
+}
+
+function synthesizedHosts(io: OpsIo, environment: string, overrides: Map<string, string>) {
+  const app = readSynthesizedApp(io.outdir);
+  const hosts = dockerHosts(app, environment, io.addressLookup ?? localStateAddressLookup(app), overrides, io.env);
+  // The system label every container carries, read from the edge proxy (the same for all).
+  const edge = app.stacks.get(`${environment}-edge`)!;
+  const system = resourcesOf(edge, 'docker_container').map(([, block]) => labelsOf(block).system).find(Boolean) ?? io.system.name;
+  return { hosts, system };
+}
+
+function runStatus(io: OpsIo, options: ParsedOps): number {
+  const environment = environmentSpec(io, options.positional[0]).name;
+  const { hosts, system } = synthesizedHosts(io, environment, options.hosts);
+  const commands = hosts.map((host) => ({ host, args: statusCommand(host, system, environment) }));
+  if (options.print) {
+    io.out(`${commands.map(({ args }) => shellQuote(args)).join('\n')}\n`);
+    return 0;
+  }
+  requireBinary('docker', 'status and logs use the docker CLI (client only; it talks to the hosts over ssh or TLS).', io.env);
+  const rows = [];
+  for (const [index, { host, args }] of commands.entries()) {
+    io.err(`[${index + 1}/${commands.length}] ${host.name}: ${host.url}\n`);
+    const result = io.run(args, false);
+    if (result.code !== 0) throw new OperatorError(`docker on ${host.name} (${host.url}) exited with code ${result.code}`);
+    rows.push(...parseStatus(host.name, result.stdout));
+  }
+  io.out(`${formatStatus(rows)}\n`);
+  const unhealthy = rows.filter((row) => row.health === 'unhealthy' || row.state !== 'running');
+  if (unhealthy.length > 0) io.out(`${unhealthy.length} container(s) not running or unhealthy: ${unhealthy.map((row) => row.name).join(', ')}\n`);
+  return 0;
+}
+
+function runLogs(io: OpsIo, options: ParsedOps): number {
+  const environment = environmentSpec(io, options.positional[0]).name;
+  const { product, service } = productTarget(io, environment, options.positional[1], true);
+  const { hosts, system } = synthesizedHosts(io, environment, options.hosts);
+  const logOptions = { tail: options.tail, since: options.since, follow: options.follow };
+  if (options.print) {
+    for (const host of hosts) {
+      io.out(`${shellQuote(findServiceCommand(host, system, environment, product, service!))}\n`);
+      io.out(`${shellQuote(logsCommand(host, '<container from the line above>', logOptions))}\n`);
+    }
+    return 0;
+  }
+  requireBinary('docker', 'status and logs use the docker CLI (client only; it talks to the hosts over ssh or TLS).', io.env);
+  for (const host of hosts) {
+    const found = io.run(findServiceCommand(host, system, environment, product, service!), false);
+    if (found.code !== 0) throw new OperatorError(`docker on ${host.name} (${host.url}) exited with code ${found.code}`);
+    const container = found.stdout.split('\n').map((line) => line.trim()).find(Boolean);
+    if (container === undefined) continue;
+    io.err(`${host.name}: ${container}\n`);
+    const result = io.run(logsCommand(host, container, logOptions), true);
+    return result.code === 0 ? 0 : 1;
+  }
+  throw new OperatorError(`no running container of ${product}/${service} in ${environment} (hosts: ${hosts.map((host) => host.name).join(', ')})`);
+}
+
+function tagsContext(io: OpsIo, environment: string): TagsContext {
+  const spec = environmentSpec(io, environment);
+  return { environment: spec.name, production: spec.production, products: io.system.products };
+}
+
+function runVersions(io: OpsIo, options: ParsedOps): number {
+  const context = tagsContext(io, options.positional[0]);
+  const { product, service } = productTarget(io, context.environment, options.positional[1], false);
+  const current = effectiveTag(readTagsFile(io.root, context).products[product], service);
+  const history = tagHistory(io.git, context.environment, product, service);
+  const label = service === undefined ? product : `${product}/${service}`;
+  io.out(`${context.environment} ${label}: ${current === undefined ? 'not in the tags file' : `current tag ${current}`}\n`);
+  if (history.length === 0) {
+    io.out('no committed history yet\n');
+    return 0;
+  }
+  for (const release of history) io.out(`${release.date}  ${release.tag.padEnd(16)}  ${release.commit.slice(0, 10)}  ${release.subject}\n`);
+  return 0;
+}
+
+function runRollback(io: OpsIo, options: ParsedOps): number {
+  const context = tagsContext(io, options.positional[0]);
+  const { product, service } = productTarget(io, context.environment, options.positional[1], false);
+  const file = readTagsFile(io.root, context);
+  const current = effectiveTag(file.products[product], service);
+  const label = service === undefined ? product : `${product}/${service}`;
+  if (current === undefined) throw new OperatorError(`environment "${context.environment}": product "${product}" is not in environments/tags/${context.environment}.json`);
+  let tag = options.positional[2];
+  if (tag === undefined) {
+    const previous = previousTag(tagHistory(io.git, context.environment, product, service), current);
+    if (previous === undefined) {
+      throw new OperatorError(`environment "${context.environment}", ${label}: no earlier tag than ${current} in the history of environments/tags/${context.environment}.json; name the tag to roll back to`);
+    }
+    tag = previous.tag;
+  }
+  if (tag === current) throw new OperatorError(`environment "${context.environment}", ${label} already runs ${tag}`);
+  const written = writeTagsFile(io.root, withTag(file, context, product, service, tag));
+  io.out(
+    [
+      `${context.environment} ${label}: ${current} -> ${tag} (written to ${path.relative(io.root, written)})`,
+      'Next: commit it and open a pull request (the plan comment shows the swap), or apply it now:',
+      `  git commit -m "rollback ${context.environment} ${label} to ${tag}" ${path.relative(io.root, written)}`,
+      `  npm run deploy -- ${context.environment}-${product}`,
+      '',
+    ].join('\n'),
+  );
+  return 0;
+}
+
+/** Runs one invocation and returns the exit code. */
+export function main(argv: readonly string[], io: OpsIo): number {
+  const [verb, ...rest] = argv;
+  try {
+    if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+      io.out(`${USAGE}\n`);
+      return verb === undefined ? 2 : 0;
+    }
+    const options = parseOptions(rest);
+    switch (verb) {
+      case 'status':
+        return runStatus(io, options);
+      case 'logs':
+        return runLogs(io, options);
+      case 'versions':
+        return runVersions(io, options);
+      case 'rollback':
+        return runRollback(io, options);
+      default:
+        throw new UsageError(`unknown verb "${verb}"; verbs: status, logs, versions, rollback`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`error: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (error instanceof OperatorError || error instanceof SynthOutputError || error instanceof ConfigurationError) {
+      io.err(`error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2), defaultIo());
+}

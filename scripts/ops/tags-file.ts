@@ -1,0 +1,205 @@
+/**
+ * The image tags an environment runs, as data: `environments/tags/<env>.json`, written by
+ * machines (the release and rollback commands) and reviewed like any change (issue 19). This
+ * module reads, validates and writes the file, and reads its history from git, which is the
+ * release history: every commit that changed the file is a release or a rollback.
+ *
+ * File format (keys sorted, two-space indent, final newline, so diffs stay one line per change):
+ *   { "environment": "staging",
+ *     "products": { "chat": { "imageTag": "main-4f2c9e1", "imageTags": { "backend": "main-0a1b2c3" } } } }
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ConfigurationError, type ConfigurationIssue } from '../../constructs/core/configuration-error';
+import type { ProductSpec } from '../../system/model';
+
+/** One product's tags: `imageTag` for every service, `imageTags` overriding single services. */
+export interface ProductTags {
+  readonly imageTag: string;
+  readonly imageTags?: Readonly<Record<string, string>>;
+}
+
+/** The content of one environment's tags file. */
+export interface TagsFile {
+  readonly environment: string;
+  readonly products: Readonly<Record<string, ProductTags>>;
+}
+
+/** Where the tags files live, relative to the project root. */
+export const TAGS_DIRECTORY = path.join('environments', 'tags');
+
+export function tagsFilePath(root: string, environment: string): string {
+  return path.join(root, TAGS_DIRECTORY, `${environment}.json`);
+}
+
+/** Docker's tag grammar (same as environments/validation.ts). */
+const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+/** Production runs immutable tags only: a commit (`main-<sha>`) or a release (`v1.2.3`), as environments/validation.ts. */
+const PRODUCTION_TAG = /^(main-[0-9a-f]{7,40}|v\d+\.\d+\.\d+)$/;
+
+/** What validation needs to know about the environment and the catalog. */
+export interface TagsContext {
+  readonly environment: string;
+  readonly production: boolean;
+  readonly products: readonly ProductSpec[];
+}
+
+function tagIssues(context: TagsContext, product: string, field: string, tag: unknown): ConfigurationIssue[] {
+  const base = { environment: context.environment, product, field };
+  if (typeof tag !== 'string' || !DOCKER_TAG.test(tag)) {
+    return [{ ...base, value: tag, allowed: 'a Docker tag: letters, digits, "_", "." and "-", at most 128 characters' }];
+  }
+  if (context.production && !PRODUCTION_TAG.test(tag)) {
+    return [{ ...base, value: tag, allowed: 'an immutable tag: "main-<7 to 40 hex digits>" or "v<major>.<minor>.<patch>"', why: 'production never runs a moving tag' }];
+  }
+  return [];
+}
+
+/** Every problem of a parsed tags file (unknown product or service, bad tag, wrong environment). */
+export function tagsFileIssues(value: unknown, context: TagsContext): ConfigurationIssue[] {
+  const issues: ConfigurationIssue[] = [];
+  const file = value as Partial<TagsFile> | null;
+  if (file === null || typeof file !== 'object' || typeof file.products !== 'object' || file.products === null) {
+    return [{ environment: context.environment, field: 'tags file', value, allowed: '{"environment": "<name>", "products": {"<product>": {"imageTag": "<tag>"}}}' }];
+  }
+  if (file.environment !== context.environment) {
+    issues.push({ environment: context.environment, field: 'environment', value: file.environment, allowed: [context.environment] });
+  }
+  const known = new Map(context.products.map((product) => [product.name, product]));
+  for (const [product, tags] of Object.entries(file.products)) {
+    const spec = known.get(product);
+    if (spec === undefined) {
+      issues.push({ environment: context.environment, product, field: 'products', value: product, allowed: [...known.keys()] });
+      continue;
+    }
+    issues.push(...tagIssues(context, product, 'imageTag', tags?.imageTag));
+    for (const [service, tag] of Object.entries(tags?.imageTags ?? {})) {
+      const services = spec.services.map((s) => s.name);
+      if (!services.includes(service)) issues.push({ environment: context.environment, product, field: `imageTags.${service}`, value: service, allowed: services });
+      else issues.push(...tagIssues(context, product, `imageTags.${service}`, tag));
+    }
+  }
+  return issues;
+}
+
+/** Parses and validates; throws ConfigurationError listing every problem. */
+export function parseTagsFile(text: string, context: TagsContext): TagsFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigurationError([{ environment: context.environment, field: 'tags file', value: text.slice(0, 80), allowed: `valid JSON (${(error as Error).message})` }]);
+  }
+  const issues = tagsFileIssues(value, context);
+  if (issues.length > 0) throw new ConfigurationError(issues);
+  return value as TagsFile;
+}
+
+export function readTagsFile(root: string, context: TagsContext): TagsFile {
+  const file = tagsFilePath(root, context.environment);
+  if (!fs.existsSync(file)) {
+    throw new ConfigurationError([{ environment: context.environment, field: 'tags file', value: path.relative(root, file), allowed: 'an existing file (one per environment)' }]);
+  }
+  return parseTagsFile(fs.readFileSync(file, 'utf8'), context);
+}
+
+function sortedObject<T>(record: Readonly<Record<string, T>>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The file's text: sorted keys, two-space indent, final newline. */
+export function serializeTagsFile(file: TagsFile): string {
+  const products = Object.fromEntries(
+    Object.entries(sortedObject(file.products)).map(([name, tags]) => [
+      name,
+      tags.imageTags !== undefined && Object.keys(tags.imageTags).length > 0 ? { imageTag: tags.imageTag, imageTags: sortedObject(tags.imageTags) } : { imageTag: tags.imageTag },
+    ]),
+  );
+  return `${JSON.stringify({ environment: file.environment, products }, null, 2)}\n`;
+}
+
+/** The tag a service runs: its own override, else the product's tag. */
+export function effectiveTag(tags: ProductTags | undefined, service?: string): string | undefined {
+  if (tags === undefined) return undefined;
+  return (service !== undefined ? tags.imageTags?.[service] : undefined) ?? tags.imageTag;
+}
+
+/**
+ * Sets a tag: for the whole product (drops per-service overrides, so every service runs it) or
+ * for one service (an override). Validates the result; throws ConfigurationError.
+ */
+export function withTag(file: TagsFile, context: TagsContext, product: string, service: string | undefined, tag: string): TagsFile {
+  const current = file.products[product];
+  const next: ProductTags =
+    service === undefined
+      ? { imageTag: tag }
+      : { imageTag: current?.imageTag ?? tag, imageTags: { ...(current?.imageTags ?? {}), [service]: tag } };
+  const updated: TagsFile = { environment: file.environment, products: { ...file.products, [product]: next } };
+  const issues = tagsFileIssues(updated, context);
+  if (issues.length > 0) throw new ConfigurationError(issues);
+  return updated;
+}
+
+export function writeTagsFile(root: string, file: TagsFile): string {
+  const target = tagsFilePath(root, file.environment);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.writeFileSync(target, serializeTagsFile(file));
+  return target;
+}
+
+/** One entry of the release history: the tag a service ran from a commit on. */
+export interface TagRelease {
+  readonly commit: string;
+  /** Committer date, ISO 8601. */
+  readonly date: string;
+  readonly subject: string;
+  readonly tag: string;
+}
+
+/** Runs git and returns stdout; injected in tests. */
+export type GitRunner = (args: readonly string[]) => string;
+
+export function gitRunner(root: string): GitRunner {
+  return (args) => {
+    const result = spawnSync('git', [...args], { cwd: root, encoding: 'utf8' });
+    if (result.error !== undefined) throw new Error(`git could not be run: ${result.error.message}`);
+    if (result.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.stderr.trim()}`);
+    return result.stdout;
+  };
+}
+
+/**
+ * The tags a product (or one service) ran in an environment, newest first, from the committed
+ * history of its tags file; consecutive commits with the same tag are one release.
+ */
+export function tagHistory(git: GitRunner, environment: string, product: string, service?: string): TagRelease[] {
+  const file = path.posix.join('environments', 'tags', `${environment}.json`);
+  const log = git(['log', '--format=%H%x09%cI%x09%s', '--', file]).trim();
+  const releases: TagRelease[] = [];
+  for (const line of log === '' ? [] : log.split('\n')) {
+    const [commit, date, ...subject] = line.split('\t');
+    let tags: TagsFile;
+    try {
+      tags = JSON.parse(git(['show', `${commit}:${file}`])) as TagsFile;
+    } catch {
+      continue; // a commit that deleted or broke the file is not a release
+    }
+    const tag = effectiveTag(tags.products?.[product], service);
+    if (tag === undefined) continue;
+    const newer = releases[releases.length - 1];
+    if (newer !== undefined && newer.tag === tag) {
+      releases[releases.length - 1] = { commit, date, subject: subject.join('\t'), tag };
+    } else {
+      releases.push({ commit, date, subject: subject.join('\t'), tag });
+    }
+  }
+  return releases;
+}
+
+/** The newest tag in the history that differs from the current one; what a rollback without a tag goes back to. */
+export function previousTag(history: readonly TagRelease[], current: string): TagRelease | undefined {
+  const index = history.findIndex((release) => release.tag === current);
+  const older = index === -1 ? history : history.slice(index + 1);
+  return older.find((release) => release.tag !== current);
+}
