@@ -13,6 +13,7 @@ import { TerraformCloudBootstrapStack } from '../stacks/bootstrap-stack';
 import { stacksOf } from '../stacks/system-stacks';
 import { manacore } from '../environments';
 import { fieldnotes } from '../examples/fieldnotes';
+import { harbor } from '../examples/harbor';
 import { nutri } from '../examples/nutri';
 import { SynthesizedSystem, synthStack } from './helpers/synth';
 
@@ -35,6 +36,7 @@ function currentDigests(): Record<string, string> {
     ...digestsOf(cloud, 'manacore-cloud'),
     ...digestsOf(new SynthesizedSystem(nutri), 'nutri-local'),
     ...digestsOf(new SynthesizedSystem(fieldnotes), 'fieldnotes-local'),
+    ...digestsOf(new SynthesizedSystem(harbor), 'harbor-local'),
     [`manacore-cloud/bootstrap`]: createHash('sha256').update(JSON.stringify(synthStack(bootstrap))).digest('hex').slice(0, 16),
   };
 }

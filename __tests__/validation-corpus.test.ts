@@ -523,7 +523,7 @@ const CORPUS: readonly BadInput[] = [
     name: 'a misspelt environment field, with a suggestion',
     mutate: (s) => ((staging(s) as Record<string, unknown>).dockerAcces = { mode: 'ssh' }),
     lines: [
-      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, terraformCloud, invariantExemptions, immutableTags (an unknown field would be silently ignored)',
+      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, terraformCloud, invariantExemptions, immutableTags, loadBalancer (an unknown field would be silently ignored)',
     ],
   },
   {

@@ -40,6 +40,14 @@ export interface InvariantContext {
   readonly dockerTls?: { readonly port: number; readonly cidrs: readonly string[] };
   /** May this stack publish host ports (the edge stack)? */
   readonly mayPublishPorts: boolean;
+  /** Do the hosts admit 80/443 from the internet? False behind a load balancer. @default true */
+  readonly publicWeb?: boolean;
+  /**
+   * Private addresses this stack may publish data-service ports on (the data
+   * host's, when containers on other hosts reach it over the private network).
+   * @default - none
+   */
+  readonly privatePublishAddresses?: readonly string[];
   /** Are containers of this stack app containers (product and edge stacks)? */
   readonly appContainers: boolean;
   readonly exemptions: readonly InvariantExemption[];
@@ -122,7 +130,8 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
 
   each('docker_container', (address, body) => {
     checkImage(address, body.image);
-    const ports = (body.ports ?? []) as Json[];
+    // A port bound to the data host's private address is reachable over the private network only: not a public port.
+    const ports = ((body.ports ?? []) as Json[]).filter((p) => !(typeof p.ip === 'string' && (context.privatePublishAddresses ?? []).includes(p.ip)));
     const external = ports.map((p) => Number(p.external ?? p.internal));
     if (ports.length > 0 && (!context.mayPublishPorts || external.some((port) => port !== 80 && port !== 443))) {
       report('no-published-ports', address, `publishes host ports ${external.join(', ')}; only the edge proxy may, and only 80 and 443`);
@@ -150,11 +159,12 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
 
 function checkFirewall(address: string, body: Json, context: InvariantContext, report: (rule: InvariantRule, address: string, message: string) => void): void {
   const rules = ((body.rule ?? []) as Json[]).filter((r) => r.direction === 'in');
-  const expected = new Map<string, string[]>([
-    ['22', [...context.adminSshCidrs]],
-    ['80', ['0.0.0.0/0', '::/0']],
-    ['443', ['0.0.0.0/0', '::/0']],
-  ]);
+  const expected = new Map<string, string[]>([['22', [...context.adminSshCidrs]]]);
+  // Behind a load balancer the hosts take web traffic over the private network only: no public 80/443.
+  if (context.publicWeb !== false) {
+    expected.set('80', ['0.0.0.0/0', '::/0']);
+    expected.set('443', ['0.0.0.0/0', '::/0']);
+  }
   if (context.dockerTls) expected.set(String(context.dockerTls.port), [...context.dockerTls.cidrs]);
   const seen = new Map<string, string[]>();
   for (const rule of rules) {

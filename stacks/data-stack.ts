@@ -110,6 +110,8 @@ export class DataStack extends SystemStack {
           resources: accessory.resources,
           network: this.outputsOf(edgeStack).getString(dockerNetworkOutputName(accessory.host, 'data')),
           mounts,
+          ports: Object.values(accessory.ports),
+          publishOn: environment.dataAccess === 'private-network' ? environment.hosts.find((host) => host.name === accessory.host)!.privateIp : undefined,
           user: accessory.user,
           writablePaths: accessory.writablePaths,
           restart: accessory.restart,
@@ -168,6 +170,7 @@ export class DataStack extends SystemStack {
       provider,
       dataNetwork,
       egressNetwork: edge.getString(dockerNetworkOutputName(host, 'backend')),
+      publishOn: environment.dataAccess === 'private-network' ? environment.hosts.find((candidate) => candidate.name === host)!.privateIp : undefined,
       labels: { ...this.labels('data'), host },
       postgres: postgres && {
         volume: this.volumes.get('postgres')!,

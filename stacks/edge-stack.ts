@@ -55,6 +55,7 @@ export class EdgeStack extends SystemStack {
           acmeStorageDir: ACME_STORAGE_DIR,
           frontendNetwork: hostNetworks.get('frontend').name,
           trustedProxyCidrs,
+          proxyProtocolTrustedIps: environment.loadBalancer && [environment.loadBalancer.privateIp],
           labels: { ...this.labels('edge-proxy'), host: host.name },
           provider,
         }),

@@ -10,17 +10,16 @@ import { AddressRecords } from '../constructs/cloudflare/address-records';
 import { CacheRules } from '../constructs/cloudflare/cache-rules';
 import { CnameRecord } from '../constructs/cloudflare/cname-record';
 import { CloudflareZone } from '../constructs/cloudflare/zone';
-import { ipv4At } from '../constructs/core/cidr';
 import { SecretValue } from '../constructs/core/secret-value';
 import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID } from '../constructs/docker/edge-proxy';
 import { RepositorySecrets } from '../constructs/github/repository-secrets';
 import { CloudInit, type DockerTlsListener } from '../constructs/hetzner/cloud-init';
 import { HetznerHost } from '../constructs/hetzner/hetzner-host';
+import { EdgeLoadBalancer } from '../constructs/hetzner/edge-load-balancer';
 import { HostFirewall } from '../constructs/hetzner/host-firewall';
 import { PrivateNetwork } from '../constructs/hetzner/private-network';
 import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
-import { HOST_ADDRESS_OFFSET } from '../system/defaults';
-import { CLOUDFLARE_PROXY_CIDRS_OUTPUT, hostOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { CLOUDFLARE_PROXY_CIDRS_OUTPUT, hostOutputName, loadBalancerOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface NetworkStackProps extends SystemStackProps {
@@ -46,6 +45,8 @@ export class NetworkStack extends SystemStack {
   public readonly network: PrivateNetwork;
   public readonly firewall: HostFirewall;
   public readonly hosts: ReadonlyMap<string, HetznerHost>;
+  /** The load balancer in front of the edge proxies, where routed services run on several hosts. */
+  public readonly loadBalancer?: EdgeLoadBalancer;
 
   public constructor(scope: Construct, props: NetworkStackProps) {
     const environment = props.environment;
@@ -76,6 +77,8 @@ export class NetworkStack extends SystemStack {
         access.mode === 'tls'
           ? [{ port: access.port, sourceCidrs: access.allowedCidrs, description: 'Docker API over mutual TLS, for Terraform runners' }]
           : [],
+      // Behind the load balancer, web traffic arrives over the private network only.
+      publicWeb: environment.loadBalancer === undefined,
       labels: this.labels('firewall'),
     });
 
@@ -85,13 +88,18 @@ export class NetworkStack extends SystemStack {
         : undefined;
 
     const hosts = new Map<string, HetznerHost>();
-    environment.hosts.forEach((host, index) => {
+    environment.hosts.forEach((host) => {
       const cloudInit = new CloudInit({
         authorizedKeys: publicKeys.map((key) => key.publicKey),
         // The edge proxy runs as uid 1001 and reads the Docker socket through the docker group's fixed GID.
         privateDirectories: [{ path: ACME_STORAGE_DIR, uid: EDGE_PROXY_USER_ID }],
         dockerGroupId: DOCKER_SOCKET_GROUP_ID,
         dockerTls,
+        privateServices: environment.privatePorts[host.name] && {
+          address: host.privateIp,
+          ports: environment.privatePorts[host.name]!,
+          allowedCidr: environment.privateNetwork.subnetRange,
+        },
       });
       const created = new HetznerHost(this, `host-${host.name}`, {
         serverName: host.serverName,
@@ -100,7 +108,7 @@ export class NetworkStack extends SystemStack {
         location: environment.location,
         sshKeyIds: sshKeys.map((key) => key.id),
         firewallIds: [this.firewall.firewall.id],
-        privateNetwork: { network: this.network, ip: ipv4At(environment.privateNetwork.subnetRange, HOST_ADDRESS_OFFSET + index) },
+        privateNetwork: { network: this.network, ip: host.privateIp },
         placementGroupId: placementGroup?.id,
         userData: cloudInit.render(),
         fqdn: host.fqdn,
@@ -115,6 +123,22 @@ export class NetworkStack extends SystemStack {
       this.publish(hostOutputName(host.name, 'private_ip'), created.privateIp, { description: `Private network address of ${host.name}` });
     });
     this.hosts = hosts;
+
+    const balancer = environment.loadBalancer;
+    if (balancer !== undefined) {
+      this.loadBalancer = new EdgeLoadBalancer(this, 'edge-load-balancer', {
+        name: environment.resourceName('edge'),
+        type: balancer.type,
+        location: environment.location,
+        network: this.network,
+        privateIp: balancer.privateIp,
+        targets: balancer.targets.map((name) => ({ name, serverId: hosts.get(name)!.server.id })),
+        protection: environment.protection,
+        labels: this.labels('load-balancer'),
+      });
+      this.publish(loadBalancerOutputName('ipv4'), this.loadBalancer.ipv4, { description: 'Public IPv4 of the load balancer in front of the edge proxies' });
+      this.publish(loadBalancerOutputName('ipv6'), this.loadBalancer.ipv6, { description: 'Public IPv6 of the load balancer in front of the edge proxies' });
+    }
 
     // Zone-wide DNS and caching rulesets (when this environment owns them), pipeline secrets.
     this.addZoneWide(props.cloudflare ?? planEnvironmentCloudflare(environment));
@@ -139,12 +163,12 @@ export class NetworkStack extends SystemStack {
     });
     if (cloudflare.ownsZoneRecords) {
       const first = this.hosts.get(this.environment.hosts[0]!.name)!;
-      // Managed by <env>-network of the primary environment: the apex is served by its first host's edge proxy.
+      // Managed by <env>-network of the primary environment: the apex is served by the edge (the balancer, or the first host).
       new AddressRecords(this, 'dns-apex', {
         zone,
         name: zone.name,
-        ipv4: first.ipv4.ipAddress,
-        ipv6: first.server.ipv6Address,
+        ipv4: this.loadBalancer?.ipv4 ?? first.ipv4.ipAddress,
+        ipv6: this.loadBalancer?.ipv6 ?? first.server.ipv6Address,
         proxied: true,
         managedBy: this.stackName,
       });

@@ -20,6 +20,11 @@ export const ZONE_ID_OUTPUT = 'cloudflare_zone_id';
 /** `<env>-network`: comma-separated IPv4 and IPv6 ranges Cloudflare proxies from, as Cloudflare publishes them at plan time. */
 export const CLOUDFLARE_PROXY_CIDRS_OUTPUT = 'cloudflare_proxy_cidrs';
 
+/** `<env>-network`: an address of the environment's load balancer, where public names point when there is one. */
+export function loadBalancerOutputName(attribute: 'ipv4' | 'ipv6' | 'private_ip'): string {
+  return `load_balancer_${attribute}`;
+}
+
 /** `<env>-edge`: the name of one Docker network of one host (`host_app_1_docker_network_data`). */
 export function dockerNetworkOutputName(host: string, network: HostNetwork): string {
   return `host_${identifier(host)}_docker_network_${network}`;

@@ -9,6 +9,7 @@ import { CloudflareZone } from '../constructs/cloudflare/zone';
 import { Duration } from '../constructs/core/duration';
 import { SecretValue } from '../constructs/core/secret-value';
 import { sensitiveVariable } from '../constructs/core/sensitive-variable';
+import type { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
 import { ServiceContainer } from '../constructs/docker/service-container';
@@ -21,7 +22,7 @@ import type { DataStack } from './data-stack';
 import { connectDockerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
-import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface ProductStackProps extends SystemStackProps {
@@ -92,15 +93,20 @@ export class ProductStack extends SystemStack {
     // The zone id the network stack looked up (one lookup per environment, not one per product).
     const zoneId = cloudflare.zone.zoneId ?? this.outputsOf(network).getString(ZONE_ID_OUTPUT);
     const zone = new CloudflareZone(this, 'zone', { name: cloudflare.zone.name, zoneId });
+    // Behind a load balancer every routed name points at it; otherwise at the product's host.
+    const edgeAddresses =
+      environment.loadBalancer === undefined
+        ? this.hostAddresses
+        : { ipv4: this.outputsOf(network).getString(loadBalancerOutputName('ipv4')), ipv6: this.outputsOf(network).getString(loadBalancerOutputName('ipv6')) };
     for (const service of this.product.services) {
       if (!service.routed || service.domain === undefined) continue;
-      // Managed by this stack (<env>-<product>): the service's public name, on the product's host.
+      // Managed by this stack (<env>-<product>): the service's public name, on the product's host or the balancer.
       // APIs are not proxied, so their TTL (300 s) lets a move to another host take minutes.
       new AddressRecords(this, `dns-${service.id}`, {
         zone,
         name: service.domain,
-        ipv4: this.hostAddresses.ipv4,
-        ipv6: this.hostAddresses.ipv6,
+        ipv4: edgeAddresses.ipv4,
+        ipv6: edgeAddresses.ipv6,
         proxied: service.proxied,
         managedBy: this.stackName,
       });
@@ -182,18 +188,26 @@ export class ProductStack extends SystemStack {
     const services = product.services.filter((service) => service.runsContainer);
     const containers = new Map<string, ServiceContainer>();
     if (services.length === 0) return containers;
-    const provider = connectDockerHost(this, networkStack, product.host, { registryLogin: true });
     const edge = this.outputsOf(edgeStack);
-    const joined = HOST_NETWORKS.filter((network) => services.some((service) => service.networks.includes(network)));
-    const networkNames = new Map(joined.map((network) => [network, edge.getString(dockerNetworkOutputName(product.host, network))]));
-    // The product's own network: its services reach each other by short name, and nothing else is on it.
-    const productNetwork = new Network(this, 'product-network', {
-      name: product.networkName,
-      driver: 'bridge',
-      labels: Object.entries({ ...this.labels('network'), host: product.host, network: 'product' }).map(([label, value]) => ({ label, value })),
-      provider,
-    });
-    productNetwork.overrideLogicalId('product-network');
+    // One host keeps the stack's default provider and plain addresses; a spread product gets one aliased provider per host.
+    const spread = product.hosts.length > 1;
+    const onHost = new Map(
+      product.hosts.map((host, index) => {
+        const provider = connectDockerHost(this, networkStack, host, { registryLogin: true, aliased: spread });
+        const joined = HOST_NETWORKS.filter((network) => services.some((service) => service.networks.includes(network)));
+        const networkNames = new Map(joined.map((network) => [network, edge.getString(dockerNetworkOutputName(host, network))]));
+        // The product's own network on this host: its services reach each other by short name, and nothing else is on it.
+        const id = index === 0 ? 'product-network' : `product-network-${host}`;
+        const productNetwork = new Network(this, id, {
+          name: product.networkName,
+          driver: 'bridge',
+          labels: Object.entries({ ...this.labels('network'), host, network: 'product' }).map(([label, value]) => ({ label, value })),
+          provider,
+        });
+        productNetwork.overrideLogicalId(id);
+        return [host, { provider, networkNames, productNetwork }] as const;
+      }),
+    );
 
     const dataUrls = new Map<DataDependency, string>();
     for (const [dependency, source] of Object.entries(product.data) as Array<[DataDependency, 'container' | 'external']>) {
@@ -206,33 +220,38 @@ export class ProductStack extends SystemStack {
       );
     }
     for (const service of services) {
-      const props = {
-        serviceName: service.id,
-        image: service.image!.ref,
-        imageTag: service.image!.tag,
-        command: service.command,
-        port: service.port,
-        healthPort: service.healthPort,
-        healthCheck: service.healthCheck!,
-        resources: service.resources,
-        environment: service.environment,
-        secretEnvironment: this.secretEnvironmentOf(service, dataUrls),
-        networks: [
-          ...service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
-          { role: 'product', name: productNetwork.name, aliases: [service.name] },
-        ],
-        writablePaths: service.writablePaths,
-        route: service.routed ? { domain: service.domain!, rateLimit: service.rateLimit } : undefined,
-        restart: service.restart,
-        labels: { ...this.labels('service'), host: product.host, product: product.name, service: service.name, kind: service.kind },
-        provider,
-      };
-      const first = new ServiceContainer(this, service.id, props);
-      containers.set(service.name, first);
-      // Further replicas: same alias and route (one load-balanced service), their own containers, one shared image.
-      for (let replica = 2; replica <= service.replicas; replica++) {
-        new ServiceContainer(this, `${service.id}-${replica}`, { ...props, replica, sharedImage: first.hardened.image });
-      }
+      const secretEnvironment = this.secretEnvironmentOf(service, dataUrls);
+      const images = new Map<string, Image>();
+      service.placements.forEach((host, index) => {
+        const replica = index + 1;
+        const { provider, networkNames, productNetwork } = onHost.get(host)!;
+        const container = new ServiceContainer(this, replica === 1 ? service.id : `${service.id}-${replica}`, {
+          serviceName: service.id,
+          image: service.image!.ref,
+          imageTag: service.image!.tag,
+          command: service.command,
+          port: service.port,
+          healthPort: service.healthPort,
+          healthCheck: service.healthCheck!,
+          resources: service.resources,
+          environment: service.environment,
+          secretEnvironment,
+          networks: [
+            ...service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
+            { role: 'product', name: productNetwork.name, aliases: [service.name] },
+          ],
+          writablePaths: service.writablePaths,
+          route: service.routed ? { domain: service.domain!, rateLimit: service.rateLimit } : undefined,
+          restart: service.restart,
+          labels: { ...this.labels('service'), host, product: product.name, service: service.name, kind: service.kind },
+          provider,
+          // Further replicas: same alias and route (one load-balanced service), their own containers; one image per host's daemon.
+          replica,
+          sharedImage: images.get(host),
+        });
+        if (!images.has(host)) images.set(host, container.hardened.image);
+        if (replica === 1) containers.set(service.name, container);
+      });
     }
     return containers;
   }

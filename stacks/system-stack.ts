@@ -150,6 +150,8 @@ export class SystemStack extends TerraformStack {
       production: environment.production,
       adminSshCidrs: environment.adminSshCidrs,
       dockerTls: access.mode === 'tls' ? { port: access.port, cidrs: access.allowedCidrs } : undefined,
+      publicWeb: environment.loadBalancer === undefined,
+      privatePublishAddresses: environment.dataAccess === 'private-network' ? environment.hosts.map((host) => host.privateIp) : [],
       mayPublishPorts: this.publishesHostPorts,
       appContainers: this.runsAppContainers,
       exemptions,

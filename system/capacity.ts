@@ -47,9 +47,11 @@ export function planCapacity(environment: ResolvedEnvironment): CapacityReport {
       consumer('edge proxy', EDGE_PROXY_RESOURCES),
       ...environment.products
         .flatMap((product) => product.services)
-        .filter((service) => service.runsContainer && service.host === host.name)
-        // Every replica is a container of its own, with its own reservation.
-        .flatMap((service) => Array.from({ length: service.replicas }, (_, index) => consumer(index === 0 ? service.id : `${service.id}-${index + 1}`, service.resources))),
+        .filter((service) => service.runsContainer)
+        // Every replica is a container of its own, with its own reservation, on the host it is placed on.
+        .flatMap((service) =>
+          service.placements.flatMap((placedOn, index) => (placedOn === host.name ? [consumer(index === 0 ? service.id : `${service.id}-${index + 1}`, service.resources)] : [])),
+        ),
       ...environment.accessories.filter((accessory) => accessory.host === host.name).map((accessory) => consumer(accessory.name, accessory.resources)),
     ];
     if (environment.data.host === host.name) {

@@ -39,6 +39,15 @@ export const DATA_ENV_VARS = { postgres: 'DATABASE_URL', redis: 'REDIS_URL' } as
 /** Default OS image of a host. */
 export const DEFAULT_HOST_IMAGE = 'ubuntu-24.04';
 
+/** Group of a host that names none: where products run. */
+export const DEFAULT_HOST_GROUP = 'app';
+
+/** The smallest Hetzner load balancer: 25 targets, 5 services (the edge needs 2). */
+export const DEFAULT_LOAD_BALANCER_TYPE = 'lb11';
+
+/** The load balancer's fixed private address: .5 of the subnet, below the hosts (.10 on). */
+export const LOAD_BALANCER_ADDRESS_OFFSET = 5;
+
 /** Hosts take private addresses from .10 of the subnet on, leaving the gateway (.1) and room below. */
 export const HOST_ADDRESS_OFFSET = 10;
 

@@ -17,6 +17,7 @@ import type {
   GithubSettings,
   HostSpec,
   LinkSpec,
+  LoadBalancerSettings,
   ProductDeployment,
   ProductSpec,
   ServiceSpec,
@@ -122,12 +123,14 @@ const ENVIRONMENT: ObjectSchema = {
     terraformCloud: true,
     invariantExemptions: true,
     immutableTags: true,
+    loadBalancer: true,
   } satisfies KeyTable<EnvironmentSpec>,
   fields: {
-    hosts: { each: { keys: { name: true, serverType: true, image: true } satisfies KeyTable<HostSpec> } },
+    hosts: { each: { keys: { name: true, serverType: true, image: true, group: true } satisfies KeyTable<HostSpec> } },
+    loadBalancer: { keys: { type: true } satisfies KeyTable<LoadBalancerSettings> },
     products: {
       each: {
-        keys: { product: true, imageTag: true, imageTags: true, host: true, externalData: true, replicas: true } satisfies KeyTable<ProductDeployment>,
+        keys: { product: true, imageTag: true, imageTags: true, host: true, group: true, externalData: true, replicas: true } satisfies KeyTable<ProductDeployment>,
       },
     },
     accessories: {

@@ -168,6 +168,8 @@ export interface HostSpec {
   readonly serverType: string;
   /** OS image. @default 'ubuntu-24.04' */
   readonly image?: string;
+  /** Group the host belongs to; a product `group` spreads its replicas over a group's hosts. @default 'app' */
+  readonly group?: string;
 }
 
 /** One product as deployed in one environment. */
@@ -178,8 +180,15 @@ export interface ProductDeployment {
   readonly imageTag: string;
   /** Per-service tags overriding `imageTag` (for a one-service rollback). @default - none */
   readonly imageTags?: Readonly<Record<string, string>>;
-  /** Host the product's containers run on. @default - the environment's first host */
+  /** Host the product's containers run on. @default - the environment's first host, unless `group` is set */
   readonly host?: string;
+  /**
+   * Host group to spread the product over instead: replica `i` of each
+   * service runs on the group's host `i mod n`, so a service with two or
+   * more replicas survives the loss of one host.
+   * @default - one host (`host`)
+   */
+  readonly group?: string;
   /** Replicas per service name, over the catalog's `replicas`. @default - the catalog's */
   readonly replicas?: Readonly<Record<string, number>>;
   /**
@@ -289,6 +298,12 @@ export interface AccessoryDeployment {
   readonly volumeSizesGiB?: Readonly<Record<string, number>>;
   /** CPU and memory over the accessory's. @default - the accessory's */
   readonly resources?: Partial<ResourceSpec>;
+}
+
+/** The load balancer of an environment with several app hosts. */
+export interface LoadBalancerSettings {
+  /** Hetzner load balancer type; its limits on targets and services are checked. @default 'lb11' */
+  readonly type?: string;
 }
 
 /** A Hetzner snapshot to take of a host (before a risky change). */
@@ -404,6 +419,12 @@ export interface EnvironmentSpec {
   readonly data: DataSettings;
   /** Snapshots to take. @default - none */
   readonly snapshots?: readonly SnapshotSpec[];
+  /**
+   * The Hetzner Load Balancer in front of the edge proxies, created when
+   * routed services run on more than one host.
+   * @default - type lb11 where needed
+   */
+  readonly loadBalancer?: LoadBalancerSettings;
   /** Cloudflare zone plan and caching mode. */
   readonly cloudflare: CloudflareSettings;
   /** Deployment protection of the GitHub environments. @default - no reviewers */

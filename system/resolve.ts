@@ -8,6 +8,7 @@ import { HealthCheck } from '../constructs/core/health-check';
 import { HETZNER_LOCATIONS } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, type ServerTypeFacts } from '../constructs/hetzner/server-types';
 import type { Duration } from '../constructs/core/duration';
+import { ipv4At } from '../constructs/core/cidr';
 import { DOCKER_TLS_PORT } from '../constructs/docker/docker-host-provider';
 import type { RateLimit } from '../constructs/docker/edge-route';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
@@ -16,8 +17,12 @@ import {
   BACKUP_JOB_IMAGE,
   BACKUP_JOB_RESOURCES,
   BACKUP_PLAN,
+  DEFAULT_HOST_GROUP,
   DEFAULT_HOST_IMAGE,
+  DEFAULT_LOAD_BALANCER_TYPE,
   DEFAULT_PRIVATE_NETWORK,
+  HOST_ADDRESS_OFFSET,
+  LOAD_BALANCER_ADDRESS_OFFSET,
   networksOf,
   POSTGRES_DEFAULTS,
   REDIS_DEFAULTS,
@@ -33,6 +38,7 @@ import {
   type AccessorySpec,
   type HostNetwork,
   type LinkSpec,
+  type ProductDeployment,
   type ProductSpec,
   type RestartPolicy,
   type ResourceSpec,
@@ -90,7 +96,7 @@ export interface ResolvedAccessory {
   readonly restart: RestartPolicy;
   /** Host it runs on. */
   readonly host: string;
-  /** What its users receive, templates filled in. */
+  /** What its users receive, templates filled in: `{host}` is its name, or its host's private address when users run on other hosts. */
   readonly connection: Readonly<Record<string, string>>;
 }
 
@@ -113,6 +119,8 @@ export interface ResolvedService {
   readonly healthPort?: number;
   /** Containers of the service. */
   readonly replicas: number;
+  /** The host of each replica, in replica order (`placements[0]` is `host`). */
+  readonly placements: readonly string[];
   readonly restart: RestartPolicy;
   /** Image for container kinds; undefined for mobile. */
   readonly image?: ImageRef;
@@ -149,6 +157,8 @@ export interface ResolvedProduct {
   readonly name: string;
   /** `<env>-<product>`: stack, GitHub environment and workspace suffix. */
   readonly stackName: string;
+  /** Hosts its containers run on, in the environment's host order; `host` is the first. */
+  readonly hosts: readonly string[];
   /** Name of the product's own Docker network, which all its containers join (`<system>-<product>`). */
   readonly networkName: string;
   readonly host: string;
@@ -171,6 +181,10 @@ export interface ResolvedHost {
   readonly image: string;
   /** Reverse DNS name of the host's primary IPs. */
   readonly fqdn: string;
+  /** Its host group (`app` unless the environment says otherwise). */
+  readonly group: string;
+  /** Its fixed address in the environment's subnet (`.10` on, in host order). */
+  readonly privateIp: string;
 }
 
 /** How Terraform reaches a host's Docker daemon, defaults filled in. */
@@ -218,6 +232,16 @@ export interface ResolvedBackupJob {
   readonly resources: ResourceSpec;
 }
 
+/** A load balancer passing 80/443 to the edge proxies of several hosts. */
+export interface ResolvedLoadBalancer {
+  /** Hetzner type (`lb11`). */
+  readonly type: string;
+  /** Hosts whose edge proxies receive traffic: every host running a routed container. */
+  readonly targets: readonly string[];
+  /** Its fixed address in the hosts' subnet: the only source the edge proxies take the PROXY protocol from. */
+  readonly privateIp: string;
+}
+
 /** The environment's data services. */
 export interface ResolvedData {
   /** Host the data containers run on. */
@@ -262,6 +286,16 @@ export interface ResolvedEnvironment {
   readonly data: ResolvedData;
   /** Accessories running here. */
   readonly accessories: readonly ResolvedAccessory[];
+  /** The load balancer in front of the edge proxies, when routed services run on more than one host. */
+  readonly loadBalancer?: ResolvedLoadBalancer;
+  /**
+   * How containers reach the data services: by name on the data host's
+   * internal network (one host), or at the data host's private address,
+   * published there only (several hosts).
+   */
+  readonly dataAccess: 'local' | 'private-network';
+  /** Per host, the ports published on its private address (data services and accessories other hosts use). */
+  readonly privatePorts: Readonly<Record<string, readonly number[]>>;
   /** Delete and rebuild protection, `prevent_destroy` on stateful resources. */
   readonly protection: boolean;
   /** Hetzner automatic server backups. */
@@ -339,25 +373,47 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
   const resourceName = (name: string) => `${system.name}-${spec.name}-${name}`;
   const imageRepository = (image: string) => `${system.registry.host}/${system.registry.owner}/${image}`;
   const firstHost = spec.hosts[0]!.name;
+  const subnet = (spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK).subnetRange;
   const hosts = spec.hosts.map(
-    (host): ResolvedHost => ({
+    (host, index): ResolvedHost => ({
+      privateIp: ipv4At(subnet, HOST_ADDRESS_OFFSET + index),
       name: host.name,
       serverName: resourceName(host.name),
       serverType: host.serverType,
       facts: HETZNER_SERVER_TYPES[host.serverType]!,
       image: host.image ?? DEFAULT_HOST_IMAGE,
       fqdn: domain(host.name),
+      group: host.group ?? DEFAULT_HOST_GROUP,
     }),
   );
-  const hostOf = new Map(spec.products.map((d) => [d.product, d.host ?? firstHost]));
+  // One host: data services by name on its internal network. Several: at the data host's private address.
+  const dataAccess = hosts.length > 1 ? 'private-network' : 'local';
+  // The hosts each product runs on: one, or every host of its group (replicas spread round-robin).
+  const hostsOfProduct = new Map(
+    spec.products.map((d) => [d.product, d.group !== undefined ? hosts.filter((h) => h.group === d.group).map((h) => h.name) : [d.host ?? firstHost]]),
+  );
+  const replicasOf = (deployment: ProductDeployment, service: ServiceSpec) => deployment.replicas?.[service.name] ?? service.replicas ?? 1;
+  /** The host of each replica of a deployed product's service: replica `i` on the product's host `i mod n`. */
+  const placementsOf = (productName: string, service: ServiceSpec): string[] | undefined => {
+    const productHosts = hostsOfProduct.get(productName);
+    const deployment = spec.products.find((d) => d.product === productName);
+    if (productHosts === undefined || deployment === undefined) return undefined;
+    return Array.from({ length: replicasOf(deployment, service) }, (_, index) => productHosts[index % productHosts.length]!);
+  };
   const dataHost = spec.data.host ?? firstHost;
-  const accessories = (spec.accessories ?? []).map((deployment) => resolveAccessory(system.accessories!.find((a) => a.name === deployment.name)!, deployment, dataHost));
+  const privateIpOf = (name: string) => hosts.find((host) => host.name === name)!.privateIp;
+  const accessories = (spec.accessories ?? []).map((deployment) => {
+    const accessory = system.accessories!.find((a) => a.name === deployment.name)!;
+    const host = deployment.host ?? dataHost;
+    return resolveAccessory(accessory, deployment, host, dataAccess === 'local' ? accessory.name : privateIpOf(host));
+  });
   const accessoryConnection = new Map(accessories.map((accessory) => [accessory.name, accessory.connection]));
   const linkedAcrossProducts = crossProductLinkEnds(system, spec);
 
   const products = spec.products.map((deployment): ResolvedProduct => {
     const product = system.products.find((p) => p.name === deployment.product)!;
-    const host = hostOf.get(product.name)!;
+    const productHosts = hostsOfProduct.get(product.name)!;
+    const host = productHosts[0]!;
     const services = product.services.map((service): ResolvedService => {
       const kind = SERVICE_KIND_BEHAVIOUR[service.kind];
       const label = serviceLabel(product, service);
@@ -368,6 +424,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       const port = service.port ?? kind.port;
       const ports = service.ports ?? {};
       const image = service.imageRef !== undefined ? parseImageRef(service.imageRef) : { repository, tag, ref: `${repository}:${tag}` };
+      const replicas = replicasOf(deployment, service);
       return {
         product: product.name,
         name: service.name,
@@ -376,7 +433,8 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         port,
         ports,
         healthPort: service.healthPort !== undefined ? ports[service.healthPort] : port,
-        replicas: deployment.replicas?.[service.name] ?? service.replicas ?? 1,
+        replicas,
+        placements: placementsOf(product.name, service)!,
         restart: service.restart ?? 'unless-stopped',
         image: kind.container ? image : undefined,
         command: service.command?.map(escapeForTerraform),
@@ -384,7 +442,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         resources: scaleReservations({ ...kind.resources!, ...service.resources }, spec.reservationScale ?? 1),
         environment: {
           ...escapeValues(service.environment),
-          ...resolveLinks(system, spec, product, service, hostOf, domain, issues),
+          ...resolveLinks(system, spec, product, service, placementsOf, domain, issues),
           ...Object.assign({}, ...accessories.map((name) => accessoryConnection.get(name) ?? {})),
         },
         secrets: service.secrets ?? [],
@@ -410,11 +468,13 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       data[dependency] = external ? 'external' : 'container';
       if (external) externalProviders[dependency] = settings.mode === 'external' ? settings.provider : 'an external provider';
     }
+    const usedHosts = productHosts.filter((name) => services.some((service) => service.runsContainer && service.placements.includes(name)));
     const publicDomain = services
       .filter((service) => service.domain !== undefined && SERVICE_KIND_BEHAVIOUR[service.kind].publicUrlRank !== undefined)
       .sort((a, b) => SERVICE_KIND_BEHAVIOUR[a.kind].publicUrlRank! - SERVICE_KIND_BEHAVIOUR[b.kind].publicUrlRank!)[0]?.domain;
     return {
       name: product.name,
+      hosts: usedHosts.length > 0 ? usedHosts : [host],
       stackName: stackName(product.name),
       networkName: `${system.name}-${product.name}`,
       host,
@@ -462,6 +522,21 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     dataHost,
     products,
     accessories,
+    loadBalancer: loadBalancerOf(spec, products),
+    dataAccess,
+    privatePorts: Object.fromEntries(
+      hosts
+        .map((host) => [
+          host.name,
+          dataAccess === 'local'
+            ? []
+            : [
+                ...(host.name === dataHost ? dataContainers.map((service) => (service.name === 'postgres' ? POSTGRES_DEFAULTS.port : REDIS_DEFAULTS.port)) : []),
+                ...accessories.filter((accessory) => accessory.host === host.name).flatMap((accessory) => Object.values(accessory.ports)),
+              ],
+        ] as const)
+        .filter(([, ports]) => ports.length > 0),
+    ),
     containerDataUsers,
     data: {
       host: spec.data.host ?? firstHost,
@@ -510,14 +585,14 @@ function commandCheck(probesCommand: boolean, command: readonly string[] | undef
 }
 
 /** One accessory in one environment: sizes and resources over the catalog's, its connection templates filled in. */
-function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, dataHost: string): ResolvedAccessory {
+function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, host: string, connectionHost: string): ResolvedAccessory {
   const firstPort = Object.keys(spec.ports)[0]!;
   const templates = spec.connection ?? {
     [`${spec.name.toUpperCase().replace(/-/g, '_')}_HOST`]: '{host}',
     [`${spec.name.toUpperCase().replace(/-/g, '_')}_PORT`]: `{port:${firstPort}}`,
   };
   const fill = (template: string) =>
-    escapeForTerraform(template.replace(/\{host\}/g, spec.name).replace(/\{port:([a-z0-9-]+)\}/g, (_, name: string) => String(spec.ports[name])));
+    escapeForTerraform(template.replace(/\{host\}/g, connectionHost).replace(/\{port:([a-z0-9-]+)\}/g, (_, name: string) => String(spec.ports[name])));
   return {
     name: spec.name,
     image: parseImageRef(spec.imageRef),
@@ -531,8 +606,20 @@ function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, 
     user: spec.user ?? '1001',
     writablePaths: spec.writablePaths ?? [],
     restart: spec.restart ?? 'unless-stopped',
-    host: deployment.host ?? dataHost,
+    host,
     connection: Object.fromEntries(Object.entries(templates).map(([name, template]) => [name, fill(template)])),
+  };
+}
+
+/** Balancer of the edge: only where routed containers run on more than one host. */
+function loadBalancerOf(spec: EnvironmentSpec, products: readonly ResolvedProduct[]): ResolvedLoadBalancer | undefined {
+  const routedHosts = new Set(products.flatMap((product) => product.services.filter((service) => service.routed && service.runsContainer).flatMap((service) => service.placements)));
+  if (routedHosts.size < 2) return undefined;
+  const subnet = (spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK).subnetRange;
+  return {
+    type: spec.loadBalancer?.type ?? DEFAULT_LOAD_BALANCER_TYPE,
+    targets: spec.hosts.map((host) => host.name).filter((name) => routedHosts.has(name)),
+    privateIp: ipv4At(subnet, LOAD_BALANCER_ADDRESS_OFFSET),
   };
 }
 
@@ -559,17 +646,20 @@ function linkSpecOf(link: string | LinkSpec): LinkSpec {
 }
 
 /**
- * A link becomes the target's URL: by container name on a shared host
- * network when both run on one host, otherwise the target's public HTTPS
- * domain (internal services are never reachable across hosts). A public URL
- * is always the HTTPS domain.
+ * A link becomes the target's address by name where the caller's containers
+ * can reach it on a Docker network of their own host: within a product its
+ * short name on the product's network (every host the caller runs on must
+ * run a replica of the target), across products `<product>-<service>` on
+ * the shared backend network (both on one single host). Otherwise the
+ * target's public HTTPS domain; an unrouted target cannot be reached from
+ * another host. A public URL is always the HTTPS domain.
  */
 function resolveLinks(
   system: SystemSpec,
   spec: EnvironmentSpec,
   product: ProductSpec,
   service: ServiceSpec,
-  hostOf: ReadonlyMap<string, string>,
+  placementsOf: (product: string, service: ServiceSpec) => readonly string[] | undefined,
   domain: (label: string) => string,
   issues: ConfigurationIssue[],
 ): Record<string, string> {
@@ -578,21 +668,23 @@ function resolveLinks(
     ...Object.entries(service.links ?? {}).map(([envVar, link]) => ({ envVar, link: linkSpecOf(link), via: 'links' as const })),
     ...Object.entries(service.publicUrls ?? {}).map(([envVar, target]) => ({ envVar, link: { target } as LinkSpec, via: 'publicUrls' as const })),
   ];
+  const callerHosts = new Set(placementsOf(product.name, service));
   for (const { envVar, link, via } of entries) {
     const target = link.target;
     const found = findLinkTarget(system, product, target)!;
-    const targetHost = hostOf.get(found.product.name);
+    const targetHosts = placementsOf(found.product.name, found.service);
     const report = (allowed: string) =>
       issues.push({ environment: spec.name, product: product.name, field: `services.${service.name}.${via}.${envVar}`, value: target, allowed });
-    if (targetHost === undefined) {
+    if (targetHosts === undefined) {
       report(`a product deployed in "${spec.name}" (deploy ${found.product.name} here or drop the link)`);
       continue;
     }
     const kind = SERVICE_KIND_BEHAVIOUR[found.service.kind];
-    // By name on one host: within a product its short name on the product's network, across products
-    // `<product>-<service>` on the shared backend network (both ends join it). Otherwise the public domain.
     const sameProduct = found.product.name === product.name;
-    if (via === 'links' && targetHost === hostOf.get(product.name)) {
+    const reachableByName = sameProduct
+      ? [...callerHosts].every((host) => targetHosts.includes(host))
+      : callerHosts.size === 1 && new Set(targetHosts).size === 1 && targetHosts[0] === [...callerHosts][0];
+    if (via === 'links' && reachableByName) {
       const host = sameProduct ? found.service.name : `${found.product.name}-${found.service.name}`;
       const port = link.port !== undefined ? found.service.ports![link.port]! : (found.service.port ?? kind.port);
       const form = link.form ?? 'url';
@@ -600,7 +692,11 @@ function resolveLinks(
     } else if (kind.routed && (link.form ?? 'url') === 'url' && link.port === undefined) {
       resolved[envVar] = `https://${domain(serviceLabel(found.product, found.service)!)}`;
     } else {
-      report(`a service on the same host ("${hostOf.get(product.name)}"): internal services are not reachable from other hosts`);
+      report(
+        sameProduct
+          ? `a service with a replica on every host this one runs on (${[...callerHosts].join(', ')}): give ${found.service.name} at least as many replicas as the group has hosts`
+          : `a service on the same single host ("${[...callerHosts].join(', ')}"): unrouted services are not reachable from other hosts`,
+      );
     }
   }
   return resolved;

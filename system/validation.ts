@@ -10,14 +10,17 @@ import { CLOUDFLARE_PLANS } from '../constructs/cloudflare/plans';
 import { HETZNER_LOCATIONS, isHetznerLocation } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, RETIRED_SERVER_TYPES } from '../constructs/hetzner/server-types';
 import { unknownKeys } from './known-keys';
-import { DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, REDIS_DEFAULTS } from './defaults';
+import { EDGE_PORTS, LOAD_BALANCER_TYPES } from '../constructs/hetzner/edge-load-balancer';
+import { DEFAULT_HOST_GROUP, DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, REDIS_DEFAULTS } from './defaults';
 import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from './kinds';
 import {
   DATA_DEPENDENCIES,
   HOST_NETWORKS,
   SERVICE_KINDS,
   type EnvironmentSpec,
+  type HostSpec,
   type LinkSpec,
+  type ProductDeployment,
   type ProductSpec,
   type ResourceSpec,
   type RestartPolicy,
@@ -378,6 +381,7 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateSnapshots(environment, report);
   validateDomainLabels(system, environment, log);
   validateReplicas(system, environment, log);
+  validateLoadBalancer(environment, report);
   validateAccessoryDeployments(system, environment, log);
   validateLimitsFitHosts(system, environment, log);
   validateImmutableReferences(system, environment, log);
@@ -400,6 +404,9 @@ function validateHosts(environment: EnvironmentSpec, report: Report): void {
   }
   const names = new Set<string>();
   for (const host of environment.hosts) {
+    if (host.group !== undefined && !/^[a-z][a-z0-9-]*$/.test(host.group)) {
+      report({ field: `hosts.${host.name}.group`, value: host.group, allowed: 'a lowercase name: letters, digits and "-"' });
+    }
     if (names.has(host.name)) report({ field: `hosts.${host.name}`, value: host.name, allowed: 'host names unique within the environment' });
     names.add(host.name);
     if (!NAME.test(host.name)) report({ field: `hosts.${host.name}.name`, value: host.name, allowed: 'lowercase letters, digits and "-"' });
@@ -516,6 +523,7 @@ function validateProductDeployments(system: SystemSpec, environment: Environment
     if (deployment.host !== undefined && !hostNames.includes(deployment.host)) {
       report({ field: 'host', value: deployment.host, allowed: hostNames });
     }
+    validatePlacement(environment, product, deployment, report);
     const serviceNames = product.services.map((s) => s.name);
     for (const service of Object.keys(deployment.imageTags ?? {})) {
       if (!serviceNames.includes(service)) report({ field: `imageTags.${service}`, value: service, allowed: serviceNames });
@@ -655,6 +663,62 @@ function validateDomainLabels(system: SystemSpec, environment: EnvironmentSpec, 
         });
       }
     }
+  }
+}
+
+/**
+ * Where a product runs: one host, or spread over a group of two or more.
+ * With two or more app hosts, a service with two or more replicas must run
+ * on at least two of them, or the loss of one host still takes it down.
+ */
+function validatePlacement(environment: EnvironmentSpec, product: ProductSpec, deployment: ProductDeployment, report: Report): void {
+  const groupOf = (host: HostSpec) => host.group ?? DEFAULT_HOST_GROUP;
+  const groups = [...new Set(environment.hosts.map(groupOf))];
+  if (deployment.group !== undefined) {
+    const members = environment.hosts.filter((host) => groupOf(host) === deployment.group);
+    if (deployment.host !== undefined) {
+      report({ field: 'group', value: deployment.group, allowed: 'either host (one host) or group (spread), not both' });
+    } else if (members.length === 0) {
+      report({ field: 'group', value: deployment.group, allowed: groups });
+    } else if (members.length === 1) {
+      report({
+        field: 'group',
+        value: deployment.group,
+        allowed: `a group of two or more hosts (group "${deployment.group}" has only ${members[0]!.name}), or host: "${members[0]!.name}"`,
+        why: 'spreading over one host protects nothing',
+      });
+    }
+    return;
+  }
+  const appHosts = environment.hosts.filter((host) => groupOf(host) === DEFAULT_HOST_GROUP);
+  if (appHosts.length < 2) return;
+  for (const service of product.services) {
+    const replicas = deployment.replicas?.[service.name] ?? service.replicas ?? 1;
+    if (replicas >= 2) {
+      report({
+        field: 'group',
+        value: undefined,
+        allowed: `group: "${DEFAULT_HOST_GROUP}" (spread over ${appHosts.map((host) => host.name).join(', ')})`,
+        why: `service ${service.name} has ${replicas} replicas and the environment has ${appHosts.length} app hosts: on one host, losing it loses every replica`,
+      });
+      return;
+    }
+  }
+}
+
+function validateLoadBalancer(environment: EnvironmentSpec, report: Report): void {
+  const type = environment.loadBalancer?.type;
+  if (type === undefined) return;
+  const limits = LOAD_BALANCER_TYPES[type];
+  if (limits === undefined) {
+    report({ field: 'loadBalancer.type', value: type, allowed: Object.keys(LOAD_BALANCER_TYPES) });
+    return;
+  }
+  if (environment.hosts.length > limits.targets) {
+    report({ field: 'loadBalancer.type', value: type, allowed: `a type carrying ${environment.hosts.length} targets (${type} carries ${limits.targets})` });
+  }
+  if (EDGE_PORTS.length > limits.services) {
+    report({ field: 'loadBalancer.type', value: type, allowed: `a type carrying ${EDGE_PORTS.length} services (${type} carries ${limits.services})` });
   }
 }
 

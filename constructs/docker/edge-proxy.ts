@@ -61,6 +61,14 @@ export interface EdgeProxyProps {
    * @default - none: every forwarded header is replaced
    */
   readonly trustedProxyCidrs?: string;
+  /**
+   * Addresses that put a PROXY protocol header in front of each connection
+   * (a load balancer): from these alone Traefik takes the client's address
+   * from the header, on both entry points (Traefik docs, EntryPoints,
+   * `proxyProtocol.trustedIPs`).
+   * @default - none: no PROXY protocol
+   */
+  readonly proxyProtocolTrustedIps?: readonly string[];
   /** Provider of the host's daemon. @default - the stack's default docker provider */
   readonly provider?: TerraformProvider;
 }
@@ -121,7 +129,10 @@ export class EdgeProxy extends Construct {
   }
 
   /** Traefik's static configuration as command-line flags. No `--api*` flag: any of them would switch the API on. */
-  public static staticConfiguration(props: Pick<EdgeProxyProps, 'acmeEmail' | 'frontendNetwork' | 'trustedProxyCidrs'>): string[] {
+  public static staticConfiguration(props: Pick<EdgeProxyProps, 'acmeEmail' | 'frontendNetwork' | 'trustedProxyCidrs' | 'proxyProtocolTrustedIps'>): string[] {
+    const proxyProtocol = props.proxyProtocolTrustedIps?.length
+      ? [HTTP_ENTRYPOINT, HTTPS_ENTRYPOINT].map((entryPoint) => `--entryPoints.${entryPoint}.proxyProtocol.trustedIPs=${props.proxyProtocolTrustedIps!.join(',')}`)
+      : [];
     const redirect = `--entryPoints.${HTTP_ENTRYPOINT}.http.redirections.entryPoint`;
     const acme = `--certificatesResolvers.${CERT_RESOLVER}.acme`;
     return [
@@ -146,6 +157,7 @@ export class EdgeProxy extends Construct {
       `${acme}.storage=${ACME_MOUNT}/acme.json`,
       `${acme}.httpChallenge.entryPoint=${HTTP_ENTRYPOINT}`,
       ...(props.trustedProxyCidrs === undefined ? [] : [`--entryPoints.${HTTPS_ENTRYPOINT}.forwardedHeaders.trustedIPs=${props.trustedProxyCidrs}`]),
+      ...proxyProtocol,
     ];
   }
 }

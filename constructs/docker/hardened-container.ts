@@ -25,6 +25,8 @@ export interface BindMount {
 export interface PublishedPort {
   readonly hostPort: number;
   readonly containerPort: number;
+  /** Host address to bind to (a private address, so only the private network reaches it). @default - every address */
+  readonly hostIp?: string;
 }
 
 /** Log rotation of the json-file driver. */
@@ -187,7 +189,7 @@ export class HardenedContainer extends Construct {
         (network): ContainerNetworksAdvanced => ({ name: network.name, aliases: network.aliases?.length ? [...network.aliases] : undefined }),
       ),
       volumes: props.bindMounts?.map((mount) => ({ hostPath: mount.hostPath, containerPath: mount.containerPath, readOnly: mount.readOnly ?? false })),
-      ports: props.publishedPorts?.map((port): ContainerPorts => ({ internal: port.containerPort, external: port.hostPort, protocol: 'tcp' })),
+      ports: props.publishedPorts?.map((port): ContainerPorts => ({ internal: port.containerPort, external: port.hostPort, ip: port.hostIp, protocol: 'tcp' })),
       lifecycle: props.createBeforeDestroy ? { createBeforeDestroy: true } : undefined,
       provider: props.provider,
       dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,

@@ -34,6 +34,12 @@ export interface PostgresContainerProps {
   readonly maxConnections?: number;
   /** Further server settings (`-c name=value`), over the tuning derived from memory. @default - none */
   readonly settings?: Readonly<Record<string, string>>;
+  /**
+   * A private address of the host to publish the port on, for containers on
+   * other hosts; connection URLs then use it. Never a public address.
+   * @default - reachable by name on the data network only
+   */
+  readonly publishOn?: string;
   /** Name of the container and its DNS name on the data network. @default 'postgres' */
   readonly hostname?: string;
   /** Labels of both containers. @default - none */
@@ -82,6 +88,8 @@ export class PostgresContainer extends Construct {
   public readonly provisioner: HardenedContainer;
   /** DNS name of the server on the data network. */
   public readonly hostname: string;
+  /** Where clients connect: the private address it is published on, or its name on the data network. */
+  public readonly connectionHost: string;
   /** The superuser's generated password (a token, sensitive): for the backup job only. */
   public readonly superuserPassword: string;
   private readonly passwords = new Map<string, Password>();
@@ -90,6 +98,7 @@ export class PostgresContainer extends Construct {
     super(scope, id);
     const resources = props.resources ?? POSTGRES_DEFAULTS.resources;
     const maxConnections = props.maxConnections ?? 100;
+    this.connectionHost = props.publishOn ?? props.hostname ?? 'postgres';
     this.hostname = props.hostname ?? 'postgres';
     const fail = (message: string): never => {
       throw new Error(`PostgresContainer ${id}: ${message}`);
@@ -135,6 +144,7 @@ export class PostgresContainer extends Construct {
       healthCheck: POSTGRES_DEFAULTS.healthCheck.toDocker(),
       resources,
       networks: [{ name: props.network, aliases: [this.hostname] }],
+      publishedPorts: props.publishOn === undefined ? undefined : [{ hostPort: POSTGRES_DEFAULTS.port, containerPort: POSTGRES_DEFAULTS.port, hostIp: props.publishOn }],
       // The entrypoint starts as root only to own the data directory, then runs the server as postgres (uid 70) via su-exec.
       user: 'root',
       capabilities: ['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETGID', 'SETUID'],
@@ -175,7 +185,7 @@ export class PostgresContainer extends Construct {
   public connectionUrl(database: string): string {
     const password = this.passwords.get(database);
     if (password === undefined) throw new Error(`PostgresContainer: no database "${database}"; have ${[...this.passwords.keys()].join(', ') || '(none)'}`);
-    return `postgresql://${database}:${password.result}@${this.hostname}:${POSTGRES_DEFAULTS.port}/${database}`;
+    return `postgresql://${database}:${password.result}@${this.connectionHost}:${POSTGRES_DEFAULTS.port}/${database}`;
   }
 }
 

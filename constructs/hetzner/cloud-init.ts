@@ -29,7 +29,55 @@ export interface CloudInitProps {
   readonly dockerGroupId?: number;
   /** Also expose the Docker API over mutual TLS. @default - SSH only */
   readonly dockerTls?: DockerTlsListener;
+  /**
+   * Container ports published on the host's private address (data services
+   * other hosts use), admitted from the environment's subnet alone. Hetzner's
+   * cloud firewall does not filter private networks, so the host does.
+   * @default - none
+   */
+  readonly privateServices?: PrivateServices;
 }
+
+/** Ports published on a host's private address, and who may reach them. */
+export interface PrivateServices {
+  /** The host's private address the ports are published on. */
+  readonly address: string;
+  /** TCP ports. */
+  readonly ports: readonly number[];
+  /** The only source allowed (the environment's subnet). */
+  readonly allowedCidr: string;
+}
+
+/**
+ * A systemd unit that drops connections to the published ports from outside
+ * the subnet. Published ports bypass INPUT, so the rules go into Docker's
+ * DOCKER-USER chain, matched on the original destination because DNAT has
+ * already rewritten it (Docker docs, "Packet filtering and firewalls":
+ * `-m conntrack --ctorigdst ... --ctorigdstport ...`). `-C ||` keeps a
+ * restart from stacking duplicates.
+ */
+function privateServicesUnit(services: PrivateServices): string {
+  const rule = (port: number) => `-p tcp -m conntrack --ctorigdst ${services.address} --ctorigdstport ${port} ! -s ${services.allowedCidr} -j DROP`;
+  const lines = services.ports.map((port) => `ExecStart=/bin/sh -c 'iptables -C DOCKER-USER ${rule(port)} 2>/dev/null || iptables -I DOCKER-USER ${rule(port)}'`);
+  return [
+    '[Unit]',
+    'Description=Admit the ports published on the private address from the private subnet only',
+    'After=docker.service',
+    'Requires=docker.service',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    ...lines,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/** Name of the unit guarding the private services. */
+const PRIVATE_SERVICES_UNIT = 'private-services-firewall.service';
 
 /** A directory only one (container) user may read and write. */
 export interface PrivateDirectory {
@@ -85,6 +133,16 @@ export class CloudInit {
     if (gid !== undefined && (!Number.isInteger(gid) || gid < 1000 || gid > 60000)) {
       throw new Error(`CloudInit: dockerGroupId must be a whole number from 1000 to 60000 (outside system and user ranges); got ${gid}`);
     }
+    const services = props.privateServices;
+    if (services !== undefined) {
+      const ipv4 = /^(\d{1,3}\.){3}\d{1,3}$/;
+      if (!ipv4.test(services.address) || !/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(services.allowedCidr)) {
+        throw new Error(`CloudInit: privateServices needs an IPv4 address and an IPv4 CIDR; got "${services.address}" and "${services.allowedCidr}"`);
+      }
+      if (services.ports.length === 0 || services.ports.some((port) => !Number.isInteger(port) || port < 1 || port > 65535)) {
+        throw new Error(`CloudInit: privateServices.ports must be TCP ports from 1 to 65535; got ${services.ports.join(', ')}`);
+      }
+    }
     if (props.authorizedKeys.length === 0) {
       throw new Error('CloudInit: at least one authorized key is needed, password login is disabled');
     }
@@ -116,6 +174,10 @@ export class CloudInit {
         permissions: '0644',
       },
     ];
+    const privateServices = this.props.privateServices;
+    if (privateServices !== undefined) {
+      files.push({ path: `/etc/systemd/system/${PRIVATE_SERVICES_UNIT}`, content: privateServicesUnit(privateServices), permissions: '0644' });
+    }
     if (tls) {
       files.push(
         terraformFile('/etc/docker/tls/ca.pem', tls.caCertificate, '0644'),
@@ -157,6 +219,7 @@ export class CloudInit {
         ]),
         ['systemctl', 'daemon-reload'],
         ['systemctl', 'enable', '--now', 'docker'],
+        ...(privateServices !== undefined ? [['systemctl', 'enable', '--now', PRIVATE_SERVICES_UNIT]] : []),
         ['systemctl', 'enable', '--now', 'fail2ban'],
         ['systemctl', 'enable', '--now', 'unattended-upgrades'],
         ['systemctl', 'restart', 'ssh'],

@@ -18,6 +18,12 @@ export interface HostFirewallProps {
   readonly name: string;
   /** Sources allowed to reach SSH (22). */
   readonly adminSshCidrs: readonly string[];
+  /**
+   * Admit HTTP and HTTPS from the internet. Off behind a load balancer that
+   * reaches the hosts over the private network, which Hetzner firewalls do not filter.
+   * @default true
+   */
+  readonly publicWeb?: boolean;
   /** Further TCP ports, each from specific sources only (the Docker TLS port). @default - none */
   readonly extraIngress?: readonly ExtraIngress[];
   /** Labels of the firewall. @default - none */
@@ -46,8 +52,9 @@ export class HostFirewall extends Construct {
     });
     this.rules = [
       tcp(22, props.adminSshCidrs, 'SSH from administrators only'),
-      tcp(80, ANYWHERE, 'HTTP (redirected to HTTPS by the edge proxy; ACME challenges)'),
-      tcp(443, ANYWHERE, 'HTTPS to the edge proxy'),
+      ...(props.publicWeb ?? true
+        ? [tcp(80, ANYWHERE, 'HTTP (redirected to HTTPS by the edge proxy; ACME challenges)'), tcp(443, ANYWHERE, 'HTTPS to the edge proxy')]
+        : []),
       ...(props.extraIngress ?? []).map((extra) => tcp(extra.port, extra.sourceCidrs, extra.description)),
     ];
     this.firewall = new Firewall(this, 'firewall', { name: props.name, labels: props.labels, rule: [...this.rules] });
