@@ -22,10 +22,11 @@ function expectEnvironmentKeepsPromises(app: SynthesizedSystem, spec: Environmen
   const data = app.synth(`${spec.name}-data`);
 
   const rules = resourceList(network, 'hcloud_firewall').flatMap((firewall) => firewall.rule);
+  // Routed services on more than one host sit behind a load balancer, which reaches them over the private network.
+  const balanced = resourceList(network, 'hcloud_load_balancer').length > 0;
   const expected = [
     { port: '22', sources: [...spec.adminSshCidrs] },
-    { port: '80', sources: ANYWHERE },
-    { port: '443', sources: ANYWHERE },
+    ...(balanced ? [] : [{ port: '80', sources: ANYWHERE }, { port: '443', sources: ANYWHERE }]),
     ...(spec.dockerAccess?.mode === 'tls' ? [{ port: String(spec.dockerAccess.port ?? 2376), sources: [...spec.dockerAccess.allowedCidrs] }] : []),
   ];
   expect(rules.map((rule: any) => ({ port: rule.port, sources: rule.source_ips }))).toEqual(expected);
@@ -34,6 +35,7 @@ function expectEnvironmentKeepsPromises(app: SynthesizedSystem, spec: Environmen
   const servers = resourceList(network, 'hcloud_server');
   expect(servers).toHaveLength(spec.hosts.length);
   expect(resourceList(network, 'hcloud_placement_group')).toHaveLength(spec.hosts.length > 1 ? 1 : 0);
+  if (balanced) expect(resourceList(network, 'hcloud_load_balancer_target').length).toBeGreaterThanOrEqual(2);
   expect(resourceList(network, 'hcloud_rdns')).toHaveLength(2 * spec.hosts.length);
   expect(servers.every((server) => server.location === spec.location)).toBe(true);
 

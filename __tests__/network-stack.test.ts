@@ -235,8 +235,10 @@ describe('an environment with two hosts', () => {
     ]);
   });
 
-  it('still has one firewall with exactly three rules', () => {
-    expect(onlyResource(network, 'hcloud_firewall').rule.map((rule: any) => rule.port)).toEqual(['22', '80', '443']);
+  it('puts a load balancer in front of the two edge proxies and admits only SSH from the internet', () => {
+    // Routed products run on both hosts: the balancer reaches them over the private network.
+    expect(resourceList(network, 'hcloud_load_balancer_target').map((target) => target.use_private_ip)).toEqual([true, true]);
+    expect(onlyResource(network, 'hcloud_firewall').rule.map((rule: any) => rule.port)).toEqual(['22']);
   });
 });
 

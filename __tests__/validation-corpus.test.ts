@@ -288,7 +288,7 @@ const CORPUS: readonly BadInput[] = [
       deployment(s, 'staging', 'chat').host = 'app-2';
     },
     lines: [
-      'environment "staging", product "chat", field "services.backend.links.ML_SERVICE_URL": got "picture/ml"; allowed: a service on the same host ("app-2"): internal services are not reachable from other hosts',
+      'environment "staging", product "chat", field "services.backend.links.ML_SERVICE_URL": got "picture/ml"; allowed: a service on the same single host ("app-2"): unrouted services are not reachable from other hosts',
     ],
   },
   // Environments: names, domains, tags.
