@@ -5,8 +5,8 @@
  * `POST /zones/{zone_id}/purge_cache` with `{"hosts": [...]}`).
  */
 import { manacore } from '../../environments';
-import type { SystemSpec } from '../../environments/model';
-import { resolveSystem } from '../../environments/resolve';
+import type { SystemSpec } from '../../system/model';
+import { resolveSystem } from '../../system/resolve';
 
 /** Landing hostnames of `stack` (empty for platform stacks and products without a landing page). */
 export function landingHostsOf(stack: string, system: SystemSpec = manacore): string[] {
