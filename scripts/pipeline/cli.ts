@@ -6,8 +6,14 @@
  *     <applied dir> holds <stack>.json records read from refs/applied/<stack>.
  *   tsx scripts/pipeline/cli.ts downstream <cdktf.out> <stack>...
  *     Prints, as JSON, every stack that reads the given stacks' outputs, directly or not.
- *   tsx scripts/pipeline/cli.ts record <cdktf.out> <applied dir> <stack> <outputs.json> <commit>
- *     Prints the AppliedRecord for a stack just applied (outputs.json: `terraform output -json`).
+ *   tsx scripts/pipeline/cli.ts record <cdktf.out> <applied dir> <stack> <outputs digest> <commit>
+ *     Prints the AppliedRecord for a stack just applied.
+ *   tsx scripts/pipeline/cli.ts outputs-digest <outputs.json>
+ *     Prints the sha256 of `terraform output -json` (never the values).
+ *   tsx scripts/pipeline/cli.ts stack-locks <cdktf.out> <providers.lock.hcl>
+ *     Writes every stack's .terraform.lock.hcl into its directory (provider-lock.ts).
+ *   tsx scripts/pipeline/cli.ts providers-config <cdktf.out> <providers.lock.hcl> <dir>
+ *     Writes a configuration requiring every provider, to fill the plugin cache once.
  *   tsx scripts/pipeline/cli.ts stack-lock <cdktf.out> <stack> <providers.lock.hcl>
  *     Writes the stack's .terraform.lock.hcl into its directory (provider-lock.ts).
  *   tsx scripts/pipeline/cli.ts provider-pins <cdktf.out>
@@ -15,7 +21,7 @@
  *   tsx scripts/pipeline/cli.ts drift-report <results.json> <out.md>
  *     results.json: [{"stack": ..., "exitCode": 0|1|2|null}]; prints {"open":bool,...}.
  *   tsx scripts/pipeline/cli.ts landing-hosts <stack>
- *     Prints, as JSON, the hostnames of the stack's landing pages (purged from Cloudflare's cache).
+ *     Prints {"zone": ..., "hosts": [...]}: the stack's landing hostnames, purged from Cloudflare's cache.
  *   tsx scripts/pipeline/cli.ts env-example <cdktf.out> [--check <file>] [--out <file>]
  *
  * Exit codes: 0 success, 1 failure, 2 usage error.
@@ -102,8 +108,9 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       return 0;
     }
     case 'record': {
-      if (args.length !== 5) throw new UsageError('record needs <cdktf.out> <applied dir> <stack> <outputs.json> <commit>');
-      const [outDir, appliedDir, stack, outputsFile, commit] = args;
+      if (args.length !== 5) throw new UsageError('record needs <cdktf.out> <applied dir> <stack> <outputs digest> <commit>');
+      const [outDir, appliedDir, stack, digest, commit] = args;
+      if (!/^[0-9a-f]{64}$/.test(digest)) throw new UsageError(`record: outputs digest of ${stack} is "${digest}"; allowed: sha256 hex (cli.ts outputs-digest)`);
       const json = readStacks(outDir).get(stack);
       if (json === undefined) throw new Error(`no synthesized stack ${stack} in ${outDir}`);
       const applied = readAppliedRecords(appliedDir);
@@ -117,7 +124,7 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
         stack,
         commit,
         configDigest: configDigest(json),
-        outputsDigest: outputsDigest(readJson(outputsFile)),
+        outputsDigest: digest,
         upstreamOutputs,
         appliedAt: new Date().toISOString(),
         ...(process.env.GITHUB_RUN_ID ? { runUrl: `${process.env.GITHUB_SERVER_URL}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}` } : {}),
@@ -133,6 +140,32 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       if (file === undefined) throw new Error(`no synthesized stack ${stack} in ${outDir}`);
       if (!fs.existsSync(lockFile)) throw new Error(`${lockFile} does not exist: run scripts/pipeline/lock-providers.sh (needs the Terraform registry) and commit it`);
       fs.writeFileSync(path.join(path.dirname(file), '.terraform.lock.hcl'), lockFileForStack(stack, readJson(file), fs.readFileSync(lockFile, 'utf8')));
+      return 0;
+    }
+    case 'stack-locks': {
+      if (args.length !== 2) throw new UsageError('stack-locks needs <cdktf.out> <providers.lock.hcl>');
+      const [outDir, lockFile] = args;
+      if (!fs.existsSync(lockFile)) throw new Error(`${lockFile} does not exist: run scripts/pipeline/lock-providers.sh (needs the Terraform registry) and commit it`);
+      const master = fs.readFileSync(lockFile, 'utf8');
+      for (const [stack, file] of listSynthesizedStacks(outDir)) {
+        fs.writeFileSync(path.join(path.dirname(file), '.terraform.lock.hcl'), lockFileForStack(stack, readJson(file), master));
+      }
+      return 0;
+    }
+    case 'providers-config': {
+      // A configuration requiring every provider, so one `terraform init` fills the plugin cache for all jobs.
+      if (args.length !== 3) throw new UsageError('providers-config needs <cdktf.out> <providers.lock.hcl> <dir>');
+      const [outDir, lockFile, dir] = args;
+      const pins = requiredProviderPins(readStacks(outDir).values());
+      const required = Object.fromEntries([...pins].map(([source, version]) => [source.split('/').pop()!, { source, version }]));
+      fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(dir, 'main.tf.json'), `${JSON.stringify({ terraform: { required_providers: required } }, null, 2)}\n`);
+      fs.writeFileSync(path.join(dir, '.terraform.lock.hcl'), lockFileForStack('providers', { terraform: { required_providers: required } }, fs.readFileSync(lockFile, 'utf8')));
+      return 0;
+    }
+    case 'outputs-digest': {
+      if (args.length !== 1) throw new UsageError('outputs-digest needs <outputs.json>');
+      stdout(`${outputsDigest(readJson(args[0]))}\n`);
       return 0;
     }
     case 'provider-pins': {
@@ -157,8 +190,8 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       if (args.length !== 1) throw new UsageError('landing-hosts needs <stack>');
       // Loaded here only: the other commands must not pay for (or depend on) the system definition.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { landingHostsOf } = require('./landing-hosts') as typeof import('./landing-hosts');
-      stdout(`${JSON.stringify(landingHostsOf(args[0]))}\n`);
+      const { landingPurgeOf } = require('./landing-hosts') as typeof import('./landing-hosts');
+      stdout(`${JSON.stringify(landingPurgeOf(args[0]))}\n`);
       return 0;
     }
     case 'env-example': {
@@ -177,7 +210,7 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       return 0;
     }
     default:
-      throw new UsageError(`unknown command "${command ?? ''}"; allowed: select, downstream, record, stack-lock, provider-pins, drift-report, landing-hosts, env-example`);
+      throw new UsageError(`unknown command "${command ?? ''}"; allowed: select, downstream, record, outputs-digest, stack-lock, stack-locks, providers-config, provider-pins, drift-report, landing-hosts, env-example`);
   }
 }
 

@@ -15,3 +15,8 @@ export function landingHostsOf(stack: string, system: SystemSpec = manacore): st
   if (product === undefined) return [];
   return product.services.filter((service) => service.kind === 'landing' && service.domain !== undefined && service.proxied).map((service) => service.domain!);
 }
+
+/** The zone and landing hostnames to purge after `stack` is applied (see the file comment). */
+export function landingPurgeOf(stack: string, system: SystemSpec = manacore): { zone: string; hosts: string[] } {
+  return { zone: system.rootDomain, hosts: landingHostsOf(stack, system) };
+}
