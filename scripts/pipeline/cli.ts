@@ -92,13 +92,20 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       if (args.length !== 2) throw new UsageError('select needs <cdktf.out> <applied dir>');
       const stacks = readStacks(args[0]);
       const head = new Map<string, HeadStack>([...stacks].map(([name, json]) => [name, { configDigest: configDigest(json), upstreams: upstreamsOf(json) }]));
+      const unknownOnly = only.filter((name) => !head.has(name));
+      if (unknownOnly.length > 0) throw new Error(`--only: unknown stack(s) ${unknownOnly.join(', ')}; allowed: ${sortStacks(head.keys()).join(', ')}`);
+      // With --only (a manual run for some stacks), their downstream stacks stay candidates, but
+      // are taken only when the outputs they read changed: re-planned, never silently left stale.
+      const downstream = new Set(only.length > 0 ? downstreamOf(stacks, only) : []);
       const candidates = [...head.keys()].filter((name) => {
         const parsed = parseStackName(name);
         const kindMatches = kinds.length === 0 || kinds.includes(parsed.kind) || (kinds.includes('products') && !['network', 'edge', 'data'].includes(parsed.kind));
-        return (only.length === 0 || only.includes(name)) && kindMatches && (env === undefined || parsed.env === env);
+        return (only.length === 0 || only.includes(name) || downstream.has(name)) && kindMatches && (env === undefined || parsed.env === env);
       });
-      const force = forceText === undefined || forceText === '' ? undefined : forceText === 'all' ? 'all' : list(forceText);
-      const selected = selectStacks({ head, applied: readAppliedRecords(args[1]), candidates, force });
+      const force = forceText === undefined || forceText === '' ? undefined : forceText === 'all' ? 'all' : list(forceText).filter((name) => candidates.includes(name) || !head.has(name));
+      const selected = selectStacks({ head, applied: readAppliedRecords(args[1]), candidates, force }).filter(
+        (item) => only.length === 0 || only.includes(item.stack) || item.reason.startsWith('outputs of '),
+      );
       stdout(`${JSON.stringify({ stacks: selected.map((s) => s.stack), reasons: Object.fromEntries(selected.map((s) => [s.stack, s.reason])) })}\n`);
       return 0;
     }

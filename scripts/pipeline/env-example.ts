@@ -10,13 +10,13 @@ import { sortStacks } from '../plan-comment/stack-order';
 /** Provider -> the credential it reads from the environment, and the least it needs for a local plan. */
 export const PROVIDER_ENVIRONMENT: Readonly<Record<string, { readonly name: string; readonly scope: string }>> = {
   hcloud: { name: 'HCLOUD_TOKEN', scope: 'Hetzner Cloud project API token, "Read" permission is enough to plan' },
-  cloudflare: { name: 'CLOUDFLARE_API_TOKEN', scope: 'Cloudflare API token; for a plan: Zone:Read, DNS:Read, Cache Rules:Read, Account R2:Read' },
-  github: { name: 'GITHUB_TOKEN', scope: 'GitHub fine-grained token on the repository; for a plan: Administration, Environments, Secrets, Variables: read-only' },
+  cloudflare: { name: 'CLOUDFLARE_API_TOKEN', scope: 'Cloudflare API token; for a plan: Zone Read, DNS Read, Cache Rules Read on the zone, Workers R2 Storage Read on the account' },
+  github: { name: 'GITHUB_TOKEN', scope: 'GitHub fine-grained token on the repository; for a plan: Environments, Secrets, Variables, Metadata read-only, organization Members read-only' },
   tfe: { name: 'TF_TOKEN_app_terraform_io', scope: 'Terraform Cloud token (only with TFC_ORGANIZATION); a team token with "plan" access is enough' },
 };
 
 interface VariableUse {
-  description?: string;
+  descriptions: Set<string>;
   sensitive: boolean;
   stacks: string[];
 }
@@ -33,8 +33,8 @@ export function renderEnvExample(stacks: ReadonlyMap<string, unknown>): string {
     const declared = isObject(json.variable) ? json.variable : {};
     for (const [name, spec] of Object.entries(declared)) {
       const variable = isObject(spec) ? spec : {};
-      const use = variables.get(name) ?? { sensitive: false, stacks: [] };
-      use.description ??= typeof variable.description === 'string' ? variable.description : undefined;
+      const use = variables.get(name) ?? { descriptions: new Set<string>(), sensitive: false, stacks: [] };
+      if (typeof variable.description === 'string') use.descriptions.add(variable.description);
       use.sensitive ||= variable.sensitive === true;
       use.stacks.push(stack);
       variables.set(name, use);
@@ -58,7 +58,10 @@ export function renderEnvExample(stacks: ReadonlyMap<string, unknown>): string {
   for (const name of [...variables.keys()].sort()) {
     const use = variables.get(name)!;
     const shown = use.stacks.length > 4 ? `${use.stacks.slice(0, 4).join(', ')} and ${use.stacks.length - 4} more` : use.stacks.join(', ');
-    lines.push(`# ${use.description ?? name}${use.sensitive ? ' (sensitive)' : ''}; used by ${shown}`, `TF_VAR_${name}=`);
+    // One description when every stack says the same; otherwise the value differs per stack.
+    const [first] = use.descriptions;
+    const description = use.descriptions.size <= 1 ? (first ?? name) : `one value per stack, e.g. "${first}"`;
+    lines.push(`# ${description}${use.sensitive ? ' (sensitive)' : ''}; used by ${shown}`, `TF_VAR_${name}=`);
   }
   return `${lines.join('\n')}\n`;
 }
