@@ -8,7 +8,7 @@ import { DeploymentEnvironment } from '../constructs/github/deployment-environme
 import { PLAN_ENVIRONMENT, platformEnvironmentName } from '../constructs/github/pipeline-environments';
 import { TerraformCloudBootstrapStack } from '../stacks/bootstrap-stack';
 import { createSystemStacks, stacksOf } from '../stacks/system-stacks';
-import { nutri } from './fixtures/nutri';
+import { nutri } from '../examples/nutri';
 import { resourceList, SynthesizedSystem, synthStack } from './helpers/synth';
 
 describe('pipeline environments in code', () => {

@@ -102,16 +102,17 @@ export class TerraformCloudBootstrapStack extends TerraformStack {
    * Issue 16: the Terraform Cloud teams whose tokens the delivery workflows hold (README,
    * "Delivery pipeline"). Tokens are created by hand and stored as GitHub environment secrets:
    * a token in this stack's state would be one more place to steal it from.
-   * - `<system>-pipeline-plan` (token `TF_PLAN_TOKEN` of the `plan` environment): may queue
+   * - `<prefix>-pipeline-plan` (token `TF_PLAN_TOKEN` of the `plan` environment): may queue
    *   plans on every workspace and read state outputs; cannot apply, read variables or state.
-   * - `<system>-pipeline-apply-<env>` (token `TF_API_TOKEN` of `<env>-platform`): may apply
+   * - `<prefix>-pipeline-apply-<env>` (token `TF_API_TOKEN` of `<env>-platform`): may apply
    *   that environment's workspaces only.
    * Custom permissions as the tfe provider defines them (resource_tfe_team_access.go:
    * runs read|plan|apply, variables none|read|write, state_versions none|read-outputs|read|write).
    */
   private addPipelineTeams(props: TerraformCloudBootstrapStackProps): void {
-    const systems = [...new Set(props.stacks.map((stack) => stack.environment.system.name))];
-    const system = systems.join('-');
+    // Named like the workspaces (`<prefix>-...`, the system name unless the environment sets a prefix).
+    const prefixes = [...new Set(props.stacks.map((stack) => (stack.backend.kind === 'cloud' ? stack.backend.workspacePrefix : stack.stackName)))];
+    const system = prefixes.join('-');
     const least = (runs: 'plan' | 'apply'): TeamAccessPermissions => ({
       runs,
       variables: 'none',
