@@ -229,6 +229,8 @@ describe('nothing skipped, exactly the reviewed plan', () => {
       expect(apply.jobs[id].uses).toBe('./.github/workflows/deploy-stage.yml');
       expect(apply.jobs[id].needs).toBe(index === 0 ? 'synth' : order[index - 1]);
       expect(apply.jobs[id].with['deploy-environment']).toBe(`${id.split('-')[0]}-platform`);
+      // Without it a called job's environment secrets resolve empty (actions/runner#1490).
+      expect(apply.jobs[id].secrets).toBe('inherit');
     });
   });
 
