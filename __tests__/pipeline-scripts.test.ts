@@ -2,6 +2,7 @@
  * Issue 16: the scripts behind the delivery pipeline (scripts/pipeline/, plus the error tails
  * and speculative plans of scripts/plan-comment/).
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,6 +15,7 @@ import { main as commentMain } from '../scripts/plan-comment/cli';
 import { REDACTED, redactErrorTail } from '../scripts/plan-comment/error-tail';
 import { renderPlanComment } from '../scripts/plan-comment/render';
 import { summarizeTextPlan, textPlansSection } from '../scripts/plan-comment/text-plan';
+import { parse } from 'yaml';
 
 const sha = (c: string) => c.repeat(64);
 const commit = (c: string) => c.repeat(40);
@@ -287,5 +289,30 @@ describe('landing cache purge', () => {
     expect(landingPurgeOf('production-network').hosts).toEqual([]);
     // mana-core-auth has no landing page.
     expect(landingPurgeOf('production-mana-core-auth').hosts).toEqual([]);
+  });
+});
+
+describe('refs/applied in git, as the workflows read them', () => {
+  it('the select step reads back the record an annotated tag carries', () => {
+    const repo = tempDir();
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo, encoding: 'utf8', input: '' }).trim();
+    git('init', '-q');
+    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '--allow-empty', '-m', 'init'], { cwd: repo });
+    const head = git('rev-parse', 'HEAD');
+    const written = record('production-chat', { commit: head });
+    // The same object the record job creates through the Git database API: a tag on the commit, the record as message.
+    const tag = execFileSync('git', ['mktag'], {
+      cwd: repo,
+      encoding: 'utf8',
+      input: `object ${head}\ntype commit\ntag applied-production-chat\ntagger CI <ci@example.com> 1764446400 +0000\n\n${JSON.stringify(written)}\n`,
+    }).trim();
+    git('update-ref', 'refs/applied/production-chat', tag);
+    const workflow = parse(fs.readFileSync(path.join(__dirname, '..', '.github', 'workflows', 'deploy-stage.yml'), 'utf8'));
+    const step = workflow.jobs.select.steps.find((s: { name?: string }) => s.name === 'Read refs/applied');
+    const runnerTemp = tempDir();
+    // No origin here: the step's fetch fails and says so, then reads the local refs.
+    execFileSync('bash', ['-c', step.run], { cwd: repo, env: { ...process.env, RUNNER_TEMP: runnerTemp }, stdio: 'pipe' });
+    const read = fs.readFileSync(path.join(runnerTemp, 'applied', 'production-chat.json'), 'utf8');
+    expect(parseAppliedRecord(read, 'production-chat')).toEqual(written);
   });
 });
