@@ -93,3 +93,4 @@ export { BackupBucket, type BackupBucketProps } from './constructs/cloudflare/ba
 export { OtaBucket, type OtaBucketProps } from './constructs/cloudflare/ota-bucket';
 export { DeploymentEnvironment, type DeploymentEnvironmentProps } from './constructs/github/deployment-environment';
 export { RepositorySecrets, type RepositorySecretsProps } from './constructs/github/repository-secrets';
+export { PipelineEnvironments, PLAN_ENVIRONMENT, platformEnvironmentName, type PipelineEnvironmentsProps } from './constructs/github/pipeline-environments';

@@ -32,7 +32,8 @@ describe('deployment environments', () => {
     for (const stack of ['production-chat', 'staging-chat', 'production-memoro', 'production-bauntown', 'staging-mana-core-auth']) {
       expect(environmentOfStack(stack)).toMatchObject({ environment: stack, repository: 'manacore-monorepo' });
     }
-    expect(resources(app.synth('production-network'), 'github_repository_environment')).toEqual({});
+    // The network stack holds only the pipeline's own environments (issue 16, __tests__/pipeline-environments.test.ts).
+    expect(resourceList(app.synth('production-network'), 'github_repository_environment').map((e) => e.environment).sort()).toEqual(['plan', 'production-platform']);
     expect(resources(app.synth('production-data'), 'github_repository_environment')).toEqual({});
   });
 
@@ -106,14 +107,15 @@ describe('repository-level pipeline secrets', () => {
     ]);
   });
 
-  it('add the Terraform Cloud token when the stacks run in Terraform Cloud', () => {
+  it('never include a Terraform Cloud token, even when the stacks run in Terraform Cloud (issue 16)', () => {
+    // A repository secret reaches pull-request jobs; the plan and apply tokens are environment secrets set by hand.
     const cloud = new SynthesizedSystem(variant(manacore, (system) => (system.environments = [environmentOf(system, 'production')])), {
       terraformCloudOrganization: 'manacore',
     });
     expect(resourceList(cloud.synth('production-network'), 'github_actions_secret').map((secret) => [secret.secret_name, secret.plaintext_value])).toEqual([
       ['REGISTRY_TOKEN', '${var.pipeline_registry_token}'],
-      ['TF_API_TOKEN', '${var.pipeline_tfc_token}'],
     ]);
+    expect(cloud.synth('production-network').variable).not.toHaveProperty('pipeline_tfc_token');
   });
 });
 

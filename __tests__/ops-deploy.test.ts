@@ -173,7 +173,8 @@ describe('npm run deploy', () => {
     expect(await main(['deploy', 'staging-network', 'staging-chat'], io)).toBe(1);
     const message = err.join('\n');
     expect(message).toMatch(/^error: these credentials are not set/);
-    expect(message).toContain('  staging-network: CLOUDFLARE_API_TOKEN, TF_VAR_ssh_public_key_platform_admin');
+    // GITHUB_TOKEN: staging-network creates the staging-platform GitHub environment (issue 16).
+    expect(message).toContain('  staging-network: CLOUDFLARE_API_TOKEN, GITHUB_TOKEN, TF_VAR_ssh_public_key_platform_admin');
     expect(message).toMatch(/ {2}staging-chat: CLOUDFLARE_API_TOKEN, GITHUB_TOKEN, .*TF_VAR_registry_password/);
     expect(runs).toHaveLength(1);
   });

@@ -19,7 +19,7 @@ const COMMANDS: Readonly<Record<string, Expectation>> = {
   'npm ci': { kind: 'not run', why: 'tests run offline: the clone links the checkout\'s node_modules; .ci/run runs npm ci' },
   'npm run synth': { kind: 'runs', output: /^Monthly cost: production EUR \d+\.\d\d, staging EUR \d+\.\d\d \(total EUR \d+\.\d\d; prices of \d{4}-\d\d-\d\d, R2 estimated\)$/m },
   'npm test': { kind: 'not run', why: 'this test is part of it' },
-  'npm run diff -- staging-network': { kind: 'refuses', message: /error: these credentials are not set[^\n]*\n {2}staging-network: CLOUDFLARE_API_TOKEN, HCLOUD_TOKEN/ },
+  'npm run diff -- staging-network': { kind: 'refuses', message: /error: these credentials are not set[^\n]*\n {2}staging-network: CLOUDFLARE_API_TOKEN, GITHUB_TOKEN, HCLOUD_TOKEN/ },
   'npm run deploy -- staging-network': { kind: 'refuses', message: /error: these credentials are not set/ },
   "npm run deploy -- 'staging-*'": { kind: 'refuses', message: /error: these credentials are not set[^]*staging-chat: / },
   'npm run deploy -- production-chat': { kind: 'refuses', message: /error: refusing to deploy production-chat: a production stack with local state/ },

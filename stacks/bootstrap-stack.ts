@@ -1,4 +1,6 @@
 import { TfeProvider } from '@cdktf/provider-tfe/lib/provider';
+import { Team } from '@cdktf/provider-tfe/lib/team';
+import { TeamAccess, type TeamAccessPermissions } from '@cdktf/provider-tfe/lib/team-access';
 import { Variable } from '@cdktf/provider-tfe/lib/variable';
 import { Workspace } from '@cdktf/provider-tfe/lib/workspace';
 import { WorkspaceSettings } from '@cdktf/provider-tfe/lib/workspace-settings';
@@ -93,5 +95,44 @@ export class TerraformCloudBootstrapStack extends TerraformStack {
       }
     }
     this.workspaces = workspaces;
+    this.addPipelineTeams(props);
+  }
+
+  /**
+   * Issue 16: the Terraform Cloud teams whose tokens the delivery workflows hold (README,
+   * "Delivery pipeline"). Tokens are created by hand and stored as GitHub environment secrets:
+   * a token in this stack's state would be one more place to steal it from.
+   * - `<prefix>-pipeline-plan` (token `TF_PLAN_TOKEN` of the `plan` environment): may queue
+   *   plans on every workspace and read state outputs; cannot apply, read variables or state.
+   * - `<prefix>-pipeline-apply-<env>` (token `TF_API_TOKEN` of `<env>-platform`): may apply
+   *   that environment's workspaces only.
+   * Custom permissions as the tfe provider defines them (resource_tfe_team_access.go:
+   * runs read|plan|apply, variables none|read|write, state_versions none|read-outputs|read|write).
+   */
+  private addPipelineTeams(props: TerraformCloudBootstrapStackProps): void {
+    // Named like the workspaces (`<prefix>-...`, the system name unless the environment sets a prefix).
+    const prefixes = [...new Set(props.stacks.map((stack) => (stack.backend.kind === 'cloud' ? stack.backend.workspacePrefix : stack.stackName)))];
+    const system = prefixes.join('-');
+    const least = (runs: 'plan' | 'apply'): TeamAccessPermissions => ({
+      runs,
+      variables: 'none',
+      stateVersions: 'read-outputs',
+      sentinelMocks: 'none',
+      workspaceLocking: false,
+      runTasks: false,
+    });
+    const plan = new Team(this, 'team-pipeline-plan', { name: `${system}-pipeline-plan`, organization: props.organization, visibility: 'secret' });
+    const applyTeams = new Map<string, Team>();
+    for (const stack of props.stacks) {
+      const environment = stack.environment.name;
+      let apply = applyTeams.get(environment);
+      if (apply === undefined) {
+        apply = new Team(this, `team-pipeline-apply-${environment}`, { name: `${system}-pipeline-apply-${environment}`, organization: props.organization, visibility: 'secret' });
+        applyTeams.set(environment, apply);
+      }
+      const workspaceId = this.workspaces.get(stack.stackName)!.id;
+      new TeamAccess(this, `access-plan-${stack.stackName}`, { teamId: plan.id, workspaceId, permissions: [least('plan')] });
+      new TeamAccess(this, `access-apply-${stack.stackName}`, { teamId: apply.id, workspaceId, permissions: [least('apply')] });
+    }
   }
 }

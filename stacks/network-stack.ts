@@ -10,8 +10,10 @@ import { AddressRecords } from '../constructs/cloudflare/address-records';
 import { CacheRules } from '../constructs/cloudflare/cache-rules';
 import { CnameRecord } from '../constructs/cloudflare/cname-record';
 import { CloudflareZone } from '../constructs/cloudflare/zone';
+import { Duration } from '../constructs/core/duration';
 import { SecretValue } from '../constructs/core/secret-value';
 import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID } from '../constructs/docker/edge-proxy';
+import { PipelineEnvironments } from '../constructs/github/pipeline-environments';
 import { RepositorySecrets } from '../constructs/github/repository-secrets';
 import { CloudInit, type DockerTlsListener } from '../constructs/hetzner/cloud-init';
 import { HetznerHost } from '../constructs/hetzner/hetzner-host';
@@ -142,7 +144,28 @@ export class NetworkStack extends SystemStack {
 
     // Zone-wide DNS and caching rulesets (when this environment owns them), pipeline secrets.
     this.addZoneWide(props.cloudflare ?? planEnvironmentCloudflare(environment));
-    if (props.ownsRepositorySecrets ?? environment.production) this.addPipelineSecrets();
+    const ownsRepositorySecrets = props.ownsRepositorySecrets ?? environment.production;
+    // Issue 16: the GitHub environments the delivery workflows deploy through, before anything deploys through them.
+    this.pipelineEnvironments = this.addPipelineEnvironments(ownsRepositorySecrets);
+    if (ownsRepositorySecrets) this.addPipelineSecrets();
+  }
+
+  /** `<env>-platform` (and `plan` in the stack owning repository secrets): see constructs/github/pipeline-environments.ts. */
+  public readonly pipelineEnvironments: PipelineEnvironments;
+
+  private addPipelineEnvironments(withPlanEnvironment: boolean): PipelineEnvironments {
+    const github = this.environment.github;
+    // Authenticates from GITHUB_TOKEN.
+    new GithubProvider(this, 'github', { owner: this.environment.repository.owner });
+    return new PipelineEnvironments(this, 'pipeline-environments', {
+      repository: this.environment.repository.name,
+      environment: this.environment.name,
+      reviewerTeams: github.reviewerTeams,
+      reviewerUsers: github.reviewerUsers,
+      requireApproval: github.requireApproval,
+      waitTimer: Duration.minutes(github.waitTimerMinutes),
+      withPlanEnvironment,
+    });
   }
 
   /**
@@ -192,14 +215,13 @@ export class NetworkStack extends SystemStack {
    */
   private addPipelineSecrets(): void {
     const environment = this.environment;
-    // Authenticates from GITHUB_TOKEN.
-    new GithubProvider(this, 'github', { owner: environment.repository.owner });
+    // The GitHub provider is configured by addPipelineEnvironments. No Terraform Cloud token here
+    // (issue 16): a repository secret reaches every job, pull-request plans included, and a value
+    // kept in this stack's state is readable by whoever reads state. The plan and apply tokens are
+    // environment secrets of `plan` and `<env>-platform`, set by hand (README, "Delivery pipeline").
     const secrets: Record<string, SecretValue> = {
       REGISTRY_TOKEN: SecretValue.variable(this, 'pipeline_registry_token', `${environment.registry.host} token (read:packages) the pipeline passes to Terraform so hosts can pull images`),
     };
-    if (this.backend.kind === 'cloud') {
-      secrets.TF_API_TOKEN = SecretValue.variable(this, 'pipeline_tfc_token', 'Terraform Cloud team token the pipeline starts remote plans and applies with');
-    }
     new RepositorySecrets(this, 'pipeline-secrets', { repository: environment.repository.name, secrets });
   }
 }

@@ -31,8 +31,12 @@ export interface DeploymentEnvironmentProps {
   readonly requireApproval?: boolean;
   /** Delay before a deployment job starts (a last chance to cancel). @default Duration.minutes(0) */
   readonly waitTimer?: Duration;
-  /** Branches allowed to deploy here (name patterns). @default ['main'] */
-  readonly deployBranches?: readonly string[];
+  /**
+   * Branches allowed to deploy here (name patterns), or 'all' for no branch policy (an
+   * environment holding only read-only credentials that pull requests plan with).
+   * @default ['main']
+   */
+  readonly deployBranches?: readonly string[] | 'all';
   /**
    * Repository admins may deploy without approval.
    * @default - false when approval is required (the rule then holds for everyone); GitHub's default (true) otherwise
@@ -81,8 +85,9 @@ export class DeploymentEnvironment extends Construct {
     if (waitSeconds % 60 !== 0 || waitSeconds > MAX_WAIT_TIMER.toSeconds()) {
       throw new Error(`${owner}: waitTimer must be whole minutes from 0 to 43200 (30 days, GitHub's limit); got ${waitSeconds} seconds`);
     }
-    const branches = props.deployBranches ?? ['main'];
-    if (branches.length === 0) throw new Error(`${owner}: deployBranches is empty, so nothing could deploy; give at least one branch (e.g. "main")`);
+    const allBranches = props.deployBranches === 'all';
+    const branches = allBranches ? [] : ((props.deployBranches as readonly string[] | undefined) ?? ['main']);
+    if (!allBranches && branches.length === 0) throw new Error(`${owner}: deployBranches is empty, so nothing could deploy; give at least one branch (e.g. "main")`);
 
     this.name = props.name;
     this.repository = props.repository;
@@ -97,7 +102,7 @@ export class DeploymentEnvironment extends Construct {
       canAdminsBypass: props.adminsCanBypass ?? !this.requiresApproval,
       reviewers: this.requiresApproval ? [{ teams: teamIds, users: userIds }] : undefined,
       // Custom policies, not "protected branches": exactly the listed branches may deploy.
-      deploymentBranchPolicy: { protectedBranches: false, customBranchPolicies: true },
+      deploymentBranchPolicy: allBranches ? undefined : { protectedBranches: false, customBranchPolicies: true },
     });
     this.environment.overrideLogicalId(id);
     this.environmentRef = this.environment.environment;

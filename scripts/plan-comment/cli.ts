@@ -14,6 +14,8 @@
  *     --base-out <dir> --head-out <dir>
  *                          cdktf.out of the base and the head: adds the monthly cost delta and,
  *                          when the topology changed, the diagram of each changed environment
+ *     --errors <directory> <stack>.error.txt files: redacted log tails of failed stacks, shown in the comment
+ *     --text-plans <dir>   <stack>.plan.txt files: speculative Terraform Cloud plans (text-plan.ts)
  *     Appends `has_changes=...` to $GITHUB_OUTPUT when that is set.
  *
  *   npm run plan:changed-stacks -- [--json] <base cdktf.out> <head cdktf.out>
@@ -23,23 +25,30 @@
  *   npm run plan:redact -- <plan.json> <out.json> [--stack <name>]
  *     Writes a copy of the plan that is safe to upload as an artifact (see redact.ts).
  *
+ *   npm run plan:error-tail -- <log> <out.txt> [--secret-env A,B] [--max-lines n]
+ *     Writes the redacted end of a failed Terraform log (see error-tail.ts); the values of the
+ *     named environment variables (the job's credentials) are removed wherever they appear.
+ *
  * Exit codes: 0 success, 1 failure (bad plan, unreadable tree), 2 usage error.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { changedStacks } from './changed-stacks';
+import { redactErrorTail } from './error-tail';
 import { redactPlan } from './redact';
-import { renderPlanComment, type StackPlan } from './render';
+import { GITHUB_COMMENT_MAX_LENGTH, renderPlanComment, type StackPlan } from './render';
+import { summarizeTextPlan, textPlanHasChanges, textPlansSection } from './text-plan';
 import { SAFE_STACK_NAME, sortStacks } from './stack-order';
 import { operatorSections } from './operator-sections';
 
 export const USAGE = `Usage:
   npm run plan:comment -- [--out <file>] [--expect <a,b>] [--run-url <url>] [--max-length <n>]
-                          [--base-out <dir> --head-out <dir>] <plan>...
+                          [--base-out <dir> --head-out <dir>] [--errors <dir>] [--text-plans <dir>] <plan>...
       <plan> = <stack>=<plan.json> | <stack>.plan.json | <stack>.json | <directory of those>
       prints the comment on stdout unless --out is given
   npm run plan:changed-stacks -- [--json] <base cdktf.out> <head cdktf.out>
   npm run plan:redact -- <plan.json> <out.json> [--stack <name>]
+  npm run plan:error-tail -- <log> <out.txt> [--secret-env A,B] [--max-lines <n>]
 A plan JSON for one stack, made locally (after npm run synth; Terraform needs the providers):
   terraform -chdir=cdktf.out/stacks/<stack> init
   terraform -chdir=cdktf.out/stacks/<stack> plan -out=plan.tfplan
@@ -125,7 +134,7 @@ function defaultRunUrl(env: CliIo['env']): string | undefined {
 }
 
 function runRender(args: readonly string[], io: CliIo): void {
-  const { positional, options } = parseArgs(args, ['out', 'expect', 'run-url', 'max-length', 'base-out', 'head-out'], []);
+  const { positional, options } = parseArgs(args, ['out', 'expect', 'run-url', 'max-length', 'base-out', 'head-out', 'errors', 'text-plans'], []);
   const out = options.get('out');
   if (positional.length === 0) throw new UsageError('render needs at least one plan file or directory');
   const maxLengthText = options.get('max-length');
@@ -140,13 +149,22 @@ function runRender(args: readonly string[], io: CliIo): void {
     .flatMap(planFilesFromArgument)
     .map(({ stack, file }) => ({ stack, plan: readJson(file) }));
   const expected = (options.get('expect') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const planned = new Set(plans.map((plan) => plan.stack));
-  const result = renderPlanComment(plans, {
-    maxLength,
+  const textPlans = readTextPlans(options.get('text-plans'));
+  const planned = new Set([...plans.map((plan) => plan.stack), ...textPlans.keys()]);
+  const limit = maxLength ?? GITHUB_COMMENT_MAX_LENGTH;
+  // JSON plans get at least half the room; speculative text plans (Terraform Cloud) fill the rest.
+  const rendered = renderPlanComment(plans, {
+    maxLength: textPlans.size === 0 ? limit : Math.floor(limit / 2),
     failedStacks: expected.filter((stack) => !planned.has(stack)),
+    errorTails: readErrorTails(options.get('errors')),
     runUrl: options.get('run-url') ?? defaultRunUrl(io.env),
     appendix: baseOut !== undefined && headOut !== undefined ? operatorSections(baseOut, headOut) : [],
   });
+  const section = textPlansSection(textPlans, limit - rendered.body.length - 2);
+  const result = {
+    body: section === '' ? rendered.body : `${rendered.body}\n\n${section}`,
+    hasChanges: rendered.hasChanges || [...textPlans.values()].some((log) => textPlanHasChanges(summarizeTextPlan(log))),
+  };
   const line = `has_changes=${result.hasChanges}`;
   if (out === undefined) {
     io.stdout(result.body);
@@ -155,6 +173,46 @@ function runRender(args: readonly string[], io: CliIo): void {
     io.stdout(`${line}\n`);
   }
   if (io.env.GITHUB_OUTPUT) fs.appendFileSync(io.env.GITHUB_OUTPUT, `${line}\n`);
+}
+
+/** `<stack>.plan.txt` files of a directory, by stack; a missing directory has none. */
+export function readTextPlans(dir: string | undefined): Map<string, string> {
+  const plans = new Map<string, string>();
+  if (dir === undefined || !fs.existsSync(dir)) return plans;
+  for (const name of fs.readdirSync(dir).filter((file) => file.endsWith('.plan.txt')).sort()) {
+    const stack = name.slice(0, -'.plan.txt'.length);
+    if (!SAFE_STACK_NAME.test(stack)) throw new UsageError(`cannot derive a stack name from "${name}"`);
+    plans.set(stack, fs.readFileSync(path.join(dir, name), 'utf8'));
+  }
+  return plans;
+}
+
+/** `<stack>.error.txt` files of a directory, by stack; a missing directory has none. */
+export function readErrorTails(dir: string | undefined): Map<string, string> {
+  const tails = new Map<string, string>();
+  if (dir === undefined || !fs.existsSync(dir)) return tails;
+  for (const name of fs.readdirSync(dir).filter((file) => file.endsWith('.error.txt')).sort()) {
+    const stack = name.slice(0, -'.error.txt'.length);
+    if (!SAFE_STACK_NAME.test(stack)) throw new UsageError(`cannot derive a stack name from "${name}"`);
+    // Redacted again here: the file came through an artifact, and redaction is idempotent.
+    tails.set(stack, redactErrorTail(fs.readFileSync(path.join(dir, name), 'utf8')));
+  }
+  return tails;
+}
+
+function runErrorTail(args: readonly string[], io: CliIo): void {
+  const { positional, options } = parseArgs(args, ['secret-env', 'max-lines'], []);
+  if (positional.length !== 2) throw new UsageError('error-tail needs <log> <out.txt>');
+  const [input, output] = positional;
+  const maxLinesText = options.get('max-lines');
+  const maxLines = maxLinesText === undefined ? undefined : Number(maxLinesText);
+  if (maxLines !== undefined && !(Number.isInteger(maxLines) && maxLines > 0)) {
+    throw new UsageError(`--max-lines must be a positive integer, got "${maxLinesText}"`);
+  }
+  const names = (options.get('secret-env') ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const secrets = names.map((name) => io.env[name]).filter((value): value is string => value !== undefined && value !== '');
+  const log = fs.existsSync(input) ? fs.readFileSync(input, 'utf8') : `(no log: ${input} does not exist)`;
+  fs.writeFileSync(output, `${redactErrorTail(log, { secrets, maxLines })}\n`);
 }
 
 function runChangedStacks(args: readonly string[], io: CliIo): void {
@@ -197,6 +255,9 @@ export function main(argv: readonly string[], io: CliIo): number {
         return 0;
       case 'redact':
         runRedact(rest);
+        return 0;
+      case 'error-tail':
+        runErrorTail(rest, io);
         return 0;
       case undefined:
         io.stderr(`${USAGE}\n`);

@@ -5,6 +5,7 @@
 import type { OutputChange, ParsedPlan, ResourceChange } from './plan-format';
 import { describeReason, isReportable, type ChangeCounts, type DestructiveChange } from './summary';
 import { diffAttributes, formatPath, type AttributeChange, type FormatContext } from './values';
+import { scrubSecrets } from './sensitive';
 
 /** How much of a stack's details to show; lowered stack by stack to fit the size limit. */
 export type DetailLevel = 'full' | 'brief' | 'omitted';
@@ -80,12 +81,18 @@ function alert(kind: 'CAUTION' | 'WARNING', lines: readonly string[]): string {
 }
 
 /** The loud block for stacks whose plan is missing, so a failure never reads as "no changes". */
-export function failedStacksBlock(failed: readonly string[], ctx: SectionContext): string {
+export function failedStacksBlock(failed: readonly string[], ctx: SectionContext, errorTails: ReadonlyMap<string, string> = new Map()): string {
   if (failed.length === 0) return '';
-  return alert('CAUTION', [
+  const block = alert('CAUTION', [
     `**❌ No plan for ${plural(failed.length, 'stack')}: ${failed.map(code).join(', ')}.**`,
     `The plan failed or was not produced; see ${workflowRunLink(ctx)}. Changes in these stacks are not shown below.`,
   ]);
+  // The redacted end of each failed stack's log (scripts/plan-comment/error-tail.ts), so the
+  // reason is in the comment and not only in a log that needs a click and a login.
+  const tails = failed
+    .filter((stack) => (errorTails.get(stack) ?? '').trim() !== '')
+    .map((stack) => [`<details><summary>Error output of ${code(stack)} (last lines, redacted)</summary>`, '', fenced('text', [scrubSecrets(errorTails.get(stack)!, ctx.secrets)]), '', '</details>'].join('\n'));
+  return [block, ...tails].join('\n\n');
 }
 
 function replacePathsText(change: ResourceChange): string {

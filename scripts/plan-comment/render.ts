@@ -54,6 +54,8 @@ export interface RenderOptions {
   readonly maxLength?: number;
   /** Stacks that should have been planned but have no plan (the plan job failed). */
   readonly failedStacks?: readonly string[];
+  /** Redacted end of the log of a failed stack, by stack (see error-tail.ts). @default - none */
+  readonly errorTails?: ReadonlyMap<string, string>;
   /** URL of the workflow run, linked wherever details are left out. */
   readonly runUrl?: string;
   /** Resource types called out as stateful; defaults to {@link STATEFUL_RESOURCE_TYPES}. */
@@ -171,7 +173,7 @@ export function renderPlanComment(plans: readonly StackPlan[], options: RenderOp
     PLAN_COMMENT_MARKER,
     '## Terraform plan',
     headline(counts, parsed.length),
-    failedStacksBlock(failed, ctx),
+    failedStacksBlock(failed, ctx, options.errorTails),
     destructiveBlock(destructive, ctx, warningLimit),
     attentionBlock(summaries),
     stackTable(summaries, failed),

@@ -1,0 +1,294 @@
+/**
+ * Issue 16: the GitHub Actions workflows, checked as a security reviewer would read them.
+ *
+ * - A real validator (@action-validator/cli, the JSON schemas of GitHub workflows and actions
+ *   compiled to WebAssembly, installed by npm ci, no network) accepts every file.
+ * - Parsed with `yaml`: which job holds which secret and permission, every `environment:` is
+ *   one the synthesized stacks create (and protect), every job has a timeout, the apply has a
+ *   manual trigger and applies saved plans only, the drift check is scheduled.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { manacore } from '../environments';
+import { DRIFT_ISSUE_MARKER, DRIFT_ISSUE_TITLE } from '../scripts/pipeline/drift';
+import { renderEnvExample } from '../scripts/pipeline/env-example';
+import { PLAN_COMMENT_MARKER } from '../scripts/plan-comment/render';
+import { resourceList, SynthesizedSystem } from './helpers/synth';
+
+const ROOT = path.join(__dirname, '..');
+const WORKFLOW_DIR = path.join(ROOT, '.github', 'workflows');
+const ACTION_FILES = fs.readdirSync(path.join(ROOT, '.github', 'actions')).map((name) => path.join(ROOT, '.github', 'actions', name, 'action.yml'));
+const WORKFLOW_FILES = fs.readdirSync(WORKFLOW_DIR).filter((name) => name.endsWith('.yml')).map((name) => path.join(WORKFLOW_DIR, name));
+
+type Job = Record<string, any>;
+interface Workflow {
+  readonly file: string;
+  readonly on: Record<string, any>;
+  readonly jobs: Record<string, Job>;
+  readonly raw: Record<string, any>;
+}
+
+function load(file: string): Workflow {
+  const raw = parse(fs.readFileSync(file, 'utf8'));
+  // YAML 1.1 readers turn the key `on` into `true`; the `yaml` package (1.2) keeps it.
+  return { file: path.basename(file), on: raw.on, jobs: raw.jobs, raw };
+}
+
+const workflows = WORKFLOW_FILES.map(load);
+const workflow = (name: string) => workflows.find((w) => w.file === name)!;
+
+/** Every `secrets.NAME` a value mentions (env, with, run, if: anywhere). */
+function secretsIn(value: unknown): string[] {
+  const text = JSON.stringify(value);
+  return [...new Set([...text.matchAll(/secrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1]))].sort();
+}
+
+/** Credentials that can only read or plan (README, "Delivery pipeline"). */
+const READ_ONLY_SECRETS = ['CLOUDFLARE_READ_TOKEN', 'GITHUB_READ_TOKEN', 'HCLOUD_READ_TOKEN', 'TF_PLAN_TOKEN'];
+/** Credentials that can change infrastructure. */
+const WRITE_SECRETS = ['TF_API_TOKEN', 'CLOUDFLARE_PURGE_TOKEN', 'HCLOUD_TOKEN', 'CLOUDFLARE_API_TOKEN', 'INFRA_GITHUB_TOKEN', 'TF_TOKEN_app_terraform_io'];
+
+/** The environment a job runs in, with `${{ inputs.x }}` resolved from each caller of a reusable workflow. */
+function environmentsOf(w: Workflow, job: Job): string[] {
+  const env = typeof job.environment === 'object' && job.environment !== null ? job.environment.name : job.environment;
+  if (env === undefined) return [];
+  const input = /^\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(String(env));
+  if (input === null) {
+    if (String(env).includes('${{')) throw new Error(`${w.file}: environment ${env} is an expression the tests cannot resolve; name it literally or through a workflow_call input`);
+    return [String(env)];
+  }
+  const callers = workflows.flatMap((caller) =>
+    Object.values(caller.jobs).filter((callerJob) => callerJob.uses === `./.github/workflows/${w.file}`).map((callerJob) => callerJob.with?.[input[1]]),
+  );
+  if (callers.length === 0 || callers.some((value) => typeof value !== 'string' || value.includes('${{'))) {
+    throw new Error(`${w.file}: environment comes from input ${input[1]}, which not every caller sets literally`);
+  }
+  return callers;
+}
+
+const allJobs = workflows.flatMap((w) => Object.entries(w.jobs).map(([id, job]) => ({ w, id, job })));
+
+describe('a real workflow validator', () => {
+  // @action-validator/core: GitHub's workflow and action JSON schemas (SchemaStore), compiled to
+  // WebAssembly; @action-validator/cli is its command line. Loaded once, in this process.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const validator = require('@action-validator/core') as { validateWorkflow(src: string): { errors: unknown[] }; validateAction(src: string): { errors: unknown[] } };
+  const cli = path.join(ROOT, 'node_modules', '@action-validator', 'cli', 'cli.mjs');
+
+  it.each([...WORKFLOW_FILES, ...ACTION_FILES].map((file) => [path.relative(ROOT, file)]))('accepts %s', (file) => {
+    const text = fs.readFileSync(path.join(ROOT, file), 'utf8');
+    const result = file.endsWith('action.yml') ? validator.validateAction(text) : validator.validateWorkflow(text);
+    expect(result.errors).toEqual([]);
+  });
+
+  it('rejects a broken workflow (so the checks above mean something), through the installed command too', () => {
+    const source = 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: soon\n    steps:\n      - run: echo\n';
+    expect(JSON.stringify(validator.validateWorkflow(source).errors)).toContain('/jobs/a/timeout-minutes');
+    const broken = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wf-')), 'broken.yml');
+    fs.writeFileSync(broken, source);
+    const failed = spawnSync(process.execPath, [cli, broken], { encoding: 'utf8' });
+    expect(failed.status).toBe(1);
+    expect(failed.stderr).toContain('/jobs/a/timeout-minutes');
+    const passed = spawnSync(process.execPath, [cli, path.join(WORKFLOW_DIR, 'apply.yml')], { encoding: 'utf8' });
+    expect([passed.status, passed.stderr]).toEqual([0, '']);
+  });
+});
+
+describe('credentials by privilege', () => {
+  it('pull-request jobs hold no write credential, and only the plan job any secret at all', () => {
+    const pr = workflow('plan.yml');
+    expect(Object.keys(pr.on)).toEqual(['pull_request']);
+    for (const [id, job] of Object.entries(pr.jobs)) {
+      const secrets = secretsIn(job);
+      expect(secrets.filter((s) => !READ_ONLY_SECRETS.includes(s))).toEqual([]);
+      if (secrets.length > 0) expect([id, job.environment]).toEqual(['plan', 'plan']);
+    }
+    expect(secretsIn(pr.jobs.plan)).toEqual(READ_ONLY_SECRETS);
+  });
+
+  it('no workflow runs pull_request_target or gives fork pull requests a secret', () => {
+    for (const w of workflows) expect(Object.keys(w.on ?? {})).not.toContain('pull_request_target');
+    expect(workflow('plan.yml').jobs.plan.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+    expect(workflow('plan.yml').jobs.comment.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+  });
+
+  it('every plan job (pull request, apply stage, drift) holds read-only secrets in the plan environment', () => {
+    const planJobs = [workflow('plan.yml').jobs.plan, workflow('deploy-stage.yml').jobs.plan, workflow('drift.yml').jobs.check];
+    for (const job of planJobs) {
+      expect(job.environment).toBe('plan');
+      expect(secretsIn(job).filter((s) => !READ_ONLY_SECRETS.includes(s))).toEqual([]);
+      expect(Object.values(job.permissions ?? {})).not.toContain('write');
+    }
+  });
+
+  it('write credentials appear only in jobs of a protected deployment environment, never next to write permissions', () => {
+    const holders = allJobs.filter(({ job }) => secretsIn(job).some((s) => !READ_ONLY_SECRETS.includes(s)));
+    expect(holders.map(({ w, id }) => `${w.file}:${id}`)).toEqual(['deploy-stage.yml:apply']);
+    const apply = workflow('deploy-stage.yml').jobs.apply;
+    expect(apply.environment).toBe('${{ inputs.deploy-environment }}');
+    expect(secretsIn(apply)).toEqual(['CLOUDFLARE_PURGE_TOKEN', 'TF_API_TOKEN']);
+    expect(apply.permissions).toEqual({ contents: 'read' });
+    // The job that writes refs holds no environment and no secret.
+    const record = workflow('deploy-stage.yml').jobs.record;
+    expect(record.environment).toBeUndefined();
+    expect(secretsIn(record)).toEqual([]);
+    // No secret is a repository secret any more: every one is read in a job with an environment.
+    for (const { w, id, job } of allJobs) if (secretsIn(job).length > 0) expect([w.file, id, job.environment]).toEqual([w.file, id, expect.any(String)]);
+    expect(WRITE_SECRETS.filter((s) => allJobs.some(({ job }) => secretsIn(job).includes(s)))).toEqual(['TF_API_TOKEN', 'CLOUDFLARE_PURGE_TOKEN']);
+  });
+
+  it('only the comment job writes pull requests, only the drift report writes issues', () => {
+    const writers = allJobs.flatMap(({ w, id, job }) =>
+      Object.entries(job.permissions ?? {}).filter(([, level]) => level === 'write').map(([scope]) => `${w.file}:${id}:${scope}`),
+    );
+    expect(writers.sort()).toEqual([
+      // apply.yml passes contents: write down to deploy-stage.yml, whose record job alone uses it.
+      ...['staging', 'production'].flatMap((env) => ['network', 'edge', 'data', 'products'].map((kind) => `apply.yml:${env}-${kind}:contents`)),
+      'deploy-stage.yml:record:contents',
+      'drift.yml:report:issues',
+      'plan.yml:comment:pull-requests',
+    ].sort());
+    for (const w of workflows) expect(w.raw.permissions).toEqual({ contents: 'read' });
+  });
+});
+
+/** One synth of Manacore for this file (each stack synthesized at most once). */
+const app = new SynthesizedSystem(manacore);
+
+describe('every environment named by a workflow exists in code, protected', () => {
+  const created = new Map<string, { stack: string; resource: any; policies: any[] }>();
+  for (const stack of app.stackNames) {
+    const json = app.synth(stack);
+    for (const resource of resourceList(json, 'github_repository_environment')) {
+      expect(created.has(resource.environment)).toBe(false);
+      created.set(resource.environment, { stack, resource, policies: resourceList(json, 'github_repository_environment_deployment_policy') });
+    }
+  }
+  const used = new Set(allJobs.flatMap(({ w, job }) => environmentsOf(w, job)));
+
+  it('names only environments the stacks create', () => {
+    expect([...used].sort()).toEqual(['plan', 'production-platform', 'staging-platform']);
+    for (const name of used) expect([name, created.has(name)]).toEqual([name, true]);
+  });
+
+  it('creates the deployment environments in the network stack, which applies first, with main-only and reviewers in production', () => {
+    const production = created.get('production-platform')!;
+    expect(production.stack).toBe('production-network');
+    expect(production.resource.reviewers).toHaveLength(1);
+    expect(production.resource.reviewers[0].teams).toHaveLength(1);
+    expect(production.resource).toMatchObject({ prevent_self_review: true, can_admins_bypass: false, deployment_branch_policy: { custom_branch_policies: true, protected_branches: false } });
+    expect(production.policies.filter((p) => p.environment.includes('platform')).map((p) => p.branch_pattern)).toEqual(['main']);
+    const staging = created.get('staging-platform')!;
+    expect(staging.stack).toBe('staging-network');
+    expect(staging.resource.deployment_branch_policy).toEqual({ custom_branch_policies: true, protected_branches: false });
+    expect(staging.policies.map((p) => p.branch_pattern)).toEqual(['main']);
+  });
+
+  it('creates the plan environment once, open to pull-request branches, without secrets set by code', () => {
+    const plan = created.get('plan')!;
+    expect(plan.stack).toBe('production-network');
+    expect(plan.resource.deployment_branch_policy).toBeUndefined();
+    expect(plan.resource.reviewers).toBeUndefined();
+    expect(resourceList(app.synth('production-network'), 'github_actions_environment_secret')).toEqual([]);
+  });
+
+  it('checks before every stage that the deploy environment exists and is protected', () => {
+    const select = workflow('deploy-stage.yml').jobs.select;
+    const script = select.steps[0].with.script as string;
+    expect(script).toContain('getEnvironment');
+    expect(script).toContain("'required_reviewers'");
+    expect(script).toContain('custom_branch_policies');
+    expect(workflow('deploy-stage.yml').jobs.plan.needs).toBe('select');
+  });
+});
+
+describe('nothing skipped, exactly the reviewed plan', () => {
+  const apply = workflow('apply.yml');
+  const stage = workflow('deploy-stage.yml');
+  const runText = (w: Workflow) => Object.values(w.jobs).flatMap((job) => (job.steps ?? []).map((step: any) => String(step.run ?? ''))).join('\n');
+
+  it('apply runs on pushes to main and by hand, for one stack or all', () => {
+    expect(apply.on.push).toEqual({ branches: ['main'] });
+    expect(apply.on.workflow_dispatch.inputs.stacks).toMatchObject({ type: 'string', required: false });
+    expect(apply.raw.concurrency).toEqual({ group: 'apply-main', 'cancel-in-progress': false });
+  });
+
+  it('compares with refs/applied/<stack>, never with the commit before the push', () => {
+    for (const w of workflows) expect(JSON.stringify(w.raw)).not.toContain('github.event.before');
+    expect(runText(stage)).toContain("refs/applied/*:refs/applied/*");
+    expect(runText(stage)).toContain('scripts/pipeline/cli.ts select');
+    expect(stage.jobs.record.if).toContain('always()');
+  });
+
+  it('rolls out staging before production, platform stacks before products', () => {
+    const order = ['staging-network', 'staging-edge', 'staging-data', 'staging-products', 'production-network', 'production-edge', 'production-data', 'production-products'];
+    order.forEach((id, index) => {
+      expect(apply.jobs[id].uses).toBe('./.github/workflows/deploy-stage.yml');
+      expect(apply.jobs[id].needs).toBe(index === 0 ? 'synth' : order[index - 1]);
+      expect(apply.jobs[id].with['deploy-environment']).toBe(`${id.split('-')[0]}-platform`);
+      // Without it a called job's environment secrets resolve empty (actions/runner#1490).
+      expect(apply.jobs[id].secrets).toBe('inherit');
+    });
+  });
+
+  it('applies the saved plan of the same run, refuses a stale one, never -auto-approve', () => {
+    for (const w of workflows) expect(runText(w)).not.toContain('-auto-approve');
+    const applyRun = stage.jobs.apply.steps.map((step: any) => String(step.run ?? '')).join('\n');
+    expect(applyRun).toMatch(/terraform -chdir="\$dir" apply -input=false tfplan/);
+    expect(applyRun).toContain('jq -r .commit');
+    expect(applyRun).toContain('jq -r .planSha256');
+    expect(applyRun).toContain('jq -r .appliedRef');
+    expect(runText(stage)).toMatch(/plan -input=false -no-color -out=tfplan/);
+  });
+});
+
+describe('drift, speed and hygiene', () => {
+  it('a scheduled drift workflow plans every stack with -detailed-exitcode and keeps one issue', () => {
+    const drift = workflow('drift.yml');
+    expect(drift.on.schedule).toEqual([{ cron: expect.stringMatching(/^\S+ \S+ \* \* \*$/) }]);
+    expect(JSON.stringify(drift.jobs.check)).toContain('-detailed-exitcode');
+    const env = drift.jobs.report.steps.find((step: any) => step.uses?.startsWith('actions/github-script')).env;
+    expect(env).toMatchObject({ TITLE: DRIFT_ISSUE_TITLE, MARKER: DRIFT_ISSUE_MARKER });
+    expect(workflow('plan.yml').jobs.comment.steps.find((step: any) => step.uses?.startsWith('actions/github-script')).env.MARKER).toBe(PLAN_COMMENT_MARKER);
+  });
+
+  it('every job that runs steps has a timeout', () => {
+    const missing = allJobs.filter(({ job }) => job.steps !== undefined && !(Number.isInteger(job['timeout-minutes']) && job['timeout-minutes'] > 0));
+    expect(missing.map(({ w, id }) => `${w.file}:${id}`)).toEqual([]);
+  });
+
+  it('installs providers only from the pinned lock files, through the shared plugin cache', () => {
+    const texts = [...WORKFLOW_FILES, ...ACTION_FILES].map((file) => fs.readFileSync(file, 'utf8'));
+    const inits = texts.flatMap((text) => text.match(/terraform [^\n]*\binit\b[^\n]*/g) ?? []);
+    expect(inits.length).toBeGreaterThanOrEqual(5);
+    for (const init of inits) expect(init).toContain('-lockfile=readonly');
+    const terraformJobs = allJobs.filter(({ job }) => JSON.stringify(job.steps ?? []).includes('terraform -chdir'));
+    for (const { job } of terraformJobs) expect((job.steps as any[]).some((step) => step.uses === './.github/actions/terraform')).toBe(true);
+    const action = parse(fs.readFileSync(path.join(ROOT, '.github/actions/terraform/action.yml'), 'utf8'));
+    expect(JSON.stringify(action)).toContain("hashFiles('terraform/providers.lock.hcl')");
+    // The lock files start with a dot: artifacts must keep hidden files.
+    for (const { job } of allJobs) {
+      for (const step of job.steps ?? []) if (step.uses?.startsWith('actions/upload-artifact') && step.with.path === 'cdktf.out') expect(step.with['include-hidden-files']).toBe(true);
+    }
+  });
+});
+
+describe('set-up documented', () => {
+  it('.env.example is what the stacks declare (npm run env:example)', () => {
+    const stacks = new Map(app.stackNames.map((name) => [name, app.synth(name) as unknown]));
+    expect(fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8')).toBe(renderEnvExample(stacks));
+  });
+
+  it('the README lists every secret and variable the workflows read', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Delivery pipeline'));
+    expect(section.length).toBeGreaterThan(100);
+    const names = new Set(allJobs.flatMap(({ job }) => secretsIn(job)));
+    for (const w of workflows) for (const m of JSON.stringify(w.raw).matchAll(/vars\.([A-Za-z0-9_]+)/g)) names.add(m[1]);
+    expect(names.size).toBeGreaterThanOrEqual(7);
+    for (const name of names) expect([name, section.includes(`\`${name}\``)]).toEqual([name, true]);
+  });
+});
