@@ -47,7 +47,10 @@ describe('Terraform Cloud bootstrap stack', () => {
     expect(ssh).toMatchObject({ category: 'terraform', sensitive: false, lifecycle: { ignore_changes: ['value'] } });
     const token = variables.find((v) => v.key === 'HCLOUD_TOKEN' && String(v.workspace_id).includes('production-network'));
     expect(token).toMatchObject({ category: 'env', sensitive: true });
-    for (const variable of variables) expect(variable.value).toBeUndefined();
+    // Every value is set outside the code, except the agent token, which is this stack's own tfe_agent_token.
+    for (const variable of variables.filter((v) => v.key !== 'tfc_agent_token')) expect(variable.value).toBeUndefined();
+    const agentTokens = variables.filter((v) => v.key === 'tfc_agent_token');
+    expect(agentTokens.map((v) => v.value).sort()).toEqual(['${tfe_agent_token.agent-token-production.token}', '${tfe_agent_token.agent-token-staging.token}']);
   });
 
   it('refuses stacks on the local backend', () => {

@@ -103,15 +103,14 @@ describe('product records', () => {
 });
 
 describe('zone-wide records', () => {
-  it('belong to the unprefixed environment: apex A/AAAA, www and wildcard CNAMEs, all proxied', () => {
-    expect(records(app.synth('production-network'))).toEqual([
-      { name: '*.manacore.app', type: 'CNAME', proxied: true, ttl: 1 },
-      ...both('manacore.app', true, 1),
-      { name: 'www.manacore.app', type: 'CNAME', proxied: true, ttl: 1 },
-    ]);
-    const byAddress = resources(app.synth('production-network'), 'cloudflare_dns_record');
-    expect(byAddress['dns-apex-a'].content).toBe('${hcloud_primary_ip.host-app-1-ipv4.ip_address}');
-    expect(byAddress['dns-wildcard'].content).toBe('manacore.app');
+  it('belong to the product serving the apex: apex A/AAAA and a www CNAME, proxied; no wildcard anywhere', () => {
+    expect(records(app.synth('production-network'))).toEqual([]);
+    const manacoreStack = app.synth('production-manacore');
+    const byAddress = resources(manacoreStack, 'cloudflare_dns_record');
+    expect(byAddress['dns-apex-a']).toMatchObject({ name: 'manacore.app', type: 'A', proxied: true, ttl: 1 });
+    expect(byAddress['dns-apex-aaaa']).toMatchObject({ name: 'manacore.app', type: 'AAAA', proxied: true });
+    expect(byAddress['dns-www']).toMatchObject({ name: 'www.manacore.app', type: 'CNAME', content: 'manacore.app', proxied: true });
+    for (const stack of app.stackNames) expect(records(app.synth(stack)).filter((record) => record.name.startsWith('*.'))).toEqual([]);
   });
 
   it('are not created by a prefixed environment (one wildcard per zone; staging-* is no DNS wildcard)', () => {
@@ -128,7 +127,8 @@ describe('zone-wide records', () => {
     );
     const network = pinned.synth('production-network');
     expect(dataSources(network, 'cloudflare_zone')).toEqual({});
-    expect(resources(network, 'cloudflare_dns_record')['dns-www'].zone_id).toBe(zoneId);
+    expect(resources(network, 'cloudflare_zone_setting')['zone-security-ssl'].zone_id).toBe(zoneId);
+    expect(resources(pinned.synth('production-manacore'), 'cloudflare_dns_record')['dns-www'].zone_id).toBe(zoneId);
   });
 
   it('refuse a product whose name is "www" in the unprefixed environment', () => {

@@ -3,8 +3,9 @@
  * and how other stacks reach the hosts' Docker daemons.
  */
 import { manacore } from '../environments';
-import { Testing } from 'cdktf';
+import { TerraformVariable, Testing } from 'cdktf';
 import { DOCKER_SOCKET_GROUP_ID, EdgeProxy, TRAEFIK_IMAGE } from '../constructs/docker/edge-proxy';
+import { SOCKET_PROXY_IMAGE } from '../constructs/docker/docker-socket-proxy';
 import { ACME_STORAGE_DIR } from '../stacks/network-stack';
 import { container, labelsOf } from './helpers/docker';
 import { environmentOf, variant } from './helpers/spec';
@@ -33,10 +34,11 @@ describe('edge stack', () => {
     }
   });
 
-  it('creates the three host networks, the data network internal (no internet)', () => {
+  it('creates the three host networks, the data network internal (no internet), and the internal Docker API network', () => {
     const networks = resources(edge, 'docker_network');
-    expect(Object.keys(networks).sort()).toEqual(['app-1-backend', 'app-1-data', 'app-1-frontend']);
-    expect(networks['app-1-frontend']).toMatchObject({ name: 'manacore-frontend', driver: 'bridge', internal: false });
+    expect(Object.keys(networks).sort()).toEqual(['app-1-backend', 'app-1-data', 'app-1-docker-api', 'app-1-frontend']);
+    expect(networks['app-1-frontend']).toMatchObject({ name: 'manacore-frontend', driver: 'bridge', internal: false, ipv6: true });
+    expect(networks['app-1-docker-api']).toMatchObject({ name: 'manacore-docker-api', internal: true });
     expect(networks['app-1-backend']).toMatchObject({ name: 'manacore-backend', internal: false });
     expect(networks['app-1-data']).toMatchObject({ name: 'manacore-data', internal: true });
   });
@@ -68,8 +70,8 @@ describe('edge proxy', () => {
     }
   });
 
-  it('joins only the frontend network and routes through it', () => {
-    expect(proxy.networks_advanced).toEqual([{ name: '${docker_network.app-1-frontend.name}' }]);
+  it('joins the frontend network, routes through it, and reaches Docker only on the internal API network', () => {
+    expect(proxy.networks_advanced).toEqual([{ name: '${docker_network.app-1-frontend.name}' }, { name: '${docker_network.app-1-docker-api.name}' }]);
     expect(flags()).toContain('--providers.docker.network=${docker_network.app-1-frontend.name}');
   });
 
@@ -77,7 +79,7 @@ describe('edge proxy', () => {
     expect(flags()).toEqual(
       expect.arrayContaining([
         '--entryPoints.web.address=:8080',
-        '--entryPoints.web.http.redirections.entryPoint.to=websecure',
+        '--entryPoints.web.http.redirections.entryPoint.to=:443',
         '--entryPoints.web.http.redirections.entryPoint.scheme=https',
         '--entryPoints.web.http.redirections.entryPoint.permanent=true',
         '--entryPoints.websecure.address=:8443',
@@ -90,7 +92,7 @@ describe('edge proxy', () => {
       expect.arrayContaining([
         '--certificatesResolvers.letsencrypt.acme.email=ops@manacore.app',
         '--certificatesResolvers.letsencrypt.acme.storage=/acme/acme.json',
-        '--certificatesResolvers.letsencrypt.acme.httpChallenge.entryPoint=web',
+        '--certificatesResolvers.letsencrypt.acme.dnsChallenge.provider=cloudflare',
         '--entryPoints.websecure.http.tls.certResolver=letsencrypt',
       ]),
     );
@@ -102,10 +104,14 @@ describe('edge proxy', () => {
     expect(flags().filter((flag) => flag.startsWith('--api'))).toEqual([]);
   });
 
-  it('mounts the Docker socket read-only and reads it through the docker group, not as root', () => {
-    expect(proxy.volumes).toContainEqual({ host_path: '/var/run/docker.sock', container_path: '/var/run/docker.sock', read_only: true });
+  it('never mounts the Docker socket: the socket proxy holds it, read-only, through the docker group, not as root', () => {
+    expect(proxy.volumes.map((volume: any) => volume.host_path)).not.toContain('/var/run/docker.sock');
     expect(proxy.user).toBe('1001:1001');
-    expect(proxy.group_add).toEqual([String(DOCKER_SOCKET_GROUP_ID)]);
+    expect(proxy.group_add).toBeUndefined();
+    const socketProxy = container(edge, 'app-1-docker-socket-proxy');
+    expect(socketProxy).toMatchObject({ user: '99:99', group_add: [String(DOCKER_SOCKET_GROUP_ID)], read_only: true });
+    expect(socketProxy.volumes).toEqual([{ host_path: '/var/run/docker.sock', container_path: '/var/run/docker.sock', read_only: true }]);
+    expect(resources(edge, 'docker_image')['app-1-docker-socket-proxy'].name).toBe(SOCKET_PROXY_IMAGE);
   });
 
   it('is hardened: read-only root, no capabilities at all, no-new-privileges, limits, health-checked', () => {
@@ -114,24 +120,23 @@ describe('edge proxy', () => {
     expect(proxy.healthcheck.test).toEqual(['CMD', 'traefik', 'healthcheck', '--ping', '--ping.entryPoint=ping', '--entryPoints.ping.address=127.0.0.1:8082']);
   });
 
-  it("keeps forwarded headers only from Cloudflare's ranges, read from Cloudflare at plan time by the network stack", () => {
-    const trusted = flags().filter((flag) => flag.includes('forwardedHeaders'));
-    expect(trusted).toEqual(['--entryPoints.websecure.forwardedHeaders.trustedIPs=${data.terraform_remote_state.outputs-production-network.outputs.cloudflare_proxy_cidrs}']);
+  it('trusts no forwarded headers: proxied routes take the visitor from CF-Connecting-IP behind origin pulls instead', () => {
+    expect(flags().filter((flag) => flag.includes('forwardedHeaders'))).toEqual([]);
     const network = app.synth('production-network');
-    expect(Object.keys(network.data?.cloudflare_ip_ranges ?? {})).toEqual(['cloudflare-ip-ranges']);
-    expect(network.output?.cloudflare_proxy_cidrs).toMatchObject({
-      value: '${join(",", concat(data.cloudflare_ip_ranges.cloudflare-ip-ranges.ipv4_cidrs, data.cloudflare_ip_ranges.cloudflare-ip-ranges.ipv6_cidrs))}',
-    });
+    expect(network.data?.cloudflare_ip_ranges).toBeUndefined();
   });
 
-  it('trusts no forwarded headers unless told, and refuses a malformed CIDR list', () => {
-    const base = { acmeEmail: 'ops@example.com', frontendNetwork: 'frontend' };
+  it('trusts forwarded headers only when told, and refuses a malformed CIDR list', () => {
+    const base = { acmeEmail: 'ops@example.com', frontendNetwork: 'frontend', dockerEndpoint: 'tcp://docker-socket-proxy:2375' };
     expect(EdgeProxy.staticConfiguration(base).filter((flag) => flag.includes('forwardedHeaders'))).toEqual([]);
     expect(EdgeProxy.staticConfiguration({ ...base, trustedProxyCidrs: '173.245.48.0/20,2400:cb00::/32' })).toContain(
       '--entryPoints.websecure.forwardedHeaders.trustedIPs=173.245.48.0/20,2400:cb00::/32',
     );
     const build = (trustedProxyCidrs: string) => () =>
-      Testing.synthScope((scope) => new EdgeProxy(scope, 'proxy', { ...base, acmeStorageDir: '/srv/acme', trustedProxyCidrs }));
+      Testing.synthScope((scope) => {
+        const token = new TerraformVariable(scope, 'dns_token', { type: 'string', sensitive: true }).stringValue;
+        new EdgeProxy(scope, 'proxy', { ...base, dockerApiNetwork: 'docker-api', certificates: { cloudflareDnsToken: token }, acmeStorageDir: '/srv/acme', trustedProxyCidrs });
+      });
     expect(build('0.0.0.0/0, 10.0.0.1/8')).toThrow(
       'EdgeProxy proxy: trustedProxyCidrs must be comma-separated CIDR blocks (192.0.2.0/24,2001:db8::/32); got "0.0.0.0/0, 10.0.0.1/8"',
     );
@@ -171,22 +176,11 @@ describe('Docker provider per host', () => {
     expect(container(chat, 'chat-backend').networks_advanced[0].name).toContain('host_app_2_docker_network_');
   });
 
-  it('reaches the daemon over TCP with client certificates from sensitive variables when dockerAccess is tls', () => {
-    const tls = variant(manacore, (system) => {
-      environmentOf(system, 'staging').dockerAccess = { mode: 'tls', allowedCidrs: ['198.51.100.0/24'] };
+  it('reaches the daemon over the local socket when the environment runs on a Terraform Cloud agent', () => {
+    const agent = variant(manacore, (system) => {
+      environmentOf(system, 'staging').terraformCloud = { organization: 'acme' };
     });
-    const stagingEdge = new SynthesizedSystem(tls).synth('staging-edge');
-    expect(stagingEdge.provider?.docker).toEqual([
-      {
-        host: 'tcp://${data.terraform_remote_state.outputs-staging-network.outputs.host_app_1_ipv4}:2376',
-        ca_material: '${var.docker_tls_ca_certificate}',
-        cert_material: '${var.docker_tls_client_certificate}',
-        key_material: '${var.docker_tls_client_key}',
-      },
-    ]);
-    for (const name of ['docker_tls_ca_certificate', 'docker_tls_client_certificate', 'docker_tls_client_key']) {
-      expect(stagingEdge.variable?.[name]).toMatchObject({ sensitive: true });
-      expect(stagingEdge.variable?.[name].default).toBeUndefined();
-    }
+    const stagingEdge = new SynthesizedSystem(agent).synth('staging-edge');
+    expect(stagingEdge.provider?.docker).toEqual([{ host: 'unix:///var/run/docker.sock' }]);
   });
 });

@@ -19,7 +19,8 @@ const SENTINELS: Record<string, string> = {
   TF_VAR_azure_openai_api_key: 'SENTINEL-azure-77aa21',
   TF_VAR_registry_password: 'SENTINEL-ghcr-0c9e4d',
   TF_VAR_database_url: 'postgresql://nutri:SENTINEL-db-3e8f@db.example.supabase.co:5432/postgres',
-  TF_VAR_docker_tls_client_key: 'SENTINEL-tls-key-91d2',
+  TF_VAR_tfc_agent_token: 'SENTINEL-agent.atlasv1.91d2',
+  TF_VAR_dockerhub_token: 'SENTINEL-dockerhub-44c1',
 };
 
 interface SynthesizedFile {
@@ -52,11 +53,13 @@ beforeAll(() => {
   Object.assign(process.env, SENTINELS);
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'docker-secrets-'));
   try {
-    // Manacore as configured, Manacore reaching its staging daemon over TLS, and Nutri with external data.
-    const tls = variant(manacore, (system) => {
-      environmentOf(system, 'staging').dockerAccess = { mode: 'tls', allowedCidrs: ['198.51.100.0/24'] };
+    // Manacore as configured, Manacore's staging on Terraform Cloud with its agent and Docker Hub login, and Nutri with external data.
+    const agent = variant(manacore, (system) => {
+      const staging = environmentOf(system, 'staging');
+      staging.terraformCloud = { organization: 'acme' };
+      staging.dockerHubLogin = true;
     });
-    [manacore, tls, nutri].forEach((system, index) => synthesizeInto(path.join(root, String(index)), system));
+    [manacore, agent, nutri].forEach((system, index) => synthesizeInto(path.join(root, String(index)), system));
     files = readAll(root);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
@@ -126,7 +129,7 @@ describe('secrets in synthesized output', () => {
     for (const { file, text } of files) expect({ file, match: inlineCredentials.exec(text)?.[0] }).toEqual({ file, match: undefined });
   });
 
-  it('configures Docker providers with references only: registry password and TLS material', () => {
+  it('configures Docker providers with references only: registry passwords (ghcr.io, Docker Hub) and any TLS material', () => {
     for (const { file, json } of stacks()) {
       for (const provider of json.provider?.docker ?? []) {
         for (const key of ['ca_material', 'cert_material', 'key_material']) {

@@ -169,7 +169,7 @@ describe('service containers by kind', () => {
     expect(product.provider?.docker).toEqual([
       {
         host: 'ssh://deploy@${data.terraform_remote_state.outputs-production-network.outputs.host_app_1_ipv4}:22',
-        ssh_opts: ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ServerAliveInterval=30'],
+        ssh_opts: ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'ServerAliveInterval=30'],
         registry_auth: [{ address: 'ghcr.io', username: '${var.registry_username}', password: '${var.registry_password}' }],
       },
     ]);

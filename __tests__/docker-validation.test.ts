@@ -114,7 +114,17 @@ describe('construct misuse', () => {
 
   it('refuses a route with a bad domain, and an edge proxy without an ACME e-mail', () => {
     expect(() => new EdgeRoute({ name: 'acme-api', domain: 'API.acme', port: 3000 })).toThrow(/EdgeRoute acme-api: domain must be a lowercase DNS name; got "API.acme"/);
-    expect(() => new EdgeProxy(stack(), 'proxy', { acmeEmail: 'ops', acmeStorageDir: '/opt/edge/acme', frontendNetwork: 'frontend' })).toThrow(/acmeEmail must be an e-mail address/);
+    expect(
+      () =>
+        new EdgeProxy(stack(), 'proxy', {
+          acmeEmail: 'ops',
+          acmeStorageDir: '/opt/edge/acme',
+          frontendNetwork: 'frontend',
+          dockerEndpoint: 'tcp://docker-socket-proxy:2375',
+          dockerApiNetwork: 'docker-api',
+          certificates: { cloudflareDnsToken: '${var.acme_dns_token}' },
+        }),
+    ).toThrow(/acmeEmail must be an e-mail address/);
   });
 
   it("refuses a Redis maxmemory at or above the container's memory limit, and explains why", () => {

@@ -43,6 +43,6 @@ describe('Nutri on Docker', () => {
 
   it('runs one edge proxy with the Nutri ACME e-mail and Nutri-named networks', () => {
     expect(container(edge, 'app-1-edge-proxy').command).toContain('--certificatesResolvers.letsencrypt.acme.email=ops@nutri.app');
-    expect(Object.values(resources(edge, 'docker_network')).map((network: any) => network.name).sort()).toEqual(['nutri-backend', 'nutri-data', 'nutri-frontend']);
+    expect(Object.values(resources(edge, 'docker_network')).map((network: any) => network.name).sort()).toEqual(['nutri-backend', 'nutri-data', 'nutri-docker-api', 'nutri-frontend']);
   });
 });

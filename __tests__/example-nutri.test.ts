@@ -4,7 +4,7 @@
  */
 import { resolveSystem, type ResolvedEnvironment } from '../system/resolve';
 import { nutri } from '../examples/nutri';
-import { SynthesizedSystem, dataSources, onlyResource, resourceList } from './helpers/synth';
+import { SynthesizedSystem, dataSources, onlyResource, resourceList, hostFirewall } from './helpers/synth';
 
 let app: SynthesizedSystem;
 let production: ResolvedEnvironment;
@@ -33,7 +33,7 @@ describe('the Nutri example', () => {
   });
 
   it('opens SSH to its own admin CIDR and HTTP(S) to everyone', () => {
-    const rules = onlyResource(app.synth('production-network'), 'hcloud_firewall').rule.map((rule: any) => [rule.port, rule.source_ips]);
+    const rules = hostFirewall(app.synth('production-network')).rule.map((rule: any) => [rule.port, rule.source_ips]);
     expect(rules).toEqual([
       ['22', ['198.51.100.20/32']],
       ['80', ['0.0.0.0/0', '::/0']],

@@ -21,13 +21,12 @@ function expectEnvironmentKeepsPromises(app: SynthesizedSystem, spec: Environmen
   const network = app.synth(`${spec.name}-network`);
   const data = app.synth(`${spec.name}-data`);
 
-  const rules = resourceList(network, 'hcloud_firewall').flatMap((firewall) => firewall.rule);
+  const rules = resourceList(network, 'hcloud_firewall').filter((firewall) => firewall.labels?.role !== 'deploy-path').flatMap((firewall) => firewall.rule);
   // Routed services on more than one host sit behind a load balancer, which reaches them over the private network.
   const balanced = resourceList(network, 'hcloud_load_balancer').length > 0;
   const expected = [
     { port: '22', sources: [...spec.adminSshCidrs] },
     ...(balanced ? [] : [{ port: '80', sources: ANYWHERE }, { port: '443', sources: ANYWHERE }]),
-    ...(spec.dockerAccess?.mode === 'tls' ? [{ port: String(spec.dockerAccess.port ?? 2376), sources: [...spec.dockerAccess.allowedCidrs] }] : []),
   ];
   expect(rules.map((rule: any) => ({ port: rule.port, sources: rule.source_ips }))).toEqual(expected);
   expect(rules.every((rule: any) => rule.direction === 'in' && rule.protocol === 'tcp')).toBe(true);
@@ -133,8 +132,10 @@ const BAD_MUTATIONS: readonly BadMutation[] = [
   { name: 'Redis maxmemory over its limit', field: /^data\.redis\.maxMemoryMiB$/, apply: (s, p) => (environmentAt(s, p).data.redis = { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 4096 }) },
   { name: 'snapshot of an unknown host', field: /^snapshots\.bad\.host$/, apply: (s, p) => (environmentAt(s, p).snapshots = [{ name: 'bad', host: 'nowhere', reason: 'test' }]) },
   { name: 'private key as public key', field: /^sshKeys\..+\.publicKey$/, apply: (s, p) => (environmentAt(s, p).sshKeys[0]!.publicKey = '-----BEGIN OPENSSH PRIVATE KEY-----') },
-  { name: 'Docker TLS on port 22', field: /^dockerAccess\.port$/, apply: (s, p) => (environmentAt(s, p).dockerAccess = { mode: 'tls', port: 22, allowedCidrs: ['198.51.100.0/24'] }) },
-  { name: 'Docker TLS without CIDRs', field: /^dockerAccess\.allowedCidrs$/, apply: (s, p) => (environmentAt(s, p).dockerAccess = { mode: 'tls', allowedCidrs: [] }) },
+  { name: 'Docker API over TCP', field: /^dockerAccess\.mode$/, apply: (s, p) => (environmentAt(s, p).dockerAccess = { mode: 'tls' } as unknown as EnvironmentSpec['dockerAccess']) },
+  { name: 'agent without Terraform Cloud', field: /^dockerAccess\.mode$/, apply: (s, p) => (environmentAt(s, p).dockerAccess = { mode: 'agent' }) },
+  { name: 'unknown ACME directory', field: /^certificates\.directory$/, apply: (s, p) => (environmentAt(s, p).certificates = { directory: 'test' as 'staging' }) },
+  { name: 'apex served by nothing deployed', field: /^apexService$/, apply: (s, p) => (environmentAt(s, p).apexService = 'nothing/landing') },
   { name: 'unknown Cloudflare plan', field: /^cloudflare\.plan$/, apply: (s, p) => (environmentAt(s, p).cloudflare = { plan: 'gold' as 'pro' }) },
   {
     name: 'production without protection',

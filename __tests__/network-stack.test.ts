@@ -4,7 +4,8 @@
  */
 import { manacore } from '../environments';
 import { environmentOf, keepOnly, variant } from './helpers/spec';
-import { SynthesizedSystem, onlyResource, resourceList, resources, type TerraformJson } from './helpers/synth';
+import { SynthesizedSystem, onlyResource, resourceList, resources, type TerraformJson, hostFirewall } from './helpers/synth';
+import { TFC_AGENT_IMAGE } from '../stacks/network-stack';
 
 const ADMIN_CIDRS = ['203.0.113.10/32', '2001:db8:10::/48'];
 const ANYWHERE = ['0.0.0.0/0', '::/0'];
@@ -53,7 +54,7 @@ describe.each(['staging', 'production'])('%s-network', (environment) => {
   });
 
   it('admits exactly 22 from the admin CIDRs and 80/443 from anywhere, nothing else', () => {
-    const firewall = onlyResource(network(), 'hcloud_firewall');
+    const firewall = hostFirewall(network());
     const rules = firewall.rule.map((rule: any) => ({ direction: rule.direction, protocol: rule.protocol, port: rule.port, sources: rule.source_ips }));
     expect(rules).toEqual([
       { direction: 'in', protocol: 'tcp', port: '22', sources: ADMIN_CIDRS },
@@ -74,9 +75,9 @@ describe.each(['staging', 'production'])('%s-network', (environment) => {
 
   it('attaches each server to the firewall, the SSH keys and the private network', () => {
     const server = onlyResource(network(), 'hcloud_server');
-    const [firewallId] = Object.keys(resources(network(), 'hcloud_firewall'));
+    const firewallId = Object.keys(resources(network(), 'hcloud_firewall')).find((id) => id !== 'deploy-path-firewall');
     const [networkId] = Object.keys(resources(network(), 'hcloud_network'));
-    expect(server.firewall_ids).toEqual([`\${hcloud_firewall.${firewallId}.id}`]);
+    expect(server.firewall_ids).toEqual([`\${hcloud_firewall.${firewallId}.id}`, '${hcloud_firewall.deploy-path-firewall.id}']);
     expect(server.ssh_keys).toEqual(['${hcloud_ssh_key.ssh-key-platform_admin.id}']);
     expect(server.network).toEqual([{ network_id: `\${hcloud_network.${networkId}.id}`, ip: ranges.host }]);
     expect(server.depends_on).toEqual([expect.stringMatching(/^hcloud_network_subnet\./)]);
@@ -238,7 +239,7 @@ describe('an environment with two hosts', () => {
   it('puts a load balancer in front of the two edge proxies and admits only SSH from the internet', () => {
     // Routed products run on both hosts: the balancer reaches them over the private network.
     expect(resourceList(network, 'hcloud_load_balancer_target').map((target) => target.use_private_ip)).toEqual([true, true]);
-    expect(onlyResource(network, 'hcloud_firewall').rule.map((rule: any) => rule.port)).toEqual(['22']);
+    expect(hostFirewall(network).rule.map((rule: any) => rule.port)).toEqual(['22']);
   });
 });
 
@@ -260,31 +261,33 @@ describe('administrator keys given as literals', () => {
   });
 });
 
-describe('Docker API over mutual TLS', () => {
+describe('Docker access through a Terraform Cloud agent on the host', () => {
   let network: TerraformJson;
   beforeAll(() => {
     const system = variant(manacore, (copy) => {
       keepOnly(copy, ['staging'], []);
-      environmentOf(copy, 'staging').dockerAccess = { mode: 'tls', allowedCidrs: ['198.51.100.0/24'] };
+      environmentOf(copy, 'staging').terraformCloud = { organization: 'acme' };
     });
     network = new SynthesizedSystem(system).synth('staging-network');
   });
 
-  it('opens the TLS port to the runner CIDRs only', () => {
-    const rules = onlyResource(network, 'hcloud_firewall').rule.map((rule: any) => [rule.port, rule.source_ips]);
+  it('opens no port beyond 22 (admins), 80 and 443', () => {
+    const rules = hostFirewall(network).rule.map((rule: any) => [rule.port, rule.source_ips]);
     expect(rules).toEqual([
       ['22', ADMIN_CIDRS],
       ['80', ANYWHERE],
       ['443', ANYWHERE],
-      ['2376', ['198.51.100.0/24']],
     ]);
   });
 
-  it('writes the daemon certificates base64-encoded from sensitive variables, never in plain text', () => {
-    const files = cloudConfig(onlyResource(network, 'hcloud_server')).write_files.filter((entry: any) => entry.path.startsWith('/etc/docker/tls/'));
-    expect(files.map((entry: any) => entry.path)).toEqual(['/etc/docker/tls/ca.pem', '/etc/docker/tls/server-cert.pem', '/etc/docker/tls/server-key.pem']);
-    expect(files.every((entry: any) => entry.encoding === 'b64' && entry.content.startsWith('${base64encode(var.docker_tls_'))).toBe(true);
-    expect(files.find((entry: any) => entry.path.endsWith('server-key.pem')).permissions).toBe('0600');
-    expect(network.variable?.docker_tls_server_key).toMatchObject({ sensitive: true });
+  it('starts the agent container from cloud-init with the token from a sensitive variable, base64-encoded, root-only', () => {
+    const config = cloudConfig(onlyResource(network, 'hcloud_server'));
+    const token = config.write_files.find((entry: any) => entry.path === '/etc/tfc-agent/token');
+    expect(token).toEqual({ path: '/etc/tfc-agent/token', content: '${base64encode(var.tfc_agent_token)}', encoding: 'b64', permissions: '0600' });
+    const unit = config.write_files.find((entry: any) => entry.path === '/etc/systemd/system/tfc-agent.service').content as string;
+    expect(unit).toContain(`-v /var/run/docker.sock:/var/run/docker.sock ${TFC_AGENT_IMAGE}`);
+    expect(config.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'tfc-agent.service']);
+    expect(network.variable?.tfc_agent_token).toMatchObject({ sensitive: true });
+    expect(network.variable?.tfc_agent_token.default).toBeUndefined();
   });
 });

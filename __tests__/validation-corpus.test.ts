@@ -7,7 +7,7 @@ import { ConfigurationError, formatIssue } from '../constructs/core/configuratio
 import { HealthCheck } from '../constructs/core/health-check';
 import { manacore } from '../environments';
 import { resolveSystem } from '../system/resolve';
-import type { SystemSpec } from '../system/model';
+import type { EnvironmentSpec, SystemSpec } from '../system/model';
 import { environmentOf, productOf, serviceOf, variant, type WritableSystem } from './helpers/spec';
 
 /** The line of one issue in the error message, matched whole. */
@@ -460,19 +460,49 @@ const CORPUS: readonly BadInput[] = [
     lines: ['environment "staging", field "sshKeys.platform_admin.publicKey": got "-----BEGIN OPENSSH PRIVA..."; allowed: an OpenSSH public key ("ssh-ed25519 AAAA..."); never a private key'],
   },
   {
-    name: 'Docker over TLS with no allowed CIDRs',
-    mutate: (s) => (staging(s).dockerAccess = { mode: 'tls', allowedCidrs: [] }),
-    lines: ['environment "staging", field "dockerAccess.allowedCidrs": got []; allowed: the CIDRs of the machines running Terraform (the Docker API is root on the host)'],
+    name: 'the Docker API over TCP (removed: it shipped the daemon key in user_data and opened 2376)',
+    mutate: (s) => (staging(s).dockerAccess = { mode: 'tls' } as unknown as EnvironmentSpec['dockerAccess']),
+    lines: [
+      'environment "staging", field "dockerAccess.mode": got "tls"; allowed: ssh, agent (the Docker API is never opened to the network: "tls" carried the daemon key in user_data and opened 2376)',
+    ],
   },
   {
-    name: 'Docker over TLS on port 443',
-    mutate: (s) => (staging(s).dockerAccess = { mode: 'tls', port: 443, allowedCidrs: ['198.51.100.0/24'] }),
-    lines: ['environment "staging", field "dockerAccess.port": got 443; allowed: a port from 1 to 65535 other than 22, 80 and 443'],
+    name: 'the agent without Terraform Cloud',
+    mutate: (s) => (staging(s).dockerAccess = { mode: 'agent' }),
+    lines: [
+      'environment "staging", field "dockerAccess.mode": got "agent"; allowed: "ssh", or "agent" with Terraform Cloud (terraformCloud or TFC_ORGANIZATION) (the agent runs Terraform Cloud runs; local state has no agent pool)',
+    ],
   },
   {
-    name: 'Docker over TLS open to the whole internet',
-    mutate: (s) => (staging(s).dockerAccess = { mode: 'tls', allowedCidrs: ['0.0.0.0/0'] }),
-    lines: ['environment "staging", field "dockerAccess.allowedCidrs": got "0.0.0.0/0"; allowed: CIDR notation for specific runner addresses, not the whole internet'],
+    name: 'SSH under Terraform Cloud, where remote runs cannot reach the host',
+    mutate: (s) => Object.assign(staging(s), { dockerAccess: { mode: 'ssh' }, terraformCloud: { organization: 'acme' } }),
+    lines: [
+      'environment "staging", field "dockerAccess.mode": got "ssh"; allowed: "agent" under Terraform Cloud (remote runs hold no SSH key and no address inside adminSshCidrs, and must not trust a host key on first use)',
+    ],
+  },
+  {
+    name: 'the agent on an environment of two hosts',
+    mutate: (s) => Object.assign(staging(s), { dockerAccess: { mode: 'agent' }, terraformCloud: { organization: 'acme' }, hosts: [...staging(s).hosts, { name: 'app-2', serverType: 'ccx33' }] }),
+    lines: ['environment "staging", field "dockerAccess.mode": got "agent"; allowed: "ssh", or one host per environment (the agent reaches only the daemon of the host it runs on)'],
+  },
+  {
+    name: 'an unknown ACME directory',
+    mutate: (s) => (staging(s).certificates = { directory: 'test' as 'staging' }),
+    lines: ['environment "staging", field "certificates.directory": got "test"; allowed: production, staging'],
+  },
+  {
+    name: 'an apex service in a prefixed environment',
+    mutate: (s) => (staging(s).apexService = 'manacore/landing'),
+    lines: [
+      'environment "staging", field "apexService": got "manacore/landing"; allowed: unset here: only the environment without a domainPrefix serves the apex (a zone has one apex, and "staging" prefixes its names with "staging-")',
+    ],
+  },
+  {
+    name: 'an apex service that is not a web or landing service',
+    mutate: (s) => (production(s).apexService = 'chat/backend'),
+    lines: [
+      'environment "production", field "apexService": got "chat/backend"; allowed: chat/web, chat/landing, maerchenzauber/web, maerchenzauber/landing, manadeck/web, manadeck/landing, memoro/web, memoro/landing, manacore/web, manacore/landing, picture/web, picture/landing, uload/web, uload/landing, nutriphi/web, nutriphi/landing, news/web, news/landing, wisekeep/web, wisekeep/landing, quote/web, quote/landing, bauntown/landing',
+    ],
   },
   // Data services.
   {
@@ -523,7 +553,7 @@ const CORPUS: readonly BadInput[] = [
     name: 'a misspelt environment field, with a suggestion',
     mutate: (s) => ((staging(s) as Record<string, unknown>).dockerAcces = { mode: 'ssh' }),
     lines: [
-      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, terraformCloud, invariantExemptions, immutableTags, loadBalancer (an unknown field would be silently ignored)',
+      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, certificates, apexService, ipv6, dockerHubLogin, terraformCloud, invariantExemptions, immutableTags, loadBalancer (an unknown field would be silently ignored)',
     ],
   },
   {

@@ -48,4 +48,6 @@ export const production: EnvironmentSpec = {
   cloudflare: { plan: 'pro', caching: 'cache-rules' },
   github: { reviewerTeams: ['platform'], waitTimerMinutes: 5 },
   acmeEmail: 'ops@manacore.app',
+  // manacore.app (and www, redirected to it) is the platform's landing page.
+  apexService: 'manacore/landing',
 };

@@ -12,8 +12,11 @@ export const INVARIANT_RULES = {
   'pinned-image': 'every image has an explicit tag; production never runs "latest"',
   'no-published-ports': 'only the edge proxy publishes host ports, and only 80 and 443',
   'hardened-container': 'app containers are non-root, read-only, drop all capabilities, set no-new-privileges, and have a health check and a memory limit',
-  'firewall-exact': 'host firewalls admit exactly 22 from the admin CIDRs and 80/443 from anywhere (plus the Docker TLS port from its CIDRs, when enabled)',
+  'firewall-exact': 'host firewalls admit exactly 22 from the admin CIDRs and 80/443 from anywhere; the pipeline\'s deploy-path firewall is declared without rules',
   'no-plaintext-secret': 'no secret value is written in plain text',
+  'ipv6-served': 'an AAAA record exists only where the edge serves IPv6; where it does, the edge proxy\'s frontend network has IPv6 on',
+  'wildcard-certificate':
+    'every routed name uses its zone\'s wildcard certificate (DNS-01), so an environment orders one certificate per zone and host, not one per name',
   'self-contained-references':
     'every reference names a resource, data source, variable or local the stack itself declares; values from other stacks come through their published outputs',
 } as const;
@@ -36,8 +39,8 @@ export interface InvariantContext {
   readonly production: boolean;
   /** Sources allowed on 22. */
   readonly adminSshCidrs: readonly string[];
-  /** Extra port opened for the Docker TLS API, with its sources. */
-  readonly dockerTls?: { readonly port: number; readonly cidrs: readonly string[] };
+  /** Does the environment's edge serve IPv6? @default true */
+  readonly edgeServesIpv6?: boolean;
   /** May this stack publish host ports (the edge stack)? */
   readonly mayPublishPorts: boolean;
   /** Do the hosts admit 80/443 from the internet? False behind a load balancer. @default true */
@@ -150,7 +153,35 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
     if (problems.length > 0) report('hardened-container', address, problems.join('; '));
   });
 
-  each('hcloud_firewall', (address, body) => checkFirewall(address, body, context, report));
+  each('hcloud_firewall', (address, body) => {
+    if ((body.labels as Json | undefined)?.role === 'deploy-path') {
+      // The pipeline's temporary door (scripts/deploy-path.ts): Terraform declares it empty and leaves its rules alone.
+      const ignored = (lifecycle(body).ignore_changes ?? []) as string[];
+      if (((body.rule ?? []) as Json[]).length > 0 || !ignored.includes('rule')) {
+        report('firewall-exact', address, 'is the deploy-path firewall: it must be declared without rules and with ignore_changes = ["rule"]');
+      }
+      return;
+    }
+    checkFirewall(address, body, context, report);
+  });
+
+  const ipv6 = context.edgeServesIpv6 ?? true;
+  each('cloudflare_dns_record', (address, body) => {
+    if (body.type === 'AAAA' && !ipv6) report('ipv6-served', address, 'is an AAAA record, but the edge does not serve IPv6 (ipv6: false): IPv6 clients would be refused');
+  });
+  each('docker_network', (address, body) => {
+    const isFrontend = ((body.labels ?? []) as Json[]).some((label) => label.label === 'network' && label.value === 'frontend');
+    if (ipv6 && isFrontend && body.ipv6 !== true) report('ipv6-served', address, 'is the edge proxy\'s frontend network without ipv6 = true, but the environment publishes AAAA records');
+  });
+  each('docker_container', (address, body) => {
+    const labels = Object.fromEntries(((body.labels ?? []) as Array<{ label: string; value: string }>).map(({ label, value }) => [label, value]));
+    for (const [label, value] of Object.entries(labels)) {
+      const router = /^traefik\.http\.routers\.([^.]+)\.tls\.certresolver$/.exec(label)?.[1];
+      if (router === undefined || value === '') continue;
+      const sans = labels[`traefik.http.routers.${router}.tls.domains[0].sans`] ?? '';
+      if (!sans.startsWith('*.')) report('wildcard-certificate', address, `router ${router} orders a certificate of its own; give it tls.domains[0] = the zone and its wildcard`);
+    }
+  });
 
   checkSecrets(tf, resources, report);
   checkReferences(tf, report);
@@ -165,7 +196,6 @@ function checkFirewall(address: string, body: Json, context: InvariantContext, r
     expected.set('80', ['0.0.0.0/0', '::/0']);
     expected.set('443', ['0.0.0.0/0', '::/0']);
   }
-  if (context.dockerTls) expected.set(String(context.dockerTls.port), [...context.dockerTls.cidrs]);
   const seen = new Map<string, string[]>();
   for (const rule of rules) {
     const port = String(rule.port ?? 'any');
@@ -355,6 +385,61 @@ function walkStrings(value: unknown, visit: (key: string, text: string) => void,
   else if (value !== null && typeof value === 'object') {
     for (const [childKey, child] of Object.entries(value)) if (childKey !== '//') walkStrings(child, visit, childKey);
   }
+}
+
+/** Let's Encrypt: 50 new certificates per registered domain every 7 days (https://letsencrypt.org/docs/rate-limits/). */
+export const LETS_ENCRYPT_CERTIFICATES_PER_REGISTERED_DOMAIN = 50;
+
+/** One certificate order: what a host's edge proxy asks Let's Encrypt for. */
+export interface CertificateOrder {
+  /** `<stack>`'s host label (each host's edge proxy orders on its own). */
+  readonly host: string;
+  /** The certificate's names, main first. */
+  readonly names: readonly string[];
+}
+
+/**
+ * Certificate orders per registered domain across every stack of a system:
+ * each distinct name set a host's edge proxy serves is one order (Traefik
+ * orders once per distinct `tls.domains` set, or once per Host rule without
+ * one). `registeredDomain` maps a name to its registered domain.
+ */
+export function countCertificateOrders(
+  stacks: ReadonlyArray<{ readonly environment: string; readonly json: Json }>,
+  registeredDomain: (name: string) => string,
+): Map<string, CertificateOrder[]> {
+  const orders = new Map<string, CertificateOrder>();
+  for (const { environment, json } of stacks) {
+    const containers = ((json.resource ?? {}) as Resources).docker_container ?? {};
+    for (const body of Object.values(containers)) {
+      const labels = Object.fromEntries(((body.labels ?? []) as Array<{ label: string; value: string }>).map(({ label, value }) => [label, value]));
+      const host = `${environment}/${labels.host ?? '?'}`;
+      for (const [label, value] of Object.entries(labels)) {
+        const router = /^traefik\.http\.routers\.([^.]+)\.tls\.certresolver$/.exec(label)?.[1];
+        if (router === undefined || value === '') continue;
+        const main = labels[`traefik.http.routers.${router}.tls.domains[0].main`];
+        const sans = labels[`traefik.http.routers.${router}.tls.domains[0].sans`];
+        const names =
+          main !== undefined
+            ? [main, ...(sans ? sans.split(',') : [])]
+            : [...(labels[`traefik.http.routers.${router}.rule`] ?? '').matchAll(/Host\(`([^`]+)`\)/g)].map((match) => match[1]!);
+        orders.set(`${host}|${names.join(',')}`, { host, names });
+      }
+    }
+  }
+  const byDomain = new Map<string, CertificateOrder[]>();
+  for (const order of orders.values()) {
+    const domain = registeredDomain(order.names[0]!.replace(/^\*\./, ''));
+    byDomain.set(domain, [...(byDomain.get(domain) ?? []), order]);
+  }
+  return byDomain;
+}
+
+/** The orders per registered domain over Let's Encrypt's weekly limit, as messages. */
+export function certificateOrderViolations(byDomain: ReadonlyMap<string, readonly CertificateOrder[]>, limit = LETS_ENCRYPT_CERTIFICATES_PER_REGISTERED_DOMAIN): string[] {
+  return [...byDomain]
+    .filter(([, orders]) => orders.length > limit)
+    .map(([domain, orders]) => `${domain}: ${orders.length} certificate orders, over Let's Encrypt's ${limit} new certificates per registered domain per week`);
 }
 
 export function formatViolation(violation: InvariantViolation): string {

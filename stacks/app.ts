@@ -2,6 +2,7 @@ import { App } from 'cdktf';
 import { configureTokenStackTraces } from '../constructs/core/token-stack-traces';
 import type { SystemSpec } from '../system/model';
 import { TerraformCloudBootstrapStack } from './bootstrap-stack';
+import { certificateOrderViolations, countCertificateOrders, LETS_ENCRYPT_CERTIFICATES_PER_REGISTERED_DOMAIN } from '../policy/invariants';
 import { createSystemStacks, stacksOf, type EnvironmentStacks, type SystemStacksOptions } from './system-stacks';
 
 export interface SynthesizeSystemOptions extends SystemStacksOptions {
@@ -37,5 +38,23 @@ export function synthesizeSystem(system: SystemSpec, options: SynthesizeSystemOp
     new TerraformCloudBootstrapStack(app, 'bootstrap', { organization, stacks: environments.flatMap(stacksOf) });
   }
   app.synth();
+  // Across stacks: every host's edge proxy orders on its own, and Let's Encrypt counts per registered domain.
+  assertCertificateOrders(environments, system.rootDomain);
   return { app, environments };
+}
+
+/**
+ * Fails when the synthesized stacks would order more certificates per
+ * registered domain than Let's Encrypt issues in a week (names under the
+ * system's root domain count against it; others against their last two labels).
+ */
+export function assertCertificateOrders(
+  environments: readonly EnvironmentStacks[],
+  rootDomain: string,
+  limit = LETS_ENCRYPT_CERTIFICATES_PER_REGISTERED_DOMAIN,
+): void {
+  const stacks = environments.flatMap((stacks) => stacksOf(stacks).map((stack) => ({ environment: stacks.environment.name, json: stack.synthesizedJson ?? stack.toTerraform() })));
+  const registered = (name: string) => (name === rootDomain || name.endsWith(`.${rootDomain}`) ? rootDomain : name.split('.').slice(-2).join('.'));
+  const violations = certificateOrderViolations(countCertificateOrders(stacks, registered), limit);
+  if (violations.length > 0) throw new Error(`Certificate orders over Let's Encrypt's rate limit:\n${violations.map((line) => `  - ${line}`).join('\n')}`);
 }

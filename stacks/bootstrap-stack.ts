@@ -1,3 +1,6 @@
+import { AgentPool } from '@cdktf/provider-tfe/lib/agent-pool';
+import { AgentPoolAllowedWorkspaces } from '@cdktf/provider-tfe/lib/agent-pool-allowed-workspaces';
+import { AgentToken } from '@cdktf/provider-tfe/lib/agent-token';
 import { TfeProvider } from '@cdktf/provider-tfe/lib/provider';
 import { Team } from '@cdktf/provider-tfe/lib/team';
 import { TeamAccess, type TeamAccessPermissions } from '@cdktf/provider-tfe/lib/team-access';
@@ -6,6 +9,7 @@ import { Workspace } from '@cdktf/provider-tfe/lib/workspace';
 import { WorkspaceSettings } from '@cdktf/provider-tfe/lib/workspace-settings';
 import { LocalBackend, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { TFC_AGENT_TOKEN_VARIABLE } from './network-stack';
 import { localStatePath, workspaceName, type SystemStack } from './system-stack';
 
 /** Provider -> the environment variable its credentials come from on a remote run. */
@@ -39,6 +43,19 @@ export class TerraformCloudBootstrapStack extends TerraformStack {
     new LocalBackend(this, { path: localStatePath(id) });
     new TfeProvider(this, 'tfe', {});
 
+    // One agent pool per environment whose Docker stacks run on an agent on its host (dockerAccess "agent").
+    const agentPools = new Map<string, { pool: AgentPool; token: AgentToken }>();
+    for (const stack of props.stacks) {
+      const { environment } = stack;
+      const access = environment.dockerAccess;
+      if (access.mode !== 'agent' || agentPools.has(environment.name)) continue;
+      const pool = new AgentPool(this, `agent-pool-${environment.name}`, { name: access.agentPool, organization: props.organization, organizationScoped: false });
+      pool.overrideLogicalId(`agent-pool-${environment.name}`);
+      const token = new AgentToken(this, `agent-token-${environment.name}`, { agentPoolId: pool.id, description: `Agent on the hosts of ${environment.name}` });
+      token.overrideLogicalId(`agent-token-${environment.name}`);
+      agentPools.set(environment.name, { pool, token });
+    }
+
     const workspaces = new Map<string, Workspace>();
     for (const stack of props.stacks) {
       const { environment, backend } = stack;
@@ -60,18 +77,37 @@ export class TerraformCloudBootstrapStack extends TerraformStack {
       workspaces.set(stack.stackName, workspace);
     }
 
+    const agentWorkspaces = new Map<string, string[]>();
     for (const stack of props.stacks) {
       const workspace = workspaces.get(stack.stackName)!;
       const readers = props.stacks.filter((other) => other.readsFrom.includes(stack.stackName)).map((other) => workspaces.get(other.stackName)!.id);
+      const tf = stack.toTerraform() as {
+        variable?: Record<string, { sensitive?: boolean; description?: string }>;
+        terraform?: { required_providers?: Record<string, unknown> };
+      };
+      // Stacks with a Docker provider run on the environment's agent, which reaches the daemon over the local socket.
+      const agent = 'docker' in (tf.terraform?.required_providers ?? {}) ? agentPools.get(stack.environment.name) : undefined;
+      if (agent !== undefined) agentWorkspaces.set(stack.environment.name, [...(agentWorkspaces.get(stack.environment.name) ?? []), workspace.id]);
       new WorkspaceSettings(this, `settings-${stack.stackName}`, {
         workspaceId: workspace.id,
-        executionMode: 'remote',
+        executionMode: agent === undefined ? 'remote' : 'agent',
+        agentPoolId: agent?.pool.id,
         globalRemoteState: false,
         remoteStateConsumerIds: readers,
       });
-
-      const tf = stack.toTerraform() as { variable?: Record<string, { sensitive?: boolean; description?: string }>; terraform?: { required_providers?: Record<string, unknown> } };
       for (const [key, variable] of Object.entries(tf.variable ?? {})) {
+        if (key === TFC_AGENT_TOKEN_VARIABLE && agentPools.has(stack.environment.name)) {
+          // Set here, from the token this stack creates: the network stack writes it into the host's cloud-init.
+          new Variable(this, `var-${stack.stackName}-${key}`, {
+            workspaceId: workspace.id,
+            key,
+            category: 'terraform',
+            sensitive: true,
+            description: variable.description,
+            value: agentPools.get(stack.environment.name)!.token.token,
+          });
+          continue;
+        }
         new Variable(this, `var-${stack.stackName}-${key}`, {
           workspaceId: workspace.id,
           key,
@@ -93,6 +129,10 @@ export class TerraformCloudBootstrapStack extends TerraformStack {
           lifecycle: { ignoreChanges: ['value'] },
         });
       }
+    }
+    // Not organization-scoped: only the environment's Docker workspaces may run on its agents.
+    for (const [environment, workspaceIds] of agentWorkspaces) {
+      new AgentPoolAllowedWorkspaces(this, `agent-pool-workspaces-${environment}`, { agentPoolId: agentPools.get(environment)!.pool.id, allowedWorkspaceIds: workspaceIds });
     }
     this.workspaces = workspaces;
     this.addPipelineTeams(props);

@@ -125,11 +125,26 @@ export class DataStack extends SystemStack {
 
   private readonly dockerProviders = new Map<string, DockerProvider>();
 
-  /** The Docker provider of a host: the stack's default for the data host, an alias for any other. */
+  /**
+   * The Docker provider of a host: the stack's default for the data host, an
+   * alias for any other. It logs in to the system's registry where a private
+   * image is pulled there (the backup job, an accessory from that registry),
+   * and to Docker Hub when the environment asks (PostgreSQL, Redis).
+   */
   private dockerProvider(networkStack: NetworkStack, host: string): DockerProvider {
     let provider = this.dockerProviders.get(host);
     if (provider === undefined) {
-      provider = connectDockerHost(this, networkStack, host, { aliased: host !== this.environment.data.host });
+      const environment = this.environment;
+      const registry = `${environment.registry.host}/`;
+      const privateImages = [
+        ...(host === environment.data.host && environment.data.containers.length > 0 && environment.data.backupJob !== undefined ? [environment.data.backupJob.image] : []),
+        ...environment.accessories.filter((accessory) => accessory.host === host).map((accessory) => accessory.image.ref),
+      ].filter((image) => image.startsWith(registry));
+      provider = connectDockerHost(this, networkStack, host, {
+        aliased: host !== environment.data.host,
+        registryLogin: privateImages.length > 0,
+        dockerHubImages: true,
+      });
       this.dockerProviders.set(host, provider);
     }
     return provider;

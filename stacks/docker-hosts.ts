@@ -5,7 +5,7 @@
  */
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { sensitiveVariable } from '../constructs/core/sensitive-variable';
-import { DockerConnection, DockerHostProvider } from '../constructs/docker/docker-host-provider';
+import { DockerConnection, DockerHostProvider, type RegistryLogin } from '../constructs/docker/docker-host-provider';
 import type { NetworkStack } from './network-stack';
 import { hostOutputName } from './outputs';
 import type { SystemStack } from './system-stack';
@@ -20,38 +20,44 @@ export interface DockerHostOptions {
   readonly aliased?: boolean;
   /** Log in to the system's registry (ghcr.io) to pull private images. @default false */
   readonly registryLogin?: boolean;
+  /** Log in to Docker Hub when the environment asks for it (`dockerHubLogin`). @default false */
+  readonly dockerHubImages?: boolean;
 }
 
+/** Docker Hub's registry address, as the Docker provider matches `registry_auth` for images without a registry host. */
+export const DOCKER_HUB_REGISTRY = 'registry-1.docker.io';
+
 /**
- * The Docker provider of `host` in `stack`: SSH as the deploy user, or TLS
- * with client certificates when the environment's `dockerAccess` says so.
+ * The Docker provider of `host` in `stack`: SSH as the deploy user from an
+ * administrator's machine, or the local socket when the environment's runs
+ * execute on a Terraform Cloud agent on the host (see docs/deploying.md).
  */
 export function connectDockerHost(stack: SystemStack, network: NetworkStack, host: string, options: DockerHostOptions = {}): DockerProvider {
   const environment = stack.environment;
-  const address = stack.outputsOf(network).getString(hostOutputName(host, 'ipv4'));
-  const access = environment.dockerAccess;
   const connection =
-    access.mode === 'tls'
-      ? DockerConnection.tls(address, {
-          port: access.port,
-          client: {
-            // Same name as the network stack's variable: one CA signs the daemon's and the client's certificates.
-            caMaterial: sensitiveVariable(stack, 'docker_tls_ca_certificate', 'PEM of the CA that signs Docker client certificates').stringValue,
-            certMaterial: sensitiveVariable(stack, 'docker_tls_client_certificate', 'PEM of the Docker client certificate Terraform presents').stringValue,
-            keyMaterial: sensitiveVariable(stack, 'docker_tls_client_key', 'PEM of the Docker client private key').stringValue,
-          },
-        })
-      : DockerConnection.ssh(address);
-  const registry = environment.registry.host;
-  const registries = options.registryLogin
-    ? [
-        {
-          address: registry,
-          username: sensitiveVariable(stack, 'registry_username', `User that pulls images from ${registry}`).stringValue,
-          password: sensitiveVariable(stack, 'registry_password', `Token (read:packages) that pulls images from ${registry}`).stringValue,
-        },
-      ]
-    : undefined;
+    environment.dockerAccess.mode === 'agent'
+      ? DockerConnection.localSocket()
+      : DockerConnection.ssh(stack.outputsOf(network).getString(hostOutputName(host, 'ipv4')));
+  const registries: RegistryLogin[] = [];
+  if (options.registryLogin) {
+    const registry = environment.registry.host;
+    registries.push({
+      address: registry,
+      username: sensitiveVariable(stack, 'registry_username', `User that pulls images from ${registry}`).stringValue,
+      password: sensitiveVariable(stack, 'registry_password', `Token (read:packages) that pulls images from ${registry}`).stringValue,
+    });
+  }
+  if (options.dockerHubImages && environment.dockerHubLogin) {
+    registries.push({
+      address: DOCKER_HUB_REGISTRY,
+      username: sensitiveVariable(stack, 'dockerhub_username', 'Docker Hub user that pulls public images (higher rate limit than anonymous pulls)').stringValue,
+      password: sensitiveVariable(stack, 'dockerhub_token', 'Docker Hub access token (read-only, public repositories)').stringValue,
+    });
+  }
   const alias = options.aliased ? hostAlias(host) : undefined;
-  return new DockerHostProvider(stack, alias === undefined ? 'docker' : `docker-${host}`, { connection, registries, alias }).provider;
+  return new DockerHostProvider(stack, alias === undefined ? 'docker' : `docker-${host}`, {
+    connection,
+    registries: registries.length > 0 ? registries : undefined,
+    alias,
+  }).provider;
 }

@@ -1,11 +1,19 @@
 import type { Construct } from 'constructs';
-import { EdgeProxy } from '../constructs/docker/edge-proxy';
+import { Network } from '@cdktf/provider-docker/lib/network';
+import { DockerSocketProxy } from '../constructs/docker/docker-socket-proxy';
+import { DOCKER_SOCKET_GROUP_ID, EdgeProxy } from '../constructs/docker/edge-proxy';
 import { HostNetworks } from '../constructs/docker/host-networks';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
 import { connectDockerHost } from './docker-hosts';
 import { ACME_STORAGE_DIR, type NetworkStack } from './network-stack';
-import { CLOUDFLARE_PROXY_CIDRS_OUTPUT, dockerNetworkOutputName } from './outputs';
+import { ACME_DNS_TOKEN_OUTPUT, dockerNetworkOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
+
+/**
+ * The frontend network's IPv6 subnet on every host: a unique-local /64
+ * (RFC 4193); published ports reach it through the daemon's ip6tables NAT.
+ */
+export const FRONTEND_IPV6_SUBNET = 'fd4d:616e:6163:1::/64';
 
 export interface EdgeStackProps extends SystemStackProps {
   /** The environment's network stack, whose outputs give each host's address. */
@@ -42,22 +50,48 @@ export class EdgeStack extends SystemStack {
     const aliased = environment.hosts.length > 1;
     const networks = new Map<string, HostNetworks>();
     const proxies = new Map<string, EdgeProxy>();
-    // Web and landing routes are proxied by Cloudflare: keep its X-Forwarded-For so apps see the visitor, not Cloudflare.
-    const trustedProxyCidrs = this.outputsOf(props.network).getString(CLOUDFLARE_PROXY_CIDRS_OUTPUT);
+    // The zone's DNS-01 token, created by the network stack (scoped to the zone's DNS), as a sensitive value.
+    const cloudflareDnsToken = this.outputsOf(props.network).getString(ACME_DNS_TOKEN_OUTPUT);
     for (const host of environment.hosts) {
-      const provider = connectDockerHost(this, props.network, host.name, { aliased });
-      const hostNetworks = new HostNetworks(this, host.name, { namePrefix: system, provider, labels: { ...this.labels('network'), host: host.name } });
+      const provider = connectDockerHost(this, props.network, host.name, { aliased, dockerHubImages: true });
+      const hostNetworks = new HostNetworks(this, host.name, {
+        namePrefix: system,
+        provider,
+        labels: { ...this.labels('network'), host: host.name },
+        frontendIpv6Subnet: environment.ipv6 ? FRONTEND_IPV6_SUBNET : undefined,
+      });
       networks.set(host.name, hostNetworks);
+      // Only the edge proxy and the socket proxy join it; internal: no route out.
+      const dockerApiNetwork = new Network(this, `${host.name}-docker-api`, {
+        name: `${system}-docker-api`,
+        driver: 'bridge',
+        internal: true,
+        labels: Object.entries({ ...this.labels('network'), host: host.name, network: 'docker-api', purpose: 'edge proxy to the Docker socket proxy' }).map(
+          ([label, value]) => ({ label, value }),
+        ),
+        provider,
+      });
+      dockerApiNetwork.overrideLogicalId(`${host.name}-docker-api`);
+      const socketProxy = new DockerSocketProxy(this, `${host.name}-docker-socket-proxy`, {
+        network: dockerApiNetwork.name,
+        dockerSocketGroupId: DOCKER_SOCKET_GROUP_ID,
+        labels: { ...this.labels('docker-socket-proxy'), host: host.name },
+        provider,
+      });
       proxies.set(
         host.name,
         new EdgeProxy(this, `${host.name}-edge-proxy`, {
           acmeEmail: environment.acmeEmail,
           acmeStorageDir: ACME_STORAGE_DIR,
           frontendNetwork: hostNetworks.get('frontend').name,
-          trustedProxyCidrs,
           proxyProtocolTrustedIps: environment.loadBalancer && [environment.loadBalancer.privateIp],
+          dockerEndpoint: socketProxy.endpoint,
+          dockerApiNetwork: dockerApiNetwork.name,
+          certificates: { cloudflareDnsToken, caServer: environment.acmeDirectory },
           labels: { ...this.labels('edge-proxy'), host: host.name },
           provider,
+          // Traefik starts with its Docker endpoint answering.
+          dependsOn: [socketProxy.hardened.container],
         }),
       );
       for (const network of HOST_NETWORKS) {

@@ -1,27 +1,27 @@
-import { DataCloudflareIpRanges } from '@cdktf/provider-cloudflare/lib/data-cloudflare-ip-ranges';
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
-import { Fn, TerraformVariable } from 'cdktf';
+import { TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { PlacementGroup } from '../.gen/providers/hcloud/placement-group';
 import { HcloudProvider } from '../.gen/providers/hcloud/provider';
 import { SshKey } from '../.gen/providers/hcloud/ssh-key';
-import { AddressRecords } from '../constructs/cloudflare/address-records';
 import { CacheRules } from '../constructs/cloudflare/cache-rules';
-import { CnameRecord } from '../constructs/cloudflare/cname-record';
+import { DnsChallengeToken } from '../constructs/cloudflare/dns-challenge-token';
 import { CloudflareZone } from '../constructs/cloudflare/zone';
+import { ZoneSecurity } from '../constructs/cloudflare/zone-security';
 import { Duration } from '../constructs/core/duration';
 import { SecretValue } from '../constructs/core/secret-value';
-import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID } from '../constructs/docker/edge-proxy';
+import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID, ORIGIN_PULL_CA_HOST_PATH, ORIGIN_PULL_CA_URL } from '../constructs/docker/edge-proxy';
 import { PipelineEnvironments } from '../constructs/github/pipeline-environments';
 import { RepositorySecrets } from '../constructs/github/repository-secrets';
-import { CloudInit, type DockerTlsListener } from '../constructs/hetzner/cloud-init';
+import { CloudInit } from '../constructs/hetzner/cloud-init';
 import { HetznerHost } from '../constructs/hetzner/hetzner-host';
+import { DEPLOY_PATH_ROLE, DeployPathFirewall } from '../constructs/hetzner/deploy-path-firewall';
 import { EdgeLoadBalancer } from '../constructs/hetzner/edge-load-balancer';
 import { HostFirewall } from '../constructs/hetzner/host-firewall';
 import { PrivateNetwork } from '../constructs/hetzner/private-network';
 import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
-import { CLOUDFLARE_PROXY_CIDRS_OUTPUT, hostOutputName, loadBalancerOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { ACME_DNS_TOKEN_OUTPUT, hostOutputName, loadBalancerOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface NetworkStackProps extends SystemStackProps {
@@ -34,6 +34,12 @@ export interface NetworkStackProps extends SystemStackProps {
    */
   readonly ownsRepositorySecrets?: boolean;
 }
+
+/** The Terraform Cloud agent image the hosts run in `agent` mode, pinned. */
+export const TFC_AGENT_IMAGE = 'hashicorp/tfc-agent:1.28.7';
+
+/** The network stack's variable holding the agent token; the bootstrap stack sets its value from the token it creates. */
+export const TFC_AGENT_TOKEN_VARIABLE = 'tfc_agent_token';
 
 /** Where the edge proxy keeps its ACME account and certificates on each host. */
 export const ACME_STORAGE_DIR = '/opt/edge/acme';
@@ -70,19 +76,27 @@ export class NetworkStack extends SystemStack {
       labels: this.labels('network'),
     });
 
-    const access = environment.dockerAccess;
-    const dockerTls = access.mode === 'tls' ? dockerTlsListener(this, access.port) : undefined;
+    // Terraform reaches Docker from a laptop inside adminSshCidrs, or from the agent on the host: no other port opens.
     this.firewall = new HostFirewall(this, 'firewall', {
       name: environment.resourceName('hosts'),
       adminSshCidrs: environment.adminSshCidrs,
-      extraIngress:
-        access.mode === 'tls'
-          ? [{ port: access.port, sourceCidrs: access.allowedCidrs, description: 'Docker API over mutual TLS, for Terraform runners' }]
-          : [],
       // Behind the load balancer, web traffic arrives over the private network only.
       publicWeb: environment.loadBalancer === undefined,
       labels: this.labels('firewall'),
     });
+    // Without the agent, a pipeline reaches SSH through this firewall, which it opens for its runner and empties after.
+    const deployPath =
+      environment.dockerAccess.mode === 'ssh'
+        ? new DeployPathFirewall(this, 'deploy-path-firewall', { name: environment.resourceName('deploy-path'), labels: this.labels(DEPLOY_PATH_ROLE) })
+        : undefined;
+    const agentToken =
+      environment.dockerAccess.mode === 'agent'
+        ? new TerraformVariable(this, TFC_AGENT_TOKEN_VARIABLE, {
+            type: 'string',
+            sensitive: true,
+            description: `Token of the Terraform Cloud agent pool ${environment.dockerAccess.agentPool} (set by the bootstrap stack)`,
+          }).stringValue
+        : undefined;
 
     const placementGroup =
       environment.hosts.length > 1
@@ -96,12 +110,14 @@ export class NetworkStack extends SystemStack {
         // The edge proxy runs as uid 1001 and reads the Docker socket through the docker group's fixed GID.
         privateDirectories: [{ path: ACME_STORAGE_DIR, uid: EDGE_PROXY_USER_ID }],
         dockerGroupId: DOCKER_SOCKET_GROUP_ID,
-        dockerTls,
         privateServices: environment.privatePorts[host.name] && {
           address: host.privateIp,
           ports: environment.privatePorts[host.name]!,
           allowedCidr: environment.privateNetwork.subnetRange,
         },
+        terraformCloudAgent: agentToken === undefined ? undefined : { token: agentToken, name: host.serverName, image: TFC_AGENT_IMAGE },
+        fetchedFiles: [{ url: ORIGIN_PULL_CA_URL, path: ORIGIN_PULL_CA_HOST_PATH }],
+        ipv6: environment.ipv6,
       });
       const created = new HetznerHost(this, `host-${host.name}`, {
         serverName: host.serverName,
@@ -109,7 +125,7 @@ export class NetworkStack extends SystemStack {
         image: host.image,
         location: environment.location,
         sshKeyIds: sshKeys.map((key) => key.id),
-        firewallIds: [this.firewall.firewall.id],
+        firewallIds: [this.firewall.firewall.id, ...(deployPath ? [deployPath.firewall.id] : [])],
         privateNetwork: { network: this.network, ip: host.privateIp },
         placementGroupId: placementGroup?.id,
         userData: cloudInit.render(),
@@ -170,36 +186,26 @@ export class NetworkStack extends SystemStack {
 
   /**
    * The zone, looked up once per environment and published for the product
-   * stacks; the apex, `www` and wildcard records, and the zone's cache-rule
-   * rulesets: things a zone has once, owned by the primary environment's
-   * network stack (see system/cloudflare-plan.ts for why).
+   * stacks; the environment's DNS-01 token; the zone's TLS settings and
+   * cache-rule rulesets: things a zone has once, owned by the primary
+   * environment's network stack (see system/cloudflare-plan.ts for why).
+   * The apex and `www` belong to the product stack serving them; no wildcard
+   * record exists, since nothing answers arbitrary names.
    */
   private addZoneWide(cloudflare: EnvironmentCloudflare): void {
     // Authenticates from CLOUDFLARE_API_TOKEN.
     new CloudflareProvider(this, 'cloudflare', {});
     const zone = new CloudflareZone(this, 'zone', cloudflare.zone);
     this.publish(ZONE_ID_OUTPUT, zone.zoneId, { description: `Cloudflare zone id of ${zone.name}` });
-    // Read from Cloudflare at every plan rather than copied here, so the list cannot go stale; a change (rare) replaces the edge proxy.
-    const proxyRanges = new DataCloudflareIpRanges(this, 'cloudflare-ip-ranges', {});
-    this.publish(CLOUDFLARE_PROXY_CIDRS_OUTPUT, Fn.join(',', Fn.concat([proxyRanges.ipv4Cidrs, proxyRanges.ipv6Cidrs])), {
-      description: 'Ranges Cloudflare proxies from: the edge proxy trusts forwarded headers from these only',
+    // Each environment's edge proxies answer DNS-01 with a token of their own, limited to this zone's DNS.
+    const dnsToken = new DnsChallengeToken(this, 'acme-dns-token', { zone, name: this.environment.resourceName('acme-dns') });
+    this.publish(ACME_DNS_TOKEN_OUTPUT, dnsToken.value, {
+      sensitive: true,
+      description: `Cloudflare token (DNS edit on ${zone.name} only) the edge proxies answer DNS-01 challenges with`,
     });
     if (cloudflare.ownsZoneRecords) {
-      const first = this.hosts.get(this.environment.hosts[0]!.name)!;
-      // Managed by <env>-network of the primary environment: the apex is served by the edge (the balancer, or the first host).
-      new AddressRecords(this, 'dns-apex', {
-        zone,
-        name: zone.name,
-        ipv4: this.loadBalancer?.ipv4 ?? first.ipv4.ipAddress,
-        ipv6: this.loadBalancer?.ipv6 ?? first.server.ipv6Address,
-        proxied: true,
-        managedBy: this.stackName,
-      });
-      // Managed by <env>-network of the primary environment: www is an alias of the apex.
-      new CnameRecord(this, 'dns-www', { zone, name: `www.${zone.name}`, target: zone.name, proxied: true, managedBy: this.stackName });
-      // Managed by <env>-network of the primary environment: any name without its own record reaches the apex's
-      // host (one wildcard per zone; explicit records of product stacks take precedence over it).
-      new CnameRecord(this, 'dns-wildcard', { zone, name: `*.${zone.name}`, target: zone.name, proxied: true, managedBy: this.stackName });
+      // Managed by <env>-network of the primary environment: a zone has each setting once.
+      new ZoneSecurity(this, 'zone-security', { zone });
     }
     if (cloudflare.zoneCacheRules.length > 0) {
       new CacheRules(this, 'zone-caching', { zone, plan: cloudflare.plan, rules: cloudflare.zoneCacheRules, managedBy: this.stackName });
@@ -238,16 +244,4 @@ function sshKeyVariable(scope: Construct, name: string): TerraformVariable {
       },
     ],
   });
-}
-
-/** The daemon side of Docker's mutual TLS, from sensitive variables. */
-function dockerTlsListener(scope: Construct, port: number): DockerTlsListener {
-  const pem = (id: string, description: string) =>
-    new TerraformVariable(scope, id, { type: 'string', sensitive: true, description }).stringValue;
-  return {
-    port,
-    caCertificate: pem('docker_tls_ca_certificate', 'PEM of the CA that signs Docker client certificates'),
-    serverCertificate: pem('docker_tls_server_certificate', 'PEM of the Docker daemon certificate'),
-    serverKey: pem('docker_tls_server_key', 'PEM of the Docker daemon private key'),
-  };
 }

@@ -17,8 +17,8 @@ export function hostOutputName(host: string, attribute: 'server_id' | 'ipv4' | '
 /** `<env>-network`: the Cloudflare zone id, so product stacks do not each look the zone up. */
 export const ZONE_ID_OUTPUT = 'cloudflare_zone_id';
 
-/** `<env>-network`: comma-separated IPv4 and IPv6 ranges Cloudflare proxies from, as Cloudflare publishes them at plan time. */
-export const CLOUDFLARE_PROXY_CIDRS_OUTPUT = 'cloudflare_proxy_cidrs';
+/** `<env>-network`, sensitive: the Cloudflare API token the edge proxies answer DNS-01 challenges with (DNS edit on the zone only). */
+export const ACME_DNS_TOKEN_OUTPUT = 'acme_dns_token';
 
 /** `<env>-network`: an address of the environment's load balancer, where public names point when there is one. */
 export function loadBalancerOutputName(attribute: 'ipv4' | 'ipv6' | 'private_ip'): string {

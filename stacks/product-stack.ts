@@ -2,6 +2,7 @@ import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
 import type { Construct } from 'constructs';
 import { AddressRecords } from '../constructs/cloudflare/address-records';
+import { CnameRecord } from '../constructs/cloudflare/cname-record';
 import { OtaBucket } from '../constructs/cloudflare/ota-bucket';
 import { PageRules } from '../constructs/cloudflare/page-rules';
 import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket';
@@ -71,10 +72,10 @@ export class ProductStack extends SystemStack {
       ipv4: network.getString(hostOutputName(props.product.host, 'ipv4')),
       ipv6: network.getString(hostOutputName(props.product.host, 'ipv6')),
     };
-    this.otaBuckets = this.addCloudflare(props.cloudflare ?? planEnvironmentCloudflare(props.environment), props.network);
-    this.deploymentEnvironment = this.addDeploymentEnvironment();
     this.containers =
       props.edge !== undefined && props.data !== undefined ? this.placeContainers(props.network, props.edge, props.data) : new Map();
+    this.otaBuckets = this.addCloudflare(props.cloudflare ?? planEnvironmentCloudflare(props.environment), props.network);
+    this.deploymentEnvironment = this.addDeploymentEnvironment();
   }
 
   /**
@@ -98,18 +99,31 @@ export class ProductStack extends SystemStack {
       environment.loadBalancer === undefined
         ? this.hostAddresses
         : { ipv4: this.outputsOf(network).getString(loadBalancerOutputName('ipv4')), ipv6: this.outputsOf(network).getString(loadBalancerOutputName('ipv6')) };
+    const apex = environment.apex?.product === this.product.name ? environment.apex : undefined;
     for (const service of this.product.services) {
       if (!service.routed || service.domain === undefined) continue;
+      // A name moves only once the container answering it is healthy (the container waits for its health check).
+      const container = this.containers.get(service.name)?.hardened.container;
+      const dependsOn = container === undefined ? undefined : [container];
       // Managed by this stack (<env>-<product>): the service's public name, on the product's host or the balancer.
       // APIs are not proxied, so their TTL (300 s) lets a move to another host take minutes.
-      new AddressRecords(this, `dns-${service.id}`, {
-        zone,
-        name: service.domain,
-        ipv4: edgeAddresses.ipv4,
-        ipv6: edgeAddresses.ipv6,
-        proxied: service.proxied,
-        managedBy: this.stackName,
-      });
+      // AAAA only where the edge serves IPv6 (policy: ipv6-served).
+      const records = (id: string, name: string) =>
+        new AddressRecords(this, id, {
+          zone,
+          name,
+          ipv4: edgeAddresses.ipv4,
+          ipv6: environment.ipv6 ? edgeAddresses.ipv6 : undefined,
+          proxied: service.proxied,
+          managedBy: this.stackName,
+          dependsOn,
+        });
+      records(`dns-${service.id}`, service.domain);
+      if (apex?.service === service.name) {
+        // Managed by this stack: the apex is served by this service; www answers here too and redirects to the apex.
+        records('dns-apex', apex.domain);
+        new CnameRecord(this, 'dns-www', { zone, name: apex.wwwDomain, target: apex.domain, proxied: true, managedBy: this.stackName, dependsOn });
+      }
     }
     // Page-rule mode only; cache rules of the zone live in the primary environment's network stack.
     const pageRules = cloudflare.pageRulesOf(this.stackName);
@@ -188,6 +202,8 @@ export class ProductStack extends SystemStack {
     const services = product.services.filter((service) => service.runsContainer);
     const containers = new Map<string, ServiceContainer>();
     if (services.length === 0) return containers;
+    const environment = this.environment;
+    const apex = environment.apex?.product === product.name ? environment.apex : undefined;
     const edge = this.outputsOf(edgeStack);
     // One host keeps the stack's default provider and plain addresses; a spread product gets one aliased provider per host.
     const spread = product.hosts.length > 1;
@@ -241,7 +257,17 @@ export class ProductStack extends SystemStack {
             { role: 'product', name: productNetwork.name, aliases: [service.name] },
           ],
           writablePaths: service.writablePaths,
-          route: service.routed ? { domain: service.domain!, rateLimit: service.rateLimit } : undefined,
+          route: service.routed
+            ? {
+                domain: service.domain!,
+                rateLimit: service.rateLimit,
+                proxied: service.proxied,
+                certificate: { zone: environment.rootDomain },
+                aliases: apex?.service === service.name ? [apex.domain] : undefined,
+                redirects: apex?.service === service.name ? [apex.wwwDomain] : undefined,
+              }
+            : undefined,
+          stopGraceSeconds: service.stopGraceSeconds,
           restart: service.restart,
           labels: { ...this.labels('service'), host, product: product.name, service: service.name, kind: service.kind },
           provider,

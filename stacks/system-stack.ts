@@ -140,23 +140,26 @@ export class SystemStack extends TerraformStack {
    * The final Terraform JSON, checked against the safety invariants: a
    * violation fails synth (and `Testing.synth`) naming stack, address and rule.
    */
+  /** The JSON of the last synth, for checks across stacks (certificate orders). */
+  public synthesizedJson?: any;
+
   public override toTerraform(): any {
     const tf = super.toTerraform();
     const environment = this.environment;
     const exemptions = environment.invariantExemptions.filter((exemption) => exemption.stack === this.stackName);
-    const access = environment.dockerAccess;
     const violations = checkInvariants(tf, {
       stack: this.stackName,
       production: environment.production,
       adminSshCidrs: environment.adminSshCidrs,
-      dockerTls: access.mode === 'tls' ? { port: access.port, cidrs: access.allowedCidrs } : undefined,
       publicWeb: environment.loadBalancer === undefined,
       privatePublishAddresses: environment.dataAccess === 'private-network' ? environment.hosts.map((host) => host.privateIp) : [],
+      edgeServesIpv6: environment.ipv6,
       mayPublishPorts: this.publishesHostPorts,
       appContainers: this.runsAppContainers,
       exemptions,
     });
     if (violations.length > 0) throw new InvariantError(violations);
+    this.synthesizedJson = tf;
     if (exemptions.length > 0) {
       // Visible in the synthesized file and so in every review of it.
       tf['//'] = { ...tf['//'], invariant_exemptions: exemptions.map(({ rule, resource, reason }) => ({ rule, resource, reason })) };

@@ -65,6 +65,14 @@ export interface ServiceKindBehaviour {
   readonly publicUrlRank?: number;
   /** Does the kind publish an R2 bucket on its domain for over-the-air updates? */
   readonly otaBucket: boolean;
+  /**
+   * Seconds an old container gets after SIGTERM before it is killed, on stop
+   * and on destroy (`destroy_grace_seconds`: without it the Docker provider
+   * stops with a timeout of 0, killing in-flight requests; kreuzwerker
+   * terraform-provider-docker, resourceDockerContainerDelete). HTTP kinds get
+   * at least 30 s to drain; 0 for kinds without a container.
+   */
+  readonly stopGraceSeconds: number;
 }
 
 const BACKEND_RESOURCES: ResourceSpec = { cpuLimit: 1, memoryLimitMiB: 512, cpuReservation: 0.5, memoryReservationMiB: 256 };
@@ -85,6 +93,7 @@ const QUIET = {
   writablePaths: [],
   caching: [],
   otaBucket: false,
+  stopGraceSeconds: 30,
 } as const;
 
 export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBehaviour>> = {
@@ -156,6 +165,8 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     linkable: false,
     resources: BACKEND_RESOURCES,
     probesCommand: true,
+    // A queue consumer finishes the job in hand.
+    stopGraceSeconds: 60,
   },
   mobile: {
     ...QUIET,
@@ -166,6 +177,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     networks: [],
     linkable: false,
     otaBucket: true,
+    stopGraceSeconds: 0,
   },
 };
 

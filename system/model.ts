@@ -354,16 +354,28 @@ export interface GithubSettings {
   readonly requireApproval?: boolean;
 }
 
-/** How the Docker provider reaches a host's daemon. */
-export type DockerAccess =
-  | { readonly mode: 'ssh' }
-  | {
-      readonly mode: 'tls';
-      /** Daemon TLS port. @default DOCKER_TLS_PORT (2376) */
-      readonly port?: number;
-      /** Only these CIDRs (e.g. the runners' egress) may reach the TLS port. */
-      readonly allowedCidrs: readonly string[];
-    };
+/**
+ * How Terraform reaches a host's Docker daemon. Neither mode opens a port to
+ * the internet (22 stays limited to the admin CIDRs, 2376 is never opened):
+ * - `ssh`: over SSH as the deploy user, from a machine inside `adminSshCidrs`
+ *   (an administrator's laptop, which has verified the host key itself);
+ * - `agent`: a Terraform Cloud agent runs on the host (started by cloud-init)
+ *   and reaches the daemon over its local socket; the bootstrap stack creates
+ *   the agent pool and token and puts the Docker-bearing workspaces in agent
+ *   execution mode. Needs the `cloud` backend and one host.
+ */
+export type DockerAccess = { readonly mode: 'ssh' } | { readonly mode: 'agent' };
+
+/** Where the edge proxy gets its certificates. */
+export interface CertificateSettings {
+  /**
+   * Let's Encrypt directory: `production` (trusted) or `staging` (untrusted
+   * certificates with far higher rate limits, for trying a new environment;
+   * Cloudflare's strict SSL mode refuses them on proxied names).
+   * @default 'production'
+   */
+  readonly directory?: 'production' | 'staging';
+}
 
 /** Terraform Cloud settings; when present, every stack uses the `cloud` backend. */
 export interface TerraformCloudSettings {
@@ -431,8 +443,30 @@ export interface EnvironmentSpec {
   readonly github?: GithubSettings;
   /** Let's Encrypt account e-mail of the edge proxy. */
   readonly acmeEmail: string;
-  /** How Terraform reaches the Docker daemons. @default { mode: 'ssh' } */
+  /** How Terraform reaches the Docker daemons. @default - `agent` under Terraform Cloud, otherwise `ssh` */
   readonly dockerAccess?: DockerAccess;
+  /** One wildcard certificate per zone through the DNS-01 challenge. @default - Let's Encrypt's production directory */
+  readonly certificates?: CertificateSettings;
+  /**
+   * The service answering the zone apex (`product/service`, a `web` or
+   * `landing` service this environment runs); `www.<apex>` redirects to it.
+   * Only the environment without a domain prefix may set it.
+   * @default - no apex or www record
+   */
+  readonly apexService?: string;
+  /**
+   * Serve IPv6: AAAA records and an IPv6-enabled edge path (the frontend
+   * Docker network and the daemon's ip6tables).
+   * @default true
+   */
+  readonly ipv6?: boolean;
+  /**
+   * Pull Docker Hub images (Traefik, HAProxy, PostgreSQL, Redis) with an
+   * account (sensitive variables `dockerhub_username`, `dockerhub_token`)
+   * instead of anonymously, which Docker Hub rate-limits per address.
+   * @default false
+   */
+  readonly dockerHubLogin?: boolean;
   /** Terraform Cloud remote runs. @default - local backend, or TFC_ORGANIZATION from the process environment */
   readonly terraformCloud?: TerraformCloudSettings;
   /**

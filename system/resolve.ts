@@ -9,7 +9,6 @@ import { HETZNER_LOCATIONS } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, type ServerTypeFacts } from '../constructs/hetzner/server-types';
 import type { Duration } from '../constructs/core/duration';
 import { ipv4At } from '../constructs/core/cidr';
-import { DOCKER_TLS_PORT } from '../constructs/docker/docker-host-provider';
 import type { RateLimit } from '../constructs/docker/edge-route';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
@@ -151,6 +150,8 @@ export interface ResolvedService {
   readonly caching: readonly KindCachingRule[];
   /** Publishes an R2 bucket for over-the-air updates on its domain. */
   readonly otaBucket: boolean;
+  /** Seconds the container gets to shut down on stop and destroy (the kind's `stopGraceSeconds`). */
+  readonly stopGraceSeconds: number;
 }
 
 export interface ResolvedProduct {
@@ -190,7 +191,27 @@ export interface ResolvedHost {
 /** How Terraform reaches a host's Docker daemon, defaults filled in. */
 export type ResolvedDockerAccess =
   | { readonly mode: 'ssh' }
-  | { readonly mode: 'tls'; readonly port: number; readonly allowedCidrs: readonly string[] };
+  | {
+      readonly mode: 'agent';
+      /** Terraform Cloud agent pool of the environment (`<prefix>-<env>`), created by the bootstrap stack. */
+      readonly agentPool: string;
+    };
+
+/** Let's Encrypt's ACME directories (https://letsencrypt.org/docs/staging-environment/). */
+export const ACME_DIRECTORIES = {
+  production: 'https://acme-v02.api.letsencrypt.org/directory',
+  staging: 'https://acme-staging-v02.api.letsencrypt.org/directory',
+} as const;
+
+/** The service answering the zone apex, and its names. */
+export interface ResolvedApex {
+  readonly product: string;
+  readonly service: string;
+  /** The zone apex (`manacore.app`). */
+  readonly domain: string;
+  /** `www.<apex>`, redirected to the apex. */
+  readonly wwwDomain: string;
+}
 
 /** Where every stack of an environment keeps its state and how other stacks read its outputs. */
 export type BackendSettings =
@@ -305,6 +326,14 @@ export interface ResolvedEnvironment {
   readonly snapshots: readonly SnapshotSpec[];
   readonly dockerAccess: ResolvedDockerAccess;
   readonly acmeEmail: string;
+  /** ACME directory the edge proxy orders its wildcard certificate from. */
+  readonly acmeDirectory: string;
+  /** The service answering the apex and `www`, when this environment has one. */
+  readonly apex?: ResolvedApex;
+  /** Does the edge serve IPv6 (AAAA records, IPv6 frontend network)? */
+  readonly ipv6: boolean;
+  /** Log in to Docker Hub for its images (optional credentials against pull rate limits). */
+  readonly dockerHubLogin: boolean;
   /** The container registry images are pulled from. */
   readonly registry: { readonly host: string; readonly owner: string };
   /** The GitHub repository holding the deployment environments. */
@@ -458,6 +487,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         rateLimit: kind.routed ? kind.rateLimit : undefined,
         caching: kind.caching,
         otaBucket: kind.otaBucket,
+        stopGraceSeconds: kind.stopGraceSeconds,
       };
     });
     const data: Partial<Record<DataDependency, DataSource>> = {};
@@ -507,7 +537,27 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     ];
   });
   const backupTag = spec.data.backupImageTag;
-  const access = spec.dockerAccess ?? { mode: 'ssh' };
+  const backend = backendOf(system, spec, options);
+  const accessMode = spec.dockerAccess?.mode ?? (backend.kind === 'cloud' ? 'agent' : 'ssh');
+  if (accessMode === 'agent' && backend.kind !== 'cloud') {
+    issues.push({
+      environment: spec.name,
+      field: 'dockerAccess.mode',
+      value: 'agent',
+      allowed: '"ssh", or "agent" with Terraform Cloud (terraformCloud or TFC_ORGANIZATION)',
+      why: 'the agent runs Terraform Cloud runs; local state has no agent pool',
+    });
+  }
+  if (accessMode === 'ssh' && backend.kind === 'cloud' && spec.dockerAccess !== undefined) {
+    issues.push({
+      environment: spec.name,
+      field: 'dockerAccess.mode',
+      value: 'ssh',
+      allowed: '"agent" under Terraform Cloud',
+      why: 'remote runs hold no SSH key and no address inside adminSshCidrs, and must not trust a host key on first use',
+    });
+  }
+  const [apexProduct, apexService] = (spec.apexService ?? '').split('/');
   const github = spec.github ?? {};
   return {
     name: spec.name,
@@ -551,8 +601,15 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     adminSshCidrs: spec.adminSshCidrs,
     sshKeys: spec.sshKeys,
     snapshots: spec.snapshots ?? [],
-    dockerAccess: access.mode === 'tls' ? { mode: 'tls', port: access.port ?? DOCKER_TLS_PORT, allowedCidrs: access.allowedCidrs } : { mode: 'ssh' },
+    dockerAccess: accessMode === 'agent' ? { mode: 'agent', agentPool: `${backend.kind === 'cloud' ? backend.workspacePrefix : system.name}-${spec.name}` } : { mode: 'ssh' },
     acmeEmail: spec.acmeEmail,
+    acmeDirectory: ACME_DIRECTORIES[spec.certificates?.directory ?? 'production'],
+    apex:
+      spec.apexService === undefined
+        ? undefined
+        : { product: apexProduct!, service: apexService!, domain: system.rootDomain, wwwDomain: `www.${system.rootDomain}` },
+    ipv6: spec.ipv6 ?? true,
+    dockerHubLogin: spec.dockerHubLogin ?? false,
     registry: system.registry,
     repository: system.repository,
     github: {
@@ -562,7 +619,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       requireApproval: github.requireApproval,
     },
     cloudflare: { plan: spec.cloudflare.plan, caching: spec.cloudflare.caching ?? 'page-rules', zoneId: spec.cloudflare.zoneId },
-    backend: backendOf(system, spec, options),
+    backend,
     invariantExemptions: spec.invariantExemptions ?? [],
     stackName,
     domain,

@@ -5,7 +5,6 @@
  */
 import { coversWholeInternet, isPrivateIpv4, ipv4Contains, isWholeInternet, parseCidr, type Cidr } from '../constructs/core/cidr';
 import type { ConfigurationIssue } from '../constructs/core/configuration-error';
-import { DOCKER_TLS_PORT } from '../constructs/docker/docker-host-provider';
 import { CLOUDFLARE_PLANS } from '../constructs/cloudflare/plans';
 import { HETZNER_LOCATIONS, isHetznerLocation } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, RETIRED_SERVER_TYPES } from '../constructs/hetzner/server-types';
@@ -374,6 +373,7 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateHosts(environment, report);
   validateNetworkRanges(environment, report);
   validateAdminAccess(environment, report);
+  validateEdge(system, environment, report);
   validateProductDeployments(system, environment, log);
   validateData(environment, report);
   validateProtection(environment, report);
@@ -486,25 +486,52 @@ function validateAdminAccess(environment: EnvironmentSpec, report: Report): void
       });
     }
   }
-  const access = environment.dockerAccess;
-  if (access?.mode === 'tls') {
-    const port = access.port ?? DOCKER_TLS_PORT;
-    if (!Number.isInteger(port) || port < 1 || port > 65535 || [22, 80, 443].includes(port)) {
-      report({ field: 'dockerAccess.port', value: port, allowed: 'a port from 1 to 65535 other than 22, 80 and 443' });
-    }
-    if (access.allowedCidrs.length === 0) {
-      report({ field: 'dockerAccess.allowedCidrs', value: [], allowed: 'the CIDRs of the machines running Terraform', why: 'the Docker API is root on the host' });
-    }
-    for (const text of access.allowedCidrs) {
-      const cidr = parseCidr(text);
-      if (cidr === undefined || isWholeInternet(cidr)) {
-        report({ field: 'dockerAccess.allowedCidrs', value: text, allowed: 'CIDR notation for specific runner addresses, not the whole internet' });
-      }
-    }
-    const runnerBlocks = access.allowedCidrs.map(parseCidr).filter((cidr): cidr is Cidr => cidr !== undefined && !isWholeInternet(cidr));
-    if (runnerBlocks.length > 1 && coversWholeInternet(runnerBlocks)) {
-      report({ field: 'dockerAccess.allowedCidrs', value: access.allowedCidrs, allowed: 'specific runner networks that together do not cover the whole internet', why: 'the Docker API is root on the host' });
-    }
+  const access = environment.dockerAccess as { mode?: unknown } | undefined;
+  if (access !== undefined && access.mode !== 'ssh' && access.mode !== 'agent') {
+    report({
+      field: 'dockerAccess.mode',
+      value: access.mode as string,
+      allowed: ['ssh', 'agent'],
+      why: 'the Docker API is never opened to the network: "tls" carried the daemon key in user_data and opened 2376',
+    });
+  }
+  if (access?.mode === 'agent' && environment.hosts.length > 1) {
+    report({
+      field: 'dockerAccess.mode',
+      value: 'agent',
+      allowed: '"ssh", or one host per environment',
+      why: 'the agent reaches only the daemon of the host it runs on',
+    });
+  }
+}
+
+function validateEdge(system: SystemSpec, environment: EnvironmentSpec, report: Report): void {
+  const directory = environment.certificates?.directory;
+  if (directory !== undefined && directory !== 'production' && directory !== 'staging') {
+    report({ field: 'certificates.directory', value: directory, allowed: ['production', 'staging'] });
+  }
+  if (environment.ipv6 !== undefined && typeof environment.ipv6 !== 'boolean') {
+    report({ field: 'ipv6', value: String(environment.ipv6), allowed: [true, false].map(String) });
+  }
+  const apex = environment.apexService;
+  if (apex === undefined) return;
+  if ((environment.domainPrefix ?? '') !== '') {
+    report({
+      field: 'apexService',
+      value: apex,
+      allowed: 'unset here: only the environment without a domainPrefix serves the apex',
+      why: `a zone has one apex, and "${environment.name}" prefixes its names with "${environment.domainPrefix}"`,
+    });
+    return;
+  }
+  const [productName, serviceName] = apex.split('/');
+  const deployed = environment.products.some((deployment) => deployment.product === productName);
+  const service = system.products.find((product) => product.name === productName)?.services.find((candidate) => candidate.name === serviceName);
+  if (!deployed || service === undefined || (service.kind !== 'web' && service.kind !== 'landing')) {
+    const candidates = system.products
+      .filter((product) => environment.products.some((deployment) => deployment.product === product.name))
+      .flatMap((product) => product.services.filter((s) => s.kind === 'web' || s.kind === 'landing').map((s) => `${product.name}/${s.name}`));
+    report({ field: 'apexService', value: apex, allowed: candidates.length > 0 ? candidates : 'a web or landing service of a product deployed here' });
   }
 }
 

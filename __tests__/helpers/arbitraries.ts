@@ -134,14 +134,8 @@ const redis: fc.Arbitrary<EnvironmentSpec['data']['redis']> = fc.oneof(
   fc.record({ mode: fc.constant('external' as const), provider: fc.constant('upstash') }),
 );
 
-const dockerAccess: fc.Arbitrary<DockerAccess> = fc.oneof(
-  fc.constant({ mode: 'ssh' as const }),
-  fc.record({
-    mode: fc.constant('tls' as const),
-    port: fc.integer({ min: 1024, max: 65535 }),
-    allowedCidrs: fc.array(ipv4Cidr, { minLength: 1, maxLength: 2 }),
-  }),
-);
+/** Systems here use the local backend, where SSH from an administrator's machine is the one way in. */
+const dockerAccess: fc.Arbitrary<DockerAccess> = fc.constant({ mode: 'ssh' as const });
 
 const publicKey = fc.stringMatching(/^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}( [a-z]{1,8}@[a-z]{1,8})?$/);
 
@@ -178,6 +172,9 @@ const environmentDraft = fc.record({
   dataHost: fc.option(fc.nat(), { nil: undefined }),
   snapshotHosts: fc.array(fc.nat(), { maxLength: 2 }),
   dockerAccess: fc.option(dockerAccess, { nil: undefined }),
+  ipv6: fc.option(fc.boolean(), { nil: undefined }),
+  certificateDirectory: fc.option(fc.constantFrom('production' as const, 'staging' as const), { nil: undefined }),
+  dockerHubLogin: fc.option(fc.boolean(), { nil: undefined }),
 });
 
 type EnvironmentDraft = typeof environmentDraft extends fc.Arbitrary<infer T> ? T : never;
@@ -233,6 +230,9 @@ function buildEnvironment(draft: EnvironmentDraft, products: readonly ProductSpe
     cloudflare: settings,
     acmeEmail: 'ops@example.com',
     dockerAccess: draft.dockerAccess,
+    ipv6: draft.ipv6,
+    certificates: draft.certificateDirectory === undefined ? undefined : { directory: draft.certificateDirectory },
+    dockerHubLogin: draft.dockerHubLogin,
   };
 }
 

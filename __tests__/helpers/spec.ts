@@ -64,5 +64,7 @@ export function keepOnly(system: WritableSystem, environments: readonly string[]
   system.environments = system.environments.filter((environment) => environments.includes(environment.name));
   for (const environment of system.environments) {
     environment.products = environment.products.filter((deployment) => products.includes(deployment.product));
+    // The apex goes with the product serving it.
+    if (environment.apexService !== undefined && !products.includes(environment.apexService.split('/')[0]!)) environment.apexService = undefined;
   }
 }

@@ -88,6 +88,13 @@ export function onlyResource(json: TerraformJson, type: string): any {
   return list[0];
 }
 
+/** The hosts' policy firewall: the one hcloud_firewall that is not the pipeline's empty deploy-path door. */
+export function hostFirewall(json: TerraformJson): any {
+  const list = resourceList(json, 'hcloud_firewall').filter((firewall) => firewall.labels?.role !== 'deploy-path');
+  if (list.length !== 1) throw new Error(`expected exactly one host firewall, found ${list.length}`);
+  return list[0];
+}
+
 /** Data sources of one type by logical id. */
 export function dataSources(json: TerraformJson, type: string): Record<string, any> {
   return json.data?.[type] ?? {};

@@ -1,4 +1,5 @@
 import { DnsRecord } from '@cdktf/provider-cloudflare/lib/dns-record';
+import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { assertHostname } from './hostname';
 import type { CloudflareZone } from './zone';
@@ -28,7 +29,12 @@ export interface AddressRecordsProps {
    */
   readonly ttlSeconds?: number;
   /** The stack that manages the records, written into their Cloudflare comment. */
-  readonly managedBy: string;
+  readonly managedBy: string;  /**
+   * What must exist first: the containers answering the name, so the record
+   * moves only once they are healthy.
+   * @default - nothing
+   */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /**
@@ -52,6 +58,7 @@ export class AddressRecords extends Construct {
       proxied: props.proxied,
       ttl: this.ttlSeconds,
       comment: managedComment(props.managedBy),
+      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
     };
     this.a = new DnsRecord(this, 'a', { ...common, type: 'A', content: props.ipv4 });
     this.a.overrideLogicalId(`${id}-a`);

@@ -1,4 +1,5 @@
 import { DnsRecord } from '@cdktf/provider-cloudflare/lib/dns-record';
+import type { ITerraformDependable } from 'cdktf';
 import { Construct } from 'constructs';
 import { managedComment, recordTtl } from './address-records';
 import { assertHostname } from './hostname';
@@ -16,7 +17,12 @@ export interface CnameRecordProps {
   /** TTL in seconds for an unproxied alias. @default - 1 (automatic) when proxied; 300 otherwise */
   readonly ttlSeconds?: number;
   /** The stack that manages the record, written into its Cloudflare comment. */
-  readonly managedBy: string;
+  readonly managedBy: string;  /**
+   * What must exist first: the containers answering the name, so the record
+   * moves only once they are healthy.
+   * @default - nothing
+   */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /** One `CNAME` record; its Terraform address is the construct id. */
@@ -38,6 +44,7 @@ export class CnameRecord extends Construct {
       proxied: props.proxied,
       ttl: recordTtl(`CnameRecord ${id}`, props.proxied, props.ttlSeconds),
       comment: managedComment(props.managedBy),
+      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
     });
     this.record.overrideLogicalId(id);
   }

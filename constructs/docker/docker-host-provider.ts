@@ -38,7 +38,12 @@ export interface TlsConnectionOptions {
  * which have no SSH agent).
  */
 export class DockerConnection {
-  /** `ssh://<user>@<address>:<port>`; the host key is accepted on first use and checked after. */
+  /**
+   * `ssh://<user>@<address>:<port>`, from a machine inside the admin CIDRs.
+   * The host key must already be in that machine's known_hosts (verified once
+   * against the fingerprint cloud-init prints on the server's console):
+   * nothing is trusted on first use, so a throwaway runner cannot be fooled.
+   */
   public static ssh(address: string, options: SshConnectionOptions = {}): DockerConnection {
     const user = options.user ?? 'deploy';
     const port = options.port ?? 22;
@@ -48,9 +53,19 @@ export class DockerConnection {
     checkPort('DockerConnection.ssh', port);
     return new DockerConnection(address, {
       host: `ssh://${user}@${address}:${port}`,
-      // BatchMode: fail instead of prompting; accept-new: trust a new host once, refuse a changed key.
-      sshOpts: ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', 'ServerAliveInterval=30'],
+      // BatchMode: fail instead of prompting; StrictHostKeyChecking=yes: refuse an unknown or changed host key.
+      sshOpts: ['-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', 'ServerAliveInterval=30'],
     });
+  }
+
+  /**
+   * The daemon's local socket, for Terraform running on the host itself (a
+   * Terraform Cloud agent container with the socket mounted): no port, no
+   * key, and no host identity to verify.
+   */
+  public static localSocket(path = '/var/run/docker.sock'): DockerConnection {
+    if (!path.startsWith('/')) throw new Error(`DockerConnection.localSocket: path must be absolute; got "${path}"`);
+    return new DockerConnection(path, { host: `unix://${path}` });
   }
 
   /** `tcp://<address>:<port>` with client certificates; the daemon's certificate must name the address. */

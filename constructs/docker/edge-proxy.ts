@@ -1,10 +1,10 @@
-import { Token, type TerraformProvider } from 'cdktf';
+import { Token, type ITerraformDependable, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { parseCidr } from '../core/cidr';
 import { Duration } from '../core/duration';
 import { HealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
-import { CERT_RESOLVER, HTTP_ENTRYPOINT, HTTPS_ENTRYPOINT } from './edge-route';
+import { CERT_RESOLVER, HTTP_ENTRYPOINT, HTTPS_ENTRYPOINT, ORIGIN_PULL_TLS_OPTIONS } from './edge-route';
 import { HardenedContainer } from './hardened-container';
 
 /**
@@ -32,9 +32,43 @@ const HTTPS_PORT = 8443;
 const PING_ADDRESS = '127.0.0.1:8082';
 /** Where the ACME directory is mounted in the container. */
 const ACME_MOUNT = '/acme';
+/**
+ * Dynamic configuration the file provider reads (TLS options cannot be set by
+ * Docker labels; doc.traefik.io, "TLS: Restriction"). It lives on the /tmp
+ * tmpfs, written at start from EDGE_DYNAMIC_TLS_VARIABLE: Docker refuses to
+ * `upload` into a container with a read-only root filesystem (moby
+ * daemon/archive.go, checkWritablePath).
+ */
+const DYNAMIC_CONFIG_DIR = '/tmp/dynamic';
+/** The variable carrying the dynamic TLS configuration into the container. */
+export const EDGE_DYNAMIC_TLS_VARIABLE = 'TRAEFIK_DYNAMIC_TLS';
+/** Writes the dynamic configuration, then runs Traefik with the flags (`$@`) as its own process. */
+const START = `mkdir -p ${DYNAMIC_CONFIG_DIR} && printf '%s' "$${EDGE_DYNAMIC_TLS_VARIABLE}" > ${DYNAMIC_CONFIG_DIR}/tls.yaml && exec traefik "$@"`;
+/** Where Cloudflare's origin-pull CA is mounted in the container. */
+const ORIGIN_PULL_CA_MOUNT = '/etc/traefik/cloudflare/origin-pull-ca.pem';
+
+/**
+ * Cloudflare's global Authenticated Origin Pulls CA, which signs the client
+ * certificate Cloudflare presents to origins (developers.cloudflare.com,
+ * "Authenticated Origin Pulls: zone-level"). Public; fetched by cloud-init
+ * at first boot, over HTTPS, to ORIGIN_PULL_CA_HOST_PATH.
+ */
+export const ORIGIN_PULL_CA_URL = 'https://developers.cloudflare.com/ssl/static/authenticated_origin_pull_ca.pem';
+export const ORIGIN_PULL_CA_HOST_PATH = '/opt/edge/cloudflare/origin-pull-ca.pem';
+
+/** The lego Cloudflare DNS provider reads its API token from this variable (go-acme/lego providers/dns/cloudflare). */
+export const CLOUDFLARE_DNS_TOKEN_VARIABLE = 'CF_DNS_API_TOKEN';
 
 /** The edge proxy (Traefik) on every host: small, but it carries all traffic. */
 export const EDGE_PROXY_RESOURCES: ResourceSpec = { cpuLimit: 1, memoryLimitMiB: 256, cpuReservation: 0.25, memoryReservationMiB: 128 };
+
+/** How the edge proxy obtains its certificates. */
+export interface EdgeCertificates {
+  /** Cloudflare API token with DNS edit on the zone only (a token of a sensitive value, never a literal). */
+  readonly cloudflareDnsToken: string;
+  /** ACME directory URL. @default - Let's Encrypt's production directory */
+  readonly caServer?: string;
+}
 
 export interface EdgeProxyProps {
   /** Let's Encrypt account e-mail (expiry notices go there). */
@@ -49,8 +83,18 @@ export interface EdgeProxyProps {
   readonly image?: string;
   /** CPU and memory. @default - EDGE_PROXY_RESOURCES (what capacity planning counts) */
   readonly resources?: ResourceSpec;
-  /** Group id owning the Docker socket on the host. @default DOCKER_SOCKET_GROUP_ID */
-  readonly dockerSocketGroupId?: number;
+  /**
+   * The Docker API endpoint Traefik watches: a socket proxy admitting only
+   * its read calls (DockerSocketProxy), never the socket itself.
+   */
+  readonly dockerEndpoint: string;
+  /** The internal network the edge proxy shares with the socket proxy. */
+  readonly dockerApiNetwork: string;
+  /**
+   * Certificates: one wildcard per zone over DNS-01 with a Cloudflare token
+   * scoped to that zone's DNS, from the ACME directory given.
+   */
+  readonly certificates: EdgeCertificates;
   /** Labels of the container. @default - none */
   readonly labels?: Readonly<Record<string, string>>;
   /**
@@ -71,17 +115,25 @@ export interface EdgeProxyProps {
   readonly proxyProtocolTrustedIps?: readonly string[];
   /** Provider of the host's daemon. @default - the stack's default docker provider */
   readonly provider?: TerraformProvider;
+  /** Resources to create first (the socket proxy Traefik watches Docker through). @default - none */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /**
  * The edge proxy of one host: the only container that publishes host ports
- * (80 and 443). It redirects HTTP to HTTPS, obtains Let's Encrypt
- * certificates (HTTP-01, which also works through Cloudflare's proxy), and
- * routes by the labels of containers that opt in with `traefik.enable=true`
- * (see EdgeRoute), only to healthy ones. Its API and dashboard stay off.
+ * (80 and 443, on IPv4 and IPv6). It redirects HTTP to HTTPS on 443, obtains
+ * one Let's Encrypt wildcard certificate per zone over DNS-01, requires
+ * Cloudflare's origin-pull certificate on proxied routes, and routes by the
+ * labels of containers that opt in with `traefik.enable=true` (see
+ * EdgeRoute), only to healthy ones. Its API and dashboard stay off; it sees
+ * Docker only through the socket proxy.
  *
- * Replacing the proxy itself (a Traefik upgrade) frees and rebinds 80/443: a
- * pause of seconds, so do it in a quiet moment; app deploys never touch it.
+ * Replacing the proxy itself (a Traefik upgrade) is not gapless: the ports
+ * 80/443 can be bound by one container at a time, so the old one is stopped
+ * (30 s to drain) before the new one starts: a pause of seconds, announced
+ * in the plan (docs/deploying.md). Nothing read at plan time feeds its
+ * configuration any more (Cloudflare's ranges no longer do), so only a
+ * deliberate change replaces it; app deploys never touch it.
  */
 export class EdgeProxy extends Construct {
   public readonly hardened: HardenedContainer;
@@ -98,7 +150,9 @@ export class EdgeProxy extends Construct {
     if (!props.acmeStorageDir.startsWith('/')) {
       throw new Error(`EdgeProxy ${id}: acmeStorageDir must be an absolute host path; got "${props.acmeStorageDir}"`);
     }
-    const groupId = props.dockerSocketGroupId ?? DOCKER_SOCKET_GROUP_ID;
+    if (!Token.isUnresolved(props.certificates.cloudflareDnsToken)) {
+      throw new Error(`EdgeProxy ${id}: certificates.cloudflareDnsToken must come from a sensitive variable or output, never a literal`);
+    }
     const staticConfig = EdgeProxy.staticConfiguration(props);
     this.hardened = new HardenedContainer(this, id, {
       name: props.name ?? 'edge-proxy',
@@ -111,25 +165,58 @@ export class EdgeProxy extends Construct {
         startPeriod: Duration.seconds(10),
       }).toDocker(),
       resources: props.resources ?? EDGE_PROXY_RESOURCES,
-      networks: [{ name: props.frontendNetwork }],
+      networks: [{ name: props.frontendNetwork }, { name: props.dockerApiNetwork }],
       user: EDGE_PROXY_USER,
-      groupIds: [groupId],
+      secretEnvironment: { [CLOUDFLARE_DNS_TOKEN_VARIABLE]: props.certificates.cloudflareDnsToken },
+      entrypoint: ['/bin/sh', '-c', START, 'traefik'],
+      environment: { [EDGE_DYNAMIC_TLS_VARIABLE]: EdgeProxy.dynamicTlsConfiguration() },
+      // Connections in flight finish (Traefik's lifeCycle.graceTimeOut is 10 s by default) before it is killed.
+      stopGraceSeconds: 30,
       publishedPorts: [
         { hostPort: 80, containerPort: HTTP_PORT },
         { hostPort: 443, containerPort: HTTPS_PORT },
       ],
       bindMounts: [
-        // Read-only stops the socket file from being replaced, not API calls: Traefik only reads, but whoever holds the socket is root on the host.
-        { hostPath: '/var/run/docker.sock', containerPath: '/var/run/docker.sock', readOnly: true },
+        // No Docker socket here: Traefik reads the API through the socket proxy, which refuses every write.
         { hostPath: props.acmeStorageDir, containerPath: ACME_MOUNT },
+        { hostPath: ORIGIN_PULL_CA_HOST_PATH, containerPath: ORIGIN_PULL_CA_MOUNT, readOnly: true },
       ],
       labels: { ...props.labels, service: 'edge-proxy' },
       provider: props.provider,
+      dependsOn: props.dependsOn,
     });
   }
 
+  /**
+   * Dynamic TLS options (file provider): TLS 1.2 at least everywhere, and the
+   * origin-pull options proxied routes select, which require a client
+   * certificate signed by Cloudflare's origin-pull CA (doc.traefik.io,
+   * "TLS options: clientAuth", RequireAndVerifyClientCert). JSON is YAML.
+   */
+  public static dynamicTlsConfiguration(): string {
+    const name = ORIGIN_PULL_TLS_OPTIONS.replace(/@file$/, '');
+    return (
+      JSON.stringify(
+        {
+          tls: {
+            options: {
+              default: { minVersion: 'VersionTLS12' },
+              [name]: { minVersion: 'VersionTLS12', clientAuth: { caFiles: [ORIGIN_PULL_CA_MOUNT], clientAuthType: 'RequireAndVerifyClientCert' } },
+            },
+          },
+        },
+        null,
+        2,
+      ) + '\n'
+    );
+  }
+
   /** Traefik's static configuration as command-line flags. No `--api*` flag: any of them would switch the API on. */
-  public static staticConfiguration(props: Pick<EdgeProxyProps, 'acmeEmail' | 'frontendNetwork' | 'trustedProxyCidrs' | 'proxyProtocolTrustedIps'>): string[] {
+  public static staticConfiguration(
+    props: Pick<EdgeProxyProps, 'acmeEmail' | 'frontendNetwork' | 'trustedProxyCidrs' | 'proxyProtocolTrustedIps' | 'dockerEndpoint'> & {
+      readonly certificates?: Pick<EdgeCertificates, 'caServer'>;
+    },
+  ): string[] {
     const proxyProtocol = props.proxyProtocolTrustedIps?.length
       ? [HTTP_ENTRYPOINT, HTTPS_ENTRYPOINT].map((entryPoint) => `--entryPoints.${entryPoint}.proxyProtocol.trustedIPs=${props.proxyProtocolTrustedIps!.join(',')}`)
       : [];
@@ -144,18 +231,24 @@ export class EdgeProxy extends Construct {
       '--ping.entryPoint=ping',
       `--entryPoints.ping.address=${PING_ADDRESS}`,
       `--entryPoints.${HTTP_ENTRYPOINT}.address=:${HTTP_PORT}`,
-      `${redirect}.to=${HTTPS_ENTRYPOINT}`,
+      // A port, not the entry point's name: Traefik would take the port from websecure's address (:8443),
+      // which is the container's; clients reach 443 (doc.traefik.io, EntryPoints: "to: an entry point name or a port (:443)").
+      `${redirect}.to=:443`,
       `${redirect}.scheme=https`,
       `${redirect}.permanent=true`,
       `--entryPoints.${HTTPS_ENTRYPOINT}.address=:${HTTPS_PORT}`,
       `--entryPoints.${HTTPS_ENTRYPOINT}.http.tls.certResolver=${CERT_RESOLVER}`,
       '--providers.docker=true',
-      '--providers.docker.endpoint=unix:///var/run/docker.sock',
+      `--providers.docker.endpoint=${props.dockerEndpoint}`,
       '--providers.docker.exposedByDefault=false',
       `--providers.docker.network=${props.frontendNetwork}`,
       `${acme}.email=${props.acmeEmail}`,
       `${acme}.storage=${ACME_MOUNT}/acme.json`,
-      `${acme}.httpChallenge.entryPoint=${HTTP_ENTRYPOINT}`,
+      `--providers.file.directory=${DYNAMIC_CONFIG_DIR}`,
+      // DNS-01: the only challenge that may issue a wildcard (letsencrypt.org/docs/challenge-types); the token
+      // comes from CF_DNS_API_TOKEN (doc.traefik.io, "ACME: dnsChallenge", provider cloudflare).
+      `${acme}.dnsChallenge.provider=cloudflare`,
+      `${acme}.caServer=${props.certificates?.caServer ?? 'https://acme-v02.api.letsencrypt.org/directory'}`,
       ...(props.trustedProxyCidrs === undefined ? [] : [`--entryPoints.${HTTPS_ENTRYPOINT}.forwardedHeaders.trustedIPs=${props.trustedProxyCidrs}`]),
       ...proxyProtocol,
     ];

@@ -39,6 +39,22 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   referrerPolicy: 'strict-origin-when-cross-origin',
 };
 
+/**
+ * TLS options (defined by the edge proxy's file provider) that require
+ * Cloudflare's origin-pull client certificate: proxied routes use them, so
+ * nobody reaches those routes except through Cloudflare.
+ */
+export const ORIGIN_PULL_TLS_OPTIONS = 'cloudflare-origin-pull@file';
+
+/** The request header apps read the visitor's address from. */
+export const CLIENT_IP_HEADER_VARIABLE = 'CLIENT_IP_HEADER';
+
+/** The zone-wide certificate a route is served with: `main` (the zone) and its wildcard. */
+export interface WildcardCertificate {
+  /** The zone apex (`manacore.app`). */
+  readonly zone: string;
+}
+
 export interface EdgeRouteProps {
   /** Router, service and middleware name: the service's stable id (`chat-backend`), never a version. */
   readonly name: string;
@@ -48,6 +64,21 @@ export interface EdgeRouteProps {
   readonly port: number;
   /** Per-client request budget. @default - no rate limit */
   readonly rateLimit?: RateLimit;
+  /**
+   * Behind Cloudflare's proxy: the route requires Cloudflare's origin-pull
+   * client certificate (ORIGIN_PULL_TLS_OPTIONS), so `CF-Connecting-IP`
+   * (which Cloudflare sets, replacing any a client sent) is the visitor's
+   * address. Unproxied routes strip that header instead, so no client can
+   * pose as Cloudflare.
+   * @default false
+   */
+  readonly proxied?: boolean;
+  /** Serve the zone's wildcard certificate instead of ordering one for this name. @default - a certificate of its own */
+  readonly certificate?: WildcardCertificate;
+  /** Further names answered by this route (the apex); `redirects` are sent to `domain` with a permanent redirect. @default - none */
+  readonly aliases?: readonly string[];
+  /** Names redirected permanently to `https://<domain>` (`www.<apex>`). @default - none */
+  readonly redirects?: readonly string[];
 }
 
 /** One route through the edge proxy: HTTPS on one domain to one port, with security headers. */
@@ -57,8 +88,10 @@ export class EdgeRoute {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) {
       throw new Error(`EdgeRoute: name must be lowercase letters, digits and "-" (it names Traefik routers); got "${name}"`);
     }
-    if (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(domain)) {
-      throw new Error(`EdgeRoute ${name}: domain must be a lowercase DNS name; got "${domain}"`);
+    for (const host of [domain, ...(props.aliases ?? []), ...(props.redirects ?? [])]) {
+      if (!/^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$/.test(host)) {
+        throw new Error(`EdgeRoute ${name}: domain must be a lowercase DNS name; got "${host}"`);
+      }
     }
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
       throw new Error(`EdgeRoute ${name}: port must be a whole number from 1 to 65535; got ${port}`);
@@ -72,25 +105,47 @@ export class EdgeRoute {
 
   /** Names of the middlewares the router applies, in order. */
   public get middlewares(): string[] {
-    const { name, rateLimit } = this.props;
-    return rateLimit === undefined ? [`${name}-headers`] : [`${name}-ratelimit`, `${name}-headers`];
+    const { name, rateLimit, redirects } = this.props;
+    return [
+      ...(redirects?.length ? [`${name}-redirect`] : []),
+      ...(rateLimit === undefined ? [] : [`${name}-ratelimit`]),
+      `${name}-headers`,
+    ];
   }
 
   /** The Traefik labels of the route; the proxy only reads containers carrying `traefik.enable=true`. */
   public toLabels(): Record<string, string> {
-    const { name, domain, port, rateLimit } = this.props;
+    const { name, domain, port, rateLimit, proxied, certificate, aliases, redirects } = this.props;
     const router = `traefik.http.routers.${name}`;
+    const names = [domain, ...(aliases ?? []), ...(redirects ?? [])];
     const labels: Record<string, string> = {
       'traefik.enable': 'true',
-      [`${router}.rule`]: `Host(\`${domain}\`)`,
+      [`${router}.rule`]: names.map((host) => `Host(\`${host}\`)`).join(' || '),
       [`${router}.entrypoints`]: HTTPS_ENTRYPOINT,
       [`${router}.tls.certresolver`]: CERT_RESOLVER,
       [`${router}.service`]: name,
       [`${router}.middlewares`]: this.middlewares.join(','),
       [`traefik.http.services.${name}.loadbalancer.server.port`]: String(port),
     };
+    if (certificate !== undefined) {
+      // One order per zone: Traefik requests the tls.domains set once, whichever routers name it
+      // (doc.traefik.io, "Routers: tls.domains"; Let's Encrypt allows wildcards only over DNS-01).
+      labels[`${router}.tls.domains[0].main`] = certificate.zone;
+      labels[`${router}.tls.domains[0].sans`] = `*.${certificate.zone}`;
+    }
+    if (proxied) labels[`${router}.tls.options`] = ORIGIN_PULL_TLS_OPTIONS;
     for (const [option, value] of Object.entries(SECURITY_HEADERS)) {
       labels[`traefik.http.middlewares.${name}-headers.headers.${option}`] = value;
+    }
+    if (!proxied) {
+      // An empty value removes the header (Traefik headers middleware, customRequestHeaders).
+      labels[`traefik.http.middlewares.${name}-headers.headers.customrequestheaders.CF-Connecting-IP`] = '';
+    }
+    if (redirects?.length) {
+      const escaped = redirects.map((host) => host.replace(/\./g, '\\.')).join('|');
+      labels[`traefik.http.middlewares.${name}-redirect.redirectregex.regex`] = `^https?://(${escaped})/(.*)`;
+      labels[`traefik.http.middlewares.${name}-redirect.redirectregex.replacement`] = `https://${domain}/$2`;
+      labels[`traefik.http.middlewares.${name}-redirect.redirectregex.permanent`] = 'true';
     }
     if (rateLimit !== undefined) {
       labels[`traefik.http.middlewares.${name}-ratelimit.ratelimit.average`] = String(rateLimit.averagePerSecond);

@@ -14,6 +14,13 @@ export interface HostNetworksProps {
   readonly provider?: TerraformProvider;
   /** Labels of every network. @default - none */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * IPv6 subnet (a ULA /64) of the `frontend` network. With the userland
+   * proxy off, Docker forwards a published port's IPv6 traffic only to
+   * containers on an IPv6-enabled network (Docker docs, "Use IPv6 networking").
+   * @default - IPv4 only
+   */
+  readonly frontendIpv6Subnet?: string;
 }
 
 /** Why each network exists; `data` is internal: Postgres and Redis have no route to the internet. */
@@ -44,6 +51,7 @@ export class HostNetworks extends Construct {
         name: prefix === undefined ? name : `${prefix}-${name}`,
         driver: 'bridge',
         internal: name === 'data',
+        ...(name === 'frontend' && props.frontendIpv6Subnet !== undefined ? { ipv6: true, ipamConfig: [{ subnet: props.frontendIpv6Subnet }] } : {}),
         labels: Object.entries({ ...props.labels, network: name, purpose: PURPOSE[name] }).map(([label, value]) => ({ label, value })),
         provider: props.provider,
       });

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 import type { HealthCheck } from '../core/health-check';
 import { randomProviderOf } from '../core/random-provider';
 import type { ResourceSpec } from '../core/resources';
-import { EdgeRoute, type RateLimit } from './edge-route';
+import { CLIENT_IP_HEADER_VARIABLE, EdgeRoute, type RateLimit, type WildcardCertificate } from './edge-route';
 import { HardenedContainer } from './hardened-container';
 
 /** A Docker network the container joins. */
@@ -25,6 +25,14 @@ export interface ServiceRoute {
   readonly domain: string;
   /** Per-client request budget. @default - none */
   readonly rateLimit?: RateLimit;
+  /** Behind Cloudflare's proxy (origin-pull certificate required, client address from CF-Connecting-IP). @default false */
+  readonly proxied?: boolean;
+  /** Serve the zone's wildcard certificate. @default - a certificate of its own */
+  readonly certificate?: WildcardCertificate;
+  /** Further names the route answers (the apex). @default - none */
+  readonly aliases?: readonly string[];
+  /** Names redirected permanently to `domain` (`www`). @default - none */
+  readonly redirects?: readonly string[];
 }
 
 export interface ServiceContainerProps {
@@ -79,6 +87,12 @@ export interface ServiceContainerProps {
   readonly route?: ServiceRoute;
   /** Labels of the container (system, env, product, service...). @default - none */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Seconds the old container gets to finish in-flight work when it is
+   * stopped or destroyed (`destroy_grace_seconds`).
+   * @default 30
+   */
+  readonly stopGraceSeconds?: number;
   /** Provider of the host's daemon. @default - the stack's default docker provider */
   readonly provider?: TerraformProvider;
 }
@@ -121,7 +135,13 @@ export class ServiceContainer extends Construct {
     const imageRef = props.image;
     const writablePaths = props.writablePaths ?? [];
 
-    this.route = props.route && new EdgeRoute({ name, domain: props.route.domain, port: props.port!, rateLimit: props.route.rateLimit });
+    this.route = props.route && new EdgeRoute({ name, port: props.port!, ...props.route });
+    // Where the visitor's address is: Cloudflare's header behind its proxy (required origin-pull certificate, so only
+    // Cloudflare sets it), otherwise Traefik's X-Real-Ip, which it sets from the connection.
+    const environment =
+      props.route === undefined
+        ? props.environment
+        : { ...props.environment, [CLIENT_IP_HEADER_VARIABLE]: props.route.proxied ? 'CF-Connecting-IP' : 'X-Real-Ip' };
     const labels = {
       ...props.labels,
       'image.tag': props.imageTag,
@@ -130,10 +150,12 @@ export class ServiceContainer extends Construct {
       'reservation.memory-mib': String(props.resources.memoryReservationMiB),
       ...this.route?.toLabels(),
     };
+    const stopGraceSeconds = props.stopGraceSeconds ?? 30;
+    if (!Number.isInteger(stopGraceSeconds) || stopGraceSeconds < 1) fail(`stopGraceSeconds must be a whole number >= 1; got ${stopGraceSeconds}`);
     const settings = {
       image: imageRef,
       command: props.command,
-      environment: props.environment,
+      environment,
       health: props.healthCheck.toDocker(props.healthPort ?? props.port),
       resources: props.resources,
       labels,
@@ -161,8 +183,9 @@ export class ServiceContainer extends Construct {
       name: `${instance}-${props.imageTag}-${this.revision.hex}`,
       image: props.sharedImage ?? imageRef,
       command: props.command,
-      environment: props.environment,
+      environment,
       secretEnvironment: secrets,
+      stopGraceSeconds,
       healthCheck: settings.health,
       resources: props.resources,
       // The stable name is the service's alias on every network: links and the proxy never see the versioned container name.

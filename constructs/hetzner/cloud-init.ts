@@ -1,15 +1,26 @@
 import { Fn } from 'cdktf';
 
-/** The Docker daemon's TLS listener, for runners that cannot use SSH. */
-export interface DockerTlsListener {
-  /** TCP port of the daemon. */
-  readonly port: number;
-  /** PEM of the CA that signs client certificates (a token of a sensitive variable). */
-  readonly caCertificate: string;
-  /** PEM of the daemon's certificate. */
-  readonly serverCertificate: string;
-  /** PEM of the daemon's private key. */
-  readonly serverKey: string;
+/**
+ * A Terraform Cloud agent on the host, run by systemd as a container with the
+ * Docker socket mounted: Terraform Cloud runs of the environment's Docker
+ * stacks execute here and reach the daemon locally, so neither SSH nor the
+ * Docker API is opened to the pipeline (HCP Terraform agents:
+ * https://developer.hashicorp.com/terraform/cloud-docs/agents).
+ */
+export interface TerraformCloudAgent {
+  /** The agent token (a token of a sensitive variable set by the bootstrap stack). */
+  readonly token: string;
+  /** Name the agent registers under (the host's name). */
+  readonly name: string;
+  /** The agent image, pinned. */
+  readonly image: string;
+}
+
+/** A public file fetched over HTTPS at first boot (the Cloudflare origin-pull CA). */
+export interface FetchedFile {
+  readonly url: string;
+  /** Absolute host path; its directory is created 0755. */
+  readonly path: string;
 }
 
 export interface CloudInitProps {
@@ -27,8 +38,6 @@ export interface CloudInitProps {
    * @default - whatever the docker package picks
    */
   readonly dockerGroupId?: number;
-  /** Also expose the Docker API over mutual TLS. @default - SSH only */
-  readonly dockerTls?: DockerTlsListener;
   /**
    * Container ports published on the host's private address (data services
    * other hosts use), admitted from the environment's subnet alone. Hetzner's
@@ -36,6 +45,14 @@ export interface CloudInitProps {
    * @default - none
    */
   readonly privateServices?: PrivateServices;
+  /** Run a Terraform Cloud agent container on the host. @default - none: Terraform reaches the daemon over SSH */
+  readonly terraformCloudAgent?: TerraformCloudAgent;
+  /** Public files to download at first boot. @default - none */
+  readonly fetchedFiles?: readonly FetchedFile[];
+  /** Give the daemon IPv6 packet filtering, so published ports answer on the host's IPv6. @default true */
+  readonly ipv6?: boolean;
+  /** Days an image no container uses is kept before the daily prune removes it. @default 7 */
+  readonly imageRetentionDays?: number;
 }
 
 /** Ports published on a host's private address, and who may reach them. */
@@ -113,6 +130,39 @@ const DOCKER_DAEMON_DEFAULTS = {
 };
 
 /**
+ * Without the userland proxy, a published port answers on the host's IPv6
+ * only through ip6tables rules (Docker docs, "Use IPv6 networking": ip6tables
+ * is on by default from Engine 27 and must be set on older daemons) and only
+ * for containers on an IPv6-enabled network (the frontend network).
+ */
+const DOCKER_DAEMON_IPV6 = { ip6tables: true };
+
+/** Hetzner's metadata service, which serves the server's user_data to any process that asks. */
+export const METADATA_ADDRESS = '169.254.169.254';
+
+/**
+ * Drops container traffic to the metadata service. Docker evaluates the
+ * DOCKER-USER chain before its own forwarding rules and never flushes it
+ * (Docker docs, "Packet filtering and firewalls"); the unit re-inserts the
+ * rule whenever Docker (re)starts, idempotently.
+ */
+const METADATA_BLOCK_UNIT = [
+  '[Unit]',
+  'Description=Block containers from the metadata service',
+  'After=docker.service',
+  'PartOf=docker.service',
+  '',
+  '[Service]',
+  'Type=oneshot',
+  'RemainAfterExit=yes',
+  `ExecStart=/bin/sh -c 'iptables -C DOCKER-USER -d ${METADATA_ADDRESS}/32 -j DROP 2>/dev/null || iptables -I DOCKER-USER -d ${METADATA_ADDRESS}/32 -j DROP'`,
+  '',
+  '[Install]',
+  'WantedBy=docker.service',
+  '',
+].join('\n');
+
+/**
  * First-boot configuration of a host: a non-root deploy user with the
  * administrators' keys, root and password SSH disabled, Docker, fail2ban,
  * unattended security upgrades and a swap file.
@@ -151,7 +201,9 @@ export class CloudInit {
   /** The cloud-config document as a plain object (what `render` serializes). */
   public toObject(): Record<string, unknown> {
     const user = this.deployUser;
-    const tls = this.props.dockerTls;
+    const agent = this.props.terraformCloudAgent;
+    const ipv6 = this.props.ipv6 ?? true;
+    const retentionHours = (this.props.imageRetentionDays ?? 7) * 24;
     const files: WriteFile[] = [
       {
         path: '/etc/ssh/sshd_config.d/90-hardening.conf',
@@ -170,7 +222,19 @@ export class CloudInit {
       },
       {
         path: '/etc/docker/daemon.json',
-        content: JSON.stringify(tls ? { ...DOCKER_DAEMON_DEFAULTS, ...tlsDaemonSettings(tls.port) } : DOCKER_DAEMON_DEFAULTS, null, 2) + '\n',
+        content: JSON.stringify(ipv6 ? { ...DOCKER_DAEMON_DEFAULTS, ...DOCKER_DAEMON_IPV6 } : DOCKER_DAEMON_DEFAULTS, null, 2) + '\n',
+        permissions: '0644',
+      },
+      { path: '/etc/systemd/system/docker-metadata-block.service', content: METADATA_BLOCK_UNIT, permissions: '0644' },
+      {
+        // keep_locally leaves every replaced image on the host; what no container uses for a week goes.
+        path: '/etc/systemd/system/docker-image-prune.service',
+        content: `[Unit]\nDescription=Remove images no container uses\nAfter=docker.service\n\n[Service]\nType=oneshot\nExecStart=/usr/bin/docker image prune --all --force --filter until=${retentionHours}h\n`,
+        permissions: '0644',
+      },
+      {
+        path: '/etc/systemd/system/docker-image-prune.timer',
+        content: '[Unit]\nDescription=Daily image prune\n\n[Timer]\nOnCalendar=daily\nRandomizedDelaySec=1h\nPersistent=true\n\n[Install]\nWantedBy=timers.target\n',
         permissions: '0644',
       },
     ];
@@ -178,17 +242,11 @@ export class CloudInit {
     if (privateServices !== undefined) {
       files.push({ path: `/etc/systemd/system/${PRIVATE_SERVICES_UNIT}`, content: privateServicesUnit(privateServices), permissions: '0644' });
     }
-    if (tls) {
+    if (agent) {
       files.push(
-        terraformFile('/etc/docker/tls/ca.pem', tls.caCertificate, '0644'),
-        terraformFile('/etc/docker/tls/server-cert.pem', tls.serverCertificate, '0644'),
-        terraformFile('/etc/docker/tls/server-key.pem', tls.serverKey, '0600'),
-        {
-          // The packaged unit passes `-H fd://`, which conflicts with `hosts` in daemon.json.
-          path: '/etc/systemd/system/docker.service.d/10-hosts.conf',
-          content: '[Service]\nExecStart=\nExecStart=/usr/bin/dockerd --containerd=/run/containerd/containerd.sock\n',
-          permissions: '0644',
-        },
+        // Root-only; the token reaches the host through user_data, which containers cannot fetch (METADATA_BLOCK_UNIT).
+        terraformFile(AGENT_TOKEN_PATH, agent.token, '0600'),
+        { path: '/etc/systemd/system/tfc-agent.service', content: agentUnit(agent, this.props.dockerGroupId), permissions: '0644' },
       );
     }
     return {
@@ -217,9 +275,16 @@ export class CloudInit {
         ...(this.props.privateDirectories ?? []).map((dir) => [
           'install', '-d', '-m', '0700', '-o', String(dir.uid ?? 0), '-g', String(dir.gid ?? dir.uid ?? 0), dir.path,
         ]),
+        ...(this.props.fetchedFiles ?? []).flatMap((file) => [
+          ['install', '-d', '-m', '0755', file.path.slice(0, file.path.lastIndexOf('/')) || '/'],
+          ['curl', '-fsSL', '--retry', '5', '--proto', '=https', '-o', file.path, file.url],
+        ]),
         ['systemctl', 'daemon-reload'],
         ['systemctl', 'enable', '--now', 'docker'],
         ...(privateServices !== undefined ? [['systemctl', 'enable', '--now', PRIVATE_SERVICES_UNIT]] : []),
+        ['systemctl', 'enable', '--now', 'docker-metadata-block.service'],
+        ['systemctl', 'enable', '--now', 'docker-image-prune.timer'],
+        ...(agent ? [['systemctl', 'enable', '--now', 'tfc-agent.service']] : []),
         ['systemctl', 'enable', '--now', 'fail2ban'],
         ['systemctl', 'enable', '--now', 'unattended-upgrades'],
         ['systemctl', 'restart', 'ssh'],
@@ -233,13 +298,35 @@ export class CloudInit {
   }
 }
 
-function tlsDaemonSettings(port: number): Record<string, unknown> {
-  return {
-    hosts: ['unix:///var/run/docker.sock', `tcp://0.0.0.0:${port}`],
-    tls: true,
-    tlsverify: true,
-    tlscacert: '/etc/docker/tls/ca.pem',
-    tlscert: '/etc/docker/tls/server-cert.pem',
-    tlskey: '/etc/docker/tls/server-key.pem',
-  };
+/** Where the agent token lands on the host (root-only). */
+const AGENT_TOKEN_PATH = '/etc/tfc-agent/token';
+
+/**
+ * systemd unit running the agent container: the socket is its only way to
+ * the daemon. The token goes to Docker through an env file built at start in
+ * a root-only runtime directory, never on a command line (`ps` shows those).
+ */
+function agentUnit(agent: TerraformCloudAgent, dockerGroupId: number | undefined): string {
+  const groupAdd = dockerGroupId === undefined ? '' : ` --group-add ${dockerGroupId}`;
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(agent.name)) throw new Error(`CloudInit: terraformCloudAgent.name must be lowercase letters, digits and "-"; got "${agent.name}"`);
+  return [
+    '[Unit]',
+    'Description=Terraform Cloud agent (runs the Docker stacks against the local socket)',
+    'After=docker.service docker-metadata-block.service',
+    'Requires=docker.service',
+    '',
+    '[Service]',
+    'Restart=always',
+    'RestartSec=10',
+    'RuntimeDirectory=tfc-agent',
+    'RuntimeDirectoryMode=0700',
+    'ExecStartPre=-/usr/bin/docker rm -f tfc-agent',
+    `ExecStartPre=/bin/sh -c 'umask 077; { printf TFC_AGENT_TOKEN=; cat ${AGENT_TOKEN_PATH}; echo; } > /run/tfc-agent/agent.env'`,
+    `ExecStart=/usr/bin/docker run --rm --name tfc-agent --env-file /run/tfc-agent/agent.env -e TFC_AGENT_NAME=${agent.name}${groupAdd} -v /var/run/docker.sock:/var/run/docker.sock ${agent.image}`,
+    'ExecStop=/usr/bin/docker stop tfc-agent',
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
 }

@@ -24,7 +24,7 @@ export interface HostFirewallProps {
    * @default true
    */
   readonly publicWeb?: boolean;
-  /** Further TCP ports, each from specific sources only (the Docker TLS port). @default - none */
+  /** Further TCP ports, each from specific sources only (the safety invariants of this project allow none). @default - none */
   readonly extraIngress?: readonly ExtraIngress[];
   /** Labels of the firewall. @default - none */
   readonly labels?: Record<string, string>;

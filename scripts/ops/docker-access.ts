@@ -1,7 +1,8 @@
 /**
  * The Docker daemons of an environment, reached the way the stacks reach them: the docker
  * provider blocks the stacks were synthesized with (constructs/docker/docker-host-provider.ts),
- * `ssh://deploy@<address>:22` by default or `tcp://<address>:2376` with client certificates.
+ * `ssh://deploy@<address>:22` by default or `tcp://<address>:2376` with client certificates; where
+ * the stacks run on a Terraform Cloud agent on the host (the local socket), over SSH as the deploy user.
  * Commands are `docker --host <same URL> ...` command lines; nothing here runs them.
  *
  * The docker CLI's ssh:// transport runs the system `ssh` (docker/cli connhelper), which takes its
@@ -59,7 +60,12 @@ export function dockerHosts(app: SynthesizedApp, environment: string, lookup: Ad
   return providers.map((provider) => {
     const alias = typeof provider.alias === 'string' ? `docker.${provider.alias}` : 'docker';
     const name = hostOfAlias.get(alias) ?? alias;
-    const template = resolveStatic(app, edge, String(provider.host));
+    const providerHost = String(provider.host);
+    // Under a Terraform Cloud agent the stacks use the host's local socket; an operator reaches the same daemon
+    // over SSH as the deploy user from inside adminSshCidrs, at the address the network stack publishes.
+    const template = providerHost.startsWith('unix://')
+      ? `ssh://deploy@\${data.terraform_remote_state.outputs-${environment}-network.outputs.host_${name.replace(/-/g, '_')}_ipv4}:22`
+      : resolveStatic(app, edge, providerHost);
     const reference = OUTPUT_REFERENCE.exec(template);
     let url = template;
     if (reference !== null) {
