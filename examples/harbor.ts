@@ -52,6 +52,8 @@ const production: EnvironmentSpec = {
     { product: 'accounts', imageTag: 'v1.9.4', group: 'app' },
   ],
   loadBalancer: { type: 'lb11' },
+  // harbor.travel answers with the booking app; www redirects to it.
+  apexService: 'booking/web',
   protection: true,
   backups: true,
   privateNetwork: { ipRange: '10.60.0.0/16', subnetRange: '10.60.1.0/24' },
