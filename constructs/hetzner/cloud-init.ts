@@ -132,8 +132,10 @@ const DOCKER_DAEMON_DEFAULTS = {
 /**
  * Without the userland proxy, a published port answers on the host's IPv6
  * only through ip6tables rules (Docker docs, "Use IPv6 networking": ip6tables
- * is on by default from Engine 27 and must be set on older daemons) and only
- * for containers on an IPv6-enabled network (the frontend network).
+ * is on by default from Engine 27; before 27 it also needed `experimental`)
+ * and only for containers on an IPv6-enabled network (the frontend network).
+ * Ubuntu ships current upstream Docker releases to its LTS releases
+ * (wiki.ubuntu.com/DockerUpdates), so the packaged daemon is 27 or later.
  */
 const DOCKER_DAEMON_IPV6 = { ip6tables: true };
 
