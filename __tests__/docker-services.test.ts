@@ -56,7 +56,7 @@ describe('service containers by kind', () => {
     ['nutri-ml', ['CMD-SHELL', 'wget -q --spider http://127.0.0.1:8000/health || exit 1']],
     ['nutri-web', ['CMD-SHELL', 'wget -q --spider http://127.0.0.1:3000/api/health || exit 1']],
     ['nutri-landing', ['CMD-SHELL', 'wget -q --spider http://127.0.0.1:80/health || exit 1']],
-    ['nutri-scheduler', ['CMD-SHELL', "pgrep -f 'node dist/scheduler.js' > /dev/null || exit 1"]],
+    ['nutri-scheduler', ['CMD', 'pgrep', '-f', '^([^ ]*/)?node dist/scheduler\\.js( |$)']],
   ])('%s has the health check of its kind', (address, test) => {
     expect(container(product, address).healthcheck).toEqual({ test, interval: '30s', timeout: '10s', retries: 3, start_period: '40s' });
   });

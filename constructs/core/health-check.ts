@@ -72,12 +72,17 @@ export class HealthCheck {
     return new HealthCheck({ kind: 'command', command }, timing);
   }
 
-  /** A process check for services without any HTTP route (workers): healthy while a matching process runs. */
-  public static process(pattern: string, timing: HealthCheckTiming = {}): HealthCheck {
-    if (pattern.trim() === '' || pattern.includes("'")) {
-      throw new Error(`HealthCheck.process: pattern must be non-empty and contain no single quote; got "${pattern}"`);
+  /**
+   * A process check for services without any HTTP route (workers): healthy
+   * while a process runs whose command line starts with `command` (the
+   * program, by name or path, then the given arguments): `crond`,
+   * `node dist/worker.js`.
+   */
+  public static process(command: string, timing: HealthCheckTiming = {}): HealthCheck {
+    if (command.trim() === '' || /[\n\r]/.test(command)) {
+      throw new Error(`HealthCheck.process: the command must be non-empty and on one line; got "${command}"`);
     }
-    return new HealthCheck({ kind: 'process', pattern }, timing);
+    return new HealthCheck({ kind: 'process', pattern: command.trim() }, timing);
   }
 
   public readonly timing: Required<HealthCheckTiming>;
@@ -130,9 +135,24 @@ export class HealthCheck {
       case 'command':
         return ['CMD', ...this.probe.command];
       case 'process':
-        return ['CMD-SHELL', `pgrep -f '${this.probe.pattern}' > /dev/null || exit 1`];
+        // Exec form, no shell: `sh -c "pgrep -f 'crond'"` matched its own shell's command line and passed with no
+        // crond running. The pattern is anchored at the program name, so neither the probe nor a parent that merely
+        // mentions the command (docker-init's `/sbin/docker-init -- crond -f`, a wrapper shell) counts. pgrep skips
+        // its own pid, joins argv with spaces for -f and uses POSIX extended regexps, in procps and in busybox
+        // (procps/pgrep.c: `if (proc->pid == pid) continue;`, `xregcomp(..., REG_EXTENDED ...)`).
+        return ['CMD', 'pgrep', '-f', processPattern(this.probe.pattern)];
     }
   }
+}
+
+/**
+ * The extended regexp matching a command line that starts with `command`:
+ * program name with an optional directory, then exactly the given arguments
+ * (`crond` matches `/usr/sbin/crond -f`, not `sh -c crond` nor `crond-x`).
+ */
+export function processPattern(command: string): string {
+  const escaped = command.replace(/[\\^$.|?*+()[\]{}]/g, (c) => `\\${c}`);
+  return `^([^ ]*/)?${escaped}( |$)`;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
