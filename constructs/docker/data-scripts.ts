@@ -1,0 +1,148 @@
+/**
+ * The shell the data containers and the dump job run, kept here as text so
+ * the restore drill (`__tests__/restore-drill.test.ts`) runs exactly these
+ * scripts against real PostgreSQL and Redis servers. Every script is POSIX
+ * sh plus `set -o pipefail` (busybox ash in the alpine images, which the
+ * drill uses too).
+ */
+
+/** File at the root of every data volume, written by the host only onto the mounted volume (see `hetzner/data-host.ts`). */
+export const VOLUME_SENTINEL = '.manacore-volume';
+
+/** Where a data container sees the root of its volume. */
+export const VOLUME_MOUNT_POINT = '/volume';
+
+/** Exit code of a data container started without its volume (EX_CONFIG): Docker restarts it until the volume is there. */
+export const VOLUME_MISSING_EXIT_CODE = 78;
+
+/**
+ * Shell run before a data service starts: the volume root must carry the
+ * sentinel naming this very volume (`HC_Volume_<id>`, in $DATA_VOLUME), or
+ * the service would initialize an empty cluster on the root disk under an
+ * unmounted mount point. Then `exec "$@"`.
+ */
+export function volumeGuardScript(mountPoint: string = VOLUME_MOUNT_POINT): string {
+  const sentinel = `${mountPoint}/${VOLUME_SENTINEL}`;
+  return [
+    `found=$(cat '${sentinel}' 2>/dev/null || true)`,
+    'if [ "$found" != "$DATA_VOLUME" ]; then',
+    `  echo "refusing to start: ${sentinel} holds '$found', expected '$DATA_VOLUME' (volume not mounted?)" >&2`,
+    `  exit ${VOLUME_MISSING_EXIT_CODE}`,
+    'fi',
+    'exec "$@"',
+  ].join('\n');
+}
+
+/** One product's Redis ACL user: its name, key and channel prefix `<name>:`, and the variable holding its password. */
+export interface RedisAclUser {
+  readonly name: string;
+  readonly passwordVariable: string;
+}
+
+/**
+ * Writes the Redis ACL file to `$1` from passwords in the environment, as
+ * SHA-256 hashes (`#<hex>`), so no password is in the file or on a command
+ * line. `default` (the health check, the dump job) keeps every right; each
+ * product may touch only keys and channels under `<product>:` and no
+ * command of the @dangerous category (FLUSHALL, KEYS, CONFIG, ACL, DEBUG,
+ * SHUTDOWN, ...).
+ */
+export function redisAclScript(users: readonly RedisAclUser[]): string {
+  const hash = (variable: string) => `$(printf '%s' "$${variable}" | sha256sum | cut -d' ' -f1)`;
+  const lines = [
+    'acl_file=$1',
+    'umask 077',
+    '{',
+    `  echo "user default on #${hash('REDIS_PASSWORD')} ~* &* +@all"`,
+    ...users.map((user) => `  echo "user ${user.name} on #${hash(user.passwordVariable)} resetkeys ~${user.name}:* resetchannels &${user.name}:* -@all +@all -@dangerous"`),
+    '} > "$acl_file"',
+  ];
+  for (const variable of ['REDIS_PASSWORD', ...users.map((user) => user.passwordVariable)]) {
+    lines.unshift(`[ -n "\${${variable}:-}" ] || { echo "${variable} is empty" >&2; exit 1; }`);
+  }
+  return ['set -eu', ...lines].join('\n');
+}
+
+/**
+ * Idempotent SQL for psql: every role and database created only where
+ * missing, the password and the connection limit set every time, and no
+ * role but the owner may connect to a database. Passwords come from the
+ * environment (`\getenv`, psql 15+), never from the script.
+ */
+export function postgresProvisioningSql(databases: readonly string[], connectionLimit: number, passwordVariable: (database: string) => string): string {
+  return databases
+    .flatMap((db) => [
+      `\\getenv password ${passwordVariable(db)}`,
+      `SELECT 'CREATE ROLE "${db}" LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${db}')\\gexec`,
+      `ALTER ROLE "${db}" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE CONNECTION LIMIT ${connectionLimit} PASSWORD :'password';`,
+      `SELECT 'CREATE DATABASE "${db}" OWNER "${db}"' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${db}')\\gexec`,
+      `REVOKE ALL ON DATABASE "${db}" FROM PUBLIC;`,
+    ])
+    .join('\n');
+}
+
+/** The variable a product role's password is handed to the provisioner in. */
+export function rolePasswordVariable(database: string): string {
+  return `ROLE_PASSWORD_${database.toUpperCase()}`;
+}
+
+/** The provisioner's shell: the SQL above through psql, stopping at the first error (PG* variables name the server). */
+export function postgresProvisionerScript(databases: readonly string[], connectionLimit: number): string {
+  return ['set -eu', `psql -X -q -v ON_ERROR_STOP=1 <<'SQL'`, postgresProvisioningSql(databases, connectionLimit, rolePasswordVariable), 'SQL'].join('\n');
+}
+
+/**
+ * The dump job's run: every database with `pg_dump --format=custom`, or
+ * Redis with `redis-cli --rdb -`, each stream encrypted with `age` to the
+ * environment's public key ($BACKUP_AGE_RECIPIENT) and streamed to
+ * `s3://$S3_BUCKET/<prefix><name>/<UTC time>.<ext>.age` (nothing touches
+ * the disk). Only when every dump of the run succeeded is the heartbeat URL
+ * called: a dead-man's switch alerts when that call stops coming.
+ * `$BACKUP_TARGET_DIR`, when set, receives the files instead of the bucket
+ * (a local drill).
+ */
+export function backupRunScript(): string {
+  return [
+    'set -eu',
+    'set -o pipefail',
+    'what=$1',
+    'stamp=$(date -u +%Y%m%dT%H%M%SZ)',
+    'upload() {',
+    '  if [ -n "${BACKUP_TARGET_DIR:-}" ]; then',
+    '    mkdir -p "$(dirname "$BACKUP_TARGET_DIR/$1")" && cat > "$BACKUP_TARGET_DIR/$1"',
+    '  else',
+    '    aws s3 cp - "s3://$S3_BUCKET/$1" --endpoint-url "$S3_ENDPOINT" --only-show-errors',
+    '  fi',
+    '}',
+    'encrypt() { age --encrypt --recipient "$BACKUP_AGE_RECIPIENT"; }',
+    'case "$what" in',
+    '  postgres)',
+    '    for db in $BACKUP_POSTGRES_DATABASES; do',
+    '      pg_dump --format=custom --dbname="$db" | encrypt | upload "${BACKUP_POSTGRES_PREFIX}${db}/${stamp}.dump.age"',
+    '    done ;;',
+    '  redis)',
+    '    redis-cli -h "$REDIS_HOST" -p "${REDIS_PORT:-6379}" --rdb - 2>/dev/null | encrypt | upload "${BACKUP_REDIS_PREFIX}${stamp}.rdb.age" ;;',
+    '  *) echo "usage: backup-run postgres|redis" >&2; exit 64 ;;',
+    'esac',
+    'if [ -n "${BACKUP_HEARTBEAT_URL:-}" ]; then',
+    '  wget -q -T 30 -O /dev/null "$BACKUP_HEARTBEAT_URL" || echo "heartbeat failed (the monitor will alert)" >&2',
+    'fi',
+    'echo "backup of $what done: $stamp"',
+  ].join('\n');
+}
+
+/**
+ * The dump job's entrypoint: writes the run script and a crontab into /tmp
+ * (the root filesystem is read-only) and runs busybox crond in the
+ * foreground, so crond is the process the health check looks for.
+ */
+export function backupSchedulerScript(schedules: Readonly<Partial<Record<'postgres' | 'redis', string>>>): string {
+  const entries = Object.entries(schedules).map(([what, cron]) => `${cron} /bin/sh /tmp/backup-run ${what} >> /proc/1/fd/1 2>&1`);
+  return [
+    'set -eu',
+    `cat > /tmp/backup-run <<'RUN'\n${backupRunScript()}\nRUN`,
+    'mkdir -p /tmp/crontabs',
+    `cat > /tmp/crontabs/root <<'CRON'\n${entries.join('\n')}\nCRON`,
+    'exec crond -f -l 8 -c /tmp/crontabs',
+  ].join('\n');
+}
