@@ -61,7 +61,8 @@ describe('backup job', () => {
       '${data.terraform_remote_state.outputs-production-edge.outputs.host_app_1_docker_network_data}',
       '${data.terraform_remote_state.outputs-production-edge.outputs.host_app_1_docker_network_backend}',
     ]);
-    expect(job).toMatchObject({ user: '1001', read_only: true, capabilities: { drop: ['ALL'] } });
+    // busybox crond switches to the crontab's user for each job: root, with SETUID/SETGID and nothing else.
+    expect(job).toMatchObject({ user: 'root', read_only: true, capabilities: { drop: ['ALL'], add: ['SETGID', 'SETUID'] } });
     expect(job.ports).toBeUndefined();
     expect(production.resource.docker_image['backup-job'].name).toBe('ghcr.io/manacore/db-backup:main-0000000');
   });

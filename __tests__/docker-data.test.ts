@@ -27,17 +27,22 @@ describe('PostgreSQL container', () => {
     expect(container(data, 'postgres')).toMatchObject({ name: 'postgres', networks_advanced: [{ name: DATA_NETWORK, aliases: ['postgres'] }] });
   });
 
-  it('keeps its cluster on the Hetzner volume and starts after the volume is attached', () => {
+  it('keeps its cluster where it was on the Hetzner volume, mounted fail-closed, and starts after the volume is attached', () => {
     const postgres = container(data, 'postgres');
-    expect(postgres.volumes).toEqual([{ host_path: '/mnt/HC_Volume_${hcloud_volume.postgres-volume.id}/pgdata', container_path: '/var/lib/postgresql/data', read_only: false }]);
+    // A `mounts` bind, not `volumes`: Docker refuses a missing source instead of creating it on the root disk.
+    expect(postgres.volumes).toBeUndefined();
+    expect(postgres.mounts).toEqual([{ type: 'bind', source: '/mnt/HC_Volume_${hcloud_volume.postgres-volume.id}', target: '/volume', read_only: false }]);
+    expect(envOf(postgres)).toMatchObject({ PGDATA: '/volume/pgdata', DATA_VOLUME: 'HC_Volume_${hcloud_volume.postgres-volume.id}' });
+    expect(postgres.entrypoint.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(postgres.entrypoint[2]).toContain("found=$(cat '/volume/.manacore-volume'");
     expect(postgres.depends_on).toEqual(['hcloud_volume_attachment.postgres-volume-attachment']);
   });
 
-  it('is tuned to its 2 GiB limit: shared_buffers 25%, effective_cache_size 75%', () => {
+  it('is tuned to its 2 GiB limit, max_connections sized from the products\' limits (20 each) plus 10 reserved', () => {
     const command: string[] = container(data, 'postgres').command;
-    expect(command[0]).toBe('postgres');
+    expect(command.slice(0, 2)).toEqual(['docker-entrypoint.sh', 'postgres']);
     expect(command).toEqual(
-      expect.arrayContaining(['max_connections=100', 'shared_buffers=512MB', 'effective_cache_size=1536MB', 'maintenance_work_mem=128MB', 'work_mem=5MB']),
+      expect.arrayContaining([`max_connections=${20 * PRODUCTS_WITH_DATABASES.length + 10}`, 'shared_buffers=512MB', 'effective_cache_size=1536MB', 'maintenance_work_mem=128MB']),
     );
     expect(container(data, 'postgres')).toMatchObject({ memory: 2048, cpus: '1', shm_size: 256 });
   });
@@ -80,18 +85,20 @@ describe('per-product databases', () => {
       expect(script).toContain(`WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${db}')\\gexec`);
       expect(script).toContain(`SELECT 'CREATE DATABASE "${db}" OWNER "${db}"' WHERE NOT EXISTS`);
       expect(envOf(provisioner)[`ROLE_PASSWORD_${db.toUpperCase()}`]).toBe(`\${random_password.postgres-password-${db}.result}`);
+      expect(script).toContain(`ALTER ROLE "${db}" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE CONNECTION LIMIT 20 PASSWORD :'password';`);
     }
     expect(script).toContain('-v ON_ERROR_STOP=1');
     expect(script).toContain(":'password'");
   });
 
-  it('publishes each product its own DATABASE_URL and the REDIS_URL as sensitive outputs', () => {
+  it('publishes each product its own DATABASE_URL and REDIS_URL (its own ACL user) as sensitive outputs', () => {
     expect(data.output?.database_url_chat).toEqual({
       description: expect.any(String),
       sensitive: true,
       value: 'postgresql://chat:${random_password.postgres-password-chat.result}@postgres:5432/chat',
     });
-    expect(data.output?.redis_url_chat).toMatchObject({ sensitive: true, value: 'redis://:${random_password.redis-password.result}@redis:6379/0' });
+    expect(data.output?.redis_url_chat).toMatchObject({ sensitive: true, value: 'redis://chat:${random_password.redis-password-chat.result}@redis:6379/0' });
+    expect(data.output?.redis_url_news?.value).toBe('redis://news:${random_password.redis-password-news.result}@redis:6379/0');
     for (const [name, output] of Object.entries(data.output ?? {})) {
       if (/^(database|redis)_url_/.test(name)) expect(output.sensitive).toBe(true);
     }
@@ -111,19 +118,28 @@ describe('per-product databases', () => {
 });
 
 describe('Redis container', () => {
-  it('runs redis:7-alpine on the data network, its data on the volume', () => {
+  it('runs redis:7-alpine on the data network, its data on the volume (mounted fail-closed, behind the sentinel check)', () => {
     const redis = container(data, 'redis');
     expect(resources(data, 'docker_image').redis.name).toBe('redis:7-alpine');
     expect(redis.networks_advanced).toEqual([{ name: DATA_NETWORK, aliases: ['redis'] }]);
-    expect(redis.volumes).toEqual([{ host_path: '/mnt/HC_Volume_${hcloud_volume.redis-volume.id}/redis', container_path: '/data', read_only: false }]);
+    expect(redis.volumes).toBeUndefined();
+    expect(redis.mounts).toEqual([{ type: 'bind', source: '/mnt/HC_Volume_${hcloud_volume.redis-volume.id}', target: '/volume', read_only: false }]);
+    expect(redis.entrypoint[2]).toContain('exit 78');
+    expect(redis.command[2]).toContain('--dir /volume/redis');
   });
 
-  it("requires its generated password, read from the environment, with AOF everysec and production's 512mb allkeys-lru", () => {
+  it("gives every product its own ACL user and generated password, with AOF everysec and production's 512mb volatile-lru", () => {
     const redis = container(data, 'redis');
-    const command = redis.entrypoint.join(' ');
-    expect(command).toContain('--requirepass "$REDIS_PASSWORD"');
-    expect(command).toContain('--appendonly yes --appendfsync everysec --maxmemory 512mb --maxmemory-policy allkeys-lru');
-    expect(envOf(redis)).toEqual({ REDIS_PASSWORD: '${random_password.redis-password.result}', REDISCLI_AUTH: '${random_password.redis-password.result}' });
+    const setup: string = redis.command[2];
+    expect(setup).toContain('--aclfile /tmp/users.acl --appendonly yes --appendfsync everysec --maxmemory 512mb --maxmemory-policy volatile-lru');
+    expect(setup).not.toContain('requirepass');
+    expect(setup).toContain('user chat on #$(printf \'%s\' "$REDIS_PASSWORD_CHAT" | sha256sum');
+    expect(envOf(redis)).toMatchObject({
+      REDIS_PASSWORD: '${random_password.redis-password.result}',
+      REDISCLI_AUTH: '${random_password.redis-password.result}',
+      REDIS_PASSWORD_CHAT: '${random_password.redis-password-chat.result}',
+      DATA_VOLUME: 'HC_Volume_${hcloud_volume.redis-volume.id}',
+    });
     expect(redis.memory).toBe(768);
   });
 

@@ -128,14 +128,21 @@ describe('construct misuse', () => {
   });
 
   it("refuses a Redis maxmemory at or above the container's memory limit, and explains why", () => {
-    expect(() => new RedisContainer(stack(), 'redis', { dataPath: '/mnt/data', network: 'data', maxMemoryMiB: 384 })).toThrow(
+    expect(() => new RedisContainer(stack(), 'redis', { dataPath: '/mnt/data', volumeName: 'HC_Volume_1', users: ['chat'], network: 'data', maxMemoryMiB: 384 })).toThrow(
       /maxMemoryMiB must be a whole number from 16 to below the memory limit \(384 MiB\); got 384\. Redis needs headroom/,
     );
   });
 
+  it('refuses max_connections below the products\' connection limits plus the reserved ones, and a Redis user named default', () => {
+    expect(() => new PostgresContainer(stack(), 'postgres', { dataPath: '/mnt/data', volumeName: 'HC_Volume_1', network: 'data', databases: ['chat', 'quiz'], maxConnections: 40 })).toThrow(
+      /maxConnections 40 is below the 2 products' limits \(2 x 20\) plus 10 reserved = 50/,
+    );
+    expect(() => new RedisContainer(stack(), 'redis', { dataPath: '/mnt/data', volumeName: 'HC_Volume_1', users: ['default'], network: 'data' })).toThrow(/user "default" must be a unique lowercase product name/);
+  });
+
   it('refuses a database name PostgreSQL would need quoting for, or a reserved one', () => {
-    expect(() => new PostgresContainer(stack(), 'postgres', { dataPath: '/mnt/data', network: 'data', databases: ['Chat-DB'] })).toThrow(/database "Chat-DB" must be lowercase/);
-    expect(() => new PostgresContainer(stack(), 'postgres', { dataPath: '/mnt/data', network: 'data', databases: ['postgres'] })).toThrow(/and not postgres, template0/);
+    expect(() => new PostgresContainer(stack(), 'postgres', { dataPath: '/mnt/data', volumeName: 'HC_Volume_1', network: 'data', databases: ['Chat-DB'] })).toThrow(/database "Chat-DB" must be lowercase/);
+    expect(() => new PostgresContainer(stack(), 'postgres', { dataPath: '/mnt/data', volumeName: 'HC_Volume_1', network: 'data', databases: ['postgres'] })).toThrow(/and not postgres, template0/);
   });
 
   it('accepts secrets that are tokens', () => {

@@ -37,6 +37,10 @@ export const production: EnvironmentSpec = {
   data: {
     // The nightly dump job (Postgres 03:00, Redis 04:00 UTC) into the backup bucket.
     backupImageTag: 'main-0000000',
+    // Dumps are encrypted to the operators' age public key (TF_VAR_backup_age_recipient); the private key stays offline.
+    backupEncryptionKey: { variable: 'backup_age_recipient' },
+    // Dead-man's switch: the monitor alerts when a day passes without this URL being called (TF_VAR_backup_heartbeat_url).
+    backupHeartbeatUrl: { secret: 'backup_heartbeat_url' },
     postgres: { mode: 'container', volumeSizeGiB: 100 },
     // maxmemory 512mb from the sources; the container limit leaves room for the AOF rewrite.
     redis: { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 512, resources: { memoryLimitMiB: 768 } },

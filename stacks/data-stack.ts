@@ -1,5 +1,6 @@
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { HcloudProvider } from '../.gen/providers/hcloud/provider';
 import { BackupBucket } from '../constructs/cloudflare/backup-bucket';
@@ -11,7 +12,7 @@ import { DataVolume } from '../constructs/hetzner/data-volume';
 import { HostSnapshot } from '../constructs/hetzner/host-snapshot';
 import { r2LocationNear } from '../system/cloudflare-plan';
 import type { DataDependency } from '../system/model';
-import type { ResolvedDataService } from '../system/resolve';
+import type { ResolvedBackupJob, ResolvedDataService } from '../system/resolve';
 import { connectDockerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
@@ -162,11 +163,30 @@ export class DataStack extends SystemStack {
       protection: environment.protection,
       retention: services.map((service) => ({ prefix: service.backup.prefix, keepFor: service.backup.keepFor })),
       credentials: {
-        // An R2 API token with Object Read & Write on this bucket only (R2 > Manage API tokens).
-        accessKeyId: SecretValue.variable(this, 'backup_r2_access_key_id', 'Access key id of the R2 token the backup job writes with'),
-        secretAccessKey: SecretValue.variable(this, 'backup_r2_secret_access_key', 'Secret access key of the R2 token the backup job writes with'),
+        // A token that can only write objects of this bucket (permission group "Workers R2 Storage Bucket Item
+        // Write", scoped to it): no read, no bucket settings. Deletes and overwrites within retention are refused
+        // by the bucket lock, so a compromised host cannot destroy the dumps. Steps: docs/data-recovery.md.
+        accessKeyId: SecretValue.variable(this, 'backup_r2_access_key_id', 'Access key id of the write-only R2 token (Bucket Item Write on the backup bucket only) the backup job writes with'),
+        secretAccessKey: SecretValue.variable(this, 'backup_r2_secret_access_key', 'Secret access key of the write-only R2 token the backup job writes with'),
       },
     });
+  }
+
+  /** The dump job's image and resources, its encryption key and heartbeat as Terraform values. */
+  private backupJobSettings(job: ResolvedBackupJob) {
+    const encryptionRecipient =
+      'recipient' in job.encryptionKey
+        ? job.encryptionKey.recipient
+        : new TerraformVariable(this, job.encryptionKey.variable, {
+            type: 'string',
+            description: 'age public key (age1...) the backup dumps are encrypted to; its private key stays with the operators, never in this project',
+            validation: [{ condition: `\${can(regex("^age1[02-9ac-hj-np-z]{58}$", var.${job.encryptionKey.variable}))}`, errorMessage: 'must be an age public key: "age1" and 58 bech32 characters' }],
+          }).stringValue;
+    const heartbeatUrl =
+      job.heartbeatSecret === undefined
+        ? undefined
+        : SecretValue.variable(this, job.heartbeatSecret, "Dead-man's switch URL the backup job calls after every successful dump").value;
+    return { image: job.image, resources: job.resources, encryptionRecipient, heartbeatUrl };
   }
 
   /** PostgreSQL and Redis on the data host's volumes, each product's connection strings as sensitive outputs, and the dump job. */
@@ -190,6 +210,7 @@ export class DataStack extends SystemStack {
       postgres: postgres && {
         volume: this.volumes.get('postgres')!,
         databases: postgres.users.map((product) => product.databaseName),
+        connectionLimitPerDatabase: postgres.connectionsPerProduct,
         resources: postgres.resources,
         image: postgres.image,
         maxConnections: postgres.maxConnections,
@@ -198,12 +219,13 @@ export class DataStack extends SystemStack {
       },
       redis: redis && {
         volume: this.volumes.get('redis')!,
+        users: redis.users.map((product) => product.name),
         maxMemoryMiB: redis.maxMemoryMiB,
         resources: redis.resources,
         image: redis.image,
         backup: schedule(redis),
       },
-      backupJob: environment.data.backupJob && { ...environment.data.backupJob, bucket: this.backupBucket! },
+      backupJob: environment.data.backupJob && { ...this.backupJobSettings(environment.data.backupJob), bucket: this.backupBucket! },
     });
     for (const product of postgres?.users ?? []) {
       this.publish(dataUrlOutputName('postgres', product.name), placed.postgres!.connectionUrl(product.databaseName), {
@@ -212,7 +234,10 @@ export class DataStack extends SystemStack {
       });
     }
     for (const product of redis?.users ?? []) {
-      this.publish(dataUrlOutputName('redis', product.name), placed.redis!.connectionUrl, { sensitive: true, description: `REDIS_URL of ${product.name}` });
+      this.publish(dataUrlOutputName('redis', product.name), placed.redis!.connectionUrl(product.name), {
+        sensitive: true,
+        description: `REDIS_URL of ${product.name}: its own ACL user, keys under "${product.name}:"`,
+      });
     }
     return placed;
   }

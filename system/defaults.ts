@@ -27,6 +27,12 @@ export const BACKUP_PLAN: Readonly<Record<DataDependency, { readonly cron: strin
   redis: { cron: '0 4 * * *', keepFor: Duration.days(7) },
 };
 
+/** Terraform variable holding the age public key the dumps are encrypted to, where the environment names none. */
+export const DEFAULT_BACKUP_KEY_VARIABLE = 'backup_age_recipient';
+
+/** Connections each product's Postgres role may hold unless the environment says otherwise. */
+export const DEFAULT_CONNECTIONS_PER_PRODUCT = 20;
+
 /** The backup job's image under the registry owner (`ghcr.io/<owner>/db-backup`): pg_dump, redis-cli, crond and an S3 client. */
 export const BACKUP_JOB_IMAGE = 'db-backup';
 

@@ -13,6 +13,7 @@ import type {
   AccessoryVolumeSpec,
   CertificateSettings,
   CloudflareSettings,
+  BackupPlanSpec,
   DataSettings,
   EnvironmentSpec,
   GithubSettings,
@@ -96,9 +97,11 @@ const ACCESSORY: ObjectSchema = {
 
 const DATA_SERVICE: ObjectSchema = {
   // One table for both modes of the union: which keys fit which mode is validation's business (validateData).
-  keys: { mode: true, volumeSizeGiB: true, resources: true, provider: true, image: true, maxConnections: true, settings: true, maxMemoryMiB: true },
+  keys: { mode: true, volumeSizeGiB: true, resources: true, provider: true, image: true, maxConnections: true, settings: true, maxMemoryMiB: true, connectionsPerProduct: true },
   fields: { resources: RESOURCES },
 };
+
+const BACKUP_PLAN_ENTRY: ObjectSchema = { keys: { cron: true, keepForDays: true } satisfies KeyTable<BackupPlanSpec> };
 
 const ENVIRONMENT: ObjectSchema = {
   keys: {
@@ -144,8 +147,20 @@ const ENVIRONMENT: ObjectSchema = {
     sshKeys: { each: { keys: { name: true, publicKey: true } satisfies KeyTable<SshKeySpec> } },
     privateNetwork: { keys: { ipRange: true, subnetRange: true } },
     data: {
-      keys: { postgres: true, redis: true, host: true, backupImageTag: true } satisfies KeyTable<DataSettings>,
-      fields: { postgres: DATA_SERVICE, redis: DATA_SERVICE },
+      keys: {
+        postgres: true,
+        redis: true,
+        host: true,
+        backupImageTag: true,
+        backupPlan: true,
+        backupEncryptionKey: true,
+        backupHeartbeatUrl: true,
+      } satisfies KeyTable<DataSettings>,
+      fields: {
+        postgres: DATA_SERVICE,
+        redis: DATA_SERVICE,
+        backupPlan: { keys: { postgres: true, redis: true }, fields: { postgres: BACKUP_PLAN_ENTRY, redis: BACKUP_PLAN_ENTRY } },
+      },
     },
     snapshots: { each: { keys: { name: true, host: true, reason: true } satisfies KeyTable<SnapshotSpec> } },
     cloudflare: { keys: { plan: true, caching: true, zoneId: true } satisfies KeyTable<CloudflareSettings> },

@@ -209,7 +209,7 @@ export type DataServiceSpec =
       readonly resources?: Partial<ResourceSpec>;
       /** Image reference (extensions, another version); immutable in production. @default - postgres:16-alpine, redis:7-alpine */
       readonly image?: string;
-      /** PostgreSQL `max_connections`. @default 100 */
+      /** PostgreSQL `max_connections`; at least the products' connection limits together plus 10. @default - exactly that */
       readonly maxConnections?: number;
       /** Further PostgreSQL server settings (`max_wal_size: '2GB'`), over the tuning derived from memory. @default - none */
       readonly settings?: Readonly<Record<string, string>>;
@@ -220,9 +220,20 @@ export type DataServiceSpec =
       readonly provider: string;
     };
 
+/** When one data service is dumped and how long its dumps are kept. */
+export interface BackupPlanSpec {
+  /** Five-field cron expression, UTC. @default - BACKUP_PLAN (Postgres `0 3 * * *`, Redis `0 4 * * *`) */
+  readonly cron?: string;
+  /** Days the dumps are kept (and locked against deletion); at least twice the longest gap between runs. @default - BACKUP_PLAN (30 and 7) */
+  readonly keepForDays?: number;
+}
+
 /** The environment's data services. */
 export interface DataSettings {
-  readonly postgres: DataServiceSpec;
+  readonly postgres: DataServiceSpec & {
+    /** Connections each product's role may hold; `max_connections` is sized from their sum. @default 20 */
+    readonly connectionsPerProduct?: number;
+  };
   readonly redis: DataServiceSpec & {
     /** Redis `maxmemory` in MiB; must stay below the container's memory limit. @default 256 */
     readonly maxMemoryMiB?: number;
@@ -235,6 +246,22 @@ export interface DataSettings {
    * @default - no backup job (refused in production while a data service runs as a container)
    */
   readonly backupImageTag?: string;
+  /** Schedule and retention per data service, over BACKUP_PLAN. @default - BACKUP_PLAN */
+  readonly backupPlan?: Readonly<Partial<Record<DataDependency, BackupPlanSpec>>>;
+  /**
+   * Public key the dumps are encrypted to: an age recipient (`age1...`), or
+   * `{ variable }` naming a Terraform variable that holds one. The private
+   * key never enters the project; restoring needs it (docs/data-recovery.md).
+   * @default - required in production; elsewhere the variable `backup_age_recipient`
+   */
+  readonly backupEncryptionKey?: string | { readonly variable: string };
+  /**
+   * Dead-man's switch: a URL the job calls after every successful run, given
+   * as `{ secret }`, the name of a sensitive Terraform variable (a plain URL
+   * is refused: it would sit in the code and the state in clear).
+   * @default - required in production; elsewhere no heartbeat
+   */
+  readonly backupHeartbeatUrl?: { readonly secret: string } | string;
 }
 
 /** A Hetzner volume of an accessory, mounted into its container. */

@@ -7,7 +7,7 @@ import { ConfigurationError, type ConfigurationIssue } from '../constructs/core/
 import { HealthCheck } from '../constructs/core/health-check';
 import { HETZNER_LOCATIONS } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, type ServerTypeFacts } from '../constructs/hetzner/server-types';
-import type { Duration } from '../constructs/core/duration';
+import { Duration } from '../constructs/core/duration';
 import { ipv4At } from '../constructs/core/cidr';
 import type { RateLimit } from '../constructs/docker/edge-route';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
@@ -17,6 +17,8 @@ import {
   BACKUP_JOB_RESOURCES,
   BACKUP_PLAN,
   DEFAULT_HOST_GROUP,
+  DEFAULT_BACKUP_KEY_VARIABLE,
+  DEFAULT_CONNECTIONS_PER_PRODUCT,
   DEFAULT_HOST_IMAGE,
   DEFAULT_LOAD_BALANCER_TYPE,
   DEFAULT_PRIVATE_NETWORK,
@@ -244,6 +246,8 @@ export interface ResolvedDataService {
   readonly backup: { readonly cron: string; readonly prefix: string; readonly keepFor: Duration };
   /** Products with their own database or connection on it. */
   readonly users: readonly ResolvedProduct[];
+  /** Postgres: connections each product's role may hold. */
+  readonly connectionsPerProduct?: number;
 }
 
 /** The nightly dump job, when the environment has one. */
@@ -251,6 +255,10 @@ export interface ResolvedBackupJob {
   /** Full image reference (`ghcr.io/<owner>/db-backup:<tag>`). */
   readonly image: string;
   readonly resources: ResourceSpec;
+  /** Public key the dumps are encrypted to: a literal age recipient or the Terraform variable holding one. */
+  readonly encryptionKey: { readonly recipient: string } | { readonly variable: string };
+  /** Name of the sensitive Terraform variable holding the heartbeat URL; undefined for none. */
+  readonly heartbeatSecret?: string;
 }
 
 /** A load balancer passing 80/443 to the edge proxies of several hosts. */
@@ -531,8 +539,13 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         maxConnections: name === 'postgres' ? settings.maxConnections : undefined,
         settings: name === 'postgres' ? settings.settings : undefined,
         maxMemoryMiB: name === 'redis' ? spec.data.redis.maxMemoryMiB : undefined,
-        backup: { cron: BACKUP_PLAN[name].cron, prefix: `${name}/`, keepFor: BACKUP_PLAN[name].keepFor },
+        backup: {
+          cron: spec.data.backupPlan?.[name]?.cron ?? BACKUP_PLAN[name].cron,
+          prefix: `${name}/`,
+          keepFor: spec.data.backupPlan?.[name]?.keepForDays !== undefined ? Duration.days(spec.data.backupPlan[name]!.keepForDays!) : BACKUP_PLAN[name].keepFor,
+        },
         users: containerDataUsers[name],
+        connectionsPerProduct: name === 'postgres' ? (spec.data.postgres.connectionsPerProduct ?? DEFAULT_CONNECTIONS_PER_PRODUCT) : undefined,
       },
     ];
   });
@@ -593,7 +606,12 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       containers: dataContainers,
       backupJob:
         backupTag !== undefined && dataContainers.length > 0
-          ? { image: `${imageRepository(BACKUP_JOB_IMAGE)}:${backupTag}`, resources: BACKUP_JOB_RESOURCES }
+          ? {
+              image: `${imageRepository(BACKUP_JOB_IMAGE)}:${backupTag}`,
+              resources: BACKUP_JOB_RESOURCES,
+              encryptionKey: encryptionKeyOf(spec.data.backupEncryptionKey),
+              heartbeatSecret: typeof spec.data.backupHeartbeatUrl === 'object' ? spec.data.backupHeartbeatUrl.secret : undefined,
+            }
           : undefined,
     },
     protection: spec.protection,
@@ -634,6 +652,12 @@ function scaleReservations(resources: ResourceSpec, scale: number): ResourceSpec
     cpuReservation: Math.round(resources.cpuReservation * scale * 1000) / 1000,
     memoryReservationMiB: Math.round(resources.memoryReservationMiB * scale),
   };
+}
+
+/** Validation refuses a missing key in production; elsewhere it defaults to a Terraform variable. */
+function encryptionKeyOf(key: string | { readonly variable: string } | undefined): ResolvedBackupJob['encryptionKey'] {
+  if (key === undefined) return { variable: DEFAULT_BACKUP_KEY_VARIABLE };
+  return typeof key === 'string' ? { recipient: key } : { variable: key.variable };
 }
 
 function commandCheck(probesCommand: boolean, command: readonly string[] | undefined): HealthCheck | undefined {

@@ -10,10 +10,12 @@ import { HETZNER_LOCATIONS, isHetznerLocation } from '../constructs/hetzner/loca
 import { HETZNER_SERVER_TYPES, RETIRED_SERVER_TYPES } from '../constructs/hetzner/server-types';
 import { unknownKeys } from './known-keys';
 import { EDGE_PORTS, LOAD_BALANCER_TYPES } from '../constructs/hetzner/edge-load-balancer';
-import { DEFAULT_HOST_GROUP, DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, REDIS_DEFAULTS } from './defaults';
+import { BACKUP_PLAN, DEFAULT_HOST_GROUP, DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, REDIS_DEFAULTS } from './defaults';
+import { maxCronIntervalMinutes } from '../constructs/core/cron';
 import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from './kinds';
 import {
   DATA_DEPENDENCIES,
+  type DataDependency,
   HOST_NETWORKS,
   SERVICE_KINDS,
   type EnvironmentSpec,
@@ -45,6 +47,9 @@ const IMAGE_REF = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:[._
 const IMAGE_REF_ALLOWED = 'an image reference with a tag, a digest or both: "registry/repository:tag" or "repository@sha256:<64 hex digits>"';
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)) [A-Za-z0-9+/]+=*( .*)?$/;
 const MAX_DNS_LABEL = 63;
+/** An age X25519 recipient: "age1" and 58 bech32 characters. */
+const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+const TERRAFORM_VARIABLE = /^[a-z][a-z0-9_]*$/;
 /** A Hetzner network holds at most 100 servers. */
 const MAX_SERVERS_PER_NETWORK = 100;
 /** A spread placement group holds at most 10 servers. */
@@ -620,6 +625,11 @@ function validateData(environment: EnvironmentSpec, report: Report): void {
       why: 'production data containers are dumped to the backup bucket every night',
     });
   }
+  validateBackups(environment, report, backupTag !== undefined && runsDataContainers);
+  const perProduct = environment.data.postgres.connectionsPerProduct;
+  if (perProduct !== undefined && (!Number.isInteger(perProduct) || perProduct < 1 || perProduct > 500)) {
+    report({ field: 'data.postgres.connectionsPerProduct', value: perProduct, allowed: 'a whole number from 1 to 500' });
+  }
   const redis = environment.data.redis;
   if (redis.mode === 'container') {
     const maxMemory = redis.maxMemoryMiB ?? REDIS_DEFAULTS.maxMemoryMiB;
@@ -633,6 +643,74 @@ function validateData(environment: EnvironmentSpec, report: Report): void {
       });
     }
   }
+}
+
+/** Schedules and retention, the encryption key and the heartbeat of the dump job. */
+function validateBackups(environment: EnvironmentSpec, report: Report, hasJob: boolean): void {
+  const data = environment.data;
+  for (const [name, plan] of Object.entries(data.backupPlan ?? {})) {
+    if (!(DATA_DEPENDENCIES as readonly string[]).includes(name)) {
+      report({ field: `data.backupPlan.${name}`, value: name, allowed: [...DATA_DEPENDENCIES] });
+      continue;
+    }
+    const cron = plan?.cron ?? BACKUP_PLAN[name as DataDependency].cron;
+    let intervalMinutes: number | undefined;
+    try {
+      intervalMinutes = maxCronIntervalMinutes(cron);
+    } catch (error) {
+      report({ field: `data.backupPlan.${name}.cron`, value: cron, allowed: 'a five-field cron expression (UTC) with *, numbers, ranges, lists and /steps, e.g. "0 3 * * *"', why: (error as Error).message });
+      continue;
+    }
+    const keepForDays = plan?.keepForDays ?? BACKUP_PLAN[name as DataDependency].keepFor.toDays();
+    const minimumDays = Math.ceil((2 * intervalMinutes) / 1440);
+    if (!Number.isInteger(keepForDays) || keepForDays < minimumDays) {
+      report({
+        field: `data.backupPlan.${name}.keepForDays`,
+        value: keepForDays,
+        allowed: `a whole number of days, at least ${minimumDays} (twice the longest gap of ${formatMinutes(intervalMinutes)} between runs of "${cron}")`,
+        why: 'a retention shorter than the schedule leaves moments with no dump at all, and one failed run loses the last good one',
+      });
+    }
+  }
+  const key = data.backupEncryptionKey;
+  if (typeof key === 'string') {
+    if (/^AGE-SECRET-KEY-/i.test(key)) {
+      report({ field: 'data.backupEncryptionKey', value: '(an age private key, not shown)', allowed: 'the public key (age1...) only', why: 'the private key never enters the project; the operators keep it offline for restores' });
+    } else if (!AGE_RECIPIENT.test(key)) {
+      report({ field: 'data.backupEncryptionKey', value: key, allowed: 'an age public key ("age1" and 58 bech32 characters, from age-keygen -y) or { variable: "<terraform variable>" }' });
+    }
+  } else if (key !== undefined && !TERRAFORM_VARIABLE.test(key.variable)) {
+    report({ field: 'data.backupEncryptionKey.variable', value: key.variable, allowed: 'a Terraform variable name: lowercase letters, digits and "_"' });
+  } else if (key === undefined && environment.production && hasJob) {
+    report({
+      field: 'data.backupEncryptionKey',
+      value: undefined,
+      allowed: 'an age public key ("age1...") or { variable: "<terraform variable>" } holding one',
+      why: 'production dumps leave the host for the bucket and must be encrypted; the private key stays with the operators',
+    });
+  }
+  const heartbeat = data.backupHeartbeatUrl;
+  if (typeof heartbeat === 'string') {
+    report({
+      field: 'data.backupHeartbeatUrl',
+      value: /:\/\//.test(heartbeat) ? '(a plain URL, not shown)' : heartbeat,
+      allowed: '{ secret: "<sensitive terraform variable>" }',
+      why: 'the heartbeat URL is a credential of the monitor (anyone holding it can fake a good backup); it must not be a plain value in the code or the plan',
+    });
+  } else if (heartbeat !== undefined && !TERRAFORM_VARIABLE.test(heartbeat.secret)) {
+    report({ field: 'data.backupHeartbeatUrl.secret', value: heartbeat.secret, allowed: 'a Terraform variable name: lowercase letters, digits and "_"' });
+  } else if (heartbeat === undefined && environment.production && hasJob) {
+    report({
+      field: 'data.backupHeartbeatUrl',
+      value: undefined,
+      allowed: '{ secret: "<sensitive terraform variable>" } holding a dead-man\'s-switch URL (healthchecks.io, Better Stack, ...)',
+      why: 'without it, dumps that stop are noticed only when a restore is needed',
+    });
+  }
+}
+
+function formatMinutes(minutes: number): string {
+  return minutes % 1440 === 0 ? `${minutes / 1440} day(s)` : minutes % 60 === 0 ? `${minutes / 60} hour(s)` : `${minutes} minute(s)`;
 }
 
 function validateProtection(environment: EnvironmentSpec, report: Report): void {

@@ -225,6 +225,9 @@ function buildEnvironment(draft: EnvironmentDraft, products: readonly ProductSpe
       redis: draft.redis,
       host: draft.dataHost === undefined ? undefined : pick(hosts, draft.dataHost).name,
       backupImageTag: draft.production ? 'main-0123abc' : undefined,
+      // Production's dump job needs an encryption key and a heartbeat (issue 15).
+      backupEncryptionKey: draft.production ? { variable: 'backup_age_recipient' } : undefined,
+      backupHeartbeatUrl: draft.production ? { secret: 'backup_heartbeat_url' } : undefined,
     },
     snapshots: draft.snapshotHosts.map((host, index) => ({ name: `snap-${index + 1}`, host: pick(hosts, host).name, reason: 'before a risky change' })),
     cloudflare: settings,

@@ -1,4 +1,5 @@
 import { R2BucketLifecycle, type R2BucketLifecycleRules } from '@cdktf/provider-cloudflare/lib/r2-bucket-lifecycle';
+import { R2BucketLock } from '@cdktf/provider-cloudflare/lib/r2-bucket-lock';
 import { Construct } from 'constructs';
 import { Duration } from '../core/duration';
 import type { SecretValue } from '../core/secret-value';
@@ -45,6 +46,8 @@ export interface BackupBucketProps {
 export class BackupBucket extends Construct {
   public readonly bucket: R2Bucket;
   public readonly lifecycle: R2BucketLifecycle;
+  /** Objects under each prefix cannot be deleted or overwritten until they are as old as its retention. */
+  public readonly lock: R2BucketLock;
   public readonly credentials: R2Credentials;
 
   public constructor(scope: Construct, id: string, props: BackupBucketProps) {
@@ -79,6 +82,20 @@ export class BackupBucket extends Construct {
       rules,
     });
     this.lifecycle.overrideLogicalId(`${id}-lifecycle`);
+    // cloudflare_r2_bucket_lock (provider 5.14.0, @cdktf/provider-cloudflare 13.9.1): an Age rule per prefix, as long as
+    // its retention, so no token (the job's included) can delete a dump before the lifecycle rule expires it.
+    this.lock = new R2BucketLock(this, 'lock', {
+      accountId: props.accountId,
+      bucketName: this.bucket.bucketName,
+      jurisdiction: this.bucket.jurisdiction,
+      rules: props.retention.map((rule) => ({
+        id: `lock-${rule.prefix.replace(/\/$/, '').replace(/[^a-z0-9-]+/g, '-')}`,
+        enabled: true,
+        prefix: rule.prefix,
+        condition: { type: 'Age', maxAgeSeconds: rule.keepFor.toSeconds() },
+      })),
+    });
+    this.lock.overrideLogicalId(`${id}-lock`);
   }
 }
 

@@ -4,6 +4,8 @@ import { HealthCheck } from '../core/health-check';
 import type { BackupBucket } from '../cloudflare/backup-bucket';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer, type ContainerNetwork } from './hardened-container';
+import { parseCron } from '../core/cron';
+import { backupSchedulerScript } from './data-scripts';
 
 /** One kind of dump: when it runs and where in the bucket it goes. */
 export interface BackupSchedule {
@@ -14,7 +16,7 @@ export interface BackupSchedule {
 }
 
 export interface BackupJobProps {
-  /** Image with crond, pg_dump, redis-cli and an S3 client (`ghcr.io/<owner>/db-backup:<tag>`). */
+  /** Alpine image with busybox crond and wget, pg_dump, redis-cli, age and the aws CLI (`ghcr.io/<owner>/db-backup:<tag>`). */
   readonly image: string;
   /** Where the dumps go; its S3 endpoint and write credentials are handed to the job. */
   readonly bucket: BackupBucket;
@@ -33,6 +35,10 @@ export interface BackupJobProps {
     readonly password: string;
     readonly schedule: BackupSchedule;
   };
+  /** The age public key (`age1...`, or a token of a variable holding one) every dump is encrypted to. */
+  readonly encryptionRecipient: string;
+  /** URL called after every successful run (a token of a sensitive variable): a dead-man's switch. @default - no heartbeat */
+  readonly heartbeatUrl?: string;
   /** The data network, and one with internet access for R2 (the data network has none). */
   readonly networks: readonly ContainerNetwork[];
   readonly resources: ResourceSpec;
@@ -61,6 +67,13 @@ export class BackupJob extends Construct {
       if (schedule !== undefined && !CRON.test(schedule.cron)) {
         throw new Error(`BackupJob ${this.node.path}: ${name} schedule "${schedule.cron}" is not a five-field cron expression such as "0 3 * * *"`);
       }
+      if (schedule !== undefined) {
+        try {
+          parseCron(schedule.cron);
+        } catch (error) {
+          throw new Error(`BackupJob ${this.node.path}: ${name} schedule ${(error as Error).message}`);
+        }
+      }
     }
     const bucket = props.bucket;
     const environment: Record<string, string> = {
@@ -69,6 +82,7 @@ export class BackupJob extends Construct {
       S3_BUCKET: bucket.bucket.bucketName,
       // R2 ignores the region but S3 clients insist on one; "auto" is R2's.
       AWS_DEFAULT_REGION: 'auto',
+      BACKUP_AGE_RECIPIENT: props.encryptionRecipient,
     };
     const secrets: Record<string, string> = {
       AWS_ACCESS_KEY_ID: bucket.credentials.accessKeyId.value,
@@ -89,14 +103,21 @@ export class BackupJob extends Construct {
       // redis-cli reads its password from REDISCLI_AUTH, so it never appears on a command line.
       secrets.REDISCLI_AUTH = props.redis.password;
     }
+    if (props.heartbeatUrl !== undefined) secrets.BACKUP_HEARTBEAT_URL = props.heartbeatUrl;
+    const schedules = { postgres: props.postgres?.schedule.cron, redis: props.redis?.schedule.cron };
     // The container's construct id is its Terraform address: `docker_container.<id>`.
     this.container = new HardenedContainer(this, id, {
       name: 'backup-job',
       image: props.image,
+      // The project owns the dump commands (data-scripts.ts, run by the restore drill); the image only brings the tools.
+      command: ['sh', '-c', backupSchedulerScript(Object.fromEntries(Object.entries(schedules).filter(([, cron]) => cron !== undefined)))],
       environment,
       secretEnvironment: secrets,
       // Healthy while the scheduler runs; a failed dump is the job's to report, not a reason to restart it.
       healthCheck: HealthCheck.process('crond').toDocker(),
+      // busybox crond runs as root and switches to the crontab's user (root) for each job: it needs SETUID and SETGID.
+      user: 'root',
+      capabilities: ['SETGID', 'SETUID'],
       resources: props.resources,
       networks: props.networks,
       labels: props.labels,

@@ -40,17 +40,17 @@ export interface RedisAclUser {
 }
 
 /**
- * Writes the Redis ACL file to `$1` from passwords in the environment, as
+ * Writes the Redis ACL file to `file` (the script's first argument unless given) from passwords in the environment, as
  * SHA-256 hashes (`#<hex>`), so no password is in the file or on a command
  * line. `default` (the health check, the dump job) keeps every right; each
  * product may touch only keys and channels under `<product>:` and no
  * command of the @dangerous category (FLUSHALL, KEYS, CONFIG, ACL, DEBUG,
  * SHUTDOWN, ...).
  */
-export function redisAclScript(users: readonly RedisAclUser[]): string {
+export function redisAclScript(users: readonly RedisAclUser[], file = '$1'): string {
   const hash = (variable: string) => `$(printf '%s' "$${variable}" | sha256sum | cut -d' ' -f1)`;
   const lines = [
-    'acl_file=$1',
+    `acl_file=${file}`,
     'umask 077',
     '{',
     `  echo "user default on #${hash('REDIS_PASSWORD')} ~* &* +@all"`,

@@ -29,10 +29,12 @@ export interface DataServicesProps {
   readonly postgres?: {
     readonly volume: DataVolume;
     readonly databases: readonly string[];
+    /** Connections each database's role may hold. @default 20 */
+    readonly connectionLimitPerDatabase?: number;
     readonly resources: ResourceSpec;
     /** Image reference. @default - POSTGRES_DEFAULTS.image */
     readonly image?: string;
-    /** `max_connections`. @default 100 */
+    /** `max_connections`. @default - the databases' connection limits together plus POSTGRES_RESERVED_CONNECTIONS */
     readonly maxConnections?: number;
     /** Further server settings. @default - none */
     readonly settings?: Readonly<Record<string, string>>;
@@ -42,6 +44,8 @@ export interface DataServicesProps {
   /** Redis on its volume. @default - no Redis */
   readonly redis?: {
     readonly volume: DataVolume;
+    /** Products with their own ACL user. */
+    readonly users: readonly string[];
     /** `maxmemory` in MiB. @default - REDIS_DEFAULTS.maxMemoryMiB */
     readonly maxMemoryMiB?: number;
     /** Image reference. @default - REDIS_DEFAULTS.image */
@@ -51,7 +55,15 @@ export interface DataServicesProps {
     readonly backup: BackupSchedule;
   };
   /** The dump job: its image, resources and the bucket it writes to. @default - no dump job */
-  readonly backupJob?: { readonly image: string; readonly resources: ResourceSpec; readonly bucket: BackupBucket };
+  readonly backupJob?: {
+    readonly image: string;
+    readonly resources: ResourceSpec;
+    readonly bucket: BackupBucket;
+    /** age public key the dumps are encrypted to (a literal or a variable's token). */
+    readonly encryptionRecipient: string;
+    /** Dead-man's switch URL (a sensitive token). @default - none */
+    readonly heartbeatUrl?: string;
+  };
 }
 
 /** The data containers of one host. */
@@ -65,6 +77,7 @@ export interface DataServices {
 export function placeDataServices(scope: Construct, props: DataServicesProps): DataServices {
   const onVolume = (volume: DataVolume) => ({
     dataPath: volume.mountPath,
+    volumeName: volume.deviceName,
     network: props.dataNetwork,
     labels: props.labels,
     provider: props.provider,
@@ -76,6 +89,7 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
     new PostgresContainer(scope, 'postgres', {
       ...onVolume(props.postgres.volume),
       databases: props.postgres.databases,
+      connectionLimitPerDatabase: props.postgres.connectionLimitPerDatabase,
       resources: props.postgres.resources,
       image: props.postgres.image,
       maxConnections: props.postgres.maxConnections,
@@ -85,6 +99,7 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
     props.redis &&
     new RedisContainer(scope, 'redis', {
       ...onVolume(props.redis.volume),
+      users: props.redis.users,
       maxMemoryMiB: props.redis.maxMemoryMiB,
       resources: props.redis.resources,
       image: props.redis.image,
@@ -95,6 +110,8 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
     new BackupJob(scope, 'backup-job', {
       image: job.image,
       bucket: job.bucket,
+      encryptionRecipient: job.encryptionRecipient,
+      heartbeatUrl: job.heartbeatUrl,
       postgres: postgres && {
         host: postgres.hostname,
         password: postgres.superuserPassword,

@@ -19,6 +19,13 @@ export interface BindMount {
   readonly containerPath: string;
   /** @default false */
   readonly readOnly?: boolean;
+  /**
+   * Refuse to create or start the container when `hostPath` is absent,
+   * instead of Docker creating an empty directory there (data volumes: an
+   * unmounted volume must not become an empty database on the root disk).
+   * @default false
+   */
+  readonly mustExist?: boolean;
 }
 
 /** A host port published to a container port (only the edge proxy does this). */
@@ -188,7 +195,13 @@ export class HardenedContainer extends Construct {
       networksAdvanced: props.networks.map(
         (network): ContainerNetworksAdvanced => ({ name: network.name, aliases: network.aliases?.length ? [...network.aliases] : undefined }),
       ),
-      volumes: props.bindMounts?.map((mount) => ({ hostPath: mount.hostPath, containerPath: mount.containerPath, readOnly: mount.readOnly ?? false })),
+      // `volumes` become HostConfig.Binds, for which dockerd creates a missing source; `mounts` of type bind become
+      // HostConfig.Mounts, which it refuses ("bind source path does not exist"), at create and at every start.
+      // kreuzwerker/terraform-provider-docker internal/provider/resource_docker_container_funcs.go (mounts -> mount.Mount,
+      // volumes -> hostConfig.Binds); moby volume/mounts/linux_parser.go (ParseMountSpec validates the bind source,
+      // ParseMountRaw does not) and daemon/volumes.go (SkipMountpointCreation for bind Mounts).
+      volumes: optionalList(props.bindMounts?.filter((mount) => !mount.mustExist).map((mount) => ({ hostPath: mount.hostPath, containerPath: mount.containerPath, readOnly: mount.readOnly ?? false }))),
+      mounts: optionalList(props.bindMounts?.filter((mount) => mount.mustExist).map((mount) => ({ type: 'bind', source: mount.hostPath, target: mount.containerPath, readOnly: mount.readOnly ?? false }))),
       ports: props.publishedPorts?.map((port): ContainerPorts => ({ internal: port.containerPort, external: port.hostPort, ip: port.hostIp, protocol: 'tcp' })),
       lifecycle: props.createBeforeDestroy ? { createBeforeDestroy: true } : undefined,
       provider: props.provider,
@@ -196,6 +209,10 @@ export class HardenedContainer extends Construct {
     });
     this.container.overrideLogicalId(id);
   }
+}
+
+function optionalList<T>(list: T[] | undefined): T[] | undefined {
+  return list && list.length > 0 ? list : undefined;
 }
 
 /** Worst case until Docker declares the container unhealthy, plus a margin: start period, then every retry. */

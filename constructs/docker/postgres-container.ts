@@ -6,6 +6,7 @@ import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
 import { randomProviderOf } from '../core/random-provider';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
+import { postgresProvisionerScript, rolePasswordVariable, VOLUME_MOUNT_POINT, volumeGuardScript } from './data-scripts';
 
 /** Image, port, resources and probe of the PostgreSQL container unless its props say otherwise. */
 export const POSTGRES_DEFAULTS = {
@@ -19,9 +20,16 @@ export const POSTGRES_DEFAULTS = {
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 const RESERVED_DATABASES = ['postgres', 'template0', 'template1'];
 
+/** Connections kept beyond the products' limits: superuser_reserved_connections (3), the dump job, the provisioner, an operator. */
+export const POSTGRES_RESERVED_CONNECTIONS = 10;
+
 export interface PostgresContainerProps {
   /** Host directory of the data volume (`/mnt/HC_Volume_<id>`); the cluster lives in its `pgdata` subdirectory. */
   readonly dataPath: string;
+  /** `HC_Volume_<id>`: the server starts only when the volume's sentinel file names this volume. */
+  readonly volumeName: string;
+  /** Connections each product's role may hold at once (`CONNECTION LIMIT`). @default 20 */
+  readonly connectionLimitPerDatabase?: number;
   /** Name of the host's data network (internal: no internet). */
   readonly network: string;
   /** One database per product, each owned by a login role of the same name with its own generated password. */
@@ -30,7 +38,10 @@ export interface PostgresContainerProps {
   readonly resources?: ResourceSpec;
   /** Image. @default - POSTGRES_DEFAULTS.image (postgres:16-alpine) */
   readonly image?: string;
-  /** `max_connections`; every product's pool shares it. @default 100 */
+  /**
+   * `max_connections`; at least the products' limits together plus POSTGRES_RESERVED_CONNECTIONS.
+   * @default - exactly that sum
+   */
   readonly maxConnections?: number;
   /** Further server settings (`-c name=value`), over the tuning derived from memory. @default - none */
   readonly settings?: Readonly<Record<string, string>>;
@@ -97,7 +108,9 @@ export class PostgresContainer extends Construct {
   public constructor(scope: Construct, id: string, props: PostgresContainerProps) {
     super(scope, id);
     const resources = props.resources ?? POSTGRES_DEFAULTS.resources;
-    const maxConnections = props.maxConnections ?? 100;
+    const connectionLimit = props.connectionLimitPerDatabase ?? 20;
+    const needed = connectionLimit * props.databases.length + POSTGRES_RESERVED_CONNECTIONS;
+    const maxConnections = props.maxConnections ?? needed;
     this.connectionHost = props.publishOn ?? props.hostname ?? 'postgres';
     this.hostname = props.hostname ?? 'postgres';
     const fail = (message: string): never => {
@@ -110,6 +123,10 @@ export class PostgresContainer extends Construct {
       if (!/^[a-z][a-z0-9_.]*$/.test(key) || key === 'max_connections' || /[\n\r'"]/.test(value)) {
         fail(`setting "${key}" must be a parameter name other than max_connections (its own prop), with a one-line value without quotes`);
       }
+    }
+    if (!Number.isInteger(connectionLimit) || connectionLimit < 1) fail(`connectionLimitPerDatabase must be a whole number >= 1; got ${connectionLimit}`);
+    if (maxConnections < needed) {
+      fail(`maxConnections ${maxConnections} is below the ${props.databases.length} products' limits (${props.databases.length} x ${connectionLimit}) plus ${POSTGRES_RESERVED_CONNECTIONS} reserved = ${needed}`);
     }
     if (resources.memoryLimitMiB < 256) fail(`memory limit must be at least 256 MiB for a usable server; got ${resources.memoryLimitMiB}`);
     const seen = new Set<string>();
@@ -135,11 +152,15 @@ export class PostgresContainer extends Construct {
     this.server = new HardenedContainer(this, 'postgres', {
       name: this.hostname,
       image: props.image ?? POSTGRES_DEFAULTS.image,
+      // The volume guard refuses to start unless the volume's sentinel is there, then runs the image's entrypoint.
+      entrypoint: ['sh', '-c', volumeGuardScript(), 'volume-guard'],
       command: [
+        'docker-entrypoint.sh',
         'postgres',
         ...Object.entries({ ...postgresTuning(resources.memoryLimitMiB, maxConnections), ...props.settings }).flatMap(([key, value]) => ['-c', `${key}=${value}`]),
       ],
-      environment: { POSTGRES_USER: 'postgres', POSTGRES_DB: 'postgres' },
+      // The cluster stays where it always was on the volume (`<volume>/pgdata`).
+      environment: { POSTGRES_USER: 'postgres', POSTGRES_DB: 'postgres', PGDATA: `${VOLUME_MOUNT_POINT}/pgdata`, DATA_VOLUME: props.volumeName },
       secretEnvironment: { POSTGRES_PASSWORD: superuser.result },
       healthCheck: POSTGRES_DEFAULTS.healthCheck.toDocker(),
       resources,
@@ -149,7 +170,7 @@ export class PostgresContainer extends Construct {
       user: 'root',
       capabilities: ['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETGID', 'SETUID'],
       writablePaths: ['/var/run/postgresql'],
-      bindMounts: [{ hostPath: `${props.dataPath}/pgdata`, containerPath: '/var/lib/postgresql/data' }],
+      bindMounts: [{ hostPath: props.dataPath, containerPath: VOLUME_MOUNT_POINT, mustExist: true }],
       shmSizeMiB: Math.max(64, Math.floor(resources.memoryLimitMiB / 8)),
       // A clean shutdown writes a checkpoint; a kill means crash recovery on the next start.
       stopGraceSeconds: 60,
@@ -162,7 +183,7 @@ export class PostgresContainer extends Construct {
     this.provisioner = new HardenedContainer(this, 'postgres-provisioner', {
       name: `${this.hostname}-provisioner`,
       image: this.server.image,
-      command: ['sh', '-c', provisioningScript(props.databases)],
+      command: ['sh', '-c', [postgresProvisionerScript(props.databases, connectionLimit), 'touch /tmp/provisioned', 'exec sleep 2147483647'].join('\n')],
       environment: { PGHOST: this.hostname, PGUSER: 'postgres', PGDATABASE: 'postgres' },
       secretEnvironment: { PGPASSWORD: superuser.result, ...rolePasswords },
       healthCheck: HealthCheck.command(['sh', '-c', 'test -f /tmp/provisioned'], {
@@ -187,27 +208,4 @@ export class PostgresContainer extends Construct {
     if (password === undefined) throw new Error(`PostgresContainer: no database "${database}"; have ${[...this.passwords.keys()].join(', ') || '(none)'}`);
     return `postgresql://${database}:${password.result}@${this.connectionHost}:${POSTGRES_DEFAULTS.port}/${database}`;
   }
-}
-
-function rolePasswordVariable(database: string): string {
-  return `ROLE_PASSWORD_${database.toUpperCase()}`;
-}
-
-/** Idempotent SQL for psql: passwords come from the environment (`\getenv`), never from the script. */
-function provisioningScript(databases: readonly string[]): string {
-  const statements = databases.flatMap((db) => [
-    `\\getenv password ${rolePasswordVariable(db)}`,
-    `SELECT 'CREATE ROLE "${db}" LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${db}')\\gexec`,
-    `ALTER ROLE "${db}" WITH LOGIN PASSWORD :'password';`,
-    `SELECT 'CREATE DATABASE "${db}" OWNER "${db}"' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '${db}')\\gexec`,
-    `REVOKE ALL ON DATABASE "${db}" FROM PUBLIC;`,
-  ]);
-  return [
-    'set -eu',
-    `psql -X -q -v ON_ERROR_STOP=1 <<'SQL'`,
-    ...statements,
-    'SQL',
-    'touch /tmp/provisioned',
-    'exec sleep 2147483647',
-  ].join('\n');
 }

@@ -5,6 +5,7 @@ import { randomProviderOf } from '../core/random-provider';
 import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
+import { redisAclScript, VOLUME_MOUNT_POINT, volumeGuardScript } from './data-scripts';
 
 /** Image, port, memory and probe of the Redis container unless its props say otherwise. */
 export const REDIS_DEFAULTS = {
@@ -19,9 +20,13 @@ export const REDIS_DEFAULTS = {
 export interface RedisContainerProps {
   /** Host directory of the data volume; AOF and RDB files live in its `redis` subdirectory. */
   readonly dataPath: string;
+  /** `HC_Volume_<id>`: the server starts only when the volume's sentinel file names this volume. */
+  readonly volumeName: string;
+  /** Products with their own ACL user (keys and channels `<product>:*`, no dangerous commands) and generated password. */
+  readonly users: readonly string[];
   /** Name of the host's data network (internal: no internet). */
   readonly network: string;
-  /** `maxmemory` in MiB; keys are evicted least-recently-used above it. @default - REDIS_DEFAULTS.maxMemoryMiB (256) */
+  /** `maxmemory` in MiB; above it keys with a TTL are evicted least-recently-used (volatile-lru). @default - REDIS_DEFAULTS.maxMemoryMiB (256) */
   readonly maxMemoryMiB?: number;
   /** CPU and memory. @default - REDIS_DEFAULTS.resources */
   readonly resources?: ResourceSpec;
@@ -44,15 +49,18 @@ export interface RedisContainerProps {
 }
 
 /**
- * Redis 7 on the data network with its data on the Hetzner volume: a
- * generated password (`requirepass`, read from the environment so it is never
- * part of the command), append-only file synced every second, `maxmemory`
- * with allkeys-lru eviction, and a `redis-cli ping` health check that
- * authenticates through REDISCLI_AUTH.
+ * Redis 7 on the data network with its data on the Hetzner volume: an ACL
+ * user per product with its own generated password (keys and channels under
+ * `<product>:` only, no @dangerous command), the `default` user for the
+ * health check and the dump job, append-only file synced every second,
+ * `maxmemory` with volatile-lru eviction, and a `redis-cli ping` health check
+ * that authenticates through REDISCLI_AUTH.
  */
 export class RedisContainer extends Construct {
   public readonly server: HardenedContainer;
+  /** The `default` user's password: the health check and the dump job only. */
   public readonly password: Password;
+  private readonly userPasswords = new Map<string, Password>();
   /** DNS name of the server on the data network. */
   public readonly hostname: string;
   /** Where clients connect: the private address it is published on, or its name on the data network. */
@@ -74,22 +82,49 @@ export class RedisContainer extends Construct {
     randomProviderOf(this);
     this.password = new Password(this, 'redis-password', { length: 32, special: false });
     this.password.overrideLogicalId('redis-password');
+    const seen = new Set<string>();
+    for (const user of props.users) {
+      if (!/^[a-z][a-z0-9-]*$/.test(user) || user === 'default' || seen.has(user)) {
+        throw new Error(`RedisContainer ${id}: user "${user}" must be a unique lowercase product name (letters, digits, "-"), not "default"`);
+      }
+      seen.add(user);
+      const generated = new Password(this, `redis-password-${user}`, { length: 32, special: false });
+      generated.overrideLogicalId(`redis-password-${user}`);
+      this.userPasswords.set(user, generated);
+    }
+    const passwordVariable = (user: string) => `REDIS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
+    const aclFile = '/tmp/users.acl';
+    const dataDir = `${VOLUME_MOUNT_POINT}/redis`;
 
     const server = [
       'redis-server',
-      '--requirepass "$REDIS_PASSWORD"',
+      `--aclfile ${aclFile}`,
       '--appendonly yes',
       '--appendfsync everysec',
       `--maxmemory ${maxMemoryMiB}mb`,
-      '--maxmemory-policy allkeys-lru',
-      '--dir /data',
+      // Only keys with a TTL (caches) are evicted: one product's cache never pushes out another's sessions or queues.
+      '--maxmemory-policy volatile-lru',
+      `--dir ${dataDir}`,
     ].join(' ');
+    // ACL users from the passwords in the environment (hashes only, in tmpfs); the entrypoint chowns the cwd to redis.
+    const setup = [
+      redisAclScript(props.users.map((name) => ({ name, passwordVariable: passwordVariable(name) })), aclFile),
+      `chown redis ${aclFile}`,
+      `mkdir -p ${dataDir} && cd ${dataDir}`,
+      `exec docker-entrypoint.sh ${server}`,
+    ].join('\n');
     this.server = new HardenedContainer(this, 'redis', {
       name: this.hostname,
       image: props.image ?? REDIS_DEFAULTS.image,
-      // The shell expands the password from the environment; the image's entrypoint then steps down to the redis user.
-      entrypoint: ['sh', '-c', `exec docker-entrypoint.sh ${server}`],
-      secretEnvironment: { REDIS_PASSWORD: this.password.result, REDISCLI_AUTH: this.password.result },
+      // The volume guard refuses to start without the volume's sentinel; the image's entrypoint then steps down to the redis user.
+      entrypoint: ['sh', '-c', volumeGuardScript(), 'volume-guard'],
+      command: ['sh', '-c', setup, 'redis-setup'],
+      environment: { DATA_VOLUME: props.volumeName },
+      secretEnvironment: {
+        REDIS_PASSWORD: this.password.result,
+        REDISCLI_AUTH: this.password.result,
+        ...Object.fromEntries([...this.userPasswords].map(([user, password]) => [passwordVariable(user), password.result])),
+      },
       healthCheck: REDIS_DEFAULTS.healthCheck.toDocker(),
       resources,
       networks: [{ name: props.network, aliases: [this.hostname] }],
@@ -97,7 +132,7 @@ export class RedisContainer extends Construct {
       // The entrypoint starts as root only to own /data, then runs redis-server as the redis user via su-exec.
       user: 'root',
       capabilities: ['CHOWN', 'DAC_READ_SEARCH', 'SETGID', 'SETUID'],
-      bindMounts: [{ hostPath: `${props.dataPath}/redis`, containerPath: '/data' }],
+      bindMounts: [{ hostPath: props.dataPath, containerPath: VOLUME_MOUNT_POINT, mustExist: true }],
       stopGraceSeconds: 30,
       labels: { ...props.labels, service: 'redis' },
       provider: props.provider,
@@ -105,8 +140,10 @@ export class RedisContainer extends Construct {
     });
   }
 
-  /** `redis://:<password>@<host>:6379/0`: a token, sensitive. */
-  public get connectionUrl(): string {
-    return `redis://:${this.password.result}@${this.connectionHost}:${REDIS_DEFAULTS.port}/0`;
+  /** `redis://<product>:<password>@<host>:6379/0` of one product's ACL user (its keys must start with `<product>:`): a token, sensitive. */
+  public connectionUrl(user: string): string {
+    const password = this.userPasswords.get(user);
+    if (password === undefined) throw new Error(`RedisContainer: no user "${user}"; have ${[...this.userPasswords.keys()].join(', ') || '(none)'}`);
+    return `redis://${user}:${password.result}@${this.connectionHost}:${REDIS_DEFAULTS.port}/0`;
   }
 }

@@ -28,6 +28,8 @@ export class DataVolume extends Construct {
   public readonly attachment: VolumeAttachment;
   /** Host path of the mounted volume. */
   public readonly mountPath: string;
+  /** `HC_Volume_<id>`: the volume's stable device name (`/dev/disk/by-id/scsi-0HC_Volume_<id>`), also written into its sentinel file. */
+  public readonly deviceName: string;
 
   public constructor(scope: Construct, id: string, props: DataVolumeProps) {
     super(scope, id);
@@ -52,6 +54,7 @@ export class DataVolume extends Construct {
       automount: true,
     });
     this.attachment.overrideLogicalId(`${id}-attachment`);
-    this.mountPath = `/mnt/HC_Volume_${this.volume.id}`;
+    this.deviceName = `HC_Volume_${this.volume.id}`;
+    this.mountPath = `/mnt/${this.deviceName}`;
   }
 }
