@@ -118,6 +118,7 @@ export class NetworkStack extends SystemStack {
         terraformCloudAgent: agentToken === undefined ? undefined : { token: agentToken, name: host.serverName, image: TFC_AGENT_IMAGE },
         fetchedFiles: [{ url: ORIGIN_PULL_CA_URL, path: ORIGIN_PULL_CA_HOST_PATH }],
         ipv6: environment.ipv6,
+        dataHost: host.name === environment.data.host && environment.data.containers.length > 0,
       });
       const created = new HetznerHost(this, `host-${host.name}`, {
         serverName: host.serverName,

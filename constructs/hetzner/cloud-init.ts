@@ -1,4 +1,5 @@
 import { Fn } from 'cdktf';
+import { dataHostCommands, dataHostFiles } from './data-host';
 
 /**
  * A Terraform Cloud agent on the host, run by systemd as a container with the
@@ -53,6 +54,13 @@ export interface CloudInitProps {
   readonly ipv6?: boolean;
   /** Days an image no container uses is kept before the daily prune removes it. @default 7 */
   readonly imageRetentionDays?: number;
+  /**
+   * The host runs PostgreSQL and Redis on Hetzner volumes: mount them by
+   * device id before Docker, mark them with the sentinel, set
+   * vm.overcommit_memory=1 (see data-host.ts).
+   * @default false
+   */
+  readonly dataHost?: boolean;
 }
 
 /** Ports published on a host's private address, and who may reach them. */
@@ -251,6 +259,7 @@ export class CloudInit {
         { path: '/etc/systemd/system/tfc-agent.service', content: agentUnit(agent, this.props.dockerGroupId), permissions: '0644' },
       );
     }
+    if (this.props.dataHost) files.push(...dataHostFiles());
     return {
       disable_root: true,
       ssh_pwauth: false,
@@ -282,6 +291,7 @@ export class CloudInit {
           ['curl', '-fsSL', '--retry', '5', '--proto', '=https', '-o', file.path, file.url],
         ]),
         ['systemctl', 'daemon-reload'],
+        ...(this.props.dataHost ? dataHostCommands() : []),
         ['systemctl', 'enable', '--now', 'docker'],
         ...(privateServices !== undefined ? [['systemctl', 'enable', '--now', PRIVATE_SERVICES_UNIT]] : []),
         ['systemctl', 'enable', '--now', 'docker-metadata-block.service'],
