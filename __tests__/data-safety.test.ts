@@ -83,6 +83,23 @@ describe('the dump job in production', () => {
   });
 });
 
+describe('data credentials reach only the services that declare them', () => {
+  it('every production container has DATABASE_URL / REDIS_URL exactly when its service uses postgres / redis', () => {
+    let checked = 0;
+    for (const product of app.environment('production').environment.products) {
+      const json = app.synth(product.stackName);
+      for (const service of product.services.filter((s) => s.runsContainer)) {
+        const env = envOf(container(json, service.id));
+        expect([service.id, 'DATABASE_URL' in env]).toEqual([service.id, service.uses.includes('postgres')]);
+        expect([service.id, 'REDIS_URL' in env]).toEqual([service.id, service.uses.includes('redis')]);
+        checked++;
+      }
+    }
+    // Public web and landing containers exist and were among those checked.
+    expect(checked).toBeGreaterThan(20);
+  });
+});
+
 describe('cron gaps (the RPO of a schedule)', () => {
   it.each([
     ['0 3 * * *', 1440],

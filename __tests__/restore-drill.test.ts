@@ -271,6 +271,20 @@ describe('Redis: per-product ACL users, dump and restore', () => {
       expect(await digest(restored)).toMatch(/^[0-9a-f]{40}$/);
       expect(await digest(restored)).toBe(await digest(source));
       expect((await restored.cli(['GET', 'chat:session:1'], asProduct('chat'))).stdout.trim()).toBe('alice');
+      // Then the production start (AOF on) keeps the data: started on the RDB alone, Redis 7 would come up empty.
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const info = (await restored.cli(['INFO', 'persistence'], asDefault)).stdout;
+        if (/aof_rewrite_in_progress:0/.test(info) && /aof_rewrite_scheduled:0/.test(info) && /aof_last_bgrewrite_status:ok/.test(info)) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      const expected = await digest(source);
+      await restored.stop(true);
+      const production = await startRedis('restarted', ['--aclfile', aclFile, '--appendonly', 'yes', '--appendfsync', 'everysec'], restoredDir);
+      try {
+        expect(await digest(production)).toBe(expected);
+      } finally {
+        await production.stop();
+      }
     } finally {
       await restored.stop();
     }

@@ -103,7 +103,8 @@ export interface RedisServer {
   readonly port: number;
   readonly dir: string;
   cli(args: readonly string[], auth: { user?: string; password: string }, input?: string): Promise<RunResult>;
-  stop(): Promise<void>;
+  /** Stops the server; `keepDir` leaves its files for a restart on them. */
+  stop(keepDir?: boolean): Promise<void>;
 }
 
 /** redis-server in the foreground (a child of the test), with the given extra arguments. */
@@ -130,7 +131,7 @@ export async function startRedis(name: string, args: readonly string[], dir = mk
     port,
     dir,
     cli,
-    stop: async () => {
+    stop: async (keepDir = false) => {
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
         child.kill('SIGTERM');
@@ -138,7 +139,7 @@ export async function startRedis(name: string, args: readonly string[], dir = mk
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
