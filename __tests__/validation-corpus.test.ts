@@ -567,7 +567,7 @@ const CORPUS: readonly BadInput[] = [
     name: 'an unknown key inside a nested setting',
     mutate: (s) => ((production(s).data.postgres as Record<string, unknown>).volumeSize = 100),
     lines: [
-      'environment "production", field "data.postgres.volumeSize": got 100; allowed: "volumeSizeGiB" (did you mean it?), or another known field: mode, volumeSizeGiB, resources, provider, image, maxConnections, settings, maxMemoryMiB (an unknown field would be silently ignored)',
+      'environment "production", field "data.postgres.volumeSize": got 100; allowed: "volumeSizeGiB" (did you mean it?), or another known field: mode, volumeSizeGiB, resources, provider, image, maxConnections, settings, maxMemoryMiB, connectionsPerProduct (an unknown field would be silently ignored)',
     ],
   },
   {

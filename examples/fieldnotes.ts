@@ -64,6 +64,9 @@ const production: EnvironmentSpec = {
     },
     redis: { mode: 'external', provider: 'upstash' },
     backupImageTag: 'v1.4.0',
+    // Dumps encrypted to the operators' age public key; a dead-man's switch alerts when a night's dump is missing.
+    backupEncryptionKey: { variable: 'backup_age_recipient' },
+    backupHeartbeatUrl: { secret: 'backup_heartbeat_url' },
   },
   github: { reviewerTeams: ['platform'], waitTimerMinutes: 2 },
 };

@@ -62,6 +62,9 @@ const production: EnvironmentSpec = {
     postgres: { mode: 'container', volumeSizeGiB: 100, resources: { memoryLimitMiB: 8192, memoryReservationMiB: 8192, cpuLimit: 2, cpuReservation: 2 } },
     redis: { mode: 'container', volumeSizeGiB: 10, maxMemoryMiB: 512, resources: { memoryLimitMiB: 768 } },
     backupImageTag: 'v2.0.1',
+    // Dumps encrypted to the operators' age public key; a dead-man's switch alerts when a night's dump is missing.
+    backupEncryptionKey: { variable: 'backup_age_recipient' },
+    backupHeartbeatUrl: { secret: 'backup_heartbeat_url' },
   },
   github: { reviewerTeams: ['sre'], waitTimerMinutes: 5 },
 };
