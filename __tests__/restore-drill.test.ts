@@ -17,7 +17,7 @@ jest.setTimeout(180_000);
 
 const RESTORE_SCRIPT = join(__dirname, '..', 'scripts', 'restore-backup.sh');
 /** Rows seeded into each product database; DRILL_ROWS raises it for a timing run. */
-const ROWS = Number(process.env.DRILL_ROWS ?? 100_000);
+const ROWS = Number(process.env.DRILL_ROWS ?? 50_000);
 const PRODUCTS = ['chat', 'quiz'];
 const CONNECTION_LIMIT = 3;
 const PATH = `${POSTGRES_BIN}:${process.env.PATH}`;
