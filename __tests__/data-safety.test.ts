@@ -24,6 +24,8 @@ function issueLines(system: SystemSpec): string[] {
 
 const production = (system: WritableSystem) => environmentOf(system, 'production');
 const staging = (system: WritableSystem) => environmentOf(system, 'staging');
+/** Production products with a database of their own (the data stack's postgres-password-* resources). */
+const PRODUCTS_WITH_DATABASES = 10;
 const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
 
 let app: SynthesizedSystem;
@@ -172,6 +174,13 @@ describe('bad backup settings', () => {
       'a connection limit of zero',
       (s) => (production(s).data.postgres = { mode: 'container', volumeSizeGiB: 100, connectionsPerProduct: 0 }),
       ['environment "production", field "data.postgres.connectionsPerProduct": got 0; allowed: a whole number from 1 to 500'],
+    ],
+    [
+      'max_connections below the products\' limits',
+      (s) => (production(s).data.postgres = { mode: 'container', volumeSizeGiB: 100, maxConnections: 100, connectionsPerProduct: 15 }),
+      [
+        `environment "production", field "data.postgres.maxConnections": got 100; allowed: at least ${PRODUCTS_WITH_DATABASES * 15 + 10}: ${PRODUCTS_WITH_DATABASES} product database(s) x 15 connections (data.postgres.connectionsPerProduct) + 10 reserved, or leave it unset to get exactly that (each product role may hold its connection limit; the server must admit them all plus the superuser, the dump job and the provisioner)`,
+      ],
     ],
   ])('%s', (_name, mutate, lines) => {
     expect(issueLines(variant(manacore, mutate))).toEqual(lines);

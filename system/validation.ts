@@ -10,8 +10,9 @@ import { HETZNER_LOCATIONS, isHetznerLocation } from '../constructs/hetzner/loca
 import { HETZNER_SERVER_TYPES, RETIRED_SERVER_TYPES } from '../constructs/hetzner/server-types';
 import { unknownKeys } from './known-keys';
 import { EDGE_PORTS, LOAD_BALANCER_TYPES } from '../constructs/hetzner/edge-load-balancer';
-import { BACKUP_PLAN, DEFAULT_HOST_GROUP, DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, REDIS_DEFAULTS } from './defaults';
+import { BACKUP_PLAN, DEFAULT_CONNECTIONS_PER_PRODUCT, DEFAULT_HOST_GROUP, DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, REDIS_DEFAULTS } from './defaults';
 import { maxCronIntervalMinutes } from '../constructs/core/cron';
+import { POSTGRES_RESERVED_CONNECTIONS } from '../constructs/docker/postgres-container';
 import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from './kinds';
 import {
   DATA_DEPENDENCIES,
@@ -381,6 +382,7 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateEdge(system, environment, report);
   validateProductDeployments(system, environment, log);
   validateData(environment, report);
+  validatePostgresConnections(system, environment, report);
   validateProtection(environment, report);
   validateCloudflare(environment, report);
   validateSnapshots(environment, report);
@@ -705,6 +707,26 @@ function validateBackups(environment: EnvironmentSpec, report: Report, hasJob: b
       value: undefined,
       allowed: '{ secret: "<sensitive terraform variable>" } holding a dead-man\'s-switch URL (healthchecks.io, Better Stack, ...)',
       why: 'without it, dumps that stop are noticed only when a restore is needed',
+    });
+  }
+}
+
+/** `max_connections`, when set, must hold every product's connection limit plus the reserved ones. */
+function validatePostgresConnections(system: SystemSpec, environment: EnvironmentSpec, report: Report): void {
+  const postgres = environment.data.postgres;
+  if (postgres.mode !== 'container' || postgres.maxConnections === undefined) return;
+  const users = environment.products.filter((deployment) => {
+    const product = system.products.find((p) => p.name === deployment.product);
+    return !deployment.externalData?.includes('postgres') && (product?.services ?? []).some((service) => service.uses?.includes('postgres'));
+  }).length;
+  const perProduct = postgres.connectionsPerProduct ?? DEFAULT_CONNECTIONS_PER_PRODUCT;
+  const needed = users * perProduct + POSTGRES_RESERVED_CONNECTIONS;
+  if (postgres.maxConnections < needed) {
+    report({
+      field: 'data.postgres.maxConnections',
+      value: postgres.maxConnections,
+      allowed: `at least ${needed}: ${users} product database(s) x ${perProduct} connections (data.postgres.connectionsPerProduct) + ${POSTGRES_RESERVED_CONNECTIONS} reserved, or leave it unset to get exactly that`,
+      why: 'each product role may hold its connection limit; the server must admit them all plus the superuser, the dump job and the provisioner',
     });
   }
 }
