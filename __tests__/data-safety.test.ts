@@ -85,6 +85,24 @@ describe('the dump job in production', () => {
   });
 });
 
+describe('scripts inside Terraform strings', () => {
+  it("escape every shell ${...} so Terraform passes the scripts on unchanged (no interpolation, no directive)", () => {
+    let scripts = 0;
+    for (const [name, resource] of Object.entries(resources(data, 'docker_container'))) {
+      for (const part of [...(resource.command ?? []), ...(resource.entrypoint ?? [])] as string[]) {
+        // A `${` not preceded by `$` is a Terraform expression; only the generated ones (tokens) may be.
+        const expressions = part.match(/(?<!\$)\$\{[^}]*\}/g) ?? [];
+        expect([name, expressions.filter((expression) => !/^\$\{(var|random_password|data|docker_image|hcloud_volume)\./.test(expression))]).toEqual([name, []]);
+        expect([name, /(?<!%)%\{/.test(part)]).toEqual([name, false]);
+        if (part.includes('$${')) scripts++;
+      }
+    }
+    expect(scripts).toBeGreaterThanOrEqual(2);
+    const job = container(data, 'backup-job');
+    expect((job.command[2] as string).replace(/\$\$\{/g, '${')).toContain('upload "${BACKUP_POSTGRES_PREFIX}${db}/${stamp}.dump.age"');
+  });
+});
+
 describe('data credentials reach only the services that declare them', () => {
   it('every production container has DATABASE_URL / REDIS_URL exactly when its service uses postgres / redis', () => {
     let checked = 0;

@@ -6,6 +6,7 @@ import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer, type ContainerNetwork } from './hardened-container';
 import { parseCron } from '../core/cron';
 import { backupSchedulerScript } from './data-scripts';
+import { terraformLiteral } from '../core/terraform-literal';
 
 /** One kind of dump: when it runs and where in the bucket it goes. */
 export interface BackupSchedule {
@@ -110,7 +111,7 @@ export class BackupJob extends Construct {
       name: 'backup-job',
       image: props.image,
       // The project owns the dump commands (data-scripts.ts, run by the restore drill); the image only brings the tools.
-      command: ['sh', '-c', backupSchedulerScript(Object.fromEntries(Object.entries(schedules).filter(([, cron]) => cron !== undefined)))],
+      command: ['sh', '-c', terraformLiteral(backupSchedulerScript(Object.fromEntries(Object.entries(schedules).filter(([, cron]) => cron !== undefined))))],
       environment,
       secretEnvironment: secrets,
       // Healthy while the scheduler runs; a failed dump is the job's to report, not a reason to restart it.

@@ -6,6 +6,7 @@ import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
 import { randomProviderOf } from '../core/random-provider';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
+import { terraformLiteral } from '../core/terraform-literal';
 import { postgresProvisionerScript, rolePasswordVariable, VOLUME_MOUNT_POINT, volumeGuardScript } from './data-scripts';
 
 /** Image, port, resources and probe of the PostgreSQL container unless its props say otherwise. */
@@ -153,7 +154,7 @@ export class PostgresContainer extends Construct {
       name: this.hostname,
       image: props.image ?? POSTGRES_DEFAULTS.image,
       // The volume guard refuses to start unless the volume's sentinel is there, then runs the image's entrypoint.
-      entrypoint: ['sh', '-c', volumeGuardScript(), 'volume-guard'],
+      entrypoint: ['sh', '-c', terraformLiteral(volumeGuardScript()), 'volume-guard'],
       command: [
         'docker-entrypoint.sh',
         'postgres',
@@ -183,7 +184,7 @@ export class PostgresContainer extends Construct {
     this.provisioner = new HardenedContainer(this, 'postgres-provisioner', {
       name: `${this.hostname}-provisioner`,
       image: this.server.image,
-      command: ['sh', '-c', [postgresProvisionerScript(props.databases, connectionLimit), 'touch /tmp/provisioned', 'exec sleep 2147483647'].join('\n')],
+      command: ['sh', '-c', terraformLiteral([postgresProvisionerScript(props.databases, connectionLimit), 'touch /tmp/provisioned', 'exec sleep 2147483647'].join('\n'))],
       environment: { PGHOST: this.hostname, PGUSER: 'postgres', PGDATABASE: 'postgres' },
       secretEnvironment: { PGPASSWORD: superuser.result, ...rolePasswords },
       healthCheck: HealthCheck.command(['sh', '-c', 'test -f /tmp/provisioned'], {

@@ -6,6 +6,7 @@ import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
 import { redisAclScript, VOLUME_MOUNT_POINT, volumeGuardScript } from './data-scripts';
+import { terraformLiteral } from '../core/terraform-literal';
 
 /** Image, port, memory and probe of the Redis container unless its props say otherwise. */
 export const REDIS_DEFAULTS = {
@@ -117,8 +118,8 @@ export class RedisContainer extends Construct {
       name: this.hostname,
       image: props.image ?? REDIS_DEFAULTS.image,
       // The volume guard refuses to start without the volume's sentinel; the image's entrypoint then steps down to the redis user.
-      entrypoint: ['sh', '-c', volumeGuardScript(), 'volume-guard'],
-      command: ['sh', '-c', setup, 'redis-setup'],
+      entrypoint: ['sh', '-c', terraformLiteral(volumeGuardScript()), 'volume-guard'],
+      command: ['sh', '-c', terraformLiteral(setup), 'redis-setup'],
       environment: { DATA_VOLUME: props.volumeName },
       secretEnvironment: {
         REDIS_PASSWORD: this.password.result,

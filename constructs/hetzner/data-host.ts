@@ -35,7 +35,8 @@ export function mountDataVolumesScript(): string {
     'udevadm settle --timeout=30 || true',
     'for device in /dev/disk/by-id/scsi-0HC_Volume_*; do',
     '  [ -e "$device" ] || continue',
-    '  name=${device##*/scsi-0}',
+    // No shell ${...}: the script travels inside Terraform's user_data, where "${" starts an expression.
+    '  name=$(basename "$device" | sed "s/^scsi-0//")',
     '  target=/mnt/$name',
     '  mkdir -p "$target"',
     '  mountpoint -q "$target" || mount -o discard,defaults "$device" "$target"',
