@@ -84,6 +84,8 @@ export class BackupBucket extends Construct {
     this.lifecycle.overrideLogicalId(`${id}-lifecycle`);
     // cloudflare_r2_bucket_lock (provider 5.14.0, @cdktf/provider-cloudflare 13.9.1): an Age rule per prefix, as long as
     // its retention, so no token (the job's included) can delete a dump before the lifecycle rule expires it.
+    // "Bucket locks prevent the deletion and overwriting of objects ... for a specified period"
+    // (developers.cloudflare.com/r2/buckets/bucket-locks); removing a rule needs a token that may edit bucket settings.
     this.lock = new R2BucketLock(this, 'lock', {
       accountId: props.accountId,
       bucketName: this.bucket.bucketName,
