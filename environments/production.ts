@@ -1,4 +1,8 @@
 import type { EnvironmentSpec } from '../index';
+import { MANACORE_PRODUCTS } from './catalog';
+import { deploymentsFromTags } from './tags';
+// Written by the release, promotion and rollback commands (docs/deploying.md); read, never hand-edited.
+import productionTags from './tags/production.json';
 
 /** The products running in production: listed here, so adding one to the catalog deploys it nowhere until an environment names it. */
 const PRODUCTS = [
@@ -28,7 +32,7 @@ export const production: EnvironmentSpec = {
   location: 'nbg1',
   // The source documents' "CCX42" class; Hetzner's current name is ccx43 (16 dedicated vCPU, 64 GB).
   hosts: [{ name: 'app-1', serverType: 'ccx43' }],
-  products: PRODUCTS.map((product) => ({ product, imageTag: 'main-0000000' })),
+  products: deploymentsFromTags('production', PRODUCTS, productionTags, MANACORE_PRODUCTS),
   adminSshCidrs: ['203.0.113.10/32', '2001:db8:10::/48'],
   sshKeys: [{ name: 'platform_admin' }],
   protection: true,

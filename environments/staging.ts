@@ -1,4 +1,8 @@
 import type { EnvironmentSpec } from '../index';
+import { MANACORE_PRODUCTS } from './catalog';
+import { deploymentsFromTags } from './tags';
+// Written by the release, promotion and rollback commands (docs/deploying.md); read, never hand-edited.
+import stagingTags from './tags/staging.json';
 
 /** The products running in staging: listed here, so adding one to the catalog deploys it nowhere until an environment names it. */
 const PRODUCTS = [
@@ -19,7 +23,7 @@ const PRODUCTS = [
 
 /**
  * Staging: one host, every product, deploys on merge to main without review.
- * Image tags are bumped by the pipeline; `latest` is tolerated here only.
+ * Image tags come from environments/tags/staging.json, written by the release workflow; `latest` is tolerated here only.
  */
 export const staging: EnvironmentSpec = {
   name: 'staging',
@@ -28,7 +32,7 @@ export const staging: EnvironmentSpec = {
   location: 'fsn1',
   // The source documents' "CCX32" class; Hetzner's current name is ccx33 (8 dedicated vCPU, 32 GB).
   hosts: [{ name: 'app-1', serverType: 'ccx33' }],
-  products: PRODUCTS.map((product) => ({ product, imageTag: 'main-0000000' })),
+  products: deploymentsFromTags('staging', PRODUCTS, stagingTags, MANACORE_PRODUCTS),
   // Documentation ranges (RFC 5737 / 3849) until the real office and VPN egress are filled in.
   adminSshCidrs: ['203.0.113.10/32', '2001:db8:10::/48'],
   sshKeys: [{ name: 'platform_admin' }],
