@@ -10,6 +10,19 @@ import { synthToTemp } from './helpers/synth-out';
 const outdir = synthToTemp();
 const app = readSynthesizedApp(outdir);
 
+/**
+ * A copy of a synth output in which production-chat runs a released tag, as after a promotion:
+ * the committed production tags are placeholders, which the wrapper refuses (tested below).
+ */
+function withReleasedProductionChat(source: string): string {
+  const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'manacore-released-'));
+  fs.cpSync(source, copy, { recursive: true });
+  const file = path.join(copy, 'stacks', 'production-chat', 'cdk.tf.json');
+  fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replaceAll('main-0000000', 'main-4f2c9e1'));
+  return copy;
+}
+const releasedOutdir = withReleasedProductionChat(outdir);
+
 interface Recorded {
   readonly io: DeployIo;
   readonly out: string[];
@@ -141,19 +154,37 @@ describe('npm run deploy', () => {
     expect(refused.runs).toHaveLength(1);
 
     const flagged = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform() });
-    expect(await main(['deploy', 'production-chat', '--allow-local-production'], flagged.io)).toBe(0);
+    expect(await main(['deploy', 'production-chat', '--allow-local-production'], { ...flagged.io, outdir: releasedOutdir })).toBe(0);
     const variable = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform(), MANACORE_ALLOW_LOCAL_PRODUCTION: '1' });
-    expect(await main(['deploy', 'production-chat'], variable.io)).toBe(0);
+    expect(await main(['deploy', 'production-chat'], { ...variable.io, outdir: releasedOutdir })).toBe(0);
     // diff changes nothing: no refusal.
     const diff = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform() });
     expect(await main(['diff', 'production-chat'], diff.io)).toBe(0);
     expect(diff.runs[1].args.slice(0, 2)).toEqual(['diff', 'production-chat']);
   });
 
+  test('refuses placeholder image tags in production, with any flag, naming product, service and tag (issue 19)', async () => {
+    const applied = ['production-network', 'production-edge', 'production-data'];
+    const refused = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform(), MANACORE_ALLOW_LOCAL_PRODUCTION: '1' });
+    expect(await main(['deploy', 'production-chat', '--allow-local-production'], refused.io)).toBe(1);
+    const message = refused.err.join('\n');
+    expect(message).toMatch(/^error: refusing to apply placeholder image tags to production/);
+    expect(message).toContain('environment "production", product "chat", service "backend": image tag main-0000000 (production-chat)');
+    expect(message).toContain('product "chat", service "landing"');
+    expect(message).toContain('Nothing was deployed.');
+    // Only the synth ran; cdktf was never called.
+    expect(refused.runs).toHaveLength(1);
+    // Staging may run them (it is where a product's first release lands), and diff changes nothing.
+    const staging = recordingIo(['staging-network', 'staging-edge', 'staging-data'], { ...credentials(), PATH: pathWithTerraform() });
+    expect(await main(['deploy', 'staging-chat'], staging.io)).toBe(0);
+    const diff = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform() });
+    expect(await main(['diff', 'production-chat'], diff.io)).toBe(0);
+  });
+
   test('production under Terraform Cloud is not refused', async () => {
     const cloudOut = synthToTemp({ TFC_ORGANIZATION: 'acme' });
     const { io, err } = recordingIo(['production-network', 'production-edge', 'production-data'], { PATH: pathWithTerraform(), TF_TOKEN_app_terraform_io: 'dummy' });
-    expect(await main(['deploy', 'production-chat'], { ...io, outdir: cloudOut })).toBe(0);
+    expect(await main(['deploy', 'production-chat'], { ...io, outdir: withReleasedProductionChat(cloudOut) })).toBe(0);
     // Remote execution: provider credentials and variables live in the workspace; only the CLI token is needed here.
     expect(missingCredentials(readSynthesizedApp(cloudOut).stacks.get('production-chat')!, {}, '/nonexistent-home')).toEqual(['TF_TOKEN_app_terraform_io (or run `terraform login`)']);
     expect(err).toEqual([]);

@@ -15,7 +15,8 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { manacore } from '../../environments';
-import { readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
+import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
+import { placeholderRefusal, placeholderUses } from '../release/release';
 import { OperatorError, quietEnv, requireBinary, terraformBinary } from '../lib/tools';
 import {
   ALLOW_LOCAL_PRODUCTION_ENV,
@@ -123,6 +124,15 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<number>
   if (args.verb === 'deploy' && !args.allowLocalProduction) {
     const refusal = localProductionRefusal(app, selected, io.isProduction);
     if (refusal !== undefined) throw new OperatorError(refusal);
+  }
+  if (args.verb === 'deploy') {
+    // Production never runs the placeholder of a product that was never released (issue 19), with any flag.
+    for (const environment of new Set(selected.map((stack) => environmentOf(app, stack)))) {
+      if (environment === undefined || !io.isProduction(environment)) continue;
+      const uses = selected.filter((stack) => environmentOf(app, stack) === environment).flatMap((stack) => placeholderUses(app.stacks.get(stack)!));
+      const refusal = placeholderRefusal(environment, uses);
+      if (refusal !== undefined) throw new OperatorError(`${refusal}\nNothing was deployed.`);
+    }
   }
   const upstream = await checkUpstream(app, selected, io.probe);
   if (upstream.missing.length > 0) throw new OperatorError(missingUpstreamMessage(selected, upstream.missing));

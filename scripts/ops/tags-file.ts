@@ -38,6 +38,15 @@ const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** Production runs immutable tags only: a commit (`main-<sha>`) or a release (`v1.2.3`), as environments/validation.ts. */
 const PRODUCTION_TAG = /^(main-[0-9a-f]{7,40}|v\d+\.\d+\.\d+)$/;
 
+/**
+ * The tag of a product that was never released: `main-` and only zeros (`main-0000000`). Valid
+ * syntax, so the stacks synthesize, but no image was ever pushed under it: production refuses to
+ * apply it (scripts/release/release.ts) and no command writes it into production's file.
+ */
+export function isPlaceholderTag(tag: string): boolean {
+  return /^main-0{7,40}$/.test(tag);
+}
+
 /** What validation needs to know about the environment and the catalog. */
 export interface TagsContext {
   readonly environment: string;
@@ -137,6 +146,9 @@ export function withTag(file: TagsFile, context: TagsContext, product: string, s
       : { imageTag: current?.imageTag ?? tag, imageTags: { ...(current?.imageTags ?? {}), [service]: tag } };
   const updated: TagsFile = { environment: file.environment, products: { ...file.products, [product]: next } };
   const issues = tagsFileIssues(updated, context);
+  if (context.production && isPlaceholderTag(tag)) {
+    issues.push({ environment: context.environment, product, field: service === undefined ? 'imageTag' : `imageTags.${service}`, value: tag, allowed: 'a released tag', why: 'production never gets the placeholder of a product that was never released' });
+  }
   if (issues.length > 0) throw new ConfigurationError(issues);
   return updated;
 }

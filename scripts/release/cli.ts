@@ -1,0 +1,165 @@
+/**
+ * `npm run release -- <verb> ...`, the commands behind release.yml and promote.yml (issue 19):
+ *
+ *   record <product>[/<service>] <tag>               staging's tags file gets <tag>
+ *   promote <product>[/<service>] [--tag <tag>]      production's tags file gets what staging last applied
+ *   check-placeholders <cdktf.out> <stack>...        refuses production product stacks running a placeholder tag
+ *
+ * record and promote only write environments/tags/<env>.json and print `stack=`, `tag=` and
+ * `message=` lines (for $GITHUB_OUTPUT); committing and applying is the workflow's (or your) job.
+ * Exit codes: 0 done, 1 refused (message names environment, product, field, value, allowed), 2 usage.
+ */
+import * as path from 'node:path';
+import { ConfigurationError } from '../../constructs/core/configuration-error';
+import { manacore } from '../../environments';
+import type { SystemSpec } from '../../system/model';
+import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
+import { OperatorError } from '../lib/tools';
+import { gitRunner, readTagsFile, writeTagsFile, type GitRunner, type TagsContext } from '../ops/tags-file';
+import { parseTarget, placeholderRefusal, placeholderUses, productStack, promote, recordRelease, type StagingApplied } from './release';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+export const USAGE = `Usage: npm run release -- <verb> ...
+  record <product>[/<service>] <tag>            write <tag> into environments/tags/staging.json
+  promote <product>[/<service>] [--tag <tag>]   write what staging last applied (refs/applied/staging-<product>)
+                                                into environments/tags/production.json
+  check-placeholders <cdktf.out> <stack>...     fail if a production product stack would run a placeholder tag`;
+
+/** A mistake in how the command was called: usage text, exit code 2. */
+export class UsageError extends Error {}
+
+/** The outside world of the command; replaced in tests. */
+export interface ReleaseIo {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly root: string;
+  readonly system: SystemSpec;
+  readonly git: GitRunner;
+}
+
+export function defaultIo(): ReleaseIo {
+  return { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), root: ROOT, system: manacore, git: gitRunner(ROOT) };
+}
+
+/** The environment the flow records releases in, and the one it promotes to. */
+function flowEnvironments(system: SystemSpec): { staging: TagsContext; production: TagsContext } {
+  const staging = system.environments.find((environment) => !environment.production);
+  const production = system.environments.find((environment) => environment.production);
+  if (staging === undefined || production === undefined) throw new OperatorError(`the release flow needs one non-production and one production environment; ${system.name} has ${system.environments.map((e) => e.name).join(', ')}`);
+  const context = (spec: typeof staging): TagsContext => ({ environment: spec.name, production: spec.production, products: system.products });
+  return { staging: context(staging), production: context(production) };
+}
+
+/** What refs/applied/<stack> records: the commit, and the staging tags file at that commit. */
+export function stagingApplied(git: GitRunner, stagingEnvironment: string, stack: string): StagingApplied {
+  let message: string;
+  try {
+    message = git(['cat-file', 'tag', `refs/applied/${stack}`]);
+  } catch {
+    return {};
+  }
+  // An annotated tag: header lines, a blank line, then the record (JSON), as deploy-stage.yml writes it.
+  const body = message.slice(message.indexOf('\n\n') + 2);
+  let commit: string | undefined;
+  try {
+    commit = (JSON.parse(body) as { commit?: string }).commit;
+  } catch {
+    throw new OperatorError(`refs/applied/${stack} does not hold an applied record (JSON); got ${JSON.stringify(body.slice(0, 80))}`);
+  }
+  if (commit === undefined || !/^[0-9a-f]{40}$/.test(commit)) return {};
+  try {
+    return { commit, stagingTagsText: git(['show', `${commit}:environments/tags/${stagingEnvironment}.json`]) };
+  } catch {
+    return { commit };
+  }
+}
+
+function option(args: string[], name: string): string | undefined {
+  const index = args.indexOf(name);
+  if (index === -1) return undefined;
+  const value = args[index + 1];
+  if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
+  args.splice(index, 2);
+  return value;
+}
+
+function outputs(io: ReleaseIo, values: Record<string, string>): void {
+  io.out(Object.entries(values).map(([key, value]) => `${key}=${value}\n`).join(''));
+}
+
+export function main(argv: readonly string[], io: ReleaseIo): number {
+  const [verb, ...rest] = argv;
+  const args = [...rest];
+  try {
+    switch (verb) {
+      case 'record': {
+        const { staging } = flowEnvironments(io.system);
+        if (args.length !== 2) throw new UsageError('record needs <product>[/<service>] <tag>');
+        const target = parseTarget(staging, args[0]);
+        const tag = args[1]!;
+        const file = recordRelease(readTagsFile(io.root, staging), staging, target, tag);
+        writeTagsFile(io.root, file);
+        const name = target.service === undefined ? target.product : `${target.product}/${target.service}`;
+        outputs(io, { stack: productStack(staging.environment, target.product), tag, message: `release ${staging.environment} ${name} ${tag}` });
+        return 0;
+      }
+      case 'promote': {
+        const { staging, production } = flowEnvironments(io.system);
+        const expected = option(args, '--tag');
+        if (args.length !== 1) throw new UsageError('promote needs <product>[/<service>] [--tag <tag>]');
+        const target = parseTarget(production, args[0]);
+        const applied = stagingApplied(io.git, staging.environment, productStack(staging.environment, target.product));
+        const result = promote(readTagsFile(io.root, production), production, staging, target, applied, expected);
+        writeTagsFile(io.root, result.file);
+        const name = target.service === undefined ? target.product : `${target.product}/${target.service}`;
+        outputs(io, {
+          stack: productStack(production.environment, target.product),
+          tag: result.tag,
+          message: `promote ${production.environment} ${name} ${result.tag} (staging applied it at ${result.from.slice(0, 10)})`,
+        });
+        return 0;
+      }
+      case 'check-placeholders': {
+        const [outdir, ...stacks] = args;
+        if (outdir === undefined || stacks.length === 0) throw new UsageError('check-placeholders needs <cdktf.out> <stack>...');
+        const app = readSynthesizedApp(outdir);
+        const productionNames = new Set(io.system.environments.filter((environment) => environment.production).map((environment) => environment.name));
+        let refused = false;
+        for (const name of stacks) {
+          const stack = app.stacks.get(name);
+          if (stack === undefined) throw new OperatorError(`no stack "${name}" in ${outdir}; stacks: ${[...app.stacks.keys()].join(', ')}`);
+          const environment = environmentOf(app, name);
+          if (environment === undefined || !productionNames.has(environment)) continue;
+          const refusal = placeholderRefusal(environment, placeholderUses(stack));
+          if (refusal !== undefined) {
+            io.err(`error: ${refusal}\n`);
+            refused = true;
+          }
+        }
+        return refused ? 1 : 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+        io.out(`${USAGE}\n`);
+        return verb === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown verb "${verb}"; verbs: record, promote, check-placeholders`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.err(`error: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (error instanceof ConfigurationError || error instanceof OperatorError || error instanceof SynthOutputError) {
+      io.err(`error: ${error.message}\nnothing was written\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) {
+  process.exitCode = main(process.argv.slice(2), defaultIo());
+}
