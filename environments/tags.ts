@@ -32,7 +32,7 @@ export function deploymentsFromTags(environment: string, products: readonly stri
   if (file.environment !== environment) issues.push({ environment, field: `${where}: environment`, value: file.environment, allowed: [environment] });
   for (const product of Object.keys(file.products)) {
     if (!products.includes(product)) {
-      issues.push({ environment, product, field: `${where}: products`, value: product, allowed: [...products], why: 'the environment does not run this product (add it to its PRODUCTS list first)' });
+      issues.push({ environment, product, field: `${where}: products`, value: product, allowed: [...products], why: 'the environment does not run this product: add it to its PRODUCTS list first' });
     }
   }
   const deployments: ProductDeployment[] = [];
