@@ -148,6 +148,8 @@ describe('credentials by privilege', () => {
       // apply.yml passes contents: write down to deploy-stage.yml, whose record job alone uses it.
       ...['staging', 'production'].flatMap((env) => ['network', 'edge', 'data', 'products'].map((kind) => `apply.yml:${env}-${kind}:contents`)),
       'deploy-stage.yml:record:contents',
+      // The release flow's record jobs push one tags commit to main; their stage callers pass contents: write down as apply.yml does.
+      ...['release.yml:record', 'release.yml:staging', 'promote.yml:record', 'promote.yml:production', 'rollback.yml:record', 'rollback.yml:staging', 'rollback.yml:production'].map((job) => `${job}:contents`),
       'drift.yml:report:issues',
       'plan.yml:comment:pull-requests',
     ].sort());
@@ -290,5 +292,161 @@ describe('set-up documented', () => {
     for (const w of workflows) for (const m of JSON.stringify(w.raw).matchAll(/vars\.([A-Za-z0-9_]+)/g)) names.add(m[1]);
     expect(names.size).toBeGreaterThanOrEqual(7);
     for (const name of names) expect([name, section.includes(`\`${name}\``)]).toEqual([name, true]);
+  });
+});
+
+describe('release flow (issue 19): release, promote, rollback', () => {
+  const release = workflow('release.yml');
+  const promote = workflow('promote.yml');
+  const rollback = workflow('rollback.yml');
+  const stage = workflow('deploy-stage.yml');
+  const runs = (w: Workflow) => Object.values(w.jobs).flatMap((job) => (job.steps ?? []).map((step: any) => String(step.run ?? '')));
+
+  it('the real validator accepts each through the installed command too', () => {
+    const cli = path.join(ROOT, 'node_modules', '@action-validator', 'cli', 'cli.mjs');
+    for (const file of ['release.yml', 'promote.yml', 'rollback.yml', 'deploy-stage.yml']) {
+      const result = spawnSync(process.execPath, [cli, path.join(WORKFLOW_DIR, file)], { encoding: 'utf8' });
+      expect([file, result.status, result.stderr]).toEqual([file, 0, '']);
+    }
+  });
+
+  it('release: dispatched with product, service and tag, by an allowed actor, one product at a time', () => {
+    expect(Object.keys(release.on).sort()).toEqual(['repository_dispatch', 'workflow_dispatch']);
+    expect(release.on.repository_dispatch).toEqual({ types: ['release'] });
+    const inputs = release.on.workflow_dispatch.inputs;
+    expect(Object.fromEntries(Object.entries(inputs).map(([name, input]: [string, any]) => [name, input.required]))).toEqual({ product: true, service: false, tag: true });
+    expect(release.raw.concurrency).toEqual({ group: 'staging-release-${{ inputs.product || github.event.client_payload.product }}', 'cancel-in-progress': false });
+    // The caller check comes first, before checkout or anything else runs.
+    const first = release.jobs.record.steps[0];
+    expect(first.env).toEqual({ ACTOR: '${{ github.actor }}', RELEASE_ACTORS: '${{ vars.RELEASE_ACTORS }}' });
+    expect(first.run).toContain('exit 1');
+    // Both triggers feed the same variables.
+    expect(release.jobs.record.env).toEqual({
+      PRODUCT: '${{ inputs.product || github.event.client_payload.product }}',
+      SERVICE: '${{ inputs.service || github.event.client_payload.service }}',
+      TAG: '${{ inputs.tag || github.event.client_payload.tag }}',
+    });
+  });
+
+  it('release applies exactly staging-<product> at the commit it pushed, through the existing stage', () => {
+    expect(release.jobs.staging).toMatchObject({
+      needs: ['record', 'synth'],
+      uses: './.github/workflows/deploy-stage.yml',
+      with: { environment: 'staging', kinds: 'products', 'deploy-environment': 'staging-platform', requested: '${{ needs.record.outputs.stack }}', commit: '${{ needs.record.outputs.commit }}' },
+      secrets: 'inherit',
+    });
+    expect(JSON.stringify(release.jobs.record.steps)).toContain('echo \\"stack=staging-$PRODUCT\\"');
+    expect(Object.keys(release.jobs).sort()).toEqual(['record', 'staging', 'synth']);
+    expect(JSON.stringify(release.raw)).not.toContain('production');
+  });
+
+  it('promote: by hand only, into production through production-platform, from refs/applied/staging-<product>', () => {
+    expect(Object.keys(promote.on)).toEqual(['workflow_dispatch']);
+    expect(promote.raw.concurrency).toEqual({ group: 'production-release-${{ inputs.product }}', 'cancel-in-progress': false });
+    expect(promote.jobs.production).toMatchObject({
+      uses: './.github/workflows/deploy-stage.yml',
+      with: { environment: 'production', kinds: 'products', 'deploy-environment': 'production-platform', requested: 'production-${{ inputs.product }}', commit: '${{ needs.record.outputs.commit }}' },
+    });
+    const script = runs(promote).join('\n');
+    expect(script).toContain("git fetch --no-tags origin '+refs/applied/*:refs/applied/*'");
+    expect(script).toContain('scripts/release/cli.ts "${args[@]}"');
+    expect(script).toContain('args=(promote "$target")');
+  });
+
+  it('rollback: by hand, per environment, previous tag from history, that product\'s stack only', () => {
+    expect(rollback.on.workflow_dispatch.inputs.environment).toMatchObject({ type: 'choice', options: ['staging', 'production'], required: true });
+    expect(rollback.on.workflow_dispatch.inputs.tag.required).toBe(false);
+    expect(rollback.jobs.record.steps[0].with['fetch-depth']).toBe(0);
+    expect(runs(rollback).join('\n')).toContain('scripts/ops/cli.ts "${args[@]}"');
+    for (const env of ['staging', 'production']) {
+      expect(rollback.jobs[env]).toMatchObject({
+        if: `inputs.environment == '${env}'`,
+        with: { environment: env, kinds: 'products', 'deploy-environment': `${env}-platform`, requested: `${env}-\${{ inputs.product }}` },
+      });
+    }
+    // Shares the group of release.yml (staging) and promote.yml (production) for the same product.
+    expect(rollback.raw.concurrency.group).toBe('${{ inputs.environment }}-release-${{ inputs.product }}');
+  });
+
+  it('their own jobs hold no secret and no environment; only the stage they call has credentials', () => {
+    for (const w of [release, promote, rollback]) {
+      for (const [id, job] of Object.entries(w.jobs)) {
+        expect([w.file, id, secretsIn(job.steps ?? [])]).toEqual([w.file, id, []]);
+        expect([w.file, id, job.environment]).toEqual([w.file, id, undefined]);
+        if (job.uses === undefined) expect([w.file, id, Object.keys(job.permissions ?? {}).filter((scope) => job.permissions[scope] === 'write')]).toEqual([w.file, id, id === 'record' ? ['contents'] : []]);
+      }
+      // Dispatch inputs reach the shell through env only, never pasted into a script (script injection).
+      for (const script of runs(w)) expect([w.file, script.includes('${{')]).toEqual([w.file, false]);
+    }
+  });
+
+  it('every stage plans, applies and records the commit it was given, and refuses placeholders in plan and apply', () => {
+    expect(stage.on.workflow_call.inputs.commit).toMatchObject({ type: 'string', required: false, default: '' });
+    expect(stage.raw.env.DEPLOY_COMMIT).toBe('${{ inputs.commit || github.sha }}');
+    expect(JSON.stringify(stage.raw)).not.toContain('GITHUB_SHA');
+    for (const job of Object.values(stage.jobs)) {
+      for (const step of job.steps ?? []) if (step.uses === 'actions/checkout@v4') expect(step.with.ref).toBe('${{ inputs.commit || github.sha }}');
+    }
+    for (const id of ['plan', 'apply']) {
+      const steps = stage.jobs[id].steps.map((step: any) => String(step.run ?? step.uses ?? ''));
+      const check = steps.findIndex((text: string) => text.includes('scripts/release/cli.ts check-placeholders cdktf.out "$STACK"'));
+      const terraform = steps.findIndex((text: string) => /terraform -chdir="\$dir" (plan|apply)/.test(text));
+      expect([id, check >= 0, check < terraform]).toEqual([id, true, true]);
+    }
+  });
+});
+
+describe('commit-tags.sh: concurrent releases of different products neither block nor overwrite each other', () => {
+  const script = path.join(ROOT, 'scripts', 'release', 'commit-tags.sh');
+  const gitEnv = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.com' };
+  const git = (cwd: string, ...args: string[]) => {
+    const result = spawnSync('git', args, { cwd, encoding: 'utf8', env: gitEnv });
+    if (result.status !== 0) throw new Error(`git ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout.trim();
+  };
+  /** A command that sets one product's tag in the file the way the release CLI does (one line per product). */
+  const setTag = (product: string, tag: string) => ['node', '-e', `const f='tags.json';const fs=require('fs');const j=JSON.parse(fs.readFileSync(f));j.products['${product}'].imageTag='${tag}';fs.writeFileSync(f,JSON.stringify(j,null,2)+'\\n')`];
+
+  it('the second push retries on the moved main and keeps the first product\'s tag; an unchanged tag commits nothing', () => {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'commit-tags-'));
+    const origin = path.join(base, 'origin.git');
+    git(base, 'init', '-q', '--bare', '-b', 'main', origin);
+    const seed = path.join(base, 'seed');
+    git(base, 'clone', '-q', origin, seed);
+    git(seed, 'checkout', '-q', '-b', 'main');
+    fs.writeFileSync(path.join(seed, 'tags.json'), `${JSON.stringify({ products: { chat: { imageTag: 'main-0000000' }, news: { imageTag: 'main-0000000' } } }, null, 2)}\n`);
+    git(seed, 'add', '.');
+    git(seed, 'commit', '-q', '-m', 'seed');
+    git(seed, 'push', '-q', 'origin', 'main');
+    // Two runners check out main at the same commit.
+    const chat = path.join(base, 'chat');
+    const news = path.join(base, 'news');
+    git(base, 'clone', '-q', origin, chat);
+    git(base, 'clone', '-q', origin, news);
+    const run = (cwd: string, message: string, command: string[]) => spawnSync('bash', [script, 'tags.json', message, '--', ...command], { cwd, encoding: 'utf8', env: gitEnv });
+
+    // chat's release lands while news's run is between its fetch and its push: the first time news's
+    // command runs it starts chat's whole release (fetch, commit, push) before writing its own tag.
+    const raced = path.join(base, 'raced');
+    const chatRelease = `bash ${script} tags.json 'release staging chat main-4f2c9e1' -- ${setTag('chat', 'main-4f2c9e1').map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(' ')}`;
+    const newsCommand = ['bash', '-c', `if [ ! -e ${raced} ]; then touch ${raced}; (cd ${chat} && ${chatRelease} > /dev/null); fi; "$@"`, 'race', ...setTag('news', 'main-5a5a5a5')];
+    const second = run(news, 'release staging news main-5a5a5a5', newsCommand);
+    expect(second.status).toBe(0);
+    expect(second.stderr).toContain('attempt 1: main moved while committing tags.json; starting again from the new main');
+    git(seed, 'fetch', '-q', 'origin');
+    const final = JSON.parse(git(seed, 'show', 'origin/main:tags.json'));
+    expect(final.products).toEqual({ chat: { imageTag: 'main-4f2c9e1' }, news: { imageTag: 'main-5a5a5a5' } });
+    expect(git(seed, 'log', '--format=%s', 'origin/main')).toBe('release staging news main-5a5a5a5\nrelease staging chat main-4f2c9e1\nseed');
+    // Each run prints the commit it pushed: the one the stage applies.
+    expect(second.stdout.trim()).toBe(git(seed, 'rev-parse', 'origin/main'));
+
+    const again = run(news, 'release staging news main-5a5a5a5', setTag('news', 'main-5a5a5a5'));
+    expect([again.status, again.stderr]).toEqual([0, expect.stringContaining('nothing to commit')]);
+    expect(git(seed, 'log', '--format=%s', 'origin/main').split('\n')).toHaveLength(3);
+
+    // A refused command (the CLI's bad input) pushes nothing.
+    const refused = run(chat, 'release staging chat bad', ['node', '-e', 'process.exit(1)']);
+    expect(refused.status).toBe(1);
+    expect(git(seed, 'log', '--format=%s', 'origin/main').split('\n')).toHaveLength(3);
   });
 });
