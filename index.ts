@@ -19,6 +19,13 @@ export type {
   GithubSettings,
   HostNetwork,
   HostSpec,
+  MetricsSpec,
+  MonitoringSettings,
+  AlertReceiverSpec,
+  AlertRouteSpec,
+  AlertSeverity,
+  AlertThresholds,
+  UptimeSettings,
   ProductDeployment,
   ProductSpec,
   ResourceSpec,
@@ -56,6 +63,7 @@ export { SystemStack, StackOutputs, type SystemStackProps } from './stacks/syste
 export { NetworkStack, type NetworkStackProps } from './stacks/network-stack';
 export { EdgeStack, type EdgeStackProps } from './stacks/edge-stack';
 export { DataStack, type DataStackProps } from './stacks/data-stack';
+export { MonitoringStack, type MonitoringStackProps } from './stacks/monitoring-stack';
 export { ProductStack, type ProductStackProps } from './stacks/product-stack';
 export { TerraformCloudBootstrapStack, type TerraformCloudBootstrapStackProps } from './stacks/bootstrap-stack';
 
@@ -75,6 +83,11 @@ export { RedisContainer, type RedisContainerProps } from './constructs/docker/re
 export { BackupJob, type BackupJobProps, type BackupSchedule } from './constructs/docker/backup-job';
 export { placeDataServices, type DataServices, type DataServicesProps } from './constructs/docker/data-services';
 export { DockerConnection, DockerHostProvider, type DockerHostProviderProps } from './constructs/docker/docker-host-provider';
+export { MonitoringServer, type MonitoringServerProps } from './constructs/monitoring/monitoring-server';
+export { HostCollectors, type HostCollectorsProps } from './constructs/monitoring/host-collectors';
+export { ConfigFiles, type ConfigFilesProps } from './constructs/monitoring/config-files';
+export { DEFAULT_ALERT_THRESHOLDS } from './constructs/monitoring/alert-rules';
+export { UptimeChecks, type UptimeChecksProps } from './constructs/cloudflare/uptime-checks';
 export { HetznerHost, type HetznerHostProps } from './constructs/hetzner/hetzner-host';
 export { HostFirewall, type HostFirewallProps } from './constructs/hetzner/host-firewall';
 export { PrivateNetwork, type PrivateNetworkProps } from './constructs/hetzner/private-network';

@@ -27,7 +27,10 @@ describe('cost', () => {
       const serverPrice = SERVER_TYPE_MONTHLY_EUR[server.server_type];
       const backups = server.backups === true ? serverPrice * 0.2 : 0;
       const ipv4 = resources(`${environment}-network`, 'hcloud_primary_ip').filter((ip) => ip.type === 'ipv4').length * PRIMARY_IPV4_EUR_MONTH;
-      const volumes = resources(`${environment}-data`, 'hcloud_volume').reduce((sum, volume) => sum + volume.size * VOLUME_EUR_PER_GB_MONTH, 0);
+      // The data volumes and the monitoring stack's.
+      const volumes = [`${environment}-data`, `${environment}-monitoring`]
+        .flatMap((stack) => resources(stack, 'hcloud_volume'))
+        .reduce((sum, volume) => sum + volume.size * VOLUME_EUR_PER_GB_MONTH, 0);
       const r2 = Object.values(report.environments[environment].stacks).flatMap((stack) => stack.items).filter((item) => item.address.startsWith('cloudflare_r2_bucket.'));
       expect(r2.every((item) => item.estimate)).toBe(true);
       const expected = serverPrice + backups + ipv4 + volumes + r2.reduce((sum, item) => sum + item.monthlyEur, 0);

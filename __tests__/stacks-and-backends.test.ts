@@ -35,7 +35,7 @@ describe('stack names', () => {
     expect(app.stackNames).toContain('staging-mana-core-auth');
     expect(app.stackNames).toContain('production-chat');
     // Platform stacks added later (edge) follow the same scheme.
-    const known = new RegExp(`^(staging|production)-(network|edge|data|${PRODUCTS.join('|')})$`);
+    const known = new RegExp(`^(staging|production)-(network|edge|data|monitoring|${PRODUCTS.join('|')})$`);
     expect(app.stackNames.filter((name) => !known.test(name))).toEqual([]);
     expect(new Set(app.stackNames).size).toBe(app.stackNames.length);
   });

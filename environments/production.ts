@@ -58,4 +58,15 @@ export const production: EnvironmentSpec = {
   acmeEmail: 'ops@manacore.app',
   // manacore.app (and www, redirected to it) is the platform's landing page.
   apexService: 'manacore/landing',
+  // Seed 002: PagerDuty for critical alerts only, Slack for all. Keys: TF_VAR_alert_pagerduty_oncall, TF_VAR_alert_slack_ops.
+  // The documents' own monitoring host (a CX32) is not declared yet: a second host puts app-1 into a spread placement
+  // group, which Hetzner changes only on a stopped server; plan that move on its own (docs/observability.md).
+  monitoring: {
+    receivers: [
+      { name: 'oncall', kind: 'pagerduty' },
+      { name: 'ops', kind: 'slack', channel: '#alerts' },
+    ],
+    // 35 public names per environment: more standalone health checks than a Pro zone is known to allow; seed 003 names Better Stack.
+    uptime: { mode: 'external', monitor: 'better-stack' },
+  },
 };

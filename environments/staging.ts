@@ -52,4 +52,9 @@ export const staging: EnvironmentSpec = {
   cloudflare: { plan: 'pro', caching: 'cache-rules' },
   github: {},
   acmeEmail: 'ops@manacore.app',
+  // Staging pages nobody: every alert goes to its Slack channel (TF_VAR_alert_slack_ops).
+  monitoring: {
+    receivers: [{ name: 'ops', kind: 'slack', channel: '#alerts-staging' }],
+    uptime: { mode: 'external', monitor: 'better-stack' },
+  },
 };

@@ -23,6 +23,14 @@ const shared = {
   immutableTags: MINIO_RELEASE_TAGS,
   accessories: [{ name: 'objects' }],
   cloudflare: { plan: 'free', caching: 'cache-rules' },
+  // A Free zone has no Cloudflare health checks: an external monitor checks the public names.
+  monitoring: {
+    receivers: [
+      { name: 'oncall', kind: 'pagerduty' },
+      { name: 'team', kind: 'slack' },
+    ],
+    uptime: { mode: 'external', monitor: 'uptimerobot' },
+  },
 } as const;
 
 const staging: EnvironmentSpec = {

@@ -12,6 +12,14 @@ const common = {
   sshKeys: [{ name: 'ops' }],
   acmeEmail: 'ops@harbor.travel',
   cloudflare: { plan: 'pro', caching: 'cache-rules' },
+  // Alerts: critical to PagerDuty, everything to Slack; public names checked from Cloudflare's edge.
+  monitoring: {
+    receivers: [
+      { name: 'oncall', kind: 'pagerduty' },
+      { name: 'ops', kind: 'slack', channel: '#harbor-alerts' },
+    ],
+    uptime: { mode: 'cloudflare' },
+  },
 } as const;
 
 const staging: EnvironmentSpec = {

@@ -40,7 +40,8 @@ for (const name of examples) {
     const outdir = path.join(out, 'cdktf.out');
     library.synthesizeSystem(system, { outdir, onWarning: () => undefined });
     const stacks = fs.readdirSync(path.join(outdir, 'stacks'));
-    const expected = system.environments.reduce((count, environment) => count + 3 + environment.products.length, 0);
+    // network, edge, data and monitoring, and one stack per product.
+    const expected = system.environments.reduce((count, environment) => count + 4 + environment.products.length, 0);
     const ok = stacks.length === expected;
     if (!ok) failures++;
     console.log(`${ok ? 'ok' : 'FAILED'}: examples/${name} (${system.name}) synthesized ${stacks.length} stacks from dist/, expected ${expected}`);

@@ -14,7 +14,7 @@ import type { BackendSettings, ResolvedEnvironment } from '../system/resolve';
 
 export type { BackendSettings };
 import { guardCrossStackReferences } from '../policy/cross-stack-guard';
-import { checkInvariants, InvariantError } from '../policy/invariants';
+import { checkInvariants, InvariantError, type InvariantExemption } from '../policy/invariants';
 
 export interface SystemStackProps {
   /** The environment this stack belongs to; its `backend` decides where the stack keeps state. */
@@ -119,6 +119,19 @@ export class SystemStack extends TerraformStack {
     return false;
   }
 
+  /**
+   * Exceptions the stack itself makes to the invariants, each with its
+   * reason (written into the stack like the environment's).
+   */
+  protected get ownExemptions(): readonly InvariantExemption[] {
+    return [];
+  }
+
+  /** Private addresses this stack itself publishes ports on, reachable over the private network only. @default - none */
+  protected get privatePublishAddresses(): readonly string[] {
+    return [];
+  }
+
   /** Does this stack run app containers, held to the hardening rules? */
   protected get runsAppContainers(): boolean {
     return false;
@@ -146,13 +159,13 @@ export class SystemStack extends TerraformStack {
   public override toTerraform(): any {
     const tf = super.toTerraform();
     const environment = this.environment;
-    const exemptions = environment.invariantExemptions.filter((exemption) => exemption.stack === this.stackName);
+    const exemptions = [...environment.invariantExemptions.filter((exemption) => exemption.stack === this.stackName), ...this.ownExemptions];
     const violations = checkInvariants(tf, {
       stack: this.stackName,
       production: environment.production,
       adminSshCidrs: environment.adminSshCidrs,
       publicWeb: environment.loadBalancer === undefined,
-      privatePublishAddresses: environment.dataAccess === 'private-network' ? environment.hosts.map((host) => host.privateIp) : [],
+      privatePublishAddresses: [...(environment.dataAccess === 'private-network' ? environment.hosts.map((host) => host.privateIp) : []), ...this.privatePublishAddresses],
       edgeServesIpv6: environment.ipv6,
       mayPublishPorts: this.publishesHostPorts,
       appContainers: this.runsAppContainers,

@@ -3,6 +3,7 @@ import type { SystemSpec } from '../system/model';
 import { resolveSystem, type ResolvedEnvironment } from '../system/resolve';
 import { DataStack } from './data-stack';
 import { EdgeStack } from './edge-stack';
+import { MonitoringStack } from './monitoring-stack';
 import { NetworkStack } from './network-stack';
 import { ProductStack } from './product-stack';
 import { planCloudflare } from '../system/cloudflare-plan';
@@ -16,6 +17,8 @@ export interface EnvironmentStacks {
   /** Docker networks and the edge proxy on every host. */
   readonly edge: EdgeStack;
   readonly data: DataStack;
+  /** Metrics, logs, dashboards and alerts. */
+  readonly monitoring: MonitoringStack;
   readonly products: ReadonlyMap<string, ProductStack>;
 }
 
@@ -32,11 +35,11 @@ export interface SystemStacksOptions {
 
 /** Every stack of an environment, in deploy order. */
 export function stacksOf(environment: EnvironmentStacks): SystemStack[] {
-  return [environment.network, environment.edge, environment.data, ...environment.products.values()];
+  return [environment.network, environment.edge, environment.data, environment.monitoring, ...environment.products.values()];
 }
 
 /**
- * Every stack of every environment: `<env>-network`, `<env>-edge`, `<env>-data` and one
+ * Every stack of every environment: `<env>-network`, `<env>-edge`, `<env>-data`, `<env>-monitoring` and one
  * `<env>-<product>` per product the environment runs. Validates the whole
  * system first, so bad input fails before any construct exists.
  */
@@ -65,9 +68,11 @@ export function createSystemStacks(scope: Construct, system: SystemSpec, options
     // The edge stack sits between network and data; data and product stacks place containers through it.
     const edge = new EdgeStack(scope, { ...props, network });
     const data = new DataStack(scope, { ...props, network, edge });
+    // Before the products: they do not depend on it, but their first deploy is then already watched.
+    const monitoring = new MonitoringStack(scope, { ...props, network, edge, cloudflare: cloudflare.get(environment.name) });
     const products = new Map(
       environment.products.map((product) => [product.name, new ProductStack(scope, { ...props, product, network, edge, data, cloudflare: cloudflare.get(environment.name) })]),
     );
-    return { environment, network, edge, data, products };
+    return { environment, network, edge, data, monitoring, products };
   });
 }

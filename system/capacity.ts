@@ -1,11 +1,12 @@
 /**
  * Does everything placed on a host fit it? Sums the reservations of every
- * container on each host (products, data services, edge proxy) plus what the
+ * container on each host (products, data services, edge proxy, monitoring) plus what the
  * OS keeps, against the server type's vCPUs and RAM.
  */
 import type { ConfigurationIssue } from '../constructs/core/configuration-error';
 import { EDGE_PROXY_RESOURCES, OS_ALLOWANCE } from './defaults';
 import type { ResourceSpec } from './model';
+import { monitoringConsumers } from './monitoring';
 import type { ResolvedEnvironment } from './resolve';
 
 /** Above this share of a host's capacity, synth warns. */
@@ -54,6 +55,8 @@ export function planCapacity(environment: ResolvedEnvironment): CapacityReport {
         ),
       ...environment.accessories.filter((accessory) => accessory.host === host.name).map((accessory) => consumer(accessory.name, accessory.resources)),
     ];
+    // The same projection the monitoring stack builds from: its server parts where they run, collectors on every host.
+    for (const part of monitoringConsumers(environment.monitoring, host.name)) consumers.push(consumer(part.name, part.resources));
     if (environment.data.host === host.name) {
       // The same projection the data stack builds from: what is counted here is what is created there.
       for (const service of environment.data.containers) consumers.push(consumer(service.name, service.resources));

@@ -6,7 +6,9 @@
  */
 import type { ConfigurationIssue } from '../constructs/core/configuration-error';
 import type { ResourceSpec } from '../constructs/core/resources';
+import { DEFAULT_ALERT_THRESHOLDS } from '../constructs/monitoring/alert-rules';
 import type { InvariantExemption } from '../policy/invariants';
+import type { AlertReceiverSpec, AlertRouteSpec, AlertThresholds, MonitoringSettings } from './monitoring';
 import type {
   AccessoryDeployment,
   AccessorySpec,
@@ -20,6 +22,7 @@ import type {
   HostSpec,
   LinkSpec,
   LoadBalancerSettings,
+  MetricsSpec,
   ProductDeployment,
   ProductSpec,
   ServiceSpec,
@@ -64,8 +67,9 @@ const SERVICE: ObjectSchema = {
     extraNetworks: true,
     replicas: true,
     restart: true,
+    metrics: true,
   } satisfies KeyTable<ServiceSpec>,
-  fields: { resources: RESOURCES, links: { values: LINK } },
+  fields: { resources: RESOURCES, links: { values: LINK }, metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> } },
 };
 
 const PRODUCT: ObjectSchema = {
@@ -103,6 +107,29 @@ const DATA_SERVICE: ObjectSchema = {
 
 const BACKUP_PLAN_ENTRY: ObjectSchema = { keys: { cron: true, keepForDays: true } satisfies KeyTable<BackupPlanSpec> };
 
+const MONITORING: ObjectSchema = {
+  keys: {
+    host: true,
+    volumeSizeGiB: true,
+    retention: true,
+    ingest: true,
+    alerts: true,
+    receivers: true,
+    routes: true,
+    uptime: true,
+    subdomain: true,
+  } satisfies KeyTable<MonitoringSettings>,
+  fields: {
+    retention: { keys: { logsDays: true, metricsDays: true } },
+    ingest: { keys: { logsGiBPerDay: true, metricsGiBPerDay: true } },
+    alerts: { keys: Object.fromEntries(Object.keys(DEFAULT_ALERT_THRESHOLDS).map((key) => [key, true])) as KeyTable<AlertThresholds> },
+    receivers: { each: { keys: { name: true, kind: true, channel: true } satisfies KeyTable<AlertReceiverSpec> } },
+    routes: { each: { keys: { severity: true, receiver: true } satisfies KeyTable<AlertRouteSpec> } },
+    // One table for both modes of the union, as for data services.
+    uptime: { keys: { mode: true, monitor: true } },
+  },
+};
+
 const ENVIRONMENT: ObjectSchema = {
   keys: {
     name: true,
@@ -132,8 +159,10 @@ const ENVIRONMENT: ObjectSchema = {
     invariantExemptions: true,
     immutableTags: true,
     loadBalancer: true,
+    monitoring: true,
   } satisfies KeyTable<EnvironmentSpec>,
   fields: {
+    monitoring: MONITORING,
     hosts: { each: { keys: { name: true, serverType: true, image: true, group: true } satisfies KeyTable<HostSpec> } },
     loadBalancer: { keys: { type: true } satisfies KeyTable<LoadBalancerSettings> },
     products: {

@@ -10,6 +10,7 @@ import { HOST_NETWORKS, type HostNetwork } from '../constructs/docker/host-netwo
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
 import { SERVICE_KIND_BEHAVIOUR } from './kinds';
+import type { MonitoringSettings } from './monitoring';
 
 /**
  * What a service is, which decides its networks, routing and defaults:
@@ -128,6 +129,20 @@ export interface ServiceSpec {
   readonly hostPorts?: readonly number[];
   /** Networks beyond the ones the kind joins. @default - none */
   readonly extraNetworks?: readonly HostNetwork[];
+  /**
+   * A Prometheus metrics endpoint; the environment's Prometheus scrapes it,
+   * labelled with environment, product and service.
+   * @default - not scraped
+   */
+  readonly metrics?: MetricsSpec;
+}
+
+/** Where a service serves its metrics in Prometheus's text format. */
+export interface MetricsSpec {
+  /** Path of the endpoint, starting with "/". @default '/metrics' */
+  readonly path?: string;
+  /** Port of the endpoint. @default - the service's port (a service without one must name it here) */
+  readonly port?: number;
 }
 
 /** What Docker does when a container exits: restart always, unless stopped by hand, or on failure up to a limit. */
@@ -502,7 +517,14 @@ export interface EnvironmentSpec {
    * @default - none
    */
   readonly invariantExemptions?: readonly InvariantExemption[];
+  /**
+   * Metrics, logs, dashboards and alerts of the environment (the `<env>-monitoring` stack).
+   * @default - on the first host, the source documents' retention and thresholds, no alert receivers
+   */
+  readonly monitoring?: MonitoringSettings;
 }
+
+export type { AlertSeverity, AlertThresholds, AlertReceiverSpec, AlertRouteSpec, MonitoringSettings, UptimeSettings } from './monitoring';
 
 /** The whole SaaS: what the App synthesizes. */
 export interface SystemSpec {

@@ -29,6 +29,7 @@ import {
   REDIS_DEFAULTS,
 } from './defaults';
 import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule } from './kinds';
+import { resolveMonitoring, type ResolvedMonitoring } from './monitoring';
 import {
   DATA_DEPENDENCIES,
   type CachingMode,
@@ -154,6 +155,10 @@ export interface ResolvedService {
   readonly otaBucket: boolean;
   /** Seconds the container gets to shut down on stop and destroy (the kind's `stopGraceSeconds`). */
   readonly stopGraceSeconds: number;
+  /** Where Prometheus scrapes the service's metrics; undefined: it declares none. */
+  readonly metrics?: { readonly path: string; readonly port: number };
+  /** The HTTP route its health check probes, for the monitoring's probes; undefined for command and process checks. */
+  readonly healthEndpoint?: { readonly path: string; readonly port: number };
 }
 
 export interface ResolvedProduct {
@@ -350,6 +355,8 @@ export interface ResolvedEnvironment {
   readonly cloudflare: { readonly plan: CloudflarePlan; readonly caching: CachingMode; readonly zoneId?: string };
   readonly backend: BackendSettings;
   readonly invariantExemptions: readonly InvariantExemption[];
+  /** Metrics, logs, dashboards and alerts: the `<env>-monitoring` stack. */
+  readonly monitoring: ResolvedMonitoring;
   /** `<env>-<name>` */
   stackName(name: string): string;
   /** `<prefix><label>.<root>` */
@@ -388,7 +395,25 @@ export function resolveSystem(system: SystemSpec, options: ResolveOptions = {}):
   const capacity = environments.map(planCapacity);
   const overCommitted = capacity.flatMap((report) => report.issues);
   if (overCommitted.length > 0) throw new ConfigurationError(overCommitted);
-  return { name: system.name, rootDomain: system.rootDomain, environments, warnings: capacity.flatMap((report) => report.warnings) };
+  const unrouted = environments.flatMap((environment) =>
+    environment.monitoring.unroutedSeverities.map(
+      (severity) =>
+        `environment "${environment.name}": no receiver for ${severity} alerts (monitoring.receivers and monitoring.routes); they are shown in Alertmanager and Grafana only`,
+    ),
+  );
+  const hiddenGrafana = environments
+    .filter((environment) => environment.loadBalancer !== undefined)
+    .map(
+      (environment) =>
+        `environment "${environment.name}": Grafana gets no public name behind the load balancer (only the monitoring host's edge proxy knows it); reach it through an SSH tunnel (docs/observability.md)`,
+    );
+  const unwatched = environments
+    .filter((environment) => environment.monitoring.uptime.mode === 'none')
+    .map(
+      (environment) =>
+        `environment "${environment.name}": no external uptime checks (Cloudflare health checks need a Pro zone or higher); name a monitor in monitoring.uptime ({ mode: 'external', monitor: '...' })`,
+    );
+  return { name: system.name, rootDomain: system.rootDomain, environments, warnings: [...capacity.flatMap((report) => report.warnings), ...unrouted, ...unwatched, ...hiddenGrafana] };
 }
 
 function backendOf(system: SystemSpec, spec: EnvironmentSpec, options: ResolveOptions): BackendSettings {
@@ -496,6 +521,8 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         caching: kind.caching,
         otaBucket: kind.otaBucket,
         stopGraceSeconds: kind.stopGraceSeconds,
+        metrics: kind.container && service.metrics !== undefined ? { path: service.metrics.path ?? '/metrics', port: service.metrics.port ?? port! } : undefined,
+        healthEndpoint: healthEndpointOf(kind.container ? (service.healthCheck ?? kind.healthCheck) : undefined, service.healthPort !== undefined ? ports[service.healthPort] : port),
       };
     });
     const data: Partial<Record<DataDependency, DataSource>> = {};
@@ -639,10 +666,17 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     cloudflare: { plan: spec.cloudflare.plan, caching: spec.cloudflare.caching ?? 'page-rules', zoneId: spec.cloudflare.zoneId },
     backend,
     invariantExemptions: spec.invariantExemptions ?? [],
+    monitoring: resolveMonitoring(spec.monitoring, { firstHost, domain, plan: spec.cloudflare.plan }),
     stackName,
     domain,
     resourceName,
   };
+}
+
+function healthEndpointOf(check: HealthCheck | undefined, servicePort: number | undefined): ResolvedService['healthEndpoint'] {
+  const route = check?.httpRoute;
+  const port = route?.port ?? servicePort;
+  return route === undefined || port === undefined ? undefined : { path: route.path, port };
 }
 
 function scaleReservations(resources: ResourceSpec, scale: number): ResourceSpec {

@@ -14,6 +14,7 @@ import { BACKUP_PLAN, DEFAULT_CONNECTIONS_PER_PRODUCT, DEFAULT_HOST_GROUP, DEFAU
 import { maxCronIntervalMinutes } from '../constructs/core/cron';
 import { POSTGRES_RESERVED_CONNECTIONS } from '../constructs/docker/postgres-container';
 import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from './kinds';
+import { MONITORING_DEFAULTS, resolveMonitoring, validateMonitoring } from './monitoring';
 import {
   DATA_DEPENDENCIES,
   type DataDependency,
@@ -207,8 +208,9 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
     }
   }
   validatePorts(service, kind.acceptsPort, report, field);
+  validateMetrics(service, kind.port, report, field);
   if (!kind.container) {
-    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'restart', 'ports'] as const) {
+    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'restart', 'ports', 'metrics'] as const) {
       if (service[key] !== undefined) {
         report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
@@ -309,6 +311,25 @@ export function findLinkTarget(system: SystemSpec, from: ProductSpec, target: st
   return product && service ? { product, service } : undefined;
 }
 
+/** A metrics endpoint needs a port: its own, or the service's. */
+function validateMetrics(service: ServiceSpec, kindPort: number | undefined, report: Report, field: (name: string) => string): void {
+  const metrics = service.metrics;
+  if (metrics === undefined || !behaviourOf(service.kind)?.container) return;
+  if (metrics.path !== undefined && !/^\/[A-Za-z0-9._~\/-]*$/.test(metrics.path)) {
+    report({ field: field('metrics.path'), value: metrics.path, allowed: 'an absolute URL path such as "/metrics"' });
+  }
+  if (metrics.port !== undefined && (!Number.isInteger(metrics.port) || metrics.port < 1 || metrics.port > 65535)) {
+    report({ field: field('metrics.port'), value: metrics.port, allowed: 'a whole number from 1 to 65535' });
+  }
+  if (metrics.port === undefined && service.port === undefined && kindPort === undefined) {
+    report({
+      field: field('metrics.port'),
+      value: undefined,
+      allowed: `the port serving ${metrics.path ?? '/metrics'} (${withArticle(service.kind)} service has no port of its own to default to)`,
+    });
+  }
+}
+
 function validateResources(service: ServiceSpec, report: Report, field: (name: string) => string): void {
   const resources = { ...SERVICE_KIND_BEHAVIOUR[service.kind].resources, ...service.resources };
   for (const [key, value] of Object.entries(resources)) {
@@ -392,6 +413,36 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateAccessoryDeployments(system, environment, log);
   validateLimitsFitHosts(system, environment, log);
   validateImmutableReferences(system, environment, log);
+  validateEnvironmentMonitoring(system, environment, report);
+}
+
+/** Monitoring settings, Grafana's name against the services', and production's alert receivers. */
+function validateEnvironmentMonitoring(system: SystemSpec, environment: EnvironmentSpec, report: Report): void {
+  validateMonitoring(environment.monitoring, { hosts: environment.hosts.map((host) => host.name), plan: environment.cloudflare.plan }, report);
+  const label = environment.monitoring?.subdomain ?? MONITORING_DEFAULTS.subdomain;
+  for (const deployment of environment.products) {
+    const product = system.products.find((p) => p.name === deployment.product);
+    const clash = product?.services.find((service) => serviceLabel(product, service) === label);
+    if (product && clash) {
+      report({
+        field: 'monitoring.subdomain',
+        value: label,
+        allowed: `a label not used by ${product.name}/${clash.name}`,
+        why: "Grafana's public name would collide with the service's",
+      });
+    }
+  }
+  if (environment.production) {
+    const resolved = resolveMonitoring(environment.monitoring, { firstHost: environment.hosts[0]?.name ?? '', domain: (l) => l, plan: environment.cloudflare.plan });
+    for (const severity of resolved.unroutedSeverities) {
+      report({
+        field: 'monitoring.routes',
+        value: resolved.routes,
+        allowed: `a route for "${severity}" alerts to a receiver (${severity === 'critical' ? 'a PagerDuty routing key' : 'a Slack webhook'}) in monitoring.receivers`,
+        why: 'production alerts that reach nobody are outages learned from customers',
+      });
+    }
+  }
 }
 
 function validateHosts(environment: EnvironmentSpec, report: Report): void {

@@ -236,6 +236,8 @@ function buildEnvironment(draft: EnvironmentDraft, products: readonly ProductSpe
     ipv6: draft.ipv6,
     certificates: draft.certificateDirectory === undefined ? undefined : { directory: draft.certificateDirectory },
     dockerHubLogin: draft.dockerHubLogin,
+    // Production must route its alerts somewhere.
+    monitoring: draft.production ? { receivers: [{ name: 'oncall', kind: 'pagerduty' }, { name: 'team', kind: 'slack' }] } : undefined,
   };
 }
 

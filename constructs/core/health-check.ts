@@ -104,6 +104,11 @@ export class HealthCheck {
     return this.probe.kind === 'http';
   }
 
+  /** The HTTP route probed, for checks from outside the container (monitoring); undefined for other probes. */
+  public get httpRoute(): { readonly path: string; readonly port?: number } | undefined {
+    return this.probe.kind === 'http' ? { path: this.probe.path, port: this.probe.port } : undefined;
+  }
+
   /** The Docker healthcheck block for a container listening on `servicePort`. */
   public toDocker(servicePort?: number): DockerHealthCheck {
     return {

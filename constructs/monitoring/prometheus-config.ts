@@ -1,0 +1,129 @@
+/**
+ * Prometheus configuration (central server or per-host agent), as a plain
+ * object written as JSON (which is YAML); `promtool check config` validates
+ * it in the tests. Field names follow Prometheus's configuration reference
+ * (prometheus/config/config.go: scrape_configs, static_configs,
+ * metric_relabel_configs, remote_write, alerting.alertmanagers).
+ */
+
+/** Ports the exporters listen on inside their containers. */
+export const EXPORTER_PORTS = { node: 9100, cadvisor: 8080, blackbox: 9115, promtail: 9080, prometheus: 9090, alertmanager: 9093, loki: 3100, grafana: 3000 } as const;
+
+/** A service endpoint scraped for its own metrics. */
+export interface MetricsTarget {
+  readonly product: string;
+  readonly service: string;
+  /** `host:port` reachable from the scraper (the service's alias on a host network). */
+  readonly address: string;
+  readonly path: string;
+}
+
+/** A URL probed by the blackbox exporter. */
+export interface ProbeTarget {
+  readonly product: string;
+  readonly service: string;
+  readonly url: string;
+}
+
+/** What one host's scraper collects. */
+export interface HostScrape {
+  /** Host name (`app-1`), the `host` label. */
+  readonly host: string;
+  /** Names (aliases) of the host's exporters on the scraper's network. */
+  readonly exporters: { readonly node: string; readonly cadvisor: string; readonly blackbox: string; readonly promtail: string };
+  readonly services: readonly MetricsTarget[];
+  /** Internal health endpoints (`http://chat-backend:3002/api/health`). */
+  readonly health: readonly ProbeTarget[];
+  /** Public names probed through the internet (`https://api-chat.example.com/api/health`): certificate expiry. */
+  readonly public: readonly ProbeTarget[];
+}
+
+export interface PrometheusConfigProps {
+  readonly environment: string;
+  /** Seconds between scrapes; the source documents scrape every 30 s. */
+  readonly scrapeIntervalSeconds: number;
+  readonly hosts: readonly HostScrape[];
+  /** Central server: Alertmanager address and rule files. Omit for an agent. */
+  readonly server?: { readonly alertmanager: string; readonly ruleFiles: readonly string[]; readonly selfScrape: readonly { job: string; address: string }[] };
+  /** Agent: where to remote-write (`http://10.0.1.10:9090/api/v1/write`). */
+  readonly remoteWriteUrl?: string;
+}
+
+type Json = Record<string, unknown>;
+
+/** cAdvisor exports Docker labels as `container_label_<name>`; keep them as plain `product`, `service`, ... */
+const CADVISOR_LABELS: Json[] = [
+  { action: 'labelmap', regex: 'container_label_(product|service|role|env)' },
+  { action: 'labeldrop', regex: 'container_label_.+' },
+];
+
+export function prometheusConfig(props: PrometheusConfigProps): Json {
+  const env = props.environment;
+  const scrape: Json[] = [];
+  for (const server of props.server?.selfScrape ?? []) {
+    scrape.push({ job_name: server.job, static_configs: [{ targets: [server.address], labels: { environment: env } }] });
+  }
+  const exporter = (job: string, pick: (h: HostScrape) => string, port: number, extra: Json = {}) => ({
+    job_name: job,
+    static_configs: props.hosts.map((h) => ({ targets: [`${pick(h)}:${port}`], labels: { environment: env, host: h.host } })),
+    ...extra,
+  });
+  scrape.push(exporter('node', (h) => h.exporters.node, EXPORTER_PORTS.node));
+  scrape.push(exporter('cadvisor', (h) => h.exporters.cadvisor, EXPORTER_PORTS.cadvisor, { metric_relabel_configs: CADVISOR_LABELS }));
+  scrape.push(exporter('promtail', (h) => h.exporters.promtail, EXPORTER_PORTS.promtail));
+  // One job per metrics path: Prometheus sets the path per job, not per target.
+  const byPath = new Map<string, Array<{ host: string; target: MetricsTarget }>>();
+  for (const h of props.hosts) for (const target of h.services) byPath.set(target.path, [...(byPath.get(target.path) ?? []), { host: h.host, target }]);
+  [...byPath.keys()].sort().forEach((path, index) => {
+    scrape.push({
+      job_name: index === 0 ? 'services' : `services-${index}`,
+      metrics_path: path,
+      static_configs: byPath.get(path)!.map(({ host, target }) => ({
+        targets: [target.address],
+        labels: { environment: env, host, product: target.product, service: target.service },
+      })),
+    });
+  });
+  const probes = (job: string, module: string, pick: (h: HostScrape) => readonly ProbeTarget[]) => {
+    const configs = props.hosts.flatMap((h) =>
+      pick(h).map((probe) => ({ targets: [probe.url], labels: { environment: env, host: h.host, product: probe.product, service: probe.service, blackbox: `${h.exporters.blackbox}:${EXPORTER_PORTS.blackbox}` } })),
+    );
+    if (configs.length === 0) return;
+    scrape.push({
+      job_name: job,
+      metrics_path: '/probe',
+      params: { module: [module] },
+      static_configs: configs,
+      // The blackbox exporter's documented pattern: the URL becomes ?target=, the exporter the address.
+      relabel_configs: [
+        { source_labels: ['__address__'], target_label: '__param_target' },
+        { source_labels: ['__param_target'], target_label: 'instance' },
+        { source_labels: ['blackbox'], target_label: '__address__' },
+        { action: 'labeldrop', regex: 'blackbox' },
+      ],
+    });
+  };
+  probes('health', 'http_2xx', (h) => h.health);
+  probes('public', 'https_2xx', (h) => h.public);
+
+  const config: Json = {
+    global: { scrape_interval: `${props.scrapeIntervalSeconds}s`, evaluation_interval: `${props.scrapeIntervalSeconds}s`, external_labels: { environment: env } },
+    scrape_configs: scrape,
+  };
+  if (props.server !== undefined) {
+    config.rule_files = [...props.server.ruleFiles];
+    config.alerting = { alertmanagers: [{ static_configs: [{ targets: [props.server.alertmanager] }] }] };
+  }
+  if (props.remoteWriteUrl !== undefined) config.remote_write = [{ url: props.remoteWriteUrl }];
+  return config;
+}
+
+/** The blackbox exporter's modules: plain HTTP for internal health, HTTPS with a valid certificate for public names. */
+export function blackboxConfig(): Json {
+  return {
+    modules: {
+      http_2xx: { prober: 'http', timeout: '10s', http: { preferred_ip_protocol: 'ip4', valid_status_codes: [] } },
+      https_2xx: { prober: 'http', timeout: '10s', http: { preferred_ip_protocol: 'ip4', fail_if_not_ssl: true, valid_status_codes: [] } },
+    },
+  };
+}

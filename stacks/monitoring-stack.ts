@@ -1,0 +1,266 @@
+import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
+import { TerraformOutput } from 'cdktf';
+import type { Construct } from 'constructs';
+import { HcloudProvider } from '../.gen/providers/hcloud/provider';
+import { AddressRecords } from '../constructs/cloudflare/address-records';
+import { UptimeChecks, type UptimeTarget } from '../constructs/cloudflare/uptime-checks';
+import { CloudflareZone } from '../constructs/cloudflare/zone';
+import { SecretValue } from '../constructs/core/secret-value';
+import { ConfigFiles, type SecretFile } from '../constructs/monitoring/config-files';
+import { HostCollectors, COLLECTOR_NAMES } from '../constructs/monitoring/host-collectors';
+import { DATA_DIRECTORIES, MonitoringServer, SERVER_NAMES } from '../constructs/monitoring/monitoring-server';
+import { EXPORTER_PORTS, type HostScrape } from '../constructs/monitoring/prometheus-config';
+import { DataVolume } from '../constructs/hetzner/data-volume';
+import type { InvariantExemption } from '../policy/invariants';
+import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
+import type { ResolvedEnvironment, ResolvedService } from '../system/resolve';
+import { connectDockerHost } from './docker-hosts';
+import type { EdgeStack } from './edge-stack';
+import type { NetworkStack } from './network-stack';
+import { dockerNetworkOutputName, hostOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { SystemStack, type SystemStackProps } from './system-stack';
+
+export interface MonitoringStackProps extends SystemStackProps {
+  /** Host addresses and server ids. */
+  readonly network: NetworkStack;
+  /** The host networks the collectors and server join. */
+  readonly edge: EdgeStack;
+  /** The environment's share of its Cloudflare zone. @default - planned for this environment alone */
+  readonly cloudflare?: EnvironmentCloudflare;
+}
+
+/** Host directory of the monitoring configuration files on every host. */
+export const MONITORING_CONFIG_DIR = '/opt/monitoring';
+
+/**
+ * `<env>-monitoring`: metrics, logs, dashboards and alerts of the
+ * environment. On the monitoring host (`monitoring.host`): Prometheus,
+ * Alertmanager, Loki and Grafana, their data on a protected volume; on every
+ * host: node exporter, cAdvisor, blackbox exporter and promtail (and where
+ * the server is not, a Prometheus agent forwarding over the private
+ * network). Grafana's name, and external uptime checks of every public name.
+ *
+ * Deployed after `<env>-data` and before the products: it reads only the
+ * network and edge stacks (scrape targets come from the catalog, by the
+ * services' stable aliases), so the first deploy of a product is already
+ * watched, and no product deploy waits for it.
+ */
+export class MonitoringStack extends SystemStack {
+  public readonly volume: DataVolume;
+  public readonly server: MonitoringServer;
+  public readonly collectors: ReadonlyMap<string, HostCollectors>;
+  public readonly setups: ReadonlyMap<string, ConfigFiles>;
+
+  protected override get runsAppContainers(): boolean {
+    return true;
+  }
+
+  /** With several hosts, Prometheus and Loki listen on the monitoring host's private address for the other hosts' agents. */
+  protected override get privatePublishAddresses(): readonly string[] {
+    const environment = this.environment;
+    return environment.hosts.length > 1 ? [environment.hosts.find((host) => host.name === environment.monitoring.host)!.privateIp] : [];
+  }
+
+  protected override get ownExemptions(): readonly InvariantExemption[] {
+    return [...this.setups.values()].map((setup) => ({
+      rule: 'hardened-container' as const,
+      resource: `docker_container.${setup.node.id}`,
+      stack: this.stackName,
+      reason: 'one-shot task that writes configuration files and hands the data directories to uid 1001: root with CHOWN only, exits, has no health to check',
+    }));
+  }
+
+  public constructor(scope: Construct, props: MonitoringStackProps) {
+    const environment = props.environment;
+    super(scope, environment.stackName('monitoring'), props);
+    const monitoring = environment.monitoring;
+    const network = this.outputsOf(props.network);
+    const edge = this.outputsOf(props.edge);
+    // Authenticates from HCLOUD_TOKEN.
+    new HcloudProvider(this, 'hcloud', {});
+    this.volume = new DataVolume(this, 'monitoring-volume', {
+      name: environment.resourceName('monitoring'),
+      sizeGiB: monitoring.volumeSizeGiB,
+      location: environment.location,
+      serverId: network.getString(hostOutputName(monitoring.host, 'server_id')),
+      protection: environment.protection,
+      labels: { ...this.labels('monitoring'), service: 'monitoring' },
+    });
+
+    const several = environment.hosts.length > 1;
+    const serverHost = environment.hosts.find((host) => host.name === monitoring.host)!;
+    const privateAddress = several ? serverHost.privateIp : undefined;
+    const secrets: SecretFile[] = monitoring.receivers.map((receiver) => ({
+      path: `alertmanager/secrets/${receiver.name}`,
+      value: SecretValue.variable(
+        this,
+        receiver.variable,
+        receiver.kind === 'pagerduty' ? `PagerDuty Events API v2 routing key of receiver "${receiver.name}"` : `Slack incoming webhook URL of receiver "${receiver.name}"`,
+      ).value,
+    }));
+    const labels = this.labels('monitoring');
+    const collectors = new Map<string, HostCollectors>();
+    const setups = new Map<string, ConfigFiles>();
+    let server: MonitoringServer | undefined;
+    for (const host of environment.hosts) {
+      const provider = connectDockerHost(this, props.network, host.name, { aliased: several });
+      const networks = {
+        backend: edge.getString(dockerNetworkOutputName(host.name, 'backend')),
+        frontend: edge.getString(dockerNetworkOutputName(host.name, 'frontend')),
+      };
+      const isServer = host.name === monitoring.host;
+      const scrape = scrapeOf(environment, host.name);
+      const lokiPushUrl = `http://${isServer ? SERVER_NAMES.loki : privateAddress}:${EXPORTER_PORTS.loki}/loki/api/v1/push`;
+      const agent = isServer
+        ? undefined
+        : { scrape, remoteWriteUrl: `http://${privateAddress}:${EXPORTER_PORTS.prometheus}/api/v1/write`, scrapeIntervalSeconds: monitoring.scrapeIntervalSeconds };
+      const files = HostCollectors.files({ environment: environment.name, host: host.name, lokiPushUrl, agent });
+      if (isServer) files.push(...MonitoringServer.files(serverFilesOf(environment, scrape)));
+      const setup = new ConfigFiles(this, `${host.name}-monitoring-setup`, {
+        hostDir: MONITORING_CONFIG_DIR,
+        files,
+        secrets: isServer ? secrets : [],
+        dataVolume: isServer ? { mountPath: this.volume.mountPath, directories: DATA_DIRECTORIES } : undefined,
+        network: { name: networks.backend },
+        provider,
+        labels: { ...labels, host: host.name },
+        dependsOn: isServer ? [this.volume.attachment] : undefined,
+      });
+      setups.set(host.name, setup);
+      collectors.set(
+        host.name,
+        new HostCollectors(this, host.name, { environment: environment.name, host: host.name, networks, lokiPushUrl, agent, setup, configDir: MONITORING_CONFIG_DIR, provider, labels }),
+      );
+      if (isServer) {
+        server = new MonitoringServer(this, 'monitoring-server', {
+          grafanaDomain: monitoring.grafanaDomain,
+          metricsRetention: { days: monitoring.metricsDays, maxGiB: monitoring.metricsMaxGiB },
+          networks,
+          dataPath: this.volume.mountPath,
+          configDir: MONITORING_CONFIG_DIR,
+          setup,
+          privateAddress,
+          publicRoute: grafanaIsPublic(environment),
+          provider,
+          labels: { ...labels, host: host.name },
+        });
+      }
+    }
+    // Validation guarantees the monitoring host is one of the environment's hosts.
+    this.server = server!;
+    this.collectors = collectors;
+    this.setups = setups;
+
+    this.addPublicNames(props.network, props.cloudflare ?? planEnvironmentCloudflare(environment));
+    new TerraformOutput(this, 'grafana_url', { value: `https://${monitoring.grafanaDomain}`, description: 'Dashboards, logs (Explore > Loki) and alerts' });
+    this.publish('grafana_admin_password', this.server.grafanaAdminPassword, {
+      sensitive: true,
+      description: 'Password of Grafana user "admin" (terraform output -raw grafana_admin_password)',
+    });
+  }
+
+  /** Grafana's DNS record and the external uptime checks of every public name. */
+  private addPublicNames(networkStack: NetworkStack, cloudflare: EnvironmentCloudflare): void {
+    const environment = this.environment;
+    const monitoring = environment.monitoring;
+    const network = this.outputsOf(networkStack);
+    // Authenticates from CLOUDFLARE_API_TOKEN.
+    new CloudflareProvider(this, 'cloudflare', {});
+    const zone = new CloudflareZone(this, 'zone', { name: cloudflare.zone.name, zoneId: cloudflare.zone.zoneId ?? network.getString(ZONE_ID_OUTPUT) });
+    if (grafanaIsPublic(environment)) {
+      // Managed by this stack (<env>-monitoring): Grafana's name on the monitoring host, proxied like the web apps.
+      new AddressRecords(this, 'dns-grafana', {
+        zone,
+        name: monitoring.grafanaDomain,
+        ipv4: network.getString(hostOutputName(monitoring.host, 'ipv4')),
+        ipv6: network.getString(hostOutputName(monitoring.host, 'ipv6')),
+        proxied: true,
+        managedBy: this.stackName,
+      });
+    }
+    const targets = uptimeTargetsOf(environment);
+    if (monitoring.uptime.mode === 'cloudflare') {
+      new UptimeChecks(this, 'uptime', { zone, targets, managedBy: this.stackName });
+    } else if (monitoring.uptime.mode === 'external') {
+      new TerraformOutput(this, 'uptime_check_urls', {
+        value: targets.map((target) => `https://${target.domain}${target.path}`),
+        description: `URLs ${monitoring.uptime.monitor} must check every 5 minutes (monitoring.uptime)`,
+      });
+    }
+  }
+}
+
+/**
+ * Does Grafana get its public name? Not behind a load balancer: the balancer
+ * spreads requests over every edge proxy, and only the monitoring host's knows
+ * Grafana (resolve warns; docs/observability.md says how to reach it then).
+ */
+export function grafanaIsPublic(environment: ResolvedEnvironment): boolean {
+  return environment.loadBalancer === undefined;
+}
+
+/** Every public name with its health path: routed services with an HTTP probe, and Grafana. */
+export function uptimeTargetsOf(environment: ResolvedEnvironment): UptimeTarget[] {
+  const targets: UptimeTarget[] = environment.products.flatMap((product) =>
+    product.services
+      .filter((service) => service.routed && service.domain !== undefined && service.healthEndpoint !== undefined)
+      .map((service) => ({ name: service.id, domain: service.domain!, path: service.healthEndpoint!.path })),
+  );
+  if (grafanaIsPublic(environment)) targets.push({ name: 'grafana', domain: environment.monitoring.grafanaDomain, path: '/api/health' });
+  return targets;
+}
+
+/** What is scraped and probed on one host: its collectors, its services' metrics and health routes, its public names. */
+export function scrapeOf(environment: ResolvedEnvironment, host: string): HostScrape {
+  // Only services on a shared host network are reachable by name; the others (internal services and workers on their
+  // product's own network) are watched by their containers' presence (serverFilesOf) and their logs.
+  const services = environment.products
+    .flatMap((product) => product.services)
+    .filter((service) => service.runsContainer && service.placements.includes(host) && isReachable(service));
+  const isServer = environment.monitoring.host === host;
+  return {
+    host,
+    exporters: { node: COLLECTOR_NAMES.node, cadvisor: COLLECTOR_NAMES.cadvisor, blackbox: COLLECTOR_NAMES.blackbox, promtail: COLLECTOR_NAMES.promtail },
+    services: services
+      .filter((service) => service.metrics !== undefined)
+      .map((service) => ({ product: service.product, service: service.name, address: `${service.id}:${service.metrics!.port}`, path: service.metrics!.path })),
+    health: services
+      .filter((service) => service.healthEndpoint !== undefined)
+      .map((service) => ({ product: service.product, service: service.name, url: `http://${service.id}:${service.healthEndpoint!.port}${service.healthEndpoint!.path}` })),
+    public: [
+      ...services
+        .filter((service) => service.routed && service.domain !== undefined && service.healthEndpoint !== undefined)
+        .map((service) => ({ product: service.product, service: service.name, url: `https://${service.domain}${service.healthEndpoint!.path}` })),
+      ...(isServer && grafanaIsPublic(environment) ? [{ product: 'monitoring', service: 'grafana', url: `https://${environment.monitoring.grafanaDomain}/api/health` }] : []),
+    ],
+  };
+}
+
+/** Can the monitoring containers reach the service by name? They join the hosts' `frontend` and `backend` networks. */
+export function isReachable(service: ResolvedService): boolean {
+  return service.networks.includes('frontend') || service.networks.includes('backend');
+}
+
+/** The server's configuration of an environment (also what the tests hand to promtool and amtool). */
+export function serverFilesOf(environment: ResolvedEnvironment, localScrape: HostScrape = scrapeOf(environment, environment.monitoring.host)) {
+  const monitoring = environment.monitoring;
+  return {
+    environment: environment.name,
+    scrapeIntervalSeconds: monitoring.scrapeIntervalSeconds,
+    localScrape,
+    alerts: {
+      thresholds: monitoring.thresholds,
+      presenceOnly: environment.products
+        .flatMap((product) => product.services)
+        .filter((service) => service.runsContainer && (service.healthEndpoint === undefined || !isReachable(service)))
+        .map((service) => ({ product: service.product, service: service.name })),
+      dailyBackups: environment.data.backupJob ? environment.data.containers.map((service) => service.name) : [],
+    },
+    alerting: {
+      receivers: monitoring.receivers.map((receiver) => ({ name: receiver.name, kind: receiver.kind, channel: receiver.channel, secretFile: `/etc/alertmanager/secrets/${receiver.name}` })),
+      routes: monitoring.routes,
+    },
+    logRetentionDays: monitoring.logsDays,
+    grafanaDomain: monitoring.grafanaDomain,
+  };
+}
