@@ -141,6 +141,8 @@ export class MonitoringStack extends SystemStack {
           setup,
           privateAddress,
           publicRoute: grafanaIsPublic(environment),
+          // Like the product routes: the zone's wildcard certificate, and proxied (its DNS record below is).
+          tls: { zone: environment.rootDomain, proxied: true },
           provider,
           labels: { ...labels, host: host.name },
         });

@@ -51,6 +51,13 @@ export interface MonitoringServerProps {
   readonly privateAddress?: string;
   /** Route Grafana's name through this host's edge proxy. @default true */
   readonly publicRoute?: boolean;
+  /**
+   * Zone whose wildcard certificate Grafana's route is served with (no
+   * certificate of its own), and whether its name goes through Cloudflare's
+   * proxy (the route then takes Cloudflare's origin-pull connections only).
+   * @default - a certificate of its own, not proxied
+   */
+  readonly tls?: { readonly zone: string; readonly proxied: boolean };
   readonly provider?: TerraformProvider;
   /** @default - none */
   readonly labels?: Readonly<Record<string, string>>;
@@ -176,7 +183,13 @@ export class MonitoringServer extends Construct {
     const password = new Password(this, 'grafana-admin-password', { length: 32, special: false });
     password.overrideLogicalId('grafana-admin-password');
     this.grafanaAdminPassword = password.result;
-    this.grafanaRoute = new EdgeRoute({ name: SERVER_NAMES.grafana, domain: props.grafanaDomain, port: EXPORTER_PORTS.grafana });
+    this.grafanaRoute = new EdgeRoute({
+      name: SERVER_NAMES.grafana,
+      domain: props.grafanaDomain,
+      port: EXPORTER_PORTS.grafana,
+      proxied: props.tls?.proxied,
+      certificate: props.tls === undefined ? undefined : { zone: props.tls.zone },
+    });
     containers.set(
       'grafana',
       new HardenedContainer(this, 'grafana', {
