@@ -175,7 +175,8 @@ export class MonitoringStack extends SystemStack {
         zone,
         name: monitoring.grafanaDomain,
         ipv4: network.getString(hostOutputName(monitoring.host, 'ipv4')),
-        ipv6: network.getString(hostOutputName(monitoring.host, 'ipv6')),
+        // AAAA only where the edge serves IPv6 (policy: ipv6-served).
+        ipv6: environment.ipv6 ? network.getString(hostOutputName(monitoring.host, 'ipv6')) : undefined,
         proxied: true,
         managedBy: this.stackName,
       });
