@@ -304,6 +304,22 @@ describe('bad monitoring input', () => {
     );
   });
 
+  it("refuses metrics Prometheus cannot reach: a worker on its product's network only", () => {
+    const bad = small((copy) => {
+      copy.products.find((p) => p.name === 'chat')!.services.push({ name: 'jobs', kind: 'worker', command: ['node', 'jobs.js'], metrics: { path: '/metrics', port: 9464 } });
+    });
+    expect(issueLines(bad)).toContain(
+      'environment "staging", product "chat", field "services.jobs.metrics": got {"path":"/metrics","port":9464}; allowed: a service on the host\'s frontend or backend network (add extraNetworks: [\'backend\'] to chat/jobs) (Prometheus reaches services by name on the shared host networks; this one is on its product network only)',
+    );
+    const reachable = small((copy) => {
+      copy.products.find((p) => p.name === 'chat')!.services.push({ name: 'jobs', kind: 'worker', command: ['node', 'jobs.js'], metrics: { port: 9464 }, extraNetworks: ['backend'] });
+    });
+    const config = writtenJson(new SynthesizedSystem(reachable).synth('staging-monitoring'), 'app-1', 'prometheus/prometheus.yml');
+    expect(config.scrape_configs.find((job: any) => job.job_name === 'services').static_configs).toEqual([
+      { targets: ['chat-jobs:9464'], labels: { environment: 'staging', host: 'app-1', product: 'chat', service: 'jobs' } },
+    ]);
+  });
+
   it('refuses a retention longer than the volume holds at the stated ingest', () => {
     const bad = small((copy) => {
       environmentOf(copy, 'staging').monitoring = { ...environmentOf(copy, 'staging').monitoring, retention: { logsDays: 30 }, volumeSizeGiB: 40 };

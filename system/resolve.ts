@@ -551,6 +551,19 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     };
   });
 
+  // Prometheus joins the hosts' shared networks only; a service on its product's own network alone is out of its reach.
+  for (const service of products.flatMap((product) => product.services)) {
+    if (service.metrics !== undefined && !service.networks.some((network) => network === 'frontend' || network === 'backend')) {
+      issues.push({
+        environment: spec.name,
+        product: service.product,
+        field: `services.${service.name}.metrics`,
+        value: service.metrics,
+        allowed: `a service on the host's frontend or backend network (add extraNetworks: ['backend'] to ${service.product}/${service.name})`,
+        why: 'Prometheus reaches services by name on the shared host networks; this one is on its product network only',
+      });
+    }
+  }
   const containerUsers = (dependency: DataDependency) => products.filter((p) => p.data[dependency] === 'container');
   const containerDataUsers = { postgres: containerUsers('postgres'), redis: containerUsers('redis') };
   const dataContainers = DATA_DEPENDENCIES.flatMap((name): ResolvedDataService[] => {
