@@ -1,0 +1,290 @@
+/**
+ * `npm run e2e`: Terraform itself checks every stack, offline, against the mock providers.
+ *
+ * 1. synthesizes the App into .e2e/out (local backend; state files land in .e2e/),
+ * 2. per dependency level of manifest.json (stacks of one level in parallel): terraform init (through the
+ *    filesystem mirror of the CLI configuration), validate, plan, apply, and a second plan that must show no
+ *    changes; later levels read earlier stacks' real outputs through terraform_remote_state,
+ * 3. changes one product's image tag, re-synthesizes into .e2e/out-tag, plans the changed stacks, renders the
+ *    `terraform show -json` plans with the plan-comment renderer and checks them, applies, then rolls the tag back
+ *    (plan, apply) and checks everything converged again.
+ *
+ * Options: --only <stack,...> (those stacks and what they depend on), --skip-scenario, --concurrency <n>.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { manacore } from '../../environments';
+import { changedStacks } from '../../scripts/plan-comment/changed-stacks';
+import { renderPlanComment } from '../../scripts/plan-comment/render';
+import { REPO_ROOT } from './schema/providers';
+import { synthesize, withImageTag } from './synth';
+import { Terraform, TerraformError, startSharedMock, variableValues, writeCliConfig, type SharedMock } from './terraform';
+
+const WORK_DIR = path.join(REPO_ROOT, '.e2e');
+const TAG_CHANGE = { environment: 'staging', product: 'chat', imageTag: 'main-e2e0001' } as const;
+
+interface Options {
+  readonly only?: readonly string[];
+  readonly skipScenario: boolean;
+  readonly concurrency: number;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  let only: string[] | undefined;
+  let skipScenario = false;
+  let concurrency = 4;
+  for (let i = 0; i < argv.length; i += 1) {
+    if (argv[i] === '--only') only = argv[++i].split(',');
+    else if (argv[i] === '--skip-scenario') skipScenario = true;
+    else if (argv[i] === '--concurrency') concurrency = Number(argv[++i]);
+    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --concurrency <n>`);
+  }
+  return { only, skipScenario, concurrency };
+}
+
+/** Stacks grouped by dependency level (level 0 depends on nothing), from cdktf's manifest.json. */
+export function dependencyLevels(manifest: { stacks: Record<string, { dependencies?: string[] }> }, only?: readonly string[]): string[][] {
+  const deps = new Map(Object.entries(manifest.stacks).map(([name, s]) => [name, s.dependencies ?? []]));
+  const wanted = new Set<string>();
+  const want = (name: string): void => {
+    if (!deps.has(name)) throw new Error(`e2e: no stack "${name}"; stacks: ${[...deps.keys()].join(', ')}`);
+    if (wanted.has(name)) return;
+    wanted.add(name);
+    deps.get(name)!.forEach(want);
+  };
+  (only ?? [...deps.keys()]).forEach(want);
+  const level = new Map<string, number>();
+  const levelOf = (name: string, seen: string[] = []): number => {
+    if (level.has(name)) return level.get(name)!;
+    if (seen.includes(name)) throw new Error(`e2e: dependency cycle ${[...seen, name].join(' -> ')}`);
+    const value = Math.max(-1, ...deps.get(name)!.map((d) => levelOf(d, [...seen, name]))) + 1;
+    level.set(name, value);
+    return value;
+  };
+  const levels: string[][] = [];
+  for (const name of [...wanted].sort()) (levels[levelOf(name)] ??= []).push(name);
+  return levels.filter(Boolean);
+}
+
+/** Runs `fn` over items with at most `limit` at once; every failure is collected, not only the first. */
+async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<Error[]> {
+  const errors: Error[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      try {
+        await fn(item);
+      } catch (error) {
+        errors.push(error as Error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return errors;
+}
+
+function readJson(file: string): any {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+class Harness {
+  readonly timings = new Map<string, number>();
+  private readonly terraform: Terraform;
+
+  constructor(
+    private readonly mock: SharedMock,
+    cliConfig: string,
+    variables: Record<string, string>,
+  ) {
+    this.terraform = new Terraform(cliConfig, mock, variables);
+  }
+
+  private async step(stack: string, dir: string, args: string[], options: { reattach?: boolean; allowExit?: number[] } = {}) {
+    return this.terraform.run(stack, dir, args, options);
+  }
+
+  /** init, validate, plan, apply, re-plan (must be empty) for one stack. */
+  async converge(stack: string, dir: string): Promise<void> {
+    const started = Date.now();
+    // init installs from the filesystem mirror (no reattach), exactly as a fresh checkout would.
+    await this.step(stack, dir, ['init', '-input=false', '-no-color'], { reattach: false });
+    await this.step(stack, dir, ['validate', '-json', '-no-color']);
+    await this.step(stack, dir, ['plan', '-input=false', '-no-color', '-out=tfplan']);
+    await this.step(stack, dir, ['apply', '-input=false', '-no-color', 'tfplan']);
+    const replan = await this.step(stack, dir, ['plan', '-input=false', '-no-color', '-detailed-exitcode'], { allowExit: [2] });
+    if (replan.code === 2) {
+      throw new TerraformError(`${stack}: the first apply did not converge, a second plan still has changes:\n${replan.stdout.split('\n').filter((l) => /^\s*[#~+-]|Plan:/.test(l)).join('\n')}`);
+    }
+    this.timings.set(stack, Date.now() - started);
+  }
+
+  /** Plans a stack to tfplan and returns (plan JSON, Terraform's own "Plan: ..." line). */
+  async planJson(stack: string, dir: string): Promise<{ plan: any; summary: string }> {
+    await this.step(stack, dir, ['init', '-input=false', '-no-color'], { reattach: false });
+    const human = await this.step(stack, dir, ['plan', '-input=false', '-no-color', '-out=tfplan']);
+    const shown = await this.step(stack, dir, ['show', '-json', 'tfplan']);
+    const summary = human.stdout.match(/Plan: (\d+) to add, (\d+) to change, (\d+) to destroy/)?.[0] ?? 'No changes.';
+    return { plan: JSON.parse(shown.stdout), summary };
+  }
+
+  async apply(stack: string, dir: string): Promise<void> {
+    await this.step(stack, dir, ['apply', '-input=false', '-no-color', 'tfplan']);
+  }
+
+  async assertNoChanges(stack: string, dir: string): Promise<void> {
+    const replan = await this.step(stack, dir, ['plan', '-input=false', '-no-color', '-detailed-exitcode'], { allowExit: [2] });
+    if (replan.code === 2) throw new TerraformError(`${stack}: expected no changes after apply, the plan still has some`);
+  }
+}
+
+/** Every value that must never appear in a plan comment: sensitive variables and sensitive outputs in state. */
+function secretValues(variables: Record<string, string>, stacks: readonly any[]): string[] {
+  const sensitiveVariables = new Set<string>();
+  stacks.forEach((s) => Object.entries<any>(s.variable ?? {}).forEach(([n, v]) => v.sensitive && sensitiveVariables.add(n)));
+  const secrets = Object.entries(variables).filter(([n]) => sensitiveVariables.has(n)).map(([, v]) => v);
+  for (const file of fs.readdirSync(WORK_DIR).filter((f) => f.endsWith('.tfstate'))) {
+    const state = readJson(path.join(WORK_DIR, file));
+    for (const output of Object.values<any>(state.outputs ?? {})) {
+      if (output.sensitive && typeof output.value === 'string' && output.value.length >= 8) secrets.push(output.value);
+    }
+  }
+  return secrets;
+}
+
+/** Checks the tag-change plan: only the product's containers (and their image and revision) are replaced, create-before-destroy. */
+function checkTagPlan(stack: string, plan: any, product: string): string[] {
+  const problems: string[] = [];
+  const changes = (plan.resource_changes ?? []).filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])));
+  const containers = (plan.resource_changes ?? []).filter((c: any) => c.type === 'docker_container');
+  if (containers.length === 0) problems.push(`${stack}: the plan has no docker_container at all`);
+  for (const container of containers) {
+    if (JSON.stringify(container.change.actions) !== '["create","delete"]') {
+      problems.push(`${stack}: ${container.address} should be replaced create-before-destroy (["create","delete"]), plan says ${JSON.stringify(container.change.actions)}`);
+    }
+  }
+  for (const change of changes) {
+    const replacedCompanion = ['docker_image', 'random_id'].includes(change.type) && JSON.stringify(change.change.actions) === '["create","delete"]';
+    if (change.type !== 'docker_container' && !replacedCompanion) {
+      problems.push(`${stack}: unexpected change to ${change.address} (${change.change.actions.join(', ')}); a tag change of ${product} may only replace its containers`);
+    }
+    if (!change.address.includes(product)) problems.push(`${stack}: ${change.address} does not belong to ${product}`);
+  }
+  return problems;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const options = parseOptions(argv);
+  const startedAt = Date.now();
+  fs.rmSync(WORK_DIR, { recursive: true, force: true });
+  fs.mkdirSync(WORK_DIR, { recursive: true });
+  const out = path.join(WORK_DIR, 'out');
+  synthesize(manacore, out);
+  const manifest = readJson(path.join(out, 'manifest.json'));
+  const stackDir = (root: string, stack: string) => path.join(root, 'stacks', stack);
+  const stackJsons = Object.keys(manifest.stacks).map((s) => readJson(path.join(stackDir(out, s), 'cdk.tf.json')));
+  const variables = variableValues(stackJsons);
+  const cliConfig = writeCliConfig(WORK_DIR);
+  const mock = await startSharedMock(WORK_DIR);
+  const harness = new Harness(mock, cliConfig, variables);
+  const failures: string[] = [];
+  try {
+    const levels = dependencyLevels(manifest, options.only);
+    for (const [index, level] of levels.entries()) {
+      const levelStart = Date.now();
+      const errors = await inParallel(level, options.concurrency, (stack) => harness.converge(stack, stackDir(out, stack)));
+      process.stdout.write(`level ${index}: ${level.length} stacks in ${seconds(Date.now() - levelStart)}\n`);
+      if (errors.length > 0) {
+        failures.push(...errors.map((e) => e.message));
+        break; // later levels read this level's outputs
+      }
+    }
+    const all = levels.flat();
+    process.stdout.write(`per stack (init+validate+plan+apply+plan): ${all.map((s) => `${s} ${seconds(harness.timings.get(s) ?? 0)}`).join(', ')}\n`);
+    process.stdout.write(`validate, plan, apply, converge: ${all.length} stacks in ${seconds(Date.now() - startedAt)}\n`);
+
+    const target = `${TAG_CHANGE.environment}-${TAG_CHANGE.product}`;
+    if (failures.length === 0 && !options.skipScenario && all.includes(target)) {
+      failures.push(...(await tagScenario(harness, out, variables, stackJsons, stackDir)));
+    }
+  } catch (error) {
+    failures.push((error as Error).message);
+  } finally {
+    mock.stop();
+  }
+  process.stdout.write(`e2e total: ${seconds(Date.now() - startedAt)}\n`);
+  if (failures.length > 0) {
+    process.stderr.write(`\ne2e FAILED:\n${failures.join('\n\n')}\n`);
+    return 1;
+  }
+  process.stdout.write('e2e passed\n');
+  return 0;
+}
+
+async function tagScenario(harness: Harness, out: string, variables: Record<string, string>, stackJsons: any[], stackDir: (root: string, stack: string) => string): Promise<string[]> {
+  const started = Date.now();
+  const problems: string[] = [];
+  const tagged = path.join(WORK_DIR, 'out-tag');
+  synthesize(withImageTag(manacore, TAG_CHANGE), tagged);
+  const changed = changedStacks(out, tagged);
+  const expected = [`${TAG_CHANGE.environment}-${TAG_CHANGE.product}`];
+  const stacks = [...changed.changed, ...changed.added];
+  if (JSON.stringify(stacks) !== JSON.stringify(expected)) problems.push(`tag change: changed stacks are ${JSON.stringify(stacks)}, expected ${JSON.stringify(expected)}`);
+
+  const plans: { stack: string; plan: any; summary: string }[] = [];
+  for (const stack of stacks) {
+    const { plan, summary } = await harness.planJson(stack, stackDir(tagged, stack));
+    plans.push({ stack, plan, summary });
+    problems.push(...checkTagPlan(stack, plan, TAG_CHANGE.product));
+  }
+  const comment = renderPlanComment(plans.map(({ stack, plan }) => ({ stack, plan })));
+  fs.writeFileSync(path.join(WORK_DIR, 'tag-change-comment.md'), comment.body);
+  for (const { stack, summary } of plans) {
+    const counts = summary.match(/(\d+) to add, (\d+) to change, (\d+) to destroy/);
+    if (!counts) {
+      problems.push(`${stack}: Terraform planned no changes for a tag change`);
+      continue;
+    }
+    if (!comment.body.includes(`${counts[1]} to add, ${counts[2]} to change, ${counts[3]} to destroy`)) {
+      problems.push(`${stack}: the comment does not state Terraform's "${summary}" (see .e2e/tag-change-comment.md)`);
+    }
+  }
+  const totals = plans.reduce(
+    (sum, { summary }) => {
+      const m = summary.match(/(\d+) to add, (\d+) to change, (\d+) to destroy/);
+      return m ? { add: sum.add + Number(m[1]), change: sum.change + Number(m[2]), destroy: sum.destroy + Number(m[3]) } : sum;
+    },
+    { add: 0, change: 0, destroy: 0 },
+  );
+  if (comment.totals.add !== totals.add || comment.totals.change !== totals.change || comment.totals.destroy !== totals.destroy) {
+    problems.push(`comment totals ${JSON.stringify(comment.totals)} differ from Terraform's ${JSON.stringify(totals)}`);
+  }
+  for (const secret of secretValues(variables, stackJsons)) {
+    if (comment.body.includes(secret)) problems.push(`the plan comment contains a secret value (${secret.slice(0, 4)}…)`);
+  }
+  if (problems.length > 0) return problems;
+
+  for (const stack of stacks) await harness.apply(stack, stackDir(tagged, stack));
+  for (const stack of stacks) await harness.assertNoChanges(stack, stackDir(tagged, stack));
+  // Roll back: the original synth output, planned and applied again.
+  for (const stack of stacks) {
+    const { plan } = await harness.planJson(stack, stackDir(out, stack));
+    problems.push(...checkTagPlan(`${stack} (rollback)`, plan, TAG_CHANGE.product));
+    await harness.apply(stack, stackDir(out, stack));
+    await harness.assertNoChanges(stack, stackDir(out, stack));
+  }
+  process.stdout.write(`tag change ${TAG_CHANGE.product} -> ${TAG_CHANGE.imageTag}, comment, apply, rollback: ${seconds(Date.now() - started)}\n`);
+  return problems;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (error: Error) => {
+      process.stderr.write(`e2e: ${error.stack ?? error}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,166 @@
+/**
+ * Running the real `terraform` against synthesized stacks with the mock providers: the CLI configuration
+ * (filesystem mirror for `init`, shared plugin cache), the shared mock process (TF_REATTACH_PROVIDERS for every
+ * other command), variable values, and errors that name the stack and the file and line in cdk.tf.json.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MOCKED_PROVIDERS, REPO_ROOT } from './schema/providers';
+
+const TSX_CLI = path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+export const MOCK_SERVER = path.join(REPO_ROOT, 'tools', 'e2e', 'mock-provider', 'server.ts');
+
+/** A failed Terraform command: its message already names the stack and, where Terraform gave one, file and line. */
+export class TerraformError extends Error {}
+
+/**
+ * Lays out a filesystem mirror (Terraform's "unpacked" layout: <host>/<namespace>/<type>/<version>/<os_arch>/)
+ * whose provider executables start the mock, and a CLI configuration that installs only from it.
+ * Returns the CLI configuration file.
+ */
+export function writeCliConfig(workDir: string): string {
+  const mirror = path.join(workDir, 'mirror');
+  const platform = `${process.platform}_${process.arch === 'x64' ? 'amd64' : process.arch}`;
+  for (const provider of MOCKED_PROVIDERS) {
+    const [host, namespace, type] = provider.address.split('/');
+    const dir = path.join(mirror, host, namespace, type, provider.version, platform);
+    fs.mkdirSync(dir, { recursive: true });
+    const executable = path.join(dir, `terraform-provider-${type}_v${provider.version}`);
+    const script = `#!/bin/sh\nexec "${process.execPath}" "${TSX_CLI}" "${MOCK_SERVER}" --provider ${provider.name} "$@"\n`;
+    fs.writeFileSync(executable, script, { mode: 0o755 });
+  }
+  const cache = path.join(workDir, 'plugin-cache');
+  fs.mkdirSync(cache, { recursive: true });
+  const config = path.join(workDir, 'terraform.rc');
+  fs.writeFileSync(
+    config,
+    [
+      `plugin_cache_dir = ${JSON.stringify(cache)}`,
+      'disable_checkpoint = true',
+      'provider_installation {',
+      `  filesystem_mirror {`,
+      `    path    = ${JSON.stringify(mirror)}`,
+      `    include = [${MOCKED_PROVIDERS.map((p) => JSON.stringify(p.address.replace('registry.terraform.io/', ''))).join(', ')}]`,
+      '  }',
+      '}',
+      '',
+    ].join('\n'),
+  );
+  return config;
+}
+
+/** The shared mock process: one provider server per provider, attached to by every Terraform command. */
+export interface SharedMock {
+  readonly reattach: string;
+  readonly logFile: string;
+  stop(): void;
+  /** The mock's own log, for a failure message. */
+  tail(): string;
+}
+
+export async function startSharedMock(workDir: string): Promise<SharedMock> {
+  const socketDir = path.join(workDir, 'mock');
+  fs.rmSync(socketDir, { recursive: true, force: true });
+  fs.mkdirSync(socketDir, { recursive: true });
+  const logFile = path.join(workDir, 'mock-provider.log');
+  fs.writeFileSync(logFile, '');
+  const out = fs.openSync(logFile, 'a');
+  const child: ChildProcess = spawn(process.execPath, [TSX_CLI, MOCK_SERVER, '--serve-all', socketDir], {
+    stdio: ['ignore', 'pipe', out],
+    env: { ...process.env, E2E_MOCK_LOG: '' },
+  });
+  const tail = () => {
+    const text = fs.readFileSync(logFile, 'utf8').trim();
+    return text ? `\n--- mock provider log (${logFile}) ---\n${text.split('\n').slice(-40).join('\n')}` : '';
+  };
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('ready\n')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`e2e: the mock provider exited with ${code} before it was ready${tail()}`)));
+  });
+  let stopping = false;
+  child.on('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`e2e: the mock provider died (${code ?? signal})${tail()}\n`);
+  });
+  return {
+    reattach: fs.readFileSync(path.join(socketDir, 'reattach.json'), 'utf8'),
+    logFile,
+    tail,
+    stop: () => {
+      stopping = true;
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+/** Values for the stacks' variables: fresh random secrets per run (so a leak is recognisable), well-formed non-secrets. */
+export function variableValues(stackJsons: readonly any[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const stack of stackJsons) {
+    for (const [name, variable] of Object.entries<any>(stack.variable ?? {})) {
+      if (name in values) continue;
+      if (name.startsWith('ssh_public_key')) values[name] = `ssh-ed25519 ${randomBytes(51).toString('base64')} e2e@${name}`;
+      else if (name.endsWith('account_id')) values[name] = randomBytes(16).toString('hex');
+      else if (variable.sensitive) values[name] = `e2e-secret-${randomBytes(12).toString('hex')}`;
+      else values[name] = `e2e-${name}`;
+    }
+  }
+  return values;
+}
+
+/** Runs Terraform per stack with the harness's environment. */
+export class Terraform {
+  constructor(
+    private readonly cliConfig: string,
+    private readonly mock: SharedMock,
+    private readonly variables: Record<string, string>,
+  ) {}
+
+  private env(withReattach: boolean): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, TF_CLI_CONFIG_FILE: this.cliConfig, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
+    delete env.TF_LOG;
+    if (withReattach) env.TF_REATTACH_PROVIDERS = this.mock.reattach;
+    else delete env.TF_REATTACH_PROVIDERS;
+    for (const [name, value] of Object.entries(this.variables)) env[`TF_VAR_${name}`] = value;
+    return env;
+  }
+
+  /** Runs one command in a stack directory; resolves stdout, or rejects with a TerraformError naming the stack. */
+  run(stack: string, dir: string, args: readonly string[], options: { reattach?: boolean; allowExit?: number[] } = {}): Promise<{ stdout: string; code: number }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn('terraform', args, { cwd: dir, env: this.env(options.reattach ?? true), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.on('error', (error) => reject(new TerraformError(`${stack}: cannot run terraform: ${error.message}`)));
+      child.on('exit', (code) => {
+        if (code === 0 || options.allowExit?.includes(code ?? -1)) return resolve({ stdout, code: code ?? 0 });
+        reject(new TerraformError(`${stack}: terraform ${args[0]} failed (exit ${code}) in ${path.join(dir, 'cdk.tf.json')}:\n${describeFailure(stdout, stderr)}${this.mock.tail()}`));
+      });
+    });
+  }
+}
+
+/** Terraform's own message; for `-json` output, each diagnostic as `cdk.tf.json:<line>:<column>: summary: detail`. */
+export function describeFailure(stdout: string, stderr: string): string {
+  const diagnostics: string[] = [];
+  for (const text of [stdout]) {
+    try {
+      const parsed = JSON.parse(text);
+      for (const d of parsed.diagnostics ?? []) {
+        const where = d.range ? `${d.range.filename}:${d.range.start.line}:${d.range.start.column}: ` : '';
+        diagnostics.push(`  ${where}${d.severity}: ${d.summary}${d.detail ? `: ${d.detail}` : ''}`);
+      }
+    } catch {
+      // not JSON: human output below
+    }
+  }
+  if (diagnostics.length > 0) return `${diagnostics.join('\n')}\n${stderr.trim()}`;
+  return `${stderr.trim()}\n${stdout.trim()}`.trim();
+}
