@@ -31,13 +31,12 @@ export function writeCliConfig(workDir: string): string {
     const script = `#!/bin/sh\nexec "${process.execPath}" "${TSX_CLI}" "${MOCK_SERVER}" --provider ${provider.name} "$@"\n`;
     fs.writeFileSync(executable, script, { mode: 0o755 });
   }
-  const cache = path.join(workDir, 'plugin-cache');
-  fs.mkdirSync(cache, { recursive: true });
   const config = path.join(workDir, 'terraform.rc');
   fs.writeFileSync(
     config,
     [
-      `plugin_cache_dir = ${JSON.stringify(cache)}`,
+      // No plugin_cache_dir: Terraform's cache is not safe for parallel inits, and the mirrored "package" is one
+      // small script, so installing it per stack costs less than a cache would save.
       'disable_checkpoint = true',
       'provider_installation {',
       `  filesystem_mirror {`,
