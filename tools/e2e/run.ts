@@ -95,7 +95,7 @@ class Harness {
   private readonly terraform: Terraform;
 
   constructor(
-    private readonly mock: SharedMock,
+    mock: SharedMock,
     cliConfig: string,
     variables: Record<string, string>,
   ) {

@@ -71,7 +71,7 @@ export async function startSharedMock(workDir: string): Promise<SharedMock> {
     env: { ...process.env, E2E_MOCK_LOG: '' },
   });
   const tail = () => {
-    const text = fs.readFileSync(logFile, 'utf8').trim();
+    const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim() : '';
     return text ? `\n--- mock provider log (${logFile}) ---\n${text.split('\n').slice(-40).join('\n')}` : '';
   };
   await new Promise<void>((resolve, reject) => {
@@ -112,6 +112,15 @@ export function variableValues(stackJsons: readonly any[]): Record<string, strin
   return values;
 }
 
+export interface RunOptions {
+  /** Attach to the shared mock (default) or let Terraform launch the mock from the mirror. */
+  readonly reattach?: boolean;
+  /** Exit codes that are not failures (2 for `plan -detailed-exitcode`). */
+  readonly allowExit?: number[];
+  /** Extra environment for Terraform and the mocks it launches. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /** Runs Terraform per stack with the harness's environment. */
 export class Terraform {
   constructor(
@@ -120,8 +129,17 @@ export class Terraform {
     private readonly variables: Record<string, string>,
   ) {}
 
-  private env(withReattach: boolean): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = { ...process.env, TF_CLI_CONFIG_FILE: this.cliConfig, TF_IN_AUTOMATION: '1', TF_INPUT: '0', CHECKPOINT_DISABLE: '1' };
+  private env(withReattach: boolean, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    // A mock that Terraform launches inherits E2E_MOCK_LOG and writes its errors there (Terraform hides its stderr).
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TF_CLI_CONFIG_FILE: this.cliConfig,
+      TF_IN_AUTOMATION: '1',
+      TF_INPUT: '0',
+      CHECKPOINT_DISABLE: '1',
+      E2E_MOCK_LOG: this.mock.logFile,
+      ...extra,
+    };
     delete env.TF_LOG;
     if (withReattach) env.TF_REATTACH_PROVIDERS = this.mock.reattach;
     else delete env.TF_REATTACH_PROVIDERS;
@@ -130,9 +148,9 @@ export class Terraform {
   }
 
   /** Runs one command in a stack directory; resolves stdout, or rejects with a TerraformError naming the stack. */
-  run(stack: string, dir: string, args: readonly string[], options: { reattach?: boolean; allowExit?: number[] } = {}): Promise<{ stdout: string; code: number }> {
+  run(stack: string, dir: string, args: readonly string[], options: RunOptions = {}): Promise<{ stdout: string; code: number }> {
     return new Promise((resolve, reject) => {
-      const child = spawn('terraform', args, { cwd: dir, env: this.env(options.reattach ?? true), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('terraform', args, { cwd: dir, env: this.env(options.reattach ?? true, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

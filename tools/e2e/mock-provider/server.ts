@@ -209,6 +209,13 @@ function unaryHandlers(handlers: Record<string, Handler>, providerName: string):
       method,
       (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => {
         try {
+          if (process.env.E2E_MOCK_CRASH_IN === method) {
+            // For the harness's own test: a mock that dies mid-call must still be diagnosable.
+            process.nextTick(() => {
+              throw new Error(`deliberate crash in ${method} (E2E_MOCK_CRASH_IN)`);
+            });
+            return;
+          }
           callback(null, handler(call.request));
         } catch (error) {
           const text = `${providerName} ${method}${call.request?.type_name ? ` (${call.request.type_name})` : ''}: ${(error as Error).stack ?? error}`;
