@@ -9,7 +9,8 @@
  *    `terraform show -json` plans with the plan-comment renderer and checks them, applies, then rolls the tag back
  *    (plan, apply) and checks everything converged again.
  *
- * Options: --only <stack,...> (those stacks and what they depend on), --skip-scenario, --concurrency <n>.
+ * Options: --only <stack,...> (those stacks and what they depend on), --skip-scenario, --concurrency <n>,
+ * --cloud (synthesize for Terraform Cloud, then swap in local state: backend-swap.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,7 @@ import { manacore } from '../../environments';
 import { changedStacks } from '../../scripts/plan-comment/changed-stacks';
 import { renderPlanComment } from '../../scripts/plan-comment/render';
 import { MOCKED_PROVIDERS, REPO_ROOT } from './schema/providers';
+import { swapCloudForLocal } from './backend-swap';
 import { synthesize, withImageTag } from './synth';
 import { Terraform, TerraformError, startSharedMock, variableValues, writeCliConfig, type SharedMock } from './terraform';
 
@@ -27,19 +29,23 @@ interface Options {
   readonly only?: readonly string[];
   readonly skipScenario: boolean;
   readonly concurrency: number;
+  /** Synthesize for Terraform Cloud and swap the cloud block and tfe_outputs for local state (backend-swap.ts). */
+  readonly cloud: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
   let only: string[] | undefined;
   let skipScenario = false;
   let concurrency = 4;
+  let cloud = false;
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--only') only = argv[++i].split(',');
     else if (argv[i] === '--skip-scenario') skipScenario = true;
     else if (argv[i] === '--concurrency') concurrency = Number(argv[++i]);
-    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --concurrency <n>`);
+    else if (argv[i] === '--cloud') cloud = true;
+    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --concurrency <n>, --cloud`);
   }
-  return { only, skipScenario, concurrency };
+  return { only, skipScenario, concurrency, cloud };
 }
 
 /** Stacks grouped by dependency level (level 0 depends on nothing), from cdktf's manifest.json. */
@@ -192,7 +198,8 @@ async function main(argv: readonly string[]): Promise<number> {
   fs.rmSync(WORK_DIR, { recursive: true, force: true });
   fs.mkdirSync(WORK_DIR, { recursive: true });
   const out = path.join(WORK_DIR, 'out');
-  synthesize(manacore, out);
+  synthesize(manacore, out, options.cloud ? 'e2e-org' : undefined);
+  if (options.cloud) swapAll(out);
   const manifest = readJson(path.join(out, 'manifest.json'));
   const stackDir = (root: string, stack: string) => path.join(root, 'stacks', stack);
   const stackJsons = Object.keys(manifest.stacks).map((s) => readJson(path.join(stackDir(out, s), 'cdk.tf.json')));
@@ -218,7 +225,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
     const target = `${TAG_CHANGE.environment}-${TAG_CHANGE.product}`;
     if (failures.length === 0 && !options.skipScenario && all.includes(target)) {
-      failures.push(...(await tagScenario(harness, out, variables, stackJsons, stackDir)));
+      failures.push(...(await tagScenario(harness, out, variables, stackJsons, stackDir, options.cloud)));
     }
   } catch (error) {
     failures.push((error as Error).message);
@@ -234,11 +241,29 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-async function tagScenario(harness: Harness, out: string, variables: Record<string, string>, stackJsons: any[], stackDir: (root: string, stack: string) => string): Promise<string[]> {
+/** Rewrites every synthesized stack for local state (the harness's stand-in for Terraform Cloud). */
+function swapAll(out: string): void {
+  const prefix = `${manacore.name}-`;
+  for (const stack of fs.readdirSync(path.join(out, 'stacks'))) {
+    const file = path.join(out, 'stacks', stack, 'cdk.tf.json');
+    const swapped = swapCloudForLocal(readJson(file), {
+      stack,
+      stackOfWorkspace: (workspace) => {
+        if (!workspace.startsWith(prefix)) throw new Error(`e2e: workspace ${workspace} is not one of ${manacore.name}'s`);
+        return workspace.slice(prefix.length);
+      },
+      statePath: (name) => path.join(WORK_DIR, `terraform.${name}.tfstate`),
+    });
+    fs.writeFileSync(file, JSON.stringify(swapped, null, 2));
+  }
+}
+
+async function tagScenario(harness: Harness, out: string, variables: Record<string, string>, stackJsons: any[], stackDir: (root: string, stack: string) => string, cloud: boolean): Promise<string[]> {
   const started = Date.now();
   const problems: string[] = [];
   const tagged = path.join(WORK_DIR, 'out-tag');
-  synthesize(withImageTag(manacore, TAG_CHANGE), tagged);
+  synthesize(withImageTag(manacore, TAG_CHANGE), tagged, cloud ? 'e2e-org' : undefined);
+  if (cloud) swapAll(tagged);
   const changed = changedStacks(out, tagged);
   const expected = [`${TAG_CHANGE.environment}-${TAG_CHANGE.product}`];
   const stacks = [...changed.changed, ...changed.added];
