@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { manacore } from '../../environments';
 import { changedStacks } from '../../scripts/plan-comment/changed-stacks';
 import { renderPlanComment } from '../../scripts/plan-comment/render';
-import { MOCKED_PROVIDERS, REPO_ROOT } from './schema/providers';
+import { MOCKED_PROVIDERS, REPO_ROOT, generateSchemaFile, generatedSchemaPath } from './schema/providers';
 import { swapCloudForLocal } from './backend-swap';
 import { synthesize, withImageTag } from './synth';
 import { Terraform, TerraformError, startSharedMock, variableValues, writeCliConfig, type SharedMock } from './terraform';
@@ -197,6 +197,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const startedAt = Date.now();
   fs.rmSync(WORK_DIR, { recursive: true, force: true });
   fs.mkdirSync(WORK_DIR, { recursive: true });
+  checkGeneratedSchemas();
   const out = path.join(WORK_DIR, 'out');
   synthesize(manacore, out, options.cloud ? 'e2e-org' : undefined);
   if (options.cloud) swapAll(out);
@@ -239,6 +240,16 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   process.stdout.write('e2e passed\n');
   return 0;
+}
+
+/** The committed schemas the mock serves must be what the installed bindings rebuild to, byte for byte. */
+function checkGeneratedSchemas(): void {
+  const started = Date.now();
+  const stale = MOCKED_PROVIDERS.filter((p) => p.bindingPackage && fs.readFileSync(generatedSchemaPath(p), 'utf8') !== generateSchemaFile(p));
+  if (stale.length > 0) {
+    throw new Error(`e2e: tools/e2e/schema/generated is out of date for ${stale.map((p) => `${p.name} (${p.bindingPackage})`).join(', ')}: run npm run e2e:schemas`);
+  }
+  process.stdout.write(`provider schemas in sync with the bindings (${seconds(Date.now() - started)})\n`);
 }
 
 /** Rewrites every synthesized stack for local state (the harness's stand-in for Terraform Cloud). */

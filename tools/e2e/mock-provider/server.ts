@@ -24,14 +24,14 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import type { ProviderSchema, SchemaAttribute, SchemaBlock } from '../schema/from-bindings';
-import { MOCKED_PROVIDERS, loadProviderSchema, type MockedProvider } from '../schema/providers';
+import { MOCKED_PROVIDERS, REPO_ROOT, loadProviderSchema, type MockedProvider } from '../schema/providers';
 import { SENSITIVE, SENSITIVE_PROVIDER_ATTRIBUTES } from './curated';
 import { computedOnlyProblems, planResource, readDataSource, requiresReplace, resolveUnknowns, schemaFor, type Problem } from './logic';
 import { blockType, decodeMsgpack, encodeMsgpack, typed, type Value } from './values';
 
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
 const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
-const PROTO_DIR = path.join(__dirname, '..', 'proto');
+const PROTO_DIR = path.join(REPO_ROOT, 'tools', 'e2e', 'proto');
 
 const logFile = process.env.E2E_MOCK_LOG;
 function log(message: string): void {
@@ -118,6 +118,7 @@ export function providerHandlers(provider: MockedProvider, schema: ProviderSchem
   const dataNames = Object.keys(schema.data_source_schemas);
   const capabilities = { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false };
   const block = (kind: 'resource' | 'data', name: string) => schemaFor(schema, kind, name);
+  let schemaResponse: object | undefined; // every Terraform command asks; build it once
   return {
     GetMetadata: () => ({
       server_capabilities: capabilities,
@@ -127,7 +128,7 @@ export function providerHandlers(provider: MockedProvider, schema: ProviderSchem
       functions: [],
       ephemeral_resources: [],
     }),
-    GetProviderSchema: () => ({
+    GetProviderSchema: () => (schemaResponse ??= {
       provider: { version: 0, block: protoBlock(schema.provider.block, provider.name, true) },
       resource_schemas: Object.fromEntries(Object.entries(schema.resource_schemas).map(([n, s]) => [n, { version: s.version, block: protoBlock(s.block, n) }])),
       data_source_schemas: Object.fromEntries(Object.entries(schema.data_source_schemas).map(([n, s]) => [n, { version: s.version, block: protoBlock(s.block, n) }])),
@@ -199,7 +200,18 @@ function loadServices(): { provider: grpc.ServiceDefinition; controller: grpc.Se
   const options: protoLoader.Options = { keepCase: true, longs: Number, enums: Number, defaults: false, oneofs: true };
   const tf = grpc.loadPackageDefinition(protoLoader.loadSync(path.join(PROTO_DIR, 'tfplugin6.8.proto'), options)) as any;
   const ctl = grpc.loadPackageDefinition(protoLoader.loadSync(path.join(PROTO_DIR, 'grpc_controller.proto'), options)) as any;
-  return { provider: tf.tfplugin6.Provider.service, controller: ctl.plugin.GRPCController.service };
+  const provider: grpc.ServiceDefinition = tf.tfplugin6.Provider.service;
+  // Every Terraform command fetches every provider's schema; cloudflare's encodes to ~0.5 MB of protobuf.
+  // The response object is built once per provider, so encode it once too.
+  const schemaMethod = provider.GetProviderSchema;
+  const encode = schemaMethod.responseSerialize;
+  const encoded = new WeakMap<object, Buffer>();
+  const memoized = (response: object): Buffer => {
+    let bytes = encoded.get(response);
+    if (!bytes) encoded.set(response, (bytes = encode(response)));
+    return bytes;
+  };
+  return { provider: { ...provider, GetProviderSchema: { ...schemaMethod, responseSerialize: memoized } }, controller: ctl.plugin.GRPCController.service };
 }
 
 /** Wraps handlers: a thrown error becomes a logged error diagnostic naming the call, not a dead plugin. */

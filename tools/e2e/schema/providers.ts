@@ -19,7 +19,8 @@ export interface MockedProvider {
   readonly nestedAsAttributes?: boolean;
 }
 
-export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The repository; set by the mock's launcher when it runs from a bundle outside the tree. */
+export const REPO_ROOT = process.env.E2E_REPO_ROOT ?? path.resolve(__dirname, '..', '..', '..');
 export const GENERATED_SCHEMA_DIR = path.join(REPO_ROOT, 'tools', 'e2e', 'schema', 'generated');
 export const HCLOUD_SCHEMA = path.join(REPO_ROOT, '__tests__', 'fixtures', 'provider-schemas', 'hcloud.schema.json');
 
@@ -35,6 +36,8 @@ export const MOCKED_PROVIDERS: readonly MockedProvider[] = [
 
 /** `terraform providers schema -json` shape. */
 export interface SchemaFile {
+  /** Which binding package and version the file was rebuilt from (checked by __tests__/e2e-schemas.test.ts). */
+  readonly '//'?: string;
   readonly format_version: string;
   readonly provider_schemas: Record<string, ProviderSchema>;
 }
@@ -48,8 +51,19 @@ export function generateSchemaFile(provider: MockedProvider): string {
   if (!provider.bindingPackage) throw new Error(`${provider.name} has a vendored schema, nothing to generate`);
   const packageDir = path.dirname(require.resolve(`${provider.bindingPackage}/package.json`, { paths: [REPO_ROOT] }));
   const schema = schemaFromBindings({ packageDir, address: provider.address, nestedAsAttributes: provider.nestedAsAttributes ?? false });
-  const file: SchemaFile = { format_version: '1.0', provider_schemas: { [provider.address]: schema } };
+  const file: SchemaFile = {
+    '//': generatedFrom(provider),
+    format_version: '1.0',
+    provider_schemas: { [provider.address]: schema },
+  };
   return `${JSON.stringify(file)}\n`;
+}
+
+/** "@cdktf/provider-docker@12.0.3": the installed binding package a schema is rebuilt from. */
+export function generatedFrom(provider: MockedProvider): string {
+  const manifest = require.resolve(`${provider.bindingPackage}/package.json`, { paths: [REPO_ROOT] });
+  const { name, version } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as { name: string; version: string };
+  return `rebuilt by npm run e2e:schemas from ${name}@${version}`;
 }
 
 /** Reads the schema Terraform is served for a provider. */
