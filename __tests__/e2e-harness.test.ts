@@ -97,7 +97,7 @@ test('setting a computed-only attribute fails', async () => {
   const { dir, text } = writeStack('mistake-computed-only', sshKey({ fingerprint: 'aa:bb' }));
   const message = await failureOf('mistake-computed-only', dir);
   expect(message).toContain('mistake-computed-only');
-  expect(message).toMatch(/unconfigurable attribute|Invalid Configuration for Read-Only Attribute/);
+  expect(message).toContain('Invalid Configuration for Read-Only Attribute');
   expect(message).toContain('fingerprint');
   expectLine(message, lineOf(text, '"fingerprint"'));
 });

@@ -15,10 +15,15 @@
  *   floating_ip_id, load_balancer_id, ip_address).
  * - docker 3.6.2 (kreuzwerker/terraform-provider-docker, tag v3.6.2): top-level `ForceNew: true` in
  *   internal/provider/resource_docker_container.go, resource_docker_image.go, resource_docker_network.go.
- * - random 3.7.2: every attribute of random_id and random_password has a RequiresReplace plan modifier
- *   (hashicorp/terraform-provider-random docs: "any change ... forces a new resource"); not read from source here.
- * - github 6.9.0 and cloudflare 5.14.0: the identifying attributes, from the providers' registry docs
- *   ("Forces new resource" / "changing this forces replacement"); not read from source here.
+ * - random 3.7.2 (hashicorp/terraform-provider-random, tag v3.7.2): RequiresReplace plan modifiers on every
+ *   configurable attribute in internal/provider/resource_id.go (keepers, byte_length, prefix) and
+ *   resource_password.go.
+ * - github 6.9.0 (integrations/terraform-provider-github, tag v6.9.0): `ForceNew: true` in
+ *   github/resource_github_actions_environment_variable.go, ..._environment_secret.go (the value too: a new
+ *   secret value replaces the secret), resource_github_actions_secret.go, resource_github_repository_environment.go,
+ *   resource_github_repository_environment_deployment_policy.go.
+ * - cloudflare 5.14.0 (cloudflare/terraform-provider-cloudflare, tag v5.14.0): top-level attributes with a
+ *   RequiresReplace plan modifier in internal/services/<resource>/schema.go.
  */
 export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   hcloud_server: ['image', 'location', 'user_data', 'ssh_keys'],
@@ -43,15 +48,15 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   random_password: ['*'],
   github_repository_environment: ['repository', 'environment'],
   github_repository_environment_deployment_policy: ['repository', 'environment'],
-  github_actions_environment_variable: ['repository', 'environment', 'variable_name'],
-  github_actions_environment_secret: ['repository', 'environment', 'secret_name'],
-  github_actions_secret: ['repository', 'secret_name'],
-  cloudflare_dns_record: ['zone_id'],
-  cloudflare_ruleset: ['zone_id', 'account_id', 'kind', 'phase'],
-  cloudflare_r2_bucket: ['account_id', 'name', 'location', 'jurisdiction'],
-  cloudflare_r2_bucket_cors: ['account_id', 'bucket_name', 'jurisdiction'],
-  cloudflare_r2_bucket_lifecycle: ['account_id', 'bucket_name', 'jurisdiction'],
-  cloudflare_r2_custom_domain: ['account_id', 'bucket_name', 'domain', 'jurisdiction'],
+  github_actions_environment_variable: ['environment', 'variable_name'],
+  github_actions_environment_secret: ['repository', 'environment', 'secret_name', 'plaintext_value', 'encrypted_value'],
+  github_actions_secret: ['repository', 'secret_name', 'plaintext_value', 'encrypted_value', 'destroy_on_drift'],
+  cloudflare_dns_record: ['type', 'zone_id'],
+  cloudflare_ruleset: ['account_id', 'kind', 'name', 'phase', 'zone_id'],
+  cloudflare_r2_bucket: ['account_id', 'location', 'name'],
+  cloudflare_r2_bucket_cors: ['account_id', 'bucket_name'],
+  cloudflare_r2_bucket_lifecycle: ['account_id', 'bucket_name'],
+  cloudflare_r2_custom_domain: ['account_id', 'bucket_name', 'domain', 'zone_id'],
 };
 
 /**

@@ -29,9 +29,11 @@ export function computedOnlyProblems(block: SchemaBlock, config: Value, path: st
     const value = config[name] ?? null;
     if (value === null) continue;
     if (attribute.computed && !attribute.optional && !attribute.required) {
+      // Terraform core accepts any value for a computed-only attribute and leaves the check to the provider:
+      // terraform-plugin-framework reports it with this summary, SDKv2 with "<name>: this field cannot be set".
       problems.push({
-        summary: `Value for unconfigurable attribute`,
-        detail: `Can't configure a value for "${[...path, name].join('.')}": its value will be decided automatically based on the result of applying this configuration.`,
+        summary: 'Invalid Configuration for Read-Only Attribute',
+        detail: `Cannot set value for "${[...path, name].join('.')}": the provider marks it read-only (computed). Remove the configuration line setting the value.`,
         path: [...path, name],
       });
     } else if (attribute.nested_type) {
