@@ -1,11 +1,8 @@
 /**
- * Synthesizes a system (Manacore by default) into a directory, optionally with one product's image tag changed,
- * the way `main.ts` does (same App options, same stacks), so the harness can re-synthesize without editing files.
+ * Synthesizes a system into a directory, optionally with one product's image tag changed, the way `main.ts`
+ * does (synthesizeSystem), so the harness can re-synthesize without editing files.
  */
-import { App } from 'cdktf';
-import { configureTokenStackTraces } from '../../constructs/core/token-stack-traces';
-import type { SystemSpec } from '../../environments/model';
-import { createSystemStacks } from '../../stacks/system-stacks';
+import { synthesizeSystem, type SystemSpec } from '../../index';
 
 /** A tag change for one product in one environment. */
 export interface TagChange {
@@ -35,8 +32,5 @@ export function withImageTag(system: SystemSpec, change: TagChange): SystemSpec 
 
 /** Synthesizes every stack of `system` into `outdir` (cdktf.out layout: manifest.json, stacks/<name>/cdk.tf.json). */
 export function synthesize(system: SystemSpec, outdir: string, terraformCloudOrganization?: string): void {
-  configureTokenStackTraces();
-  const app = new App({ outdir, stackTraces: false });
-  createSystemStacks(app, system, { terraformCloudOrganization });
-  app.synth();
+  synthesizeSystem(system, { outdir, terraformCloudOrganization });
 }
