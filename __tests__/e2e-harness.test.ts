@@ -22,8 +22,8 @@ beforeAll(async () => {
   terraform = new Terraform(cliConfig, mock, {});
 });
 
-afterAll(() => {
-  mock?.stop();
+afterAll(async () => {
+  await mock?.stop();
   fs.rmSync(workDir, { recursive: true, force: true });
 });
 

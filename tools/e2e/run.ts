@@ -315,9 +315,10 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     failures.push((error as Error).message);
   } finally {
-    mock.stop();
+    await mock.stop();
   }
-  process.stdout.write(`e2e total: ${seconds(Date.now() - startedAt)}\n`);
+  const mockCpu = fs.readFileSync(mock.logFile, 'utf8').match(/CPU used: ([\d.]+) s/)?.[1];
+  process.stdout.write(`e2e total: ${seconds(Date.now() - startedAt)}${mockCpu ? ` (the shared mock provider used ${mockCpu} s of CPU)` : ''}\n`);
   if (failures.length > 0) {
     process.stderr.write(`\ne2e FAILED:\n${failures.join('\n\n')}\n`);
     return 1;

@@ -67,7 +67,8 @@ export function writeCliConfig(workDir: string): string {
 export interface SharedMock {
   readonly reattach: string;
   readonly logFile: string;
-  stop(): void;
+  /** Stops the process and waits for it (its last log line states the CPU it used). */
+  stop(): Promise<void>;
   /** The mock's own log, for a failure message. */
   tail(): string;
 }
@@ -103,10 +104,12 @@ export async function startSharedMock(workDir: string): Promise<SharedMock> {
     reattach: fs.readFileSync(path.join(socketDir, 'reattach.json'), 'utf8'),
     logFile,
     tail,
-    stop: () => {
-      stopping = true;
-      child.kill('SIGTERM');
-    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        stopping = true;
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 

@@ -327,6 +327,8 @@ async function serveAll(dir: string): Promise<void> {
   process.stdout.write('ready\n');
   const stop = () => {
     servers.forEach((server) => server.forceShutdown());
+    const cpu = process.cpuUsage();
+    log(`stopping; CPU used: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s`);
     process.exit(0);
   };
   process.on('SIGTERM', stop);
