@@ -27,7 +27,7 @@ import type { ProviderSchema, SchemaAttribute, SchemaBlock } from '../schema/fro
 import { MOCKED_PROVIDERS, REPO_ROOT, loadProviderSchema, type MockedProvider } from '../schema/providers';
 import { SENSITIVE, SENSITIVE_PROVIDER_ATTRIBUTES } from './curated';
 import { computedOnlyProblems, planResource, readDataSource, requiresReplace, resolveUnknowns, schemaFor, type Problem } from './logic';
-import { blockType, decodeMsgpack, encodeMsgpack, typed, type Value } from './values';
+import { blockType, decodeMsgpack, encodeMsgpack, stableJson, typed, type Value } from './values';
 
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
 const MAGIC_COOKIE_VALUE = 'd602bf8f470bc67ca7faa0386276bbdd4330efaf76d1a219cb4d6991ca9872b2';
@@ -172,7 +172,7 @@ export function providerHandlers(provider: MockedProvider, schema: ProviderSchem
       const planned = decodeValue(req.planned_state, b);
       if (planned === null) return { new_state: encodeValue(null), diagnostics: [], private: Buffer.alloc(0) };
       const config = decodeValue(req.config, b);
-      const seed = `${req.type_name}\0${JSON.stringify(encodeMsgpack(config))}`;
+      const seed = `${req.type_name}\0${stableJson(config)}`;
       const applied = resolveUnknowns(planned, blockType(b), seed, '');
       return { new_state: encodeValue(applied), private: req.planned_private ?? Buffer.alloc(0), diagnostics: [], legacy_type_system: false };
     },

@@ -330,8 +330,6 @@ function sortBlock(block: SchemaBlock): SchemaBlock {
 export interface BindingSource {
   /** Directory of the installed package, e.g. node_modules/@cdktf/provider-docker. */
   readonly packageDir: string;
-  /** Registry address, e.g. registry.terraform.io/kreuzwerker/docker. */
-  readonly address: string;
   /** Treat nested objects as nested attributes rather than blocks (plugin-framework providers such as cloudflare v5). */
   readonly nestedAsAttributes: boolean;
 }

@@ -50,7 +50,7 @@ export function generatedSchemaPath(provider: MockedProvider): string {
 export function generateSchemaFile(provider: MockedProvider): string {
   if (!provider.bindingPackage) throw new Error(`${provider.name} has a vendored schema, nothing to generate`);
   const packageDir = path.dirname(require.resolve(`${provider.bindingPackage}/package.json`, { paths: [REPO_ROOT] }));
-  const schema = schemaFromBindings({ packageDir, address: provider.address, nestedAsAttributes: provider.nestedAsAttributes ?? false });
+  const schema = schemaFromBindings({ packageDir, nestedAsAttributes: provider.nestedAsAttributes ?? false });
   const file: SchemaFile = {
     '//': generatedFrom(provider),
     format_version: '1.0',
