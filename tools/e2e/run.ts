@@ -1,7 +1,7 @@
 /**
  * `npm run e2e`: Terraform itself checks every stack, offline, against the mock providers.
  *
- * For each system (Manacore, and the examples: Nutri, Fieldnotes), in .e2e/<system>/:
+ * For each system (Manacore, and the examples: Nutri, Fieldnotes, Harbor), in .e2e/<system>/:
  * 1. synthesizes it into out/ (local backend; state files land in .e2e/<system>/),
  * 2. per dependency level of manifest.json (stacks of one level in parallel): terraform init (through the
  *    filesystem mirror of the CLI configuration), validate, plan, apply, and a second plan that must show no
@@ -18,6 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { manacore } from '../../environments';
 import { fieldnotes } from '../../examples/fieldnotes';
+import { harbor } from '../../examples/harbor';
 import { nutri } from '../../examples/nutri';
 import type { SystemSpec } from '../../index';
 import { changedStacks } from '../../scripts/plan-comment/changed-stacks';
@@ -30,7 +31,7 @@ import { Terraform, TerraformError, startSharedMock, variableValues, writeCliCon
 const WORK_ROOT = path.join(REPO_ROOT, '.e2e');
 
 /** The systems the harness checks: the product's own, and the examples built with the library. */
-const SYSTEMS: Readonly<Record<string, SystemSpec>> = { manacore, nutri, fieldnotes };
+const SYSTEMS: Readonly<Record<string, SystemSpec>> = { manacore, nutri, fieldnotes, harbor };
 
 /** The tag change of the scenario: Manacore's chat in staging (several services, secrets, data); else the first product. */
 function tagChangeFor(system: SystemSpec): TagChange {

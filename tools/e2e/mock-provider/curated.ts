@@ -12,7 +12,9 @@
  *   internal/network/resource.go (ip_range), internal/network/resource_subnet.go (network_id, type,
  *   network_zone, ip_range, vswitch_id), `RequiresReplace()` in internal/primaryip/resource.go (type, location),
  *   internal/sshkey/resource.go (public_key), internal/rdns/resource.go (server_id, primary_ip_id,
- *   floating_ip_id, load_balancer_id, ip_address).
+ *   floating_ip_id, load_balancer_id, ip_address); load balancers: internal/loadbalancer/resource.go (location,
+ *   network_zone), resource_service.go, resource_target.go, resource_network.go; internal/server/resource_network.go;
+ *   internal/firewall/attachment_resource.go (firewall_id).
  * - docker 3.6.2 (kreuzwerker/terraform-provider-docker, tag v3.6.2): top-level `ForceNew: true` in
  *   internal/provider/resource_docker_container.go, resource_docker_image.go, resource_docker_network.go.
  * - random 3.7.2 (hashicorp/terraform-provider-random, tag v3.7.2): RequiresReplace plan modifiers on every
@@ -34,6 +36,12 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
   hcloud_primary_ip: ['type', 'location'],
   hcloud_ssh_key: ['public_key'],
   hcloud_rdns: ['server_id', 'primary_ip_id', 'floating_ip_id', 'load_balancer_id', 'ip_address'],
+  hcloud_load_balancer: ['location', 'network_zone'],
+  hcloud_load_balancer_service: ['listen_port', 'load_balancer_id', 'protocol'],
+  hcloud_load_balancer_target: ['ip', 'label_selector', 'load_balancer_id', 'server_id'],
+  hcloud_load_balancer_network: ['load_balancer_id', 'network_id', 'subnet_id', 'ip'],
+  hcloud_server_network: ['server_id', 'network_id', 'subnet_id', 'ip'],
+  hcloud_firewall_attachment: ['firewall_id'],
   docker_container: [
     'name', 'read_only', 'image', 'hostname', 'domainname', 'command', 'entrypoint', 'user', 'dns', 'dns_opts',
     'dns_search', 'publish_all_ports', 'working_dir', 'capabilities', 'security_opts', 'runtime', 'stop_signal',
