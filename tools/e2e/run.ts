@@ -12,8 +12,9 @@
  *
  * Options: --only <stack,...> (those stacks and what they depend on), --skip-scenario, --concurrency <n>,
  * --cloud (synthesize for Terraform Cloud, then swap in local state: backend-swap.ts), --system <name,...>.
- * Before anything, the committed provider schemas are rebuilt from the bindings and must be unchanged.
+ * Meanwhile the committed provider schemas are rebuilt from the bindings and must be unchanged.
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { manacore } from '../../environments';
@@ -23,7 +24,7 @@ import { nutri } from '../../examples/nutri';
 import type { SystemSpec } from '../../index';
 import { changedStacks } from '../../scripts/plan-comment/changed-stacks';
 import { renderPlanComment } from '../../scripts/plan-comment/render';
-import { MOCKED_PROVIDERS, REPO_ROOT, generateSchemaFile, generatedSchemaPath } from './schema/providers';
+import { MOCKED_PROVIDERS, REPO_ROOT } from './schema/providers';
 import { swapCloudForLocal } from './backend-swap';
 import { synthesize, withImageTag, type TagChange } from './synth';
 import { Terraform, TerraformError, startSharedMock, variableValues, writeCliConfig, type SharedMock } from './terraform';
@@ -214,14 +215,23 @@ export function checkTagPlan(stack: string, plan: any, product: string): string[
   return problems;
 }
 
-/** The committed schemas the mock serves must be what the installed bindings rebuild to, byte for byte. */
-function checkGeneratedSchemas(): void {
+/**
+ * The committed schemas the mock serves must be what the installed bindings rebuild to, byte for byte
+ * (schema/generate.ts --check). Runs in a child process alongside the Terraform runs, which mostly wait.
+ */
+function checkGeneratedSchemas(): Promise<string[]> {
   const started = Date.now();
-  const stale = MOCKED_PROVIDERS.filter((p) => p.bindingPackage && fs.readFileSync(generatedSchemaPath(p), 'utf8') !== generateSchemaFile(p));
-  if (stale.length > 0) {
-    throw new Error(`e2e: tools/e2e/schema/generated is out of date for ${stale.map((p) => `${p.name} (${p.bindingPackage})`).join(', ')}: run npm run e2e:schemas`);
-  }
-  process.stdout.write(`provider schemas in sync with the bindings (${seconds(Date.now() - started)})\n`);
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(REPO_ROOT, 'tools', 'e2e', 'schema', 'generate.ts'), '--check'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (code) => {
+      process.stdout.write(`provider schemas checked against the bindings in ${seconds(Date.now() - started)}\n`);
+      resolve(code === 0 ? [] : [`e2e: the mock's provider schemas are not what the bindings rebuild to (exit ${code}):\n${stderr.trim()}`]);
+    });
+  });
 }
 
 /** One system's run: its own work directory (states land there), synth output and variable values. */
@@ -306,7 +316,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const startedAt = Date.now();
   fs.rmSync(WORK_ROOT, { recursive: true, force: true });
   fs.mkdirSync(WORK_ROOT, { recursive: true });
-  checkGeneratedSchemas();
+  const schemaCheck = checkGeneratedSchemas();
   const cliConfig = writeCliConfig(WORK_ROOT);
   const mock = await startSharedMock(WORK_ROOT);
   const failures: string[] = [];
@@ -321,6 +331,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await mock.stop();
   }
+  failures.push(...(await schemaCheck));
   const mockCpu = fs.readFileSync(mock.logFile, 'utf8').match(/CPU used: ([\d.]+) s/)?.[1];
   process.stdout.write(`e2e total: ${seconds(Date.now() - startedAt)}${mockCpu ? ` (the shared mock provider used ${mockCpu} s of CPU)` : ''}\n`);
   if (failures.length > 0) {
