@@ -45,6 +45,12 @@ test('a dynamic value keeps its type on the wire: [JSON type as bytes, value]', 
   expect(decodeMsgpack(encodeMsgpack(value))).toEqual([new Uint8Array(Buffer.from('"string"')), 'x']);
 });
 
+test('a dynamic value read back from JSON state keeps its type (Terraform writes {"value", "type"})', () => {
+  const value = typed({ value: 'on', type: 'string' }, 'dynamic', true);
+  expect(value).toBeInstanceOf(DynamicValue);
+  expect(decodeMsgpack(encodeMsgpack(value))).toEqual([new Uint8Array(Buffer.from('"string"')), 'on']);
+});
+
 test('create: computed attributes the configuration leaves null become unknown, nested ones too', () => {
   const proposed = typed({ name: 'a', network: [{ network_id: 1 }] }, blockType(server));
   const planned = planResource(server, proposed, null) as any;

@@ -87,9 +87,19 @@ export const SENSITIVE_PROVIDER_ATTRIBUTES: readonly string[] = ['token', 'api_t
 
 /**
  * Values data sources return where a generic fake would mislead: Cloudflare's published ranges (a short,
- * real prefix of https://www.cloudflare.com/ips-v4 and ips-v6) so the edge proxy's trusted-IP list is realistic.
+ * real prefix of https://www.cloudflare.com/ips-v4 and ips-v6) so the edge proxy's trusted-IP list is realistic,
+ * and API token permission groups.
  */
 export const DATA_SOURCE_VALUES: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  // Permission groups a zone-scoped API token is built from, by the names and scope Cloudflare lists them
+  // under (ids are fakes): a generic fake would be an empty list, which no real account returns.
+  cloudflare_api_token_permission_groups_list: {
+    result: [
+      { id: 'e2e00000000000000000000000000001', name: 'DNS Write', scopes: ['com.cloudflare.api.account.zone'] },
+      { id: 'e2e00000000000000000000000000002', name: 'Zone Read', scopes: ['com.cloudflare.api.account.zone'] },
+      { id: 'e2e00000000000000000000000000003', name: 'Account Settings Read', scopes: ['com.cloudflare.api.account'] },
+    ],
+  },
   cloudflare_ip_ranges: {
     ipv4_cidrs: ['173.245.48.0/20', '103.21.244.0/22', '103.22.200.0/22'],
     ipv6_cidrs: ['2400:cb00::/32', '2606:4700::/32'],

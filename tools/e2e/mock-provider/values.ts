@@ -77,6 +77,12 @@ export function typed(raw: unknown, type: SchemaType, fromJson = false): Value {
       const inner = JSON.parse(Buffer.from(raw[0]).toString('utf8')) as SchemaType;
       return new DynamicValue(raw[0], typed(raw[1], inner, fromJson));
     }
+    // JSON (state written by Terraform, UpgradeResourceState): {"value": ..., "type": <JSON type>}, per the
+    // JSON rules of object-wire-format.md.
+    if (fromJson && raw && typeof raw === 'object' && !Array.isArray(raw) && 'type' in raw && 'value' in raw && Object.keys(raw).length === 2) {
+      const inner = (raw as { type: SchemaType }).type;
+      return new DynamicValue(Buffer.from(JSON.stringify(inner)), typed((raw as { value: unknown }).value, inner, true));
+    }
     const inferred = inferType(raw);
     return new DynamicValue(Buffer.from(JSON.stringify(inferred)), typed(raw, inferred, fromJson));
   }

@@ -224,6 +224,9 @@ function readModule(dir: string): ModuleInfo {
 
 /** `stringList` -> list(string), `numberListList` -> list(list(number)); `kind` gives the outer collection. */
 function primitiveType(storageClassType: string, kind: HclAttribute['kind']): SchemaType | undefined {
+  // The generator renders a `dynamic` attribute as a map of any (`anyMap`): cloudflare 5.14.0's zone_setting
+  // `value` is a schema.DynamicAttribute (internal/services/zone_setting/schema.go) and its binding says anyMap.
+  if (storageClassType === 'anyMap') return 'dynamic';
   const match = storageClassType.match(/^(string|number|boolean|any)((?:List|Map)*)$/);
   if (!match) return undefined;
   let type: SchemaType = match[1] === 'boolean' ? 'bool' : match[1] === 'any' ? 'dynamic' : match[1];
