@@ -113,6 +113,12 @@ export async function startSharedMock(workDir: string): Promise<SharedMock> {
   };
 }
 
+/** Random characters of bech32's alphabet (BIP 173), the encoding of age's public keys. */
+function bech32(length: number): string {
+  const alphabet = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
+  return [...randomBytes(length)].map((byte) => alphabet[byte % 32]).join('');
+}
+
 /** Values for the stacks' variables: fresh random secrets per run (so a leak is recognisable), well-formed non-secrets. */
 export function variableValues(stackJsons: readonly any[]): Record<string, string> {
   const values: Record<string, string> = {};
@@ -121,6 +127,7 @@ export function variableValues(stackJsons: readonly any[]): Record<string, strin
       if (name in values) continue;
       if (name.startsWith('ssh_public_key')) values[name] = `ssh-ed25519 ${randomBytes(51).toString('base64')} e2e@${name}`;
       else if (name.endsWith('account_id')) values[name] = randomBytes(16).toString('hex');
+      else if (name.endsWith('age_recipient')) values[name] = `age1${bech32(58)}`; // an age X25519 public key's shape
       else if (variable.sensitive) values[name] = `e2e-secret-${randomBytes(12).toString('hex')}`;
       else values[name] = `e2e-${name}`;
     }
