@@ -3,24 +3,13 @@
  * encryption key, heartbeat and schedule, the bucket lock, the cron gaps the
  * RPO is derived from, and the errors for bad backup settings.
  */
-import { ConfigurationError, formatIssue } from '../constructs/core/configuration-error';
 import { maxCronIntervalMinutes, parseCron } from '../constructs/core/cron';
 import { manacore } from '../environments';
-import type { SystemSpec } from '../system/model';
-import { resolveSystem } from '../system/resolve';
 import { container, envOf } from './helpers/docker';
 import { environmentOf, variant, type WritableSystem } from './helpers/spec';
 import { SynthesizedSystem, resources, type TerraformJson } from './helpers/synth';
+import { issueLines } from './helpers/issues';
 
-function issueLines(system: SystemSpec): string[] {
-  try {
-    resolveSystem(system);
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.issues.map(formatIssue);
-    throw error;
-  }
-  throw new Error('expected a ConfigurationError, but the system was accepted');
-}
 
 const production = (system: WritableSystem) => environmentOf(system, 'production');
 const staging = (system: WritableSystem) => environmentOf(system, 'staging');

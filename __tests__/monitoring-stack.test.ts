@@ -4,7 +4,6 @@
  * Grafana's route and login, alerts and their receivers, uptime checks,
  * capacity, and the bad input it refuses.
  */
-import { ConfigurationError, formatIssue } from '../constructs/core/configuration-error';
 import { manacore } from '../environments';
 import { nutri } from '../examples/nutri';
 import { planCapacity } from '../system/capacity';
@@ -14,6 +13,7 @@ import { stacksOf } from '../stacks/system-stacks';
 import { withMonitoringHost, writtenFiles, writtenJson } from './helpers/monitoring';
 import { environmentOf, keepOnly, serviceOf, variant, type WritableSystem } from './helpers/spec';
 import { resources, SynthesizedSystem, type TerraformJson } from './helpers/synth';
+import { issueLines } from './helpers/issues';
 
 /** Manacore with two products per environment: small and fast, every kind of service still present. */
 function small(mutate: (copy: WritableSystem) => void = () => undefined): SystemSpec {
@@ -23,15 +23,6 @@ function small(mutate: (copy: WritableSystem) => void = () => undefined): System
   });
 }
 
-function issueLines(system: SystemSpec): string[] {
-  try {
-    resolveSystem(system);
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.issues.map(formatIssue);
-    throw error;
-  }
-  throw new Error('expected a ConfigurationError, but the system was accepted');
-}
 
 const env = (container: any): Record<string, string> =>
   Object.fromEntries((container.env ?? []).map((entry: string) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));

@@ -3,28 +3,18 @@
  * with the exact line the error shows: environment, product, field, the bad
  * value and what is allowed. Nothing reaches a construct before these pass.
  */
-import { ConfigurationError, formatIssue } from '../constructs/core/configuration-error';
 import { HealthCheck } from '../constructs/core/health-check';
 import { manacore } from '../environments';
 import { resolveSystem } from '../system/resolve';
-import type { EnvironmentSpec, SystemSpec } from '../system/model';
+import type { EnvironmentSpec } from '../system/model';
 import { environmentOf, productOf, serviceOf, variant, type WritableSystem } from './helpers/spec';
+import { issueLines } from './helpers/issues';
 
 /** The line of one issue in the error message, matched whole. */
 function exactLine(line: string): RegExp {
   return new RegExp(`^  - ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm');
 }
 
-/** Every issue line the system is rejected with; fails when it is accepted or fails any other way. */
-function issueLines(system: SystemSpec): string[] {
-  try {
-    resolveSystem(system);
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error.issues.map(formatIssue);
-    throw error;
-  }
-  throw new Error('expected a ConfigurationError, but the system was accepted');
-}
 
 /** Services other services in chat may link to: every non-worker, non-mobile service, chat's own by bare name. */
 const LINK_TARGETS_FROM_CHAT = [
