@@ -236,10 +236,11 @@ describe('an environment with two hosts', () => {
     ]);
   });
 
-  it('puts a load balancer in front of the two edge proxies and admits only SSH from the internet', () => {
-    // Routed products run on both hosts: the balancer reaches them over the private network.
-    expect(resourceList(network, 'hcloud_load_balancer_target').map((target) => target.use_private_ip)).toEqual([true, true]);
-    expect(hostFirewall(network).rule.map((rule: any) => rule.port)).toEqual(['22']);
+  it('keeps the direct layout for products pinned to different hosts: no balancer, web open on each host', () => {
+    // Each routed service runs on one host; a balancer would send half of each name's requests to an edge proxy
+    // that does not route it (Traefik's Docker provider sees its own host only), so each name points at its host.
+    expect(resources(network, 'hcloud_load_balancer')).toEqual({});
+    expect(hostFirewall(network).rule.map((rule: any) => rule.port)).toEqual(['22', '80', '443']);
   });
 });
 

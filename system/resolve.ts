@@ -564,6 +564,24 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       });
     }
   }
+  // Hetzner balances TCP 80/443 over every target without reading the Host header, and each edge proxy routes only
+  // its own host's containers (Traefik's Docker provider): a routed service missing from a target answers 404 there.
+  const loadBalancer = loadBalancerOf(spec, products);
+  for (const service of loadBalancer === undefined ? [] : products.flatMap((product) => product.services)) {
+    if (!service.routed || !service.runsContainer) continue;
+    if (loadBalancer!.targets.every((target) => service.placements.includes(target))) continue;
+    issues.push({
+      environment: spec.name,
+      product: service.product,
+      field: `replicas.${service.name}`,
+      value: service.replicas,
+      allowed:
+        hostsOfProduct.get(service.product)!.length === 1
+          ? `a replica on every host behind the load balancer (${loadBalancer!.targets.join(', ')}): place ${service.product} on their group, not on one host`
+          : `a replica on every host behind the load balancer (${loadBalancer!.targets.join(', ')}): ${loadBalancer!.targets.length} or more`,
+      why: `the balancer sends every name to every host, and an edge proxy routes only its own host's containers; this service runs on ${[...new Set(service.placements)].join(', ')} only`,
+    });
+  }
   const containerUsers = (dependency: DataDependency) => products.filter((p) => p.data[dependency] === 'container');
   const containerDataUsers = { postgres: containerUsers('postgres'), redis: containerUsers('redis') };
   const dataContainers = DATA_DEPENDENCIES.flatMap((name): ResolvedDataService[] => {
@@ -625,7 +643,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     dataHost,
     products,
     accessories,
-    loadBalancer: loadBalancerOf(spec, products),
+    loadBalancer,
     dataAccess,
     privatePorts: Object.fromEntries(
       hosts
@@ -739,10 +757,12 @@ function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, 
   };
 }
 
-/** Balancer of the edge: only where routed containers run on more than one host. */
+/** Balancer of the edge: only where a routed service has replicas on more than one host; its targets are every host running a routed service. */
 function loadBalancerOf(spec: EnvironmentSpec, products: readonly ResolvedProduct[]): ResolvedLoadBalancer | undefined {
-  const routedHosts = new Set(products.flatMap((product) => product.services.filter((service) => service.routed && service.runsContainer).flatMap((service) => service.placements)));
-  if (routedHosts.size < 2) return undefined;
+  const routed = products.flatMap((product) => product.services.filter((service) => service.routed && service.runsContainer));
+  // Products pinned to different hosts keep the direct layout (each name on its own host); a balancer only where a routed service spans hosts.
+  if (!routed.some((service) => new Set(service.placements).size > 1)) return undefined;
+  const routedHosts = new Set(routed.flatMap((service) => service.placements));
   const subnet = (spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK).subnetRange;
   return {
     type: spec.loadBalancer?.type ?? DEFAULT_LOAD_BALANCER_TYPE,
