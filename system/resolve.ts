@@ -500,7 +500,8 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         restart: service.restart ?? 'unless-stopped',
         image: kind.container ? image : undefined,
         command: service.command?.map(escapeForTerraform),
-        healthCheck: kind.container ? (service.healthCheck ?? kind.healthCheck ?? commandCheck(kind.probesCommand, service.command)) : undefined,
+        // User text like the command: its `${` and `%{` stay literal for Terraform.
+        healthCheck: kind.container ? (service.healthCheck?.withCommandText(escapeForTerraform) ?? kind.healthCheck ?? commandCheck(kind.probesCommand, service.command)) : undefined,
         resources: scaleReservations({ ...kind.resources!, ...service.resources }, spec.reservationScale ?? 1),
         environment: {
           ...escapeValues(service.environment),
@@ -747,7 +748,7 @@ function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, 
     volumes: (spec.volumes ?? []).map((volume) => ({ ...volume, sizeGiB: deployment.volumeSizesGiB?.[volume.name] ?? volume.sizeGiB })),
     environment: escapeValues(spec.environment),
     secrets: spec.secrets ?? [],
-    healthCheck: spec.healthCheck,
+    healthCheck: spec.healthCheck.withCommandText(escapeForTerraform),
     resources: { ...ACCESSORY_RESOURCES, ...spec.resources, ...deployment.resources },
     user: spec.user ?? '1001',
     writablePaths: spec.writablePaths ?? [],

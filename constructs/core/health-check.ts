@@ -99,6 +99,16 @@ export class HealthCheck {
     }
   }
 
+  /**
+   * The same check with every argument of a command probe passed through
+   * `transform` (the caller's escaping of user text for Terraform); other
+   * probes are returned unchanged.
+   */
+  public withCommandText(transform: (text: string) => string): HealthCheck {
+    if (this.probe.kind !== 'command') return this;
+    return new HealthCheck({ kind: 'command', command: this.probe.command.map(transform) }, this.timing);
+  }
+
   /** True when the probe is an HTTP route (what the proxy-facing kinds require). */
   public get isHttp(): boolean {
     return this.probe.kind === 'http';
