@@ -629,6 +629,27 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       why: 'remote runs hold no SSH key and no address inside adminSshCidrs, and must not trust a host key on first use',
     });
   }
+  // Over the private network each data service publishes its ports on its host's private address: two on one
+  // host with the same port cannot both bind it (Docker refuses the second: "port is already allocated").
+  const privatePublishers = new Map<string, { owner: string; port: number }[]>();
+  if (dataAccess === 'private-network') {
+    const publish = (host: string, owner: string, port: number) => privatePublishers.set(host, [...(privatePublishers.get(host) ?? []), { owner, port }]);
+    for (const service of dataContainers) publish(dataHost, service.name, service.name === 'postgres' ? POSTGRES_DEFAULTS.port : REDIS_DEFAULTS.port);
+    for (const accessory of accessories) for (const port of Object.values(accessory.ports)) publish(accessory.host, accessory.name, port);
+  }
+  for (const [host, publishers] of privatePublishers) {
+    publishers.forEach(({ owner, port }, index) => {
+      const first = publishers.find((other) => other.port === port)!;
+      if (publishers.indexOf(first) === index || first.owner === owner) return;
+      issues.push({
+        environment: spec.name,
+        field: `accessories.${owner}.host`,
+        value: host,
+        allowed: `a host where port ${port} is free (${first.owner} publishes ${port} on ${host}'s private address)`,
+        why: 'with several hosts every data service and accessory publishes its ports on its host\'s private address',
+      });
+    });
+  }
   const [apexProduct, apexService] = (spec.apexService ?? '').split('/');
   const github = spec.github ?? {};
   return {
@@ -652,10 +673,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           host.name,
           dataAccess === 'local'
             ? []
-            : [
-                ...(host.name === dataHost ? dataContainers.map((service) => (service.name === 'postgres' ? POSTGRES_DEFAULTS.port : REDIS_DEFAULTS.port)) : []),
-                ...accessories.filter((accessory) => accessory.host === host.name).flatMap((accessory) => Object.values(accessory.ports)),
-              ],
+            : (privatePublishers.get(host.name) ?? []).map((publisher) => publisher.port),
         ] as const)
         .filter(([, ports]) => ports.length > 0),
     ),
