@@ -170,10 +170,12 @@ describe('Docker provider per host', () => {
     ]);
     expect(container(stagingEdge, 'app-2-edge-proxy').provider).toBe('docker.app_2');
     expect(resources(stagingEdge, 'docker_network')['app-2-data'].provider).toBe('docker.app_2');
-    // A product stack targets one host: the plain provider, pointed at that host.
+    // A product stack of a several-host environment configures every host's provider (so a container that leaves a
+    // host is destroyed there) and keys its containers by host.
     const chat = synthesized.synth('staging-chat');
-    expect(chat.provider?.docker?.[0].host).toContain('host_app_2_ipv4');
-    expect(container(chat, 'chat-backend').networks_advanced[0].name).toContain('host_app_2_docker_network_');
+    expect(chat.provider?.docker?.map((provider: any) => provider.alias)).toEqual(['app_1', 'app_2']);
+    expect(container(chat, 'chat-backend-app-2').provider).toBe('docker.app_2');
+    expect(container(chat, 'chat-backend-app-2').networks_advanced[0].name).toContain('host_app_2_docker_network_');
   });
 
   it('reaches the daemon over the local socket when the environment runs on a Terraform Cloud agent', () => {

@@ -31,21 +31,33 @@ describe('placement', () => {
   it('spreads every replicated service over both app hosts, round-robin, and nothing onto the data host', () => {
     const hostOf = (address: string) => resources(booking, 'docker_container')[address].provider;
     expect(Object.fromEntries(Object.keys(resources(booking, 'docker_container')).map((address) => [address, hostOf(address)]))).toEqual({
-      'booking-api': 'docker.app_1',
-      'booking-api-2': 'docker.app_2',
-      'booking-api-3': 'docker.app_1',
-      'booking-reminders': 'docker.app_1',
-      'booking-web': 'docker.app_1',
-      'booking-web-2': 'docker.app_2',
+      'booking-api-app-1': 'docker.app_1',
+      'booking-api-app-2': 'docker.app_2',
+      'booking-api-app-1-2': 'docker.app_1',
+      'booking-reminders-app-1': 'docker.app_1',
+      'booking-web-app-1': 'docker.app_1',
+      'booking-web-app-2': 'docker.app_2',
     });
   });
 
   it("pulls each image once per host's daemon and gives the product its own network on each host", () => {
-    expect(Object.keys(resources(booking, 'docker_image')).sort()).toEqual(['booking-api', 'booking-api-2', 'booking-reminders', 'booking-web', 'booking-web-2']);
-    expect(resources(booking, 'docker_container')['booking-api-3'].image).toBe('${docker_image.booking-api.image_id}');
+    expect(Object.keys(resources(booking, 'docker_image')).sort()).toEqual([
+      'booking-api-app-1',
+      'booking-api-app-2',
+      'booking-reminders-app-1',
+      'booking-web-app-1',
+      'booking-web-app-2',
+    ]);
+    expect(resources(booking, 'docker_container')['booking-api-app-1-2'].image).toBe('${docker_image.booking-api-app-1.image_id}');
     const networks = resources(booking, 'docker_network');
-    expect(Object.keys(networks).sort()).toEqual(['product-network', 'product-network-app-2']);
+    expect(Object.keys(networks).sort()).toEqual(['product-network-app-1', 'product-network-app-2']);
     expect(networks['product-network-app-2']).toMatchObject({ name: 'harbor-booking', provider: 'docker.app_2' });
+  });
+
+  it('configures every host of the environment in each product stack, so a container leaving a host is destroyed there', () => {
+    const accounts = app.synth('production-accounts');
+    expect(accounts.provider?.docker?.map((provider: any) => provider.alias)).toEqual(['app_1', 'app_2', 'data_1']);
+    expect(Object.values(resources(accounts, 'docker_container')).some((body: any) => body.provider === 'docker.data_1')).toBe(false);
   });
 
   it('plans capacity per host with every replica', () => {

@@ -205,15 +205,23 @@ export class ProductStack extends SystemStack {
     const environment = this.environment;
     const apex = environment.apex?.product === product.name ? environment.apex : undefined;
     const edge = this.outputsOf(edgeStack);
-    // One host keeps the stack's default provider and plain addresses; a spread product gets one aliased provider per host.
-    const spread = product.hosts.length > 1;
+    // One host: the stack's default provider and plain addresses. Several hosts: an aliased provider for EVERY host of the
+    // environment and addresses keyed by host, so a container that leaves a host is destroyed there by that host's
+    // provider (the Docker provider drops from state what it cannot find on the daemon it is configured for).
+    const multiHost = environment.hosts.length > 1;
+    const providers = new Map(
+      (multiHost ? environment.hosts.map((host) => host.name) : [product.host]).map((host) => [
+        host,
+        connectDockerHost(this, networkStack, host, { registryLogin: true, aliased: multiHost }),
+      ]),
+    );
     const onHost = new Map(
-      product.hosts.map((host, index) => {
-        const provider = connectDockerHost(this, networkStack, host, { registryLogin: true, aliased: spread });
+      product.hosts.map((host) => {
+        const provider = providers.get(host)!;
         const joined = HOST_NETWORKS.filter((network) => services.some((service) => service.networks.includes(network)));
         const networkNames = new Map(joined.map((network) => [network, edge.getString(dockerNetworkOutputName(host, network))]));
         // The product's own network on this host: its services reach each other by short name, and nothing else is on it.
-        const id = index === 0 ? 'product-network' : `product-network-${host}`;
+        const id = multiHost ? `product-network-${host}` : 'product-network';
         const productNetwork = new Network(this, id, {
           name: product.networkName,
           driver: 'bridge',
@@ -238,10 +246,16 @@ export class ProductStack extends SystemStack {
     for (const service of services) {
       const secretEnvironment = this.secretEnvironmentOf(service, dataUrls);
       const images = new Map<string, Image>();
+      const onThisHost = new Map<string, number>();
       service.placements.forEach((host, index) => {
         const replica = index + 1;
         const { provider, networkNames, productNetwork } = onHost.get(host)!;
-        const container = new ServiceContainer(this, replica === 1 ? service.id : `${service.id}-${replica}`, {
+        // Several hosts: `<service>-<host>`, `<service>-<host>-2`... counted per host, so moving one replica leaves the others' addresses alone.
+        const countOnHost = (onThisHost.get(host) ?? 0) + 1;
+        onThisHost.set(host, countOnHost);
+        const instance = multiHost ? `${service.id}-${host}${countOnHost > 1 ? `-${countOnHost}` : ''}` : replica === 1 ? service.id : `${service.id}-${replica}`;
+        const container = new ServiceContainer(this, instance, {
+          instance,
           serviceName: service.id,
           image: service.image!.ref,
           imageTag: service.image!.tag,

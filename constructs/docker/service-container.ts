@@ -57,6 +57,14 @@ export interface ServiceContainerProps {
    * @default 1
    */
   readonly replica?: number;
+  /**
+   * The container's own name, base of its Terraform addresses and container
+   * name, when the caller keys containers by more than the replica number
+   * (by host, so a container that moves to another host is a new resource,
+   * destroyed on the old host by that host's provider).
+   * @default - `serviceName`, or `<serviceName>-<replica>` from the second replica on
+   */
+  readonly instance?: string;
   /** The image resource of the service's first replica, so replicas pull and keep one image. @default - its own `docker_image` */
   readonly sharedImage?: Image;
   /** Port the health check probes. @default - `port` */
@@ -130,7 +138,8 @@ export class ServiceContainer extends Construct {
     const replica = props.replica ?? 1;
     if (!Number.isInteger(replica) || replica < 1) fail(`replica must be a whole number from 1; got ${replica}`);
     // The first replica keeps the service's own addresses, so scaling 1 -> N adds containers and replaces none.
-    const instance = replica === 1 ? name : `${name}-${replica}`;
+    const instance = props.instance ?? (replica === 1 ? name : `${name}-${replica}`);
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(instance)) fail(`instance "${instance}" must be lowercase letters, digits and "-"`);
     const secrets = props.secretEnvironment ?? {};
     const imageRef = props.image;
     const writablePaths = props.writablePaths ?? [];
