@@ -44,3 +44,20 @@ it('keeps the direct layout, without a balancer, for products pinned to differen
   expect(staging.loadBalancer).toBeUndefined();
   expect(staging.products.find((product) => product.name === 'chat')!.host).toBe('app-2');
 });
+
+describe('a balancer type where no balancer is needed', () => {
+  it('is reported as a warning naming the environment and the type', () => {
+    const single = variant(harbor, (system) => {
+      const production = environmentOf(system, 'production');
+      production.hosts = [{ name: 'app-1', serverType: 'ccx63' }];
+      delete production.data.host;
+      production.products = production.products.map((deployment) => {
+        const replicas: Record<string, number> = deployment.product === 'booking' ? { api: 1, web: 1 } : { api: 1 };
+        return { product: deployment.product, imageTag: deployment.imageTag, replicas };
+      });
+    });
+    expect(resolveSystem(single).warnings).toContain(
+      'environment "production": loadBalancer.type "lb11" is unused: no routed service runs on more than one host, so there is no load balancer',
+    );
+  });
+});

@@ -124,6 +124,12 @@ export class DataStack extends SystemStack {
     return placed;
   }
 
+  /** The private addresses of the hosts whose data services and accessories other hosts reach: nothing else may publish. */
+  protected override get privatePublishAddresses(): readonly string[] {
+    const environment = this.environment;
+    return environment.hosts.filter((host) => (environment.privatePorts[host.name] ?? []).length > 0).map((host) => host.privateIp);
+  }
+
   private readonly dockerProviders = new Map<string, DockerProvider>();
 
   /**

@@ -165,7 +165,7 @@ export class SystemStack extends TerraformStack {
       production: environment.production,
       adminSshCidrs: environment.adminSshCidrs,
       publicWeb: environment.loadBalancer === undefined,
-      privatePublishAddresses: [...(environment.dataAccess === 'private-network' ? environment.hosts.map((host) => host.privateIp) : []), ...this.privatePublishAddresses],
+      privatePublishAddresses: this.privatePublishAddresses,
       edgeServesIpv6: environment.ipv6,
       mayPublishPorts: this.publishesHostPorts,
       appContainers: this.runsAppContainers,

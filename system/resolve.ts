@@ -413,7 +413,18 @@ export function resolveSystem(system: SystemSpec, options: ResolveOptions = {}):
       (environment) =>
         `environment "${environment.name}": no external uptime checks (Cloudflare health checks need a Pro zone or higher); name a monitor in monitoring.uptime ({ mode: 'external', monitor: '...' })`,
     );
-  return { name: system.name, rootDomain: system.rootDomain, environments, warnings: [...capacity.flatMap((report) => report.warnings), ...unrouted, ...unwatched, ...hiddenGrafana] };
+  const unusedBalancerType = system.environments
+    .filter((spec) => spec.loadBalancer?.type !== undefined && environments.find((environment) => environment.name === spec.name)?.loadBalancer === undefined)
+    .map(
+      (spec) =>
+        `environment "${spec.name}": loadBalancer.type "${spec.loadBalancer!.type}" is unused: no routed service runs on more than one host, so there is no load balancer`,
+    );
+  return {
+    name: system.name,
+    rootDomain: system.rootDomain,
+    environments,
+    warnings: [...capacity.flatMap((report) => report.warnings), ...unrouted, ...unwatched, ...hiddenGrafana, ...unusedBalancerType],
+  };
 }
 
 function backendOf(system: SystemSpec, spec: EnvironmentSpec, options: ResolveOptions): BackendSettings {

@@ -9,7 +9,7 @@ import { CLOUDFLARE_PLANS } from '../constructs/cloudflare/plans';
 import { HETZNER_LOCATIONS, isHetznerLocation } from '../constructs/hetzner/locations';
 import { HETZNER_SERVER_TYPES, RETIRED_SERVER_TYPES } from '../constructs/hetzner/server-types';
 import { unknownKeys } from './known-keys';
-import { EDGE_PORTS, LOAD_BALANCER_TYPES } from '../constructs/hetzner/edge-load-balancer';
+import { LOAD_BALANCER_TYPES } from '../constructs/hetzner/edge-load-balancer';
 import { BACKUP_PLAN, DEFAULT_CONNECTIONS_PER_PRODUCT, DEFAULT_HOST_GROUP, DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, REDIS_DEFAULTS } from './defaults';
 import { maxCronIntervalMinutes } from '../constructs/core/cron';
 import { POSTGRES_RESERVED_CONNECTIONS } from '../constructs/docker/postgres-container';
@@ -894,9 +894,6 @@ function validateLoadBalancer(environment: EnvironmentSpec, report: Report): voi
   }
   if (environment.hosts.length > limits.targets) {
     report({ field: 'loadBalancer.type', value: type, allowed: `a type carrying ${environment.hosts.length} targets (${type} carries ${limits.targets})` });
-  }
-  if (EDGE_PORTS.length > limits.services) {
-    report({ field: 'loadBalancer.type', value: type, allowed: `a type carrying ${EDGE_PORTS.length} services (${type} carries ${limits.services})` });
   }
 }
 
