@@ -37,9 +37,9 @@ export const RESERVED_PRODUCT_NAMES = ['network', 'edge', 'data', 'bootstrap'] a
 const NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 const ENV_VAR = /^[A-Z][A-Z0-9_]*$/;
 /** Docker's tag grammar. */
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** Production tags must be immutable: a commit (`main-<sha>`) or a release (`v1.2.3`). */
-const PRODUCTION_TAG = /^(main-[0-9a-f]{7,40}|v\d+\.\d+\.\d+)$/;
+export const PRODUCTION_TAG = /^(main-[0-9a-f]{7,40}|v\d+\.\d+\.\d+)$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 const PORT_NAME = /^[a-z][a-z0-9-]*$/;
 /** Containers of one service; more belongs on an orchestrator. */

@@ -13,6 +13,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigurationError, type ConfigurationIssue } from '../../constructs/core/configuration-error';
 import type { ProductSpec } from '../../system/model';
+// The environment's own tag rules, so a tags file is judged exactly as synth judges it.
+import { DOCKER_TAG, PRODUCTION_TAG } from '../../system/validation';
 
 /** One product's tags: `imageTag` for every service, `imageTags` overriding single services. */
 export interface ProductTags {
@@ -33,10 +35,6 @@ export function tagsFilePath(root: string, environment: string): string {
   return path.join(root, TAGS_DIRECTORY, `${environment}.json`);
 }
 
-/** Docker's tag grammar (same as environments/validation.ts). */
-const DOCKER_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-/** Production runs immutable tags only: a commit (`main-<sha>`) or a release (`v1.2.3`), as environments/validation.ts. */
-const PRODUCTION_TAG = /^(main-[0-9a-f]{7,40}|v\d+\.\d+\.\d+)$/;
 
 /**
  * The tag of a product that was never released: `main-` and only zeros (`main-0000000`). Valid
