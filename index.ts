@@ -62,6 +62,7 @@ export { createSystemStacks, stacksOf, type EnvironmentStacks, type SystemStacks
 export { SystemStack, StackOutputs, type SystemStackProps } from './stacks/system-stack';
 export { NetworkStack, type NetworkStackProps } from './stacks/network-stack';
 export { EdgeStack, type EdgeStackProps } from './stacks/edge-stack';
+export { CredentialsStack, type CredentialsStackProps } from './stacks/credentials-stack';
 export { DataStack, type DataStackProps } from './stacks/data-stack';
 export { MonitoringStack, type MonitoringStackProps } from './stacks/monitoring-stack';
 export { ProductStack, type ProductStackProps } from './stacks/product-stack';

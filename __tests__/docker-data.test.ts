@@ -1,7 +1,8 @@
 /**
  * PostgreSQL and Redis in the data stack: containers on the volumes,
  * generated passwords, per-product databases, and how products receive
- * their connection strings (sensitive outputs, or variables when external).
+ * their connection strings (from their own credentials stack, or variables
+ * when external).
  */
 import { postgresTuning } from '../constructs/docker/postgres-container';
 import { manacore } from '../environments';
@@ -71,9 +72,13 @@ describe('PostgreSQL container', () => {
 });
 
 describe('per-product databases', () => {
-  it('generates one password per product database', () => {
-    const passwords = Object.keys(resources(data, 'random_password')).filter((name) => name.startsWith('postgres-password-'));
-    expect(passwords.map((name) => name.replace('postgres-password-', '')).sort()).toEqual(PRODUCTS_WITH_DATABASES);
+  it("takes each product role's password from that product's credentials stack, generating none itself", () => {
+    expect(Object.keys(resources(data, 'random_password')).filter((name) => /^(postgres|redis)-password-/.test(name))).toEqual([]);
+    const readers = Object.keys(data.data?.terraform_remote_state ?? {}).filter((name) => name.endsWith('-credentials'));
+    expect(readers.map((name) => name.replace(/^outputs-production-(.*)-credentials$/, '$1').replace(/-/g, '_')).sort()).toEqual(PRODUCTS_WITH_DATABASES);
+    const credentials = app.synth('production-chat-credentials');
+    expect(resources(credentials, 'random_password')['postgres-password']).toMatchObject({ length: 32, special: false });
+    expect(credentials.output?.postgres_password).toMatchObject({ sensitive: true, value: '${random_password.postgres-password.result}' });
   });
 
   it('creates each role and database idempotently in a provisioner that runs after the server is healthy', () => {
@@ -84,31 +89,33 @@ describe('per-product databases', () => {
     for (const db of PRODUCTS_WITH_DATABASES) {
       expect(script).toContain(`WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${db}')\\gexec`);
       expect(script).toContain(`SELECT 'CREATE DATABASE "${db}" OWNER "${db}"' WHERE NOT EXISTS`);
-      expect(envOf(provisioner)[`ROLE_PASSWORD_${db.toUpperCase()}`]).toBe(`\${random_password.postgres-password-${db}.result}`);
+      const credentialsStack = `production-${db.replace(/_/g, '-')}-credentials`;
+      expect(envOf(provisioner)[`ROLE_PASSWORD_${db.toUpperCase()}`]).toBe(`\${data.terraform_remote_state.outputs-${credentialsStack}.outputs.postgres_password}`);
       expect(script).toContain(`ALTER ROLE "${db}" WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE CONNECTION LIMIT 20 PASSWORD :'password';`);
     }
     expect(script).toContain('-v ON_ERROR_STOP=1');
     expect(script).toContain(":'password'");
   });
 
-  it('publishes each product its own DATABASE_URL and REDIS_URL (its own ACL user) as sensitive outputs', () => {
-    expect(data.output?.database_url_chat).toEqual({
+  it("publishes each product's DATABASE_URL and REDIS_URL (its own ACL user) in its own credentials stack only, sensitive", () => {
+    const credentials = app.synth('production-chat-credentials');
+    expect(credentials.output?.database_url).toEqual({
       description: expect.any(String),
       sensitive: true,
-      value: 'postgresql://chat:${random_password.postgres-password-chat.result}@postgres:5432/chat',
+      value: 'postgresql://chat:${random_password.postgres-password.result}@postgres:5432/chat',
     });
-    expect(data.output?.redis_url_chat).toMatchObject({ sensitive: true, value: 'redis://chat:${random_password.redis-password-chat.result}@redis:6379/0' });
-    expect(data.output?.redis_url_news?.value).toBe('redis://news:${random_password.redis-password-news.result}@redis:6379/0');
-    for (const [name, output] of Object.entries(data.output ?? {})) {
-      if (/^(database|redis)_url_/.test(name)) expect(output.sensitive).toBe(true);
-    }
+    expect(credentials.output?.redis_url).toMatchObject({ sensitive: true, value: 'redis://chat:${random_password.redis-password.result}@redis:6379/0' });
+    expect(app.synth('production-news-credentials').output?.redis_url?.value).toBe('redis://news:${random_password.redis-password.result}@redis:6379/0');
+    for (const output of Object.values(credentials.output ?? {})) expect(output.sensitive).toBe(true);
+    // The data stack's state holds every product's passwords: it publishes none of them.
+    expect(Object.keys(data.output ?? {}).filter((name) => /url|password/.test(name))).toEqual([]);
   });
 
-  it('wires the product stack to its own outputs, never to a data container of its own', () => {
+  it('wires the product stack to its own credentials stack, never to the data stack or a data container of its own', () => {
     const chat = app.synth('production-chat');
     expect(envOf(container(chat, 'chat-backend'))).toMatchObject({
-      DATABASE_URL: '${data.terraform_remote_state.outputs-production-data.outputs.database_url_chat}',
-      REDIS_URL: '${data.terraform_remote_state.outputs-production-data.outputs.redis_url_chat}',
+      DATABASE_URL: '${data.terraform_remote_state.outputs-production-chat-credentials.outputs.database_url}',
+      REDIS_URL: '${data.terraform_remote_state.outputs-production-chat-credentials.outputs.redis_url}',
     });
     for (const stack of app.environment('production').products.values()) {
       const addresses = Object.keys(resources(app.synth(stack.stackName), 'docker_container'));
@@ -137,7 +144,7 @@ describe('Redis container', () => {
     expect(envOf(redis)).toMatchObject({
       REDIS_PASSWORD: '${random_password.redis-password.result}',
       REDISCLI_AUTH: '${random_password.redis-password.result}',
-      REDIS_PASSWORD_CHAT: '${random_password.redis-password-chat.result}',
+      REDIS_PASSWORD_CHAT: '${data.terraform_remote_state.outputs-production-chat-credentials.outputs.redis_password}',
       DATA_VOLUME: 'HC_Volume_${hcloud_volume.redis-volume.id}',
     });
     expect(redis.memory).toBe(768);
@@ -151,9 +158,9 @@ describe('Redis container', () => {
 describe('stateful addresses', () => {
   it('keeps the Terraform addresses of the data containers and passwords (renaming one replaces it)', () => {
     expect(Object.keys(resources(data, 'docker_container')).sort()).toEqual(['backup-job', 'postgres', 'postgres-provisioner', 'redis']);
-    expect(Object.keys(resources(data, 'random_password'))).toEqual(
-      expect.arrayContaining(['postgres-superuser-password', 'redis-password', 'postgres-password-chat', 'postgres-password-mana_core_auth']),
-    );
+    expect(Object.keys(resources(data, 'random_password'))).toEqual(expect.arrayContaining(['postgres-superuser-password', 'redis-password']));
+    // A product's passwords: `terraform import` adopts an existing one here (docs/data-recovery.md, "Upgrading").
+    expect(Object.keys(resources(app.synth('production-chat-credentials'), 'random_password')).sort()).toEqual(['postgres-password', 'redis-password']);
   });
 });
 
@@ -172,11 +179,12 @@ describe('external data services', () => {
     const chat = synthesized.synth('production-chat');
     expect(envOf(container(chat, 'chat-backend'))).toMatchObject({
       DATABASE_URL: '${var.database_url}',
-      REDIS_URL: '${data.terraform_remote_state.outputs-production-data.outputs.redis_url_chat}',
+      REDIS_URL: '${data.terraform_remote_state.outputs-production-chat-credentials.outputs.redis_url}',
     });
     expect(chat.variable?.database_url).toMatchObject({ sensitive: true });
+    const credentials = synthesized.synth('production-chat-credentials');
+    expect(Object.keys(credentials.output ?? {}).sort()).toEqual(['redis_password', 'redis_url']);
     const externalData = synthesized.synth('production-data');
-    expect(resources(externalData, 'random_password')['postgres-password-chat']).toBeUndefined();
-    expect(externalData.output?.database_url_chat).toBeUndefined();
+    expect(envOf(container(externalData, 'postgres-provisioner')).ROLE_PASSWORD_CHAT).toBeUndefined();
   });
 });

@@ -38,16 +38,19 @@ test('the cloud block becomes the local backend at the stack\'s own state file',
 
 test('each tfe_outputs becomes a terraform_remote_state of that workspace, and every reference follows', () => {
   const original = stackJson('staging-chat');
-  expect(Object.keys(original.data.tfe_outputs).sort()).toEqual(['outputs-staging-data', 'outputs-staging-edge', 'outputs-staging-network']);
+  expect(Object.keys(original.data.tfe_outputs).sort()).toEqual(['outputs-staging-chat-credentials', 'outputs-staging-edge', 'outputs-staging-network']);
   const swapped = swapCloudForLocal(original, options('staging-chat'));
   expect(swapped.data.tfe_outputs).toBeUndefined();
-  expect(swapped.data.terraform_remote_state['outputs-staging-data']).toEqual({ backend: 'local', config: { path: '/state/terraform.staging-data.tfstate' } });
+  expect(swapped.data.terraform_remote_state['outputs-staging-chat-credentials']).toEqual({
+    backend: 'local',
+    config: { path: '/state/terraform.staging-chat-credentials.tfstate' },
+  });
   const text = JSON.stringify(swapped);
   expect(text).not.toMatch(/tfe_outputs/);
   // values (sensitive) and nonsensitive_values both read the remote state's outputs.
   const env = (json: any) => json.resource.docker_container['chat-backend'].env as string[];
-  expect(env(original)).toContain('DATABASE_URL=${data.tfe_outputs.outputs-staging-data.values["database_url_chat"]}');
-  expect(env(swapped)).toContain('DATABASE_URL=${data.terraform_remote_state.outputs-staging-data.outputs["database_url_chat"]}');
+  expect(env(original)).toContain('DATABASE_URL=${data.tfe_outputs.outputs-staging-chat-credentials.values["database_url"]}');
+  expect(env(swapped)).toContain('DATABASE_URL=${data.terraform_remote_state.outputs-staging-chat-credentials.outputs["database_url"]}');
   const zone = (json: any) => json.resource.cloudflare_dns_record['dns-chat-web-a'].zone_id as string;
   expect(zone(original)).toBe('${data.tfe_outputs.outputs-staging-network.nonsensitive_values["cloudflare_zone_id"]}');
   expect(zone(swapped)).toBe('${data.terraform_remote_state.outputs-staging-network.outputs["cloudflare_zone_id"]}');

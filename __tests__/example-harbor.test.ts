@@ -130,8 +130,9 @@ describe('data over the private network', () => {
   });
 
   it('hands products connection strings at that address', () => {
-    expect(data.output?.database_url_booking?.value).toBe(`postgresql://booking:\${random_password.postgres-password-booking.result}@${DATA_HOST_PRIVATE_IP}:5432/booking`);
-    expect(data.output?.redis_url_booking?.value).toContain(`@${DATA_HOST_PRIVATE_IP}:6379/0`);
+    const credentials = app.synth('production-booking-credentials');
+    expect(credentials.output?.database_url?.value).toBe(`postgresql://booking:\${random_password.postgres-password.result}@${DATA_HOST_PRIVATE_IP}:5432/booking`);
+    expect(credentials.output?.redis_url?.value).toContain(`@${DATA_HOST_PRIVATE_IP}:6379/0`);
   });
 
   it('admits those ports from the subnet alone, in the data host\'s DOCKER-USER chain', () => {

@@ -65,7 +65,13 @@ function pathWithTerraform(): string {
 
 describe('deploy preflight', () => {
   test('upstream stacks come from manifest.json, dependencies first', () => {
-    expect(upstreamOf(app, 'production-chat')).toEqual(['production-network', 'production-edge', 'production-data']);
+    // The data stack reads every product's credentials stack, so all of them come before it.
+    const credentials = [...app.stacks.keys()].filter((stack) => /^production-.*-credentials$/.test(stack));
+    expect(credentials).toContain('production-chat-credentials');
+    const upstream = upstreamOf(app, 'production-chat');
+    expect(upstream.slice(0, 2)).toEqual(['production-network', 'production-edge']);
+    expect(upstream.slice(2, -1).sort()).toEqual(credentials.sort());
+    expect(upstream.at(-1)).toBe('production-data');
     expect(upstreamOf(app, 'staging-network')).toEqual([]);
   });
 
@@ -121,16 +127,17 @@ describe('npm run deploy', () => {
     expect(await main(['deploy', 'staging-chat'], io)).toBe(1);
     expect(err.join('\n')).toBe(
       [
-        'error: staging-chat reads outputs of stacks that have not been deployed. Deploy them first, in this order:',
-        '  npm run deploy -- staging-edge    # no state yet',
-        '  npm run deploy -- staging-data    # no state yet',
+        'error: staging-chat depends on stacks that have not been deployed. Deploy them first, in this order:',
+        ...upstreamOf(app, 'staging-chat')
+          .slice(1)
+          .map((stack) => `  npm run deploy -- ${stack}    # no state yet`),
       ].join('\n'),
     );
     expect(runs.map((run) => path.basename(run.command))).toEqual(['node']);
   });
 
   test('runs cdktf deploy for the stack with telemetry and version checks off once upstream exists', async () => {
-    const { io, out, runs } = recordingIo(['staging-network', 'staging-edge', 'staging-data'], { ...credentials(), PATH: pathWithTerraform(), TF_CLI_CONFIG_FILE: '/nonexistent/.terraformrc' });
+    const { io, out, runs } = recordingIo(upstreamOf(app, 'staging-chat'), { ...credentials(), PATH: pathWithTerraform(), TF_CLI_CONFIG_FILE: '/nonexistent/.terraformrc' });
     expect(await main(['deploy', 'staging-chat', '--', '--auto-approve'], io)).toBe(0);
     const cdktf = runs[1];
     expect(path.basename(cdktf.command)).toBe('cdktf');
@@ -146,7 +153,7 @@ describe('npm run deploy', () => {
   });
 
   test('refuses production with local state unless the flag or the variable overrides it', async () => {
-    const applied = ['production-network', 'production-edge', 'production-data'];
+    const applied = upstreamOf(app, 'production-chat');
     const refused = recordingIo(applied, { PATH: pathWithTerraform() });
     expect(await main(['deploy', 'production-chat'], refused.io)).toBe(1);
     expect(refused.err.join('\n')).toMatch(/^error: refusing to deploy production-chat: a production stack with local state/);
@@ -164,7 +171,7 @@ describe('npm run deploy', () => {
   });
 
   test('refuses placeholder image tags in production, with any flag, naming product, service and tag (issue 19)', async () => {
-    const applied = ['production-network', 'production-edge', 'production-data'];
+    const applied = upstreamOf(app, 'production-chat');
     const refused = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform(), MANACORE_ALLOW_LOCAL_PRODUCTION: '1' });
     expect(await main(['deploy', 'production-chat', '--allow-local-production'], refused.io)).toBe(1);
     const message = refused.err.join('\n');
@@ -175,7 +182,7 @@ describe('npm run deploy', () => {
     // Only the synth ran; cdktf was never called.
     expect(refused.runs).toHaveLength(1);
     // Staging may run them (it is where a product's first release lands), and diff changes nothing.
-    const staging = recordingIo(['staging-network', 'staging-edge', 'staging-data'], { ...credentials(), PATH: pathWithTerraform() });
+    const staging = recordingIo(upstreamOf(app, 'staging-chat'), { ...credentials(), PATH: pathWithTerraform() });
     expect(await main(['deploy', 'staging-chat'], staging.io)).toBe(0);
     const diff = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform() });
     expect(await main(['diff', 'production-chat'], diff.io)).toBe(0);
@@ -183,7 +190,7 @@ describe('npm run deploy', () => {
 
   test('production under Terraform Cloud is not refused', async () => {
     const cloudOut = synthToTemp({ TFC_ORGANIZATION: 'acme' });
-    const { io, err } = recordingIo(['production-network', 'production-edge', 'production-data'], { PATH: pathWithTerraform(), TF_TOKEN_app_terraform_io: 'dummy' });
+    const { io, err } = recordingIo(upstreamOf(app, 'production-chat'), { PATH: pathWithTerraform(), TF_TOKEN_app_terraform_io: 'dummy' });
     expect(await main(['deploy', 'production-chat'], { ...io, outdir: withReleasedProductionChat(cloudOut) })).toBe(0);
     // Remote execution: provider credentials and variables live in the workspace; only the CLI token is needed here.
     expect(missingCredentials(readSynthesizedApp(cloudOut).stacks.get('production-chat')!, {}, '/nonexistent-home')).toEqual(['TF_TOKEN_app_terraform_io (or run `terraform login`)']);
@@ -192,7 +199,7 @@ describe('npm run deploy', () => {
 
   test('a missing terraform binary is named as such', async () => {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'empty-bin-'));
-    const { io, err, runs } = recordingIo(['staging-network', 'staging-edge', 'staging-data'], { ...credentials(), PATH: empty });
+    const { io, err, runs } = recordingIo(upstreamOf(app, 'staging-chat'), { ...credentials(), PATH: empty });
     expect(await main(['deploy', 'staging-chat'], io)).toBe(1);
     expect(err[0]).toMatch(/^error: "terraform" was not found on PATH\. .*install Terraform/);
     expect(runs).toHaveLength(1);
@@ -200,7 +207,7 @@ describe('npm run deploy', () => {
   });
 
   test('missing provider credentials and variables are listed per stack before Terraform runs', async () => {
-    const { io, err, runs } = recordingIo(['staging-network', 'staging-edge', 'staging-data'], { PATH: pathWithTerraform(), HCLOUD_TOKEN: 'dummy' });
+    const { io, err, runs } = recordingIo(upstreamOf(app, 'staging-chat'), { PATH: pathWithTerraform(), HCLOUD_TOKEN: 'dummy' });
     expect(await main(['deploy', 'staging-network', 'staging-chat'], io)).toBe(1);
     const message = err.join('\n');
     expect(message).toMatch(/^error: these credentials are not set/);

@@ -99,6 +99,7 @@ describe('applied records and stack selection', () => {
       'production-network': {},
       'production-chat': remoteState('production-network'),
       'production-news': remoteState('production-network'),
+      'production-news-credentials': {},
       'staging-network': {},
     });
     const appliedDir = tempDir();
@@ -114,6 +115,11 @@ describe('applied records and stack selection', () => {
       return JSON.parse(text);
     };
     expect(run('--env', 'production', '--kinds', 'network').stacks).toEqual([]);
+    // A product's credentials stack has a stage of its own (before data), never the products' stage.
+    expect(run('--env', 'production', '--kinds', 'credentials').stacks).toEqual(['production-news-credentials']);
+    expect(() => pipelineMain(['select', out, appliedDir, '--kinds', 'product'], () => undefined)).toThrow(
+      /--kinds: unknown product; allowed: a stage \(network, edge, credentials, data, products\) or a stack kind such as chat/,
+    );
     expect(run('--env', 'production', '--kinds', 'products')).toEqual({
       stacks: ['production-chat', 'production-news'],
       reasons: { 'production-chat': 'outputs of production-network changed since it was applied', 'production-news': 'never applied' },
@@ -121,7 +127,7 @@ describe('applied records and stack selection', () => {
     // A manual run of the network: chat comes along (its upstream moved), news does not (not requested, only new).
     expect(run('--only', 'production-network', '--force', 'production-network', '--env', 'production', '--kinds', 'products').stacks).toEqual(['production-chat']);
     expect(downstreamOf(new Map(Object.entries({ a: {}, b: remoteState('a'), c: remoteState('b') })), ['a'])).toEqual(['b', 'c']);
-    expect(() => pipelineMain(['select', out, appliedDir, '--only', 'production-nope'], () => undefined)).toThrow(/--only: unknown stack\(s\) production-nope; allowed: staging-network, production-network/);
+    expect(() => pipelineMain(['select', out, appliedDir, '--only', 'production-nope'], () => undefined)).toThrow(/--only: unknown stack\(s\) production-nope; allowed: staging-network, production-network, production-news-credentials/);
   });
 
   it('record CLI writes the upstream outputs each stack was applied against', () => {

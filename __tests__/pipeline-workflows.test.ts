@@ -16,6 +16,7 @@ import { manacore } from '../environments';
 import { DRIFT_ISSUE_MARKER, DRIFT_ISSUE_TITLE } from '../scripts/pipeline/drift';
 import { renderEnvExample } from '../scripts/pipeline/env-example';
 import { PLAN_COMMENT_MARKER } from '../scripts/plan-comment/render';
+import { DEPLOY_STAGES } from '../scripts/plan-comment/stack-order';
 import { resourceList, SynthesizedSystem } from './helpers/synth';
 
 const ROOT = path.join(__dirname, '..');
@@ -146,7 +147,7 @@ describe('credentials by privilege', () => {
     );
     expect(writers.sort()).toEqual([
       // apply.yml passes contents: write down to deploy-stage.yml, whose record job alone uses it.
-      ...['staging', 'production'].flatMap((env) => ['network', 'edge', 'data', 'products'].map((kind) => `apply.yml:${env}-${kind}:contents`)),
+      ...['staging', 'production'].flatMap((env) => DEPLOY_STAGES.map((stage) => `apply.yml:${env}-${stage}:contents`)),
       'deploy-stage.yml:record:contents',
       // The release flow's record jobs push one tags commit to main; their stage callers pass contents: write down as apply.yml does.
       ...['release.yml:record', 'release.yml:staging', 'promote.yml:record', 'promote.yml:production', 'rollback.yml:record', 'rollback.yml:staging', 'rollback.yml:production'].map((job) => `${job}:contents`),
@@ -225,10 +226,12 @@ describe('nothing skipped, exactly the reviewed plan', () => {
     expect(stage.jobs.record.if).toContain('always()');
   });
 
-  it('rolls out staging before production, platform stacks before products', () => {
-    const order = ['staging-network', 'staging-edge', 'staging-data', 'staging-products', 'production-network', 'production-edge', 'production-data', 'production-products'];
+  it('rolls out staging before production, one job per stage of stack-order.ts, credentials before data', () => {
+    const order = ['staging', 'production'].flatMap((env) => DEPLOY_STAGES.map((stage) => `${env}-${stage}`));
+    expect(order.slice(0, 5)).toEqual(['staging-network', 'staging-edge', 'staging-credentials', 'staging-data', 'staging-products']);
     order.forEach((id, index) => {
       expect(apply.jobs[id].uses).toBe('./.github/workflows/deploy-stage.yml');
+      expect(apply.jobs[id].with.kinds).toBe(id.slice(id.indexOf('-') + 1));
       expect(apply.jobs[id].needs).toBe(index === 0 ? 'synth' : order[index - 1]);
       expect(apply.jobs[id].with['deploy-environment']).toBe(`${id.split('-')[0]}-platform`);
       // Without it a called job's environment secrets resolve empty (actions/runner#1490).

@@ -131,9 +131,13 @@ describe('renderPlanComment', () => {
     const { body } = renderPlanComment(allFixtures());
     const order = ['staging-network', 'staging-edge', 'staging-data', 'production-chat'].map((s) => body.indexOf(`| \`${s}\``));
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    expect(sortStacks(['production-chat', 'staging-mail', 'production-network', 'staging-data', 'staging-chat', 'staging-network', 'staging-edge'])).toEqual([
+    expect(
+      sortStacks(['production-chat', 'staging-mail', 'production-network', 'staging-data', 'staging-chat', 'staging-chat-credentials', 'staging-network', 'staging-edge']),
+    ).toEqual([
       'staging-network',
       'staging-edge',
+      // The data stack reads every product's credentials stack: they come before it.
+      'staging-chat-credentials',
       'staging-data',
       'staging-chat',
       'staging-mail',

@@ -34,8 +34,8 @@ describe('stack names', () => {
     expect(app.stackNames).toEqual(expect.arrayContaining(expected));
     expect(app.stackNames).toContain('staging-mana-core-auth');
     expect(app.stackNames).toContain('production-chat');
-    // Platform stacks added later (edge) follow the same scheme.
-    const known = new RegExp(`^(staging|production)-(network|edge|data|monitoring|${PRODUCTS.join('|')})$`);
+    // Platform stacks added later (edge, monitoring, a product's credentials) follow the same scheme.
+    const known = new RegExp(`^(staging|production)-(network|edge|data|monitoring|(${PRODUCTS.join('|')})(-credentials)?)$`);
     expect(app.stackNames.filter((name) => !known.test(name))).toEqual([]);
     expect(new Set(app.stackNames).size).toBe(app.stackNames.length);
   });

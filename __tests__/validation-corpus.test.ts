@@ -229,13 +229,20 @@ const CORPUS: readonly BadInput[] = [
     mutate: (s) => (serviceOf(s, 'picture', 'landing').subdomain = 'chat'),
     lines: ['catalog, product "picture", field "services.landing.subdomain": got "chat"; allowed: a label not already used by chat/landing'],
   },
-  ...['network', 'edge', 'data'].map(
+  ...['network', 'edge', 'data', 'monitoring'].map(
     (name): BadInput => ({
       name: `the reserved product name "${name}"`,
       mutate: (s) => s.products.push({ name, services: [{ name: 'landing', kind: 'landing', subdomain: `${name}-site` }] }),
-      lines: [`catalog, product "${name}", field "name": got "${name}"; allowed: any name except network, edge, data, bootstrap (its stack name would collide with a platform stack)`],
+      lines: [`catalog, product "${name}", field "name": got "${name}"; allowed: any name except network, edge, data, monitoring, bootstrap (its stack name would collide with a platform stack)`],
     }),
   ),
+  {
+    name: 'a product name ending like a credentials stack',
+    mutate: (s) => s.products.push({ name: 'chat-credentials', services: [{ name: 'landing', kind: 'landing', subdomain: 'chat-credentials' }] }),
+    lines: [
+      'catalog, product "chat-credentials", field "name": got "chat-credentials"; allowed: a name not ending in "-credentials" (<env>-<product>-credentials is the stack of a product\'s data credentials)',
+    ],
+  },
   {
     name: 'a product name with capitals',
     mutate: (s) => s.products.push({ name: 'Recipes', services: [{ name: 'landing', kind: 'landing', subdomain: 'recipes' }] }),

@@ -63,12 +63,20 @@ export class TerraformCloudBootstrapStack extends TerraformStack {
         throw new Error(`The bootstrap stack creates Terraform Cloud workspaces, but ${stack.stackName} uses the local backend: set TFC_ORGANIZATION or the environment's terraformCloud`);
       }
       const product = environment.products.find((p) => p.stackName === stack.stackName);
+      const credentialsOf = environment.products.find((p) => p.credentialsStackName === stack.stackName);
       const workspace = new Workspace(this, `workspace-${stack.stackName}`, {
         name: workspaceName(backend, stack.stackName),
         organization: props.organization,
         description: `cdktf stack ${stack.stackName}`,
         terraformVersion: backend.terraformVersion,
-        tagNames: [`env:${environment.name}`, product ? `product:${product.name}` : `platform:${stack.stackName.slice(environment.name.length + 1)}`],
+        tagNames: [
+          `env:${environment.name}`,
+          product
+            ? `product:${product.name}`
+            : credentialsOf
+              ? `credentials:${credentialsOf.name}`
+              : `platform:${stack.stackName.slice(environment.name.length + 1)}`,
+        ],
         // Production never applies without a human confirming the plan.
         autoApply: !environment.production,
         lifecycle: { preventDestroy: true },

@@ -14,9 +14,10 @@ import { r2LocationNear } from '../system/cloudflare-plan';
 import type { DataDependency } from '../system/model';
 import type { ResolvedBackupJob, ResolvedDataService } from '../system/resolve';
 import { connectDockerHost } from './docker-hosts';
+import type { CredentialsStack } from './credentials-stack';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
-import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName } from './outputs';
+import { dataPasswordOutputName, dockerNetworkOutputName, hostOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface DataStackProps extends SystemStackProps {
@@ -24,13 +25,19 @@ export interface DataStackProps extends SystemStackProps {
   readonly network: NetworkStack;
   /** The environment's edge stack (the data network). @default - no data containers, only volumes */
   readonly edge?: EdgeStack;
+  /**
+   * The credentials stack of every product using a data container, by product name: the passwords this
+   * stack sets on the servers. @default - none (then no product may use a data container here)
+   */
+  readonly credentials?: ReadonlyMap<string, CredentialsStack>;
 }
 
 /**
  * `<env>-data`: everything stateful: the Hetzner volumes holding PostgreSQL
  * and Redis data (protected in production), the containers on them with each
- * product's connection strings as sensitive outputs, the R2 bucket the dump
- * job writes to, and snapshots taken before risky changes.
+ * product's role set to the password from its credentials stack, the R2
+ * bucket the dump job writes to, and snapshots taken before risky changes.
+ * It publishes no connection string: no product stack reads its state.
  */
 export class DataStack extends SystemStack {
   /** The data volume of each data service run as a container here. */
@@ -64,7 +71,7 @@ export class DataStack extends SystemStack {
       ]),
     );
     this.backupBucket = services.length > 0 ? this.addBackupBucket(services) : undefined;
-    this.containers = props.edge === undefined ? {} : this.placeContainers(props.network, props.edge);
+    this.containers = props.edge === undefined ? {} : this.placeContainers(props.network, props.edge, props.credentials ?? new Map());
     this.accessories = props.edge === undefined ? new Map() : this.placeAccessories(props.network, props.edge, serverIdOf);
 
     for (const snapshot of environment.snapshots) {
@@ -195,8 +202,8 @@ export class DataStack extends SystemStack {
     return { image: job.image, resources: job.resources, encryptionRecipient, heartbeatUrl };
   }
 
-  /** PostgreSQL and Redis on the data host's volumes, each product's connection strings as sensitive outputs, and the dump job. */
-  private placeContainers(networkStack: NetworkStack, edgeStack: EdgeStack): DataServices {
+  /** PostgreSQL and Redis on the data host's volumes, each product's role with the password of its credentials stack, and the dump job. */
+  private placeContainers(networkStack: NetworkStack, edgeStack: EdgeStack, credentials: ReadonlyMap<string, CredentialsStack>): DataServices {
     const environment = this.environment;
     if (this.volumes.size === 0) return {};
     const host = environment.data.host;
@@ -207,6 +214,11 @@ export class DataStack extends SystemStack {
     const postgres = serviceOf('postgres');
     const redis = serviceOf('redis');
     const schedule = (service: ResolvedDataService) => ({ cron: service.backup.cron, prefix: service.backup.prefix });
+    const passwordOf = (product: string, dependency: DataDependency) => {
+      const stack = credentials.get(product);
+      if (stack === undefined) throw new Error(`Stack ${this.stackName}: no credentials stack for ${product}, which uses the ${dependency} container`);
+      return this.outputsOf(stack).getString(dataPasswordOutputName(dependency));
+    };
     const placed = placeDataServices(this, {
       provider,
       dataNetwork,
@@ -216,6 +228,7 @@ export class DataStack extends SystemStack {
       postgres: postgres && {
         volume: this.volumes.get('postgres')!,
         databases: postgres.users.map((product) => product.databaseName),
+        rolePasswords: Object.fromEntries(postgres.users.map((product) => [product.databaseName, passwordOf(product.name, 'postgres')])),
         connectionLimitPerDatabase: postgres.connectionsPerProduct,
         resources: postgres.resources,
         image: postgres.image,
@@ -226,6 +239,7 @@ export class DataStack extends SystemStack {
       redis: redis && {
         volume: this.volumes.get('redis')!,
         users: redis.users.map((product) => product.name),
+        userPasswords: Object.fromEntries(redis.users.map((product) => [product.name, passwordOf(product.name, 'redis')])),
         maxMemoryMiB: redis.maxMemoryMiB,
         resources: redis.resources,
         image: redis.image,
@@ -233,18 +247,6 @@ export class DataStack extends SystemStack {
       },
       backupJob: environment.data.backupJob && { ...this.backupJobSettings(environment.data.backupJob), bucket: this.backupBucket! },
     });
-    for (const product of postgres?.users ?? []) {
-      this.publish(dataUrlOutputName('postgres', product.name), placed.postgres!.connectionUrl(product.databaseName), {
-        sensitive: true,
-        description: `DATABASE_URL of ${product.name}: its own database and role`,
-      });
-    }
-    for (const product of redis?.users ?? []) {
-      this.publish(dataUrlOutputName('redis', product.name), placed.redis!.connectionUrl(product.name), {
-        sensitive: true,
-        description: `REDIS_URL of ${product.name}: its own ACL user, keys under "${product.name}:"`,
-      });
-    }
     return placed;
   }
 }

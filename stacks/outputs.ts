@@ -30,7 +30,12 @@ export function dockerNetworkOutputName(host: string, network: HostNetwork): str
   return `host_${identifier(host)}_docker_network_${network}`;
 }
 
-/** `<env>-data`, sensitive: a product's connection string for a data service (`database_url_chat`). */
-export function dataUrlOutputName(dependency: DataDependency, product: string): string {
-  return `${dependency === 'postgres' ? 'database' : 'redis'}_url_${identifier(product)}`;
+/** `<env>-<product>-credentials`, sensitive: the password of the product's role on a data service (`postgres_password`), which the data stack sets. */
+export function dataPasswordOutputName(dependency: DataDependency): string {
+  return `${dependency}_password`;
+}
+
+/** `<env>-<product>-credentials`, sensitive: the product's connection string for a data service (`database_url`, `redis_url`). */
+export function dataUrlOutputName(dependency: DataDependency): string {
+  return dependency === 'postgres' ? 'database_url' : 'redis_url';
 }

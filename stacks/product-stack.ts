@@ -19,6 +19,7 @@ import { planEnvironmentCloudflare, r2LocationNear, type EnvironmentCloudflare }
 import { DATA_ENV_VARS } from '../system/defaults';
 import type { DataDependency } from '../system/model';
 import type { ResolvedProduct, ResolvedService } from '../system/resolve';
+import type { CredentialsStack } from './credentials-stack';
 import type { DataStack } from './data-stack';
 import { connectDockerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
@@ -35,8 +36,13 @@ export interface ProductStackProps extends SystemStackProps {
   readonly cloudflare?: EnvironmentCloudflare;
   /** The environment's edge stack (host networks). @default - no containers: the stack holds only DNS, buckets and GitHub */
   readonly edge?: EdgeStack;
-  /** The environment's data stack (connection strings of the data containers). @default - no containers */
+  /**
+   * The environment's data stack: deployed before this one (its servers must know the product's roles),
+   * never read, since its state holds every product's passwords. @default - no containers
+   */
   readonly data?: DataStack;
+  /** The product's credentials stack: its data connection strings. @default - none; needed when it uses a data container */
+  readonly credentials?: CredentialsStack;
 }
 
 /** Sensitive variable of a product stack holding an external service's connection string (Supabase, Upstash). */
@@ -72,8 +78,9 @@ export class ProductStack extends SystemStack {
       ipv4: network.getString(hostOutputName(props.product.host, 'ipv4')),
       ipv6: network.getString(hostOutputName(props.product.host, 'ipv6')),
     };
+    if (props.data !== undefined) this.addDependency(props.data);
     this.containers =
-      props.edge !== undefined && props.data !== undefined ? this.placeContainers(props.network, props.edge, props.data) : new Map();
+      props.edge !== undefined && props.data !== undefined ? this.placeContainers(props.network, props.edge, props.credentials) : new Map();
     this.otaBuckets = this.addCloudflare(props.cloudflare ?? planEnvironmentCloudflare(props.environment), props.network);
     this.deploymentEnvironment = this.addDeploymentEnvironment();
   }
@@ -193,11 +200,11 @@ export class ProductStack extends SystemStack {
 
   /**
    * One container per service on the product's host: secrets from this
-   * stack's sensitive variables, data connection strings from the data
-   * stack's sensitive outputs (or, for external services, sensitive
-   * variables), and the host networks by the names the edge stack publishes.
+   * stack's sensitive variables, data connection strings from the product's
+   * credentials stack (or, for external services, sensitive variables), and
+   * the host networks by the names the edge stack publishes.
    */
-  private placeContainers(networkStack: NetworkStack, edgeStack: EdgeStack, dataStack: DataStack): Map<string, ServiceContainer> {
+  private placeContainers(networkStack: NetworkStack, edgeStack: EdgeStack, credentials: CredentialsStack | undefined): Map<string, ServiceContainer> {
     const product = this.product;
     const services = product.services.filter((service) => service.runsContainer);
     const containers = new Map<string, ServiceContainer>();
@@ -234,11 +241,15 @@ export class ProductStack extends SystemStack {
     );
 
     const dataUrls = new Map<DataDependency, string>();
+    const credentialsOutputs = () => {
+      if (credentials === undefined) throw new Error(`Stack ${this.stackName}: ${product.name} uses a data container of ${environment.name} but was given no credentials stack`);
+      return this.outputsOf(credentials);
+    };
     for (const [dependency, source] of Object.entries(product.data) as Array<[DataDependency, 'container' | 'external']>) {
       dataUrls.set(
         dependency,
         source === 'container'
-          ? this.outputsOf(dataStack).getString(dataUrlOutputName(dependency, product.name))
+          ? credentialsOutputs().getString(dataUrlOutputName(dependency))
           : sensitiveVariable(this, externalDataVariableName(dependency), `Connection string of ${product.name}'s ${dependency} at ${product.externalProviders[dependency]}`)
               .stringValue,
       );

@@ -1,6 +1,7 @@
 import type { Construct } from 'constructs';
 import type { SystemSpec } from '../system/model';
 import { resolveSystem, type ResolvedEnvironment } from '../system/resolve';
+import { CredentialsStack } from './credentials-stack';
 import { DataStack } from './data-stack';
 import { EdgeStack } from './edge-stack';
 import { MonitoringStack } from './monitoring-stack';
@@ -16,6 +17,8 @@ export interface EnvironmentStacks {
   readonly network: NetworkStack;
   /** Docker networks and the edge proxy on every host. */
   readonly edge: EdgeStack;
+  /** `<env>-<product>-credentials` of every product using a data container, by product name. */
+  readonly credentials: ReadonlyMap<string, CredentialsStack>;
   readonly data: DataStack;
   /** Metrics, logs, dashboards and alerts. */
   readonly monitoring: MonitoringStack;
@@ -35,12 +38,12 @@ export interface SystemStacksOptions {
 
 /** Every stack of an environment, in deploy order. */
 export function stacksOf(environment: EnvironmentStacks): SystemStack[] {
-  return [environment.network, environment.edge, environment.data, environment.monitoring, ...environment.products.values()];
+  return [environment.network, environment.edge, ...environment.credentials.values(), environment.data, environment.monitoring, ...environment.products.values()];
 }
 
 /**
- * Every stack of every environment: `<env>-network`, `<env>-edge`, `<env>-data`, `<env>-monitoring` and one
- * `<env>-<product>` per product the environment runs. Validates the whole
+ * Every stack of every environment: `<env>-network`, `<env>-edge`, `<env>-<product>-credentials` per product
+ * using a data container, `<env>-data`, `<env>-monitoring` and one `<env>-<product>` per product the environment runs. Validates the whole
  * system first, so bad input fails before any construct exists.
  */
 export function createSystemStacks(scope: Construct, system: SystemSpec, options: SystemStacksOptions = {}): EnvironmentStacks[] {
@@ -67,12 +70,18 @@ export function createSystemStacks(scope: Construct, system: SystemSpec, options
     });
     // The edge stack sits between network and data; data and product stacks place containers through it.
     const edge = new EdgeStack(scope, { ...props, network });
-    const data = new DataStack(scope, { ...props, network, edge });
+    // One per product using a data container: passwords only the data stack and that product's stack read.
+    const credentials = new Map(
+      environment.products
+        .filter((product) => product.credentialsStackName !== undefined)
+        .map((product) => [product.name, new CredentialsStack(scope, { ...props, product })]),
+    );
+    const data = new DataStack(scope, { ...props, network, edge, credentials });
     // Before the products: they do not depend on it, but their first deploy is then already watched.
     const monitoring = new MonitoringStack(scope, { ...props, network, edge, cloudflare: cloudflare.get(environment.name) });
     const products = new Map(
-      environment.products.map((product) => [product.name, new ProductStack(scope, { ...props, product, network, edge, data, cloudflare: cloudflare.get(environment.name) })]),
+      environment.products.map((product) => [product.name, new ProductStack(scope, { ...props, product, network, edge, data, credentials: credentials.get(product.name), cloudflare: cloudflare.get(environment.name) })]),
     );
-    return { environment, network, edge, data, monitoring, products };
+    return { environment, network, edge, credentials, data, monitoring, products };
   });
 }

@@ -51,7 +51,7 @@ import {
   type SystemSpec,
 } from './model';
 import { planCapacity } from './capacity';
-import { findLinkTarget, serviceLabel, validateSystem } from './validation';
+import { CREDENTIALS_STACK_SUFFIX, findLinkTarget, serviceLabel, validateSystem } from './validation';
 
 /** A container image reference split into its parts. */
 export interface ImageRef {
@@ -172,6 +172,11 @@ export interface ResolvedProduct {
   readonly host: string;
   readonly services: readonly ResolvedService[];
   readonly databaseName: string;
+  /**
+   * `<env>-<product>-credentials`: the stack holding the passwords of its roles on the environment's PostgreSQL
+   * and Redis containers, read by the data stack and this product's stack only; undefined when it uses none.
+   */
+  readonly credentialsStackName?: string;
   /** Data services the product uses and where each comes from. */
   readonly data: Readonly<Partial<Record<DataDependency, DataSource>>>;
   /** Who runs each external data service the product uses (`supabase`), for variable descriptions. */
@@ -251,6 +256,8 @@ export interface ResolvedDataService {
   readonly backup: { readonly cron: string; readonly prefix: string; readonly keepFor: Duration };
   /** Products with their own database or connection on it. */
   readonly users: readonly ResolvedProduct[];
+  /** Where its users connect: its host's private address when they run on other hosts, else its name on the data network. */
+  readonly connectionHost: string;
   /** Postgres: connections each product's role may hold. */
   readonly connectionsPerProduct?: number;
 }
@@ -557,6 +564,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       host,
       services,
       databaseName: product.databaseName ?? product.name.replace(/-/g, '_'),
+      credentialsStackName: Object.values(data).includes('container') ? stackName(`${product.name}${CREDENTIALS_STACK_SUFFIX}`) : undefined,
       data,
       externalProviders,
       publicUrl: publicDomain === undefined ? undefined : `https://${publicDomain}`,
@@ -615,6 +623,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           keepFor: spec.data.backupPlan?.[name]?.keepForDays !== undefined ? Duration.days(spec.data.backupPlan[name]!.keepForDays!) : BACKUP_PLAN[name].keepFor,
         },
         users: containerDataUsers[name],
+        connectionHost: dataAccess === 'private-network' ? privateIpOf(dataHost) : name,
         connectionsPerProduct: name === 'postgres' ? (spec.data.postgres.connectionsPerProduct ?? DEFAULT_CONNECTIONS_PER_PRODUCT) : undefined,
       },
     ];

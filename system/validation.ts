@@ -32,7 +32,10 @@ import {
 } from './model';
 
 /** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
-export const RESERVED_PRODUCT_NAMES = ['network', 'edge', 'data', 'bootstrap'] as const;
+export const RESERVED_PRODUCT_NAMES = ['network', 'edge', 'data', 'monitoring', 'bootstrap'] as const;
+
+/** Ends the name of a product's credentials stack (`<env>-<product>-credentials`); no product name may end in it. */
+export const CREDENTIALS_STACK_SUFFIX = '-credentials';
 
 const NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 const ENV_VAR = /^[A-Z][A-Z0-9_]*$/;
@@ -114,6 +117,14 @@ function validateCatalog(system: SystemSpec, log: IssueLog): void {
         value: product.name,
         allowed: `any name except ${RESERVED_PRODUCT_NAMES.join(', ')}`,
         why: 'its stack name would collide with a platform stack',
+      });
+    }
+    if (product.name.endsWith(CREDENTIALS_STACK_SUFFIX)) {
+      reportProduct({
+        field: 'name',
+        value: product.name,
+        allowed: `a name not ending in "${CREDENTIALS_STACK_SUFFIX}"`,
+        why: `<env>-<product>${CREDENTIALS_STACK_SUFFIX} is the stack of a product's data credentials`,
       });
     }
     if (product.services.length === 0) {

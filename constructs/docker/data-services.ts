@@ -29,6 +29,8 @@ export interface DataServicesProps {
   readonly postgres?: {
     readonly volume: DataVolume;
     readonly databases: readonly string[];
+    /** Each database role's password (tokens), by database. @default - generated with the container */
+    readonly rolePasswords?: Readonly<Record<string, string>>;
     /** Connections each database's role may hold. @default 20 */
     readonly connectionLimitPerDatabase?: number;
     readonly resources: ResourceSpec;
@@ -46,6 +48,8 @@ export interface DataServicesProps {
     readonly volume: DataVolume;
     /** Products with their own ACL user. */
     readonly users: readonly string[];
+    /** Each user's password (tokens), by user. @default - generated with the container */
+    readonly userPasswords?: Readonly<Record<string, string>>;
     /** `maxmemory` in MiB. @default - REDIS_DEFAULTS.maxMemoryMiB */
     readonly maxMemoryMiB?: number;
     /** Image reference. @default - REDIS_DEFAULTS.image */
@@ -89,6 +93,7 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
     new PostgresContainer(scope, 'postgres', {
       ...onVolume(props.postgres.volume),
       databases: props.postgres.databases,
+      rolePasswords: props.postgres.rolePasswords,
       connectionLimitPerDatabase: props.postgres.connectionLimitPerDatabase,
       resources: props.postgres.resources,
       image: props.postgres.image,
@@ -100,6 +105,7 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
     new RedisContainer(scope, 'redis', {
       ...onVolume(props.redis.volume),
       users: props.redis.users,
+      userPasswords: props.redis.userPasswords,
       maxMemoryMiB: props.redis.maxMemoryMiB,
       resources: props.redis.resources,
       image: props.redis.image,

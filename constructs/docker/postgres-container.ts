@@ -33,8 +33,14 @@ export interface PostgresContainerProps {
   readonly connectionLimitPerDatabase?: number;
   /** Name of the host's data network (internal: no internet). */
   readonly network: string;
-  /** One database per product, each owned by a login role of the same name with its own generated password. */
+  /** One database per product, each owned by a login role of the same name with its own password. */
   readonly databases: readonly string[];
+  /**
+   * The password of each database's role (tokens, sensitive), by database, when another stack owns them: a
+   * product's credentials stack, which only that product and the data stack read. Must name every database.
+   * @default - a random_password per database here (`postgres-password-<database>`), in this stack's state
+   */
+  readonly rolePasswords?: Readonly<Record<string, string>>;
   /** CPU and memory; the memory limit also sizes the tuning. @default - POSTGRES_DEFAULTS.resources */
   readonly resources?: ResourceSpec;
   /** Image. @default - POSTGRES_DEFAULTS.image (postgres:16-alpine) */
@@ -104,7 +110,7 @@ export class PostgresContainer extends Construct {
   public readonly connectionHost: string;
   /** The superuser's generated password (a token, sensitive): for the backup job only. */
   public readonly superuserPassword: string;
-  private readonly passwords = new Map<string, Password>();
+  private readonly passwords = new Map<string, string>();
 
   public constructor(scope: Construct, id: string, props: PostgresContainerProps) {
     super(scope, id);
@@ -147,7 +153,15 @@ export class PostgresContainer extends Construct {
     };
     const superuser = password('postgres-superuser-password');
     this.superuserPassword = superuser.result;
-    for (const database of props.databases) this.passwords.set(database, password(`postgres-password-${database}`));
+    const given = props.rolePasswords;
+    if (given !== undefined) {
+      const missing = props.databases.filter((database) => given[database] === undefined);
+      const unknown = Object.keys(given).filter((database) => !props.databases.includes(database));
+      if (missing.length > 0 || unknown.length > 0) {
+        fail(`rolePasswords must name exactly the databases (${props.databases.join(', ') || 'none'}); missing: ${missing.join(', ') || 'none'}, unknown: ${unknown.join(', ') || 'none'}`);
+      }
+    }
+    for (const database of props.databases) this.passwords.set(database, given?.[database] ?? password(`postgres-password-${database}`).result);
 
     const labels = { ...props.labels, service: 'postgres' };
     this.server = new HardenedContainer(this, 'postgres', {
@@ -180,7 +194,7 @@ export class PostgresContainer extends Construct {
       dependsOn: props.dependsOn,
     });
 
-    const rolePasswords = Object.fromEntries(props.databases.map((database) => [rolePasswordVariable(database), this.passwords.get(database)!.result]));
+    const rolePasswords = Object.fromEntries(props.databases.map((database) => [rolePasswordVariable(database), this.passwords.get(database)!]));
     this.provisioner = new HardenedContainer(this, 'postgres-provisioner', {
       name: `${this.hostname}-provisioner`,
       image: this.server.image,
@@ -207,6 +221,14 @@ export class PostgresContainer extends Construct {
   public connectionUrl(database: string): string {
     const password = this.passwords.get(database);
     if (password === undefined) throw new Error(`PostgresContainer: no database "${database}"; have ${[...this.passwords.keys()].join(', ') || '(none)'}`);
-    return `postgresql://${database}:${password.result}@${this.connectionHost}:${POSTGRES_DEFAULTS.port}/${database}`;
+    return postgresConnectionUrl({ database, password, host: this.connectionHost });
   }
+}
+
+/**
+ * `postgresql://<role>:<password>@<host>:5432/<database>` of a product database, whose login role has the
+ * database's name: the one spelling of DATABASE_URL, for the container and for stacks that only hold the password.
+ */
+export function postgresConnectionUrl(target: { readonly database: string; readonly password: string; readonly host: string }): string {
+  return `postgresql://${target.database}:${target.password}@${target.host}:${POSTGRES_DEFAULTS.port}/${target.database}`;
 }

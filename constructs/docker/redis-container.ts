@@ -23,8 +23,14 @@ export interface RedisContainerProps {
   readonly dataPath: string;
   /** `HC_Volume_<id>`: the server starts only when the volume's sentinel file names this volume. */
   readonly volumeName: string;
-  /** Products with their own ACL user (keys and channels `<product>:*`, no dangerous commands) and generated password. */
+  /** Products with their own ACL user (keys and channels `<product>:*`, no dangerous commands) and password. */
   readonly users: readonly string[];
+  /**
+   * The password of each user (tokens, sensitive), by user, when another stack owns them: a product's
+   * credentials stack, which only that product and the data stack read. Must name every user.
+   * @default - a random_password per user here (`redis-password-<user>`), in this stack's state
+   */
+  readonly userPasswords?: Readonly<Record<string, string>>;
   /** Name of the host's data network (internal: no internet). */
   readonly network: string;
   /** `maxmemory` in MiB; above it keys with a TTL are evicted least-recently-used (volatile-lru). @default - REDIS_DEFAULTS.maxMemoryMiB (256) */
@@ -61,7 +67,7 @@ export class RedisContainer extends Construct {
   public readonly server: HardenedContainer;
   /** The `default` user's password: the health check and the dump job only. */
   public readonly password: Password;
-  private readonly userPasswords = new Map<string, Password>();
+  private readonly userPasswords = new Map<string, string>();
   /** DNS name of the server on the data network. */
   public readonly hostname: string;
   /** Where clients connect: the private address it is published on, or its name on the data network. */
@@ -83,15 +89,27 @@ export class RedisContainer extends Construct {
     randomProviderOf(this);
     this.password = new Password(this, 'redis-password', { length: 32, special: false });
     this.password.overrideLogicalId('redis-password');
+    const given = props.userPasswords;
+    if (given !== undefined) {
+      const missing = props.users.filter((user) => given[user] === undefined);
+      const unknown = Object.keys(given).filter((user) => !props.users.includes(user));
+      if (missing.length > 0 || unknown.length > 0) {
+        throw new Error(`RedisContainer ${id}: userPasswords must name exactly the users (${props.users.join(', ') || 'none'}); missing: ${missing.join(', ') || 'none'}, unknown: ${unknown.join(', ') || 'none'}`);
+      }
+    }
     const seen = new Set<string>();
     for (const user of props.users) {
       if (!/^[a-z][a-z0-9-]*$/.test(user) || user === 'default' || seen.has(user)) {
         throw new Error(`RedisContainer ${id}: user "${user}" must be a unique lowercase product name (letters, digits, "-"), not "default"`);
       }
       seen.add(user);
+      if (given !== undefined) {
+        this.userPasswords.set(user, given[user]);
+        continue;
+      }
       const generated = new Password(this, `redis-password-${user}`, { length: 32, special: false });
       generated.overrideLogicalId(`redis-password-${user}`);
-      this.userPasswords.set(user, generated);
+      this.userPasswords.set(user, generated.result);
     }
     const passwordVariable = (user: string) => `REDIS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
     const aclFile = '/tmp/users.acl';
@@ -124,7 +142,7 @@ export class RedisContainer extends Construct {
       secretEnvironment: {
         REDIS_PASSWORD: this.password.result,
         REDISCLI_AUTH: this.password.result,
-        ...Object.fromEntries([...this.userPasswords].map(([user, password]) => [passwordVariable(user), password.result])),
+        ...Object.fromEntries([...this.userPasswords].map(([user, password]) => [passwordVariable(user), password])),
       },
       healthCheck: REDIS_DEFAULTS.healthCheck.toDocker(),
       resources,
@@ -145,6 +163,14 @@ export class RedisContainer extends Construct {
   public connectionUrl(user: string): string {
     const password = this.userPasswords.get(user);
     if (password === undefined) throw new Error(`RedisContainer: no user "${user}"; have ${[...this.userPasswords.keys()].join(', ') || '(none)'}`);
-    return `redis://${user}:${password.result}@${this.connectionHost}:${REDIS_DEFAULTS.port}/0`;
+    return redisConnectionUrl({ user, password, host: this.connectionHost });
   }
+}
+
+/**
+ * `redis://<user>:<password>@<host>:6379/0` of a product's ACL user: the one spelling of REDIS_URL, for the
+ * container and for stacks that only hold the password.
+ */
+export function redisConnectionUrl(target: { readonly user: string; readonly password: string; readonly host: string }): string {
+  return `redis://${target.user}:${target.password}@${target.host}:${REDIS_DEFAULTS.port}/0`;
 }

@@ -138,7 +138,7 @@ export async function checkUpstream(app: SynthesizedApp, selected: readonly stri
 /** The message for missing upstream stacks: what to deploy first, in order, as commands. */
 export function missingUpstreamMessage(targets: readonly string[], missing: readonly MissingUpstream[]): string {
   const lines = missing.map(({ stack, status }) => `  npm run deploy -- ${stack}    # ${status === 'missing' ? 'no state yet' : 'state has no resources'}`);
-  return [`${targets.join(', ')} reads outputs of stacks that have not been deployed. Deploy them first, in this order:`, ...lines].join('\n');
+  return [`${targets.join(', ')} depends on stacks that have not been deployed. Deploy them first, in this order:`, ...lines].join('\n');
 }
 
 /** Environment variable that allows a production deploy with local state. */

@@ -1,7 +1,7 @@
 /**
  * Command line of the delivery pipeline (.github/workflows/apply.yml, drift.yml, plan.yml).
  *
- *   tsx scripts/pipeline/cli.ts select <cdktf.out> <applied dir> [--only a,b] [--kinds network,edge] [--env staging] [--force all|a,b]
+ *   tsx scripts/pipeline/cli.ts select <cdktf.out> <applied dir> [--only a,b] [--kinds network,edge|credentials|data|products|<kind>] [--env staging] [--force all|a,b]
  *     Prints {"stacks":[...],"reasons":{stack: reason}} for the stacks to plan (applied.ts).
  *     <applied dir> holds <stack>.json records read from refs/applied/<stack>.
  *   tsx scripts/pipeline/cli.ts downstream <cdktf.out> <stack>...
@@ -29,7 +29,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { listSynthesizedStacks } from '../plan-comment/changed-stacks';
-import { parseStackName, sortStacks } from '../plan-comment/stack-order';
+import { DEPLOY_STAGES, parseStackName, sortStacks, stageOf } from '../plan-comment/stack-order';
 import { configDigest, outputsDigest, readAppliedRecords, selectStacks, upstreamsOf, type AppliedRecord, type HeadStack } from './applied';
 import { driftReport, type DriftResult } from './drift';
 import { renderEnvExample } from './env-example';
@@ -92,6 +92,9 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       if (args.length !== 2) throw new UsageError('select needs <cdktf.out> <applied dir>');
       const stacks = readStacks(args[0]);
       const head = new Map<string, HeadStack>([...stacks].map(([name, json]) => [name, { configDigest: configDigest(json), upstreams: upstreamsOf(json) }]));
+      const knownKinds = new Set<string>([...DEPLOY_STAGES, ...[...head.keys()].map((name) => parseStackName(name).kind)]);
+      const unknownKinds = kinds.filter((kind) => !knownKinds.has(kind));
+      if (unknownKinds.length > 0) throw new UsageError(`--kinds: unknown ${unknownKinds.join(', ')}; allowed: a stage (${DEPLOY_STAGES.join(', ')}) or a stack kind such as chat`);
       const unknownOnly = only.filter((name) => !head.has(name));
       if (unknownOnly.length > 0) throw new Error(`--only: unknown stack(s) ${unknownOnly.join(', ')}; allowed: ${sortStacks(head.keys()).join(', ')}`);
       // With --only (a manual run for some stacks), their downstream stacks stay candidates, but
@@ -99,7 +102,7 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       const downstream = new Set(only.length > 0 ? downstreamOf(stacks, only) : []);
       const candidates = [...head.keys()].filter((name) => {
         const parsed = parseStackName(name);
-        const kindMatches = kinds.length === 0 || kinds.includes(parsed.kind) || (kinds.includes('products') && !['network', 'edge', 'data'].includes(parsed.kind));
+        const kindMatches = kinds.length === 0 || kinds.includes(parsed.kind) || kinds.includes(stageOf(parsed.kind));
         return (only.length === 0 || only.includes(name) || downstream.has(name)) && kindMatches && (env === undefined || parsed.env === env);
       });
       const force = forceText === undefined || forceText === '' ? undefined : forceText === 'all' ? 'all' : list(forceText).filter((name) => candidates.includes(name) || !head.has(name));

@@ -15,6 +15,22 @@ export const ENVIRONMENT_ORDER: readonly string[] = ['staging', 'production'];
  */
 export const PLATFORM_STACK_KINDS: readonly string[] = ['network', 'edge', 'data'];
 
+/** Ends the kind of a product's credentials stack (`chat-credentials`); the data stack reads them all. */
+export const CREDENTIALS_KIND_SUFFIX = '-credentials';
+
+/**
+ * The apply stages, in order; the stacks of one stage are applied in parallel. A product's
+ * credentials stack has a stage of its own before data, whose servers take their passwords.
+ */
+export const DEPLOY_STAGES = ['network', 'edge', 'credentials', 'data', 'products'] as const;
+export type DeployStage = (typeof DEPLOY_STAGES)[number];
+
+/** The stage a stack kind is applied in: its own for the platform kinds and credentials, `products` for the rest (monitoring too). */
+export function stageOf(kind: string): DeployStage {
+  if (kind.endsWith(CREDENTIALS_KIND_SUFFIX)) return 'credentials';
+  return (PLATFORM_STACK_KINDS as readonly string[]).includes(kind) ? (kind as DeployStage) : 'products';
+}
+
 /**
  * Stack names this tooling accepts. They end up in file paths, artifact names and workflow
  * matrices, so anything that could act as a path separator or shell syntax is refused early.
@@ -48,7 +64,7 @@ function rank(order: readonly string[], value: string): number {
 
 /**
  * Compares stack names for rollout order: environment (staging, production, then others
- * alphabetically), then kind (network, edge, data, then products alphabetically).
+ * alphabetically), then stage (network, edge, credentials, data, products), then kind alphabetically.
  */
 export function compareStacks(a: string, b: string): number {
   const left = parseStackName(a);
@@ -56,7 +72,7 @@ export function compareStacks(a: string, b: string): number {
   return (
     rank(ENVIRONMENT_ORDER, left.env) - rank(ENVIRONMENT_ORDER, right.env) ||
     left.env.localeCompare(right.env, 'en') ||
-    rank(PLATFORM_STACK_KINDS, left.kind) - rank(PLATFORM_STACK_KINDS, right.kind) ||
+    rank(DEPLOY_STAGES, stageOf(left.kind)) - rank(DEPLOY_STAGES, stageOf(right.kind)) ||
     left.kind.localeCompare(right.kind, 'en') ||
     // Same env and kind can only differ in spelling; keep the result total and deterministic.
     (a < b ? -1 : a > b ? 1 : 0)

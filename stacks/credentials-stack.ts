@@ -1,0 +1,66 @@
+import { Password } from '@cdktf/provider-random/lib/password';
+import type { Construct } from 'constructs';
+import { randomProviderOf } from '../constructs/core/random-provider';
+import { postgresConnectionUrl } from '../constructs/docker/postgres-container';
+import { redisConnectionUrl } from '../constructs/docker/redis-container';
+import type { DataDependency } from '../system/model';
+import type { ResolvedProduct } from '../system/resolve';
+import { dataPasswordOutputName, dataUrlOutputName } from './outputs';
+import { SystemStack, type SystemStackProps } from './system-stack';
+
+export interface CredentialsStackProps extends SystemStackProps {
+  /** The product whose roles on the environment's PostgreSQL and Redis containers this stack holds the passwords of. */
+  readonly product: ResolvedProduct;
+}
+
+/**
+ * `<env>-<product>-credentials`: the generated passwords of one product's
+ * roles on the environment's data containers, and its connection strings.
+ *
+ * Terraform shares state per workspace, never per output: whoever reads a
+ * stack's outputs can read all of them. So the passwords live in a stack of
+ * their own per product, read by exactly two others: the data stack, which
+ * sets them on the servers, and the product's stack, which hands the URLs to
+ * the services that use them. No product stack reads the data stack, and
+ * under Terraform Cloud each workspace's remote state is shared with its
+ * readers only (bootstrap-stack.ts), so a product's workspace, its runs and
+ * its team cannot read another product's credentials.
+ */
+export class CredentialsStack extends SystemStack {
+  /** The product these credentials belong to. */
+  public readonly product: ResolvedProduct;
+  /** The data services whose credentials are here, in DATA_DEPENDENCIES order. */
+  public readonly dataServices: readonly DataDependency[];
+
+  public constructor(scope: Construct, props: CredentialsStackProps) {
+    const { environment, product } = props;
+    if (product.credentialsStackName === undefined) {
+      throw new Error(`${environment.name}/${product.name}: uses no PostgreSQL or Redis container of the environment, so it has no credentials stack`);
+    }
+    super(scope, product.credentialsStackName, props);
+    this.product = product;
+    this.dataServices = environment.data.containers.map((service) => service.name).filter((name) => product.data[name] === 'container');
+    randomProviderOf(this);
+    for (const dependency of this.dataServices) {
+      const service = environment.data.containers.find((candidate) => candidate.name === dependency)!;
+      // Letters and digits only: the password sits in a URL and in the provisioner's SQL unescaped.
+      const password = new Password(this, `${dependency}-password`, { length: 32, special: false });
+      password.overrideLogicalId(`${dependency}-password`);
+      this.publish(dataPasswordOutputName(dependency), password.result, {
+        sensitive: true,
+        description: `Password of ${product.name}'s ${dependency === 'postgres' ? 'PostgreSQL role' : 'Redis ACL user'}, for the data stack to set`,
+      });
+      const url =
+        dependency === 'postgres'
+          ? postgresConnectionUrl({ database: product.databaseName, password: password.result, host: service.connectionHost })
+          : redisConnectionUrl({ user: product.name, password: password.result, host: service.connectionHost });
+      this.publish(dataUrlOutputName(dependency), url, {
+        sensitive: true,
+        description:
+          dependency === 'postgres'
+            ? `DATABASE_URL of ${product.name}: its own database and role`
+            : `REDIS_URL of ${product.name}: its own ACL user, keys under "${product.name}:"`,
+      });
+    }
+  }
+}
