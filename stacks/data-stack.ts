@@ -176,11 +176,12 @@ export class DataStack extends SystemStack {
       protection: environment.protection,
       retention: services.map((service) => ({ prefix: service.backup.prefix, keepFor: service.backup.keepFor })),
       credentials: {
-        // A token that can only write objects of this bucket (permission group "Workers R2 Storage Bucket Item
-        // Write", scoped to it): no read, no bucket settings. Deletes and overwrites within retention are refused
-        // by the bucket lock, so a compromised host cannot destroy the dumps. Steps: docs/data-recovery.md.
-        accessKeyId: SecretValue.variable(this, 'backup_r2_access_key_id', 'Access key id of the write-only R2 token (Bucket Item Write on the backup bucket only) the backup job writes with'),
-        secretAccessKey: SecretValue.variable(this, 'backup_r2_secret_access_key', 'Secret access key of the write-only R2 token the backup job writes with'),
+        // A token scoped to this bucket with object write only (permission group "Workers R2 Storage Bucket Item
+        // Write"): no bucket settings, no other bucket. R2 has no put-only permission (object write covers delete),
+        // so the bucket lock is what refuses deletes and overwrites within retention: a compromised host cannot
+        // destroy the dumps. Made by hand, not here (docs/data-recovery.md, "Setting up").
+        accessKeyId: SecretValue.variable(this, 'backup_r2_access_key_id', 'Access key id of the R2 token the backup job writes with (Bucket Item Write on the backup bucket only)'),
+        secretAccessKey: SecretValue.variable(this, 'backup_r2_secret_access_key', 'Secret access key of the R2 token the backup job writes with'),
       },
     });
   }
