@@ -11,6 +11,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupRunScript, postgresProvisionerScript, redisAclScript, rolePasswordVariable } from '../constructs/docker/data-scripts';
+import { postgresConnectionUrl } from '../constructs/docker/postgres-container';
+import { redisConnectionUrl } from '../constructs/docker/redis-container';
 import { POSTGRES_BIN, run, startPostgres, startRedis, type PostgresServer, type RedisServer } from './helpers/real-servers';
 
 jest.setTimeout(180_000);
@@ -96,6 +98,15 @@ describe('PostgreSQL: provisioning, isolation, dump and restore', () => {
     const second = await provision(source);
     expect(second.code).toBe(0);
     expect((await state()).stdout.trim()).toBe(before);
+  });
+
+  it('the DATABASE_URL a credentials stack hands a product connects psql as that product, to its database', async () => {
+    const url = postgresConnectionUrl({ database: 'chat', password: asProduct('chat').password, host: '127.0.0.1', port: source.port });
+    // Only the URL: no PG* variable of the superuser may fill in what it lacks.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PG')));
+    const connected = await run(`${POSTGRES_BIN}/psql`, ['-X', '-At', url, '-c', 'SELECT current_user || \'@\' || current_database()'], { env });
+    expect(connected.stderr).toBe('');
+    expect(connected.stdout.trim()).toBe('chat@chat');
   });
 
   it('each product reaches only its own database, and no more connections than its limit', async () => {
@@ -237,6 +248,14 @@ describe('Redis: per-product ACL users, dump and restore', () => {
     expect((await source.cli(['PUBLISH', 'quiz:events', 'x'], asProduct('chat'))).stdout).toMatch(/NOPERM/);
     expect((await source.cli(['GET', 'chat:session:1'], { user: 'chat', password: 'wrong' })).stdout + (await source.cli(['GET', 'chat:session:1'], { user: 'chat', password: 'wrong' })).stderr).toMatch(/WRONGPASS|invalid username-password/);
     expect((await source.cli(['GET', 'quiz:score:1'], asDefault)).stdout.trim()).toBe('42');
+  });
+
+  it('the REDIS_URL a credentials stack hands a product authenticates redis-cli as that product', async () => {
+    const url = redisConnectionUrl({ user: 'chat', password: asProduct('chat').password, host: '127.0.0.1', port: source.port });
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'REDISCLI_AUTH'));
+    const whoami = await run('redis-cli', ['--no-auth-warning', '-u', url, 'ACL', 'WHOAMI'], { env });
+    expect(whoami.stdout.trim()).toBe('chat');
+    expect((await run('redis-cli', ['--no-auth-warning', '-u', url, 'GET', 'quiz:score:1'], { env })).stdout).toMatch(/NOPERM/);
   });
 
   it('the job dumps Redis encrypted and the restored server holds the same keys and values', async () => {

@@ -229,6 +229,6 @@ export class PostgresContainer extends Construct {
  * `postgresql://<role>:<password>@<host>:5432/<database>` of a product database, whose login role has the
  * database's name: the one spelling of DATABASE_URL, for the container and for stacks that only hold the password.
  */
-export function postgresConnectionUrl(target: { readonly database: string; readonly password: string; readonly host: string }): string {
-  return `postgresql://${target.database}:${target.password}@${target.host}:${POSTGRES_DEFAULTS.port}/${target.database}`;
+export function postgresConnectionUrl(target: { readonly database: string; readonly password: string; readonly host: string; readonly port?: number }): string {
+  return `postgresql://${target.database}:${target.password}@${target.host}:${target.port ?? POSTGRES_DEFAULTS.port}/${target.database}`;
 }

@@ -171,6 +171,6 @@ export class RedisContainer extends Construct {
  * `redis://<user>:<password>@<host>:6379/0` of a product's ACL user: the one spelling of REDIS_URL, for the
  * container and for stacks that only hold the password.
  */
-export function redisConnectionUrl(target: { readonly user: string; readonly password: string; readonly host: string }): string {
-  return `redis://${target.user}:${target.password}@${target.host}:${REDIS_DEFAULTS.port}/0`;
+export function redisConnectionUrl(target: { readonly user: string; readonly password: string; readonly host: string; readonly port?: number }): string {
+  return `redis://${target.user}:${target.password}@${target.host}:${target.port ?? REDIS_DEFAULTS.port}/0`;
 }
