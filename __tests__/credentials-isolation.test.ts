@@ -39,6 +39,17 @@ describe.each(SYSTEMS)('%s: data credentials are readable by their product alone
     }
   });
 
+  it("spells each URL with the address the data stack's servers listen on", () => {
+    for (const environment of app.environments) {
+      const { postgres, redis } = environment.data.containers;
+      for (const [product, stack] of environment.credentials) {
+        const outputs = app.synth(stack.stackName).output ?? {};
+        if (outputs.database_url !== undefined) expect({ product, url: outputs.database_url.value }).toEqual({ product, url: expect.stringContaining(`@${postgres!.connectionHost}:5432/`) });
+        if (outputs.redis_url !== undefined) expect({ product, url: outputs.redis_url.value }).toEqual({ product, url: expect.stringContaining(`@${redis!.connectionHost}:6379/0`) });
+      }
+    }
+  });
+
   it('lets a product stack read the network, the edge and its own credentials, never the data stack or another product', () => {
     for (const environment of app.environments) {
       const env = environment.environment.name;
