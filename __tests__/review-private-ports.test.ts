@@ -18,7 +18,7 @@ it('refuses an accessory publishing a port PostgreSQL already publishes on the d
     }),
   );
   expect(lines).toEqual([
-    'environment "production", field "accessories.pgbouncer.host": got "data-1"; allowed: a host where port 5432 is free (postgres publishes 5432 on data-1\'s private address) (with several hosts every data service and accessory publishes its ports on its host\'s private address)',
+    'environment "production", field "accessories.pgbouncer.host": got "data-1"; allowed: a host where port 5432 is free (postgres publishes 5432 on data-1\'s private address) (with several hosts every data service and accessory, and the monitoring host\'s Prometheus and Loki, publish their ports on their host\'s private address)',
   ]);
 });
 
@@ -33,4 +33,17 @@ it('accepts the same accessory on another host, and on one host where nothing is
       }),
     ),
   ).toThrow('expected a ConfigurationError, but the system was accepted');
+});
+
+it("refuses an accessory publishing the port Prometheus takes on the monitoring host's private address", () => {
+  const proxy = { ...pgbouncer, name: 'metrics-proxy', ports: { http: 9090 } };
+  const lines = issueLines(
+    variant(harbor, (s) => {
+      s.accessories = [proxy];
+      environmentOf(s, 'production').accessories = [{ name: 'metrics-proxy', host: 'app-1' }];
+    }),
+  );
+  expect(lines).toEqual([
+    'environment "production", field "accessories.metrics-proxy.host": got "app-1"; allowed: a host where port 9090 is free (monitoring publishes 9090 on app-1\'s private address) (with several hosts every data service and accessory, and the monitoring host\'s Prometheus and Loki, publish their ports on their host\'s private address)',
+  ]);
 });

@@ -134,7 +134,9 @@ export class DataStack extends SystemStack {
   /** The private addresses of the hosts whose data services and accessories other hosts reach: nothing else may publish. */
   protected override get privatePublishAddresses(): readonly string[] {
     const environment = this.environment;
-    return environment.hosts.filter((host) => (environment.privatePorts[host.name] ?? []).length > 0).map((host) => host.privateIp);
+    if (environment.dataAccess !== 'private-network') return [];
+    const hosts = new Set([...(environment.data.containers.length > 0 ? [environment.data.host] : []), ...environment.accessories.map((accessory) => accessory.host)]);
+    return environment.hosts.filter((host) => hosts.has(host.name)).map((host) => host.privateIp);
   }
 
   private readonly dockerProviders = new Map<string, DockerProvider>();

@@ -30,6 +30,7 @@ import {
 } from './defaults';
 import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule } from './kinds';
 import { resolveMonitoring, type ResolvedMonitoring } from './monitoring';
+import { EXPORTER_PORTS } from '../constructs/monitoring/prometheus-config';
 import {
   DATA_DEPENDENCIES,
   type CachingMode,
@@ -651,10 +652,14 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
   }
   // Over the private network each data service publishes its ports on its host's private address: two on one
   // host with the same port cannot both bind it (Docker refuses the second: "port is already allocated").
+  // Prometheus (remote write) and Loki (push) do too, for the other hosts' collectors: the host's firewall unit
+  // admits all of them from the subnet only, so no container on that host reaches them through the address.
+  const monitoring = resolveMonitoring(spec.monitoring, { firstHost, domain, plan: spec.cloudflare.plan });
   const privatePublishers = new Map<string, { owner: string; port: number }[]>();
   if (dataAccess === 'private-network') {
     const publish = (host: string, owner: string, port: number) => privatePublishers.set(host, [...(privatePublishers.get(host) ?? []), { owner, port }]);
     for (const service of dataContainers) publish(dataHost, service.name, service.name === 'postgres' ? POSTGRES_DEFAULTS.port : REDIS_DEFAULTS.port);
+    for (const port of [EXPORTER_PORTS.prometheus, EXPORTER_PORTS.loki]) publish(monitoring.host, 'monitoring', port);
     for (const accessory of accessories) for (const port of Object.values(accessory.ports)) publish(accessory.host, accessory.name, port);
   }
   for (const [host, publishers] of privatePublishers) {
@@ -666,7 +671,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         field: `accessories.${owner}.host`,
         value: host,
         allowed: `a host where port ${port} is free (${first.owner} publishes ${port} on ${host}'s private address)`,
-        why: 'with several hosts every data service and accessory publishes its ports on its host\'s private address',
+        why: "with several hosts every data service and accessory, and the monitoring host's Prometheus and Loki, publish their ports on their host's private address",
       });
     });
   }
@@ -736,7 +741,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     cloudflare: { plan: spec.cloudflare.plan, caching: spec.cloudflare.caching ?? 'page-rules', zoneId: spec.cloudflare.zoneId },
     backend,
     invariantExemptions: spec.invariantExemptions ?? [],
-    monitoring: resolveMonitoring(spec.monitoring, { firstHost, domain, plan: spec.cloudflare.plan }),
+    monitoring,
     stackName,
     domain,
     resourceName,
