@@ -88,6 +88,7 @@ export { MonitoringServer, type MonitoringServerProps } from './constructs/monit
 export { HostCollectors, type HostCollectorsProps } from './constructs/monitoring/host-collectors';
 export { ConfigFiles, type ConfigFilesProps } from './constructs/monitoring/config-files';
 export { DEFAULT_ALERT_THRESHOLDS } from './constructs/monitoring/alert-rules';
+export { PostgresExporter, type PostgresExporterProps } from './constructs/monitoring/postgres-exporter';
 export { UptimeChecks, type UptimeChecksProps } from './constructs/cloudflare/uptime-checks';
 export { HetznerHost, type HetznerHostProps } from './constructs/hetzner/hetzner-host';
 export { HostFirewall, type HostFirewallProps } from './constructs/hetzner/host-firewall';

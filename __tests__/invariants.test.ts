@@ -318,7 +318,7 @@ describe('host capacity', () => {
   it('fails synth when a host is over-committed, naming host, totals, capacity and the largest consumers', () => {
     const small = withEnvironment('production', (e) => ({ ...e, hosts: [{ name: 'app-1', serverType: 'cx22' }] }));
     expect(() => resolveSystem(small)).toThrow(
-      'environment "production", field "hosts.app-1.serverType": got "cx22"; allowed: a server type that fits what runs on it (reserved 11.63 of 2 vCPUs and 12232 of 4096 MiB; largest: postgres 1 CPU/2048 MiB, operating system 0.5 CPU/1024 MiB, monitoring prometheus 0.25 CPU/768 MiB, monitoring loki 0.15 CPU/512 MiB, chat-backend 0.5 CPU/256 MiB) (move products to another host, choose a larger type, or lower reservationScale)',
+      'environment "production", field "hosts.app-1.serverType": got "cx22"; allowed: a server type that fits what runs on it (reserved 11.65 of 2 vCPUs and 12264 of 4096 MiB; largest: postgres 1 CPU/2048 MiB, operating system 0.5 CPU/1024 MiB, monitoring prometheus 0.25 CPU/768 MiB, monitoring loki 0.15 CPU/512 MiB, chat-backend 0.5 CPU/256 MiB) (move products to another host, choose a larger type, or lower reservationScale)',
     );
   });
 

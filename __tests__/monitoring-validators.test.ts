@@ -68,6 +68,80 @@ describe.each(['staging', 'production'])('Manacore %s: generated configuration',
   });
 });
 
+describe('PostgreSQL alerts, evaluated by Prometheus itself (promtool test rules)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = materialize(new SynthesizedSystem(manacore).synth('production-monitoring'), 'app-1');
+  });
+
+  const activity = (usename: string, state: string, values: string) => ({
+    series: `pg_stat_activity_count{job="postgres",host="app-1",datname="${usename}",usename="${usename}",state="${state}"}`,
+    values,
+  });
+
+  it("scrapes the exporter beside PostgreSQL on the data host's backend network", () => {
+    const config = JSON.parse(require('node:fs').readFileSync(join(dir, 'prometheus/prometheus.yml'), 'utf8'));
+    expect(config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'postgres')).toEqual({
+      job_name: 'postgres',
+      static_configs: [{ targets: ['postgres-exporter:9187'], labels: { environment: 'production', host: 'app-1' } }],
+    });
+  });
+
+  it('warns when a product role holds 80% of its 20 connections and when the server nears max_connections; pages when it is down', () => {
+    const tests = {
+      rule_files: [join(dir, 'prometheus/rules/alerts.yml')],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [
+            // chat: 10 active + 6 idle = 16 of 20 (the warning line); news: 15 of 20, quiet.
+            activity('chat', 'active', '10x10'),
+            activity('chat', 'idle', '6x10'),
+            activity('news', 'idle', '15x10'),
+            { series: 'pg_up{job="postgres",host="app-1"}', values: '1 1 1 0x8' },
+            { series: 'up{job="postgres",host="app-1"}', values: '1x10' },
+          ],
+          alert_rule_test: [
+            {
+              eval_time: '8m',
+              alertname: 'PostgresRoleConnectionsHigh',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'warning', environment: 'production', usename: 'chat' },
+                  exp_annotations: {
+                    summary: 'chat holds 16 of its 20 PostgreSQL connections',
+                    description:
+                      'At 20 the server refuses chat new connections ("too many connections for role"): check its pool size, or raise data.postgres.connectionsPerProduct',
+                  },
+                },
+              ],
+            },
+            { eval_time: '4m', alertname: 'PostgresDown', exp_alerts: [] },
+            {
+              eval_time: '8m',
+              alertname: 'PostgresDown',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'critical', environment: 'production', job: 'postgres', host: 'app-1' },
+                  exp_annotations: {
+                    summary: 'PostgreSQL of app-1 is not answering',
+                    description: 'postgres_exporter cannot reach the server, or is itself down, for 2 minutes: every product using it is failing',
+                  },
+                },
+              ],
+            },
+            // 31 of max_connections 210 is far from 168.
+            { eval_time: '8m', alertname: 'PostgresConnectionsHigh', exp_alerts: [] },
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'postgres-tests.yml'), JSON.stringify(tests));
+    expect(expectValid('promtool', ['test', 'rules', join(dir, 'postgres-tests.yml')])).toMatch(/SUCCESS/);
+  });
+});
+
 describe('a monitoring host of its own', () => {
   let stack: TerraformJson;
   beforeAll(() => {

@@ -6,11 +6,12 @@
  * scripts/restore-backup.sh into a fresh server, and rows and keys compared.
  * Timings are printed for the record (docs/data-recovery.md).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backupRunScript, postgresProvisionerScript, redisAclScript, rolePasswordVariable } from '../constructs/docker/data-scripts';
+import { backupRunScript, EXPORTER_PASSWORD_VARIABLE, POSTGRES_EXPORTER_ROLE, postgresProvisionerScript, redisAclScript, rolePasswordVariable } from '../constructs/docker/data-scripts';
 import { postgresConnectionUrl } from '../constructs/docker/postgres-container';
 import { redisConnectionUrl } from '../constructs/docker/redis-container';
 import { POSTGRES_BIN, run, startPostgres, startRedis, type PostgresServer, type RedisServer } from './helpers/real-servers';
@@ -75,7 +76,9 @@ afterAll(async () => {
 describe('PostgreSQL: provisioning, isolation, dump and restore', () => {
   let source: PostgresServer;
   let fresh: PostgresServer;
-  const provision = (server: PostgresServer) => sh(postgresProvisionerScript(PRODUCTS, CONNECTION_LIMIT), [], { ...server.env, ...rolePasswords });
+  const exporterPassword = `exporter-${Math.random().toString(36).slice(2)}`;
+  const provision = (server: PostgresServer) =>
+    sh(postgresProvisionerScript(PRODUCTS, CONNECTION_LIMIT, { exporterRole: true }), [], { ...server.env, ...rolePasswords, [EXPORTER_PASSWORD_VARIABLE]: exporterPassword });
   const asProduct = (product: string, database = product) => ({ user: product, password: rolePasswords[rolePasswordVariable(product)]!, database });
 
   beforeAll(async () => {
@@ -97,6 +100,8 @@ describe('PostgreSQL: provisioning, isolation, dump and restore', () => {
     expect(before).toBe(`chat:${CONNECTION_LIMIT}:true:chat:chat,quiz:${CONNECTION_LIMIT}:true:quiz:quiz`);
     const second = await provision(source);
     expect(second.code).toBe(0);
+    // Silent the second time too: no "role is already a member" notice from the exporter's grant.
+    expect(second.stderr).toBe('');
     expect((await state()).stdout.trim()).toBe(before);
   });
 
@@ -109,6 +114,31 @@ describe('PostgreSQL: provisioning, isolation, dump and restore', () => {
     expect(connected.stdout.trim()).toBe('chat@chat');
   });
 
+  it("lets the metrics exporter's role count every product's sessions, but never connect to a product database", async () => {
+    const asExporter = (database: string) => ({ user: POSTGRES_EXPORTER_ROLE, password: exporterPassword, database });
+    const chatSession = spawn(`${POSTGRES_BIN}/psql`, ['-X', '-q', '-c', 'SELECT pg_sleep(5)'], {
+      env: { ...source.env, PGUSER: 'chat', PGPASSWORD: asProduct('chat').password, PGDATABASE: 'chat' },
+    });
+    try {
+      let seen = '';
+      for (let attempt = 0; attempt < 50 && seen !== 'chat|chat|1'; attempt++) {
+        // What postgres_exporter's stat_activity collector reads, as its role (pg_monitor).
+        seen = (await source.psql("SELECT usename, datname, count(*) FROM pg_stat_activity WHERE usename = 'chat' GROUP BY 1, 2", asExporter('postgres'))).stdout.trim().replace(/\s*\|\s*/g, '|');
+        if (seen !== 'chat|chat|1') await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(seen).toBe('chat|chat|1');
+      const query = await source.psql("SELECT query FROM pg_stat_activity WHERE usename = 'chat'", asExporter('postgres'));
+      expect(query.stdout).toContain('pg_sleep'); // pg_read_all_stats: the exporter sees what a role runs, not its rows
+      const intruder = await source.psql('SELECT 1', asExporter('chat'));
+      expect(intruder.code).not.toBe(0);
+      expect(intruder.stderr).toMatch(/permission denied for database "chat"/);
+    } finally {
+      chatSession.kill();
+      // The server would hold the sleeping session after its client is gone; the next test counts chat's connections.
+      await source.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'chat'");
+    }
+  });
+
   it('each product reaches only its own database, and no more connections than its limit', async () => {
     expect((await source.psql('SELECT current_user', asProduct('chat'))).stdout.trim()).toBe('chat');
     const intruder = await source.psql('SELECT 1', asProduct('quiz', 'chat'));
@@ -117,7 +147,6 @@ describe('PostgreSQL: provisioning, isolation, dump and restore', () => {
     const escalate = await source.psql('CREATE DATABASE stolen', asProduct('chat'));
     expect(escalate.stderr).toMatch(/permission denied to create database/);
     // Hold CONNECTION_LIMIT sessions open, then one more must be refused.
-    const { spawn } = await import('node:child_process');
     const held = Array.from({ length: CONNECTION_LIMIT }, () =>
       spawn(`${POSTGRES_BIN}/psql`, ['-X', '-q', '-c', 'SELECT pg_sleep(20)'], {
         env: { ...source.env, PGUSER: 'chat', PGPASSWORD: asProduct('chat').password, PGDATABASE: 'chat' },

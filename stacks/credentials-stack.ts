@@ -1,6 +1,5 @@
-import { Password } from '@cdktf/provider-random/lib/password';
 import type { Construct } from 'constructs';
-import { randomProviderOf } from '../constructs/core/random-provider';
+import { generatedPassword } from '../constructs/core/random-provider';
 import { postgresConnectionUrl } from '../constructs/docker/postgres-container';
 import { redisConnectionUrl } from '../constructs/docker/redis-container';
 import type { DataDependency } from '../system/model';
@@ -40,20 +39,17 @@ export class CredentialsStack extends SystemStack {
     super(scope, product.credentialsStackName, props);
     this.product = product;
     this.dataServices = environment.data.containers.map((service) => service.name).filter((name) => product.data[name] === 'container');
-    randomProviderOf(this);
     for (const dependency of this.dataServices) {
       const service = environment.data.containers.find((candidate) => candidate.name === dependency)!;
-      // Letters and digits only: the password sits in a URL and in the provisioner's SQL unescaped.
-      const password = new Password(this, `${dependency}-password`, { length: 32, special: false });
-      password.overrideLogicalId(`${dependency}-password`);
-      this.publish(dataPasswordOutputName(dependency), password.result, {
+      const password = generatedPassword(this, `${dependency}-password`);
+      this.publish(dataPasswordOutputName(dependency), password, {
         sensitive: true,
         description: `Password of ${product.name}'s ${dependency === 'postgres' ? 'PostgreSQL role' : 'Redis ACL user'}, for the data stack to set`,
       });
       const url =
         dependency === 'postgres'
-          ? postgresConnectionUrl({ database: product.databaseName, password: password.result, host: service.connectionHost })
-          : redisConnectionUrl({ user: product.name, password: password.result, host: service.connectionHost });
+          ? postgresConnectionUrl({ database: product.databaseName, password, host: service.connectionHost })
+          : redisConnectionUrl({ user: product.name, password, host: service.connectionHost });
       this.publish(dataUrlOutputName(dependency), url, {
         sensitive: true,
         description:

@@ -8,6 +8,8 @@ import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket'
 import { SecretValue } from '../constructs/core/secret-value';
 import { AccessoryContainer } from '../constructs/docker/accessory-container';
 import { placeDataServices, type DataServices } from '../constructs/docker/data-services';
+import { generatedPassword } from '../constructs/core/random-provider';
+import { PostgresExporter } from '../constructs/monitoring/postgres-exporter';
 import { DataVolume } from '../constructs/hetzner/data-volume';
 import { HostSnapshot } from '../constructs/hetzner/host-snapshot';
 import { r2LocationNear } from '../system/cloudflare-plan';
@@ -222,6 +224,8 @@ export class DataStack extends SystemStack {
       if (stack === undefined) throw new Error(`Stack ${this.stackName}: no credentials stack for ${product}, which uses the ${dependency} container`);
       return this.outputsOf(stack).getString(dataPasswordOutputName(dependency));
     };
+    // The exporter's password lives here with the superuser's: it reads statistics, and no other stack needs it.
+    const exporterPassword = postgres?.exporter === undefined ? undefined : generatedPassword(this, 'postgres-exporter-password');
     const placed = placeDataServices(this, {
       provider,
       dataNetwork,
@@ -232,6 +236,7 @@ export class DataStack extends SystemStack {
         volume: this.volumes.get('postgres')!,
         databases: postgres.users.map((product) => product.databaseName),
         rolePasswords: Object.fromEntries(postgres.users.map((product) => [product.databaseName, passwordOf(product.name, 'postgres')])),
+        exporterPassword,
         connectionLimitPerDatabase: postgres.connectionsPerProduct,
         resources: postgres.resources,
         image: postgres.image,
@@ -250,6 +255,19 @@ export class DataStack extends SystemStack {
       },
       backupJob: environment.data.backupJob && { ...this.backupJobSettings(environment.data.backupJob), bucket: this.backupBucket! },
     });
+    if (placed.postgres !== undefined && exporterPassword !== undefined) {
+      new PostgresExporter(this, 'postgres-exporter', {
+        postgresHost: placed.postgres.hostname,
+        password: exporterPassword,
+        dataNetwork,
+        scrapeNetwork: edge.getString(dockerNetworkOutputName(host, 'backend')),
+        resources: postgres!.exporter!.resources,
+        labels: { ...this.labels('monitoring'), host },
+        provider,
+        // The provisioner creates the role; before it the exporter could only fail to log in.
+        dependsOn: [placed.postgres.provisioner.container],
+      });
+    }
     return placed;
   }
 }

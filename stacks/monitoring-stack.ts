@@ -9,7 +9,9 @@ import { SecretValue } from '../constructs/core/secret-value';
 import { ConfigFiles, type SecretFile } from '../constructs/monitoring/config-files';
 import { HostCollectors, COLLECTOR_NAMES } from '../constructs/monitoring/host-collectors';
 import { DATA_DIRECTORIES, MonitoringServer, SERVER_NAMES } from '../constructs/monitoring/monitoring-server';
+import { POSTGRES_EXPORTER_NAME } from '../constructs/monitoring/postgres-exporter';
 import { EXPORTER_PORTS, type HostScrape } from '../constructs/monitoring/prometheus-config';
+import { defaultMaxConnections } from '../constructs/docker/postgres-container';
 import { DataVolume } from '../constructs/hetzner/data-volume';
 import type { InvariantExemption } from '../policy/invariants';
 import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
@@ -223,7 +225,14 @@ export function scrapeOf(environment: ResolvedEnvironment, host: string): HostSc
   const isServer = environment.monitoring.host === host;
   return {
     host,
-    exporters: { node: COLLECTOR_NAMES.node, cadvisor: COLLECTOR_NAMES.cadvisor, blackbox: COLLECTOR_NAMES.blackbox, promtail: COLLECTOR_NAMES.promtail },
+    exporters: {
+      node: COLLECTOR_NAMES.node,
+      cadvisor: COLLECTOR_NAMES.cadvisor,
+      blackbox: COLLECTOR_NAMES.blackbox,
+      promtail: COLLECTOR_NAMES.promtail,
+      // The data stack runs it beside PostgreSQL, on this host's backend network.
+      postgres: environment.data.host === host && environment.data.containers.some((service) => service.exporter !== undefined) ? POSTGRES_EXPORTER_NAME : undefined,
+    },
     services: services
       .filter((service) => service.metrics !== undefined)
       .map((service) => ({ product: service.product, service: service.name, address: `${service.id}:${service.metrics!.port}`, path: service.metrics!.path })),
@@ -258,6 +267,7 @@ export function serverFilesOf(environment: ResolvedEnvironment, localScrape: Hos
         .filter((service) => service.runsContainer && (service.healthEndpoint === undefined || !isReachable(service)))
         .map((service) => ({ product: service.product, service: service.name })),
       dailyBackups: environment.data.backupJob ? environment.data.containers.map((service) => service.name) : [],
+      postgres: postgresAlertsOf(environment),
     },
     alerting: {
       receivers: monitoring.receivers.map((receiver) => ({ name: receiver.name, kind: receiver.kind, channel: receiver.channel, secretFile: `/etc/alertmanager/secrets/${receiver.name}` })),
@@ -266,4 +276,13 @@ export function serverFilesOf(environment: ResolvedEnvironment, localScrape: Hos
     logRetentionDays: monitoring.logsDays,
     grafanaDomain: monitoring.grafanaDomain,
   };
+}
+
+/** What the PostgreSQL alerts compare with: each product role's connection limit and the server's max_connections. */
+function postgresAlertsOf(environment: ResolvedEnvironment) {
+  const postgres = environment.data.containers.find((service) => service.name === 'postgres' && service.exporter !== undefined);
+  if (postgres === undefined) return undefined;
+  const roles = postgres.users.map((product) => product.databaseName);
+  const connectionLimit = postgres.connectionsPerProduct!;
+  return { roles, connectionLimit, maxConnections: postgres.maxConnections ?? defaultMaxConnections(roles.length, connectionLimit) };
 }

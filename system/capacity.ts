@@ -59,7 +59,10 @@ export function planCapacity(environment: ResolvedEnvironment): CapacityReport {
     for (const part of monitoringConsumers(environment.monitoring, host.name)) consumers.push(consumer(part.name, part.resources));
     if (environment.data.host === host.name) {
       // The same projection the data stack builds from: what is counted here is what is created there.
-      for (const service of environment.data.containers) consumers.push(consumer(service.name, service.resources));
+      for (const service of environment.data.containers) {
+        consumers.push(consumer(service.name, service.resources));
+        if (service.exporter !== undefined) consumers.push(consumer(`${service.name} exporter`, service.exporter.resources));
+      }
       const backupJob = environment.data.backupJob;
       if (backupJob !== undefined) consumers.push(consumer('backup job', backupJob.resources));
     }

@@ -31,6 +31,7 @@ import {
 import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule } from './kinds';
 import { resolveMonitoring, type ResolvedMonitoring } from './monitoring';
 import { EXPORTER_PORTS } from '../constructs/monitoring/prometheus-config';
+import { MONITORING_RESOURCES } from '../constructs/monitoring/resources';
 import {
   DATA_DEPENDENCIES,
   type CachingMode,
@@ -261,6 +262,8 @@ export interface ResolvedDataService {
   readonly connectionHost: string;
   /** Postgres: connections each product's role may hold. */
   readonly connectionsPerProduct?: number;
+  /** Postgres: the metrics exporter beside it (postgres_exporter), scraped by its host's collector. */
+  readonly exporter?: { readonly resources: ResourceSpec };
 }
 
 /** The nightly dump job, when the environment has one. */
@@ -626,6 +629,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         users: containerDataUsers[name],
         connectionHost: dataAccess === 'private-network' ? privateIpOf(dataHost) : name,
         connectionsPerProduct: name === 'postgres' ? (spec.data.postgres.connectionsPerProduct ?? DEFAULT_CONNECTIONS_PER_PRODUCT) : undefined,
+        exporter: name === 'postgres' ? { resources: MONITORING_RESOURCES.postgresExporter } : undefined,
       },
     ];
   });

@@ -81,14 +81,41 @@ export function postgresProvisioningSql(databases: readonly string[], connection
     .join('\n');
 }
 
+/** The login role a metrics exporter reads server statistics as (`pg_monitor`), never a product's data. */
+export const POSTGRES_EXPORTER_ROLE = 'postgres_exporter';
+
+/** The variable the exporter role's password is handed to the provisioner in. */
+export const EXPORTER_PASSWORD_VARIABLE = 'EXPORTER_PASSWORD';
+
+/** Connections the exporter role may hold: one scrape at a time, and one spare. */
+export const POSTGRES_EXPORTER_CONNECTIONS = 2;
+
+/**
+ * Idempotent SQL for the exporter's role: login, `pg_monitor` (statistics of
+ * every session and database; PostgreSQL 10+, as postgres_exporter's README
+ * recommends), a connection limit, and nothing else. It may connect to the
+ * `postgres` database only: every product database revokes CONNECT from PUBLIC.
+ */
+export function postgresExporterRoleSql(): string {
+  const role = POSTGRES_EXPORTER_ROLE;
+  return [
+    `\\getenv password ${EXPORTER_PASSWORD_VARIABLE}`,
+    `SELECT 'CREATE ROLE ${role} LOGIN' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${role}')\\gexec`,
+    `ALTER ROLE ${role} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE CONNECTION LIMIT ${POSTGRES_EXPORTER_CONNECTIONS} PASSWORD :'password';`,
+    // Granting a membership held already only raises a notice; asking first keeps a re-run silent.
+    `SELECT 'GRANT pg_monitor TO ${role}' WHERE NOT pg_has_role('${role}', 'pg_monitor', 'MEMBER')\\gexec`,
+  ].join('\n');
+}
+
 /** The variable a product role's password is handed to the provisioner in. */
 export function rolePasswordVariable(database: string): string {
   return `ROLE_PASSWORD_${database.toUpperCase()}`;
 }
 
 /** The provisioner's shell: the SQL above through psql, stopping at the first error (PG* variables name the server). */
-export function postgresProvisionerScript(databases: readonly string[], connectionLimit: number): string {
-  return ['set -eu', `psql -X -q -v ON_ERROR_STOP=1 <<'SQL'`, postgresProvisioningSql(databases, connectionLimit, rolePasswordVariable), 'SQL'].join('\n');
+export function postgresProvisionerScript(databases: readonly string[], connectionLimit: number, options: { exporterRole?: boolean } = {}): string {
+  const sql = [postgresProvisioningSql(databases, connectionLimit, rolePasswordVariable), ...(options.exporterRole ? [postgresExporterRoleSql()] : [])].filter((part) => part !== '');
+  return ['set -eu', `psql -X -q -v ON_ERROR_STOP=1 <<'SQL'`, ...sql, 'SQL'].join('\n');
 }
 
 /**

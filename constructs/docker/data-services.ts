@@ -31,6 +31,8 @@ export interface DataServicesProps {
     readonly databases: readonly string[];
     /** Each database role's password (tokens), by database. @default - generated with the container */
     readonly rolePasswords?: Readonly<Record<string, string>>;
+    /** Password of the `postgres_exporter` role (a token). @default - no exporter role */
+    readonly exporterPassword?: string;
     /** Connections each database's role may hold. @default 20 */
     readonly connectionLimitPerDatabase?: number;
     readonly resources: ResourceSpec;
@@ -94,6 +96,7 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
       ...onVolume(props.postgres.volume),
       databases: props.postgres.databases,
       rolePasswords: props.postgres.rolePasswords,
+      exporterPassword: props.postgres.exporterPassword,
       connectionLimitPerDatabase: props.postgres.connectionLimitPerDatabase,
       resources: props.postgres.resources,
       image: props.postgres.image,

@@ -1,13 +1,19 @@
-import { Password } from '@cdktf/provider-random/lib/password';
 import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { Duration } from '../core/duration';
 import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
-import { randomProviderOf } from '../core/random-provider';
+import { generatedPassword } from '../core/random-provider';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
 import { terraformLiteral } from '../core/terraform-literal';
-import { postgresProvisionerScript, rolePasswordVariable, VOLUME_MOUNT_POINT, volumeGuardScript } from './data-scripts';
+import {
+  EXPORTER_PASSWORD_VARIABLE,
+  POSTGRES_EXPORTER_ROLE,
+  postgresProvisionerScript,
+  rolePasswordVariable,
+  VOLUME_MOUNT_POINT,
+  volumeGuardScript,
+} from './data-scripts';
 
 /** Image, port, resources and probe of the PostgreSQL container unless its props say otherwise. */
 export const POSTGRES_DEFAULTS = {
@@ -19,10 +25,15 @@ export const POSTGRES_DEFAULTS = {
 
 /** PostgreSQL identifiers the provisioner creates unquoted-safe: lowercase, digits, `_`, at most 63 bytes. */
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const RESERVED_DATABASES = ['postgres', 'template0', 'template1'];
+const RESERVED_DATABASES = ['postgres', 'template0', 'template1', POSTGRES_EXPORTER_ROLE];
 
-/** Connections kept beyond the products' limits: superuser_reserved_connections (3), the dump job, the provisioner, an operator. */
+/** Connections kept beyond the products' limits: superuser_reserved_connections (3), the dump job, the provisioner, the metrics exporter (2), an operator. */
 export const POSTGRES_RESERVED_CONNECTIONS = 10;
+
+/** `max_connections` unless set: every product role's limit, plus POSTGRES_RESERVED_CONNECTIONS. */
+export function defaultMaxConnections(databases: number, connectionLimitPerDatabase: number): number {
+  return connectionLimitPerDatabase * databases + POSTGRES_RESERVED_CONNECTIONS;
+}
 
 export interface PostgresContainerProps {
   /** Host directory of the data volume (`/mnt/HC_Volume_<id>`); the cluster lives in its `pgdata` subdirectory. */
@@ -41,6 +52,12 @@ export interface PostgresContainerProps {
    * @default - a random_password per database here (`postgres-password-<database>`), in this stack's state
    */
   readonly rolePasswords?: Readonly<Record<string, string>>;
+  /**
+   * Password (a token, sensitive) of the `postgres_exporter` role the provisioner then keeps: login to the
+   * `postgres` database only, `pg_monitor`, two connections; for a metrics exporter (PostgresExporter).
+   * @default - no such role
+   */
+  readonly exporterPassword?: string;
   /** CPU and memory; the memory limit also sizes the tuning. @default - POSTGRES_DEFAULTS.resources */
   readonly resources?: ResourceSpec;
   /** Image. @default - POSTGRES_DEFAULTS.image (postgres:16-alpine) */
@@ -116,7 +133,7 @@ export class PostgresContainer extends Construct {
     super(scope, id);
     const resources = props.resources ?? POSTGRES_DEFAULTS.resources;
     const connectionLimit = props.connectionLimitPerDatabase ?? 20;
-    const needed = connectionLimit * props.databases.length + POSTGRES_RESERVED_CONNECTIONS;
+    const needed = defaultMaxConnections(props.databases.length, connectionLimit);
     const maxConnections = props.maxConnections ?? needed;
     this.connectionHost = props.publishOn ?? props.hostname ?? 'postgres';
     this.hostname = props.hostname ?? 'postgres';
@@ -145,14 +162,7 @@ export class PostgresContainer extends Construct {
       seen.add(database);
     }
 
-    randomProviderOf(this);
-    const password = (logicalId: string) => {
-      const generated = new Password(this, logicalId, { length: 32, special: false });
-      generated.overrideLogicalId(logicalId);
-      return generated;
-    };
-    const superuser = password('postgres-superuser-password');
-    this.superuserPassword = superuser.result;
+    this.superuserPassword = generatedPassword(this, 'postgres-superuser-password');
     const given = props.rolePasswords;
     if (given !== undefined) {
       const missing = props.databases.filter((database) => given[database] === undefined);
@@ -161,7 +171,7 @@ export class PostgresContainer extends Construct {
         fail(`rolePasswords must name exactly the databases (${props.databases.join(', ') || 'none'}); missing: ${missing.join(', ') || 'none'}, unknown: ${unknown.join(', ') || 'none'}`);
       }
     }
-    for (const database of props.databases) this.passwords.set(database, given?.[database] ?? password(`postgres-password-${database}`).result);
+    for (const database of props.databases) this.passwords.set(database, given?.[database] ?? generatedPassword(this, `postgres-password-${database}`));
 
     const labels = { ...props.labels, service: 'postgres' };
     this.server = new HardenedContainer(this, 'postgres', {
@@ -176,7 +186,7 @@ export class PostgresContainer extends Construct {
       ],
       // The cluster stays where it always was on the volume (`<volume>/pgdata`).
       environment: { POSTGRES_USER: 'postgres', POSTGRES_DB: 'postgres', PGDATA: `${VOLUME_MOUNT_POINT}/pgdata`, DATA_VOLUME: props.volumeName },
-      secretEnvironment: { POSTGRES_PASSWORD: superuser.result },
+      secretEnvironment: { POSTGRES_PASSWORD: this.superuserPassword },
       healthCheck: POSTGRES_DEFAULTS.healthCheck.toDocker(),
       resources,
       networks: [{ name: props.network, aliases: [this.hostname] }],
@@ -198,9 +208,19 @@ export class PostgresContainer extends Construct {
     this.provisioner = new HardenedContainer(this, 'postgres-provisioner', {
       name: `${this.hostname}-provisioner`,
       image: this.server.image,
-      command: ['sh', '-c', terraformLiteral([postgresProvisionerScript(props.databases, connectionLimit), 'touch /tmp/provisioned', 'exec sleep 2147483647'].join('\n'))],
+      command: [
+        'sh',
+        '-c',
+        terraformLiteral(
+          [postgresProvisionerScript(props.databases, connectionLimit, { exporterRole: props.exporterPassword !== undefined }), 'touch /tmp/provisioned', 'exec sleep 2147483647'].join('\n'),
+        ),
+      ],
       environment: { PGHOST: this.hostname, PGUSER: 'postgres', PGDATABASE: 'postgres' },
-      secretEnvironment: { PGPASSWORD: superuser.result, ...rolePasswords },
+      secretEnvironment: {
+        PGPASSWORD: this.superuserPassword,
+        ...rolePasswords,
+        ...(props.exporterPassword === undefined ? {} : { [EXPORTER_PASSWORD_VARIABLE]: props.exporterPassword }),
+      },
       healthCheck: HealthCheck.command(['sh', '-c', 'test -f /tmp/provisioned'], {
         interval: Duration.seconds(5),
         timeout: Duration.seconds(3),

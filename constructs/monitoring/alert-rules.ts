@@ -66,7 +66,15 @@ export interface AlertRulesProps {
   readonly presenceOnly?: readonly WatchedContainer[];
   /** Dumps expected daily (`postgres`, `redis`): each alerts when none completed for a day plus the grace. @default - none */
   readonly dailyBackups?: readonly string[];
+  /**
+   * The PostgreSQL container watched through postgres_exporter: its product roles, the connections each may
+   * hold (`CONNECTION LIMIT`) and `max_connections`. @default - no PostgreSQL alerts
+   */
+  readonly postgres?: { readonly roles: readonly string[]; readonly connectionLimit: number; readonly maxConnections: number };
 }
+
+/** Share of a connection limit in use that warns: the next burst gets "too many connections". */
+export const CONNECTIONS_WARNING_RATIO = 0.8;
 
 interface Rule {
   readonly alert: string;
@@ -181,11 +189,44 @@ export function alertRules(props: AlertRulesProps): { groups: Array<{ name: stri
       { dump },
     ),
   );
+  const pg = props.postgres;
+  // pg_up and pg_stat_activity_count{datname,state,usename,...} as postgres_exporter v0.20.1 exports them
+  // (exporter/postgres_exporter.go, collector/pg_stat_activity.go); the exporter skips its own session.
+  const postgres: Rule[] =
+    pg === undefined
+      ? []
+      : [
+          rule(
+            'PostgresDown',
+            'pg_up{job="postgres"} == 0 or up{job="postgres"} == 0',
+            t.serviceDownMinutes,
+            'critical',
+            'PostgreSQL of {{ $labels.host }} is not answering',
+            `postgres_exporter cannot reach the server, or is itself down, for ${t.serviceDownMinutes} minutes: every product using it is failing`,
+          ),
+          rule(
+            'PostgresRoleConnectionsHigh',
+            `sum by (usename) (pg_stat_activity_count{job="postgres",usename=~"${pg.roles.join('|')}"}) >= ${Math.ceil(pg.connectionLimit * CONNECTIONS_WARNING_RATIO)}`,
+            5,
+            'warning',
+            `{{ $labels.usename }} holds {{ $value }} of its ${pg.connectionLimit} PostgreSQL connections`,
+            `At ${pg.connectionLimit} the server refuses {{ $labels.usename }} new connections ("too many connections for role"): check its pool size, or raise data.postgres.connectionsPerProduct`,
+          ),
+          rule(
+            'PostgresConnectionsHigh',
+            `sum(pg_stat_activity_count{job="postgres"}) >= ${Math.ceil(pg.maxConnections * CONNECTIONS_WARNING_RATIO)}`,
+            5,
+            'warning',
+            `PostgreSQL holds {{ $value }} of its ${pg.maxConnections} connections`,
+            'Near max_connections even the reserved connections (backups, the provisioner, an operator) run out',
+          ),
+        ];
   return {
     groups: [
       { name: 'services', rules: services },
       { name: 'resources', rules: resources },
       ...(backups.length > 0 ? [{ name: 'backups', rules: backups }] : []),
+      ...(postgres.length > 0 ? [{ name: 'postgres', rules: postgres }] : []),
     ],
   };
 }

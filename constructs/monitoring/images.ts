@@ -13,6 +13,8 @@ export const MONITORING_IMAGES = {
   nodeExporter: 'prom/node-exporter:v1.9.1',
   cadvisor: 'gcr.io/cadvisor/cadvisor:v0.52.1',
   blackbox: 'prom/blackbox-exporter:v0.27.0',
+  /** prometheus-community/postgres_exporter v0.20.1 (published to Docker Hub as prometheuscommunity/, .github/workflows/ci.yml). */
+  postgresExporter: 'prometheuscommunity/postgres-exporter:v0.20.1',
   /** Writes the configuration files and owns the data directories: a shell and chown. */
   setup: 'busybox:1.37.0',
 } as const;

@@ -7,7 +7,7 @@
  */
 
 /** Ports the exporters listen on inside their containers. */
-export const EXPORTER_PORTS = { node: 9100, cadvisor: 8080, blackbox: 9115, promtail: 9080, prometheus: 9090, alertmanager: 9093, loki: 3100, grafana: 3000 } as const;
+export const EXPORTER_PORTS = { node: 9100, cadvisor: 8080, blackbox: 9115, promtail: 9080, postgres: 9187, prometheus: 9090, alertmanager: 9093, loki: 3100, grafana: 3000 } as const;
 
 /** A service endpoint scraped for its own metrics. */
 export interface MetricsTarget {
@@ -29,8 +29,8 @@ export interface ProbeTarget {
 export interface HostScrape {
   /** Host name (`app-1`), the `host` label. */
   readonly host: string;
-  /** Names (aliases) of the host's exporters on the scraper's network. */
-  readonly exporters: { readonly node: string; readonly cadvisor: string; readonly blackbox: string; readonly promtail: string };
+  /** Names (aliases) of the host's exporters on the scraper's network; `postgres` where a PostgreSQL container runs. */
+  readonly exporters: { readonly node: string; readonly cadvisor: string; readonly blackbox: string; readonly promtail: string; readonly postgres?: string };
   readonly services: readonly MetricsTarget[];
   /** Internal health endpoints (`http://chat-backend:3002/api/health`). */
   readonly health: readonly ProbeTarget[];
@@ -71,6 +71,13 @@ export function prometheusConfig(props: PrometheusConfigProps): Json {
   scrape.push(exporter('node', (h) => h.exporters.node, EXPORTER_PORTS.node));
   scrape.push(exporter('cadvisor', (h) => h.exporters.cadvisor, EXPORTER_PORTS.cadvisor, { metric_relabel_configs: CADVISOR_LABELS }));
   scrape.push(exporter('promtail', (h) => h.exporters.promtail, EXPORTER_PORTS.promtail));
+  const withPostgres = props.hosts.filter((h) => h.exporters.postgres !== undefined);
+  if (withPostgres.length > 0) {
+    scrape.push({
+      job_name: 'postgres',
+      static_configs: withPostgres.map((h) => ({ targets: [`${h.exporters.postgres}:${EXPORTER_PORTS.postgres}`], labels: { environment: env, host: h.host } })),
+    });
+  }
   // One job per metrics path: Prometheus sets the path per job, not per target.
   const byPath = new Map<string, Array<{ host: string; target: MetricsTarget }>>();
   for (const h of props.hosts) for (const target of h.services) byPath.set(target.path, [...(byPath.get(target.path) ?? []), { host: h.host, target }]);

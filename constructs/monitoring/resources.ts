@@ -16,6 +16,8 @@ export const MONITORING_RESOURCES = {
   cadvisor: { cpuLimit: 0.5, memoryLimitMiB: 256, cpuReservation: 0.05, memoryReservationMiB: 128 },
   blackbox: { cpuLimit: 0.25, memoryLimitMiB: 64, cpuReservation: 0.01, memoryReservationMiB: 24 },
   promtail: { cpuLimit: 0.5, memoryLimitMiB: 256, cpuReservation: 0.03, memoryReservationMiB: 96 },
+  /** postgres_exporter beside the PostgreSQL container (data stack): one query set per scrape. */
+  postgresExporter: { cpuLimit: 0.25, memoryLimitMiB: 64, cpuReservation: 0.02, memoryReservationMiB: 32 },
   /** Prometheus in agent mode on the other hosts: scrapes and forwards, stores nothing for long. */
   agent: { cpuLimit: 0.5, memoryLimitMiB: 512, cpuReservation: 0.05, memoryReservationMiB: 192 },
 } as const satisfies Record<string, ResourceSpec>;
