@@ -53,6 +53,13 @@ describe('Terraform Cloud bootstrap stack', () => {
     expect(agentTokens.map((v) => v.value).sort()).toEqual(['${tfe_agent_token.agent-token-production.token}', '${tfe_agent_token.agent-token-staging.token}']);
   });
 
+  it("sets no TFE_TOKEN on any workspace: tfe_outputs reads with the run's token, limited to the states shared with it", () => {
+    const variables = Object.values(resources.tfe_variable!);
+    expect(variables.filter((v) => v.key === 'TFE_TOKEN' || v.key === 'TF_TOKEN_app_terraform_io').map((v) => v.workspace_id)).toEqual([]);
+    // The product workspaces do use the tfe provider (tfe_outputs), so this is a decision, not an absence.
+    expect(variables.some((v) => v.key === 'CLOUDFLARE_API_TOKEN' && String(v.workspace_id).includes('production-chat'))).toBe(true);
+  });
+
   it('refuses stacks on the local backend', () => {
     const app = Testing.app();
     const stacks = createSystemStacks(app, manacore, { onWarning: () => undefined }).flatMap(stacksOf);

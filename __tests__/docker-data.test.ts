@@ -77,8 +77,8 @@ describe('per-product databases', () => {
     const readers = Object.keys(data.data?.terraform_remote_state ?? {}).filter((name) => name.endsWith('-credentials'));
     expect(readers.map((name) => name.replace(/^outputs-production-(.*)-credentials$/, '$1').replace(/-/g, '_')).sort()).toEqual(PRODUCTS_WITH_DATABASES);
     const credentials = app.synth('production-chat-credentials');
-    expect(resources(credentials, 'random_password')['postgres-password']).toMatchObject({ length: 32, special: false });
-    expect(credentials.output?.postgres_password).toMatchObject({ sensitive: true, value: '${random_password.postgres-password.result}' });
+    expect(resources(credentials, 'random_password')['postgres-role-password']).toMatchObject({ length: 32, special: false });
+    expect(credentials.output?.postgres_password).toMatchObject({ sensitive: true, value: '${random_password.postgres-role-password.result}' });
   });
 
   it('creates each role and database idempotently in a provisioner that runs after the server is healthy', () => {
@@ -102,10 +102,10 @@ describe('per-product databases', () => {
     expect(credentials.output?.database_url).toEqual({
       description: expect.any(String),
       sensitive: true,
-      value: 'postgresql://chat:${random_password.postgres-password.result}@postgres:5432/chat',
+      value: 'postgresql://chat:${random_password.postgres-role-password.result}@postgres:5432/chat',
     });
-    expect(credentials.output?.redis_url).toMatchObject({ sensitive: true, value: 'redis://chat:${random_password.redis-password.result}@redis:6379/0' });
-    expect(app.synth('production-news-credentials').output?.redis_url?.value).toBe('redis://news:${random_password.redis-password.result}@redis:6379/0');
+    expect(credentials.output?.redis_url).toMatchObject({ sensitive: true, value: 'redis://chat:${random_password.redis-user-password.result}@redis:6379/0' });
+    expect(app.synth('production-news-credentials').output?.redis_url?.value).toBe('redis://news:${random_password.redis-user-password.result}@redis:6379/0');
     for (const output of Object.values(credentials.output ?? {})) expect(output.sensitive).toBe(true);
     // The data stack's state holds every product's passwords: it publishes none of them.
     expect(Object.keys(data.output ?? {}).filter((name) => /url|password/.test(name))).toEqual([]);
@@ -160,7 +160,7 @@ describe('stateful addresses', () => {
     expect(Object.keys(resources(data, 'docker_container')).sort()).toEqual(['backup-job', 'postgres', 'postgres-exporter', 'postgres-provisioner', 'redis']);
     expect(Object.keys(resources(data, 'random_password'))).toEqual(expect.arrayContaining(['postgres-superuser-password', 'redis-password']));
     // A product's passwords: `terraform import` adopts an existing one here (docs/data-recovery.md, "Upgrading").
-    expect(Object.keys(resources(app.synth('production-chat-credentials'), 'random_password')).sort()).toEqual(['postgres-password', 'redis-password']);
+    expect(Object.keys(resources(app.synth('production-chat-credentials'), 'random_password')).sort()).toEqual(['postgres-role-password', 'redis-user-password']);
   });
 });
 

@@ -145,6 +145,22 @@ describe('construct misuse', () => {
     expect(() => new PostgresContainer(stack(), 'postgres', { dataPath: '/mnt/data', volumeName: 'HC_Volume_1', network: 'data', databases: ['postgres'] })).toThrow(/and not postgres, template0/);
   });
 
+  it('takes role and user passwords from another stack only when they name exactly its databases and users', () => {
+    const base = { dataPath: '/mnt/data', volumeName: 'HC_Volume_1', network: 'data' };
+    expect(() => new PostgresContainer(stack(), 'postgres', { ...base, databases: ['chat', 'quiz'], rolePasswords: { chat: 'x', news: 'y' } })).toThrow(
+      'PostgresContainer postgres: rolePasswords must name exactly chat, quiz; missing: quiz, unknown: news (one per database)',
+    );
+    expect(() => new RedisContainer(stack(), 'redis', { ...base, users: ['chat'], userPasswords: {} })).toThrow(
+      'RedisContainer redis: userPasswords must name exactly chat; missing: chat, unknown: none (one per user)',
+    );
+    const scope = stack();
+    const postgres = new PostgresContainer(scope, 'postgres', { ...base, databases: ['chat'], rolePasswords: { chat: token(scope, 'chat_password') } });
+    const json = JSON.parse(Testing.synth(scope));
+    // Only the superuser's password is generated here; chat's is the given one.
+    expect(Object.keys(json.resource.random_password)).toEqual(['postgres-superuser-password']);
+    expect(postgres.connectionUrl('chat')).toContain('postgresql://chat:');
+  });
+
   it('accepts secrets that are tokens', () => {
     const scope = stack();
     expect(() => new HardenedContainer(scope, 'svc', containerProps({ secretEnvironment: { JWT_SECRET: token(scope, 'jwt_secret') } }))).not.toThrow();

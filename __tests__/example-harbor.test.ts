@@ -131,7 +131,7 @@ describe('data over the private network', () => {
 
   it('hands products connection strings at that address', () => {
     const credentials = app.synth('production-booking-credentials');
-    expect(credentials.output?.database_url?.value).toBe(`postgresql://booking:\${random_password.postgres-password.result}@${DATA_HOST_PRIVATE_IP}:5432/booking`);
+    expect(credentials.output?.database_url?.value).toBe(`postgresql://booking:\${random_password.postgres-role-password.result}@${DATA_HOST_PRIVATE_IP}:5432/booking`);
     expect(credentials.output?.redis_url?.value).toContain(`@${DATA_HOST_PRIVATE_IP}:6379/0`);
   });
 

@@ -127,6 +127,15 @@ describe('applied records and stack selection', () => {
     // A manual run of the network: chat comes along (its upstream moved), news does not (not requested, only new).
     expect(run('--only', 'production-network', '--force', 'production-network', '--env', 'production', '--kinds', 'products').stacks).toEqual(['production-chat']);
     expect(downstreamOf(new Map(Object.entries({ a: {}, b: remoteState('a'), c: remoteState('b') })), ['a'])).toEqual(['b', 'c']);
+    // Passwords are never read: a credentials stack's configuration digest stands for its outputs.
+    const say = (...args: string[]) => {
+      let text = '';
+      expect(pipelineMain(args, (t) => (text += t))).toBe(0);
+      return text.trim();
+    };
+    expect([say('outputs-readable', 'production-news-credentials'), say('outputs-readable', 'production-news'), say('outputs-readable', 'production-data')]).toEqual(['no', 'yes', 'yes']);
+    expect(say('config-digest', out, 'production-news-credentials')).toBe(configDigest({}));
+    expect(say('config-digest', out, 'production-chat')).toBe(configDigest(remoteState('production-network')));
     expect(() => pipelineMain(['select', out, appliedDir, '--only', 'production-nope'], () => undefined)).toThrow(/--only: unknown stack\(s\) production-nope; allowed: staging-network, production-network, production-news-credentials/);
   });
 

@@ -239,6 +239,18 @@ describe('nothing skipped, exactly the reviewed plan', () => {
     });
   });
 
+  it("never reads a credentials stack's outputs: both digests come from its configuration instead", () => {
+    for (const job of ['plan', 'apply']) {
+      const text = stage.jobs[job].steps.map((step: any) => String(step.run ?? '')).join('\n');
+      const outputReads = text.split('\n').filter((line: string) => line.includes('output -json'));
+      expect(outputReads.length).toBeGreaterThan(0);
+      // Each `terraform output -json` sits in the branch taken only when outputs-readable said yes.
+      expect(text).toMatch(/readable="\$\(npx tsx scripts\/pipeline\/cli\.ts outputs-readable "\$STACK"\)"\n\s*if \[ "\$readable" = yes \]; then\n\s*terraform -chdir="\$dir" output -json/);
+      expect(text).toContain('config-digest cdktf.out "$STACK"');
+      expect(text.match(/output -json/g)!.length).toBe(text.match(/outputs-readable/g)!.length);
+    }
+  });
+
   it('applies the saved plan of the same run, refuses a stale one, never -auto-approve', () => {
     for (const w of workflows) expect(runText(w)).not.toContain('-auto-approve');
     const applyRun = stage.jobs.apply.steps.map((step: any) => String(step.run ?? '')).join('\n');

@@ -126,7 +126,16 @@ export class TerraformCloudBootstrapStack extends TerraformStack {
           lifecycle: { ignoreChanges: ['value'] },
         });
       }
-      const credentials = new Set(Object.keys(tf.terraform?.required_providers ?? {}).flatMap((provider) => PROVIDER_CREDENTIALS[provider] ?? []));
+      // No TFE_TOKEN on a workspace: its stacks use the tfe provider only for tfe_outputs, which then authenticates with
+      // the run's own token from the CLI configuration (terraform-provider-tfe internal/client/config.go, getTokenFromCreds;
+      // it warns "Authentication method has limited TFE provider permissions"). That token reads exactly the states shared
+      // with this workspace (remote_state_consumer_ids above); a user or team token would read every state its owner can,
+      // another product's credentials included.
+      const credentials = new Set(
+        Object.keys(tf.terraform?.required_providers ?? {})
+          .filter((provider) => provider !== 'tfe')
+          .flatMap((provider) => PROVIDER_CREDENTIALS[provider] ?? []),
+      );
       for (const key of [...credentials].sort()) {
         new Variable(this, `env-${stack.stackName}-${key}`, {
           workspaceId: workspace.id,
@@ -161,10 +170,13 @@ export class TerraformCloudBootstrapStack extends TerraformStack {
     // Named like the workspaces (`<prefix>-...`, the system name unless the environment sets a prefix).
     const prefixes = [...new Set(props.stacks.map((stack) => (stack.backend.kind === 'cloud' ? stack.backend.workspacePrefix : stack.stackName)))];
     const system = prefixes.join('-');
-    const least = (runs: 'plan' | 'apply'): TeamAccessPermissions => ({
+    // A credentials workspace's outputs are passwords: the pipeline records a digest of its configuration instead
+    // (deploy-stage.yml), so its teams need no state access there at all.
+    const credentialsStacks = new Set(props.stacks.flatMap((stack) => stack.environment.products.map((product) => product.credentialsStackName)));
+    const least = (runs: 'plan' | 'apply', stack: SystemStack): TeamAccessPermissions => ({
       runs,
       variables: 'none',
-      stateVersions: 'read-outputs',
+      stateVersions: credentialsStacks.has(stack.stackName) ? 'none' : 'read-outputs',
       sentinelMocks: 'none',
       workspaceLocking: false,
       runTasks: false,
@@ -179,8 +191,8 @@ export class TerraformCloudBootstrapStack extends TerraformStack {
         applyTeams.set(environment, apply);
       }
       const workspaceId = this.workspaces.get(stack.stackName)!.id;
-      new TeamAccess(this, `access-plan-${stack.stackName}`, { teamId: plan.id, workspaceId, permissions: [least('plan')] });
-      new TeamAccess(this, `access-apply-${stack.stackName}`, { teamId: apply.id, workspaceId, permissions: [least('apply')] });
+      new TeamAccess(this, `access-plan-${stack.stackName}`, { teamId: plan.id, workspaceId, permissions: [least('plan', stack)] });
+      new TeamAccess(this, `access-apply-${stack.stackName}`, { teamId: apply.id, workspaceId, permissions: [least('apply', stack)] });
     }
   }
 }

@@ -7,6 +7,9 @@ import type { ResolvedProduct } from '../system/resolve';
 import { dataPasswordOutputName, dataUrlOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
+/** The Terraform address (`random_password.<id>`) of the product's password on each data service: a contract, kept stable. */
+export const CREDENTIALS_PASSWORD_IDS: Readonly<Record<DataDependency, string>> = { postgres: 'postgres-role-password', redis: 'redis-user-password' };
+
 export interface CredentialsStackProps extends SystemStackProps {
   /** The product whose roles on the environment's PostgreSQL and Redis containers this stack holds the passwords of. */
   readonly product: ResolvedProduct;
@@ -41,7 +44,8 @@ export class CredentialsStack extends SystemStack {
     this.dataServices = environment.data.containers.map((service) => service.name).filter((name) => product.data[name] === 'container');
     for (const dependency of this.dataServices) {
       const service = environment.data.containers.find((candidate) => candidate.name === dependency)!;
-      const password = generatedPassword(this, `${dependency}-password`);
+      // Named for whose password it is: in the data stack `redis-password` is Redis's own `default` user.
+      const password = generatedPassword(this, CREDENTIALS_PASSWORD_IDS[dependency]);
       this.publish(dataPasswordOutputName(dependency), password, {
         sensitive: true,
         description: `Password of ${product.name}'s ${dependency === 'postgres' ? 'PostgreSQL role' : 'Redis ACL user'}, for the data stack to set`,

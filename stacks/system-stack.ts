@@ -182,7 +182,8 @@ export class SystemStack extends TerraformStack {
 
   /** @internal The tfe provider that `tfe_outputs` data sources need; one per stack. */
   public ensureTfeProvider(): void {
-    // Authenticates from TFE_TOKEN / TF_TOKEN_app_terraform_io, set on the workspace.
+    // No token in the block: in a Terraform Cloud run it authenticates with the run's own token, which reads only
+    // the states shared with this workspace (bootstrap-stack.ts sets no TFE_TOKEN on workspaces, on purpose).
     this.tfeProvider ??= new TfeProvider(this, 'tfe', {});
   }
 }

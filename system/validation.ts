@@ -32,7 +32,8 @@ import {
 } from './model';
 
 /** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
-export const RESERVED_PRODUCT_NAMES = ['network', 'edge', 'data', 'monitoring', 'bootstrap'] as const;
+/** Platform stacks' names, and the pipeline's stage names (`--kinds credentials|products` selects by them). */
+export const RESERVED_PRODUCT_NAMES = ['network', 'edge', 'data', 'monitoring', 'bootstrap', 'credentials', 'products'] as const;
 
 /** Ends the name of a product's credentials stack (`<env>-<product>-credentials`); no product name may end in it. */
 export const CREDENTIALS_STACK_SUFFIX = '-credentials';

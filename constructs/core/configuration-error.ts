@@ -38,3 +38,14 @@ export class ConfigurationError extends Error {
     this.name = 'ConfigurationError';
   }
 }
+
+/**
+ * What a map given for a list of names lacks and has beyond it (`rolePasswords` for `databases`), as one
+ * message, or undefined when it names exactly the list.
+ */
+export function exactKeysProblem(field: string, expected: readonly string[], given: Readonly<Record<string, unknown>>): string | undefined {
+  const missing = expected.filter((name) => given[name] === undefined);
+  const unknown = Object.keys(given).filter((name) => !expected.includes(name));
+  if (missing.length === 0 && unknown.length === 0) return undefined;
+  return `${field} must name exactly ${expected.join(', ') || 'nothing'}; missing: ${missing.join(', ') || 'none'}, unknown: ${unknown.join(', ') || 'none'}`;
+}

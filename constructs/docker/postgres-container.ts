@@ -2,6 +2,7 @@ import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { Duration } from '../core/duration';
 import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
+import { exactKeysProblem } from '../core/configuration-error';
 import { generatedPassword } from '../core/random-provider';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
@@ -164,13 +165,8 @@ export class PostgresContainer extends Construct {
 
     this.superuserPassword = generatedPassword(this, 'postgres-superuser-password');
     const given = props.rolePasswords;
-    if (given !== undefined) {
-      const missing = props.databases.filter((database) => given[database] === undefined);
-      const unknown = Object.keys(given).filter((database) => !props.databases.includes(database));
-      if (missing.length > 0 || unknown.length > 0) {
-        fail(`rolePasswords must name exactly the databases (${props.databases.join(', ') || 'none'}); missing: ${missing.join(', ') || 'none'}, unknown: ${unknown.join(', ') || 'none'}`);
-      }
-    }
+    const givenProblem = given === undefined ? undefined : exactKeysProblem('rolePasswords', props.databases, given);
+    if (givenProblem !== undefined) fail(`${givenProblem} (one per database)`);
     for (const database of props.databases) this.passwords.set(database, given?.[database] ?? generatedPassword(this, `postgres-password-${database}`));
 
     const labels = { ...props.labels, service: 'postgres' };

@@ -1,6 +1,7 @@
 import { Password } from '@cdktf/provider-random/lib/password';
 import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
+import { exactKeysProblem } from '../core/configuration-error';
 import { randomProviderOf } from '../core/random-provider';
 import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
@@ -90,13 +91,8 @@ export class RedisContainer extends Construct {
     this.password = new Password(this, 'redis-password', { length: 32, special: false });
     this.password.overrideLogicalId('redis-password');
     const given = props.userPasswords;
-    if (given !== undefined) {
-      const missing = props.users.filter((user) => given[user] === undefined);
-      const unknown = Object.keys(given).filter((user) => !props.users.includes(user));
-      if (missing.length > 0 || unknown.length > 0) {
-        throw new Error(`RedisContainer ${id}: userPasswords must name exactly the users (${props.users.join(', ') || 'none'}); missing: ${missing.join(', ') || 'none'}, unknown: ${unknown.join(', ') || 'none'}`);
-      }
-    }
+    const givenProblem = given === undefined ? undefined : exactKeysProblem('userPasswords', props.users, given);
+    if (givenProblem !== undefined) throw new Error(`RedisContainer ${id}: ${givenProblem} (one per user)`);
     const seen = new Set<string>();
     for (const user of props.users) {
       if (!/^[a-z][a-z0-9-]*$/.test(user) || user === 'default' || seen.has(user)) {

@@ -10,6 +10,10 @@
  *     Prints the AppliedRecord for a stack just applied.
  *   tsx scripts/pipeline/cli.ts outputs-digest <outputs.json>
  *     Prints the sha256 of `terraform output -json` (never the values).
+ *   tsx scripts/pipeline/cli.ts outputs-readable <stack>
+ *     Prints yes when the pipeline may read the stack's outputs, no for a credentials stack (passwords only).
+ *   tsx scripts/pipeline/cli.ts config-digest <cdktf.out> <stack>
+ *     The stack's configuration digest: its outputs digest when those may not be read.
  *   tsx scripts/pipeline/cli.ts stack-locks <cdktf.out> <providers.lock.hcl>
  *     Writes every stack's .terraform.lock.hcl into its directory (provider-lock.ts).
  *   tsx scripts/pipeline/cli.ts providers-config <cdktf.out> <providers.lock.hcl> <dir>
@@ -173,6 +177,20 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       fs.writeFileSync(path.join(dir, '.terraform.lock.hcl'), lockFileForStack('providers', { terraform: { required_providers: required } }, fs.readFileSync(lockFile, 'utf8')));
       return 0;
     }
+    case 'outputs-readable': {
+      // "yes" when the pipeline may read the stack's outputs; a credentials stack's are passwords (bootstrap-stack.ts).
+      if (args.length !== 1) throw new UsageError('outputs-readable needs <stack>');
+      stdout(stageOf(parseStackName(args[0]).kind) === 'credentials' ? 'no\n' : 'yes\n');
+      return 0;
+    }
+    case 'config-digest': {
+      // Stands in for the outputs digest of a stack whose outputs the pipeline may not read: they change only with it.
+      if (args.length !== 2) throw new UsageError('config-digest needs <cdktf.out> <stack>');
+      const json = readStacks(args[0]).get(args[1]);
+      if (json === undefined) throw new Error(`no synthesized stack ${args[1]} in ${args[0]}`);
+      stdout(`${configDigest(json)}\n`);
+      return 0;
+    }
     case 'outputs-digest': {
       if (args.length !== 1) throw new UsageError('outputs-digest needs <outputs.json>');
       stdout(`${outputsDigest(readJson(args[0]))}\n`);
@@ -220,7 +238,7 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       return 0;
     }
     default:
-      throw new UsageError(`unknown command "${command ?? ''}"; allowed: select, downstream, record, outputs-digest, stack-lock, stack-locks, providers-config, provider-pins, drift-report, landing-hosts, env-example`);
+      throw new UsageError(`unknown command "${command ?? ''}"; allowed: select, downstream, record, outputs-readable, config-digest, outputs-digest, stack-lock, stack-locks, providers-config, provider-pins, drift-report, landing-hosts, env-example`);
   }
 }
 
