@@ -40,8 +40,10 @@ for (const name of examples) {
     const outdir = path.join(out, 'cdktf.out');
     library.synthesizeSystem(system, { outdir, onWarning: () => undefined });
     const stacks = fs.readdirSync(path.join(outdir, 'stacks'));
-    // network, edge, data and monitoring, and one stack per product.
-    const expected = system.environments.reduce((count, environment) => count + 4 + environment.products.length, 0);
+    // network, edge, data and monitoring, one stack per product, and a credentials stack per product using a data container.
+    const expected = library
+      .resolveSystem(system)
+      .environments.reduce((count, environment) => count + 4 + environment.products.length + environment.products.filter((product) => product.credentialsStackName).length, 0);
     const ok = stacks.length === expected;
     if (!ok) failures++;
     console.log(`${ok ? 'ok' : 'FAILED'}: examples/${name} (${system.name}) synthesized ${stacks.length} stacks from dist/, expected ${expected}`);
