@@ -159,7 +159,7 @@ describe('stateful addresses', () => {
   it('keeps the Terraform addresses of the data containers and passwords (renaming one replaces it)', () => {
     expect(Object.keys(resources(data, 'docker_container')).sort()).toEqual(['backup-job', 'postgres', 'postgres-exporter', 'postgres-provisioner', 'redis']);
     expect(Object.keys(resources(data, 'random_password'))).toEqual(expect.arrayContaining(['postgres-superuser-password', 'redis-password']));
-    // A product's passwords: `terraform import` adopts an existing one here (docs/data-recovery.md, "Upgrading").
+    // A product's passwords: scripts/migrate/credentials.ts moves existing ones to these addresses (docs/deploying.md, "Upgrading").
     expect(Object.keys(resources(app.synth('production-chat-credentials'), 'random_password')).sort()).toEqual(['postgres-role-password', 'redis-user-password']);
   });
 });
