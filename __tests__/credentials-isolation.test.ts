@@ -75,7 +75,7 @@ describe.each(SYSTEMS)('%s: data credentials are readable by their product alone
     }
   });
 
-  it('keeps another product\'s credentials out of every state a product stack reads', () => {
+  it("configures no stack a product reads from another product's credentials, nor with a product password of its own", () => {
     for (const environment of app.environments) {
       for (const [product, stack] of environment.products) {
         const others = [...environment.credentials.values()].filter((credentials) => credentials.product.name !== product).map((credentials) => credentials.stackName);

@@ -5,7 +5,7 @@
  * Layout, top to bottom: hidden marker, headline with totals, failed stacks, destroy/replace
  * warnings, "needs attention" notes, the per-stack table, then folded per-stack details.
  * Stacks appear in rollout order (see stack-order.ts): staging before production, and
- * network, edge, data before the product stacks, which follow alphabetically.
+ * network, edge, the products' credentials and data before the product stacks, which follow alphabetically.
  */
 import {
   attentionBlock,

@@ -11,7 +11,7 @@ export const ENVIRONMENT_ORDER: readonly string[] = ['staging', 'production'];
 
 /**
  * Platform stack kinds in dependency order: edge (DNS, load balancers) needs the network, and
- * data (databases, volumes) needs both. Every other kind is a product stack.
+ * data (databases, volumes) needs both and every product's credentials stack (DEPLOY_STAGES).
  */
 export const PLATFORM_STACK_KINDS: readonly string[] = ['network', 'edge', 'data'];
 
@@ -51,7 +51,7 @@ export function parseStackName(name: string): StackName {
   return dash < 0 ? { env: name, kind: '' } : { env: name.slice(0, dash), kind: name.slice(dash + 1) };
 }
 
-/** True for the shared platform stacks (network, edge, data) of any environment. */
+/** True for the shared platform stacks (network, edge, data) of any environment; a product's credentials stack is not one. */
 export function isPlatformStack(name: string): boolean {
   return PLATFORM_STACK_KINDS.includes(parseStackName(name).kind);
 }
