@@ -129,6 +129,9 @@ describe('PostgreSQL: provisioning, isolation, dump and restore', () => {
       expect(seen).toBe('chat|chat|1');
       const query = await source.psql("SELECT query FROM pg_stat_activity WHERE usename = 'chat'", asExporter('postgres'));
       expect(query.stdout).toContain('pg_sleep'); // pg_read_all_stats: the exporter sees what a role runs, not its rows
+      // The database collector's size query, for a database it may not connect to (pg_read_all_stats allows it).
+      const size = await source.psql("SELECT pg_database_size('chat') > 0", asExporter('postgres'));
+      expect({ stdout: size.stdout.trim(), stderr: size.stderr }).toEqual({ stdout: 't', stderr: '' });
       const intruder = await source.psql('SELECT 1', asExporter('chat'));
       expect(intruder.code).not.toBe(0);
       expect(intruder.stderr).toMatch(/permission denied for database "chat"/);
