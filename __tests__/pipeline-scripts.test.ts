@@ -230,6 +230,22 @@ describe('speculative Terraform Cloud plans in the comment', () => {
     expect(body).not.toContain('No plan for');
     expect(body).toContain('Speculative plans in Terraform Cloud');
   });
+
+  it("renders a stage's summary from a text plan alone (a cloud saved plan has no JSON for the pipeline's teams)", () => {
+    const dir = tempDir();
+    const said = (log: string) => {
+      fs.writeFileSync(path.join(dir, 'production-chat.plan.txt'), log);
+      let stdout = '';
+      expect(commentMain(['render', '--out', path.join(dir, 'c.md'), '--text-plans', dir], { stdout: (t: string) => (stdout += t), stderr: () => undefined, env: {} })).toBe(0);
+      return stdout;
+    };
+    expect(said('No changes. Your infrastructure matches the configuration.')).toBe('has_changes=false\n');
+    // A credentials stack's first plan writes outputs only: counted as a change, so it is applied.
+    expect(said('Changes to Outputs:\n  + database_url = (sensitive value)')).toBe('has_changes=true\n');
+    let stderr = '';
+    expect(commentMain(['render', '--out', path.join(dir, 'c.md')], { stdout: () => undefined, stderr: (t: string) => (stderr += t), env: {} })).not.toBe(0);
+    expect(stderr).toMatch(/render needs at least one plan file or directory, or --text-plans/);
+  });
 });
 
 describe('drift report', () => {

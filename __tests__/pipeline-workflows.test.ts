@@ -239,6 +239,12 @@ describe('nothing skipped, exactly the reviewed plan', () => {
     });
   });
 
+  it("asks Terraform Cloud for a saved plan's text, never its unredacted JSON (workspace admin only)", () => {
+    const text = stage.jobs.plan.steps.map((step: any) => String(step.run ?? '')).join('\n');
+    expect(text).toMatch(/if jq -e '\.terraform\.cloud' "\$dir\/cdk\.tf\.json" > \/dev\/null; then\n(?:\s*#.*\n)*\s*terraform -chdir="\$dir" show -no-color tfplan > "plans\/\$STACK\.plan\.txt"\n\s*render_args=\(--text-plans plans\)\n\s*else\n\s*terraform -chdir="\$dir" show -json tfplan/);
+    expect(text.match(/show -json/g)).toHaveLength(1);
+  });
+
   it("never reads a credentials stack's outputs: both digests come from its configuration instead", () => {
     for (const job of ['plan', 'apply']) {
       const text = stage.jobs[job].steps.map((step: any) => String(step.run ?? '')).join('\n');

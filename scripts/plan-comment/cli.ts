@@ -136,7 +136,7 @@ function defaultRunUrl(env: CliIo['env']): string | undefined {
 function runRender(args: readonly string[], io: CliIo): void {
   const { positional, options } = parseArgs(args, ['out', 'expect', 'run-url', 'max-length', 'base-out', 'head-out', 'errors', 'text-plans'], []);
   const out = options.get('out');
-  if (positional.length === 0) throw new UsageError('render needs at least one plan file or directory');
+  if (positional.length === 0 && options.get('text-plans') === undefined) throw new UsageError('render needs at least one plan file or directory, or --text-plans');
   const maxLengthText = options.get('max-length');
   const maxLength = maxLengthText === undefined ? undefined : Number(maxLengthText);
   if (maxLength !== undefined && !(Number.isInteger(maxLength) && maxLength > 0)) {
