@@ -80,6 +80,13 @@ it('moves chat\'s passwords out of the old data state, keeps their values, and t
   expect(after.resources.map((resource) => resource.name)).toEqual(['postgres-superuser-password']);
   // Run again: nothing left to move.
   expect(describeMoves(app, root, moves).pending).toEqual([]);
+  // A credentials stack applied before the move would keep a new password: refused, naming the way out.
+  fs.copyFileSync(path.join(root, 'terraform.production-chat-credentials.tfstate'), path.join(root, 'terraform.production-news-credentials.tfstate'));
+  const newsMove = { dataStack: 'production-data', credentialsStack: 'production-news-credentials', from: 'random_password.postgres-superuser-password', to: 'random_password.postgres-role-password' };
+  expect(() => describeMoves(app, root, [newsMove])).toThrow(
+    'production-news-credentials already has random_password.postgres-role-password while production-data still holds random_password.postgres-superuser-password: to keep the current password, run `terraform state rm -state=terraform.production-news-credentials.tfstate random_password.postgres-role-password` (only while production-data is not yet applied with the new code), then this again',
+  );
+  fs.rmSync(path.join(root, 'terraform.production-news-credentials.tfstate'));
 
   // Terraform itself: the synthesized credentials stack against the moved state has nothing to do...
   const chatDir = path.join(root, 'cdktf.out', 'stacks', 'production-chat-credentials');
@@ -91,4 +98,17 @@ it('moves chat\'s passwords out of the old data state, keeps their values, and t
   const newsDir = path.join(root, 'cdktf.out', 'stacks', 'production-news-credentials');
   await terraform.run('production-news-credentials', newsDir, ['init', '-input=false', '-no-color'], { reattach: false });
   expect(await plannedActions('production-news-credentials', newsDir)).toEqual({ 'random_password.postgres-role-password': ['create'], 'random_password.redis-user-password': ['create'] });
+});
+
+it('under Terraform Cloud prints pull, move, push and the removal of the clear-text copies, in that order', () => {
+  const outdir = path.join(root, 'cloud-out');
+  synthesizeSystem(manacore, { outdir, terraformCloudOrganization: 'acme', onWarning: () => undefined });
+  const app = readSynthesizedApp(outdir);
+  const moves = passwordMoves(app).filter((move) => move.credentialsStack === 'staging-chat-credentials');
+  const { commands, pending } = describeMoves(app, root, moves);
+  expect(pending).toHaveLength(2);
+  const kinds = commands.map((command) => (/state pull/.test(command) ? 'pull' : /state push/.test(command) ? 'push' : /state mv/.test(command) ? 'mv' : /^rm -f/.test(command) ? 'rm' : command));
+  expect(kinds).toEqual(['pull', 'mv', 'push', 'pull', 'mv', 'push', 'rm']);
+  expect(commands[1]).toBe('terraform state mv -state=staging-data.tfstate -state-out=staging-chat-credentials.tfstate random_password.postgres-password-chat random_password.postgres-role-password');
+  expect(commands.at(-1)).toBe('rm -f staging-data.tfstate staging-chat-credentials.tfstate');
 });

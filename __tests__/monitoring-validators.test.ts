@@ -87,7 +87,7 @@ describe('PostgreSQL alerts, evaluated by Prometheus itself (promtool test rules
     });
   });
 
-  it('warns when a product role holds 80% of its 20 connections and when the server nears max_connections; pages when it is down', () => {
+  it('warns when a product role holds 80% of its 20 connections or the exporter is unscraped; pages when PostgreSQL is down', () => {
     const tests = {
       rule_files: [join(dir, 'prometheus/rules/alerts.yml')],
       evaluation_interval: '1m',
@@ -99,8 +99,10 @@ describe('PostgreSQL alerts, evaluated by Prometheus itself (promtool test rules
             activity('chat', 'active', '10x10'),
             activity('chat', 'idle', '6x10'),
             activity('news', 'idle', '15x10'),
+            // The exporter's rows for states nobody is in: empty usename, count 0.
+            { series: 'pg_stat_activity_count{job="postgres",host="app-1",datname="quiz",usename="",state="disabled"}', values: '0x10' },
             { series: 'pg_up{job="postgres",host="app-1"}', values: '1 1 1 0x8' },
-            { series: 'up{job="postgres",host="app-1"}', values: '1x10' },
+            { series: 'up{job="postgres",host="app-1"}', values: '1x4 0x6' },
           ],
           alert_rule_test: [
             {
@@ -126,8 +128,20 @@ describe('PostgreSQL alerts, evaluated by Prometheus itself (promtool test rules
                   exp_labels: { severity: 'critical', environment: 'production', job: 'postgres', host: 'app-1' },
                   exp_annotations: {
                     summary: 'PostgreSQL of app-1 is not answering',
-                    description: 'postgres_exporter cannot reach the server, or is itself down, for 2 minutes: every product using it is failing',
+                    description: 'postgres_exporter has not reached the server for 2 minutes: every product using it is failing',
                   },
+                },
+              ],
+            },
+            // The exporter itself unscraped from minute 5: a warning after 5 more minutes, not a page.
+            { eval_time: '9m', alertname: 'PostgresExporterDown', exp_alerts: [] },
+            {
+              eval_time: '10m',
+              alertname: 'PostgresExporterDown',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'warning', environment: 'production', job: 'postgres', host: 'app-1' },
+                  exp_annotations: { summary: 'postgres_exporter of app-1 is not scraped', description: 'PostgreSQL is unwatched: no connection counts, and PostgresDown cannot fire' },
                 },
               ],
             },

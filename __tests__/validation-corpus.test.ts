@@ -237,6 +237,20 @@ const CORPUS: readonly BadInput[] = [
     }),
   ),
   {
+    name: 'a service whose container would take a platform container\'s name',
+    mutate: (s) => s.products.push({ name: 'postgres', services: [{ name: 'exporter', kind: 'landing', subdomain: 'pg-exporter' }] }),
+    lines: [
+      'catalog, product "postgres", field "services.exporter": got "exporter"; allowed: a name that does not make its container "postgres-exporter" (a platform container on the same Docker daemon is named postgres-exporter, and Docker refuses a second)',
+    ],
+  },
+  {
+    name: 'a database name the server or the platform already has',
+    mutate: (s) => (s.products.find((product) => product.name === 'chat')!.databaseName = 'postgres_exporter'),
+    lines: [
+      'catalog, product "chat", field "databaseName": got "postgres_exporter"; allowed: lowercase letters, digits and "_" (at most 63), not postgres, template0, template1, postgres_exporter (it names the product\'s PostgreSQL database and login role)',
+    ],
+  },
+  {
     name: 'a product name ending like a credentials stack',
     mutate: (s) => s.products.push({ name: 'chat-credentials', services: [{ name: 'landing', kind: 'landing', subdomain: 'chat-credentials' }] }),
     lines: [

@@ -12,7 +12,10 @@ import { unknownKeys } from './known-keys';
 import { LOAD_BALANCER_TYPES } from '../constructs/hetzner/edge-load-balancer';
 import { BACKUP_PLAN, DEFAULT_CONNECTIONS_PER_PRODUCT, DEFAULT_HOST_GROUP, DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET, REDIS_DEFAULTS } from './defaults';
 import { maxCronIntervalMinutes } from '../constructs/core/cron';
-import { POSTGRES_RESERVED_CONNECTIONS } from '../constructs/docker/postgres-container';
+import { DATABASE_NAME, POSTGRES_RESERVED_CONNECTIONS, RESERVED_DATABASES } from '../constructs/docker/postgres-container';
+import { COLLECTOR_NAMES } from '../constructs/monitoring/host-collectors';
+import { SERVER_NAMES } from '../constructs/monitoring/monitoring-server';
+import { POSTGRES_EXPORTER_NAME } from '../constructs/monitoring/postgres-exporter';
 import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from './kinds';
 import { MONITORING_DEFAULTS, resolveMonitoring, validateMonitoring } from './monitoring';
 import {
@@ -34,6 +37,19 @@ import {
 /** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
 /** Platform stacks' names, and the pipeline's stage names (`--kinds credentials|products` selects by them). */
 export const RESERVED_PRODUCT_NAMES = ['network', 'edge', 'data', 'monitoring', 'bootstrap', 'credentials', 'products'] as const;
+
+/** Names of the containers the platform runs on a host; a service's container (`<product>-<service>`) may not take one. */
+export const PLATFORM_CONTAINER_NAMES: readonly string[] = [
+  'edge-proxy',
+  'docker-socket-proxy',
+  'postgres',
+  'postgres-provisioner',
+  POSTGRES_EXPORTER_NAME,
+  'redis',
+  'backup-job',
+  ...Object.values(COLLECTOR_NAMES),
+  ...Object.values(SERVER_NAMES),
+];
 
 /** Ends the name of a product's credentials stack (`<env>-<product>-credentials`); no product name may end in it. */
 export const CREDENTIALS_STACK_SUFFIX = '-credentials';
@@ -131,12 +147,30 @@ function validateCatalog(system: SystemSpec, log: IssueLog): void {
     if (product.services.length === 0) {
       reportProduct({ field: 'services', value: [], allowed: 'at least one service' });
     }
+    const databaseName = product.databaseName ?? product.name.replace(/-/g, '_');
+    if (product.services.some((service) => (service.uses ?? []).includes('postgres')) && (!DATABASE_NAME.test(databaseName) || RESERVED_DATABASES.includes(databaseName))) {
+      reportProduct({
+        field: 'databaseName',
+        value: databaseName,
+        allowed: `lowercase letters, digits and "_" (at most 63), not ${RESERVED_DATABASES.join(', ')}`,
+        why: 'it names the product\'s PostgreSQL database and login role',
+      });
+    }
     const serviceNames = new Set<string>();
     for (const service of product.services) {
       if (serviceNames.has(service.name)) {
         reportProduct({ field: `services.${service.name}`, value: service.name, allowed: 'service names unique within the product' });
       }
       serviceNames.add(service.name);
+      const container = `${product.name}-${service.name}`;
+      if (PLATFORM_CONTAINER_NAMES.includes(container)) {
+        reportProduct({
+          field: `services.${service.name}`,
+          value: service.name,
+          allowed: `a name that does not make its container "${container}"`,
+          why: `a platform container on the same Docker daemon is named ${container}, and Docker refuses a second`,
+        });
+      }
       validateService(system, product, service, reportProduct);
       const label = serviceLabel(product, service);
       if (label !== undefined) {

@@ -87,8 +87,11 @@ export const POSTGRES_EXPORTER_ROLE = 'postgres_exporter';
 /** The variable the exporter role's password is handed to the provisioner in. */
 export const EXPORTER_PASSWORD_VARIABLE = 'EXPORTER_PASSWORD';
 
-/** Connections the exporter role may hold: one scrape at a time, and one spare. */
-export const POSTGRES_EXPORTER_CONNECTIONS = 2;
+/**
+ * Connections the exporter role may hold: postgres_exporter v0.20.1 keeps one open and opens another per
+ * /metrics request (exporter/server.go, collector/instance.go), and two scrapes may overlap.
+ */
+export const POSTGRES_EXPORTER_CONNECTIONS = 3;
 
 /**
  * Idempotent SQL for the exporter's role: login, `pg_monitor` (statistics of

@@ -25,10 +25,11 @@ export const POSTGRES_DEFAULTS = {
 } as const;
 
 /** PostgreSQL identifiers the provisioner creates unquoted-safe: lowercase, digits, `_`, at most 63 bytes. */
-const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const RESERVED_DATABASES = ['postgres', 'template0', 'template1', POSTGRES_EXPORTER_ROLE];
+export const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Databases and roles the server has or the platform creates: no product's. */
+export const RESERVED_DATABASES: readonly string[] = ['postgres', 'template0', 'template1', POSTGRES_EXPORTER_ROLE];
 
-/** Connections kept beyond the products' limits: superuser_reserved_connections (3), the dump job, the provisioner, the metrics exporter (2), an operator. */
+/** Connections kept beyond the products' limits: superuser_reserved_connections (3), the dump job, the provisioner, the metrics exporter (3), an operator. */
 export const POSTGRES_RESERVED_CONNECTIONS = 10;
 
 /** `max_connections` unless set: every product role's limit, plus POSTGRES_RESERVED_CONNECTIONS. */
@@ -55,7 +56,7 @@ export interface PostgresContainerProps {
   readonly rolePasswords?: Readonly<Record<string, string>>;
   /**
    * Password (a token, sensitive) of the `postgres_exporter` role the provisioner then keeps: login to the
-   * `postgres` database only, `pg_monitor`, two connections; for a metrics exporter (PostgresExporter).
+   * `postgres` database only, `pg_monitor`, three connections; for a metrics exporter (PostgresExporter).
    * @default - no such role
    */
   readonly exporterPassword?: string;

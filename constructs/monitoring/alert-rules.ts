@@ -198,11 +198,19 @@ export function alertRules(props: AlertRulesProps): { groups: Array<{ name: stri
       : [
           rule(
             'PostgresDown',
-            'pg_up{job="postgres"} == 0 or up{job="postgres"} == 0',
+            'pg_up{job="postgres"} == 0',
             t.serviceDownMinutes,
             'critical',
             'PostgreSQL of {{ $labels.host }} is not answering',
-            `postgres_exporter cannot reach the server, or is itself down, for ${t.serviceDownMinutes} minutes: every product using it is failing`,
+            `postgres_exporter has not reached the server for ${t.serviceDownMinutes} minutes: every product using it is failing`,
+          ),
+          rule(
+            'PostgresExporterDown',
+            'up{job="postgres"} == 0',
+            5,
+            'warning',
+            'postgres_exporter of {{ $labels.host }} is not scraped',
+            'PostgreSQL is unwatched: no connection counts, and PostgresDown cannot fire',
           ),
           rule(
             'PostgresRoleConnectionsHigh',
@@ -214,7 +222,7 @@ export function alertRules(props: AlertRulesProps): { groups: Array<{ name: stri
           ),
           rule(
             'PostgresConnectionsHigh',
-            `sum(pg_stat_activity_count{job="postgres"}) >= ${Math.ceil(pg.maxConnections * CONNECTIONS_WARNING_RATIO)}`,
+            `sum by (host) (pg_stat_activity_count{job="postgres"}) >= ${Math.ceil(pg.maxConnections * CONNECTIONS_WARNING_RATIO)}`,
             5,
             'warning',
             `PostgreSQL holds {{ $value }} of its ${pg.maxConnections} connections`,

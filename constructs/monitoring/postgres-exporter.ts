@@ -55,8 +55,9 @@ export class PostgresExporter extends Construct {
       // The data network is internal, so TLS to the server would protect nothing the network does not.
       environment: { DATA_SOURCE_URI: `${props.postgresHost}:${POSTGRES_DEFAULTS.port}/postgres?sslmode=disable`, DATA_SOURCE_USER: POSTGRES_EXPORTER_ROLE },
       secretEnvironment: { DATA_SOURCE_PASS: props.password },
-      // The image is busybox-based: its wget probes the exporter's own endpoint.
-      healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}/metrics`], {
+      // The image is busybox-based: its wget asks for the landing page (cmd/postgres_exporter/main.go), which
+      // queries nothing; /metrics would take one of the role's connections every 30 seconds.
+      healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}/`], {
         interval: Duration.seconds(30),
         timeout: Duration.seconds(10),
         retries: 3,

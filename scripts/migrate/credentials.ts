@@ -9,9 +9,10 @@
  * A move, not `terraform import`: random 3.7.2 imports a password with `special = true`
  * (resource_password.go, ImportState), which our `special = false` replaces with a new one.
  * With local state this runs `terraform state mv -state=<data> -state-out=<credentials>` (no provider
- * needed). Under Terraform Cloud it prints the same moves between pulled copies and a `state push`
- * to each new workspace, for an operator with state access. Run it before the first apply of a
- * credentials stack; afterwards there is nothing left to move.
+ * needed), and refuses a credentials state that already holds a new password. Under Terraform Cloud it
+ * prints the same moves between pulled copies, a `state push` to each new workspace and the removal of
+ * the copies, for an operator with state access; it cannot see those states, so it prints them every
+ * time. Run it before the first apply of any credentials stack.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -75,7 +76,14 @@ export function describeMoves(app: SynthesizedApp, root: string, moves: readonly
     if (data.kind === 'local' && credentials.kind === 'local') {
       const from = path.resolve(root, data.file);
       const to = path.resolve(root, credentials.file);
-      if (!addresses(from).has(move.from) || addresses(to).has(move.to)) continue;
+      if (!addresses(from).has(move.from)) continue;
+      if (addresses(to).has(move.to)) {
+        // The credentials stack was applied first and generated a new password; the next data apply would set it.
+        throw new Error(
+          `${move.credentialsStack} already has ${move.to} while ${move.dataStack} still holds ${move.from}: to keep the current password, ` +
+            `run \`terraform state rm -state=${path.relative(root, to)} ${move.to}\` (only while ${move.dataStack} is not yet applied with the new code), then this again`,
+        );
+      }
       pending.push(move);
       commands.push(`terraform state mv -state=${path.relative(root, from)} -state-out=${path.relative(root, to)} ${move.from} ${move.to}`);
     } else {
@@ -89,6 +97,11 @@ export function describeMoves(app: SynthesizedApp, root: string, moves: readonly
         `terraform -chdir=${credentialsDir} init -input=false && terraform -chdir=${credentialsDir} state push $PWD/${move.credentialsStack}.tfstate  # after its last move`,
       );
     }
+  }
+  if (commands.some((command) => command.includes('state pull'))) {
+    // The pulled copies hold every password in clear text; the data workspace keeps its copies until its next
+    // apply, which plans them as destroyed (random_password has nothing to destroy outside state).
+    commands.push(`rm -f ${[...new Set(moves.flatMap((move) => [`${move.dataStack}.tfstate`, `${move.credentialsStack}.tfstate`]))].join(' ')}`);
   }
   return { commands, pending };
 }
