@@ -138,7 +138,7 @@ describe('Redis container', () => {
   it("gives every product its own ACL user and generated password, with AOF everysec and production's 512mb volatile-lru", () => {
     const redis = container(data, 'redis');
     const setup: string = redis.command[2];
-    expect(setup).toContain('--aclfile /tmp/users.acl --appendonly yes --appendfsync everysec --maxmemory 512mb --maxmemory-policy volatile-lru');
+    expect(setup).toContain('--aclfile /tmp/users.acl --appendonly yes --appendfsync everysec --maxmemory 512mb --maxmemory-policy volatile-lru --repl-diskless-sync-delay 0');
     expect(setup).not.toContain('requirepass');
     expect(setup).toContain('user chat on #$(printf \'%s\' "$REDIS_PASSWORD_CHAT" | sha256sum');
     expect(envOf(redis)).toMatchObject({

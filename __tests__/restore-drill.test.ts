@@ -250,7 +250,8 @@ describe('Redis: per-product ACL users, dump and restore', () => {
     const written = await sh(redisAclScript(users), [aclFile], { ...process.env, REDIS_PASSWORD: defaultPassword, ...passwords });
     expect(written.stderr).toBe('');
     expect(written.code).toBe(0);
-    source = await startRedis('source', ['--aclfile', aclFile, '--appendonly', 'yes', '--appendfsync', 'everysec']);
+    // As the container runs it (redis-container.ts), so the dump is timed as production's.
+    source = await startRedis('source', ['--aclfile', aclFile, '--appendonly', 'yes', '--appendfsync', 'everysec', '--repl-diskless-sync-delay', '0']);
   });
   afterAll(async () => {
     await source?.stop();
