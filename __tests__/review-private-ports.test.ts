@@ -47,3 +47,13 @@ it("refuses an accessory publishing the port Prometheus takes on the monitoring 
     'environment "production", field "accessories.metrics-proxy.host": got "app-1"; allowed: a host where port 9090 is free (monitoring publishes 9090 on app-1\'s private address) (with several hosts every data service and accessory, and the monitoring host\'s Prometheus and Loki, publish their ports on their host\'s private address)',
   ]);
 });
+
+it("refuses an accessory named like a platform container, which its host's daemon already runs", () => {
+  const lines = issueLines(
+    variant(harbor, (s) => {
+      s.accessories = [{ ...pgbouncer, name: 'prometheus', ports: { http: 9999 } }];
+      environmentOf(s, 'production').accessories = [{ name: 'prometheus', host: 'app-2' }];
+    }),
+  );
+  expect(lines).toEqual([expect.stringMatching(/^catalog, field "accessories\.prometheus\.name": got "prometheus"; allowed: a name other than the platform's containers: edge-proxy, docker-socket-proxy, postgres, .*prometheus/)]);
+});

@@ -1025,6 +1025,9 @@ function validateAccessories(system: SystemSpec, report: Report): void {
     const field = (name: string) => `accessories.${accessory.name}.${name}`;
     if (!NAME.test(accessory.name) || (DATA_DEPENDENCIES as readonly string[]).includes(accessory.name) || names.has(accessory.name)) {
       report({ field: field('name'), value: accessory.name, allowed: 'a unique lowercase name (letters, digits and "-") other than postgres and redis' });
+    } else if (PLATFORM_CONTAINER_NAMES.includes(accessory.name)) {
+      // Its container is named after it, on a host's daemon that runs the platform's containers too.
+      report({ field: field('name'), value: accessory.name, allowed: `a name other than the platform's containers: ${PLATFORM_CONTAINER_NAMES.join(', ')}` });
     }
     names.add(accessory.name);
     if (!isImageRef(accessory.imageRef)) report({ field: field('imageRef'), value: accessory.imageRef, allowed: IMAGE_REF_ALLOWED });

@@ -2,7 +2,7 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { exactKeysProblem } from '../core/configuration-error';
-import { randomProviderOf } from '../core/random-provider';
+import { generatedPassword, randomProviderOf } from '../core/random-provider';
 import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
@@ -103,9 +103,7 @@ export class RedisContainer extends Construct {
         this.userPasswords.set(user, given[user]);
         continue;
       }
-      const generated = new Password(this, `redis-password-${user}`, { length: 32, special: false });
-      generated.overrideLogicalId(`redis-password-${user}`);
-      this.userPasswords.set(user, generated.result);
+      this.userPasswords.set(user, generatedPassword(this, `redis-password-${user}`));
     }
     const passwordVariable = (user: string) => `REDIS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
     const aclFile = '/tmp/users.acl';

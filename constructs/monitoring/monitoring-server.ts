@@ -1,9 +1,8 @@
-import { Password } from '@cdktf/provider-random/lib/password';
 import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { Duration } from '../core/duration';
 import { HealthCheck } from '../core/health-check';
-import { randomProviderOf } from '../core/random-provider';
+import { generatedPassword } from '../core/random-provider';
 import { EdgeRoute } from '../docker/edge-route';
 import { HardenedContainer, type PublishedPort } from '../docker/hardened-container';
 import { alertmanagerConfig, type AlertmanagerConfigProps } from './alertmanager-config';
@@ -179,10 +178,7 @@ export class MonitoringServer extends Construct {
       }),
     );
 
-    randomProviderOf(this);
-    const password = new Password(this, 'grafana-admin-password', { length: 32, special: false });
-    password.overrideLogicalId('grafana-admin-password');
-    this.grafanaAdminPassword = password.result;
+    this.grafanaAdminPassword = generatedPassword(this, 'grafana-admin-password');
     this.grafanaRoute = new EdgeRoute({
       name: SERVER_NAMES.grafana,
       domain: props.grafanaDomain,
@@ -211,7 +207,7 @@ export class MonitoringServer extends Construct {
           GF_PATHS_DATA: '/var/lib/grafana',
           GF_LOG_MODE: 'console',
         },
-        secretEnvironment: { GF_SECURITY_ADMIN_PASSWORD: password.result },
+        secretEnvironment: { GF_SECURITY_ADMIN_PASSWORD: this.grafanaAdminPassword },
         healthCheck: wget(EXPORTER_PORTS.grafana, '/api/health'),
         resources: MONITORING_RESOURCES.grafana,
         networks: [backend(SERVER_NAMES.grafana), { name: props.networks.frontend, aliases: [SERVER_NAMES.grafana] }],
