@@ -81,7 +81,15 @@ function synthSeconds(system: SystemSpec): number {
 /** Manacore with its first `count` products (the auth product first, so links resolve). */
 function manacoreWith(count: number): SystemSpec {
   const names = new Set(manacore.products.slice(0, count).map((p) => p.name));
-  return { ...manacore, environments: manacore.environments.map((e) => ({ ...e, products: e.products.filter((d) => names.has(d.product)) })) };
+  return {
+    ...manacore,
+    environments: manacore.environments.map((e) => ({
+      ...e,
+      products: e.products.filter((d) => names.has(d.product)),
+      // The apex points at a product's landing page; without that product there is no apex.
+      apexService: e.apexService !== undefined && names.has(e.apexService.split('/')[0]) ? e.apexService : undefined,
+    })),
+  };
 }
 
 /** A synthetic catalog of `count` full products (api, web, landing, mobile) on one large production host. */
@@ -105,6 +113,7 @@ function syntheticSystem(count: number): SystemSpec {
         hosts: [{ name: 'app-1', serverType: 'ccx63' }],
         cloudflare: { ...production.cloudflare, caching: 'cache-rules' },
         products: products.map((p) => ({ product: p.name, imageTag: 'main-0000000' })),
+        apexService: `${products[0]!.name}/landing`,
       },
     ],
   };
