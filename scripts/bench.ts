@@ -79,7 +79,7 @@ function synthSeconds(system: SystemSpec): number {
 }
 
 /** Manacore with its first `count` products (the auth product first, so links resolve). */
-function manacoreWith(count: number): SystemSpec {
+export function manacoreWith(count: number): SystemSpec {
   const names = new Set(manacore.products.slice(0, count).map((p) => p.name));
   return {
     ...manacore,
@@ -93,7 +93,7 @@ function manacoreWith(count: number): SystemSpec {
 }
 
 /** A synthetic catalog of `count` full products (api, web, landing, mobile) on one large production host. */
-function syntheticSystem(count: number): SystemSpec {
+export function syntheticSystem(count: number): SystemSpec {
   const products: ProductSpec[] = Array.from({ length: count }, (_, i) => ({
     name: `product-${String(i + 1).padStart(2, '0')}`,
     services: [
@@ -181,4 +181,4 @@ function main(): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-main();
+if (require.main === module) main();
