@@ -227,7 +227,7 @@ function checkGeneratedSchemas(): Promise<string[]> {
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       process.stdout.write(`provider schemas checked against the bindings in ${seconds(Date.now() - started)}\n`);
       resolve(code === 0 ? [] : [`e2e: the mock's provider schemas are not what the bindings rebuild to (exit ${code}):\n${stderr.trim()}`]);
     });

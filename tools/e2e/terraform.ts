@@ -182,7 +182,9 @@ export class Terraform {
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       child.on('error', (error) => reject(new TerraformError(`${stack}: cannot run terraform: ${error.message}`)));
-      child.on('exit', (code) => {
+      // 'close', not 'exit': at 'exit' the pipes may still hold the tail of stdout (Node's child_process docs), which
+      // under load once lost Terraform's "Apply complete!" line.
+      child.on('close', (code) => {
         if (code === 0 || options.allowExit?.includes(code ?? -1)) return resolve({ stdout, code: code ?? 0 });
         reject(new TerraformError(`${stack}: terraform ${args[0]} failed (exit ${code}) in ${path.join(dir, 'cdk.tf.json')}:\n${describeFailure(stdout, stderr)}${this.mock.tail()}`));
       });
