@@ -1,6 +1,6 @@
 /**
  * The shell the data containers and the dump job run, kept here as text so
- * the restore drill (`__tests__/restore-drill.test.ts`) runs exactly these
+ * the restore drill (`__tests__/integration/restore-drill.test.ts`) runs exactly these
  * scripts against real PostgreSQL and Redis servers. Every script is POSIX
  * sh plus `set -o pipefail` (busybox ash in the alpine images, which the
  * drill uses too).

@@ -8,11 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VOLUME_MISSING_EXIT_CODE, VOLUME_SENTINEL, volumeGuardScript } from '../constructs/docker/data-scripts';
-import { mountDataVolumesScript } from '../constructs/hetzner/data-host';
-import { manacore } from '../environments';
-import { environmentOf, keepOnly, variant } from './helpers/spec';
-import { SynthesizedSystem, resources } from './helpers/synth';
+import { VOLUME_MISSING_EXIT_CODE, VOLUME_SENTINEL, volumeGuardScript } from '../../constructs/docker/data-scripts';
+import { mountDataVolumesScript } from '../../constructs/hetzner/data-host';
+import { manacore } from '../../environments';
+import { environmentOf, keepOnly, variant } from '../helpers/spec';
+import { SynthesizedSystem, resources } from '../helpers/synth';
 
 const dirs: string[] = [];
 function volumeDir(sentinel?: string): string {

@@ -8,11 +8,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DockerSocketProxy } from '../constructs/docker/docker-socket-proxy';
-import { manacore } from '../environments';
-import { nutri } from '../examples/nutri';
-import { environmentOf, variant } from './helpers/spec';
-import { SynthesizedSystem, resourceList } from './helpers/synth';
+import { DockerSocketProxy } from '../../constructs/docker/docker-socket-proxy';
+import { manacore } from '../../environments';
+import { nutri } from '../../examples/nutri';
+import { environmentOf, variant } from '../helpers/spec';
+import { SynthesizedSystem, resourceList } from '../helpers/synth';
 
 function requireTool(command: string, packageName: string): void {
   const found = spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;

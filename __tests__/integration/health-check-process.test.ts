@@ -5,7 +5,7 @@
  * relies on: see the comment in health-check.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { HealthCheck, processPattern } from '../constructs/core/health-check';
+import { HealthCheck, processPattern } from '../../constructs/core/health-check';
 
 const unique = `fake-crond-${process.pid}-${Date.now()}`;
 const running: ChildProcess[] = [];

@@ -7,11 +7,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { manacore } from '../environments';
-import { applyLocalMoves, describeMoves, passwordMoves } from '../scripts/migrate/credentials';
-import { readSynthesizedApp } from '../scripts/lib/synthesized';
-import { synthesizeSystem } from '../stacks/app';
-import { Terraform, startSharedMock, writeCliConfig, type SharedMock } from '../tools/e2e/terraform';
+import { manacore } from '../../environments';
+import { applyLocalMoves, describeMoves, passwordMoves } from '../../scripts/migrate/credentials';
+import { readSynthesizedApp } from '../../scripts/lib/synthesized';
+import { synthesizeSystem } from '../../stacks/app';
+import { Terraform, startSharedMock, writeCliConfig, type SharedMock } from '../../tools/e2e/terraform';
 
 jest.setTimeout(120_000);
 

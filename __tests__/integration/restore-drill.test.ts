@@ -11,14 +11,14 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backupRunScript, EXPORTER_PASSWORD_VARIABLE, POSTGRES_EXPORTER_ROLE, postgresProvisionerScript, redisAclScript, rolePasswordVariable } from '../constructs/docker/data-scripts';
-import { postgresConnectionUrl } from '../constructs/docker/postgres-container';
-import { redisConnectionUrl } from '../constructs/docker/redis-container';
-import { POSTGRES_BIN, run, startPostgres, startRedis, type PostgresServer, type RedisServer } from './helpers/real-servers';
+import { backupRunScript, EXPORTER_PASSWORD_VARIABLE, POSTGRES_EXPORTER_ROLE, postgresProvisionerScript, redisAclScript, rolePasswordVariable } from '../../constructs/docker/data-scripts';
+import { postgresConnectionUrl } from '../../constructs/docker/postgres-container';
+import { redisConnectionUrl } from '../../constructs/docker/redis-container';
+import { POSTGRES_BIN, run, startPostgres, startRedis, type PostgresServer, type RedisServer } from '../helpers/real-servers';
 
 jest.setTimeout(180_000);
 
-const RESTORE_SCRIPT = join(__dirname, '..', 'scripts', 'restore-backup.sh');
+const RESTORE_SCRIPT = join(__dirname, '..', '..', 'scripts', 'restore-backup.sh');
 /** Rows seeded into each product database; DRILL_ROWS raises it for a timing run. */
 const ROWS = Number(process.env.DRILL_ROWS ?? 50_000);
 const PRODUCTS = ['chat', 'quiz'];

@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { PROJECT_ROOT } from './helpers/synth-out';
+import { PROJECT_ROOT } from '../helpers/synth-out';
 
 type Expectation =
   | { readonly kind: 'runs'; readonly output: RegExp }
@@ -52,7 +52,9 @@ function freshClone(): string {
   expect(git(os.tmpdir(), 'clone', '-q', '--no-hardlinks', PROJECT_ROOT, clone).status).toBe(0);
   for (const file of git(PROJECT_ROOT, 'ls-files', '-z').stdout.split('\0').filter(Boolean)) {
     const source = path.join(PROJECT_ROOT, file);
-    if (fs.existsSync(source)) fs.copyFileSync(source, path.join(clone, file));
+    if (!fs.existsSync(source)) continue;
+    fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
+    fs.copyFileSync(source, path.join(clone, file));
   }
   // Packages are shared, the app bundle cache is not (parallel test files rebuild it in the checkout).
   fs.mkdirSync(path.join(clone, 'node_modules'));
@@ -138,7 +140,7 @@ describe('README commands, from a fresh clone', () => {
     const recipe = /```sh\n([^]*?)```/.exec(readme.slice(readme.indexOf('A plan JSON for the comment')))![1].trim().split('\n');
     expect(recipe.slice(1, 4).every((line) => line.startsWith('terraform -chdir=cdktf.out/stacks/staging-chat '))).toBe(true);
     // Terraform cannot download providers here: the last step is run on a fixture plan with changes instead.
-    fs.copyFileSync(path.join(__dirname, 'fixtures', 'plans', 'staging-data.plan.json'), path.join(clones[2], 'staging-chat.plan.json'));
+    fs.copyFileSync(path.join(__dirname, '..', 'fixtures', 'plans', 'staging-data.plan.json'), path.join(clones[2], 'staging-chat.plan.json'));
     const { code } = await run(clones[2], recipe[recipe.length - 1]);
     expect(code).toBe(0);
     expect(fs.readFileSync(path.join(clones[2], 'comment.md'), 'utf8')).toMatch(/^<!-- manacore-plan-comment -->\n\n## Terraform plan\n\n\*\*Plan: 3 to add[^]*`staging-chat`/);

@@ -6,12 +6,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'cdktf';
-import { DATA_ENV_VARS } from '../system/defaults';
-import { manacore } from '../environments';
-import type { SystemSpec } from '../system/model';
-import { createSystemStacks } from '../stacks/system-stacks';
-import { nutri } from '../examples/nutri';
-import { environmentOf, variant } from './helpers/spec';
+import { DATA_ENV_VARS } from '../../system/defaults';
+import { manacore } from '../../environments';
+import type { SystemSpec } from '../../system/model';
+import { createSystemStacks } from '../../stacks/system-stacks';
+import { nutri } from '../../examples/nutri';
+import { environmentOf, variant } from '../helpers/spec';
 
 /** Values planted where a careless synth could pick them up; none may reach a file. */
 const SENTINELS: Record<string, string> = {

@@ -1,11 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main, parseDeployArgs, type DeployIo } from '../scripts/deploy/cli';
-import { checkUpstream, cloudStateStatus, localStateStatus, missingCredentials, selectStacks, stateLocation, upstreamOf, type StateStatus } from '../scripts/deploy/preflight';
-import { readSynthesizedApp } from '../scripts/lib/synthesized';
-import { findOnPath, quietEnv } from '../scripts/lib/tools';
-import { synthToTemp } from './helpers/synth-out';
+import { main, parseDeployArgs, type DeployIo } from '../../scripts/deploy/cli';
+import { checkUpstream, cloudStateStatus, localStateStatus, missingCredentials, selectStacks, stateLocation, upstreamOf, type StateStatus } from '../../scripts/deploy/preflight';
+import { readSynthesizedApp } from '../../scripts/lib/synthesized';
+import { findOnPath, quietEnv } from '../../scripts/lib/tools';
+import { synthToTemp } from '../helpers/synth-out';
 
 const outdir = synthToTemp();
 const app = readSynthesizedApp(outdir);

@@ -6,9 +6,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { manacore } from '../environments';
-import { swapCloudForLocal } from '../tools/e2e/backend-swap';
-import { synthesize } from '../tools/e2e/synth';
+import { manacore } from '../../environments';
+import { swapCloudForLocal } from '../../tools/e2e/backend-swap';
+import { synthesize } from '../../tools/e2e/synth';
 
 let outdir: string;
 const stackJson = (stack: string) => JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8'));

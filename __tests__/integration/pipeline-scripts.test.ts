@@ -6,15 +6,15 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { configDigest, outputsDigest, parseAppliedRecord, selectStacks, upstreamsOf, type AppliedRecord, type HeadStack } from '../scripts/pipeline/applied';
-import { downstreamOf, main as pipelineMain } from '../scripts/pipeline/cli';
-import { DRIFT_ISSUE_MARKER, driftReport } from '../scripts/pipeline/drift';
-import { landingPurgeOf } from '../scripts/pipeline/landing-hosts';
-import { lockFileForStack, parseLockFile, requiredProviderPins } from '../scripts/pipeline/provider-lock';
-import { main as commentMain } from '../scripts/plan-comment/cli';
-import { REDACTED, redactErrorTail } from '../scripts/plan-comment/error-tail';
-import { renderPlanComment } from '../scripts/plan-comment/render';
-import { summarizeTextPlan, textPlansSection } from '../scripts/plan-comment/text-plan';
+import { configDigest, outputsDigest, parseAppliedRecord, selectStacks, upstreamsOf, type AppliedRecord, type HeadStack } from '../../scripts/pipeline/applied';
+import { downstreamOf, main as pipelineMain } from '../../scripts/pipeline/cli';
+import { DRIFT_ISSUE_MARKER, driftReport } from '../../scripts/pipeline/drift';
+import { landingPurgeOf } from '../../scripts/pipeline/landing-hosts';
+import { lockFileForStack, parseLockFile, requiredProviderPins } from '../../scripts/pipeline/provider-lock';
+import { main as commentMain } from '../../scripts/plan-comment/cli';
+import { REDACTED, redactErrorTail } from '../../scripts/plan-comment/error-tail';
+import { renderPlanComment } from '../../scripts/plan-comment/render';
+import { summarizeTextPlan, textPlansSection } from '../../scripts/plan-comment/text-plan';
 import { parse } from 'yaml';
 
 const sha = (c: string) => c.repeat(64);
@@ -338,7 +338,7 @@ describe('refs/applied in git, as the workflows read them', () => {
       input: `object ${head}\ntype commit\ntag applied-production-chat\ntagger CI <ci@example.com> 1764446400 +0000\n\n${JSON.stringify(written)}\n`,
     }).trim();
     git('update-ref', 'refs/applied/production-chat', tag);
-    const workflow = parse(fs.readFileSync(path.join(__dirname, '..', '.github', 'workflows', 'deploy-stage.yml'), 'utf8'));
+    const workflow = parse(fs.readFileSync(path.join(__dirname, '..', '..', '.github', 'workflows', 'deploy-stage.yml'), 'utf8'));
     const step = workflow.jobs.select.steps.find((s: { name?: string }) => s.name === 'Read refs/applied');
     const runnerTemp = tempDir();
     // No origin here: the step's fetch fails and says so, then reads the local refs.

@@ -2,14 +2,14 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { COST_FILE, costReport, costSummaryLine, type CostReport } from '../scripts/cost/estimate';
-import { PRIMARY_IPV4_EUR_MONTH, SERVER_TYPE_MONTHLY_EUR, VOLUME_EUR_PER_GB_MONTH } from '../scripts/cost/prices';
-import { writeTopology } from '../scripts/graph/cli';
-import { environmentTopology } from '../scripts/graph/topology';
-import { readSynthesizedApp } from '../scripts/lib/synthesized';
-import { main as planComment } from '../scripts/plan-comment/cli';
-import { costSection } from '../scripts/plan-comment/operator-sections';
-import { PROJECT_ROOT, synthToTemp } from './helpers/synth-out';
+import { COST_FILE, costReport, costSummaryLine, type CostReport } from '../../scripts/cost/estimate';
+import { PRIMARY_IPV4_EUR_MONTH, SERVER_TYPE_MONTHLY_EUR, VOLUME_EUR_PER_GB_MONTH } from '../../scripts/cost/prices';
+import { writeTopology } from '../../scripts/graph/cli';
+import { environmentTopology } from '../../scripts/graph/topology';
+import { readSynthesizedApp } from '../../scripts/lib/synthesized';
+import { main as planComment } from '../../scripts/plan-comment/cli';
+import { costSection } from '../../scripts/plan-comment/operator-sections';
+import { PROJECT_ROOT, synthToTemp } from '../helpers/synth-out';
 
 const outdir = synthToTemp();
 const app = readSynthesizedApp(outdir);
@@ -97,7 +97,7 @@ describe('topology', () => {
 });
 
 describe('plan:comment', () => {
-  const plans = path.join(__dirname, 'fixtures', 'plans');
+  const plans = path.join(__dirname, '..', 'fixtures', 'plans');
   function run(argv: string[]): { code: number; stdout: string; stderr: string } {
     let stdout = '';
     let stderr = '';

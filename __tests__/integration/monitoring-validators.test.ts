@@ -2,7 +2,7 @@
  * The configuration the monitoring stack writes, checked by the real tools'
  * own validators: `promtool check config` and `check rules` (Prometheus
  * 2.42) and `amtool check-config` (Alertmanager 0.25), from Debian's
- * packages (scripts/install-validators.sh, run by .ci/run). Loki and
+ * packages (scripts/install-test-tools.sh, run by npm test). Loki and
  * promtail have no validator here (Debian does not package them): their
  * files are checked by shape in monitoring-stack.test.ts.
  */
@@ -10,14 +10,14 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { manacore } from '../environments';
-import { DASHBOARDS } from '../constructs/monitoring/grafana';
-import { withMonitoringHost, writtenFiles } from './helpers/monitoring';
-import { SynthesizedSystem, type TerraformJson } from './helpers/synth';
+import { manacore } from '../../environments';
+import { DASHBOARDS } from '../../constructs/monitoring/grafana';
+import { withMonitoringHost, writtenFiles } from '../helpers/monitoring';
+import { SynthesizedSystem, type TerraformJson } from '../helpers/synth';
 
 function requireTool(name: string): void {
   if (spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0) {
-    throw new Error(`${name} is not installed: run scripts/install-validators.sh (it extracts promtool and amtool from Debian's prometheus packages)`);
+    throw new Error(`${name} is not installed: run scripts/install-test-tools.sh (it extracts promtool and amtool from Debian's prometheus packages)`);
   }
 }
 

@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { manacore } from '../environments';
-import { main, type OpsIo } from '../scripts/ops/cli';
-import { dockerHosts, logsCommand, parseStatus, statusCommand } from '../scripts/ops/docker-access';
-import { gitRunner, parseTagsFile, previousTag, serializeTagsFile, tagHistory, withTag, type TagsFile } from '../scripts/ops/tags-file';
-import { readSynthesizedApp } from '../scripts/lib/synthesized';
-import { synthToTemp } from './helpers/synth-out';
+import { manacore } from '../../environments';
+import { main, type OpsIo } from '../../scripts/ops/cli';
+import { dockerHosts, logsCommand, parseStatus, statusCommand } from '../../scripts/ops/docker-access';
+import { gitRunner, parseTagsFile, previousTag, serializeTagsFile, tagHistory, withTag, type TagsFile } from '../../scripts/ops/tags-file';
+import { readSynthesizedApp } from '../../scripts/lib/synthesized';
+import { synthToTemp } from '../helpers/synth-out';
 
 const outdir = synthToTemp();
 const app = readSynthesizedApp(outdir);
@@ -156,7 +156,7 @@ describe('tags files', () => {
 
   test('the committed files parse, name every product of their environment, and are written byte for byte as serialized', () => {
     for (const environment of manacore.environments) {
-      const file = path.join(__dirname, '..', 'environments', 'tags', `${environment.name}.json`);
+      const file = path.join(__dirname, '..', '..', 'environments', 'tags', `${environment.name}.json`);
       const text = fs.readFileSync(file, 'utf8');
       const parsed = parseTagsFile(text, { environment: environment.name, production: environment.production, products: manacore.products });
       expect(Object.keys(parsed.products).sort()).toEqual(environment.products.map((p) => p.product).sort());

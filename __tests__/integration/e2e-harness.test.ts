@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Terraform, TerraformError, startSharedMock, writeCliConfig, type SharedMock } from '../tools/e2e/terraform';
+import { Terraform, TerraformError, startSharedMock, writeCliConfig, type SharedMock } from '../../tools/e2e/terraform';
 
 jest.setTimeout(60_000);
 
