@@ -3,12 +3,18 @@ import { DataTfeOutputs } from '@cdktf/provider-tfe/lib/data-tfe-outputs';
 import {
   CloudBackend,
   DataTerraformRemoteStateLocal,
+  DefaultTokenResolver,
   LocalBackend,
   NamedCloudWorkspace,
+  StringConcat,
+  TerraformElement,
   TerraformOutput,
   TerraformStack,
   Token,
+  Tokenization,
 } from 'cdktf';
+import { deepMerge } from 'cdktf/lib/util';
+import type { IConstruct } from 'constructs';
 import type { Construct } from 'constructs';
 import type { BackendSettings, ResolvedEnvironment } from '../system/resolve';
 
@@ -157,7 +163,7 @@ export class SystemStack extends TerraformStack {
   public synthesizedJson?: any;
 
   public override toTerraform(): any {
-    const tf = super.toTerraform();
+    const tf = this.resolvedOnce();
     const environment = this.environment;
     const exemptions = [...environment.invariantExemptions.filter((exemption) => exemption.stack === this.stackName), ...this.ownExemptions];
     const violations = checkInvariants(tf, {
@@ -180,12 +186,53 @@ export class SystemStack extends TerraformStack {
     return tf;
   }
 
+  /**
+   * `TerraformStack.toTerraform` of cdktf 0.21.0 (lib/terraform-stack.js), less its last step: it resolves each
+   * element's fragment, merges them, then resolves the merged document once more. The fragments hold no token
+   * after the first pass (resolving is recursive), so the second pass walked every value of the stack (a fifth of
+   * synth time) to change nothing; the stack's own overrides, merged last, are resolved on their own here.
+   * The synthesized JSON is byte for byte the same (synth-stability.test.ts).
+   */
+  private resolvedOnce(): any {
+    const resolve = <T>(value: T): T => Tokenization.resolve(value, { scope: this, preparing: false, resolver: SYSTEM_STACK_RESOLVER });
+    // Private in cdktf's typings; read exactly as its own toTerraform reads them.
+    const { rawOverrides, cdktfVersion } = this as unknown as { readonly rawOverrides: Record<string, unknown>; readonly cdktfVersion: string };
+    const elements = terraformElementsOf(this);
+    const metadata = {
+      version: cdktfVersion,
+      stackName: this.node.id,
+      backend: 'local',
+      cloud: undefined,
+      ...(Object.keys(rawOverrides).length > 0 ? { overrides: { stack: Object.keys(rawOverrides) } } : {}),
+    };
+    for (const element of elements) deepMerge(metadata, resolve(element.toMetadata()));
+    const outputs = {};
+    for (const element of elements) {
+      if (!TerraformOutput.isTerraformOutput(element)) continue;
+      const nested = element.node.path.split('/').reduceRight<any>((inner, part) => (Object.keys(inner).length === 0 ? { [part]: element.friendlyUniqueId } : { [part]: inner }), {});
+      deepMerge(outputs, nested);
+    }
+    const tf: any = { '//': { metadata, outputs } };
+    for (const element of elements) deepMerge(tf, resolve(element.toTerraform()));
+    deepMerge(tf, resolve(rawOverrides));
+    return tf;
+  }
+
   /** @internal The tfe provider that `tfe_outputs` data sources need; one per stack. */
   public ensureTfeProvider(): void {
     // No token in the block: in a Terraform Cloud run it authenticates with the run's own token, which reads only
     // the states shared with this workspace (bootstrap-stack.ts sets no TFE_TOKEN on workspaces, on purpose).
     this.tfeProvider ??= new TfeProvider(this, 'tfe', {});
   }
+}
+
+const SYSTEM_STACK_RESOLVER = new DefaultTokenResolver(new StringConcat());
+
+/** The Terraform elements of a stack, in construct order, not descending into nested stacks (as cdktf's own walk). */
+function terraformElementsOf(node: IConstruct, into: TerraformElement[] = []): TerraformElement[] {
+  if (TerraformElement.isTerraformElement(node)) into.push(node);
+  for (const child of node.node.children) if (!TerraformStack.isStack(child)) terraformElementsOf(child, into);
+  return into;
 }
 
 /** Typed access to one producer stack's outputs from inside a consumer stack. */
