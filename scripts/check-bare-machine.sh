@@ -42,6 +42,13 @@ ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
 install -m 0755 "$(command -v terraform)" "$root/usr/local/bin/terraform"
 [ -f "$HOME/.npmrc" ] && install -D -m 0600 "$HOME/.npmrc" "$root/root/.npmrc"
+# The network's trust, not a tool: where this machine reaches the registries through a certificate authority of its
+# own (NODE_EXTRA_CA_CERTS), the bare machine gets the same file.
+ca_env=()
+if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+  install -D -m 0644 "$NODE_EXTRA_CA_CERTS" "$root$NODE_EXTRA_CA_CERTS"
+  ca_env=(NODE_EXTRA_CA_CERTS="$NODE_EXTRA_CA_CERTS")
+fi
 
 mkdir -p "$root/work"
 git clone -q "$repo" "$root/work/main"
@@ -56,7 +63,7 @@ mapfile -t commands < <(awk '/^```bash$/ { inside = 1; next } inside && /^```$/ 
 for command in "${commands[@]}"; do
   echo "check-bare-machine: \$ $command"
   started=$SECONDS
-  chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb CI="${CI:-}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+  chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb CI="${CI:-}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${ca_env[@]}" \
     bash -c "cd /work/main && $command" || { echo "check-bare-machine: failed on a bare machine: $command" >&2; exit 1; }
   echo "check-bare-machine: passed in $((SECONDS - started)) s: $command"
 done
