@@ -1,0 +1,17 @@
+/** What production forbids, whatever the other switches say. */
+import { type EnvironmentSpec } from '../model';
+import { Report } from './shared';
+
+export function validateProtection(environment: EnvironmentSpec, report: Report): void {
+  if (!environment.production) return;
+  if (!environment.protection) {
+    report({ field: 'protection', value: false, allowed: 'true in production', why: 'servers, volumes and buckets must survive a mistaken destroy' });
+  }
+  if (!environment.backups) {
+    report({ field: 'backups', value: false, allowed: 'true in production' });
+  }
+  const github = environment.github ?? {};
+  if ((github.reviewerTeams ?? []).length + (github.reviewerUsers ?? []).length === 0) {
+    report({ field: 'github.reviewerTeams', value: [], allowed: 'at least one reviewer team or user in production', why: 'production deploys require approval' });
+  }
+}
