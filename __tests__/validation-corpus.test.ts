@@ -55,6 +55,7 @@ const LINK_TARGETS_FROM_CHAT = [
 
 const PRODUCT_NAMES = 'mana-core-auth, chat, maerchenzauber, manadeck, memoro, manacore, picture, uload, nutriphi, news, wisekeep, quote, bauntown';
 const SERVER_TYPES = 'cx22, cx32, cx42, cx52, cpx11, cpx21, cpx31, cpx41, cpx51, cax11, cax21, cax31, cax41, ccx13, ccx23, ccx33, ccx43, ccx53, ccx63';
+const ALLOW_LIST_ALLOWED = 'a network no wider than /16 in IPv4 or /48 in IPv6: your office or VPN egress, e.g. "203.0.113.7/32" or "2001:db8:10::/48"';
 const CIDR_ALLOWED = 'CIDR notation with zero host bits, e.g. "203.0.113.7/32" or "2001:db8::/48"';
 const PRIVATE_RANGE_ALLOWED = 'a private IPv4 block of /24 or larger inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16';
 const TAG_ALLOWED = 'a Docker tag: letters, digits, "_", "." and "-", at most 128 characters';
@@ -571,7 +572,7 @@ const CORPUS: readonly BadInput[] = [
     name: 'a field from another tool on a service',
     mutate: (s) => ((serviceOf(s, 'chat', 'backend') as Record<string, unknown>).replica = 2),
     lines: [
-      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, replicas, restart, metrics (an unknown field would be silently ignored)',
+      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, replicas, singleton, restart, metrics (an unknown field would be silently ignored)',
     ],
   },
   {
@@ -585,7 +586,8 @@ const CORPUS: readonly BadInput[] = [
     name: 'admin CIDRs that together cover the internet',
     mutate: (s) => (staging(s).adminSshCidrs = ['0.0.0.0/1', '128.0.0.0/1']),
     lines: [
-      'environment "staging", field "adminSshCidrs": got ["0.0.0.0/1","128.0.0.0/1"]; allowed: specific networks that together do not cover the whole internet (blocks such as 0.0.0.0/1 and 128.0.0.0/1 open SSH to everyone as surely as 0.0.0.0/0)',
+      `environment "staging", field "adminSshCidrs": got "0.0.0.0/1"; allowed: ${ALLOW_LIST_ALLOWED} (a /1 opens SSH to 2,147,483,648 addresses)`,
+      `environment "staging", field "adminSshCidrs": got "128.0.0.0/1"; allowed: ${ALLOW_LIST_ALLOWED} (a /1 opens SSH to 2,147,483,648 addresses)`,
     ],
   },
   {

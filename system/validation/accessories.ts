@@ -1,8 +1,12 @@
 /** Accessories: their catalog entries and where environments run them. */
 import { DATA_DEPENDENCIES, type EnvironmentSpec, type SystemSpec } from '../model';
 import { isImageRef } from './images';
+import { validateAccessoryVariables } from './variables';
 import { PLATFORM_CONTAINER_NAMES } from './products';
-import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, NAME, PORT_NAME, Report, checkRestart, isPort } from './shared';
+import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkRestart, isPort } from './shared';
+
+/** A directory below the root: at least one segment. */
+const WRITABLE_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
 
 /** Names a template may use in an accessory's `connection`. */
 const CONNECTION_PLACEHOLDER = /\{([^}]*)\}/g;
@@ -16,6 +20,8 @@ export function validateAccessories(system: SystemSpec, report: Report): void {
     } else if (PLATFORM_CONTAINER_NAMES.includes(accessory.name)) {
       // Its container is named after it, on a host's daemon that runs the platform's containers too.
       report({ field: field('name'), value: accessory.name, allowed: `a name other than the platform's containers: ${PLATFORM_CONTAINER_NAMES.join(', ')}` });
+    } else if (accessory.name.length > MAX_DNS_LABEL) {
+      report({ field: field('name'), value: accessory.name, allowed: `a name of at most ${MAX_DNS_LABEL} characters`, why: 'it is the accessory\'s name on the data network, a DNS label' });
     }
     names.add(accessory.name);
     if (!isImageRef(accessory.imageRef)) report({ field: field('imageRef'), value: accessory.imageRef, allowed: IMAGE_REF_ALLOWED });
@@ -46,6 +52,12 @@ export function validateAccessories(system: SystemSpec, report: Report): void {
       if (!ENV_VAR.test(name)) report({ field: field('environment'), value: name, allowed: 'UPPER_SNAKE_CASE variable names' });
     }
     if (accessory.restart !== undefined) checkRestart(accessory.restart, field('restart'), report);
+    validateAccessoryVariables(accessory, report);
+    for (const path of accessory.writablePaths ?? []) {
+      if (!WRITABLE_PATH.test(path) || path.split('/').includes('..')) {
+        report({ field: field('writablePaths'), value: path, allowed: 'an absolute path below "/" such as "/var/cache/app" (letters, digits, ".", "_", "-"; no "..")', why: 'each becomes a tmpfs under the read-only root filesystem; "/" would make the whole root writable' });
+      }
+    }
   }
 }
 

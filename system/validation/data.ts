@@ -1,10 +1,17 @@
 /** PostgreSQL and Redis, their backups, and snapshots. */
 import { BACKUP_PLAN, DEFAULT_CONNECTIONS_PER_PRODUCT, REDIS_DEFAULTS } from '../defaults';
-import { maxCronIntervalMinutes } from '../../constructs/core/cron';
+import { maxCronIntervalMinutes, minCronIntervalMinutes } from '../../constructs/core/cron';
 import { POSTGRES_RESERVED_CONNECTIONS } from '../../constructs/docker/postgres-container';
 import { DATA_DEPENDENCIES, type DataDependency, type EnvironmentSpec, type SystemSpec } from '../model';
 import { checkImageTag, isImageRef } from './images';
 import { AGE_RECIPIENT, IMAGE_REF_ALLOWED, NAME, Report, TERRAFORM_VARIABLE } from './shared';
+
+/**
+ * Shortest gap between two dumps of one data service. A dump reads the whole
+ * database and is kept (locked against deletion) for the retention period:
+ * hourly is already 24 a day; a smaller recovery point needs WAL archiving, not more dumps.
+ */
+export const MIN_BACKUP_INTERVAL_MINUTES = 60;
 
 export function validateData(environment: EnvironmentSpec, report: Report): void {
   const hostNames = environment.hosts.map((h) => h.name);
@@ -84,6 +91,15 @@ function validateBackups(environment: EnvironmentSpec, report: Report, hasJob: b
     } catch (error) {
       report({ field: `data.backupPlan.${name}.cron`, value: cron, allowed: 'a five-field cron expression (UTC) with *, numbers, ranges, lists and /steps, e.g. "0 3 * * *"', why: (error as Error).message });
       continue;
+    }
+    const shortestMinutes = minCronIntervalMinutes(cron);
+    if (shortestMinutes < MIN_BACKUP_INTERVAL_MINUTES) {
+      report({
+        field: `data.backupPlan.${name}.cron`,
+        value: cron,
+        allowed: `a schedule whose runs are at least ${formatMinutes(MIN_BACKUP_INTERVAL_MINUTES)} apart (e.g. "0 * * * *" hourly, "0 3 * * *" daily); "${cron}" runs ${formatMinutes(shortestMinutes)} apart`,
+        why: `every run dumps the whole ${name} under load and keeps the dump locked for keepForDays: a run every ${formatMinutes(shortestMinutes)} is ${Math.floor(1440 / shortestMinutes)} locked dumps a day`,
+      });
     }
     const keepForDays = plan?.keepForDays ?? BACKUP_PLAN[name as DataDependency].keepFor.toDays();
     const minimumDays = Math.ceil((2 * intervalMinutes) / 1440);

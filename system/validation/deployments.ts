@@ -79,10 +79,11 @@ export function validateReplicas(system: SystemSpec, environment: EnvironmentSpe
     const product = system.products.find((p) => p.name === deployment.product);
     if (product === undefined) continue;
     const report = log.in({ environment: environment.name, product: deployment.product });
-    const containers = product.services.filter((service) => behaviourOf(service.kind)?.container).map((service) => service.name);
-    for (const [service, replicas] of Object.entries(deployment.replicas ?? {})) {
-      if (!containers.includes(service)) report({ field: `replicas.${service}`, value: service, allowed: containers });
-      else checkReplicas(replicas, `replicas.${service}`, report);
+    const containers = product.services.filter((service) => behaviourOf(service.kind)?.container);
+    for (const [name, replicas] of Object.entries(deployment.replicas ?? {})) {
+      const service = containers.find((candidate) => candidate.name === name);
+      if (service === undefined) report({ field: `replicas.${name}`, value: name, allowed: containers.map((candidate) => candidate.name) });
+      else checkReplicas(replicas, `replicas.${name}`, report, service);
     }
   }
 }

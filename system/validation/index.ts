@@ -13,7 +13,8 @@ import { validateData, validatePostgresConnections, validateSnapshots } from './
 import { validateLimitsFitHosts, validateProductDeployments, validateReplicas } from './deployments';
 import { validateImmutableReferences } from './images';
 import { validateEnvironmentMonitoring } from './monitoring';
-import { validateAdminAccess, validateCloudflare, validateDomainLabels, validateEdge, validateHosts, validateLoadBalancer, validateNetworkRanges } from './network';
+import { validateAdminAccess, validateCloudflare, validateDomainLabels, validateEdge, validateHosts, validateLoadBalancer, validateNetworkRanges, validateResourceNames } from './network';
+import { validateExemptions } from './exemptions';
 import { validateProtection } from './production';
 import { validateCatalog } from './products';
 import { EMAIL, IssueLog } from './shared';
@@ -74,4 +75,6 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateLimitsFitHosts(system, environment, log);
   validateImmutableReferences(system, environment, log);
   validateEnvironmentMonitoring(system, environment, report);
+  validateResourceNames(system, environment, log);
+  validateExemptions(system, environment, report);
 }

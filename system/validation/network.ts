@@ -3,8 +3,9 @@ import { coversWholeInternet, isPrivateIpv4, ipv4Contains, isWholeInternet, pars
 import { CLOUDFLARE_PLANS } from '../../constructs/cloudflare/plans';
 import { HETZNER_SERVER_TYPES, RETIRED_SERVER_TYPES } from '../../constructs/hetzner/server-types';
 import { LOAD_BALANCER_TYPES } from '../../constructs/hetzner/edge-load-balancer';
-import { DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET } from '../defaults';
-import { type EnvironmentSpec, type SystemSpec } from '../model';
+import { BACKUP_BUCKET_SUFFIX, DEFAULT_PRIVATE_NETWORK, HOST_ADDRESS_OFFSET } from '../defaults';
+import { behaviourOf } from '../kinds';
+import { DATA_DEPENDENCIES, type EnvironmentSpec, type SystemSpec } from '../model';
 import { serviceLabel } from './products';
 import { IssueLog, MAX_DNS_LABEL, MAX_SERVERS_PER_NETWORK, MAX_SERVERS_PER_SPREAD_GROUP, NAME, Report, SSH_PUBLIC_KEY } from './shared';
 
@@ -69,6 +70,17 @@ export function validateNetworkRanges(environment: EnvironmentSpec, report: Repo
   }
 }
 
+/**
+ * The widest block an allow list that opens a port may hold, per family. An
+ * administrator's office or VPN egress is a handful of addresses; a /16 is
+ * already 65,536 (a whole campus or a provider's pool), and /48 is one site
+ * in IPv6 (the assignment RIPE-690 and RFC 6177 recommend per customer site).
+ * Anything wider is other people's networks: `0.0.0.0/1` is half of IPv4,
+ * `2000::/3` all of global IPv6.
+ */
+export const WIDEST_ALLOWED_PREFIX = { 4: 16, 6: 48 } as const;
+const ALLOW_LIST_ALLOWED = `a network no wider than /${WIDEST_ALLOWED_PREFIX[4]} in IPv4 or /${WIDEST_ALLOWED_PREFIX[6]} in IPv6: your office or VPN egress, e.g. "203.0.113.7/32" or "2001:db8:10::/48"`;
+
 export function validateAdminAccess(environment: EnvironmentSpec, report: Report): void {
   if (environment.adminSshCidrs.length === 0) {
     report({ field: 'adminSshCidrs', value: [], allowed: 'at least one CIDR, e.g. your office or VPN egress "203.0.113.7/32"' });
@@ -79,10 +91,14 @@ export function validateAdminAccess(environment: EnvironmentSpec, report: Report
       report({ field: 'adminSshCidrs', value: text, allowed: 'CIDR notation with zero host bits, e.g. "203.0.113.7/32" or "2001:db8::/48"' });
     } else if (isWholeInternet(cidr)) {
       report({ field: 'adminSshCidrs', value: text, allowed: 'a specific network, not the whole internet', why: 'SSH is open to administrators only' });
+    } else if (cidr.prefix < WIDEST_ALLOWED_PREFIX[cidr.family]) {
+      report({ field: 'adminSshCidrs', value: text, allowed: ALLOW_LIST_ALLOWED, why: `a /${cidr.prefix} opens SSH to ${cidr.family === 4 ? `${(2 ** (32 - cidr.prefix)).toLocaleString('en-US')} addresses` : 'far more than one site'}` });
     }
   }
+  // Blocks too wide on their own are reported above; the union can still cover everything with many narrow ones.
   const adminBlocks = environment.adminSshCidrs.map(parseCidr).filter((cidr): cidr is Cidr => cidr !== undefined && !isWholeInternet(cidr));
-  if (adminBlocks.length > 1 && coversWholeInternet(adminBlocks)) {
+  const tooWide = adminBlocks.some((cidr) => cidr.prefix < WIDEST_ALLOWED_PREFIX[cidr.family]);
+  if (!tooWide && adminBlocks.length > 1 && coversWholeInternet(adminBlocks)) {
     report({
       field: 'adminSshCidrs',
       value: environment.adminSshCidrs,
@@ -197,5 +213,51 @@ export function validateLoadBalancer(environment: EnvironmentSpec, report: Repor
   }
   if (environment.hosts.length > limits.targets) {
     report({ field: 'loadBalancer.type', value: type, allowed: `a type carrying ${environment.hosts.length} targets (${type} carries ${limits.targets})` });
+  }
+}
+
+/**
+ * Names of cloud resources are `<system>-<env>-<name>`, and the providers
+ * cap them: R2 bucket names at 63 characters (Cloudflare's bucket naming
+ * rules, guarded again by constructs/cloudflare/r2-bucket.ts), Hetzner
+ * server names at one hostname label (RFC 1123, 63). The message names the
+ * field to shorten, not the derived name only.
+ */
+export function validateResourceNames(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  const name = (suffix: string) => `${system.name}-${environment.name}-${suffix}`;
+  const report = log.in({ environment: environment.name });
+  const room = (suffix: string) => MAX_DNS_LABEL - `-${environment.name}-${suffix}`.length;
+  if (DATA_DEPENDENCIES.some((dependency) => environment.data[dependency].mode === 'container') && name(BACKUP_BUCKET_SUFFIX).length > MAX_DNS_LABEL) {
+    report({
+      field: 'system.name',
+      value: system.name,
+      allowed: `a system name of at most ${room(BACKUP_BUCKET_SUFFIX)} characters`,
+      why: `it begins the R2 backup bucket "${name(BACKUP_BUCKET_SUFFIX)}" (${name(BACKUP_BUCKET_SUFFIX).length} characters), and R2 bucket names have at most ${MAX_DNS_LABEL}`,
+    });
+  }
+  for (const host of environment.hosts) {
+    // A name too long for its reverse DNS label is reported once, by validateHosts.
+    if (name(host.name).length > MAX_DNS_LABEL && (environment.domainPrefix ?? '').length + host.name.length <= MAX_DNS_LABEL) {
+      report({
+        field: `hosts.${host.name}.name`,
+        value: host.name,
+        allowed: `a host name of at most ${room(host.name) + host.name.length} characters, or a shorter system.name`,
+        why: `the Hetzner server is named "${name(host.name)}" (${name(host.name).length} characters), and a server name is one hostname label of at most ${MAX_DNS_LABEL}`,
+      });
+    }
+  }
+  for (const deployment of environment.products) {
+    const product = system.products.find((candidate) => candidate.name === deployment.product);
+    for (const service of product?.services ?? []) {
+      const bucket = name(`${product!.name}-${service.name}`);
+      if (behaviourOf(service.kind)?.otaBucket && bucket.length > MAX_DNS_LABEL) {
+        log.in({ environment: environment.name, product: product!.name })({
+          field: `services.${service.name}.name`,
+          value: service.name,
+          allowed: `a shorter service, product or system name: "<system>-<env>-<product>-<service>" within ${MAX_DNS_LABEL} characters`,
+          why: `it names the R2 bucket "${bucket}" (${bucket.length} characters), and R2 bucket names have at most ${MAX_DNS_LABEL}`,
+        });
+      }
+    }
   }
 }

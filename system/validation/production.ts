@@ -14,4 +14,13 @@ export function validateProtection(environment: EnvironmentSpec, report: Report)
   if ((github.reviewerTeams ?? []).length + (github.reviewerUsers ?? []).length === 0) {
     report({ field: 'github.reviewerTeams', value: [], allowed: 'at least one reviewer team or user in production', why: 'production deploys require approval' });
   }
+  // `false` would synthesize the environments with no reviewers, no self-review guard and administrator bypass on.
+  if (github.requireApproval === false) {
+    report({
+      field: 'github.requireApproval',
+      value: false,
+      allowed: 'true or unset in production',
+      why: 'production deploys need a reviewer\'s approval, from main only, with no administrator bypass; requireApproval: false removes all three',
+    });
+  }
 }

@@ -6,7 +6,8 @@ import { POSTGRES_EXPORTER_NAME } from '../../constructs/monitoring/postgres-exp
 import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from '../kinds';
 import { DATA_DEPENDENCIES, HOST_NETWORKS, SERVICE_KINDS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
 import { isImageRef } from './images';
-import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, NAME, PORT_NAME, Report, checkReplicas, checkRestart, isPort, withArticle } from './shared';
+import { validateServiceVariables } from './variables';
+import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, isPort, withArticle } from './shared';
 
 /** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
 /** Platform stacks' names, and the pipeline's stage names (`--kinds credentials|products` selects by them). */
@@ -88,6 +89,14 @@ export function validateCatalog(system: SystemSpec, log: IssueLog): void {
           value: service.name,
           allowed: `a name that does not make its container "${container}"`,
           why: `a platform container on the same Docker daemon is named ${container}, and Docker refuses a second`,
+        });
+      }
+      if (behaviourOf(service.kind)?.container && container.length > MAX_DNS_LABEL) {
+        reportProduct({
+          field: `services.${service.name}.name`,
+          value: service.name,
+          allowed: `a name that keeps "${product.name}-<service>" within ${MAX_DNS_LABEL} characters (at most ${MAX_DNS_LABEL - product.name.length - 1} here)`,
+          why: `"${container}" (${container.length} characters) is the container's name on the host networks, a DNS label: Docker's resolver answers at most ${MAX_DNS_LABEL} characters`,
         });
       }
       validateService(system, product, service, reportProduct);
@@ -175,7 +184,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   validatePorts(service, kind.acceptsPort, report, field);
   validateMetrics(service, kind.port, report, field);
   if (!kind.container) {
-    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'restart', 'ports', 'metrics'] as const) {
+    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics'] as const) {
       if (service[key] !== undefined) {
         report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
@@ -210,6 +219,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       report({ field: field('secrets'), value: secret, allowed: 'a name not also given a plain value in environment' });
     }
   }
+  validateServiceVariables(system, service, report);
   for (const [envVar, link] of Object.entries(service.links ?? {})) {
     validateLink(system, product, service, envVar, typeof link === 'string' ? { target: link } : link, 'links', report);
   }
@@ -219,7 +229,8 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   if (service.imageRef !== undefined && !isImageRef(service.imageRef)) {
     report({ field: field('imageRef'), value: service.imageRef, allowed: IMAGE_REF_ALLOWED });
   }
-  if (service.replicas !== undefined) checkReplicas(service.replicas, field('replicas'), report);
+  if (service.replicas !== undefined) checkReplicas(service.replicas, field('replicas'), report, service);
+  if (service.singleton !== undefined && typeof service.singleton !== 'boolean') report({ field: field('singleton'), value: service.singleton, allowed: ['true', 'false'] });
   if (service.restart !== undefined) checkRestart(service.restart, field('restart'), report);
   for (const [envVar, target] of Object.entries(service.publicUrls ?? {})) {
     validateLink(system, product, service, envVar, { target }, 'publicUrls', report);

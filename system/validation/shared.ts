@@ -1,6 +1,6 @@
 /** What every part of validation shares: the issue log, name grammars, and checks used by several parts. */
 import type { ConfigurationIssue } from '../../constructs/core/configuration-error';
-import { type RestartPolicy } from '../model';
+import { type RestartPolicy, type ServiceSpec } from '../model';
 export const NAME = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 export const ENV_VAR = /^[A-Z][A-Z0-9_]*$/;
 /** Docker's tag grammar. */
@@ -43,10 +43,17 @@ export class IssueLog {
 /** A port number Docker accepts. */
 export const isPort = (port: unknown) => typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
 
-/** Replicas: a whole number from 1 to MAX_REPLICAS. */
-export function checkReplicas(replicas: unknown, field: string, report: Report): void {
+/** Replicas: a whole number from 1 to MAX_REPLICAS, and exactly 1 for a singleton. */
+export function checkReplicas(replicas: unknown, field: string, report: Report, service: ServiceSpec): void {
   if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 1 || replicas > MAX_REPLICAS) {
     report({ field, value: replicas, allowed: `a whole number from 1 to ${MAX_REPLICAS}` });
+  } else if (service.singleton === true && replicas > 1) {
+    report({
+      field,
+      value: replicas,
+      allowed: `1 (${service.name} is a singleton), or drop singleton if the service tolerates running its jobs several times`,
+      why: `every replica of ${service.name} would run each of its jobs: ${replicas} replicas, ${replicas} runs`,
+    });
   }
 }
 
