@@ -234,6 +234,8 @@ export function validateResourceNames(system: SystemSpec, environment: Environme
       allowed: `a system name of at most ${room(BACKUP_BUCKET_SUFFIX)} characters`,
       why: `it begins the R2 backup bucket "${name(BACKUP_BUCKET_SUFFIX)}" (${name(BACKUP_BUCKET_SUFFIX).length} characters), and R2 bucket names have at most ${MAX_DNS_LABEL}`,
     });
+    // The system name must shrink first; the names derived from it are checked again then.
+    return;
   }
   for (const host of environment.hosts) {
     // A name too long for its reverse DNS label is reported once, by validateHosts.
