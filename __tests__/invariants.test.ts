@@ -282,19 +282,51 @@ describe('invariants at synth', () => {
     );
   });
 
-  it('writes an exemption into the synthesized stack and reports it', () => {
+  it('writes an exemption into the synthesized stack with what it waives, and reports the rule it gives up', () => {
     const exempted = withEnvironment('staging', (e) => ({
       ...e,
-      invariantExemptions: [{ rule: 'no-published-ports', stack: 'staging-chat', resource: 'docker_container.debug', reason: 'temporary debugger port' }],
+      invariantExemptions: [
+        { rule: 'no-published-ports', stack: 'staging-chat', resource: 'docker_container.debug', reason: 'temporary debugger port' },
+        { rule: 'hardened-container', stack: 'staging-chat', resource: 'docker_container.debug', reason: 'a stock debugger image, for one afternoon' },
+      ],
     }));
     const warnings: string[] = [];
     const app = Testing.app();
     const [staging] = createSystemStacks(app, exempted, { onWarning: (w) => warnings.push(w) });
     const chat = staging!.products.get('chat')!;
+    const provider = new DockerProvider(chat, 'test-docker', { alias: 'invariant-test' });
+    new Container(chat, 'debug', { provider, name: 'debug', image: 'nginx:1.27', ports: [{ internal: 9229, external: 9229 }] }).overrideLogicalId('debug');
     // Testing.synth strips the "//" metadata block; the synthesized file keeps it.
     const tf = chat.toTerraform();
-    expect(tf['//'].invariant_exemptions).toEqual([{ rule: 'no-published-ports', resource: 'docker_container.debug', reason: 'temporary debugger port' }]);
-    expect(warnings).toContain('staging-chat: invariant "no-published-ports" is waived for docker_container.debug: temporary debugger port');
+    expect(tf['//'].invariant_exemptions).toEqual([
+      {
+        rule: 'no-published-ports',
+        resource: 'docker_container.debug',
+        reason: 'temporary debugger port',
+        waives: ['docker_container.debug: publishes host ports 9229; only the edge proxy may, and only 80 and 443'],
+      },
+      {
+        rule: 'hardened-container',
+        resource: 'docker_container.debug',
+        reason: 'a stock debugger image, for one afternoon',
+        waives: ['docker_container.debug: user is "image default" (must be non-root); read_only is not true; capabilities.drop lacks ALL; security_opts lacks no-new-privileges; no health check; no memory limit'],
+      },
+    ]);
+    expect(warnings).toContain(
+      'staging-chat: invariant "no-published-ports" (only the edge proxy publishes host ports, and only 80 and 443) is waived for docker_container.debug only: temporary debugger port',
+    );
+  });
+
+  it('fails synth on an exemption that waives nothing, naming it and telling to remove it', () => {
+    const stale = withEnvironment('staging', (e) => ({
+      ...e,
+      invariantExemptions: [{ rule: 'no-published-ports', stack: 'staging-chat', resource: 'docker_container.chat-backend', reason: 'it used to publish a debugger port' }],
+    }));
+    const app = Testing.app();
+    const [staging] = createSystemStacks(app, stale, { onWarning: () => undefined });
+    expect(() => staging!.products.get('chat')!.toTerraform()).toThrow(
+      'environment "staging", field "invariantExemptions": got {"rule":"no-published-ports","stack":"staging-chat","resource":"docker_container.chat-backend"}; allowed: an exemption that waives a violation: docker_container.chat-backend does not break "no-published-ports" in staging-chat, so remove it',
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  * here. Which products an environment runs stays in its PRODUCTS list; the file only says which
  * tag. The two must agree exactly: a listed product without a tag, or a tag for a product or
  * service the environment does not run, is a ConfigurationError (tag syntax, and production's
- * immutable-only rule, are checked with the rest of the input in system/validation.ts).
+ * immutable-only rule, are checked with the rest of the input in system/validation/).
  */
 import { ConfigurationError, type ConfigurationIssue, type ProductDeployment, type ProductSpec } from '../index';
 

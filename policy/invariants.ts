@@ -26,7 +26,7 @@ export type InvariantRule = keyof typeof INVARIANT_RULES;
 /** A deliberate exception to one rule for one resource. */
 export interface InvariantExemption {
   readonly rule: InvariantRule;
-  /** Terraform address (`docker_container.chat-backend`) in the stack, or `*` for every resource of the stack. */
+  /** Terraform address (`docker_container.chat-backend`) in the stack, as the violation names it. The environment's may not be `*` (the platform's own may). */
   readonly resource: string;
   /** Stack the exemption applies to (`production-chat`). */
   readonly stack: string;
@@ -54,6 +54,8 @@ export interface InvariantContext {
   /** Are containers of this stack app containers (product and edge stacks)? */
   readonly appContainers: boolean;
   readonly exemptions: readonly InvariantExemption[];
+  /** Told of each violation an exemption waives, so a caller can show what each one waives and find those that waive nothing. @default - not told */
+  readonly onWaived?: (exemption: InvariantExemption, violation: InvariantViolation) => void;
 }
 
 export interface InvariantViolation {
@@ -94,8 +96,10 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
   const violations: InvariantViolation[] = [];
   const resources = (tf.resource ?? {}) as Resources;
   const report = (rule: InvariantRule, address: string, message: string) => {
-    const exempt = context.exemptions.some((e) => e.rule === rule && e.stack === context.stack && (e.resource === '*' || e.resource === address));
-    if (!exempt) violations.push({ rule, stack: context.stack, address, message });
+    const violation = { rule, stack: context.stack, address, message };
+    const exemption = context.exemptions.find((e) => e.rule === rule && e.stack === context.stack && (e.resource === '*' || e.resource === address));
+    if (exemption === undefined) violations.push(violation);
+    else context.onWaived?.(exemption, violation);
   };
   const each = (type: string, check: (address: string, body: Json) => void) => {
     for (const [name, body] of Object.entries(resources[type] ?? {})) check(`${type}.${name}`, body);

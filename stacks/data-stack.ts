@@ -13,6 +13,7 @@ import { PostgresExporter } from '../constructs/monitoring/postgres-exporter';
 import { DataVolume } from '../constructs/hetzner/data-volume';
 import { HostSnapshot } from '../constructs/hetzner/host-snapshot';
 import { r2LocationNear } from '../system/cloudflare-plan';
+import { BACKUP_BUCKET_SUFFIX } from '../system/defaults';
 import type { DataDependency } from '../system/model';
 import type { ResolvedBackupJob, ResolvedDataService } from '../system/resolve';
 import { connectDockerHost } from './docker-hosts';
@@ -175,7 +176,7 @@ export class DataStack extends SystemStack {
     new CloudflareProvider(this, 'cloudflare', {});
     return new BackupBucket(this, 'backup-bucket', {
       accountId: cloudflareAccountIdVariable(this).stringValue,
-      name: environment.resourceName('backups'),
+      name: environment.resourceName(BACKUP_BUCKET_SUFFIX),
       location: r2LocationNear(environment.location),
       protection: environment.protection,
       retention: services.map((service) => ({ prefix: service.backup.prefix, keepFor: service.backup.keepFor })),

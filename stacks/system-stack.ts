@@ -20,7 +20,8 @@ import type { BackendSettings, ResolvedEnvironment } from '../system/resolve';
 
 export type { BackendSettings };
 import { guardCrossStackReferences } from '../policy/cross-stack-guard';
-import { checkInvariants, InvariantError, type InvariantExemption } from '../policy/invariants';
+import { checkInvariants, InvariantError, type InvariantExemption, type InvariantViolation } from '../policy/invariants';
+import { ConfigurationError } from '../constructs/core/configuration-error';
 
 export interface SystemStackProps {
   /** The environment this stack belongs to; its `backend` decides where the stack keeps state. */
@@ -165,7 +166,9 @@ export class SystemStack extends TerraformStack {
   public override toTerraform(): any {
     const tf = this.resolvedOnce();
     const environment = this.environment;
-    const exemptions = [...environment.invariantExemptions.filter((exemption) => exemption.stack === this.stackName), ...this.ownExemptions];
+    const declared = environment.invariantExemptions.filter((exemption) => exemption.stack === this.stackName);
+    const exemptions = [...declared, ...this.ownExemptions];
+    const waived = new Map<InvariantExemption, InvariantViolation[]>();
     const violations = checkInvariants(tf, {
       stack: this.stackName,
       production: environment.production,
@@ -176,12 +179,33 @@ export class SystemStack extends TerraformStack {
       mayPublishPorts: this.publishesHostPorts,
       appContainers: this.runsAppContainers,
       exemptions,
+      onWaived: (exemption, violation) => waived.set(exemption, [...(waived.get(exemption) ?? []), violation]),
     });
     if (violations.length > 0) throw new InvariantError(violations);
+    // A waiver that waives nothing is stale or mistyped, and would hide a future violation nobody reviewed.
+    const idle = declared.filter((exemption) => !waived.has(exemption));
+    if (idle.length > 0) {
+      throw new ConfigurationError(
+        idle.map((exemption) => ({
+          environment: environment.name,
+          field: 'invariantExemptions',
+          value: { rule: exemption.rule, stack: exemption.stack, resource: exemption.resource },
+          allowed: `an exemption that waives a violation: ${exemption.resource} does not break "${exemption.rule}" in ${exemption.stack}, so remove it`,
+        })),
+      );
+    }
     this.synthesizedJson = tf;
     if (exemptions.length > 0) {
       // Visible in the synthesized file and so in every review of it.
-      tf['//'] = { ...tf['//'], invariant_exemptions: exemptions.map(({ rule, resource, reason }) => ({ rule, resource, reason })) };
+      tf['//'] = {
+        ...tf['//'],
+        invariant_exemptions: exemptions.map((exemption) => ({
+          rule: exemption.rule,
+          resource: exemption.resource,
+          reason: exemption.reason,
+          waives: (waived.get(exemption) ?? []).map((violation) => `${violation.address}: ${violation.message}`),
+        })),
+      };
     }
     return tf;
   }

@@ -66,6 +66,7 @@ const SERVICE: ObjectSchema = {
     hostPorts: true,
     extraNetworks: true,
     replicas: true,
+    singleton: true,
     restart: true,
     metrics: true,
   } satisfies KeyTable<ServiceSpec>,

@@ -77,6 +77,13 @@ export interface ServiceSpec {
    * @default 1
    */
   readonly replicas?: number;
+  /**
+   * The service must run exactly once (a scheduler, a job that holds a
+   * lease it never releases): replicas above 1 are refused, in the catalog
+   * and in every environment, because every replica would run each job.
+   * @default false
+   */
+  readonly singleton?: boolean;
   /** What Docker does when the container exits. @default 'unless-stopped' */
   readonly restart?: RestartPolicy;
   /** Command overriding the image's default. @default - the image's CMD */

@@ -13,6 +13,7 @@ import type { RateLimit } from '../constructs/docker/edge-route';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
 import {
+  accessoryConnectionTemplates,
   BACKUP_JOB_IMAGE,
   BACKUP_JOB_RESOURCES,
   BACKUP_PLAN,
@@ -780,11 +781,7 @@ function commandCheck(probesCommand: boolean, command: readonly string[] | undef
 
 /** One accessory in one environment: sizes and resources over the catalog's, its connection templates filled in. */
 function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, host: string, connectionHost: string): ResolvedAccessory {
-  const firstPort = Object.keys(spec.ports)[0]!;
-  const templates = spec.connection ?? {
-    [`${spec.name.toUpperCase().replace(/-/g, '_')}_HOST`]: '{host}',
-    [`${spec.name.toUpperCase().replace(/-/g, '_')}_PORT`]: `{port:${firstPort}}`,
-  };
+  const templates = accessoryConnectionTemplates(spec);
   const fill = (template: string) =>
     escapeForTerraform(template.replace(/\{host\}/g, connectionHost).replace(/\{port:([a-z0-9-]+)\}/g, (_, name: string) => String(spec.ports[name])));
   return {
