@@ -11,6 +11,7 @@ repo="$PWD"
 command -v debootstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
 
 root="$(mktemp -d /var/tmp/bare-machine.XXXXXX)"
+chmod 0755 "$root" # a root directory other users can traverse, as on any machine (PostgreSQL runs as its own user)
 cleanup() {
   # Anything the run left behind inside the root (a server a test started) would keep its mounts busy.
   for pid in $(ls /proc | grep -E '^[0-9]+$'); do
