@@ -75,9 +75,9 @@ export class PipelineEnvironments extends Construct {
       this.sensitivePlan = new DeploymentEnvironment(this, 'plan-data', {
         repository: props.repository,
         name: SENSITIVE_PLAN_ENVIRONMENT,
+        // The production environment's reviewers; a system without any has none here either (nor on its platform apply).
         reviewerTeams: props.reviewerTeams,
         reviewerUsers: props.reviewerUsers,
-        requireApproval: true,
         deployBranches: ['main'],
       });
     }
