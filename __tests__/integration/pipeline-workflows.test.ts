@@ -99,27 +99,64 @@ describe('a real workflow validator', () => {
 });
 
 describe('credentials by privilege', () => {
-  it('pull-request jobs hold no write credential, and only the plan job any secret at all', () => {
+  it('the pull request\'s own workflow holds no secret; the trusted half runs from main on its completion', () => {
     const pr = workflow('plan.yml');
     expect(Object.keys(pr.on)).toEqual(['pull_request']);
-    for (const [id, job] of Object.entries(pr.jobs)) {
+    expect(secretsIn(pr.raw)).toEqual([]);
+    for (const job of Object.values(pr.jobs)) expect(job.environment).toBeUndefined();
+    const trusted = workflow('pr-plan.yml');
+    expect(trusted.on).toEqual({ workflow_run: { workflows: [pr.raw.name], types: ['completed'] } });
+    for (const [id, job] of Object.entries(trusted.jobs)) {
       const secrets = secretsIn(job);
       expect(secrets.filter((s) => !READ_ONLY_SECRETS.includes(s))).toEqual([]);
-      if (secrets.length > 0) expect([id, job.environment]).toEqual(['plan', 'plan']);
+      if (secrets.length > 0) expect(id).toMatch(/^plan/);
     }
-    expect(secretsIn(pr.jobs.plan)).toEqual(READ_ONLY_SECRETS);
+    expect(secretsIn(workflow('pr-plan-stacks.yml').jobs.plan)).toEqual(READ_ONLY_SECRETS);
   });
 
   it('no workflow runs pull_request_target or gives fork pull requests a secret', () => {
     for (const w of workflows) expect(Object.keys(w.on ?? {})).not.toContain('pull_request_target');
-    expect(workflow('plan.yml').jobs.plan.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
-    expect(workflow('plan.yml').jobs.comment.if).toContain('github.event.pull_request.head.repo.full_name == github.repository');
+    const gate = workflow('pr-plan.yml').jobs.gate;
+    expect(gate.if).toContain('github.event.workflow_run.head_repository.full_name == github.repository');
+    expect(gate.if).toContain("github.event.workflow_run.conclusion == 'success'");
+    // Everything else needs the gate; the comment runs only after the gate ran.
+    for (const [id, job] of Object.entries(workflow('pr-plan.yml').jobs)) if (id !== 'gate') expect([job.needs].flat()).toContain('gate');
+    expect(workflow('pr-plan.yml').jobs.comment.if).toMatch(/needs\.gate\.result == 'success' \|\| needs\.gate\.result == 'failure'/);
+  });
+
+  it('the gate and every job after it run the base commit\'s code: checkout of the base sha from the event, the pull request only as an artifact', () => {
+    const trusted = workflow('pr-plan.yml');
+    expect(trusted.raw.env.BASE_SHA).toBe('${{ github.event.workflow_run.pull_requests[0].base.sha }}');
+    const checkouts = [
+      ...Object.values(trusted.jobs).flatMap((job) => (job.steps ?? []).filter((step: any) => step.uses?.startsWith('actions/checkout'))),
+      ...(workflow('pr-plan-stacks.yml').jobs.plan.steps as any[]).filter((step) => step.uses?.startsWith('actions/checkout')),
+    ];
+    expect(checkouts.map((step) => step.with.ref)).toEqual(['${{ env.BASE_SHA }}', '${{ env.BASE_SHA }}', '${{ inputs.base-sha }}']);
+    for (const step of checkouts) expect(step.with['persist-credentials']).toBe(false);
+    for (const job of ['plan', 'plan-data']) expect(trusted.jobs[job].with['base-sha']).toBe(trusted.raw.env.BASE_SHA);
+    // Nothing in the trusted half names the pull request's head commit or branch as code to check out.
+    expect(JSON.stringify(trusted.raw) + JSON.stringify(workflow('pr-plan-stacks.yml').raw)).not.toMatch(/head_sha|head\.sha/);
+    const gateRun = (trusted.jobs.gate.steps as any[]).map((step) => step.run ?? '').join('\n');
+    expect(gateRun).toContain('npx tsx scripts/pr-gate/cli.ts check cdktf.out "$RUNNER_TEMP/head" gated');
+    // The plan reads only the gated copy and its lock files from the base's lock.
+    expect(gateRun).toContain('stack-locks gated terraform/providers.lock.hcl');
+    expect(JSON.stringify(workflow('pr-plan-stacks.yml').jobs.plan.steps)).toContain('bash scripts/pr-gate/plan-stack.sh \\"$STACK\\" gated');
+    expect(JSON.stringify(workflow('pr-plan-stacks.yml').jobs.plan.steps)).not.toContain('synth-head');
+  });
+
+  it('data and credentials stacks are planned in plan-data (required reviewers), the rest in plan', () => {
+    const trusted = workflow('pr-plan.yml');
+    expect(trusted.jobs.plan.with.environment).toBe('plan');
+    expect(trusted.jobs['plan-data'].with.environment).toBe('plan-data');
+    expect(trusted.jobs.plan.with.stacks).toBe('${{ needs.gate.outputs.stacks }}');
+    expect(trusted.jobs['plan-data'].with.stacks).toBe('${{ needs.gate.outputs.sensitive }}');
   });
 
   it('every plan job (pull request, apply stage, drift) holds read-only secrets in the plan environment', () => {
-    const planJobs = [workflow('plan.yml').jobs.plan, workflow('deploy-stage.yml').jobs.plan, workflow('drift.yml').jobs.check];
+    const planJobs = [workflow('pr-plan-stacks.yml').jobs.plan, workflow('deploy-stage.yml').jobs.plan, workflow('drift.yml').jobs.check];
+    expect(environmentsOf(workflow('pr-plan-stacks.yml'), workflow('pr-plan-stacks.yml').jobs.plan).sort()).toEqual(['plan', 'plan-data']);
+    for (const job of planJobs.slice(1)) expect(job.environment).toBe('plan');
     for (const job of planJobs) {
-      expect(job.environment).toBe('plan');
       expect(secretsIn(job).filter((s) => !READ_ONLY_SECRETS.includes(s))).toEqual([]);
       expect(Object.values(job.permissions ?? {})).not.toContain('write');
     }
@@ -152,7 +189,7 @@ describe('credentials by privilege', () => {
       // The release flow's record jobs push one tags commit to main; their stage callers pass contents: write down as apply.yml does.
       ...['release.yml:record', 'release.yml:staging', 'promote.yml:record', 'promote.yml:production', 'rollback.yml:record', 'rollback.yml:staging', 'rollback.yml:production'].map((job) => `${job}:contents`),
       'drift.yml:report:issues',
-      'plan.yml:comment:pull-requests',
+      'pr-plan.yml:comment:pull-requests',
     ].sort());
     for (const w of workflows) expect(w.raw.permissions).toEqual({ contents: 'read' });
   });
@@ -173,7 +210,7 @@ describe('every environment named by a workflow exists in code, protected', () =
   const used = new Set(allJobs.flatMap(({ w, job }) => environmentsOf(w, job)));
 
   it('names only environments the stacks create', () => {
-    expect([...used].sort()).toEqual(['plan', 'production-platform', 'staging-platform']);
+    expect([...used].sort()).toEqual(['plan', 'plan-data', 'production-platform', 'staging-platform']);
     for (const name of used) expect([name, created.has(name)]).toEqual([name, true]);
   });
 
@@ -190,11 +227,16 @@ describe('every environment named by a workflow exists in code, protected', () =
     expect(staging.policies.map((p) => p.branch_pattern)).toEqual(['main']);
   });
 
-  it('creates the plan environment once, open to pull-request branches, without secrets set by code', () => {
+  it('creates the plan environments once, main only (no workflow a branch writes gets their secrets), plan-data with reviewers, without secrets set by code', () => {
     const plan = created.get('plan')!;
     expect(plan.stack).toBe('production-network');
-    expect(plan.resource.deployment_branch_policy).toBeUndefined();
+    expect(plan.resource.deployment_branch_policy).toEqual({ custom_branch_policies: true, protected_branches: false });
+    expect(plan.policies.filter((p) => p.environment.includes('plan')).map((p) => p.branch_pattern)).toEqual(['main', 'main']);
     expect(plan.resource.reviewers).toBeUndefined();
+    const data = created.get('plan-data')!;
+    expect(data.stack).toBe('production-network');
+    expect(data.resource.reviewers).toHaveLength(1);
+    expect(data.resource).toMatchObject({ prevent_self_review: true, can_admins_bypass: false });
     expect(resourceList(app.synth('production-network'), 'github_actions_environment_secret')).toEqual([]);
   });
 
@@ -275,7 +317,7 @@ describe('drift, speed and hygiene', () => {
     expect(JSON.stringify(drift.jobs.check)).toContain('-detailed-exitcode');
     const env = drift.jobs.report.steps.find((step: any) => step.uses?.startsWith('actions/github-script')).env;
     expect(env).toMatchObject({ TITLE: DRIFT_ISSUE_TITLE, MARKER: DRIFT_ISSUE_MARKER });
-    expect(workflow('plan.yml').jobs.comment.steps.find((step: any) => step.uses?.startsWith('actions/github-script')).env.MARKER).toBe(PLAN_COMMENT_MARKER);
+    expect(workflow('pr-plan.yml').jobs.comment.steps.find((step: any) => step.uses?.startsWith('actions/github-script')).env.MARKER).toBe(PLAN_COMMENT_MARKER);
   });
 
   it('every job that runs steps has a timeout', () => {
@@ -284,11 +326,12 @@ describe('drift, speed and hygiene', () => {
   });
 
   it('installs providers only from the pinned lock files, through the shared plugin cache', () => {
-    const texts = [...WORKFLOW_FILES, ...ACTION_FILES].map((file) => fs.readFileSync(file, 'utf8'));
+    const texts = [...WORKFLOW_FILES, ...ACTION_FILES, path.join(ROOT, 'scripts/pr-gate/plan-stack.sh')].map((file) => fs.readFileSync(file, 'utf8'));
     const inits = texts.flatMap((text) => text.match(/terraform [^\n]*\binit\b[^\n]*/g) ?? []);
     expect(inits.length).toBeGreaterThanOrEqual(5);
     for (const init of inits) expect(init).toContain('-lockfile=readonly');
-    const terraformJobs = allJobs.filter(({ job }) => JSON.stringify(job.steps ?? []).includes('terraform -chdir'));
+    const terraformJobs = allJobs.filter(({ job }) => /terraform -chdir|plan-stack\.sh/.test(JSON.stringify(job.steps ?? [])));
+    expect(terraformJobs.map(({ w }) => w.file)).toContain('pr-plan-stacks.yml');
     for (const { job } of terraformJobs) expect((job.steps as any[]).some((step) => step.uses === './.github/actions/terraform')).toBe(true);
     const action = parse(fs.readFileSync(path.join(ROOT, '.github/actions/terraform/action.yml'), 'utf8'));
     expect(JSON.stringify(action)).toContain("hashFiles('terraform/providers.lock.hcl')");
