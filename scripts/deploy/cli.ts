@@ -118,7 +118,7 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<number>
     throw new OperatorError('synth failed (see above); nothing was deployed');
   }
   const app = readSynthesizedApp(io.outdir);
-  const selected = selectStacks(app, args.stacks);
+  const selected = selectStacks(app, args.stacks, args.verb);
 
   step(2, `checking ${selected.join(', ')}`);
   if (args.verb === 'deploy' && !args.allowLocalProduction) {

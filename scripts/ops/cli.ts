@@ -197,7 +197,7 @@ function runLogs(io: OpsIo, options: ParsedOps): number {
 
 function tagsContext(io: OpsIo, environment: string): TagsContext {
   const spec = environmentSpec(io, environment);
-  return { environment: spec.name, production: spec.production, products: io.system.products };
+  return { environment: spec.name, production: spec.production, products: io.system.products, runs: spec.products.map((deployment) => deployment.product) };
 }
 
 function runVersions(io: OpsIo, options: ParsedOps): number {

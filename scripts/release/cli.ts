@@ -47,7 +47,7 @@ function flowEnvironments(system: SystemSpec): { staging: TagsContext; productio
   const staging = system.environments.find((environment) => !environment.production);
   const production = system.environments.find((environment) => environment.production);
   if (staging === undefined || production === undefined) throw new OperatorError(`the release flow needs one non-production and one production environment; ${system.name} has ${system.environments.map((e) => e.name).join(', ')}`);
-  const context = (spec: typeof staging): TagsContext => ({ environment: spec.name, production: spec.production, products: system.products });
+  const context = (spec: typeof staging): TagsContext => ({ environment: spec.name, production: spec.production, products: system.products, runs: spec.products.map((deployment) => deployment.product) });
   return { staging: context(staging), production: context(production) };
 }
 
