@@ -167,11 +167,12 @@ throw new ConfigurationError([
     );
   });
 
-  test('another error prints its message without a trace unless asked; a warning is a warning', () => {
+  test('another error prints its message without a trace unless asked; a warning is a warning, printed once per run', () => {
     const failed = runApp(`throw new Error('TFC_BOOTSTRAP=1 needs TFC_ORGANIZATION');`);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toBe('Error: TFC_BOOTSTRAP=1 needs TFC_ORGANIZATION\n(set MANACORE_STACK_TRACES=1 to print the stack trace)\n');
     const warned = runApp(`import { printWarning } from 'ROOT/stacks/warnings';
+printWarning('host app-1 is 90% reserved');
 printWarning('host app-1 is 90% reserved');
 printWarning('under the CLI', { CDKTF_CONTEXT_JSON: '{}' });`);
     expect(warned.status).toBe(0);
