@@ -237,7 +237,7 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       const text = renderEnvExample(readStacks(args[0]));
       if (check !== undefined) {
         if (!fs.existsSync(check) || fs.readFileSync(check, 'utf8') !== text) {
-          throw new Error(`${check} is out of date with the stacks: run npm run env:example and commit it`);
+          throw new Error(`${check} is out of date with the stacks: run npm run generate and commit it`);
         }
         return 0;
       }
