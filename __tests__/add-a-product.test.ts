@@ -26,7 +26,8 @@ function editedSystem(environments: readonly string[]): SystemSpec {
   try {
     fs.cpSync(path.join(ROOT, 'environments'), path.join(copy, 'environments'), { recursive: true });
     fs.writeFileSync(path.join(copy, 'index.ts'), "export * from '../index';\n");
-    addProductAndService(copy, environments);
+    // Names of its own, so the test passes in a tree where `npm run check:add-product` added ledger.
+    addProductAndService(copy, environments, { product: 'journal', service: 'sweeper' });
     return (require(path.join(copy, 'environments')) as typeof import('../environments')).manacore;
   } finally {
     fs.rmSync(copy, { recursive: true, force: true });
@@ -43,20 +44,20 @@ describe('a product added to both environments, and a service added to a product
 
   it('synthesizes: the product gets its stacks, database and route in each environment', () => {
     for (const environment of ['staging', 'production']) {
-      expect(app.stackNames).toEqual(expect.arrayContaining([`${environment}-ledger`, `${environment}-ledger-credentials`]));
-      expect(databasesOf(system, environment)).toContain('ledger');
-      const ledger = resolveSystem(system).environments.find((e) => e.name === environment)!.products.find((p) => p.name === 'ledger')!;
-      expect(ledger.services.map((service) => [service.name, service.routed])).toEqual([['web', true]]);
+      expect(app.stackNames).toEqual(expect.arrayContaining([`${environment}-journal`, `${environment}-journal-credentials`]));
+      expect(databasesOf(system, environment)).toContain('journal');
+      const journal = resolveSystem(system).environments.find((e) => e.name === environment)!.products.find((p) => p.name === 'journal')!;
+      expect(journal.services.map((service) => [service.name, service.routed])).toEqual([['web', true]]);
     }
     const auth = system.products.find((product) => product.name === 'mana-core-auth')!;
-    expect(auth.services.map((service) => `${service.name}:${service.kind}`)).toEqual(['backend:api', 'cleanup:worker']);
-    expect(JSON.stringify(app.synth('staging-mana-core-auth'))).toContain('mana-core-auth-cleanup');
+    expect(auth.services.map((service) => `${service.name}:${service.kind}`)).toEqual(expect.arrayContaining(['backend:api', 'sweeper:worker']));
+    expect(JSON.stringify(app.synth('staging-mana-core-auth'))).toContain('mana-core-auth-sweeper');
   });
 
   it('runs the never-released placeholder until a tag is recorded, and production refuses to apply it', () => {
-    for (const environment of system.environments) expect(environment.products.find((p) => p.product === 'ledger')?.imageTag).toBe(NEVER_RELEASED_TAG);
-    const uses = placeholderUses({ name: 'production-ledger', dependencies: [], workingDirectory: '', json: app.synth('production-ledger') } as unknown as Parameters<typeof placeholderUses>[0]);
-    expect(uses.map((use) => `${use.product}/${use.service}`)).toContain('ledger/web');
+    for (const environment of system.environments) expect(environment.products.find((p) => p.product === 'journal')?.imageTag).toBe(NEVER_RELEASED_TAG);
+    const uses = placeholderUses({ name: 'production-journal', dependencies: [], workingDirectory: '', json: app.synth('production-journal') } as unknown as Parameters<typeof placeholderUses>[0]);
+    expect(uses.map((use) => `${use.product}/${use.service}`)).toContain('journal/web');
     expect(placeholderRefusal('production', uses)).toMatch(/^refusing to apply placeholder image tags to production/);
   });
 });
@@ -64,7 +65,7 @@ describe('a product added to both environments, and a service added to a product
 describe('a product added to staging only', () => {
   it('synthesizes its stacks in staging and none in production', () => {
     const app = new SynthesizedSystem(editedSystem(['staging']));
-    expect(app.stackNames).toContain('staging-ledger');
-    expect(app.stackNames.filter((name) => name.startsWith('production-ledger'))).toEqual([]);
+    expect(app.stackNames).toContain('staging-journal');
+    expect(app.stackNames.filter((name) => name.startsWith('production-journal'))).toEqual([]);
   });
 });

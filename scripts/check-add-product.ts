@@ -16,15 +16,27 @@ import { OperatorError } from './lib/tools';
 const ROOT = path.resolve(__dirname, '..');
 
 /** The new product, as a user would write it into MANACORE_PRODUCTS. */
-export const NEW_PRODUCT = `  {
-    name: 'ledger',
+export function newProduct(name: string): string {
+  return `  {
+    name: '${name}',
     services: [{ name: 'web', kind: 'web', environment: { NODE_ENV: 'production', PORT: '3000' }, uses: ['postgres'] }],
   },
 `;
+}
 
 /** The new service of an existing product, as a user would add it to mana-core-auth's services. */
-export const NEW_SERVICE = `      { name: 'cleanup', kind: 'worker', command: ['node', 'dist/cleanup.js'], uses: ['postgres'] },
+export function newService(name: string): string {
+  return `      { name: '${name}', kind: 'worker', command: ['node', 'dist/${name}.js'], uses: ['postgres'] },
 `;
+}
+
+/** The names the edit uses; a second edit with other names applies on top of the first. */
+export interface AddedNames {
+  /** @default 'ledger' */
+  readonly product?: string;
+  /** A worker service added to mana-core-auth. @default 'cleanup' */
+  readonly service?: string;
+}
 
 function replaceOnce(file: string, pattern: RegExp, replacement: (match: string) => string): void {
   const text = fs.readFileSync(file, 'utf8');
@@ -33,14 +45,15 @@ function replaceOnce(file: string, pattern: RegExp, replacement: (match: string)
 }
 
 /** Applies the edit of the walk-through to a copy of the project at `root`. */
-export function addProductAndService(root: string, environments: readonly string[]): void {
+export function addProductAndService(root: string, environments: readonly string[], names: AddedNames = {}): void {
+  const { product = 'ledger', service = 'cleanup' } = names;
   const catalog = path.join(root, 'environments', 'catalog.ts');
   // The last entry of MANACORE_PRODUCTS is followed by the list's closing `];` at the end of the file.
-  replaceOnce(catalog, /\n\];\n*$/, () => `\n${NEW_PRODUCT}];\n`);
-  // mana-core-auth's service list closes after its backend: `      },\n    ],\n  },` (first occurrence).
-  replaceOnce(catalog, /(uses: \['postgres', 'redis'\],\n {6}\},\n)( {4}\],)/, (match) => match.replace(/( {4}\],)$/, `${NEW_SERVICE}$1`));
+  replaceOnce(catalog, /\n\];\n*$/, () => `\n${newProduct(product)}];\n`);
+  // mana-core-auth's service list: from `name: AUTH_PRODUCT` to the first `    ],` after it.
+  replaceOnce(catalog, /(name: AUTH_PRODUCT,\n {4}services: \[\n[\s\S]*?\n)( {4}\],)/, (match) => match.replace(/( {4}\],)$/, `${newService(service)}$1`));
   for (const environment of environments) {
-    replaceOnce(path.join(root, 'environments', `${environment}.ts`), /const PRODUCTS = \[\n([^\]]*)\];/, (match) => match.replace(/\];$/, "  'ledger',\n];"));
+    replaceOnce(path.join(root, 'environments', `${environment}.ts`), /const PRODUCTS = \[\n([^\]]*)\];/, (match) => match.replace(/\];$/, `  '${product}',\n];`));
   }
 }
 
