@@ -7,8 +7,10 @@ import { manacore } from '../environments';
 import { environmentOf, keepOnly, variant } from './helpers/spec';
 import { SynthesizedSystem, dataSources, pathsOfKey, resolveIn, resources } from './helpers/synth';
 
-/** The products the environments list (both run the same ones); derived, so a new product changes no test. */
-const PRODUCTS = manacore.environments[0]!.products.map((deployment) => deployment.product);
+/** The products an environment lists, in order; derived, so a new product (in one environment or both) changes no test. */
+const productsOf = (environment: string): string[] => manacore.environments.find((spec) => spec.name === environment)!.products.map((deployment) => deployment.product);
+/** Every product some environment runs. */
+const PRODUCTS = [...new Set(manacore.environments.flatMap((spec) => productsOf(spec.name)))];
 const ENVIRONMENTS = ['staging', 'production'] as const;
 const PRIVATE_HOST_IPS = ['10.10.1.10', '10.20.1.10'];
 
@@ -25,12 +27,12 @@ describe('stack names', () => {
     const stacks = app.environment(environment);
     expect(stacks.network.stackName).toBe(`${environment}-network`);
     expect(stacks.data.stackName).toBe(`${environment}-data`);
-    expect([...stacks.products.keys()]).toEqual(PRODUCTS);
-    expect([...stacks.products.values()].map((stack) => stack.stackName)).toEqual(PRODUCTS.map((product) => `${environment}-${product}`));
+    expect([...stacks.products.keys()]).toEqual(productsOf(environment));
+    expect([...stacks.products.values()].map((stack) => stack.stackName)).toEqual(productsOf(environment).map((product) => `${environment}-${product}`));
   });
 
   it('names every stack of the App <env>-<part>, so `cdktf deploy production-chat` addresses one', () => {
-    const expected = ENVIRONMENTS.flatMap((environment) => [`${environment}-network`, `${environment}-data`, ...PRODUCTS.map((product) => `${environment}-${product}`)]);
+    const expected = ENVIRONMENTS.flatMap((environment) => [`${environment}-network`, `${environment}-data`, ...productsOf(environment).map((product) => `${environment}-${product}`)]);
     expect(app.stackNames).toEqual(expect.arrayContaining(expected));
     expect(app.stackNames).toContain('staging-mana-core-auth');
     expect(app.stackNames).toContain('production-chat');
@@ -75,7 +77,7 @@ describe('local backend', () => {
   });
 
   it.each(ENVIRONMENTS)('lets every %s product stack read the network outputs through local remote state', (environment) => {
-    for (const product of PRODUCTS) {
+    for (const product of productsOf(environment)) {
       const json = app.synth(`${environment}-${product}`);
       expect(dataSources(json, 'terraform_remote_state')[`outputs-${environment}-network`]).toEqual({
         backend: 'local',
@@ -94,7 +96,7 @@ describe('local backend', () => {
 
   it('writes no host address literally into any product stack', () => {
     for (const environment of ENVIRONMENTS) {
-      for (const product of PRODUCTS) {
+      for (const product of productsOf(environment)) {
         const text = JSON.stringify(app.synth(`${environment}-${product}`));
         for (const ip of PRIVATE_HOST_IPS) expect(text).not.toContain(ip);
         // Any mention of a host output goes through the network stack's state.

@@ -16,44 +16,16 @@ function exactLine(line: string): RegExp {
 }
 
 
-/** Services other services in chat may link to: every non-worker, non-mobile service, chat's own by bare name. */
-const LINK_TARGETS_FROM_CHAT = [
-  'mana-core-auth/backend',
-  'backend',
-  'web',
-  'landing',
-  'maerchenzauber/backend',
-  'maerchenzauber/web',
-  'maerchenzauber/landing',
-  'manadeck/backend',
-  'manadeck/web',
-  'manadeck/landing',
-  'memoro/web',
-  'memoro/landing',
-  'manacore/web',
-  'manacore/landing',
-  'picture/backend',
-  'picture/web',
-  'picture/landing',
-  'uload/backend',
-  'uload/web',
-  'uload/landing',
-  'nutriphi/backend',
-  'nutriphi/web',
-  'nutriphi/landing',
-  'news/backend',
-  'news/web',
-  'news/landing',
-  'wisekeep/backend',
-  'wisekeep/web',
-  'wisekeep/landing',
-  'quote/backend',
-  'quote/web',
-  'quote/landing',
-  'bauntown/landing',
-].join(', ');
+/** Services other services in chat may link to: every non-worker, non-mobile service, chat's own by bare name (from the live catalog). */
+const LINK_TARGETS_FROM_CHAT = manacore.products.flatMap((product) =>
+  product.services.filter((service) => service.kind !== 'worker' && service.kind !== 'mobile').map((service) => (product.name === 'chat' ? service.name : `${product.name}/${service.name}`)),
+).join(', ');
 
-const PRODUCT_NAMES = 'mana-core-auth, chat, maerchenzauber, manadeck, memoro, manacore, picture, uload, nutriphi, news, wisekeep, quote, bauntown';
+const PRODUCT_NAMES = manacore.products.map((product) => product.name).join(', ');
+/** The apex candidates of production: the web and landing services of the products it runs, in catalog order. */
+const APEX_CANDIDATES = manacore.products.filter((product) => manacore.environments.find((environment) => environment.name === 'production')!.products.some((deployment) => deployment.product === product.name))
+  .flatMap((product) => product.services.filter((service) => service.kind === 'web' || service.kind === 'landing').map((service) => `${product.name}/${service.name}`))
+  .join(', ');
 const SERVER_TYPES = 'cx22, cx32, cx42, cx52, cpx11, cpx21, cpx31, cpx41, cpx51, cax11, cax21, cax31, cax41, ccx13, ccx23, ccx33, ccx43, ccx53, ccx63';
 const ALLOW_LIST_ALLOWED = 'a network no wider than /16 in IPv4 or /48 in IPv6: your office or VPN egress, e.g. "203.0.113.7/32" or "2001:db8:10::/48"';
 const CIDR_ALLOWED = 'CIDR notation with zero host bits, e.g. "203.0.113.7/32" or "2001:db8::/48"';
@@ -523,7 +495,7 @@ const CORPUS: readonly BadInput[] = [
     name: 'an apex service that is not a web or landing service',
     mutate: (s) => (production(s).apexService = 'chat/backend'),
     lines: [
-      'environment "production", field "apexService": got "chat/backend"; allowed: chat/web, chat/landing, maerchenzauber/web, maerchenzauber/landing, manadeck/web, manadeck/landing, memoro/web, memoro/landing, manacore/web, manacore/landing, picture/web, picture/landing, uload/web, uload/landing, nutriphi/web, nutriphi/landing, news/web, news/landing, wisekeep/web, wisekeep/landing, quote/web, quote/landing, bauntown/landing',
+      `environment "production", field "apexService": got "chat/backend"; allowed: ${APEX_CANDIDATES}`,
     ],
   },
   // Data services.

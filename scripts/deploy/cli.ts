@@ -12,9 +12,9 @@
  *
  * Exit codes: 0 done, 1 refused or failed (message says why), 2 usage error.
  */
+import { loadSystem, runCommand } from '../lib/command-line';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { manacore } from '../../environments';
 import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
 import { placeholderRefusal, placeholderUses } from '../release/release';
 import { OperatorError, quietEnv, requireBinary, terraformBinary } from '../lib/tools';
@@ -88,7 +88,7 @@ export interface DeployIo {
 
 /** Production unless the system description says otherwise: an unknown environment is treated as production. */
 function isProductionEnvironment(environment: string): boolean {
-  return manacore.environments.find((spec) => spec.name === environment)?.production ?? true;
+  return loadSystem().environments.find((spec) => spec.name === environment)?.production ?? true;
 }
 
 export function defaultIo(): DeployIo {
@@ -115,10 +115,10 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<number>
 
   step(1, 'synthesizing (node scripts/run-app.js)');
   if (io.run(process.execPath, [path.join(ROOT, 'scripts', 'run-app.js')], { ...env, CDKTF_OUTDIR: io.outdir }) !== 0) {
-    throw new OperatorError('synth failed (see above); nothing was deployed');
+    throw new OperatorError(`synth failed (see above); nothing was ${args.verb === 'diff' ? 'planned' : 'deployed'}`);
   }
   const app = readSynthesizedApp(io.outdir);
-  const selected = selectStacks(app, args.stacks);
+  const selected = selectStacks(app, args.stacks, args.verb);
 
   step(2, `checking ${selected.join(', ')}`);
   if (args.verb === 'deploy' && !args.allowLocalProduction) {
@@ -175,12 +175,4 @@ export async function main(argv: readonly string[], io: DeployIo): Promise<numbe
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2), defaultIo()).then(
-    (code) => (process.exitCode = code),
-    (error) => {
-      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runCommand(() => main(process.argv.slice(2), defaultIo()));

@@ -84,8 +84,10 @@ export function upstreamOf(app: SynthesizedApp, stack: string): string[] {
 }
 
 /** The stacks named on the command line, each checked against the synth output; `<env>-*` selects an environment in deploy order. */
-export function selectStacks(app: SynthesizedApp, requested: readonly string[]): string[] {
-  if (requested.length === 0) throw new OperatorError(`name the stack to deploy, e.g. \`npm run deploy -- staging-network\`; stacks: ${[...app.stacks.keys()].join(', ')}`);
+export function selectStacks(app: SynthesizedApp, requested: readonly string[], verb: 'deploy' | 'diff' = 'deploy'): string[] {
+  if (requested.length === 0) {
+    throw new OperatorError([`name the stack to ${verb}, e.g. \`npm run ${verb} -- staging-network\` (or 'staging-*'); stacks:`, ...[...app.stacks.keys()].map((stack) => `  ${stack}`)].join('\n'));
+  }
   const selected: string[] = [];
   for (const name of requested) {
     const matches = name.endsWith('-*') ? [...app.stacks.keys()].filter((stack) => stack.startsWith(name.slice(0, -1))) : app.stacks.has(name) ? [name] : [];

@@ -9,9 +9,9 @@
  * `message=` lines (for $GITHUB_OUTPUT); committing and applying is the workflow's (or your) job.
  * Exit codes: 0 done, 1 refused (message names environment, product, field, value, allowed), 2 usage.
  */
+import { loadSystem, runCommand } from '../lib/command-line';
 import * as path from 'node:path';
 import { ConfigurationError } from '../../constructs/core/configuration-error';
-import { manacore } from '../../environments';
 import type { SystemSpec } from '../../system/model';
 import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
 import { OperatorError } from '../lib/tools';
@@ -39,7 +39,16 @@ export interface ReleaseIo {
 }
 
 export function defaultIo(): ReleaseIo {
-  return { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), root: ROOT, system: manacore, git: gitRunner(ROOT) };
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    root: ROOT,
+    // Loaded on first use, so `--help` answers even while environments/ has a mistake.
+    get system() {
+      return loadSystem();
+    },
+    git: gitRunner(ROOT),
+  };
 }
 
 /** The environment the flow records releases in, and the one it promotes to. */
@@ -47,7 +56,7 @@ function flowEnvironments(system: SystemSpec): { staging: TagsContext; productio
   const staging = system.environments.find((environment) => !environment.production);
   const production = system.environments.find((environment) => environment.production);
   if (staging === undefined || production === undefined) throw new OperatorError(`the release flow needs one non-production and one production environment; ${system.name} has ${system.environments.map((e) => e.name).join(', ')}`);
-  const context = (spec: typeof staging): TagsContext => ({ environment: spec.name, production: spec.production, products: system.products });
+  const context = (spec: typeof staging): TagsContext => ({ environment: spec.name, production: spec.production, products: system.products, runs: spec.products.map((deployment) => deployment.product) });
   return { staging: context(staging), production: context(production) };
 }
 
@@ -91,6 +100,10 @@ function outputs(io: ReleaseIo, values: Record<string, string>): void {
 export function main(argv: readonly string[], io: ReleaseIo): number {
   const [verb, ...rest] = argv;
   const args = [...rest];
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`${USAGE}\n`);
+    return 0;
+  }
   try {
     switch (verb) {
       case 'record': {
@@ -160,6 +173,4 @@ export function main(argv: readonly string[], io: ReleaseIo): number {
   }
 }
 
-if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2), defaultIo());
-}
+if (require.main === module) runCommand(() => main(process.argv.slice(2), defaultIo()));
