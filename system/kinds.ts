@@ -4,7 +4,9 @@
  * what a kind publishes. Adding a kind is one row here plus its name in
  * `ServiceKind` (model.ts); validation, resolution, capacity planning and
  * the stacks read only this table. The figures are the source documents'
- * (see DESIGN.md, "Facts from the source documents").
+ * (see DESIGN.md, "Facts from the source documents"). The table gives
+ * defaults, never limits: writable paths, read-only root, caching, probe,
+ * networks and update order are each a ServiceSpec field over the kind's.
  */
 import { HealthCheck } from '../constructs/core/health-check';
 import type { ResourceSpec } from '../constructs/core/resources';

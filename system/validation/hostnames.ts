@@ -1,8 +1,7 @@
 /**
  * Names and ports only one owner may hold. Every environment publishes
  * under the one zone, so a production service named `staging-app-chat` and
- * staging's `app-chat` are the same hostname; the apex and `www` are names
- * too. And a host port belongs to one container: an accessory published on
+ * staging's `app-chat` are the same hostname. And a host port belongs to one container: an accessory published on
  * a host's private address may not take the edge proxy's 80 and 443 (bound
  * on every address) or sshd's 22. Each clash names both owners.
  */
@@ -15,39 +14,34 @@ import type { IssueLog } from './shared';
 interface HostnameClaim {
   readonly hostname: string;
   readonly environment: string;
-  /** `product/service`, `monitoring` or `apexService`. */
+  /** `product/service` or `monitoring (Grafana)`. */
   readonly owner: string;
   /** The field that sets it, under the environment or the product. */
   readonly field: string;
   readonly product?: string;
-  /** Is a clash with another claim of the same environment already reported elsewhere (catalog labels, Grafana's)? */
-  readonly checkedInEnvironment: boolean;
+  /** The environment's domain prefix. */
+  readonly prefix: string;
 }
 
 function claimsOf(system: SystemSpec, environment: EnvironmentSpec): HostnameClaim[] {
-  const name = (label: string) => `${environment.domainPrefix ?? ''}${label}.${system.rootDomain}`;
+  const prefix = environment.domainPrefix ?? '';
+  const name = (label: string) => `${prefix}${label}.${system.rootDomain}`;
   const claims: HostnameClaim[] = [];
   for (const deployment of environment.products) {
     const product = system.products.find((p) => p.name === deployment.product);
     for (const service of product?.services ?? []) {
       const label = serviceLabel(product!, service);
       if (label === undefined) continue;
-      claims.push({ hostname: name(label), environment: environment.name, owner: `${product!.name}/${service.name}`, field: `services.${service.name}.subdomain`, product: product!.name, checkedInEnvironment: true });
+      claims.push({ hostname: name(label), environment: environment.name, owner: `${product!.name}/${service.name}`, field: `services.${service.name}.subdomain`, product: product!.name, prefix });
     }
   }
-  claims.push({ hostname: name(environment.monitoring?.subdomain ?? MONITORING_DEFAULTS.subdomain), environment: environment.name, owner: 'monitoring (Grafana)', field: 'monitoring.subdomain', checkedInEnvironment: true });
-  // Only the environment without a prefix may serve the apex (reported elsewhere otherwise).
-  if (environment.apexService !== undefined && (environment.domainPrefix ?? '') === '') {
-    for (const hostname of [system.rootDomain, `www.${system.rootDomain}`]) {
-      claims.push({ hostname, environment: environment.name, owner: `apexService ${environment.apexService}`, field: 'apexService', checkedInEnvironment: false });
-    }
-  }
+  claims.push({ hostname: name(environment.monitoring?.subdomain ?? MONITORING_DEFAULTS.subdomain), environment: environment.name, owner: 'monitoring (Grafana)', field: 'monitoring.subdomain', prefix });
   return claims;
 }
 
 const describe = (claim: HostnameClaim) => `${claim.owner} in environment "${claim.environment}"`;
 
-/** Two environments (or the apex and a service) on one hostname of the shared zone. */
+/** Two environments on one hostname of the shared zone. */
 export function validateHostnames(system: SystemSpec, log: IssueLog): void {
   const holders = new Map<string, HostnameClaim>();
   for (const claim of system.environments.flatMap((environment) => claimsOf(system, environment))) {
@@ -56,8 +50,9 @@ export function validateHostnames(system: SystemSpec, log: IssueLog): void {
       holders.set(claim.hostname, claim);
       continue;
     }
-    if (first.environment === claim.environment && first.checkedInEnvironment && claim.checkedInEnvironment) continue;
-    if (first.owner === claim.owner && first.environment === claim.environment) continue;
+    // Within one environment the catalog's labels and Grafana's are checked already, and two environments with one
+    // prefix are refused as a whole (cloudflare-plan.ts); what is left is a name one prefix makes out of another's.
+    if (first.prefix === claim.prefix) continue;
     log.in({ environment: claim.environment, product: claim.product })({
       field: claim.field,
       value: claim.hostname,
