@@ -20,6 +20,7 @@ import { App } from 'cdktf';
 import { configureTokenStackTraces } from '../constructs/core/token-stack-traces';
 import { manacore } from '../environments';
 import type { ProductSpec, SystemSpec } from '../system/model';
+import { DOCKER_DEFAULT_POOL_NETWORKS, PLATFORM_NETWORKS_PER_HOST } from '../system/reachability';
 import { createSystemStacks } from '../stacks/system-stacks';
 
 const TARGETS = { appSeconds: 1, appMiB: 300, speedupOverNaive: 5, msPerProduct: 10 };
@@ -104,15 +105,18 @@ export function syntheticSystem(count: number): SystemSpec {
     ],
   }));
   const production = manacore.environments.find((e) => e.name === 'production')!;
+  // A Docker daemon holds 31 networks (system/reachability.ts), 5 of them the platform's: one per product, 26 products a host.
+  const perHost = DOCKER_DEFAULT_POOL_NETWORKS - PLATFORM_NETWORKS_PER_HOST;
+  const hostOf = (index: number) => `app-${Math.floor(index / perHost) + 1}`;
   return {
     ...manacore,
     products,
     environments: [
       {
         ...production,
-        hosts: [{ name: 'app-1', serverType: 'ccx63' }],
+        hosts: Array.from({ length: Math.ceil(count / perHost) }, (_, index) => ({ name: hostOf(index * perHost), serverType: 'ccx63' })),
         cloudflare: { ...production.cloudflare, caching: 'cache-rules' },
-        products: products.map((p) => ({ product: p.name, imageTag: 'main-0000000' })),
+        products: products.map((p, index) => ({ product: p.name, imageTag: 'main-0000000', host: hostOf(index) })),
         apexService: `${products[0]!.name}/landing`,
       },
     ],

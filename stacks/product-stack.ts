@@ -227,16 +227,24 @@ export class ProductStack extends SystemStack {
         const provider = providers.get(host)!;
         const joined = HOST_NETWORKS.filter((network) => services.some((service) => service.networks.includes(network)));
         const networkNames = new Map(joined.map((network) => [network, edge.getString(dockerNetworkOutputName(host, network))]));
-        // The product's own network on this host: its services reach each other by short name, and nothing else is on it.
-        const id = multiHost ? `product-network-${host}` : 'product-network';
-        const productNetwork = new Network(this, id, {
-          name: product.networkName,
-          driver: 'bridge',
-          labels: Object.entries({ ...this.labels('network'), host, network: 'product' }).map(([label, value]) => ({ label, value })),
-          provider,
-        });
-        productNetwork.overrideLogicalId(id);
-        return [host, { provider, networkNames, productNetwork }] as const;
+        // The product's own networks on this host: one shared by all its services (`product`), or one per linked service
+        // that only it and its callers join (`linked`). Services reach each other by short name; nothing else is on them.
+        const owners = product.reachability === 'linked' ? product.serviceNetworks : [undefined];
+        const productNetworks = new Map(
+          owners.map((owner) => {
+            const base = owner === undefined ? 'product-network' : `service-network-${owner}`;
+            const id = multiHost ? `${base}-${host}` : base;
+            const network = new Network(this, id, {
+              name: owner === undefined ? product.networkName : `${product.networkName}.${owner}`,
+              driver: 'bridge',
+              labels: Object.entries({ ...this.labels('network'), host, network: owner === undefined ? 'product' : `service ${owner}` }).map(([label, value]) => ({ label, value })),
+              provider,
+            });
+            network.overrideLogicalId(id);
+            return [owner, network] as const;
+          }),
+        );
+        return [host, { provider, networkNames, productNetworks }] as const;
       }),
     );
 
@@ -260,7 +268,7 @@ export class ProductStack extends SystemStack {
       const onThisHost = new Map<string, number>();
       service.placements.forEach((host, index) => {
         const replica = index + 1;
-        const { provider, networkNames, productNetwork } = onHost.get(host)!;
+        const { provider, networkNames, productNetworks } = onHost.get(host)!;
         // Several hosts: `<service>-<host>`, `<service>-<host>-2`... counted per host, so moving one replica leaves the others' addresses alone.
         const countOnHost = (onThisHost.get(host) ?? 0) + 1;
         onThisHost.set(host, countOnHost);
@@ -279,9 +287,16 @@ export class ProductStack extends SystemStack {
           secretEnvironment,
           networks: [
             ...service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
-            { role: 'product', name: productNetwork.name, aliases: [service.name] },
+            ...(service.productNetworks ?? [undefined]).map((owner) => ({
+              role: owner === undefined ? 'product' : `service ${owner}`,
+              name: productNetworks.get(owner)!.name,
+              // Its short name on its own network only: a caller is not reachable by name where it merely calls.
+              aliases: owner === undefined || owner === service.name ? [service.name] : undefined,
+            })),
           ],
           writablePaths: service.writablePaths,
+          readOnlyRootFilesystem: service.readOnlyRootFilesystem,
+          updateOrder: service.updateOrder,
           route: service.routed
             ? {
                 domain: service.domain!,

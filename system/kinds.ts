@@ -4,22 +4,27 @@
  * what a kind publishes. Adding a kind is one row here plus its name in
  * `ServiceKind` (model.ts); validation, resolution, capacity planning and
  * the stacks read only this table. The figures are the source documents'
- * (see DESIGN.md, "Facts from the source documents").
+ * (see DESIGN.md, "Facts from the source documents"). The table gives
+ * defaults, never limits: writable paths, read-only root, caching, probe,
+ * networks and update order are each a ServiceSpec field over the kind's.
  */
-import { CacheSettings, type CacheSetting } from '../constructs/cloudflare/caching-rule';
-import { Duration } from '../constructs/core/duration';
 import { HealthCheck } from '../constructs/core/health-check';
 import type { ResourceSpec } from '../constructs/core/resources';
 import { API_RATE_LIMIT, type RateLimit } from '../constructs/docker/edge-route';
 import type { HostNetwork } from '../constructs/docker/host-networks';
+import type { ServiceCaching } from './caching';
 import type { ServiceKind } from './model';
 
-/** A caching rule of one path of a service's domain. */
-export interface KindCachingRule {
-  /** Path pattern under the service's domain (`/*`). */
-  readonly path: string;
-  readonly setting: CacheSetting;
-}
+export type { KindCachingRule } from './caching';
+
+/**
+ * How a container is replaced on a change: `start-first` starts the new one
+ * and stops the old once the new is healthy (no gap, both run meanwhile);
+ * `stop-first` stops the old one first (a gap, never two at once).
+ */
+export type UpdateOrder = 'start-first' | 'stop-first';
+
+export const UPDATE_ORDERS: readonly UpdateOrder[] = ['start-first', 'stop-first'];
 
 /** How one kind of service behaves. */
 export interface ServiceKindBehaviour {
@@ -57,10 +62,14 @@ export interface ServiceKindBehaviour {
   readonly probesCommand: boolean;
   /** Paths that must stay writable under a read-only root filesystem (tmpfs). */
   readonly writablePaths: readonly string[];
+  /** Is the container's root filesystem read-only? */
+  readonly readOnlyRootFilesystem: boolean;
+  /** How its container is replaced on a change. */
+  readonly updateOrder: UpdateOrder;
   /** Per-client request budget of its route. @default - none */
   readonly rateLimit?: RateLimit;
-  /** Caching rules of its domain (page rules or cache rules). */
-  readonly caching: readonly KindCachingRule[];
+  /** Caching of its domain (page rules or cache rules). */
+  readonly caching: ServiceCaching;
   /** Rank when choosing a product's public URL (lowest wins); undefined: never the public URL. */
   readonly publicUrlRank?: number;
   /** Does the kind publish an R2 bucket on its domain for over-the-air updates? */
@@ -77,9 +86,6 @@ export interface ServiceKindBehaviour {
 
 const BACKEND_RESOURCES: ResourceSpec = { cpuLimit: 1, memoryLimitMiB: 512, cpuReservation: 0.5, memoryReservationMiB: 256 };
 
-/** Landing pages are static: cached everywhere, from the source documents (edge 1 month, browser 1 week). */
-export const LANDING_CACHING = CacheSettings.cacheEverything({ edgeTtl: Duration.days(30), browserTtl: Duration.days(7) });
-
 /** What a kind without ingress or container has; rows spread it and say what differs. */
 const QUIET = {
   routed: false,
@@ -91,7 +97,10 @@ const QUIET = {
   httpProbeRequired: false,
   probesCommand: false,
   writablePaths: [],
-  caching: [],
+  readOnlyRootFilesystem: true,
+  updateOrder: 'start-first',
+  // Cloudflare's default: static file extensions only.
+  caching: { mode: 'static-assets' },
   otaBucket: false,
   stopGraceSeconds: 30,
 } as const;
@@ -109,7 +118,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     healthCheck: HealthCheck.http('/api/health'),
     httpProbeRequired: true,
     rateLimit: API_RATE_LIMIT,
-    caching: [{ path: '/*', setting: CacheSettings.bypass() }],
+    caching: { mode: 'none' },
     publicUrlRank: 2,
   },
   web: {
@@ -140,10 +149,8 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     httpProbeRequired: true,
     // nginx writes its pid and proxy cache even when serving static files.
     writablePaths: ['/var/cache/nginx', '/var/run'],
-    caching: [
-      { path: '/*', setting: LANDING_CACHING },
-      { path: '/images/*', setting: CacheSettings.polish('lossless') },
-    ],
+    // Static: cached everywhere (edge 1 month, browser 1 week), except the API and sign-in paths it may proxy.
+    caching: { mode: 'everything', polish: ['/images/*'] },
     publicUrlRank: 1,
   },
   internal: {

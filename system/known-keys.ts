@@ -8,6 +8,7 @@ import type { ConfigurationIssue } from '../constructs/core/configuration-error'
 import type { ResourceSpec } from '../constructs/core/resources';
 import { DEFAULT_ALERT_THRESHOLDS } from '../constructs/monitoring/alert-rules';
 import type { InvariantExemption } from '../policy/invariants';
+import type { ServiceCaching } from './caching';
 import type { AlertReceiverSpec, AlertRouteSpec, AlertThresholds, MonitoringSettings } from './monitoring';
 import type {
   AccessoryDeployment,
@@ -43,7 +44,9 @@ interface ObjectSchema {
 
 const RESOURCES: ObjectSchema = { keys: { cpuLimit: true, memoryLimitMiB: true, cpuReservation: true, memoryReservationMiB: true } satisfies KeyTable<ResourceSpec> };
 
-const LINK: ObjectSchema = { keys: { target: true, port: true, form: true } satisfies KeyTable<LinkSpec> };
+const LINK: ObjectSchema = { keys: { target: true, port: true, form: true, path: true } satisfies KeyTable<LinkSpec> };
+
+const CACHING: ObjectSchema = { keys: { mode: true, edgeTtl: true, browserTtl: true, neverCache: true, polish: true } satisfies KeyTable<ServiceCaching> };
 
 const SERVICE: ObjectSchema = {
   keys: {
@@ -65,16 +68,21 @@ const SERVICE: ObjectSchema = {
     subdomain: true,
     hostPorts: true,
     extraNetworks: true,
+    networks: true,
+    writablePaths: true,
+    readOnlyRootFilesystem: true,
+    caching: true,
+    updateOrder: true,
     replicas: true,
     singleton: true,
     restart: true,
     metrics: true,
   } satisfies KeyTable<ServiceSpec>,
-  fields: { resources: RESOURCES, links: { values: LINK }, metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> } },
+  fields: { resources: RESOURCES, links: { values: LINK }, caching: CACHING, metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> } },
 };
 
 const PRODUCT: ObjectSchema = {
-  keys: { name: true, services: true, databaseName: true } satisfies KeyTable<ProductSpec>,
+  keys: { name: true, services: true, databaseName: true, reachability: true } satisfies KeyTable<ProductSpec>,
   fields: { services: { each: SERVICE } },
 };
 

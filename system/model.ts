@@ -9,7 +9,8 @@ import type { ResourceSpec } from '../constructs/core/resources';
 import { HOST_NETWORKS, type HostNetwork } from '../constructs/docker/host-networks';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
-import { SERVICE_KIND_BEHAVIOUR } from './kinds';
+import type { ServiceCaching } from './caching';
+import { SERVICE_KIND_BEHAVIOUR, type UpdateOrder } from './kinds';
 import type { MonitoringSettings } from './monitoring';
 
 /**
@@ -137,6 +138,33 @@ export interface ServiceSpec {
   /** Networks beyond the ones the kind joins. @default - none */
   readonly extraNetworks?: readonly HostNetwork[];
   /**
+   * The shared host networks the service joins instead of its kind's (a
+   * routed kind keeps `frontend`, the edge proxy's only way in); `data` and
+   * `backend` are still added for data services and cross-product links.
+   * @default - the kind's (api, web and landing `frontend`; others none)
+   */
+  readonly networks?: readonly HostNetwork[];
+  /**
+   * Paths kept writable (each a tmpfs, noexec) under the read-only root
+   * filesystem, instead of the kind's; `/tmp` always is.
+   * @default - the kind's (landing: nginx's `/var/cache/nginx` and `/var/run`; others none)
+   */
+  readonly writablePaths?: readonly string[];
+  /** Mount the root filesystem read-only (an image that writes where it cannot be told otherwise needs false). @default true */
+  readonly readOnlyRootFilesystem?: boolean;
+  /**
+   * How Cloudflare caches the service's domain, instead of the kind's.
+   * @default - api `none`; web `static-assets`; landing `everything` for 30 days (browser 7) except `/api/*` and `/auth/*`, Polish on `/images/*`
+   */
+  readonly caching?: ServiceCaching;
+  /**
+   * How its container is replaced on a change: `start-first` (the new one
+   * runs beside the old until healthy) or `stop-first` (the old one stops
+   * first: a gap, but never two at once).
+   * @default 'start-first'
+   */
+  readonly updateOrder?: UpdateOrder;
+  /**
    * A Prometheus metrics endpoint; the environment's Prometheus scrapes it,
    * labelled with environment, product and service.
    * @default - not scraped
@@ -167,7 +195,22 @@ export interface LinkSpec {
    * @default 'url'
    */
   readonly form?: 'url' | 'host' | 'host-port';
+  /** Path appended to the `url` form (`/v1` gives `http://api:3002/v1`). @default - none */
+  readonly path?: string;
 }
+
+/**
+ * Who can reach a product's containers on its own Docker networks:
+ * - `product`: one network per product and host; every container of the product reaches every other;
+ * - `linked`: least privilege: a service is reachable only by the services
+ *   that link to it (each linked service has a network of its own, which only
+ *   it and its callers join); a service on no network at all gets one of its
+ *   own for its outbound traffic. Costs one Docker network per linked
+ *   service and host, against a daemon's 31 default address pools.
+ */
+export type Reachability = 'product' | 'linked';
+
+export const REACHABILITIES: readonly Reachability[] = ['product', 'linked'];
 
 /** A product of the system: a name and its services. */
 export interface ProductSpec {
@@ -180,6 +223,11 @@ export interface ProductSpec {
    * @default - the product name with `-` replaced by `_`
    */
   readonly databaseName?: string;
+  /**
+   * Who can reach its containers on the product's own networks.
+   * @default 'product' (one network: the layout of existing systems, one Docker network per product and host)
+   */
+  readonly reachability?: Reachability;
 }
 
 /** A Hetzner server of an environment. */

@@ -29,7 +29,9 @@ import {
   POSTGRES_DEFAULTS,
   REDIS_DEFAULTS,
 } from './defaults';
-import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule } from './kinds';
+import { cachingRules } from './caching';
+import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule, type UpdateOrder } from './kinds';
+import { linkedReach, networkCountIssues } from './reachability';
 import { resolveMonitoring, type ResolvedMonitoring } from './monitoring';
 import { EXPORTER_PORTS } from '../constructs/monitoring/prometheus-config';
 import { MONITORING_RESOURCES } from '../constructs/monitoring/resources';
@@ -45,6 +47,7 @@ import {
   type LinkSpec,
   type ProductDeployment,
   type ProductSpec,
+  type Reachability,
   type RestartPolicy,
   type ResourceSpec,
   type ServiceKind,
@@ -146,7 +149,16 @@ export interface ResolvedService {
   /** Whether the DNS record goes through Cloudflare's proxy. */
   readonly proxied: boolean;
   readonly networks: readonly HostNetwork[];
+  /**
+   * The product networks it joins, by the name of the service owning each
+   * (reachability `linked`); undefined: the one product network (`product`).
+   */
+  readonly productNetworks?: readonly string[];
   readonly writablePaths: readonly string[];
+  /** Is the container's root filesystem read-only? */
+  readonly readOnlyRootFilesystem: boolean;
+  /** How its container is replaced on a change. */
+  readonly updateOrder: UpdateOrder;
   /** Host the container runs on. */
   readonly host: string;
   readonly runsContainer: boolean;
@@ -170,8 +182,16 @@ export interface ResolvedProduct {
   readonly stackName: string;
   /** Hosts its containers run on, in the environment's host order; `host` is the first. */
   readonly hosts: readonly string[];
-  /** Name of the product's own Docker network, which all its containers join (`<system>-<product>`). */
+  /**
+   * Name of the product's own Docker network, which all its containers join
+   * (`<system>-<product>`); under `linked` reachability the base of its
+   * services' networks (`<system>-<product>.<service>`).
+   */
   readonly networkName: string;
+  /** Who reaches its containers on its own networks: all of each other (`product`) or their callers only (`linked`). */
+  readonly reachability: Reachability;
+  /** Services owning a network of their own, which only they and their callers join (`linked`); empty under `product`. */
+  readonly serviceNetworks: readonly string[];
   readonly host: string;
   readonly services: readonly ResolvedService[];
   readonly databaseName: string;
@@ -499,6 +519,8 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     const product = system.products.find((p) => p.name === deployment.product)!;
     const productHosts = hostsOfProduct.get(product.name)!;
     const host = productHosts[0]!;
+    const hostNetworksOf = (service: ServiceSpec) => networksOf(service, linkedAcrossProducts.has(`${product.name}/${service.name}`));
+    const reach = linkedReach(product, (name) => hostNetworksOf(product.services.find((service) => service.name === name)!));
     const services = product.services.map((service): ResolvedService => {
       const kind = SERVICE_KIND_BEHAVIOUR[service.kind];
       const label = serviceLabel(product, service);
@@ -537,12 +559,15 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         domain: label === undefined ? undefined : domain(label),
         routed: kind.routed,
         proxied: kind.proxied,
-        networks: kind.container ? networksOf(service, linkedAcrossProducts.has(`${product.name}/${service.name}`)) : [],
-        writablePaths: kind.writablePaths,
+        networks: kind.container ? hostNetworksOf(service) : [],
+        productNetworks: reach?.get(service.name)?.joins,
+        writablePaths: service.writablePaths ?? kind.writablePaths,
+        readOnlyRootFilesystem: service.readOnlyRootFilesystem ?? kind.readOnlyRootFilesystem,
+        updateOrder: service.updateOrder ?? kind.updateOrder,
         host,
         runsContainer: kind.container,
         rateLimit: kind.routed ? kind.rateLimit : undefined,
-        caching: kind.caching,
+        caching: cachingRules(service.caching ?? kind.caching),
         otaBucket: kind.otaBucket,
         stopGraceSeconds: kind.stopGraceSeconds,
         metrics: kind.container && service.metrics !== undefined ? { path: service.metrics.path ?? '/metrics', port: service.metrics.port ?? port! } : undefined,
@@ -566,6 +591,8 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       hosts: usedHosts.length > 0 ? usedHosts : [host],
       stackName: stackName(product.name),
       networkName: `${system.name}-${product.name}`,
+      reachability: product.reachability ?? 'product',
+      serviceNetworks: reach === undefined ? [] : [...reach].filter(([, r]) => r.owns).map(([name]) => name),
       host,
       services,
       databaseName: product.databaseName ?? product.name.replace(/-/g, '_'),
@@ -575,6 +602,14 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       publicUrl: publicDomain === undefined ? undefined : `https://${publicDomain}`,
     };
   });
+
+  // Each product creates its networks on every host it runs on; a daemon's default address pools bound their number.
+  const networksPerHost = new Map<string, Map<string, number>>(hosts.map((h) => [h.name, new Map()]));
+  for (const product of products.filter((p) => p.services.some((service) => service.runsContainer))) {
+    const count = product.reachability === 'linked' ? product.serviceNetworks.length : 1;
+    for (const name of product.hosts) networksPerHost.get(name)!.set(product.name, count);
+  }
+  issues.push(...networkCountIssues(spec.name, networksPerHost));
 
   // Prometheus joins the hosts' shared networks only; a service on its product's own network alone is out of its reach.
   for (const service of products.flatMap((product) => product.services)) {
@@ -881,9 +916,9 @@ function resolveLinks(
       const host = sameProduct ? found.service.name : `${found.product.name}-${found.service.name}`;
       const port = link.port !== undefined ? found.service.ports![link.port]! : (found.service.port ?? kind.port);
       const form = link.form ?? 'url';
-      resolved[envVar] = form === 'host' ? host : form === 'host-port' ? `${host}:${port}` : `http://${host}:${port}`;
+      resolved[envVar] = form === 'host' ? host : form === 'host-port' ? `${host}:${port}` : `http://${host}:${port}${link.path ?? ''}`;
     } else if (kind.routed && (link.form ?? 'url') === 'url' && link.port === undefined) {
-      resolved[envVar] = `https://${domain(serviceLabel(found.product, found.service)!)}`;
+      resolved[envVar] = `https://${domain(serviceLabel(found.product, found.service)!)}${link.path ?? ''}`;
     } else {
       report(
         sameProduct

@@ -91,6 +91,15 @@ export interface ServiceContainerProps {
   readonly networks: readonly ServiceNetwork[];
   /** Paths kept writable under the read-only root filesystem (tmpfs). @default - none */
   readonly writablePaths?: readonly string[];
+  /** Mount the root filesystem read-only. @default true */
+  readonly readOnlyRootFilesystem?: boolean;
+  /**
+   * `start-first`: the new container is created and must turn healthy before
+   * the old one is destroyed (no gap; both run meanwhile). `stop-first`: the
+   * old one is destroyed first (a gap; never two at once).
+   * @default 'start-first'
+   */
+  readonly updateOrder?: 'start-first' | 'stop-first';
   /** Route through the edge proxy; needs `port`. @default - not routed */
   readonly route?: ServiceRoute;
   /** Labels of the container (system, env, product, service...). @default - none */
@@ -143,6 +152,8 @@ export class ServiceContainer extends Construct {
     const secrets = props.secretEnvironment ?? {};
     const imageRef = props.image;
     const writablePaths = props.writablePaths ?? [];
+    const readOnlyRootFilesystem = props.readOnlyRootFilesystem ?? true;
+    const startFirst = (props.updateOrder ?? 'start-first') === 'start-first';
 
     this.route = props.route && new EdgeRoute({ name, port: props.port!, ...props.route });
     // Where the visitor's address is: Cloudflare's header behind its proxy (required origin-pull certificate, so only
@@ -172,6 +183,8 @@ export class ServiceContainer extends Construct {
       writablePaths,
       port: props.port,
       secretNames: Object.keys(secrets).sort(),
+      // Only when not the default, so the digest of every existing container stays the same.
+      ...(readOnlyRootFilesystem ? {} : { readOnlyRootFilesystem }),
     };
 
     randomProviderOf(this);
@@ -183,7 +196,7 @@ export class ServiceContainer extends Construct {
         settings: digest(settings),
         references: Fn.sha256(Fn.join('\n', [...Object.keys(secrets).sort().map((key) => secrets[key]!), ...props.networks.map((network) => network.name)])),
       },
-      lifecycle: { createBeforeDestroy: true },
+      lifecycle: { createBeforeDestroy: startFirst },
     });
     this.revision.overrideLogicalId(`${instance}-revision`);
 
@@ -200,9 +213,10 @@ export class ServiceContainer extends Construct {
       // The stable name is the service's alias on every network: links and the proxy never see the versioned container name.
       networks: props.networks.map((network) => ({ name: network.name, aliases: [name, ...(network.aliases ?? [])] })),
       writablePaths,
+      readOnlyRootFilesystem,
       capabilities: props.port !== undefined && props.port < 1024 ? ['NET_BIND_SERVICE'] : undefined,
       labels,
-      createBeforeDestroy: true,
+      createBeforeDestroy: startFirst,
       restart: typeof restart === 'string' ? restart : 'on-failure',
       maxRetryCount: typeof restart === 'string' ? undefined : restart.onFailure.maxRetries,
       provider: props.provider,

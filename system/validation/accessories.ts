@@ -3,10 +3,7 @@ import { DATA_DEPENDENCIES, type EnvironmentSpec, type SystemSpec } from '../mod
 import { isImageRef } from './images';
 import { validateAccessoryVariables } from './variables';
 import { PLATFORM_CONTAINER_NAMES } from './products';
-import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkRestart, isPort } from './shared';
-
-/** A directory below the root: at least one segment. */
-const WRITABLE_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
+import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkRestart, checkWritablePaths, isPort } from './shared';
 
 /** Names a template may use in an accessory's `connection`. */
 const CONNECTION_PLACEHOLDER = /\{([^}]*)\}/g;
@@ -53,11 +50,7 @@ export function validateAccessories(system: SystemSpec, report: Report): void {
     }
     if (accessory.restart !== undefined) checkRestart(accessory.restart, field('restart'), report);
     validateAccessoryVariables(accessory, report);
-    for (const path of accessory.writablePaths ?? []) {
-      if (!WRITABLE_PATH.test(path) || path.split('/').includes('..')) {
-        report({ field: field('writablePaths'), value: path, allowed: 'an absolute path below "/" such as "/var/cache/app" (letters, digits, ".", "_", "-"; no "..")', why: 'each becomes a tmpfs under the read-only root filesystem; "/" would make the whole root writable' });
-      }
-    }
+    checkWritablePaths(accessory.writablePaths, field('writablePaths'), report);
   }
 }
 

@@ -12,6 +12,7 @@ import { validateAccessories, validateAccessoryDeployments } from './accessories
 import { validateData, validatePostgresConnections, validateSnapshots } from './data';
 import { validateLimitsFitHosts, validateProductDeployments, validateReplicas } from './deployments';
 import { validateImmutableReferences } from './images';
+import { validateAccessoryHostPorts, validateHostnames } from './hostnames';
 import { validateEnvironmentMonitoring } from './monitoring';
 import { validateAdminAccess, validateCloudflare, validateDomainLabels, validateEdge, validateHosts, validateLoadBalancer, validateNetworkRanges, validateResourceNames } from './network';
 import { validateExemptions } from './exemptions';
@@ -36,6 +37,7 @@ export function validateSystem(system: SystemSpec): ConfigurationIssue[] {
     seenEnvironments.add(environment.name);
     validateEnvironment(system, environment, log);
   }
+  validateHostnames(system, log);
   return log.issues;
 }
 
@@ -72,6 +74,7 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateReplicas(system, environment, log);
   validateLoadBalancer(environment, report);
   validateAccessoryDeployments(system, environment, log);
+  validateAccessoryHostPorts(system, environment, log);
   validateLimitsFitHosts(system, environment, log);
   validateImmutableReferences(system, environment, log);
   validateEnvironmentMonitoring(system, environment, report);

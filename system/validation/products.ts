@@ -3,11 +3,12 @@ import { DATABASE_NAME, RESERVED_DATABASES } from '../../constructs/docker/postg
 import { COLLECTOR_NAMES } from '../../constructs/monitoring/host-collectors';
 import { SERVER_NAMES } from '../../constructs/monitoring/monitoring-server';
 import { POSTGRES_EXPORTER_NAME } from '../../constructs/monitoring/postgres-exporter';
-import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from '../kinds';
-import { DATA_DEPENDENCIES, HOST_NETWORKS, SERVICE_KINDS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
+import { cachingProblems } from '../caching';
+import { behaviourOf, SERVICE_KIND_BEHAVIOUR, UPDATE_ORDERS } from '../kinds';
+import { DATA_DEPENDENCIES, HOST_NETWORKS, REACHABILITIES, SERVICE_KINDS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
 import { isImageRef } from './images';
 import { validateServiceVariables } from './variables';
-import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, isPort, withArticle } from './shared';
+import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, checkWritablePaths, isPort, withArticle } from './shared';
 
 /** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
 /** Platform stacks' names, and the pipeline's stage names (`--kinds credentials|products` selects by them). */
@@ -63,6 +64,9 @@ export function validateCatalog(system: SystemSpec, log: IssueLog): void {
         allowed: `a name not ending in "${CREDENTIALS_STACK_SUFFIX}"`,
         why: `<env>-<product>${CREDENTIALS_STACK_SUFFIX} is the stack of a product's data credentials`,
       });
+    }
+    if (product.reachability !== undefined && !REACHABILITIES.includes(product.reachability)) {
+      reportProduct({ field: 'reachability', value: product.reachability, allowed: REACHABILITIES });
     }
     if (product.services.length === 0) {
       reportProduct({ field: 'services', value: [], allowed: 'at least one service' });
@@ -162,10 +166,27 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       why: "Cloudflare's universal certificate covers one level below the root only",
     });
   }
-  for (const network of service.extraNetworks ?? []) {
-    if (!HOST_NETWORKS.includes(network)) {
-      report({ field: field('extraNetworks'), value: network, allowed: HOST_NETWORKS });
+  for (const key of ['extraNetworks', 'networks'] as const) {
+    for (const network of service[key] ?? []) {
+      if (!HOST_NETWORKS.includes(network)) report({ field: field(key), value: network, allowed: HOST_NETWORKS });
     }
+  }
+  if (kind.routed && service.networks !== undefined && !service.networks.includes('frontend')) {
+    report({
+      field: field('networks'),
+      value: service.networks,
+      allowed: 'a list with "frontend"',
+      why: `${withArticle(service.kind)} service is routed by the edge proxy, which reaches it on the frontend network only`,
+    });
+  }
+  if (service.networks?.includes('frontend') && !kind.mayJoinFrontend) {
+    report({ field: field('networks'), value: 'frontend', allowed: HOST_NETWORKS.filter((n) => n !== 'frontend'), why: `${withArticle(service.kind)} service must have no route from the edge proxy` });
+  }
+  if (service.caching !== undefined) {
+    if (kind.subdomain === undefined) {
+      report({ field: field('caching'), value: service.caching.mode, allowed: `nothing (${withArticle(service.kind)} service has no public name to cache)` });
+    }
+    for (const [name, value, allowed] of cachingProblems(service.caching)) report({ field: field(`caching.${name}`), value, allowed });
   }
   if (service.extraNetworks?.includes('frontend') && !kind.mayJoinFrontend) {
     report({
@@ -184,7 +205,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   validatePorts(service, kind.acceptsPort, report, field);
   validateMetrics(service, kind.port, report, field);
   if (!kind.container) {
-    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics'] as const) {
+    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics', 'networks', 'writablePaths', 'readOnlyRootFilesystem', 'updateOrder'] as const) {
       if (service[key] !== undefined) {
         report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
@@ -192,6 +213,13 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
     return;
   }
   validateResources(service, report, field);
+  checkWritablePaths(service.writablePaths, field('writablePaths'), report);
+  if (service.readOnlyRootFilesystem !== undefined && typeof service.readOnlyRootFilesystem !== 'boolean') {
+    report({ field: field('readOnlyRootFilesystem'), value: service.readOnlyRootFilesystem, allowed: ['true', 'false'] });
+  }
+  if (service.updateOrder !== undefined && !UPDATE_ORDERS.includes(service.updateOrder)) {
+    report({ field: field('updateOrder'), value: service.updateOrder, allowed: UPDATE_ORDERS });
+  }
   if (kind.probesCommand && service.healthCheck === undefined && (service.command === undefined || service.command.length === 0)) {
     report({
       field: field('healthCheck'),
@@ -332,5 +360,10 @@ function validateLink(
   }
   if (link.form !== undefined && !['url', 'host', 'host-port'].includes(link.form)) {
     report({ field: `${field}.form`, value: link.form, allowed: ['url', 'host', 'host-port'] });
+  }
+  if (link.path !== undefined && (typeof link.path !== 'string' || !/^\/[A-Za-z0-9._~\/-]*$/.test(link.path))) {
+    report({ field: `${field}.path`, value: link.path, allowed: 'an absolute URL path such as "/v1" (letters, digits, ".", "_", "~", "-", "/")' });
+  } else if (link.path !== undefined && (link.form ?? 'url') !== 'url') {
+    report({ field: `${field}.path`, value: link.path, allowed: `no path with form "${link.form}" (only a URL carries one)` });
   }
 }

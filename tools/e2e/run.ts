@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { manacore } from '../../environments';
 import { fieldnotes } from '../../examples/fieldnotes';
 import { harbor } from '../../examples/harbor';
+import { relay } from '../../examples/relay';
 import { nutri } from '../../examples/nutri';
 import type { SystemSpec } from '../../index';
 import { changedStacks } from '../../scripts/plan-comment/changed-stacks';
@@ -32,7 +33,7 @@ import { Terraform, TerraformError, startSharedMock, variableValues, writeCliCon
 const WORK_ROOT = path.join(REPO_ROOT, '.e2e');
 
 /** The systems the harness checks: the product's own, and the examples built with the library. */
-const SYSTEMS: Readonly<Record<string, SystemSpec>> = { manacore, nutri, fieldnotes, harbor };
+const SYSTEMS: Readonly<Record<string, SystemSpec>> = { manacore, nutri, fieldnotes, harbor, relay };
 
 /** The tag change of the scenario: Manacore's chat in staging (several services, secrets, data); else the first product. */
 function tagChangeFor(system: SystemSpec): TagChange {
@@ -191,22 +192,27 @@ function secretValues(workDir: string, variables: Record<string, string>, stacks
   return secrets;
 }
 
-/** Checks the tag-change plan: only the product's containers (and their image and revision) are replaced, create-before-destroy. */
-export function checkTagPlan(stack: string, plan: any, product: string): string[] {
+/**
+ * Checks the tag-change plan: only the product's containers (and their image and revision) are replaced, in the
+ * order each declares: create-before-destroy, or destroy first for a stop-first service (`stopFirst`: addresses
+ * whose synthesized lifecycle is not create_before_destroy).
+ */
+export function checkTagPlan(stack: string, plan: any, product: string, stopFirst: ReadonlySet<string> = new Set()): string[] {
   const problems: string[] = [];
   const changes = (plan.resource_changes ?? []).filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])));
   const containers = (plan.resource_changes ?? []).filter((c: any) => c.type === 'docker_container');
   if (containers.length === 0) problems.push(`${stack}: the plan has no docker_container at all`);
+  const expectedOrder = (address: string) => (stopFirst.has(address) ? '["delete","create"]' : '["create","delete"]');
   for (const container of containers) {
-    if (JSON.stringify(container.change.actions) !== '["create","delete"]') {
-      problems.push(`${stack}: ${container.address} should be replaced create-before-destroy (["create","delete"]), plan says ${JSON.stringify(container.change.actions)}`);
+    if (JSON.stringify(container.change.actions) !== expectedOrder(container.address)) {
+      problems.push(`${stack}: ${container.address} should be replaced ${expectedOrder(container.address)}, plan says ${JSON.stringify(container.change.actions)}`);
     }
   }
   for (const change of changes) {
     const actions = JSON.stringify(change.change.actions);
     // The container's image and its revision (random_id keyed on the image) are replaced with it; the GitHub
     // environment records each service's deployed tag in a <SERVICE>_IMAGE_TAG variable, updated in place.
-    const replacedCompanion = ['docker_image', 'random_id'].includes(change.type) && actions === '["create","delete"]';
+    const replacedCompanion = ['docker_image', 'random_id'].includes(change.type) && (actions === '["create","delete"]' || (stopFirst.has(change.address) && actions === '["delete","create"]'));
     const recordedTag = change.type === 'github_actions_environment_variable' && actions === '["update"]' && /_IMAGE_TAG$/.test(change.change.after?.variable_name ?? '');
     if (change.type !== 'docker_container' && !replacedCompanion && !recordedTag) {
       problems.push(`${stack}: unexpected change to ${change.address} (${change.change.actions.join(', ')}); a tag change of ${product} may only replace its containers`);
@@ -342,6 +348,19 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** Addresses of a stop-first service's container, image and revision: what the stack declares without create_before_destroy. */
+function stopFirstAddresses(stackDir: string): Set<string> {
+  const resources = readJson(path.join(stackDir, 'cdk.tf.json')).resource ?? {};
+  const addresses = new Set<string>();
+  for (const [name, body] of Object.entries<any>(resources.docker_container ?? {})) {
+    if (body.lifecycle?.create_before_destroy === true) continue;
+    addresses.add(`docker_container.${name}`);
+    addresses.add(`random_id.${name}-revision`);
+    addresses.add(`docker_image.${name}`);
+  }
+  return addresses;
+}
+
 async function tagScenario(harness: Harness, run: SystemRun): Promise<string[]> {
   const started = Date.now();
   const change = run.tagChange;
@@ -357,7 +376,7 @@ async function tagScenario(harness: Harness, run: SystemRun): Promise<string[]> 
   for (const stack of stacks) {
     const { plan, summary } = await harness.planJson(stack, run.stackDir(tagged, stack));
     plans.push({ stack, plan, summary });
-    problems.push(...checkTagPlan(stack, plan, change.product));
+    problems.push(...checkTagPlan(stack, plan, change.product, stopFirstAddresses(run.stackDir(tagged, stack))));
   }
   const comment = renderPlanComment(plans.map(({ stack, plan }) => ({ stack, plan })));
   const commentFile = path.join(run.workDir, 'tag-change-comment.md');
@@ -370,7 +389,7 @@ async function tagScenario(harness: Harness, run: SystemRun): Promise<string[]> 
   // Roll back: the original synth output, planned and applied again.
   for (const stack of stacks) {
     const { plan } = await harness.planJson(stack, run.stackDir(run.out, stack));
-    problems.push(...checkTagPlan(`${stack} (rollback)`, plan, change.product));
+    problems.push(...checkTagPlan(`${stack} (rollback)`, plan, change.product, stopFirstAddresses(run.stackDir(run.out, stack))));
     await harness.apply(stack, run.stackDir(run.out, stack));
     await harness.assertNoChanges(stack, run.stackDir(run.out, stack));
   }
