@@ -3,7 +3,7 @@
  *
  * For each system (Manacore, and the examples: Nutri, Fieldnotes, Harbor), in .e2e/<system>/:
  * 1. synthesizes it into out/ (local backend; state files land in .e2e/<system>/),
- * 2. per dependency level of manifest.json (stacks of one level in parallel): terraform init (through the
+ * 2. per deploy stage (stacks/deploy-order.ts; the stacks of one stage in parallel): terraform init (through the
  *    filesystem mirror of the CLI configuration), validate, plan, apply, and a second plan that must show no
  *    changes; later levels read earlier stacks' real outputs through terraform_remote_state,
  * 3. changes one product's image tag, re-synthesizes into out-tag/, plans the changed stacks, renders the
@@ -23,6 +23,7 @@ import { harbor } from '../../examples/harbor';
 import { nutri } from '../../examples/nutri';
 import type { SystemSpec } from '../../index';
 import { changedStacks } from '../../scripts/plan-comment/changed-stacks';
+import { groupByStage, type DeployStage } from '../../stacks/deploy-order';
 import { renderPlanComment } from '../../scripts/plan-comment/render';
 import { MOCKED_PROVIDERS, REPO_ROOT } from './schema/providers';
 import { swapCloudForLocal } from './backend-swap';
@@ -68,28 +69,30 @@ function parseOptions(argv: readonly string[]): Options {
   return { only, skipScenario, concurrency, cloud, systems };
 }
 
-/** Stacks grouped by dependency level (level 0 depends on nothing), from cdktf's manifest.json. */
-export function dependencyLevels(manifest: { stacks: Record<string, { dependencies?: string[] }> }, only?: readonly string[]): string[][] {
-  const deps = new Map(Object.entries(manifest.stacks).map(([name, s]) => [name, s.dependencies ?? []]));
+/** What the harness reads of one synthesized stack: `"//".deploy` of its cdk.tf.json (SystemStack.toTerraform). */
+export interface StackDeployInfo {
+  readonly stage?: DeployStage;
+  readonly after?: readonly string[];
+}
+
+/**
+ * Stacks grouped into deploy stages (stacks/deploy-order.ts), every environment's together: the stacks of one stage
+ * do not read each other and run in parallel. With `only`, those stacks and every stack they build on.
+ */
+export function deployLevels(stacks: Readonly<Record<string, StackDeployInfo>>, only?: readonly string[]): string[][] {
   const wanted = new Set<string>();
   const want = (name: string): void => {
-    if (!deps.has(name)) throw new Error(`e2e: no stack "${name}"; stacks: ${[...deps.keys()].join(', ')}`);
+    if (!(name in stacks)) throw new Error(`e2e: no stack "${name}"; stacks: ${Object.keys(stacks).join(', ')}`);
     if (wanted.has(name)) return;
     wanted.add(name);
-    deps.get(name)!.forEach(want);
+    (stacks[name].after ?? []).forEach(want);
   };
-  (only ?? [...deps.keys()]).forEach(want);
-  const level = new Map<string, number>();
-  const levelOf = (name: string, seen: string[] = []): number => {
-    if (level.has(name)) return level.get(name)!;
-    if (seen.includes(name)) throw new Error(`e2e: dependency cycle ${[...seen, name].join(' -> ')}`);
-    const value = Math.max(-1, ...deps.get(name)!.map((d) => levelOf(d, [...seen, name]))) + 1;
-    level.set(name, value);
-    return value;
-  };
-  const levels: string[][] = [];
-  for (const name of [...wanted].sort()) (levels[levelOf(name)] ??= []).push(name);
-  return levels.filter(Boolean);
+  (only ?? Object.keys(stacks)).forEach(want);
+  return groupByStage(wanted, (name) => {
+    const stage = stacks[name].stage;
+    if (stage === undefined) throw new Error(`e2e: stack ${name} has no "//".deploy.stage in its cdk.tf.json`);
+    return stage;
+  });
 }
 
 /** Runs `fn` over items with at most `limit` at once; every failure is collected, not only the first. */
@@ -252,6 +255,11 @@ class SystemRun {
     this.tagChange = tagChangeFor(system);
   }
 
+  /** Each stack's deploy stage and the stacks it builds on, as synthesized. */
+  deployInfo(): Record<string, StackDeployInfo> {
+    return Object.fromEntries(Object.keys(this.manifest.stacks).map((stack, index) => [stack, this.stackJsons[index]['//']?.deploy ?? {}]));
+  }
+
   stackDir(root: string, stack: string): string {
     return path.join(root, 'stacks', stack);
   }
@@ -293,7 +301,7 @@ async function runSystem(run: SystemRun, mock: SharedMock, cliConfig: string, op
   run.prepare();
   const harness = new Harness(mock, cliConfig, run.variables);
   const failures: string[] = [];
-  const levels = dependencyLevels(run.manifest, options.only?.filter((stack) => stack in run.manifest.stacks));
+  const levels = deployLevels(run.deployInfo(), options.only?.filter((stack) => stack in run.manifest.stacks));
   for (const [index, level] of levels.entries()) {
     const levelStart = Date.now();
     const errors = await inParallel(level, options.concurrency, (stack) => harness.converge(stack, run.stackDir(run.out, stack)));
