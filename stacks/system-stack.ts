@@ -3,6 +3,7 @@ import { DataTfeOutputs } from '@cdktf/provider-tfe/lib/data-tfe-outputs';
 import {
   CloudBackend,
   DataTerraformRemoteStateLocal,
+  Lazy,
   LocalBackend,
   NamedCloudWorkspace,
   TerraformOutput,
@@ -137,6 +138,18 @@ export class SystemStack extends TerraformStack {
     this.deployedAfter.set(upstream.stackName, upstream);
   }
 
+  /**
+   * @internal The read of another stack's outputs made before `reader`: reads go in deploy order, each after the one
+   * before, so that when several upstream stacks are missing only the first stops the plan (Terraform skips whatever
+   * depends on a failed data source) and the message is said once.
+   */
+  public readBefore(reader: StackOutputs): StackOutputs | undefined {
+    const inOrder = [...this.readers.values()].sort(
+      (a, b) => stageIndex(a.producer.deployStage) - stageIndex(b.producer.deployStage) || a.producer.stackName.localeCompare(b.producer.stackName),
+    );
+    return inOrder[inOrder.indexOf(reader) - 1];
+  }
+
   /** Every stack deployed before this one, directly or not, in deploy order (stage, then name). */
   public get upstreamStacks(): SystemStack[] {
     const found = new Map<string, SystemStack>();
@@ -198,13 +211,6 @@ export class SystemStack extends TerraformStack {
    */
   public override prepareStack(): void {
     this.ensureBackendExists();
-    // In deploy order, each read after the one before: when several upstream stacks are missing, only the first
-    // stops the plan (Terraform skips whatever depends on a failed data source), so the message is said once.
-    let previous: StackOutputs | undefined;
-    for (const reader of [...this.readers.values()].sort((a, b) => stageIndex(a.producer.deployStage) - stageIndex(b.producer.deployStage) || a.producer.stackName.localeCompare(b.producer.stackName))) {
-      reader.guardMissingUpstream(previous);
-      previous = reader;
-    }
   }
 
   /**
@@ -271,6 +277,7 @@ export class StackOutputs {
     } else {
       this.localState = new DataTerraformRemoteStateLocal(consumer, id, { path: localStatePath(producer.stackName) });
     }
+    this.guardMissingUpstream();
   }
 
   private get dataSource(): DataTerraformRemoteStateLocal | DataTfeOutputs {
@@ -299,7 +306,7 @@ export class StackOutputs {
 
 
   /**
-   * @internal Stops the plan, before anything changes, with what to deploy first when the producer has not been
+   * Stops the plan, before anything changes, with what to deploy first when the producer has not been
    * deployed, in place of Terraform's "Unable to find remote state" or "Unsupported attribute". Terraform checks a data
    * source's preconditions before reading it and its postconditions right after, and skips everything that uses a
    * data source whose condition failed (https://developer.hashicorp.com/terraform/language/expressions/custom-conditions#preconditions-and-postconditions).
@@ -309,37 +316,36 @@ export class StackOutputs {
    * data_source_outputs.go), so the same output check applies; a workspace that does not exist at all is the
    * provider's "Unable to read workspace" (the bootstrap stack creates every workspace first).
    */
-  public guardMissingUpstream(after?: StackOutputs): void {
-    if (after !== undefined) this.dataSource.addOverride('depends_on', [after.address]);
-    const consumer = this.consumer.stackName;
+  private guardMissingUpstream(): void {
+    // Lazy: what the consumer reads and builds on is complete only once every stack is constructed.
+    const consumer = this.consumer;
     const producer = this.producer.stackName;
-    const names = [...this.names].sort();
-    if (names.length === 0) return;
-    const deployFirst = this.consumer.deployFirstInstructions();
+    const names = () => [...this.names].sort();
+    const message = (first: string) => Lazy.stringValue({ produce: () => [first.replace('{names}', names().join(', ')), ...consumer.deployFirstInstructions()].join('\n') });
     const missingOutputs = (where: string) =>
-      [
-        `${consumer} reads ${names.join(', ')} from ${producer}, but ${where} does not hold them: ${producer} has not been deployed yet, was destroyed, or was deployed before it published them.`,
-        ...deployFirst,
-      ].join('\n');
-    const allPresent = (keys: string) => `\${alltrue([for name in ${JSON.stringify(names)} : contains(${keys}, name)])}`;
+      message(`${consumer.stackName} reads {names} from ${producer}, but ${where} does not hold them: ${producer} has not been deployed yet, was destroyed, or was deployed before it published them.`);
+    const allPresent = (keys: string) => Lazy.stringValue({ produce: () => `\${alltrue([for name in ${JSON.stringify(names())} : contains(${keys}, name)])}` });
+    const readBefore = () => consumer.readBefore(this);
+    this.dataSource.addOverride('depends_on', Lazy.anyValue({ produce: () => (readBefore() === undefined ? undefined : [readBefore()!.address]) }));
     if (this.localState !== undefined) {
-      const statePath = localStatePath(this.producer.stackName);
+      const statePath = localStatePath(producer);
       // path.module (the stack's directory, where Terraform runs): a condition must refer to something, and the
       // local backend resolves the same relative path from there.
       this.localState.addOverride('lifecycle', {
         precondition: [
           {
             condition: `\${fileexists("\${path.module}/${statePath}")}`,
-            error_message: [`${consumer} reads outputs of ${producer}, which has not been deployed yet (no state file ${statePath}).`, ...deployFirst].join('\n'),
+            error_message: message(`${consumer.stackName} reads outputs of ${producer}, which has not been deployed yet (no state file ${statePath}).`),
           },
         ],
-        postcondition: [{ condition: allPresent('keys(self.outputs)'), error_message: missingOutputs(`its state`) }],
+        postcondition: [{ condition: allPresent('keys(self.outputs)'), error_message: missingOutputs('its state') }],
       });
     } else {
       // `values` holds every output, sensitive or not, and is itself sensitive: only its names are compared.
       this.tfeOutputs!.addOverride('lifecycle', {
-        postcondition: [{ condition: allPresent('keys(nonsensitive(self.values))'), error_message: missingOutputs(`its workspace's state`) }],
+        postcondition: [{ condition: allPresent('keys(nonsensitive(self.values))'), error_message: missingOutputs("its workspace's state") }],
       });
     }
   }
+
 }
