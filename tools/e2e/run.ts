@@ -320,9 +320,10 @@ async function runSystem(run: SystemRun, mock: SharedMock, cliConfig: string, op
   const failures: string[] = [];
   const levels = deployLevels(run.deployInfo(), options.only?.filter((stack) => stack in run.manifest.stacks));
   // The card's command, typed as is: the cdktf CLI deploys the tag scenario's product stack, refused before its
-  // upstream exists, applied after; the harness applies every other stack.
+  // upstream exists, applied after; the harness applies every other stack. Manacore only: cdktf synthesizes the
+  // repository's app (main.ts), which is Manacore, and would replace another system's synth output with it.
   const cliTarget = `${run.tagChange.environment}-${run.tagChange.product}`;
-  const cliScenario = !run.cloud && !options.skipScenario && levels.flat().includes(cliTarget);
+  const cliScenario = run.system === manacore && !run.cloud && !options.skipScenario && levels.flat().includes(cliTarget);
   if (cliScenario) {
     const problems = await cdktfBeforeUpstream(harness, run, cliTarget);
     if (problems.length > 0) return problems;
