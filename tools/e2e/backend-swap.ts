@@ -25,7 +25,8 @@ export function swapCloudForLocal(stackJson: any, options: SwapOptions): any {
   delete terraform.cloud;
   terraform.backend = { local: { path: options.statePath(options.stack) } };
   const outputs = swapped.data?.tfe_outputs ?? {};
-  const remote = (swapped.data ??= {}).terraform_remote_state ?? {};
+  // A stack that reads no other stack has no data block, and Terraform refuses an empty one ("Missing block label").
+  const remote = swapped.data?.terraform_remote_state ?? {};
   for (const [name, source] of Object.entries<any>(outputs)) {
     if (name in remote) throw new Error(`e2e: stack ${options.stack} already has data.terraform_remote_state.${name}`);
     const { lifecycle, depends_on: dependsOn } = source;
