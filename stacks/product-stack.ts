@@ -78,7 +78,7 @@ export class ProductStack extends SystemStack {
       ipv4: network.getString(hostOutputName(props.product.host, 'ipv4')),
       ipv6: network.getString(hostOutputName(props.product.host, 'ipv6')),
     };
-    if (props.data !== undefined) this.addDependency(props.data);
+    if (props.data !== undefined) this.deploysAfter(props.data);
     this.containers =
       props.edge !== undefined && props.data !== undefined ? this.placeContainers(props.network, props.edge, props.credentials) : new Map();
     this.otaBuckets = this.addCloudflare(props.cloudflare ?? planEnvironmentCloudflare(props.environment), props.network);

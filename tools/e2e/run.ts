@@ -3,7 +3,7 @@
  *
  * For each system (Manacore, and the examples: Nutri, Fieldnotes, Harbor), in .e2e/<system>/:
  * 1. synthesizes it into out/ (local backend; state files land in .e2e/<system>/),
- * 2. per dependency level of manifest.json (stacks of one level in parallel): terraform init (through the
+ * 2. per deploy stage (stacks/deploy-order.ts; the stacks of one stage in parallel): terraform init (through the
  *    filesystem mirror of the CLI configuration), validate, plan, apply, and a second plan that must show no
  *    changes; later levels read earlier stacks' real outputs through terraform_remote_state,
  * 3. changes one product's image tag, re-synthesizes into out-tag/, plans the changed stacks, renders the
@@ -24,9 +24,11 @@ import { relay } from '../../examples/relay';
 import { nutri } from '../../examples/nutri';
 import type { SystemSpec } from '../../index';
 import { changedStacks } from '../../scripts/plan-comment/changed-stacks';
+import { groupByStage, type DeployStage } from '../../stacks/deploy-order';
 import { renderPlanComment } from '../../scripts/plan-comment/render';
 import { MOCKED_PROVIDERS, REPO_ROOT } from './schema/providers';
 import { swapCloudForLocal } from './backend-swap';
+import { cdktfEnv, checkRefusal, checkRefusalMessage, runCdktf, writeCdktfProject } from './cdktf-cli';
 import { synthesize, withImageTag, type TagChange } from './synth';
 import { Terraform, TerraformError, startSharedMock, variableValues, writeCliConfig, type SharedMock } from './terraform';
 
@@ -69,28 +71,30 @@ function parseOptions(argv: readonly string[]): Options {
   return { only, skipScenario, concurrency, cloud, systems };
 }
 
-/** Stacks grouped by dependency level (level 0 depends on nothing), from cdktf's manifest.json. */
-export function dependencyLevels(manifest: { stacks: Record<string, { dependencies?: string[] }> }, only?: readonly string[]): string[][] {
-  const deps = new Map(Object.entries(manifest.stacks).map(([name, s]) => [name, s.dependencies ?? []]));
+/** What the harness reads of one synthesized stack: `"//".deploy` of its cdk.tf.json (SystemStack.toTerraform). */
+export interface StackDeployInfo {
+  readonly stage?: DeployStage;
+  readonly after?: readonly string[];
+}
+
+/**
+ * Stacks grouped into deploy stages (stacks/deploy-order.ts), every environment's together: the stacks of one stage
+ * do not read each other and run in parallel. With `only`, those stacks and every stack they build on.
+ */
+export function deployLevels(stacks: Readonly<Record<string, StackDeployInfo>>, only?: readonly string[]): string[][] {
   const wanted = new Set<string>();
   const want = (name: string): void => {
-    if (!deps.has(name)) throw new Error(`e2e: no stack "${name}"; stacks: ${[...deps.keys()].join(', ')}`);
+    if (!(name in stacks)) throw new Error(`e2e: no stack "${name}"; stacks: ${Object.keys(stacks).join(', ')}`);
     if (wanted.has(name)) return;
     wanted.add(name);
-    deps.get(name)!.forEach(want);
+    (stacks[name].after ?? []).forEach(want);
   };
-  (only ?? [...deps.keys()]).forEach(want);
-  const level = new Map<string, number>();
-  const levelOf = (name: string, seen: string[] = []): number => {
-    if (level.has(name)) return level.get(name)!;
-    if (seen.includes(name)) throw new Error(`e2e: dependency cycle ${[...seen, name].join(' -> ')}`);
-    const value = Math.max(-1, ...deps.get(name)!.map((d) => levelOf(d, [...seen, name]))) + 1;
-    level.set(name, value);
-    return value;
-  };
-  const levels: string[][] = [];
-  for (const name of [...wanted].sort()) (levels[levelOf(name)] ??= []).push(name);
-  return levels.filter(Boolean);
+  (only ?? Object.keys(stacks)).forEach(want);
+  return groupByStage(wanted, (name) => {
+    const stage = stacks[name].stage;
+    if (stage === undefined) throw new Error(`e2e: stack ${name} has no "//".deploy.stage in its cdk.tf.json`);
+    return stage;
+  });
 }
 
 /** Runs `fn` over items with at most `limit` at once; every failure is collected, not only the first. */
@@ -170,6 +174,22 @@ class Harness {
 
   async apply(stack: string, dir: string): Promise<void> {
     await this.step(stack, dir, ['apply', '-input=false', '-no-color', 'tfplan']);
+  }
+
+  /** terraform init alone, from the filesystem mirror: writes the lock file. */
+  async init(stack: string, dir: string): Promise<void> {
+    await this.step(stack, dir, ['init', '-input=false', '-no-color'], { reattach: false });
+  }
+
+  /** A plan expected to fail (exit 1): what Terraform printed. */
+  async failingPlan(stack: string, dir: string): Promise<{ code: number; output: string }> {
+    const planned = await this.step(stack, dir, ['plan', '-input=false', '-no-color'], { allowExit: [1] });
+    return { code: planned.code, output: `${planned.stdout}\n${planned.stderr}` };
+  }
+
+  /** The environment for a program that runs Terraform itself (the cdktf CLI). */
+  terraformEnv(): NodeJS.ProcessEnv {
+    return this.terraform.cliEnv();
   }
 
   async assertNoChanges(stack: string, dir: string): Promise<void> {
@@ -258,6 +278,11 @@ class SystemRun {
     this.tagChange = tagChangeFor(system);
   }
 
+  /** Each stack's deploy stage and the stacks it builds on, as synthesized. */
+  deployInfo(): Record<string, StackDeployInfo> {
+    return Object.fromEntries(Object.keys(this.manifest.stacks).map((stack, index) => [stack, this.stackJsons[index]['//']?.deploy ?? {}]));
+  }
+
   stackDir(root: string, stack: string): string {
     return path.join(root, 'stacks', stack);
   }
@@ -299,8 +324,17 @@ async function runSystem(run: SystemRun, mock: SharedMock, cliConfig: string, op
   run.prepare();
   const harness = new Harness(mock, cliConfig, run.variables);
   const failures: string[] = [];
-  const levels = dependencyLevels(run.manifest, options.only?.filter((stack) => stack in run.manifest.stacks));
-  for (const [index, level] of levels.entries()) {
+  const levels = deployLevels(run.deployInfo(), options.only?.filter((stack) => stack in run.manifest.stacks));
+  // The card's command, typed as is: the cdktf CLI deploys the tag scenario's product stack, refused before its
+  // upstream exists, applied after; the harness applies every other stack. Manacore only: cdktf synthesizes the
+  // repository's app (main.ts), which is Manacore, and would replace another system's synth output with it.
+  const cliTarget = `${run.tagChange.environment}-${run.tagChange.product}`;
+  const cliScenario = run.system === manacore && !run.cloud && !options.skipScenario && levels.flat().includes(cliTarget);
+  if (cliScenario) {
+    const problems = await cdktfBeforeUpstream(harness, run, cliTarget);
+    if (problems.length > 0) return problems;
+  }
+  for (const [index, level] of levels.map((stacks) => stacks.filter((stack) => !cliScenario || stack !== cliTarget)).filter((stacks) => stacks.length > 0).entries()) {
     const levelStart = Date.now();
     const errors = await inParallel(level, options.concurrency, (stack) => harness.converge(stack, run.stackDir(run.out, stack)));
     process.stdout.write(`${run.name} level ${index}: ${level.length} stacks in ${seconds(Date.now() - levelStart)}\n`);
@@ -308,6 +342,10 @@ async function runSystem(run: SystemRun, mock: SharedMock, cliConfig: string, op
       failures.push(...errors.map((e) => e.message));
       return failures; // later levels read this level's outputs
     }
+  }
+  if (cliScenario) {
+    failures.push(...(await cdktfAfterUpstream(harness, run, cliTarget)));
+    if (failures.length > 0) return failures;
   }
   const all = levels.flat();
   process.stdout.write(`${run.name} per stack (init+validate+plan+apply+plan): ${all.map((s) => `${s} ${seconds(harness.timings.get(s) ?? 0)}`).join(', ')}\n`);
@@ -395,6 +433,45 @@ async function tagScenario(harness: Harness, run: SystemRun): Promise<string[]> 
   }
   process.stdout.write(`${run.name} tag change ${change.product} -> ${change.imageTag}, comment, apply, rollback: ${seconds(Date.now() - started)}\n`);
   return problems;
+}
+
+/** `cdktf deploy <stack> --auto-approve` before any stack is applied: Terraform stops it with what to deploy first, and nothing changes. */
+async function cdktfBeforeUpstream(harness: Harness, run: SystemRun, stack: string): Promise<string[]> {
+  const started = Date.now();
+  writeCdktfProject(run.workDir, path.relative(run.workDir, run.out));
+  // The lock file, from the mirror: without one cdktf runs `terraform providers lock`, which asks the public registry.
+  await harness.init(stack, run.stackDir(run.out, stack));
+  const result = await runCdktf(run.workDir, ['deploy', stack, '--auto-approve'], cdktfEnv(harness.terraformEnv()));
+  fs.writeFileSync(path.join(run.workDir, 'cdktf-before-upstream.log'), result.output);
+  // The order as the stack states it (its first read's precondition); its content is checked in stacks-and-backends.test.ts.
+  const json = run.stackJsons[Object.keys(run.manifest.stacks).indexOf(stack)];
+  const environment = run.tagChange.environment;
+  const firstRead = json.data.terraform_remote_state[`outputs-${environment}-network`];
+  const deployFirst = (firstRead.lifecycle.precondition[0].error_message as string).split('\n').filter((line) => line.startsWith('  cdktf deploy '));
+  const stateFiles = fs.readdirSync(run.workDir).filter((file) => file.endsWith('.tfstate'));
+  const problems = checkRefusal(result, stack, stateFiles);
+  // The message itself, from Terraform in the same directory: cdktf (0.21, without a terminal) at times exits
+  // before it prints the tail of Terraform's output, where the message is.
+  const planned = await harness.failingPlan(stack, run.stackDir(run.out, stack));
+  problems.push(...checkRefusalMessage(planned, stack, `${environment}-network`, deployFirst));
+  if (deployFirst[0]?.trim() !== `cdktf deploy ${environment}-network`) problems.push(`${stack}: the order to deploy in does not start with ${environment}-network: ${deployFirst.join(' | ')}`);
+  process.stdout.write(`${run.name} cdktf deploy ${stack} before its upstream: refused (exit ${result.code}) in ${seconds(Date.now() - started)}\n`);
+  return problems;
+}
+
+/** `cdktf deploy <stack> --auto-approve` once its upstream is applied: it applies, and a plan afterwards has no changes. */
+async function cdktfAfterUpstream(harness: Harness, run: SystemRun, stack: string): Promise<string[]> {
+  const started = Date.now();
+  const result = await runCdktf(run.workDir, ['deploy', stack, '--auto-approve'], cdktfEnv(harness.terraformEnv()));
+  fs.writeFileSync(path.join(run.workDir, 'cdktf-after-upstream.log'), result.output);
+  if (result.code !== 0) return [`cdktf deploy ${stack} --auto-approve (upstream applied) failed (exit ${result.code}):\n${result.output.slice(-4000)}`];
+  // Not cdktf's "Apply complete!" line, which it at times leaves unprinted (see cdktfBeforeUpstream): the state.
+  const stateFile = path.join(run.workDir, `terraform.${stack}.tfstate`);
+  const resources = fs.existsSync(stateFile) ? (readJson(stateFile).resources ?? []).filter((r: any) => r.mode === 'managed').length : 0;
+  if (resources === 0) return [`cdktf deploy ${stack} --auto-approve exited 0 but ${stateFile} holds no resources`];
+  await harness.assertNoChanges(stack, run.stackDir(run.out, stack));
+  process.stdout.write(`${run.name} cdktf deploy ${stack} --auto-approve (upstream applied): applied in ${seconds(Date.now() - started)}\n`);
+  return [];
 }
 
 /** The comment states Terraform's own counts per stack and in total, and no secret value. */
