@@ -36,8 +36,8 @@ export type {
   SystemSpec,
   TerraformCloudSettings,
 } from './system/model';
-export { DATA_DEPENDENCIES, HOST_NETWORKS, SERVICE_KINDS } from './system/model';
-export { SERVICE_KIND_BEHAVIOUR, type KindCachingRule, type ServiceKindBehaviour } from './system/kinds';
+export { DATA_DEPENDENCIES, HOST_NETWORKS } from './system/model';
+export { SERVICE_KINDS, SERVICE_KIND_BEHAVIOUR, type KindCachingRule, type ServiceKindBehaviour } from './system/kinds';
 export {
   DEFAULT_TERRAFORM_VERSION,
   resolveSystem,

@@ -181,6 +181,9 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
   },
 };
 
+/** Every kind, in the order of the behaviour table, which has one row per kind. */
+export const SERVICE_KINDS = Object.keys(SERVICE_KIND_BEHAVIOUR) as readonly ServiceKind[];
+
 /** The kind's behaviour, or undefined for a name that is not a kind (validation reports it). */
 export function behaviourOf(kind: string): ServiceKindBehaviour | undefined {
   return (SERVICE_KIND_BEHAVIOUR as Record<string, ServiceKindBehaviour | undefined>)[kind];

@@ -9,7 +9,6 @@ import type { ResourceSpec } from '../constructs/core/resources';
 import { HOST_NETWORKS, type HostNetwork } from '../constructs/docker/host-networks';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
-import { SERVICE_KIND_BEHAVIOUR } from './kinds';
 import type { MonitoringSettings } from './monitoring';
 
 /**
@@ -20,9 +19,6 @@ import type { MonitoringSettings } from './monitoring';
  * - `mobile`: no container: an R2 bucket with a custom domain for OTA bundles.
  */
 export type ServiceKind = 'api' | 'web' | 'landing' | 'internal' | 'worker' | 'mobile';
-
-/** Every kind, in the order of the behaviour table (kinds.ts), which has one row per kind. */
-export const SERVICE_KINDS = Object.keys(SERVICE_KIND_BEHAVIOUR) as readonly ServiceKind[];
 
 /** Data services a service can depend on; each becomes a connection-string variable. */
 export type DataDependency = 'postgres' | 'redis';
@@ -227,7 +223,7 @@ export type DataServiceSpec =
       readonly mode: 'container';
       /** Size of the Hetzner volume holding the data, in GiB (10 to 10240). */
       readonly volumeSizeGiB: number;
-      /** Container resources over the data service's defaults. @default - Postgres 1 CPU 2 GiB, Redis 0.25 CPU 256 MiB */
+      /** Container resources over the data service's defaults. @default - POSTGRES_DEFAULTS.resources and REDIS_DEFAULTS.resources (Postgres 1 CPU 2 GiB, Redis 0.25 CPU with a 384 MiB limit and 256 MiB reserved) */
       readonly resources?: Partial<ResourceSpec>;
       /** Image reference (extensions, another version); immutable in production. @default - postgres:16-alpine, redis:7-alpine */
       readonly image?: string;

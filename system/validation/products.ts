@@ -3,8 +3,8 @@ import { DATABASE_NAME, RESERVED_DATABASES } from '../../constructs/docker/postg
 import { COLLECTOR_NAMES } from '../../constructs/monitoring/host-collectors';
 import { SERVER_NAMES } from '../../constructs/monitoring/monitoring-server';
 import { POSTGRES_EXPORTER_NAME } from '../../constructs/monitoring/postgres-exporter';
-import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from '../kinds';
-import { DATA_DEPENDENCIES, HOST_NETWORKS, SERVICE_KINDS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
+import { behaviourOf, SERVICE_KIND_BEHAVIOUR, SERVICE_KINDS } from '../kinds';
+import { DATA_DEPENDENCIES, HOST_NETWORKS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
 import { isImageRef } from './images';
 import { validateServiceVariables } from './variables';
 import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, isPort, withArticle } from './shared';
