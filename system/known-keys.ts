@@ -25,6 +25,7 @@ import type {
   MetricsSpec,
   ProductDeployment,
   ProductSpec,
+  RedisUsageSpec,
   ServiceSpec,
   SnapshotSpec,
   SshKeySpec,
@@ -69,8 +70,14 @@ const SERVICE: ObjectSchema = {
     singleton: true,
     restart: true,
     metrics: true,
+    redis: true,
   } satisfies KeyTable<ServiceSpec>,
-  fields: { resources: RESOURCES, links: { values: LINK }, metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> } },
+  fields: {
+    resources: RESOURCES,
+    links: { values: LINK },
+    metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> },
+    redis: { keys: { clients: true, queue: true, patternSubscriptions: true } satisfies KeyTable<RedisUsageSpec> },
+  },
 };
 
 const PRODUCT: ObjectSchema = {
@@ -102,7 +109,7 @@ const ACCESSORY: ObjectSchema = {
 
 const DATA_SERVICE: ObjectSchema = {
   // One table for both modes of the union: which keys fit which mode is validation's business (validateData).
-  keys: { mode: true, volumeSizeGiB: true, resources: true, provider: true, image: true, maxConnections: true, settings: true, maxMemoryMiB: true, connectionsPerProduct: true },
+  keys: { mode: true, volumeSizeGiB: true, resources: true, provider: true, image: true, maxConnections: true, settings: true, maxMemoryMiB: true, maxMemoryPolicy: true, connectionsPerProduct: true },
   fields: { resources: RESOURCES },
 };
 

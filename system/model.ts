@@ -10,6 +10,8 @@ import { HOST_NETWORKS, type HostNetwork } from '../constructs/docker/host-netwo
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
 import type { MonitoringSettings } from './monitoring';
+import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
+import type { RedisClientName } from './redis-clients';
 
 /**
  * What a service is, which decides its networks, routing and defaults:
@@ -106,6 +108,13 @@ export interface ServiceSpec {
    */
   readonly uses?: readonly string[];
   /**
+   * How it uses Redis (it lists `redis` in `uses`): the client libraries it
+   * runs and whether it keeps a queue. It then receives the product's key
+   * prefix (`REDIS_PREFIX=<product>:`) and each client's prefix.
+   * @default - plain keys under `<product>:` only
+   */
+  readonly redis?: RedisUsageSpec;
+  /**
    * Other services this one calls, as `ENV_VAR: 'service'` (same product) or
    * `ENV_VAR: 'product/service'`; the variable receives the target's URL.
    * The object form picks a named port and the form of the value.
@@ -147,6 +156,38 @@ export interface MetricsSpec {
   /** Port of the endpoint. @default - the service's port (a service without one must name it here) */
   readonly port?: number;
 }
+
+/**
+ * How a service uses Redis. Its product's ACL user admits keys and channels
+ * under `<product>:` only, so every client must be configured with a prefix
+ * there; the facts about each library are in system/redis-clients.ts.
+ */
+export interface RedisUsageSpec {
+  /**
+   * Client libraries it runs (`bullmq`, `socket.io`): each receives its
+   * prefix under the product's in a variable (`BULLMQ_PREFIX=<product>:bull`,
+   * `SOCKET_IO_REDIS_PREFIX=<product>:socket.io`) to pass to the library, and
+   * the product's ACL user gets the commands and pattern subscriptions it needs.
+   * @default - none
+   */
+  readonly clients?: readonly RedisClientName[];
+  /**
+   * It keeps data that must never be evicted (a queue): the environment's
+   * Redis then needs `maxMemoryPolicy: 'noeviction'`, and an evicting one is refused.
+   * @default - true when one of its clients is a queue (bullmq)
+   */
+  readonly queue?: boolean;
+  /**
+   * Further channel patterns it PSUBSCRIBEs, each under `<product>:` (a
+   * Socket.IO namespace beyond `/`: `<product>:socket.io#/admin#*`). Redis
+   * admits a pattern subscription only when the pattern literally equals an
+   * allowed one.
+   * @default - none
+   */
+  readonly patternSubscriptions?: readonly string[];
+}
+
+export type { RedisClientName, RedisEvictionPolicy };
 
 /** What Docker does when a container exits: restart always, unless stopped by hand, or on failure up to a limit. */
 export type RestartPolicy = 'always' | 'unless-stopped' | { readonly onFailure: { readonly maxRetries: number } };
@@ -255,6 +296,13 @@ export interface DataSettings {
   readonly redis: DataServiceSpec & {
     /** Redis `maxmemory` in MiB; must stay below the container's memory limit. @default 256 */
     readonly maxMemoryMiB?: number;
+    /**
+     * What Redis does at `maxmemory`: `noeviction` refuses writes, the others
+     * evict keys (`volatile-*` those with a TTL, `allkeys-*` any). A product
+     * that keeps a queue here (`redis.queue`, or a queue client) needs `noeviction`.
+     * @default - `noeviction` when a product using this Redis keeps a queue, else `volatile-lru`
+     */
+    readonly maxMemoryPolicy?: RedisEvictionPolicy;
   };
   /** Host the data containers run on. @default - the environment's first host */
   readonly host?: string;

@@ -54,6 +54,9 @@ import {
   type SystemSpec,
 } from './model';
 import { planCapacity } from './capacity';
+import { redisAccessOf, redisEvictionPolicy, redisVariables } from './redis-usage';
+import type { RedisUserAccess } from '../constructs/docker/data-scripts';
+import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
 import { CREDENTIALS_STACK_SUFFIX, findLinkTarget, serviceLabel, validateSystem } from './validation';
 
 /** A container image reference split into its parts. */
@@ -186,6 +189,8 @@ export interface ResolvedProduct {
   readonly externalProviders: Readonly<Partial<Record<DataDependency, string>>>;
   /** Public URL shown on the GitHub environment: web, else landing, else api. */
   readonly publicUrl?: string;
+  /** Rights its Redis ACL user has beyond its prefix, for the clients its services declare; undefined: none. */
+  readonly redisAccess?: RedisUserAccess;
 }
 
 export interface ResolvedHost {
@@ -249,6 +254,8 @@ export interface ResolvedDataService {
   readonly resources: ResourceSpec;
   /** Redis `maxmemory`, MiB; undefined for Postgres. */
   readonly maxMemoryMiB?: number;
+  /** Redis `maxmemory-policy`; undefined for Postgres. */
+  readonly maxMemoryPolicy?: RedisEvictionPolicy;
   /** Image reference. @default - the construct's (postgres:16-alpine, redis:7-alpine) */
   readonly image?: string;
   /** PostgreSQL `max_connections`. @default - the construct's */
@@ -530,6 +537,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           ...escapeValues(service.environment),
           ...resolveLinks(system, spec, product, service, placementsOf, domain, issues),
           ...Object.assign({}, ...accessories.map((name) => accessoryConnection.get(name) ?? {})),
+          ...redisVariables(product.name, service),
         },
         secrets: service.secrets ?? [],
         uses,
@@ -573,6 +581,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       data,
       externalProviders,
       publicUrl: publicDomain === undefined ? undefined : `https://${publicDomain}`,
+      redisAccess: data.redis === 'container' ? redisAccessOf(product) : undefined,
     };
   });
 
@@ -622,6 +631,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         maxConnections: name === 'postgres' ? settings.maxConnections : undefined,
         settings: name === 'postgres' ? settings.settings : undefined,
         maxMemoryMiB: name === 'redis' ? spec.data.redis.maxMemoryMiB : undefined,
+        maxMemoryPolicy: name === 'redis' ? redisEvictionPolicy(system, spec) : undefined,
         backup: {
           cron: spec.data.backupPlan?.[name]?.cron ?? BACKUP_PLAN[name].cron,
           prefix: `${name}/`,

@@ -7,6 +7,7 @@ import { behaviourOf, SERVICE_KIND_BEHAVIOUR, SERVICE_KINDS } from '../kinds';
 import { DATA_DEPENDENCIES, HOST_NETWORKS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
 import { isImageRef } from './images';
 import { validateServiceVariables } from './variables';
+import { validateServiceRedis } from './redis';
 import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, isPort, withArticle } from './shared';
 
 /** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
@@ -220,6 +221,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
     }
   }
   validateServiceVariables(system, service, report);
+  validateServiceRedis(product, service, report);
   for (const [envVar, link] of Object.entries(service.links ?? {})) {
     validateLink(system, product, service, envVar, typeof link === 'string' ? { target: link } : link, 'links', report);
   }
