@@ -71,6 +71,7 @@ const SERVICE: ObjectSchema = {
     restart: true,
     metrics: true,
     redis: true,
+    plainVariables: true,
   } satisfies KeyTable<ServiceSpec>,
   fields: {
     resources: RESOURCES,
@@ -206,7 +207,7 @@ const ENVIRONMENT: ObjectSchema = {
     dockerAccess: { keys: { mode: true, port: true, allowedCidrs: true } },
     certificates: { keys: { directory: true } satisfies KeyTable<CertificateSettings> },
     terraformCloud: { keys: { organization: true, workspacePrefix: true, terraformVersion: true } satisfies KeyTable<TerraformCloudSettings> },
-    invariantExemptions: { each: { keys: { rule: true, resource: true, stack: true, reason: true } satisfies KeyTable<InvariantExemption> } },
+    invariantExemptions: { each: { keys: { rule: true, resource: true, stack: true, variable: true, reason: true } satisfies KeyTable<InvariantExemption> } },
   },
 };
 

@@ -96,6 +96,14 @@ export interface ServiceSpec {
   /** Plain (non-secret) environment variables. @default - none */
   readonly environment?: Readonly<Record<string, string>>;
   /**
+   * Names in `environment` that hold no secret although the secret check
+   * takes them for one by their name (`CACHE_MAX_KEYS`, `SORT_KEY`): their
+   * literal values are allowed, each variable on its own, and the stack
+   * records each such waiver with its reason.
+   * @default - none
+   */
+  readonly plainVariables?: readonly string[];
+  /**
    * Names of environment variables whose values are secret. Each becomes a
    * sensitive Terraform variable of the product stack; never put a value here.
    * @default - none

@@ -139,6 +139,8 @@ export interface ResolvedService {
   readonly environment: Readonly<Record<string, string>>;
   /** Names of secret variables (values come from sensitive Terraform variables). */
   readonly secrets: readonly string[];
+  /** Names in `environment` declared free of secrets despite their names (the secret check waives each). */
+  readonly plainVariables: readonly string[];
   /** PostgreSQL and Redis, when it uses them. */
   readonly uses: readonly DataDependency[];
   /** Accessories it uses, by name. */
@@ -540,6 +542,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           ...redisVariables(product.name, service),
         },
         secrets: service.secrets ?? [],
+        plainVariables: service.plainVariables ?? [],
         uses,
         accessories,
         domain: label === undefined ? undefined : domain(label),

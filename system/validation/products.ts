@@ -185,7 +185,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   validatePorts(service, kind.acceptsPort, report, field);
   validateMetrics(service, kind.port, report, field);
   if (!kind.container) {
-    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics'] as const) {
+    for (const key of ['command', 'environment', 'plainVariables', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics'] as const) {
       if (service[key] !== undefined) {
         report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
@@ -213,6 +213,11 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   for (const name of [...plainNames, ...(service.secrets ?? []), ...Object.keys(service.links ?? {}), ...Object.keys(service.publicUrls ?? {})]) {
     if (!ENV_VAR.test(name)) {
       report({ field: field('environment'), value: name, allowed: 'UPPER_SNAKE_CASE variable names' });
+    }
+  }
+  for (const name of service.plainVariables ?? []) {
+    if (!plainNames.includes(name)) {
+      report({ field: field('plainVariables'), value: name, allowed: plainNames.length > 0 ? plainNames : 'a name set in environment (there is none)', why: 'plainVariables names variables of environment that hold no secret' });
     }
   }
   for (const secret of service.secrets ?? []) {
