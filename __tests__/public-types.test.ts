@@ -4,6 +4,7 @@
  * exported from index.ts, or a new user cannot name the value they build (`const link: LinkSpec = ...`).
  * That the examples compile against the built package is `npm run check:package` (scripts/check-package.js).
  */
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import ts from 'typescript';
 
@@ -46,13 +47,21 @@ function typesOfDescription(checker: ts.TypeChecker, root: ts.Type): Map<string,
 }
 
 describe('the entry point', () => {
-  const entry = join(ROOT, 'index.ts');
-  const program = ts.createProgram([entry], { strict: true, skipLibCheck: true, noEmit: true, types: [], target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS });
+  // The model alone (not index.ts, which pulls in every provider binding): a tenth of the time.
+  const model = join(ROOT, 'system', 'model.ts');
+  const program = ts.createProgram([model], { strict: true, skipLibCheck: true, noEmit: true, types: [], lib: ['lib.es2022.d.ts'], target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS });
   const checker = program.getTypeChecker();
-  const exported = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(entry)!)!);
-  const exportedNames = new Set(exported.map((symbol) => symbol.name));
-  const systemSpec = exported.find((symbol) => symbol.name === 'SystemSpec')!;
-  const described = typesOfDescription(checker, checker.getDeclaredTypeOfSymbol(checker.getAliasedSymbol(systemSpec)));
+  const systemSpec = checker.getExportsOfModule(checker.getSymbolAtLocation(program.getSourceFile(model)!)!).find((symbol) => symbol.name === 'SystemSpec')!;
+  const described = typesOfDescription(checker, checker.getDeclaredTypeOfSymbol(systemSpec));
+  // What index.ts exports, read from its export declarations: `export { A, type B as C } from ...`, `export type { D }`.
+  const entry = ts.createSourceFile('index.ts', readFileSync(join(ROOT, 'index.ts'), 'utf8'), ts.ScriptTarget.ES2022);
+  const exportedNames = new Set(
+    entry.statements.flatMap((statement) =>
+      ts.isExportDeclaration(statement) && statement.exportClause !== undefined && ts.isNamedExports(statement.exportClause)
+        ? statement.exportClause.elements.map((element) => element.name.text)
+        : [],
+    ),
+  );
 
   it('reaches the whole description from SystemSpec', () => {
     for (const name of ['ServiceSpec', 'LinkSpec', 'AccessorySpec', 'RestartPolicy', 'HealthCheck', 'EnvironmentSpec', 'InvariantExemption']) expect(described.has(name)).toBe(true);
