@@ -109,6 +109,14 @@ describe('Redis use that would fail at runtime is refused at synth', () => {
     expect(message).toContain('field "services.ws.redis.patternSubscriptions": got "socket.io#/#*"; allowed: a channel pattern under "chat:"');
   });
 
+  it('warns where a queue lives on an external Redis, whose eviction the library cannot see', () => {
+    const external = withChatQueues(() => ({ mode: 'external', provider: 'upstash' }) as never);
+    expect(resolveSystem(external).warnings).toContain(
+      'environment "production", product "chat": backend, jobs keep a queue on an external Redis; set its eviction policy to noeviction there (an evicting one drops jobs without an error)',
+    );
+    expect(resolveSystem(withChatQueues()).warnings.filter((warning) => /queue/.test(warning))).toEqual([]);
+  });
+
   it("refuses a variable a client's prefix would overwrite", () => {
     const system: SystemSpec = {
       ...manacore,

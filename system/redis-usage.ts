@@ -50,6 +50,22 @@ export function queuesOnRedisContainer(system: SystemSpec, environment: Environm
   });
 }
 
+/** A warning per product keeping a queue on an external Redis, whose eviction policy the library cannot see. */
+export function externalQueueWarnings(system: SystemSpec): string[] {
+  return system.environments.flatMap((environment) =>
+    environment.products.flatMap((deployment) => {
+      const product = system.products.find((candidate) => candidate.name === deployment.product);
+      const external = environment.data.redis.mode === 'external' || deployment.externalData?.includes('redis');
+      const queues = external ? (product?.services ?? []).filter((service) => service.uses?.includes('redis') && keepsRedisQueue(service)) : [];
+      return queues.length === 0
+        ? []
+        : [
+            `environment "${environment.name}", product "${deployment.product}": ${queues.map((service) => service.name).join(', ')} keep a queue on an external Redis; set its eviction policy to noeviction there (an evicting one drops jobs without an error)`,
+          ];
+    }),
+  );
+}
+
 /** The eviction policy of the environment's Redis container: as set, else `noeviction` where a queue lives on it. */
 export function redisEvictionPolicy(system: SystemSpec, environment: EnvironmentSpec): RedisEvictionPolicy {
   const redis = environment.data.redis;

@@ -54,7 +54,7 @@ import {
   type SystemSpec,
 } from './model';
 import { planCapacity } from './capacity';
-import { redisAccessOf, redisEvictionPolicy, redisVariables } from './redis-usage';
+import { externalQueueWarnings, redisAccessOf, redisEvictionPolicy, redisVariables } from './redis-usage';
 import type { RedisUserAccess } from '../constructs/docker/data-scripts';
 import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
 import { CREDENTIALS_STACK_SUFFIX, findLinkTarget, serviceLabel, validateSystem } from './validation';
@@ -444,7 +444,7 @@ export function resolveSystem(system: SystemSpec, options: ResolveOptions = {}):
     name: system.name,
     rootDomain: system.rootDomain,
     environments,
-    warnings: [...capacity.flatMap((report) => report.warnings), ...unrouted, ...unwatched, ...hiddenGrafana, ...unusedBalancerType],
+    warnings: [...capacity.flatMap((report) => report.warnings), ...unrouted, ...unwatched, ...hiddenGrafana, ...unusedBalancerType, ...externalQueueWarnings(system)],
   };
 }
 
