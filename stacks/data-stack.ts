@@ -250,6 +250,8 @@ export class DataStack extends SystemStack {
         users: redis.users.map((product) => product.name),
         userPasswords: Object.fromEntries(redis.users.map((product) => [product.name, passwordOf(product.name, 'redis')])),
         maxMemoryMiB: redis.maxMemoryMiB,
+        maxMemoryPolicy: redis.maxMemoryPolicy,
+        access: Object.fromEntries(redis.users.flatMap((product) => (product.redisAccess === undefined ? [] : [[product.name, product.redisAccess]]))),
         resources: redis.resources,
         image: redis.image,
         backup: schedule(redis),

@@ -26,6 +26,7 @@ import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
 import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
+import type { InvariantExemption } from '../policy/invariants';
 
 export interface ProductStackProps extends SystemStackProps {
   /** The product, resolved for this environment. */
@@ -68,6 +69,13 @@ export class ProductStack extends SystemStack {
 
   protected override get runsAppContainers(): boolean {
     return true;
+  }
+
+  /** Each container's `plainVariables`: a literal under a secret-looking name the service declares plain, one variable at a time. */
+  private readonly plainVariableWaivers: InvariantExemption[] = [];
+
+  protected override get ownExemptions(): readonly InvariantExemption[] {
+    return this.plainVariableWaivers;
   }
 
   public constructor(scope: Construct, props: ProductStackProps) {
@@ -316,6 +324,15 @@ export class ProductStack extends SystemStack {
           sharedImage: images.get(host),
         });
         if (!images.has(host)) images.set(host, container.hardened.image);
+        for (const variable of service.plainVariables) {
+          this.plainVariableWaivers.push({
+            rule: 'no-plaintext-secret',
+            stack: this.stackName,
+            resource: `docker_container.${instance}`,
+            variable,
+            reason: `services.${service.name}.plainVariables declares ${variable} holds no secret`,
+          });
+        }
         if (replica === 1) containers.set(service.name, container);
       });
     }

@@ -253,7 +253,7 @@ export class SystemStack extends TerraformStack {
         idle.map((exemption) => ({
           environment: environment.name,
           field: 'invariantExemptions',
-          value: { rule: exemption.rule, stack: exemption.stack, resource: exemption.resource },
+          value: { rule: exemption.rule, stack: exemption.stack, resource: exemption.resource, ...(exemption.variable === undefined ? {} : { variable: exemption.variable }) },
           allowed: `an exemption that waives a violation: ${exemption.resource} does not break "${exemption.rule}" in ${exemption.stack}, so remove it`,
         })),
       );
@@ -268,6 +268,7 @@ export class SystemStack extends TerraformStack {
         invariant_exemptions: exemptions.map((exemption) => ({
           rule: exemption.rule,
           resource: exemption.resource,
+          ...(exemption.variable === undefined ? {} : { variable: exemption.variable }),
           reason: exemption.reason,
           waives: (waived.get(exemption) ?? []).map((violation) => `${violation.address}: ${violation.message}`),
         })),

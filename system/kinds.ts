@@ -13,18 +13,11 @@ import type { ResourceSpec } from '../constructs/core/resources';
 import { API_RATE_LIMIT, type RateLimit } from '../constructs/docker/edge-route';
 import type { HostNetwork } from '../constructs/docker/host-networks';
 import type { ServiceCaching } from './caching';
-import type { ServiceKind } from './model';
+import type { ServiceKind, UpdateOrder } from './model';
+
 
 export type { KindCachingRule } from './caching';
 
-/**
- * How a container is replaced on a change: `start-first` starts the new one
- * and stops the old once the new is healthy (no gap, both run meanwhile);
- * `stop-first` stops the old one first (a gap, never two at once).
- */
-export type UpdateOrder = 'start-first' | 'stop-first';
-
-export const UPDATE_ORDERS: readonly UpdateOrder[] = ['start-first', 'stop-first'];
 
 /** How one kind of service behaves. */
 export interface ServiceKindBehaviour {
@@ -187,6 +180,9 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     stopGraceSeconds: 0,
   },
 };
+
+/** Every kind, in the order of the behaviour table, which has one row per kind. */
+export const SERVICE_KINDS = Object.keys(SERVICE_KIND_BEHAVIOUR) as readonly ServiceKind[];
 
 /** The kind's behaviour, or undefined for a name that is not a kind (validation reports it). */
 export function behaviourOf(kind: string): ServiceKindBehaviour | undefined {

@@ -26,6 +26,7 @@ import type {
   MetricsSpec,
   ProductDeployment,
   ProductSpec,
+  RedisUsageSpec,
   ServiceSpec,
   SnapshotSpec,
   SshKeySpec,
@@ -77,8 +78,16 @@ const SERVICE: ObjectSchema = {
     singleton: true,
     restart: true,
     metrics: true,
+    redis: true,
+    plainVariables: true,
   } satisfies KeyTable<ServiceSpec>,
-  fields: { resources: RESOURCES, links: { values: LINK }, caching: CACHING, metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> } },
+  fields: {
+    resources: RESOURCES,
+    links: { values: LINK },
+    caching: CACHING,
+    metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> },
+    redis: { keys: { clients: true, queue: true, patternSubscriptions: true } satisfies KeyTable<RedisUsageSpec> },
+  },
 };
 
 const PRODUCT: ObjectSchema = {
@@ -110,7 +119,7 @@ const ACCESSORY: ObjectSchema = {
 
 const DATA_SERVICE: ObjectSchema = {
   // One table for both modes of the union: which keys fit which mode is validation's business (validateData).
-  keys: { mode: true, volumeSizeGiB: true, resources: true, provider: true, image: true, maxConnections: true, settings: true, maxMemoryMiB: true, connectionsPerProduct: true },
+  keys: { mode: true, volumeSizeGiB: true, resources: true, provider: true, image: true, maxConnections: true, settings: true, maxMemoryMiB: true, maxMemoryPolicy: true, connectionsPerProduct: true },
   fields: { resources: RESOURCES },
 };
 
@@ -207,7 +216,7 @@ const ENVIRONMENT: ObjectSchema = {
     dockerAccess: { keys: { mode: true, port: true, allowedCidrs: true } },
     certificates: { keys: { directory: true } satisfies KeyTable<CertificateSettings> },
     terraformCloud: { keys: { organization: true, workspacePrefix: true, terraformVersion: true } satisfies KeyTable<TerraformCloudSettings> },
-    invariantExemptions: { each: { keys: { rule: true, resource: true, stack: true, reason: true } satisfies KeyTable<InvariantExemption> } },
+    invariantExemptions: { each: { keys: { rule: true, resource: true, stack: true, variable: true, reason: true } satisfies KeyTable<InvariantExemption> } },
   },
 };
 

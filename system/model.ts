@@ -10,8 +10,9 @@ import { HOST_NETWORKS, type HostNetwork } from '../constructs/docker/host-netwo
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
 import type { ServiceCaching } from './caching';
-import { SERVICE_KIND_BEHAVIOUR, type UpdateOrder } from './kinds';
 import type { MonitoringSettings } from './monitoring';
+import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
+import type { RedisClientName } from './redis-clients';
 
 /**
  * What a service is, which decides its networks, routing and defaults:
@@ -21,9 +22,6 @@ import type { MonitoringSettings } from './monitoring';
  * - `mobile`: no container: an R2 bucket with a custom domain for OTA bundles.
  */
 export type ServiceKind = 'api' | 'web' | 'landing' | 'internal' | 'worker' | 'mobile';
-
-/** Every kind, in the order of the behaviour table (kinds.ts), which has one row per kind. */
-export const SERVICE_KINDS = Object.keys(SERVICE_KIND_BEHAVIOUR) as readonly ServiceKind[];
 
 /** Data services a service can depend on; each becomes a connection-string variable. */
 export type DataDependency = 'postgres' | 'redis';
@@ -35,6 +33,15 @@ export { HOST_NETWORKS, type HostNetwork };
 
 /** CPU and memory of one container: limits are enforced by Docker, reservations plan capacity. */
 export type { ResourceSpec };
+
+/**
+ * How a container is replaced on a change: `start-first` starts the new one
+ * and stops the old once the new is healthy (no gap, both run meanwhile);
+ * `stop-first` stops the old one first (a gap, never two at once).
+ */
+export type UpdateOrder = 'start-first' | 'stop-first';
+
+export const UPDATE_ORDERS: readonly UpdateOrder[] = ['start-first', 'stop-first'];
 
 /** One deployable unit of a product: a container, or for `mobile` an OTA bucket. */
 export interface ServiceSpec {
@@ -99,6 +106,14 @@ export interface ServiceSpec {
   /** Plain (non-secret) environment variables. @default - none */
   readonly environment?: Readonly<Record<string, string>>;
   /**
+   * Names in `environment` that hold no secret although the secret check
+   * takes them for one by their name (`CACHE_MAX_KEYS`, `SORT_KEY`): their
+   * literal values are allowed, each variable on its own, and the stack
+   * records each such waiver with its reason.
+   * @default - none
+   */
+  readonly plainVariables?: readonly string[];
+  /**
    * Names of environment variables whose values are secret. Each becomes a
    * sensitive Terraform variable of the product stack; never put a value here.
    * @default - none
@@ -110,6 +125,13 @@ export interface ServiceSpec {
    * @default - none
    */
   readonly uses?: readonly string[];
+  /**
+   * How it uses Redis (it lists `redis` in `uses`): the client libraries it
+   * runs and whether it keeps a queue. It then receives the product's key
+   * prefix (`REDIS_PREFIX=<product>:`) and each client's prefix.
+   * @default - plain keys under `<product>:` only
+   */
+  readonly redis?: RedisUsageSpec;
   /**
    * Other services this one calls, as `ENV_VAR: 'service'` (same product) or
    * `ENV_VAR: 'product/service'`; the variable receives the target's URL.
@@ -179,6 +201,38 @@ export interface MetricsSpec {
   /** Port of the endpoint. @default - the service's port (a service without one must name it here) */
   readonly port?: number;
 }
+
+/**
+ * How a service uses Redis. Its product's ACL user admits keys and channels
+ * under `<product>:` only, so every client must be configured with a prefix
+ * there; the facts about each library are in system/redis-clients.ts.
+ */
+export interface RedisUsageSpec {
+  /**
+   * Client libraries it runs (`bullmq`, `socket.io`): each receives its
+   * prefix under the product's in a variable (`BULLMQ_PREFIX=<product>:bull`,
+   * `SOCKET_IO_REDIS_PREFIX=<product>:socket.io`) to pass to the library, and
+   * the product's ACL user gets the commands and pattern subscriptions it needs.
+   * @default - none
+   */
+  readonly clients?: readonly RedisClientName[];
+  /**
+   * It keeps data that must never be evicted (a queue): the environment's
+   * Redis then needs `maxMemoryPolicy: 'noeviction'`, and an evicting one is refused.
+   * @default - true when one of its clients is a queue (bullmq)
+   */
+  readonly queue?: boolean;
+  /**
+   * Further channel patterns it PSUBSCRIBEs, each under `<product>:` (a
+   * Socket.IO namespace beyond `/`: `<product>:socket.io#/admin#*`). Redis
+   * admits a pattern subscription only when the pattern literally equals an
+   * allowed one.
+   * @default - none
+   */
+  readonly patternSubscriptions?: readonly string[];
+}
+
+export type { RedisClientName, RedisEvictionPolicy };
 
 /** What Docker does when a container exits: restart always, unless stopped by hand, or on failure up to a limit. */
 export type RestartPolicy = 'always' | 'unless-stopped' | { readonly onFailure: { readonly maxRetries: number } };
@@ -275,7 +329,7 @@ export type DataServiceSpec =
       readonly mode: 'container';
       /** Size of the Hetzner volume holding the data, in GiB (10 to 10240). */
       readonly volumeSizeGiB: number;
-      /** Container resources over the data service's defaults. @default - Postgres 1 CPU 2 GiB, Redis 0.25 CPU 256 MiB */
+      /** Container resources over the data service's defaults. @default - POSTGRES_DEFAULTS.resources and REDIS_DEFAULTS.resources (Postgres 1 CPU 2 GiB, Redis 0.25 CPU with a 384 MiB limit and 256 MiB reserved) */
       readonly resources?: Partial<ResourceSpec>;
       /** Image reference (extensions, another version); immutable in production. @default - postgres:16-alpine, redis:7-alpine */
       readonly image?: string;
@@ -307,6 +361,13 @@ export interface DataSettings {
   readonly redis: DataServiceSpec & {
     /** Redis `maxmemory` in MiB; must stay below the container's memory limit. @default 256 */
     readonly maxMemoryMiB?: number;
+    /**
+     * What Redis does at `maxmemory`: `noeviction` refuses writes, the others
+     * evict keys (`volatile-*` those with a TTL, `allkeys-*` any). A product
+     * that keeps a queue here (`redis.queue`, or a queue client) needs `noeviction`.
+     * @default - `noeviction` when a product using this Redis keeps a queue, else `volatile-lru`
+     */
+    readonly maxMemoryPolicy?: RedisEvictionPolicy;
   };
   /** Host the data containers run on. @default - the environment's first host */
   readonly host?: string;

@@ -30,7 +30,7 @@ import {
   REDIS_DEFAULTS,
 } from './defaults';
 import { cachingRules } from './caching';
-import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule, type UpdateOrder } from './kinds';
+import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule } from './kinds';
 import { linkedReach, networkCountIssues } from './reachability';
 import { resolveMonitoring, type ResolvedMonitoring } from './monitoring';
 import { EXPORTER_PORTS } from '../constructs/monitoring/prometheus-config';
@@ -55,8 +55,12 @@ import {
   type SnapshotSpec,
   type SshKeySpec,
   type SystemSpec,
+  type UpdateOrder,
 } from './model';
 import { planCapacity } from './capacity';
+import { externalQueueWarnings, redisAccessOf, redisEvictionPolicy, redisVariables } from './redis-usage';
+import type { RedisUserAccess } from '../constructs/docker/data-scripts';
+import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
 import { CREDENTIALS_STACK_SUFFIX, findLinkTarget, serviceLabel, validateSystem } from './validation';
 
 /** A container image reference split into its parts. */
@@ -139,6 +143,8 @@ export interface ResolvedService {
   readonly environment: Readonly<Record<string, string>>;
   /** Names of secret variables (values come from sensitive Terraform variables). */
   readonly secrets: readonly string[];
+  /** Names in `environment` declared free of secrets despite their names (the secret check waives each). */
+  readonly plainVariables: readonly string[];
   /** PostgreSQL and Redis, when it uses them. */
   readonly uses: readonly DataDependency[];
   /** Accessories it uses, by name. */
@@ -206,6 +212,8 @@ export interface ResolvedProduct {
   readonly externalProviders: Readonly<Partial<Record<DataDependency, string>>>;
   /** Public URL shown on the GitHub environment: web, else landing, else api. */
   readonly publicUrl?: string;
+  /** Rights its Redis ACL user has beyond its prefix, for the clients its services declare; undefined: none. */
+  readonly redisAccess?: RedisUserAccess;
 }
 
 export interface ResolvedHost {
@@ -269,6 +277,8 @@ export interface ResolvedDataService {
   readonly resources: ResourceSpec;
   /** Redis `maxmemory`, MiB; undefined for Postgres. */
   readonly maxMemoryMiB?: number;
+  /** Redis `maxmemory-policy`; undefined for Postgres. */
+  readonly maxMemoryPolicy?: RedisEvictionPolicy;
   /** Image reference. @default - the construct's (postgres:16-alpine, redis:7-alpine) */
   readonly image?: string;
   /** PostgreSQL `max_connections`. @default - the construct's */
@@ -455,7 +465,7 @@ export function resolveSystem(system: SystemSpec, options: ResolveOptions = {}):
     name: system.name,
     rootDomain: system.rootDomain,
     environments,
-    warnings: [...capacity.flatMap((report) => report.warnings), ...unrouted, ...unwatched, ...hiddenGrafana, ...unusedBalancerType],
+    warnings: [...capacity.flatMap((report) => report.warnings), ...unrouted, ...unwatched, ...hiddenGrafana, ...unusedBalancerType, ...externalQueueWarnings(system)],
   };
 }
 
@@ -552,8 +562,10 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           ...escapeValues(service.environment),
           ...resolveLinks(system, spec, product, service, placementsOf, domain, issues),
           ...Object.assign({}, ...accessories.map((name) => accessoryConnection.get(name) ?? {})),
+          ...redisVariables(product.name, service),
         },
         secrets: service.secrets ?? [],
+        plainVariables: service.plainVariables ?? [],
         uses,
         accessories,
         domain: label === undefined ? undefined : domain(label),
@@ -600,6 +612,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       data,
       externalProviders,
       publicUrl: publicDomain === undefined ? undefined : `https://${publicDomain}`,
+      redisAccess: data.redis === 'container' ? redisAccessOf(product) : undefined,
     };
   });
 
@@ -657,6 +670,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         maxConnections: name === 'postgres' ? settings.maxConnections : undefined,
         settings: name === 'postgres' ? settings.settings : undefined,
         maxMemoryMiB: name === 'redis' ? spec.data.redis.maxMemoryMiB : undefined,
+        maxMemoryPolicy: name === 'redis' ? redisEvictionPolicy(system, spec) : undefined,
         backup: {
           cron: spec.data.backupPlan?.[name]?.cron ?? BACKUP_PLAN[name].cron,
           prefix: `${name}/`,

@@ -17,6 +17,7 @@ import { validateEnvironmentMonitoring } from './monitoring';
 import { validateAdminAccess, validateCloudflare, validateDomainLabels, validateEdge, validateHosts, validateLoadBalancer, validateNetworkRanges, validateResourceNames } from './network';
 import { validateExemptions } from './exemptions';
 import { validateProtection } from './production';
+import { validateRedisEviction } from './redis';
 import { validateCatalog } from './products';
 import { EMAIL, IssueLog } from './shared';
 import { unknownKeys } from '../known-keys';
@@ -67,6 +68,7 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateProductDeployments(system, environment, log);
   validateData(environment, report);
   validatePostgresConnections(system, environment, report);
+  validateRedisEviction(system, environment, log);
   validateProtection(environment, report);
   validateCloudflare(environment, report);
   validateSnapshots(environment, report);

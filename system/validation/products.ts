@@ -4,10 +4,11 @@ import { COLLECTOR_NAMES } from '../../constructs/monitoring/host-collectors';
 import { SERVER_NAMES } from '../../constructs/monitoring/monitoring-server';
 import { POSTGRES_EXPORTER_NAME } from '../../constructs/monitoring/postgres-exporter';
 import { cachingProblems } from '../caching';
-import { behaviourOf, SERVICE_KIND_BEHAVIOUR, UPDATE_ORDERS } from '../kinds';
-import { DATA_DEPENDENCIES, HOST_NETWORKS, REACHABILITIES, SERVICE_KINDS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
+import { behaviourOf, SERVICE_KIND_BEHAVIOUR, SERVICE_KINDS } from '../kinds';
+import { DATA_DEPENDENCIES, HOST_NETWORKS, REACHABILITIES, UPDATE_ORDERS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
 import { isImageRef } from './images';
 import { validateServiceVariables } from './variables';
+import { validateServiceRedis } from './redis';
 import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, checkWritablePaths, isPort, withArticle } from './shared';
 
 /** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
@@ -205,7 +206,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   validatePorts(service, kind.acceptsPort, report, field);
   validateMetrics(service, kind.port, report, field);
   if (!kind.container) {
-    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics', 'networks', 'writablePaths', 'readOnlyRootFilesystem', 'updateOrder'] as const) {
+    for (const key of ['command', 'environment', 'plainVariables', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics', 'networks', 'writablePaths', 'readOnlyRootFilesystem', 'updateOrder'] as const) {
       if (service[key] !== undefined) {
         report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
@@ -242,12 +243,18 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       report({ field: field('environment'), value: name, allowed: 'UPPER_SNAKE_CASE variable names' });
     }
   }
+  for (const name of service.plainVariables ?? []) {
+    if (!plainNames.includes(name)) {
+      report({ field: field('plainVariables'), value: name, allowed: plainNames.length > 0 ? plainNames : 'a name set in environment (there is none)', why: 'plainVariables names variables of environment that hold no secret' });
+    }
+  }
   for (const secret of service.secrets ?? []) {
     if (plainNames.includes(secret)) {
       report({ field: field('secrets'), value: secret, allowed: 'a name not also given a plain value in environment' });
     }
   }
   validateServiceVariables(system, service, report);
+  validateServiceRedis(product, service, report);
   for (const [envVar, link] of Object.entries(service.links ?? {})) {
     validateLink(system, product, service, envVar, typeof link === 'string' ? { target: link } : link, 'links', report);
   }

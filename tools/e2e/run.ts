@@ -11,7 +11,8 @@
  *    (plan, apply) and checks everything converged again.
  *
  * Options: --only <stack,...> (those stacks and what they depend on), --skip-scenario, --concurrency <n>,
- * --cloud (synthesize for Terraform Cloud, then swap in local state: backend-swap.ts), --system <name,...>.
+ * --cloud (synthesize for Terraform Cloud, then swap in local state: backend-swap.ts), --system <name,...>,
+ * --system-file <path> (the systems a file of your own exports, instead of the built-in ones; repeatable).
  * Meanwhile the committed provider schemas are rebuilt from the bindings and must be unchanged.
  */
 import { spawn } from 'node:child_process';
@@ -30,6 +31,7 @@ import { MOCKED_PROVIDERS, REPO_ROOT } from './schema/providers';
 import { swapCloudForLocal } from './backend-swap';
 import { cdktfEnv, checkRefusal, checkRefusalMessage, runCdktf, writeCdktfProject } from './cdktf-cli';
 import { synthesize, withImageTag, type TagChange } from './synth';
+import { systemsFromFile } from './system-file';
 import { Terraform, TerraformError, startSharedMock, variableValues, writeCliConfig, type SharedMock } from './terraform';
 
 const WORK_ROOT = path.join(REPO_ROOT, '.e2e');
@@ -52,6 +54,8 @@ interface Options {
   readonly cloud: boolean;
   /** Which systems to run (default: all of SYSTEMS). */
   readonly systems: readonly string[];
+  /** Files whose exported systems run instead of SYSTEMS (system-file.ts). */
+  readonly systemFiles: readonly string[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -60,15 +64,17 @@ function parseOptions(argv: readonly string[]): Options {
   let concurrency = 4;
   let cloud = false;
   let systems = Object.keys(SYSTEMS);
+  const systemFiles: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--only') only = argv[++i].split(',');
     else if (argv[i] === '--skip-scenario') skipScenario = true;
     else if (argv[i] === '--concurrency') concurrency = Number(argv[++i]);
     else if (argv[i] === '--cloud') cloud = true;
     else if (argv[i] === '--system') systems = argv[++i].split(',');
-    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --concurrency <n>, --cloud, --system <name,...>`);
+    else if (argv[i] === '--system-file') systemFiles.push(argv[++i]);
+    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --concurrency <n>, --cloud, --system <name,...>, --system-file <path>`);
   }
-  return { only, skipScenario, concurrency, cloud, systems };
+  return { only, skipScenario, concurrency, cloud, systems, systemFiles };
 }
 
 /** What the harness reads of one synthesized stack: `"//".deploy` of its cdk.tf.json (SystemStack.toTerraform). */
@@ -365,9 +371,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const mock = await startSharedMock(WORK_ROOT);
   const failures: string[] = [];
   try {
-    for (const name of options.systems) {
-      const system = SYSTEMS[name];
-      if (!system) throw new Error(`e2e: no system "${name}"; systems: ${Object.keys(SYSTEMS).join(', ')}`);
+    const chosen: Record<string, SystemSpec> =
+      options.systemFiles.length > 0 ? Object.fromEntries(options.systemFiles.flatMap(systemsFromFile).map((system) => [system.name, system])) : SYSTEMS;
+    for (const name of options.systemFiles.length > 0 ? Object.keys(chosen) : options.systems) {
+      const system = chosen[name];
+      if (!system) throw new Error(`e2e: no system "${name}"; systems: ${Object.keys(chosen).join(', ')}`);
       failures.push(...(await runSystem(new SystemRun(name, system, path.join(WORK_ROOT, name), options.cloud), mock, cliConfig, options)));
     }
   } catch (error) {
