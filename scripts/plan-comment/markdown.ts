@@ -134,9 +134,10 @@ function stopFirstGap(change: ResourceChange): string {
   };
   const grace = seconds(change.before, 'destroy_grace_seconds');
   const wait = (change.after as Record<string, unknown> | null | undefined)?.wait === true ? seconds(change.after, 'wait_timeout') : undefined;
-  const parts = [grace !== undefined ? `the old one's stop (up to ${grace} s)` : undefined, wait !== undefined ? `the new one's start until healthy (up to ${wait} s)` : undefined].filter(Boolean);
-  const bound = grace !== undefined && wait !== undefined ? `, at most ${grace + wait} s` : '';
-  return `; a gap with no container: ${parts.length > 0 ? parts.join(', then ') : 'from the old one\'s stop until the new one runs'}${bound}`;
+  // Without the plan's figures (a container from before grace periods) "destroy, then create" says it already.
+  if (grace === undefined) return '';
+  const start = wait !== undefined ? `the new one's start until healthy (up to ${wait} s), at most ${grace + wait} s` : 'the new one starts';
+  return `; a gap with no container: the old one's stop (up to ${grace} s), then ${start}`;
 }
 
 function displayAddress(change: ResourceChange): string {
