@@ -26,7 +26,8 @@ export function releasePurge(environment: ResolvedEnvironment, target: ReleaseTa
   const product = environment.products.find((candidate) => candidate.name === target.product);
   const hostnames = (product?.services ?? [])
     .filter((service) => target.service === undefined || service.name === target.service)
-    .filter((service) => service.domain !== undefined && service.proxied && !service.caching.some((rule) => rule.path === '/*' && rule.setting.type === 'bypass'))
+    // A release changes images: an OTA bucket's name (no container) is published apart from releases.
+    .filter((service) => service.runsContainer && service.domain !== undefined && service.proxied && !service.caching.some((rule) => rule.path === '/*' && rule.setting.type === 'bypass'))
     .map((service) => service.domain!)
     .sort();
   const plan: CloudflarePlan = environment.cloudflare.plan;
