@@ -17,7 +17,7 @@ import { environmentOf, variant } from './helpers/spec';
 import { resourceList, resources, SynthesizedSystem } from './helpers/synth';
 
 const MONTH = 2_592_000;
-const WEEK = 604_800;
+const FIVE_MINUTES = 5 * 60;
 
 /** Manacore with every environment on one Cloudflare setting. */
 function withCloudflare(settings: CloudflareSettings, environments: readonly string[] = ['staging', 'production']): SystemSpec {
@@ -57,13 +57,13 @@ describe('cache-rule mode (the Manacore environments)', () => {
     }
   });
 
-  it('caches every landing host of both environments for a month at the edge and a week in browsers', () => {
+  it('caches every landing host of both environments for a month at the edge and 5 minutes in browsers (HTML reaches browsers soon after a release)', () => {
     const rule = rulesets()['zone-caching-cache-settings'].rules.find((r: any) => r.action_parameters.cache === true);
     expect(rule.action).toBe('set_cache_settings');
     expect(rule.action_parameters).toEqual({
       cache: true,
       edge_ttl: { mode: 'override_origin', default: MONTH },
-      browser_ttl: { mode: 'override_origin', default: WEEK },
+      browser_ttl: { mode: 'override_origin', default: FIVE_MINUTES },
     });
     expect(rule.expression).toMatch(/^\(http\.host in \{.*\}\)$/);
     for (const host of ['chat.manacore.app', 'staging-chat.manacore.app', 'memoro.manacore.app', 'bauntown.manacore.app', 'staging-bauntown.manacore.app']) {
@@ -92,7 +92,7 @@ describe('cache-rule mode (the Manacore environments)', () => {
   it('keeps the rule count flat: 4 cache rules (API bypass, landing cache, its /api/* and /auth/* exclusions) and 1 configuration rule for 26 product stacks', () => {
     expect(rulesets()['zone-caching-cache-settings'].rules.map((rule: { description: string }) => rule.description.replace(/: \d+ hosts$/, ''))).toEqual([
       'bypass cache on /*',
-      'cache everything, edge 30 days, browser 7 days on /*',
+      'cache everything, edge 30 days, browser 5 minutes on /*',
       'bypass cache on /api/*',
       'bypass cache on /auth/*',
     ]);
@@ -110,13 +110,13 @@ describe('page-rule mode', () => {
     const rules = pageRulesOf('production-chat');
     expect(rules.map(({ target, actions, status }) => ({ target, actions, status }))).toEqual([
       { target: 'api-chat.manacore.app/*', actions: { cache_level: 'bypass' }, status: 'active' },
-      { target: 'chat.manacore.app/*', actions: { cache_level: 'cache_everything', edge_cache_ttl: MONTH, browser_cache_ttl: WEEK }, status: 'active' },
+      { target: 'chat.manacore.app/*', actions: { cache_level: 'cache_everything', edge_cache_ttl: MONTH, browser_cache_ttl: FIVE_MINUTES }, status: 'active' },
       // A landing that proxies its API or sign-in never serves them from the cache.
       { target: 'chat.manacore.app/api/*', actions: { cache_level: 'bypass' }, status: 'active' },
       { target: 'chat.manacore.app/auth/*', actions: { cache_level: 'bypass' }, status: 'active' },
       {
         target: 'chat.manacore.app/images/*',
-        actions: { cache_level: 'cache_everything', edge_cache_ttl: MONTH, browser_cache_ttl: WEEK, polish: 'lossless' },
+        actions: { cache_level: 'cache_everything', edge_cache_ttl: MONTH, browser_cache_ttl: FIVE_MINUTES, polish: 'lossless' },
         status: 'active',
       },
     ]);

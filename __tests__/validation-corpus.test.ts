@@ -132,10 +132,17 @@ const CORPUS: readonly BadInput[] = [
     ],
   },
   {
-    name: 'a public service probed by a command instead of HTTP',
-    mutate: (s) => (serviceOf(s, 'chat', 'web').healthCheck = HealthCheck.command(['true'])),
+    name: 'a health check written as a plain string instead of a probe',
+    mutate: (s) => ((serviceOf(s, 'chat', 'web') as { healthCheck: unknown }).healthCheck = 'curl -f localhost:3000'),
     lines: [
-      'catalog, product "chat", field "services.web.healthCheck": got "non-HTTP check"; allowed: HealthCheck.http(path) (the edge proxy routes only to containers whose HTTP route answers)',
+      'catalog, product "chat", field "services.web.healthCheck": got "curl -f localhost:3000"; allowed: HealthCheck.http(path), HealthCheck.command([program, ...args]) (exec form, no shell), HealthCheck.shell(line), HealthCheck.process(command) or HealthCheck.none(reason)',
+    ],
+  },
+  {
+    name: 'a singleton replaced start-first',
+    mutate: (s) => addService(s, 'chat', { name: 'scheduler', kind: 'worker', command: ['node', 'dist/scheduler.js'], singleton: true, updateOrder: 'start-first' }),
+    lines: [
+      'catalog, product "chat", field "services.scheduler.updateOrder": got "start-first"; allowed: "stop-first" (the default of a singleton), or drop singleton (start-first runs the new container beside the old one until it is healthy: a singleton would run twice on every release)',
     ],
   },
   {

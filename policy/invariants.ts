@@ -164,6 +164,10 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
     const securityOpts = (body.security_opts ?? []) as string[];
     if (!securityOpts.some((opt) => opt.startsWith('no-new-privileges'))) problems.push('security_opts lacks no-new-privileges');
     if (body.healthcheck === undefined) problems.push('no health check');
+    const labels = ((body.labels ?? []) as Json[]).map((entry) => entry.label);
+    if (((body.healthcheck as Json | undefined)?.test as unknown[] | undefined)?.[0] === 'NONE' && !labels.includes('health-check.disabled')) {
+      problems.push('health check disabled (NONE) without a health-check.disabled label giving the reason');
+    }
     if (!(typeof body.memory === 'number' && body.memory > 0) && !isReference(body.memory)) problems.push('no memory limit');
     if (problems.length > 0) report('hardened-container', address, problems.join('; '));
   });
@@ -230,8 +234,9 @@ function checkFirewall(address: string, body: Json, context: InvariantContext, r
 
 function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRule, address: string, message: string, variable?: string) => void): void {
   for (const [name, variable] of Object.entries((tf.variable ?? {}) as Record<string, Json>)) {
-    if (variable.sensitive === true && variable.default !== undefined) {
-      report('no-plaintext-secret', `var.${name}`, 'a sensitive variable must not have a default value');
+    // An empty default holds no secret: it means "unset, generate one" (a shared secret of a credentials stack).
+    if (variable.sensitive === true && variable.default !== undefined && variable.default !== '') {
+      report('no-plaintext-secret', `var.${name}`, 'a sensitive variable must not have a default value other than ""');
     }
   }
   for (const [type, byName] of Object.entries(resources)) {

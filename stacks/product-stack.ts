@@ -24,7 +24,7 @@ import type { DataStack } from './data-stack';
 import { connectDockerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
-import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, sharedSecretOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 import type { InvariantExemption } from '../policy/invariants';
 
@@ -271,7 +271,10 @@ export class ProductStack extends SystemStack {
       );
     }
     for (const service of services) {
-      const secretEnvironment = this.secretEnvironmentOf(service, dataUrls);
+      const secretEnvironment = {
+        ...this.secretEnvironmentOf(service, dataUrls),
+        ...Object.fromEntries(service.sharedSecrets.map((secret) => [secret.name, credentialsOutputs().getString(sharedSecretOutputName(secret.accessory, secret.name))])),
+      };
       const images = new Map<string, Image>();
       const onThisHost = new Map<string, number>();
       service.placements.forEach((host, index) => {

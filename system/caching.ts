@@ -22,7 +22,14 @@ export interface ServiceCaching {
   readonly mode: ServiceCacheMode;
   /** `everything` only: how long the edge keeps a response. @default Duration.days(30) (the source documents' landing figure) */
   readonly edgeTtl?: Duration;
-  /** `everything` only: how long browsers keep a response. @default Duration.days(7) */
+  /**
+   * `everything` only: how long browsers keep a response, HTML included.
+   * Short by default, so a release reaches browsers within minutes: as a page
+   * rule it is a floor, and a longer `max-age` from the origin (hashed assets
+   * served `immutable`) is kept; a cache rule overrides the origin's for every
+   * response, assets included.
+   * @default Duration.minutes(5)
+   */
   readonly browserTtl?: Duration;
   /**
    * `everything` only: path patterns (`/api/*`) that are never cached,
@@ -38,8 +45,17 @@ export interface ServiceCaching {
 /** Paths a cache-everything rule leaves alone unless the service says otherwise: API and sign-in answers are per user. */
 export const NEVER_CACHED_PATHS: readonly string[] = ['/api/*', '/auth/*'];
 
-/** Landing pages' TTLs, from the source documents (edge 1 month, browser 1 week). */
-export const CACHE_EVERYTHING_TTLS = { edgeTtl: Duration.days(30), browserTtl: Duration.days(7) } as const;
+/**
+ * Edge 1 month (the source documents' landing figure; a release purges the
+ * edge, scripts/release/purge.ts). Browsers 5 minutes, not the documents' week:
+ * a browser keeps HTML it was told to keep, and no purge reaches it, so a week
+ * meant pages up to a week stale after every release. Cloudflare's browser
+ * cache TTL "will honor any larger times specified by your server" (API
+ * reference, zone setting browser_cache_ttl, the same for the page-rule
+ * action), so hashed assets keep their origin's long max-age under page rules.
+ * 5 minutes is one of the values a page rule's browser TTL accepts.
+ */
+export const CACHE_EVERYTHING_TTLS = { edgeTtl: Duration.days(30), browserTtl: Duration.minutes(5) } as const;
 
 /** A caching rule of one path of a service's domain. */
 export interface KindCachingRule {

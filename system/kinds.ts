@@ -47,12 +47,24 @@ export interface ServiceKindBehaviour {
   readonly linkable: boolean;
   /** CPU and memory unless the service says otherwise. */
   readonly resources?: ResourceSpec;
-  /** Probe unless the service declares one. */
+  /**
+   * Probe unless the service declares one. Any probe fits any kind
+   * (`HealthCheck.http`, `.command` in exec form, `.shell`, `.none(reason)`):
+   * the probe runs inside the image, so it is the image that decides.
+   */
   readonly healthCheck?: HealthCheck;
-  /** Must its probe be HTTP? (The edge proxy routes only to containers whose HTTP route answers.) */
-  readonly httpProbeRequired: boolean;
   /** Without a declared probe, check that the service's command is running (the kind has no HTTP route). */
   readonly probesCommand: boolean;
+  /**
+   * Programs the default probe runs inside the container, which the image
+   * must have or the container never turns healthy (a test keeps this equal
+   * to the probe's own `requiredTools`): `sh` and `wget` for the HTTP
+   * default (alpine and busybox images have both; Debian slim images have
+   * neither wget nor curl; distroless and scratch have no shell), `pgrep`
+   * for a worker's process check (not in Debian slim). Declare another
+   * `healthCheck` for an image without them.
+   */
+  readonly probeTools: readonly string[];
   /** Paths that must stay writable under a read-only root filesystem (tmpfs). */
   readonly writablePaths: readonly string[];
   /** Is the container's root filesystem read-only? */
@@ -87,8 +99,8 @@ const QUIET = {
   acceptsPort: true,
   mayJoinFrontend: true,
   linkable: true,
-  httpProbeRequired: false,
   probesCommand: false,
+  probeTools: [],
   writablePaths: [],
   readOnlyRootFilesystem: true,
   updateOrder: 'start-first',
@@ -109,7 +121,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     networks: ['frontend'],
     resources: BACKEND_RESOURCES,
     healthCheck: HealthCheck.http('/api/health'),
-    httpProbeRequired: true,
+    probeTools: ['sh', 'wget'],
     rateLimit: API_RATE_LIMIT,
     caching: { mode: 'none' },
     publicUrlRank: 2,
@@ -125,7 +137,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     // The source gives one figure for web; it is both the limit and what the host keeps.
     resources: { cpuLimit: 0.25, memoryLimitMiB: 256, cpuReservation: 0.25, memoryReservationMiB: 256 },
     healthCheck: HealthCheck.http('/api/health'),
-    httpProbeRequired: true,
+    probeTools: ['sh', 'wget'],
     // Web apps (SSR, per-user pages) keep Cloudflare's default caching.
     publicUrlRank: 0,
   },
@@ -139,7 +151,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     networks: ['frontend'],
     resources: { cpuLimit: 0.1, memoryLimitMiB: 128, cpuReservation: 0.1, memoryReservationMiB: 128 },
     healthCheck: HealthCheck.http('/health'),
-    httpProbeRequired: true,
+    probeTools: ['sh', 'wget'],
     // nginx writes its pid and proxy cache even when serving static files.
     writablePaths: ['/var/cache/nginx', '/var/run'],
     // Static: cached everywhere (edge 1 month, browser 1 week), except the API and sign-in paths it may proxy.
@@ -155,6 +167,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     mayJoinFrontend: false,
     resources: BACKEND_RESOURCES,
     healthCheck: HealthCheck.http('/health'),
+    probeTools: ['sh', 'wget'],
   },
   worker: {
     ...QUIET,
@@ -165,6 +178,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     linkable: false,
     resources: BACKEND_RESOURCES,
     probesCommand: true,
+    probeTools: ['pgrep'],
     // A queue consumer finishes the job in hand.
     stopGraceSeconds: 60,
   },

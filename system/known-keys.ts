@@ -104,6 +104,7 @@ const ACCESSORY: ObjectSchema = {
     volumes: true,
     environment: true,
     secrets: true,
+    sharedSecrets: true,
     healthCheck: true,
     resources: true,
     user: true,

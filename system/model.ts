@@ -427,6 +427,16 @@ export interface AccessorySpec {
   readonly environment?: Readonly<Record<string, string>>;
   /** Names of secret variables, each a sensitive variable of the data stack (`TF_VAR_<name in lowercase>`). @default - none */
   readonly secrets?: readonly string[];
+  /**
+   * Secrets the accessory and the services that use it must both know (a
+   * search engine's master key, an object store's root credentials), by
+   * variable name: both receive it under this name. Generated once per
+   * environment (32 letters and digits) in the credentials stack of the one
+   * product that uses the accessory, like its database password; setting
+   * that stack's variable `<name in lowercase>` supplies a value instead.
+   * @default - none
+   */
+  readonly sharedSecrets?: readonly string[];
   /** How Docker decides it is healthy. */
   readonly healthCheck: HealthCheck;
   /** CPU and memory. @default - 0.5 CPU, 512 MiB limit and reservation */

@@ -62,6 +62,7 @@ import { externalQueueWarnings, redisAccessOf, redisEvictionPolicy, redisVariabl
 import type { RedisUserAccess } from '../constructs/docker/data-scripts';
 import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
 import { CREDENTIALS_STACK_SUFFIX, findLinkTarget, serviceLabel, validateSystem } from './validation';
+import { accessoryUsers } from './validation/accessories';
 
 /** A container image reference split into its parts. */
 export interface ImageRef {
@@ -101,6 +102,10 @@ export interface ResolvedAccessory {
   /** Plain variables, escaped for Terraform. */
   readonly environment: Readonly<Record<string, string>>;
   readonly secrets: readonly string[];
+  /** Secrets it shares with its users, generated in the credentials stack of `sharedSecretsOwner`. */
+  readonly sharedSecrets: readonly string[];
+  /** The one product using it, whose credentials stack generates its shared secrets; undefined when it has none. */
+  readonly sharedSecretsOwner?: string;
   readonly healthCheck: HealthCheck;
   readonly resources: ResourceSpec;
   readonly user: string;
@@ -110,6 +115,13 @@ export interface ResolvedAccessory {
   readonly host: string;
   /** What its users receive, templates filled in: `{host}` is its name, or its host's private address when users run on other hosts. */
   readonly connection: Readonly<Record<string, string>>;
+}
+
+/** A secret an accessory and the services using it both receive, under one variable name. */
+export interface SharedSecret {
+  readonly accessory: string;
+  /** The variable name, in the accessory and in the services. */
+  readonly name: string;
 }
 
 /** CPU and memory of an accessory that declares none. */
@@ -149,6 +161,8 @@ export interface ResolvedService {
   readonly uses: readonly DataDependency[];
   /** Accessories it uses, by name. */
   readonly accessories: readonly string[];
+  /** Secrets it shares with the accessories it uses (their `sharedSecrets`), from its product's credentials stack. */
+  readonly sharedSecrets: readonly SharedSecret[];
   /** Fully qualified public name, for routed kinds and mobile. */
   readonly domain?: string;
   readonly routed: boolean;
@@ -206,6 +220,8 @@ export interface ResolvedProduct {
    * and Redis containers, read by the data stack and this product's stack only; undefined when it uses none.
    */
   readonly credentialsStackName?: string;
+  /** Secrets its credentials stack generates for the accessories it alone uses, and its services receive. */
+  readonly sharedSecrets: readonly SharedSecret[];
   /** Data services the product uses and where each comes from. */
   readonly data: Readonly<Partial<Record<DataDependency, DataSource>>>;
   /** Who runs each external data service the product uses (`supabase`), for variable descriptions. */
@@ -520,9 +536,13 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
   const accessories = (spec.accessories ?? []).map((deployment) => {
     const accessory = system.accessories!.find((a) => a.name === deployment.name)!;
     const host = deployment.host ?? dataHost;
-    return resolveAccessory(accessory, deployment, host, dataAccess === 'local' ? accessory.name : privateIpOf(host));
+    // Validation allows shared secrets only on an accessory exactly one product uses.
+    const owner = (accessory.sharedSecrets ?? []).length > 0 ? accessoryUsers(system, spec, accessory.name)[0] : undefined;
+    return resolveAccessory(accessory, deployment, host, dataAccess === 'local' ? accessory.name : privateIpOf(host), owner);
   });
   const accessoryConnection = new Map(accessories.map((accessory) => [accessory.name, accessory.connection]));
+  const sharedSecretsOf = (name: string): SharedSecret[] =>
+    (accessories.find((accessory) => accessory.name === name)?.sharedSecrets ?? []).map((secret) => ({ accessory: name, name: secret }));
   const linkedAcrossProducts = crossProductLinkEnds(system, spec);
 
   const products = spec.products.map((deployment): ResolvedProduct => {
@@ -568,6 +588,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         plainVariables: service.plainVariables ?? [],
         uses,
         accessories,
+        sharedSecrets: accessories.flatMap((name) => sharedSecretsOf(name)),
         domain: label === undefined ? undefined : domain(label),
         routed: kind.routed,
         proxied: kind.proxied,
@@ -575,7 +596,8 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         productNetworks: reach?.get(service.name)?.joins,
         writablePaths: service.writablePaths ?? kind.writablePaths,
         readOnlyRootFilesystem: service.readOnlyRootFilesystem ?? kind.readOnlyRootFilesystem,
-        updateOrder: service.updateOrder ?? kind.updateOrder,
+        // A singleton never runs twice, not even while it is replaced.
+        updateOrder: service.updateOrder ?? (service.singleton === true ? 'stop-first' : kind.updateOrder),
         host,
         runsContainer: kind.container,
         rateLimit: kind.routed ? kind.rateLimit : undefined,
@@ -595,6 +617,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       if (external) externalProviders[dependency] = settings.mode === 'external' ? settings.provider : 'an external provider';
     }
     const usedHosts = productHosts.filter((name) => services.some((service) => service.runsContainer && service.placements.includes(name)));
+    const productSharedSecrets = accessories.filter((accessory) => accessory.sharedSecretsOwner === product.name).flatMap((accessory) => sharedSecretsOf(accessory.name));
     const publicDomain = services
       .filter((service) => service.domain !== undefined && SERVICE_KIND_BEHAVIOUR[service.kind].publicUrlRank !== undefined)
       .sort((a, b) => SERVICE_KIND_BEHAVIOUR[a.kind].publicUrlRank! - SERVICE_KIND_BEHAVIOUR[b.kind].publicUrlRank!)[0]?.domain;
@@ -608,7 +631,9 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       host,
       services,
       databaseName: product.databaseName ?? product.name.replace(/-/g, '_'),
-      credentialsStackName: Object.values(data).includes('container') ? stackName(`${product.name}${CREDENTIALS_STACK_SUFFIX}`) : undefined,
+      credentialsStackName:
+        Object.values(data).includes('container') || productSharedSecrets.length > 0 ? stackName(`${product.name}${CREDENTIALS_STACK_SUFFIX}`) : undefined,
+      sharedSecrets: productSharedSecrets,
       data,
       externalProviders,
       publicUrl: publicDomain === undefined ? undefined : `https://${publicDomain}`,
@@ -829,7 +854,7 @@ function commandCheck(probesCommand: boolean, command: readonly string[] | undef
 }
 
 /** One accessory in one environment: sizes and resources over the catalog's, its connection templates filled in. */
-function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, host: string, connectionHost: string): ResolvedAccessory {
+function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, host: string, connectionHost: string, sharedSecretsOwner: string | undefined): ResolvedAccessory {
   const templates = accessoryConnectionTemplates(spec);
   const fill = (template: string) =>
     escapeForTerraform(template.replace(/\{host\}/g, connectionHost).replace(/\{port:([a-z0-9-]+)\}/g, (_, name: string) => String(spec.ports[name])));
@@ -841,6 +866,8 @@ function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, 
     volumes: (spec.volumes ?? []).map((volume) => ({ ...volume, sizeGiB: deployment.volumeSizesGiB?.[volume.name] ?? volume.sizeGiB })),
     environment: escapeValues(spec.environment),
     secrets: spec.secrets ?? [],
+    sharedSecrets: spec.sharedSecrets ?? [],
+    sharedSecretsOwner,
     healthCheck: spec.healthCheck.withCommandText(escapeForTerraform),
     resources: { ...ACCESSORY_RESOURCES, ...spec.resources, ...deployment.resources },
     user: spec.user ?? '1001',

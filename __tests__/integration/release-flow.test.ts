@@ -168,7 +168,11 @@ describe('npm run release (the commands the workflows run)', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(before);
     const ok = releaseIo(root);
     expect(releaseMain(['record', 'chat', 'main-4f2c9e1'], ok)).toBe(0);
-    expect(ok.stdout.join('')).toBe('stack=staging-chat\ntag=main-4f2c9e1\nmessage=release staging chat main-4f2c9e1\n');
+    expect(ok.stdout.join('')).toBe(
+      'stack=staging-chat\ntag=main-4f2c9e1\nmessage=release staging chat main-4f2c9e1\n' +
+        'purge=[{"hosts":["staging-app-chat.manacore.app","staging-chat.manacore.app"]}]\n' +
+        'purge_summary=purge: by hostname on the pro plan: staging-app-chat.manacore.app, staging-chat.manacore.app\n',
+    );
     const written = parseTagsFile(fs.readFileSync(file, 'utf8'), stagingContext);
     expect(written.products.chat).toEqual({ imageTag: 'main-4f2c9e1' });
     expect(fs.readFileSync(file, 'utf8').split('\n').filter((line, i) => line !== before.split('\n')[i])).toEqual(['      "imageTag": "main-4f2c9e1"']);
@@ -199,7 +203,10 @@ describe('npm run release (the commands the workflows run)', () => {
 
     const ok = releaseIo(root);
     expect(releaseMain(['promote', 'chat'], ok)).toBe(0);
-    expect(ok.stdout.join('')).toBe(`stack=production-chat\ntag=main-4f2c9e1\nmessage=promote production chat main-4f2c9e1 (staging applied it at ${applied.slice(0, 10)})\n`);
+    expect(ok.stdout.join('')).toBe(
+      `stack=production-chat\ntag=main-4f2c9e1\nmessage=promote production chat main-4f2c9e1 (staging applied it at ${applied.slice(0, 10)})\n` +
+        'purge=[{"hosts":["app-chat.manacore.app","chat.manacore.app"]}]\npurge_summary=purge: by hostname on the pro plan: app-chat.manacore.app, chat.manacore.app\n',
+    );
     expect(parseTagsFile(fs.readFileSync(production, 'utf8'), productionContext).products.chat).toEqual({ imageTag: 'main-4f2c9e1' });
   });
 

@@ -114,6 +114,9 @@ export interface ServiceContainerProps {
   readonly provider?: TerraformProvider;
 }
 
+/** Label carrying the reason of a service without a health check (`HealthCheck.none`). */
+export const HEALTH_CHECK_DISABLED_LABEL = 'health-check.disabled';
+
 /** Bytes of the random revision suffix of a container name. */
 const REVISION_BYTES = 4;
 
@@ -168,6 +171,8 @@ export class ServiceContainer extends Construct {
       // Reservations are planned (capacity planning), not enforced by Docker: kept here for `docker inspect`.
       'reservation.cpus': String(props.resources.cpuReservation),
       'reservation.memory-mib': String(props.resources.memoryReservationMiB),
+      // Why it has no probe, where `docker inspect` and the safety invariants see it.
+      ...(props.healthCheck.disabledReason !== undefined ? { [HEALTH_CHECK_DISABLED_LABEL]: props.healthCheck.disabledReason } : {}),
       ...this.route?.toLabels(),
     };
     const stopGraceSeconds = props.stopGraceSeconds ?? 30;

@@ -16,7 +16,9 @@ import type { SystemSpec } from '../../system/model';
 import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
 import { OperatorError } from '../lib/tools';
 import { gitRunner, readTagsFile, writeTagsFile, type GitRunner, type TagsContext } from '../ops/tags-file';
-import { parseTarget, placeholderRefusal, placeholderUses, productStack, promote, recordRelease, type StagingApplied } from './release';
+import { resolveSystem } from '../../system/resolve';
+import { releasePurge } from './purge';
+import { parseTarget, placeholderRefusal, placeholderUses, productStack, promote, recordRelease, type ReleaseTarget, type StagingApplied } from './release';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -93,6 +95,16 @@ function option(args: string[], name: string): string | undefined {
   return value;
 }
 
+/**
+ * `purge=` (JSON request bodies for Cloudflare's purge_cache, applied after the stack) and
+ * `purge_summary=`: what the release purges from the edge, or why nothing.
+ */
+function purgeOutputs(io: ReleaseIo, environment: string, target: ReleaseTarget): Record<string, string> {
+  const resolved = resolveSystem(io.system).environments.find((candidate) => candidate.name === environment)!;
+  const purge = releasePurge(resolved, target);
+  return { purge: JSON.stringify(purge.requests), purge_summary: purge.summary };
+}
+
 function outputs(io: ReleaseIo, values: Record<string, string>): void {
   io.out(Object.entries(values).map(([key, value]) => `${key}=${value}\n`).join(''));
 }
@@ -114,7 +126,7 @@ export function main(argv: readonly string[], io: ReleaseIo): number {
         const file = recordRelease(readTagsFile(io.root, staging), staging, target, tag);
         writeTagsFile(io.root, file);
         const name = target.service === undefined ? target.product : `${target.product}/${target.service}`;
-        outputs(io, { stack: productStack(staging.environment, target.product), tag, message: `release ${staging.environment} ${name} ${tag}` });
+        outputs(io, { stack: productStack(staging.environment, target.product), tag, message: `release ${staging.environment} ${name} ${tag}`, ...purgeOutputs(io, staging.environment, target) });
         return 0;
       }
       case 'promote': {
@@ -130,6 +142,7 @@ export function main(argv: readonly string[], io: ReleaseIo): number {
           stack: productStack(production.environment, target.product),
           tag: result.tag,
           message: `promote ${production.environment} ${name} ${result.tag} (staging applied it at ${result.from.slice(0, 10)})`,
+          ...purgeOutputs(io, production.environment, target),
         });
         return 0;
       }

@@ -1,4 +1,5 @@
 /** The catalog: products, their services, ports, links, resources and names. */
+import { HealthCheck } from '../../constructs/core/health-check';
 import { DATABASE_NAME, RESERVED_DATABASES } from '../../constructs/docker/postgres-container';
 import { COLLECTOR_NAMES } from '../../constructs/monitoring/host-collectors';
 import { SERVER_NAMES } from '../../constructs/monitoring/monitoring-server';
@@ -220,6 +221,13 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   }
   if (service.updateOrder !== undefined && !UPDATE_ORDERS.includes(service.updateOrder)) {
     report({ field: field('updateOrder'), value: service.updateOrder, allowed: UPDATE_ORDERS });
+  } else if (service.singleton === true && service.updateOrder === 'start-first') {
+    report({
+      field: field('updateOrder'),
+      value: service.updateOrder,
+      allowed: `"stop-first" (the default of a singleton), or drop singleton`,
+      why: 'start-first runs the new container beside the old one until it is healthy: a singleton would run twice on every release',
+    });
   }
   if (kind.probesCommand && service.healthCheck === undefined && (service.command === undefined || service.command.length === 0)) {
     report({
@@ -229,12 +237,11 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       why: 'a worker has no HTTP route to probe',
     });
   }
-  if (kind.httpProbeRequired && service.healthCheck && !service.healthCheck.isHttp) {
+  if (service.healthCheck !== undefined && !(service.healthCheck instanceof HealthCheck)) {
     report({
       field: field('healthCheck'),
-      value: 'non-HTTP check',
-      allowed: 'HealthCheck.http(path)',
-      why: 'the edge proxy routes only to containers whose HTTP route answers',
+      value: service.healthCheck,
+      allowed: 'HealthCheck.http(path), HealthCheck.command([program, ...args]) (exec form, no shell), HealthCheck.shell(line), HealthCheck.process(command) or HealthCheck.none(reason)',
     });
   }
   const plainNames = Object.keys(service.environment ?? {});

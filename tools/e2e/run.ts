@@ -21,6 +21,7 @@ import * as path from 'node:path';
 import { manacore } from '../../environments';
 import { fieldnotes } from '../../examples/fieldnotes';
 import { harbor } from '../../examples/harbor';
+import { lexicon } from '../../examples/lexicon';
 import { relay } from '../../examples/relay';
 import { nutri } from '../../examples/nutri';
 import type { SystemSpec } from '../../index';
@@ -37,7 +38,7 @@ import { Terraform, TerraformError, startSharedMock, variableValues, writeCliCon
 const WORK_ROOT = path.join(REPO_ROOT, '.e2e');
 
 /** The systems the harness checks: the product's own, and the examples built with the library. */
-const SYSTEMS: Readonly<Record<string, SystemSpec>> = { manacore, nutri, fieldnotes, harbor, relay };
+const SYSTEMS: Readonly<Record<string, SystemSpec>> = { manacore, nutri, fieldnotes, harbor, relay, lexicon };
 
 /** The tag change of the scenario: Manacore's chat in staging (several services, secrets, data); else the first product. */
 function tagChangeFor(system: SystemSpec): TagChange {
