@@ -1,11 +1,34 @@
-/** Jest: swc strips types (tsc checks them in its own step), so tests start fast. */
-module.exports = {
+/**
+ * Jest, in two lanes (issue 24):
+ * - unit: pure TypeScript, no process started (a guard refuses child_process), the edit loop: `npm run test:unit`;
+ * - integration: the files under __tests__/integration/, which run real tools (terraform, PostgreSQL, Redis,
+ *   HAProxy, cloud-init, promtool, our CLIs): `npm run test:integration`, after scripts/install-test-tools.sh.
+ * swc strips types (tsc checks them in its own step), so tests start fast.
+ */
+const shared = {
   testEnvironment: 'node',
-  // Jest's default on a 2-core machine is one worker; the files are CPU-bound and independent.
-  maxWorkers: 2,
-  roots: ['<rootDir>/__tests__'],
-  testMatch: ['**/*.test.ts'],
-  setupFiles: ['<rootDir>/__tests__/helpers/setup.ts'],
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+module.exports = {
+  // Jest's default on a 2-core machine is one worker; the files are CPU-bound and independent.
+  maxWorkers: 2,
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      roots: ['<rootDir>/__tests__'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/__tests__/integration/'],
+      setupFiles: ['<rootDir>/__tests__/helpers/setup.ts', '<rootDir>/__tests__/helpers/unit-lane-guard.ts'],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      roots: ['<rootDir>/__tests__/integration'],
+      testMatch: ['**/*.test.ts'],
+      setupFiles: ['<rootDir>/__tests__/helpers/setup.ts'],
+    },
+  ],
 };

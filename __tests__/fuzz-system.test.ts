@@ -54,7 +54,7 @@ function expectEnvironmentKeepsPromises(app: SynthesizedSystem, spec: Environmen
   const products = app.environment(spec.name).products;
   expect([...products.keys()]).toEqual(spec.products.map((deployment) => deployment.product));
   for (const product of products.keys()) {
-    expect(dataSources(app.synth(`${spec.name}-${product}`), 'terraform_remote_state')[`outputs-${spec.name}-network`]).toEqual({
+    expect(dataSources(app.synth(`${spec.name}-${product}`), 'terraform_remote_state')[`outputs-${spec.name}-network`]).toMatchObject({
       backend: 'local',
       config: { path: `../../../terraform.${spec.name}-network.tfstate` },
     });
@@ -147,6 +147,24 @@ const BAD_MUTATIONS: readonly BadMutation[] = [
     field: /^github\.reviewerTeams$/,
     apply: (s, p) => Object.assign(environmentAt(s, p), { production: true, protection: true, backups: true, github: {} }),
   },
+  { name: 'SSH from half the internet', field: /^adminSshCidrs$/, apply: (s, p) => environmentAt(s, p).adminSshCidrs.push(p % 2 === 0 ? '0.0.0.0/1' : '2000::/3') },
+  {
+    name: 'production approvals switched off',
+    field: /^github\.requireApproval$/,
+    apply: (s, p) => Object.assign(environmentAt(s, p), { production: true, protection: true, backups: true, github: { reviewerTeams: ['platform'], requireApproval: false } }),
+  },
+  {
+    name: 'a variable from two sources',
+    field: /^services\.extra\.uses$/,
+    apply: (s, p) => productAt(s, p).services.push({ name: 'extra', kind: 'worker', command: ['run'], uses: ['postgres'], secrets: ['DATABASE_URL'] }),
+  },
+  { name: 'two replicas of a singleton', field: /^services\.extra\.replicas$/, apply: (s, p) => productAt(s, p).services.push({ name: 'extra', kind: 'worker', command: ['run'], singleton: true, replicas: 2 }) },
+  {
+    name: 'a waiver of everything',
+    field: /^invariantExemptions\[0\]\.resource$/,
+    apply: (s, p) => (environmentAt(s, p).invariantExemptions = [{ rule: 'hardened-container', stack: `${environmentAt(s, p).name}-network`, resource: '*', reason: 'no reason to check' }]),
+  },
+  { name: 'a container name longer than a DNS label', field: /^services\.x+\.name$/, apply: (s, p) => productAt(s, p).services.push({ name: 'x'.repeat(64), kind: 'worker', command: ['run'] }) },
   {
     name: '"latest" in production',
     field: /^imageTag$/,

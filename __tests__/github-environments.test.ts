@@ -33,7 +33,7 @@ describe('deployment environments', () => {
       expect(environmentOfStack(stack)).toMatchObject({ environment: stack, repository: 'manacore-monorepo' });
     }
     // The network stack holds only the pipeline's own environments (issue 16, __tests__/pipeline-environments.test.ts).
-    expect(resourceList(app.synth('production-network'), 'github_repository_environment').map((e) => e.environment).sort()).toEqual(['plan', 'production-platform']);
+    expect(resourceList(app.synth('production-network'), 'github_repository_environment').map((e) => e.environment).sort()).toEqual(['plan', 'plan-data', 'production-platform']);
     expect(resources(app.synth('production-data'), 'github_repository_environment')).toEqual({});
   });
 

@@ -5,7 +5,7 @@
 import { Testing, TerraformStack } from 'cdktf';
 import { manacore } from '../environments';
 import { DeploymentEnvironment } from '../constructs/github/deployment-environment';
-import { PLAN_ENVIRONMENT, platformEnvironmentName } from '../constructs/github/pipeline-environments';
+import { PLAN_ENVIRONMENT, SENSITIVE_PLAN_ENVIRONMENT, platformEnvironmentName } from '../constructs/github/pipeline-environments';
 import { TerraformCloudBootstrapStack } from '../stacks/bootstrap-stack';
 import { createSystemStacks, stacksOf } from '../stacks/system-stacks';
 import { nutri } from '../examples/nutri';
@@ -19,7 +19,7 @@ describe('pipeline environments in code', () => {
       const owners = app.stackNames.filter((stack) => stack.endsWith('-network')).flatMap((stack) => resourceList(app.synth(stack), 'github_repository_environment').map((e) => `${stack}:${e.environment}`));
       const expected = system.environments.map((env) => `${env.name}-network:${platformEnvironmentName(env.name)}`);
       const productionNetwork = `${(system.environments.find((env) => env.production) ?? system.environments[0]).name}-network`;
-      expect(owners.sort()).toEqual([...expected, `${productionNetwork}:${PLAN_ENVIRONMENT}`].sort());
+      expect(owners.sort()).toEqual([...expected, `${productionNetwork}:${PLAN_ENVIRONMENT}`, `${productionNetwork}:${SENSITIVE_PLAN_ENVIRONMENT}`].sort());
     }
   });
 

@@ -355,7 +355,7 @@ describe('cli', () => {
   });
 
   test('the plan workflow finds its comment by the same marker', () => {
-    const workflow = fs.readFileSync(path.join(__dirname, '..', '.github', 'workflows', 'plan.yml'), 'utf8');
+    const workflow = fs.readFileSync(path.join(__dirname, '..', '.github', 'workflows', 'pr-plan.yml'), 'utf8');
     expect(workflow).toContain(PLAN_COMMENT_MARKER);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The catalog refuses a service or accessory whose container would take a platform container's name
- * (system/validation.ts PLATFORM_CONTAINER_NAMES). That list is written by hand: this keeps it equal to
+ * (system/validation/products.ts PLATFORM_CONTAINER_NAMES). That list is written by hand: this keeps it equal to
  * what the platform stacks really name their containers, so a renamed construct cannot slip past it.
  */
 import { manacore } from '../environments';

@@ -7,7 +7,7 @@ import { HealthCheck } from '../constructs/core/health-check';
 import { manacore } from '../environments';
 import { resolveSystem } from '../system/resolve';
 import type { EnvironmentSpec } from '../system/model';
-import { environmentOf, productOf, serviceOf, variant, type WritableSystem } from './helpers/spec';
+import { environmentOf, keepOnly, productOf, serviceOf, variant, type WritableSystem } from './helpers/spec';
 import { issueLines } from './helpers/issues';
 
 /** The line of one issue in the error message, matched whole. */
@@ -16,45 +16,18 @@ function exactLine(line: string): RegExp {
 }
 
 
-/** Services other services in chat may link to: every non-worker, non-mobile service, chat's own by bare name. */
-const LINK_TARGETS_FROM_CHAT = [
-  'mana-core-auth/backend',
-  'backend',
-  'web',
-  'landing',
-  'maerchenzauber/backend',
-  'maerchenzauber/web',
-  'maerchenzauber/landing',
-  'manadeck/backend',
-  'manadeck/web',
-  'manadeck/landing',
-  'memoro/web',
-  'memoro/landing',
-  'manacore/web',
-  'manacore/landing',
-  'picture/backend',
-  'picture/web',
-  'picture/landing',
-  'uload/backend',
-  'uload/web',
-  'uload/landing',
-  'nutriphi/backend',
-  'nutriphi/web',
-  'nutriphi/landing',
-  'news/backend',
-  'news/web',
-  'news/landing',
-  'wisekeep/backend',
-  'wisekeep/web',
-  'wisekeep/landing',
-  'quote/backend',
-  'quote/web',
-  'quote/landing',
-  'bauntown/landing',
-].join(', ');
+/** Services other services in chat may link to: every non-worker, non-mobile service, chat's own by bare name (from the live catalog). */
+const LINK_TARGETS_FROM_CHAT = manacore.products.flatMap((product) =>
+  product.services.filter((service) => service.kind !== 'worker' && service.kind !== 'mobile').map((service) => (product.name === 'chat' ? service.name : `${product.name}/${service.name}`)),
+).join(', ');
 
-const PRODUCT_NAMES = 'mana-core-auth, chat, maerchenzauber, manadeck, memoro, manacore, picture, uload, nutriphi, news, wisekeep, quote, bauntown';
+const PRODUCT_NAMES = manacore.products.map((product) => product.name).join(', ');
+/** The apex candidates of production: the web and landing services of the products it runs, in catalog order. */
+const APEX_CANDIDATES = manacore.products.filter((product) => manacore.environments.find((environment) => environment.name === 'production')!.products.some((deployment) => deployment.product === product.name))
+  .flatMap((product) => product.services.filter((service) => service.kind === 'web' || service.kind === 'landing').map((service) => `${product.name}/${service.name}`))
+  .join(', ');
 const SERVER_TYPES = 'cx22, cx32, cx42, cx52, cpx11, cpx21, cpx31, cpx41, cpx51, cax11, cax21, cax31, cax41, ccx13, ccx23, ccx33, ccx43, ccx53, ccx63';
+const ALLOW_LIST_ALLOWED = 'a network no wider than /16 in IPv4 or /48 in IPv6: your office or VPN egress, e.g. "203.0.113.7/32" or "2001:db8:10::/48"';
 const CIDR_ALLOWED = 'CIDR notation with zero host bits, e.g. "203.0.113.7/32" or "2001:db8::/48"';
 const PRIVATE_RANGE_ALLOWED = 'a private IPv4 block of /24 or larger inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16';
 const TAG_ALLOWED = 'a Docker tag: letters, digits, "_", "." and "-", at most 128 characters';
@@ -63,6 +36,16 @@ const PRODUCTION_TAG_ALLOWED =
 const VOLUME_ALLOWED = 'a whole number of GiB from 10 to 10240 (Hetzner volume limits)';
 /** 52 characters: `app-<name>` fits production's 63-character label, `staging-app-<name>` (64) does not. */
 const LONG_PRODUCT = 'nutrition-and-wellbeing-planner-for-busy-household-x';
+
+const CLASH = '(the container gets one value per variable, so one source would silently overwrite the other)';
+/** A third-party accessory exporting one connection variable. */
+const MINIO = {
+  name: 'minio',
+  imageRef: 'quay.io/minio/minio@sha256:' + 'a'.repeat(64),
+  ports: { api: 9000 },
+  healthCheck: HealthCheck.http('/minio/health/live'),
+  connection: { S3_ENDPOINT: 'http://{host}:{port:api}' },
+};
 
 const staging = (system: WritableSystem) => environmentOf(system, 'staging');
 const production = (system: WritableSystem) => environmentOf(system, 'production');
@@ -149,10 +132,17 @@ const CORPUS: readonly BadInput[] = [
     ],
   },
   {
-    name: 'a public service probed by a command instead of HTTP',
-    mutate: (s) => (serviceOf(s, 'chat', 'web').healthCheck = HealthCheck.command(['true'])),
+    name: 'a health check written as a plain string instead of a probe',
+    mutate: (s) => ((serviceOf(s, 'chat', 'web') as { healthCheck: unknown }).healthCheck = 'curl -f localhost:3000'),
     lines: [
-      'catalog, product "chat", field "services.web.healthCheck": got "non-HTTP check"; allowed: HealthCheck.http(path) (the edge proxy routes only to containers whose HTTP route answers)',
+      'catalog, product "chat", field "services.web.healthCheck": got "curl -f localhost:3000"; allowed: HealthCheck.http(path), HealthCheck.command([program, ...args]) (exec form, no shell), HealthCheck.shell(line), HealthCheck.process(command) or HealthCheck.none(reason)',
+    ],
+  },
+  {
+    name: 'a singleton replaced start-first',
+    mutate: (s) => addService(s, 'chat', { name: 'scheduler', kind: 'worker', command: ['node', 'dist/scheduler.js'], singleton: true, updateOrder: 'start-first' }),
+    lines: [
+      'catalog, product "chat", field "services.scheduler.updateOrder": got "start-first"; allowed: "stop-first" (the default of a singleton), or drop singleton (start-first runs the new container beside the old one until it is healthy: a singleton would run twice on every release)',
     ],
   },
   {
@@ -512,7 +502,7 @@ const CORPUS: readonly BadInput[] = [
     name: 'an apex service that is not a web or landing service',
     mutate: (s) => (production(s).apexService = 'chat/backend'),
     lines: [
-      'environment "production", field "apexService": got "chat/backend"; allowed: chat/web, chat/landing, maerchenzauber/web, maerchenzauber/landing, manadeck/web, manadeck/landing, memoro/web, memoro/landing, manacore/web, manacore/landing, picture/web, picture/landing, uload/web, uload/landing, nutriphi/web, nutriphi/landing, news/web, news/landing, wisekeep/web, wisekeep/landing, quote/web, quote/landing, bauntown/landing',
+      `environment "production", field "apexService": got "chat/backend"; allowed: ${APEX_CANDIDATES}`,
     ],
   },
   // Data services.
@@ -571,21 +561,22 @@ const CORPUS: readonly BadInput[] = [
     name: 'a field from another tool on a service',
     mutate: (s) => ((serviceOf(s, 'chat', 'backend') as Record<string, unknown>).replica = 2),
     lines: [
-      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, replicas, restart, metrics (an unknown field would be silently ignored)',
+      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, networks, writablePaths, readOnlyRootFilesystem, caching, updateOrder, replicas, singleton, restart, metrics, redis, plainVariables (an unknown field would be silently ignored)',
     ],
   },
   {
     name: 'an unknown key inside a nested setting',
     mutate: (s) => ((production(s).data.postgres as Record<string, unknown>).volumeSize = 100),
     lines: [
-      'environment "production", field "data.postgres.volumeSize": got 100; allowed: "volumeSizeGiB" (did you mean it?), or another known field: mode, volumeSizeGiB, resources, provider, image, maxConnections, settings, maxMemoryMiB, connectionsPerProduct (an unknown field would be silently ignored)',
+      'environment "production", field "data.postgres.volumeSize": got 100; allowed: "volumeSizeGiB" (did you mean it?), or another known field: mode, volumeSizeGiB, resources, provider, image, maxConnections, settings, maxMemoryMiB, maxMemoryPolicy, connectionsPerProduct (an unknown field would be silently ignored)',
     ],
   },
   {
     name: 'admin CIDRs that together cover the internet',
     mutate: (s) => (staging(s).adminSshCidrs = ['0.0.0.0/1', '128.0.0.0/1']),
     lines: [
-      'environment "staging", field "adminSshCidrs": got ["0.0.0.0/1","128.0.0.0/1"]; allowed: specific networks that together do not cover the whole internet (blocks such as 0.0.0.0/1 and 128.0.0.0/1 open SSH to everyone as surely as 0.0.0.0/0)',
+      `environment "staging", field "adminSshCidrs": got "0.0.0.0/1"; allowed: ${ALLOW_LIST_ALLOWED} (a /1 opens SSH to 2,147,483,648 addresses)`,
+      `environment "staging", field "adminSshCidrs": got "128.0.0.0/1"; allowed: ${ALLOW_LIST_ALLOWED} (a /1 opens SSH to 2,147,483,648 addresses)`,
     ],
   },
   {
@@ -693,6 +684,132 @@ const CORPUS: readonly BadInput[] = [
       s.accessories = [{ name: 'minio', imageRef: 'quay.io/minio/minio@sha256:' + 'a'.repeat(64), ports: { api: 9000 }, healthCheck: HealthCheck.http('/minio/health/live'), volumes: [{ name: 'objects', mountPath: '/data', sizeGiB: 5 }] }];
     },
     lines: [`catalog, field "accessories.minio.volumes.objects.sizeGiB": got 5; allowed: ${VOLUME_ALLOWED}`],
+  },
+  // Hostile and mistaken input (issue 28): each a class, refused by one rule.
+  {
+    name: 'production approvals switched off while reviewers are set',
+    mutate: (s) => (production(s).github = { ...production(s).github, requireApproval: false }),
+    lines: [
+      `environment "production", field "github.requireApproval": got false; allowed: true or unset in production (production deploys need a reviewer's approval, from main only, with no administrator bypass; requireApproval: false removes all three)`,
+    ],
+  },
+  {
+    name: 'SSH open to half of IPv4',
+    mutate: (s) => (production(s).adminSshCidrs = ['0.0.0.0/1']),
+    lines: [`environment "production", field "adminSshCidrs": got "0.0.0.0/1"; allowed: ${ALLOW_LIST_ALLOWED} (a /1 opens SSH to 2,147,483,648 addresses)`],
+  },
+  {
+    name: 'SSH open to all of global IPv6',
+    mutate: (s) => (production(s).adminSshCidrs = ['2000::/3']),
+    lines: [`environment "production", field "adminSshCidrs": got "2000::/3"; allowed: ${ALLOW_LIST_ALLOWED} (a /3 opens SSH to far more than one site)`],
+  },
+  {
+    name: 'DATABASE_URL in environment and from uses: postgres',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').environment = { ...serviceOf(s, 'chat', 'backend').environment, DATABASE_URL: 'postgres://db/chat' }),
+    lines: [
+      `catalog, product "chat", field "services.backend.uses": got "DATABASE_URL"; allowed: a variable set by one source only: DATABASE_URL is set by environment and by uses: postgres (its connection string); rename it or drop one ${CLASH}`,
+    ],
+  },
+  {
+    name: 'DATABASE_URL among the secrets and from uses: postgres',
+    mutate: (s) => (serviceOf(s, 'chat', 'backend').secrets = [...(serviceOf(s, 'chat', 'backend').secrets ?? []), 'DATABASE_URL']),
+    lines: [
+      `catalog, product "chat", field "services.backend.uses": got "DATABASE_URL"; allowed: a variable set by one source only: DATABASE_URL is set by secrets and by uses: postgres (its connection string); rename it or drop one ${CLASH}`,
+    ],
+  },
+  {
+    name: 'two accessories exporting the same connection variable',
+    mutate: (s) => {
+      s.accessories = [MINIO, { ...MINIO, name: 'minio-b' }];
+      serviceOf(s, 'chat', 'backend').uses = [...(serviceOf(s, 'chat', 'backend').uses ?? []), 'minio', 'minio-b'];
+      for (const environment of s.environments) environment.accessories = [{ name: 'minio' }, { name: 'minio-b' }];
+    },
+    lines: [
+      `catalog, product "chat", field "services.backend.uses": got "S3_ENDPOINT"; allowed: a variable set by one source only: S3_ENDPOINT is set by uses: minio (accessories.minio.connection) and by uses: minio-b (accessories.minio-b.connection); rename it or drop one ${CLASH}`,
+    ],
+  },
+  {
+    name: 'a public URL variable also given a plain value',
+    mutate: (s) => (serviceOf(s, 'chat', 'web').environment = { ...serviceOf(s, 'chat', 'web').environment, PUBLIC_BACKEND_URL: 'https://example.com' }),
+    lines: [
+      `catalog, product "chat", field "services.web.publicUrls": got "PUBLIC_BACKEND_URL"; allowed: a variable set by one source only: PUBLIC_BACKEND_URL is set by environment and by publicUrls; rename it or drop one ${CLASH}`,
+    ],
+  },
+  {
+    name: 'a waiver of a rule that does not exist',
+    mutate: (s) => (staging(s).invariantExemptions = [{ rule: 'no-root' as 'pinned-image', stack: 'staging-chat', resource: 'docker_container.chat-backend', reason: 'the image needs root to bind' }]),
+    lines: [
+      'environment "staging", field "invariantExemptions[0].rule": got "no-root"; allowed: production-server-protection, production-stateful-protection, pinned-image, no-published-ports, hardened-container, firewall-exact, no-plaintext-secret, ipv6-served, wildcard-certificate, self-contained-references',
+    ],
+  },
+  {
+    name: 'a waiver of every resource with no reason',
+    mutate: (s) => (staging(s).invariantExemptions = [{ rule: 'hardened-container', stack: 'staging-chat', resource: '*', reason: ' ' }]),
+    lines: [
+      'environment "staging", field "invariantExemptions[0].resource": got "*"; allowed: one Terraform address, as the violation names it ("docker_container.chat-debug", "var.name" or "(stack)"); never "*" (a waiver covers one resource the reviewer has looked at, not whatever the stack may hold later)',
+      'environment "staging", field "invariantExemptions[0].reason": got " "; allowed: why the rule does not apply here, in a sentence (at least 10 characters); it is written into the stack',
+    ],
+  },
+  {
+    name: 'a waiver for a stack the environment does not have',
+    mutate: (s) => {
+      keepOnly(s, ['staging'], ['bauntown']);
+      staging(s).invariantExemptions = [{ rule: 'hardened-container', stack: 'staging-recipes', resource: 'docker_container.recipes-web', reason: 'a stock image that runs as root' }];
+    },
+    lines: ['environment "staging", field "invariantExemptions[0].stack": got "staging-recipes"; allowed: staging-network, staging-edge, staging-data, staging-monitoring, staging-bauntown'],
+  },
+  {
+    name: 'a production waiver of production protection',
+    mutate: (s) => (production(s).invariantExemptions = [{ rule: 'production-stateful-protection', stack: 'production-data', resource: 'hcloud_volume.postgres-volume', reason: 'we want to recreate it' }]),
+    lines: [
+      `environment "production", field "invariantExemptions[0].rule": got "production-stateful-protection"; allowed: pinned-image, no-published-ports, hardened-container, firewall-exact, no-plaintext-secret, ipv6-served, wildcard-certificate, self-contained-references (the production-* rules are production's protection itself (delete and rebuild protection, backups, prevent_destroy); production cannot waive them)`,
+    ],
+  },
+  {
+    name: 'two replicas of a singleton in the catalog',
+    mutate: (s) => addService(s, 'chat', { name: 'scheduler', kind: 'worker', command: ['node', 'dist/scheduler.js'], singleton: true, replicas: 2 }),
+    lines: [
+      'catalog, product "chat", field "services.scheduler.replicas": got 2; allowed: 1 (scheduler is a singleton), or drop singleton if the service tolerates running its jobs several times (every replica of scheduler would run each of its jobs: 2 replicas, 2 runs)',
+    ],
+  },
+  {
+    name: 'three replicas of a singleton in one environment',
+    mutate: (s) => {
+      addService(s, 'chat', { name: 'scheduler', kind: 'worker', command: ['node', 'dist/scheduler.js'], singleton: true });
+      deployment(s, 'production', 'chat').replicas = { scheduler: 3 };
+    },
+    lines: [
+      'environment "production", product "chat", field "replicas.scheduler": got 3; allowed: 1 (scheduler is a singleton), or drop singleton if the service tolerates running its jobs several times (every replica of scheduler would run each of its jobs: 3 replicas, 3 runs)',
+    ],
+  },
+  {
+    name: 'a backup every minute',
+    mutate: (s) => (production(s).data.backupPlan = { postgres: { cron: '* * * * *' } }),
+    lines: [
+      'environment "production", field "data.backupPlan.postgres.cron": got "* * * * *"; allowed: a schedule whose runs are at least 1 hour(s) apart (e.g. "0 * * * *" hourly, "0 3 * * *" daily); "* * * * *" runs 1 minute(s) apart (every run dumps the whole postgres under load and keeps the dump locked for keepForDays: a run every 1 minute(s) is 1440 locked dumps a day)',
+    ],
+  },
+  {
+    name: 'a system name too long for the backup bucket',
+    mutate: (s) => (s.name = 'a-very-long-system-name-for-a-company-with-many-products-x'),
+    lines: [
+      'environment "staging", field "system.name": got "a-very-long-system-name-for-a-company-with-many-products-x"; allowed: a system name of at most 47 characters (it begins the R2 backup bucket "a-very-long-system-name-for-a-company-with-many-products-x-staging-backups" (74 characters), and R2 bucket names have at most 63)',
+      'environment "production", field "system.name": got "a-very-long-system-name-for-a-company-with-many-products-x"; allowed: a system name of at most 44 characters (it begins the R2 backup bucket "a-very-long-system-name-for-a-company-with-many-products-x-production-backups" (77 characters), and R2 bucket names have at most 63)',
+    ],
+  },
+  {
+    name: 'a service name longer than a DNS label',
+    mutate: (s) => addService(s, 'chat', { name: 'x'.repeat(70), kind: 'worker', command: ['run'] }),
+    lines: [
+      `catalog, product "chat", field "services.${'x'.repeat(70)}.name": got "${'x'.repeat(70)}"; allowed: a name that keeps "chat-<service>" within 63 characters (at most 58 here) ("chat-${'x'.repeat(70)}" (75 characters) is the container's name on the host networks, a DNS label: Docker's resolver answers at most 63 characters)`,
+    ],
+  },
+  {
+    name: 'an accessory that makes its whole root writable',
+    mutate: (s) => (s.accessories = [{ ...MINIO, writablePaths: ['/'] }]),
+    lines: [
+      'catalog, field "accessories.minio.writablePaths": got "/"; allowed: an absolute path below "/" such as "/var/cache/app" (letters, digits, ".", "_", "-"; no "..") (each becomes a tmpfs under the read-only root filesystem; "/" would make the whole root writable)',
+    ],
   },
 ];
 

@@ -26,10 +26,17 @@ export type InvariantRule = keyof typeof INVARIANT_RULES;
 /** A deliberate exception to one rule for one resource. */
 export interface InvariantExemption {
   readonly rule: InvariantRule;
-  /** Terraform address (`docker_container.chat-backend`) in the stack, or `*` for every resource of the stack. */
+  /** Terraform address (`docker_container.chat-backend`) in the stack, as the violation names it. The environment's may not be `*` (the platform's own may). */
   readonly resource: string;
   /** Stack the exemption applies to (`production-chat`). */
   readonly stack: string;
+  /**
+   * One environment variable of the container (`CACHE_MAX_KEYS`), for
+   * `no-plaintext-secret`: only that variable's literal is waived, not every
+   * variable of the container.
+   * @default - the whole resource
+   */
+  readonly variable?: string;
   /** Why; written into the synthesized stack next to the exemption. */
   readonly reason: string;
 }
@@ -54,6 +61,8 @@ export interface InvariantContext {
   /** Are containers of this stack app containers (product and edge stacks)? */
   readonly appContainers: boolean;
   readonly exemptions: readonly InvariantExemption[];
+  /** Told of each violation an exemption waives, so a caller can show what each one waives and find those that waive nothing. @default - not told */
+  readonly onWaived?: (exemption: InvariantExemption, violation: InvariantViolation) => void;
 }
 
 export interface InvariantViolation {
@@ -61,6 +70,8 @@ export interface InvariantViolation {
   readonly stack: string;
   readonly address: string;
   readonly message: string;
+  /** The environment variable it is about, for a literal under a secret-looking name. */
+  readonly variable?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -93,9 +104,13 @@ const isReference = (value: unknown): boolean => typeof value === 'string' && /(
 export function checkInvariants(tf: Json, context: InvariantContext): InvariantViolation[] {
   const violations: InvariantViolation[] = [];
   const resources = (tf.resource ?? {}) as Resources;
-  const report = (rule: InvariantRule, address: string, message: string) => {
-    const exempt = context.exemptions.some((e) => e.rule === rule && e.stack === context.stack && (e.resource === '*' || e.resource === address));
-    if (!exempt) violations.push({ rule, stack: context.stack, address, message });
+  const report = (rule: InvariantRule, address: string, message: string, variable?: string) => {
+    const violation = { rule, stack: context.stack, address, message, variable };
+    const exemption = context.exemptions.find(
+      (e) => e.rule === rule && e.stack === context.stack && (e.resource === '*' || e.resource === address) && (e.variable === undefined || e.variable === variable),
+    );
+    if (exemption === undefined) violations.push(violation);
+    else context.onWaived?.(exemption, violation);
   };
   const each = (type: string, check: (address: string, body: Json) => void) => {
     for (const [name, body] of Object.entries(resources[type] ?? {})) check(`${type}.${name}`, body);
@@ -149,6 +164,10 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
     const securityOpts = (body.security_opts ?? []) as string[];
     if (!securityOpts.some((opt) => opt.startsWith('no-new-privileges'))) problems.push('security_opts lacks no-new-privileges');
     if (body.healthcheck === undefined) problems.push('no health check');
+    const labels = ((body.labels ?? []) as Json[]).map((entry) => entry.label);
+    if (((body.healthcheck as Json | undefined)?.test as unknown[] | undefined)?.[0] === 'NONE' && !labels.includes('health-check.disabled')) {
+      problems.push('health check disabled (NONE) without a health-check.disabled label giving the reason');
+    }
     if (!(typeof body.memory === 'number' && body.memory > 0) && !isReference(body.memory)) problems.push('no memory limit');
     if (problems.length > 0) report('hardened-container', address, problems.join('; '));
   });
@@ -213,10 +232,11 @@ function checkFirewall(address: string, body: Json, context: InvariantContext, r
   }
 }
 
-function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRule, address: string, message: string) => void): void {
+function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRule, address: string, message: string, variable?: string) => void): void {
   for (const [name, variable] of Object.entries((tf.variable ?? {}) as Record<string, Json>)) {
-    if (variable.sensitive === true && variable.default !== undefined) {
-      report('no-plaintext-secret', `var.${name}`, 'a sensitive variable must not have a default value');
+    // An empty default holds no secret: it means "unset, generate one" (a shared secret of a credentials stack).
+    if (variable.sensitive === true && variable.default !== undefined && variable.default !== '') {
+      report('no-plaintext-secret', `var.${name}`, 'a sensitive variable must not have a default value other than ""');
     }
   }
   for (const [type, byName] of Object.entries(resources)) {
@@ -231,7 +251,13 @@ function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRu
         const [envName, ...rest] = entry.split('=');
         const value = rest.join('=');
         if (envName !== undefined && SECRET_ENV.test(envName) && value !== '' && !isReference(value)) {
-          report('no-plaintext-secret', address, `environment variable ${envName} has a literal value`);
+          report(
+            'no-plaintext-secret',
+            address,
+            `environment variable ${envName} has a literal value, and its name looks secret: move it from the service's environment to its secrets: ` +
+              `(the value then comes from a sensitive Terraform variable), or, if it holds no secret, list ${envName} in the service's plainVariables`,
+            envName,
+          );
         }
       }
     }
@@ -446,7 +472,7 @@ export function formatViolation(violation: InvariantViolation): string {
   return (
     `[${violation.rule}] stack ${violation.stack}, resource ${violation.address}: ${violation.message}. ` +
     `Rule: ${INVARIANT_RULES[violation.rule]}. To accept this deliberately, add ` +
-    `{ rule: '${violation.rule}', stack: '${violation.stack}', resource: '${violation.address}', reason: '...' } to the environment's invariantExemptions.`
+    `{ rule: '${violation.rule}', stack: '${violation.stack}', resource: '${violation.address}', ${violation.variable === undefined ? '' : `variable: '${violation.variable}', `}reason: '...' } to the environment's invariantExemptions.`
   );
 }
 

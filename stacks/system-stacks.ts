@@ -10,6 +10,7 @@ import { ProductStack } from './product-stack';
 import { planCloudflare } from '../system/cloudflare-plan';
 import type { SystemStack } from './system-stack';
 import { printWarning } from './warnings';
+import { INVARIANT_RULES } from '../policy/invariants';
 
 /** The stacks of one environment. */
 export interface EnvironmentStacks {
@@ -58,7 +59,8 @@ export function createSystemStacks(scope: Construct, system: SystemSpec, options
   const pipelineSecretsOwner = (resolved.environments.find((environment) => environment.production) ?? resolved.environments[0])?.name;
   for (const environment of resolved.environments) {
     for (const exemption of environment.invariantExemptions) {
-      warn(`${exemption.stack}: invariant "${exemption.rule}" is waived for ${exemption.resource}: ${exemption.reason}`);
+      // Says what the rule promises, so the reader sees what is given up; the stack's "//" block lists the violations waived.
+      warn(`${exemption.stack}: invariant "${exemption.rule}" (${INVARIANT_RULES[exemption.rule]}) is waived for ${exemption.resource} only: ${exemption.reason}`);
     }
   }
   return resolved.environments.map((environment) => {

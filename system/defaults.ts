@@ -8,7 +8,7 @@ import { EDGE_PROXY_RESOURCES } from '../constructs/docker/edge-proxy';
 import { POSTGRES_DEFAULTS } from '../constructs/docker/postgres-container';
 import { REDIS_DEFAULTS } from '../constructs/docker/redis-container';
 import { SERVICE_KIND_BEHAVIOUR } from './kinds';
-import type { DataDependency, HostNetwork, ResourceSpec, ServiceSpec } from './model';
+import type { AccessorySpec, DataDependency, HostNetwork, ResourceSpec, ServiceSpec } from './model';
 
 /** Defaults each construct owns, re-exported where the system's defaults are read. */
 export { EDGE_PROXY_RESOURCES, POSTGRES_DEFAULTS, REDIS_DEFAULTS };
@@ -42,6 +42,15 @@ export const BACKUP_JOB_RESOURCES: ResourceSpec = { cpuLimit: 0.5, memoryLimitMi
 /** Environment variable each data dependency is handed in. */
 export const DATA_ENV_VARS = { postgres: 'DATABASE_URL', redis: 'REDIS_URL' } as const;
 
+/** What an accessory's users receive, as templates: its own `connection`, else `<NAME>_HOST` and `<NAME>_PORT` of its first port. */
+export function accessoryConnectionTemplates(accessory: AccessorySpec): Readonly<Record<string, string>> {
+  const prefix = accessory.name.toUpperCase().replace(/-/g, '_');
+  return accessory.connection ?? { [`${prefix}_HOST`]: '{host}', [`${prefix}_PORT`]: `{port:${Object.keys(accessory.ports ?? {})[0]}}` };
+}
+
+/** The backup bucket is `<system>-<env>-backups`. */
+export const BACKUP_BUCKET_SUFFIX = 'backups';
+
 /** Default OS image of a host. */
 export const DEFAULT_HOST_IMAGE = 'ubuntu-24.04';
 
@@ -60,14 +69,14 @@ export const HOST_ADDRESS_OFFSET = 10;
 export const DEFAULT_PRIVATE_NETWORK = { ipRange: '10.0.0.0/16', subnetRange: '10.0.1.0/24' } as const;
 
 /**
- * The shared host networks a service joins: its kind's, its extra ones,
+ * The shared host networks a service joins: its own `networks` or else its kind's, its extra ones,
  * `data` when it uses a data service or accessory, and `backend` when it
  * calls another product or another product calls it (cross-product calls go
  * only through declared links). Calls within a product use the product's
  * own network, which every container of the product joins.
  */
 export function networksOf(service: ServiceSpec, linksAcrossProducts: boolean): HostNetwork[] {
-  const networks = new Set<HostNetwork>([...(SERVICE_KIND_BEHAVIOUR[service.kind]?.networks ?? []), ...(service.extraNetworks ?? [])]);
+  const networks = new Set<HostNetwork>([...(service.networks ?? SERVICE_KIND_BEHAVIOUR[service.kind]?.networks ?? []), ...(service.extraNetworks ?? [])]);
   if ((service.uses ?? []).length > 0) networks.add('data');
   if (linksAcrossProducts) networks.add('backend');
   return [...networks].sort();

@@ -21,6 +21,7 @@ import type {
   SystemSpec,
 } from '../../system/model';
 import { RESERVED_PRODUCT_NAMES } from '../../system/validation';
+import { WIDEST_ALLOWED_PREFIX } from '../../system/validation/network';
 
 /** One service name per kind, so default subdomains never clash inside a product. */
 const SERVICE_NAME: Readonly<Record<ServiceKind, string>> = { api: 'backend', web: 'web', landing: 'landing', internal: 'ml', worker: 'scheduler', mobile: 'mobile' };
@@ -95,8 +96,8 @@ function buildProduct(draft: ProductDraft, nextPort: () => number): ProductSpec 
   return { name: draft.name, services };
 }
 
-/** An IPv4 block with its host bits cleared, never the whole internet. */
-export const ipv4Cidr = fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 1, max: 32 })).map(([address, prefix]) => {
+/** An IPv4 block with its host bits cleared, no wider than an allow list may hold (/16). */
+export const ipv4Cidr = fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: WIDEST_ALLOWED_PREFIX[4], max: 32 })).map(([address, prefix]) => {
   const size = 2 ** (32 - prefix);
   return `${formatIpv4(Math.floor(address / size) * size)}/${prefix}`;
 });

@@ -47,12 +47,22 @@ export function parseCron(cron: string): Schedule {
  * four-year window (every month length and weekday combination occurs).
  */
 export function maxCronIntervalMinutes(cron: string): number {
+  return cronGapsMinutes(cron).longest;
+}
+
+/** The shortest time between two consecutive runs, in minutes: how often the job can load the system. */
+export function minCronIntervalMinutes(cron: string): number {
+  return cronGapsMinutes(cron).shortest;
+}
+
+function cronGapsMinutes(cron: string): { readonly shortest: number; readonly longest: number } {
   const { sets, eitherDay } = parseCron(cron);
   const [minutes, hours, days, months, weekdays] = sets as [ReadonlySet<number>, ReadonlySet<number>, ReadonlySet<number>, ReadonlySet<number>, ReadonlySet<number>];
   const runMinutes = [...minutes].sort((a, b) => a - b);
   const runHours = [...hours].sort((a, b) => a - b);
   let previous: number | undefined;
   let longest = 0;
+  let shortest = Infinity;
   const start = Date.UTC(2024, 0, 1);
   for (let day = 0; day < 4 * 366; day++) {
     const date = new Date(start + day * 86_400_000);
@@ -63,11 +73,14 @@ export function maxCronIntervalMinutes(cron: string): number {
     for (const hour of runHours) {
       for (const minute of runMinutes) {
         const at = day * 1440 + hour * 60 + minute;
-        if (previous !== undefined) longest = Math.max(longest, at - previous);
+        if (previous !== undefined) {
+          longest = Math.max(longest, at - previous);
+          shortest = Math.min(shortest, at - previous);
+        }
         previous = at;
       }
     }
   }
   if (previous === undefined || longest === 0) throw new Error(`"${cron}" never runs twice in four years`);
-  return longest;
+  return { shortest, longest };
 }

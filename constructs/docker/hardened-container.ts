@@ -2,10 +2,13 @@ import { Container, type ContainerNetworksAdvanced, type ContainerPorts } from '
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { Token, type IResolvable, type ITerraformDependable, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import type { DockerHealthCheck } from '../core/health-check';
+import { NO_HEALTH_CHECK, type DockerHealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 
 /** A Docker network the container joins, with the names it answers to there. */
+
+/** Docker's own stop timeout, for containers that name none. */
+export const DEFAULT_STOP_GRACE_SECONDS = 10;
 export interface ContainerNetwork {
   /** Network name (often a token read from the edge stack's outputs). */
   readonly name: string;
@@ -94,7 +97,7 @@ export interface HardenedContainerProps {
   readonly init?: boolean;
   /** Size of /dev/shm in MiB. @default - Docker's 64 MiB */
   readonly shmSizeMiB?: number;
-  /** Seconds the process gets to shut down cleanly on stop and destroy before it is killed. @default - Docker's 10 seconds */
+  /** Seconds the process gets to shut down cleanly (SIGTERM, then SIGKILL) on stop and destroy. @default 10 - Docker's own stop timeout */
   readonly stopGraceSeconds?: number;
   /** Log rotation. @default - 10 MiB x 3 files */
   readonly logRotation?: LogRotation;
@@ -142,6 +145,7 @@ export class HardenedContainer extends Construct {
       this.image = props.image;
     }
     const health = props.healthCheck;
+    const disabled = health?.test[0] === NO_HEALTH_CHECK;
     const rotation = props.logRotation ?? { maxSizeMiB: 10, maxFiles: 3 };
     const tmpfs: Record<string, string> = { '/tmp': TMPFS_OPTIONS };
     for (const path of props.writablePaths ?? []) tmpfs[path] = TMPFS_OPTIONS;
@@ -174,8 +178,12 @@ export class HardenedContainer extends Construct {
       // Docker honours a retry limit only with on-failure (docker run --restart on-failure[:max-retries]).
       maxRetryCount: props.restart === 'on-failure' ? props.maxRetryCount : undefined,
       init: props.init,
-      stopTimeout: props.stopGraceSeconds,
-      destroyGraceSeconds: props.stopGraceSeconds,
+      // Without destroy_grace_seconds the provider's delete skips ContainerStop and removes with
+      // Force (SIGKILL at once): kreuzwerker/terraform-provider-docker
+      // internal/provider/resource_docker_container_funcs.go, resourceDockerContainerDelete. No
+      // stop_signal: the image's STOPSIGNAL, SIGTERM for every image the library runs.
+      stopTimeout: props.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS,
+      destroyGraceSeconds: props.stopGraceSeconds ?? DEFAULT_STOP_GRACE_SECONDS,
       logDriver: 'json-file',
       logOpts: { 'max-size': `${rotation.maxSizeMiB}m`, 'max-file': String(rotation.maxFiles) },
       labels: asIs(
@@ -190,8 +198,9 @@ export class HardenedContainer extends Construct {
         retries: health.retries,
         startPeriod: health.startPeriod,
       },
-      wait: props.waitForHealthy ?? health !== undefined,
-      waitTimeout: health ? waitTimeoutSeconds(health) : undefined,
+      // `NONE` turns the image's own check off: there is no health status to wait for.
+      wait: props.waitForHealthy ?? (health !== undefined && !disabled),
+      waitTimeout: health && !disabled ? waitTimeoutSeconds(health) : undefined,
       networksAdvanced: props.networks.map(
         (network): ContainerNetworksAdvanced => ({ name: network.name, aliases: network.aliases?.length ? [...network.aliases] : undefined }),
       ),

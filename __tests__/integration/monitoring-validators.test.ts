@@ -1,0 +1,200 @@
+/**
+ * The configuration the monitoring stack writes, checked by the real tools'
+ * own validators: `promtool check config` and `check rules` (Prometheus
+ * 2.42) and `amtool check-config` (Alertmanager 0.25), from Debian's
+ * packages (scripts/install-test-tools.sh, run by npm test). Loki and
+ * promtail have no validator here (Debian does not package them): their
+ * files are checked by shape in monitoring-stack.test.ts.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { manacore } from '../../environments';
+import { DASHBOARDS } from '../../constructs/monitoring/grafana';
+import { withMonitoringHost, writtenFiles } from '../helpers/monitoring';
+import { SynthesizedSystem, type TerraformJson } from '../helpers/synth';
+
+function requireTool(name: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0) {
+    throw new Error(`${name} is not installed: run scripts/install-test-tools.sh (it extracts promtool and amtool from Debian's prometheus packages)`);
+  }
+}
+
+/** Runs a validator; returns its exit status and everything it printed. */
+function run(tool: string, args: string[]): { status: number | null; output: string } {
+  const result = spawnSync(tool, args, { encoding: 'utf8' });
+  return { status: result.status, output: `${result.stdout}${result.stderr}` };
+}
+
+function expectValid(tool: string, args: string[]): string {
+  const { status, output } = run(tool, args);
+  if (status !== 0) throw new Error(`${tool} ${args.join(' ')} failed (${status}):\n${output}`);
+  return output;
+}
+
+/** Writes a host's files under a fresh directory; the rule file is referenced where the container mounts it, so it is pointed at the copy. */
+function materialize(stack: TerraformJson, host: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `monitoring-${host}-`));
+  for (const [path, content] of writtenFiles(stack, host)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content.replace('/etc/prometheus/rules/', `${dir}/prometheus/rules/`));
+  }
+  return dir;
+}
+
+beforeAll(() => {
+  requireTool('promtool');
+  requireTool('amtool');
+});
+
+describe.each(['staging', 'production'])('Manacore %s: generated configuration', (environment) => {
+  let dir: string;
+  beforeAll(() => {
+    const system = new SynthesizedSystem(manacore);
+    dir = materialize(system.synth(`${environment}-monitoring`), 'app-1');
+  });
+
+  it('is a valid Prometheus configuration whose rule file is found (promtool check config)', () => {
+    expect(expectValid('promtool', ['check', 'config', join(dir, 'prometheus/prometheus.yml')])).toMatch(/SUCCESS: 1 rule files found/);
+  });
+
+  it('has valid alerting rules, each expression parsed by Prometheus (promtool check rules)', () => {
+    expect(expectValid('promtool', ['check', 'rules', join(dir, 'prometheus/rules/alerts.yml')])).toMatch(/SUCCESS: \d+ rules found/);
+  });
+
+  it('is a valid Alertmanager configuration (amtool check-config)', () => {
+    expect(expectValid('amtool', ['check-config', join(dir, 'alertmanager/alertmanager.yml')])).toMatch(/SUCCESS/);
+  });
+});
+
+describe('PostgreSQL alerts, evaluated by Prometheus itself (promtool test rules)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = materialize(new SynthesizedSystem(manacore).synth('production-monitoring'), 'app-1');
+  });
+
+  const activity = (usename: string, state: string, values: string) => ({
+    series: `pg_stat_activity_count{job="postgres",host="app-1",datname="${usename}",usename="${usename}",state="${state}"}`,
+    values,
+  });
+
+  it("scrapes the exporter beside PostgreSQL on the data host's backend network", () => {
+    const config = JSON.parse(require('node:fs').readFileSync(join(dir, 'prometheus/prometheus.yml'), 'utf8'));
+    expect(config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'postgres')).toEqual({
+      job_name: 'postgres',
+      static_configs: [{ targets: ['postgres-exporter:9187'], labels: { environment: 'production', host: 'app-1' } }],
+    });
+  });
+
+  it('warns when a product role holds 80% of its 20 connections or the exporter is unscraped; pages when PostgreSQL is down', () => {
+    const tests = {
+      rule_files: [join(dir, 'prometheus/rules/alerts.yml')],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          input_series: [
+            // chat: 10 active + 6 idle = 16 of 20 (the warning line); news: 15 of 20, quiet.
+            activity('chat', 'active', '10x10'),
+            activity('chat', 'idle', '6x10'),
+            activity('news', 'idle', '15x10'),
+            // The exporter's rows for states nobody is in: empty usename, count 0.
+            { series: 'pg_stat_activity_count{job="postgres",host="app-1",datname="quiz",usename="",state="disabled"}', values: '0x10' },
+            { series: 'pg_up{job="postgres",host="app-1"}', values: '1 1 1 0x8' },
+            { series: 'up{job="postgres",host="app-1"}', values: '1x4 0x6' },
+          ],
+          alert_rule_test: [
+            {
+              eval_time: '8m',
+              alertname: 'PostgresRoleConnectionsHigh',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'warning', environment: 'production', usename: 'chat' },
+                  exp_annotations: {
+                    summary: 'chat holds 16 of its 20 PostgreSQL connections',
+                    description:
+                      'At 20 the server refuses chat new connections ("too many connections for role"): check its pool size, or raise data.postgres.connectionsPerProduct',
+                  },
+                },
+              ],
+            },
+            { eval_time: '4m', alertname: 'PostgresDown', exp_alerts: [] },
+            {
+              eval_time: '8m',
+              alertname: 'PostgresDown',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'critical', environment: 'production', job: 'postgres', host: 'app-1' },
+                  exp_annotations: {
+                    summary: 'PostgreSQL of app-1 is not answering',
+                    description: 'postgres_exporter has not reached the server for 2 minutes: every product using it is failing',
+                  },
+                },
+              ],
+            },
+            // The exporter itself unscraped from minute 5: a warning after 5 more minutes, not a page.
+            { eval_time: '9m', alertname: 'PostgresExporterDown', exp_alerts: [] },
+            {
+              eval_time: '10m',
+              alertname: 'PostgresExporterDown',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'warning', environment: 'production', job: 'postgres', host: 'app-1' },
+                  exp_annotations: { summary: 'postgres_exporter of app-1 is not scraped', description: 'PostgreSQL is unwatched: no connection counts, and PostgresDown cannot fire' },
+                },
+              ],
+            },
+            // 31 of max_connections 210 is far from 168.
+            { eval_time: '8m', alertname: 'PostgresConnectionsHigh', exp_alerts: [] },
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'postgres-tests.yml'), JSON.stringify(tests));
+    expect(expectValid('promtool', ['test', 'rules', join(dir, 'postgres-tests.yml')])).toMatch(/SUCCESS/);
+  });
+});
+
+describe('a monitoring host of its own', () => {
+  let stack: TerraformJson;
+  beforeAll(() => {
+    stack = new SynthesizedSystem(withMonitoringHost()).synth('production-monitoring');
+  });
+
+  it("gives the app host an agent configuration Prometheus accepts (promtool check config)", () => {
+    const dir = materialize(stack, 'app-1');
+    expect(expectValid('promtool', ['check', 'config', join(dir, 'agent/prometheus.yml')])).toMatch(/SUCCESS/);
+  });
+
+  it('gives the monitoring host a server configuration and rules Prometheus accepts', () => {
+    const dir = materialize(stack, 'monitoring-1');
+    expectValid('promtool', ['check', 'config', join(dir, 'prometheus/prometheus.yml')]);
+    expectValid('promtool', ['check', 'rules', join(dir, 'prometheus/rules/alerts.yml')]);
+    expectValid('amtool', ['check-config', join(dir, 'alertmanager/alertmanager.yml')]);
+  });
+});
+
+describe('dashboards', () => {
+  it('query only with PromQL that Prometheus parses (each expression checked as a recording rule)', () => {
+    const exprs = Object.values(DASHBOARDS).flatMap((dashboard: any) =>
+      (dashboard.panels as any[]).filter((panel) => panel.datasource.type === 'prometheus').flatMap((panel) => panel.targets.map((target: any) => target.expr as string)),
+    );
+    expect(exprs.length).toBeGreaterThanOrEqual(12);
+    // Grafana replaces $variables before querying; "All" becomes a regex matching everything.
+    const rules = exprs.map((expr, index) => ({ record: `dashboard:expr_${index}`, expr: expr.replace(/\$[a-z_]+/g, '.*') }));
+    const dir = mkdtempSync(join(tmpdir(), 'dashboards-'));
+    writeFileSync(join(dir, 'exprs.yml'), JSON.stringify({ groups: [{ name: 'dashboards', rules }] }));
+    expect(expectValid('promtool', ['check', 'rules', join(dir, 'exprs.yml')])).toMatch(new RegExp(`SUCCESS: ${exprs.length} rules found`));
+  });
+});
+
+describe('the validators themselves', () => {
+  it('reject what they should: a route to an unknown receiver, an expression that does not parse', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'broken-'));
+    writeFileSync(join(dir, 'am.yml'), JSON.stringify({ route: { receiver: 'nobody' }, receivers: [{ name: 'somebody' }] }));
+    writeFileSync(join(dir, 'rules.yml'), JSON.stringify({ groups: [{ name: 'g', rules: [{ alert: 'A', expr: 'rate(x[5m]' }] }] }));
+    expect(run('amtool', ['check-config', join(dir, 'am.yml')]).output).toMatch(/undefined receiver "nobody"/);
+    expect(run('promtool', ['check', 'rules', join(dir, 'rules.yml')]).status).not.toBe(0);
+  });
+});

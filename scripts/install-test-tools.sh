@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The real tools the test suite runs, installed when missing (idempotent; Debian's packages, as root or with sudo).
+# `npm test` and .ci/run both call this one script, so the list cannot drift between a laptop and CI.
+#   scripts/install-test-tools.sh          the tools of `npm test` (unit and integration lanes)
+#   scripts/install-test-tools.sh --e2e    those, plus what `npm run e2e` needs
+# Where nothing can be installed (no apt-get, not root and no password-less sudo), it names what is missing and exits 1
+# before any test runs: a missing tool is never a skipped test.
+set -euo pipefail
+
+with_e2e=false
+case "${1:-}" in
+  --e2e) with_e2e=true ;;
+  '') ;;
+  -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "install-test-tools: unknown option $1 (options: --e2e, --help)" >&2; exit 2 ;;
+esac
+
+# "what the suite runs|Debian package": a command on PATH, or an absolute path.
+tools=(
+  "cloud-init|cloud-init"                           # validates the generated cloud-config (cloud-init schema)
+  "haproxy|haproxy"                                 # checks the generated load-balancer configuration (haproxy -c)
+  "/usr/lib/postgresql/15/bin/initdb|postgresql-15" # the restore drill and the role checks run a real PostgreSQL 15
+  "redis-server|redis-server"                       # the restore drill and the ACL checks run a real Redis
+  "redis-cli|redis-tools"
+  "age|age"                                         # the backup job encrypts its dumps with age
+  "dpkg:busybox|busybox"                            # the alpine images' shell and applets (health checks, volume guard);
+                                                    # busybox-static does not do: its wget crashes in static glibc's NSS
+  "wget|wget"                                       # the backup job's heartbeat in the restore drill: Debian's busybox 1.35
+                                                    # wget crashes on -T (alpine's applet takes it), GNU wget takes the same options
+  "pgrep|procps"
+  "openssl|openssl"                                 # the e2e mock provider's AutoMTLS certificate
+  "git|git"                                         # the README and pipeline tests work in fresh clones
+)
+if $with_e2e; then
+  tools+=("dockerd|docker.io")                      # the e2e's real Docker engine
+fi
+
+missing_packages=()
+for entry in "${tools[@]}"; do
+  tool="${entry%%|*}" package="${entry##*|}"
+  case "$tool" in
+    /*) [ -x "$tool" ] && continue ;;
+    dpkg:*) [ "$(dpkg-query -W -f='${Status}' "${tool#dpkg:}" 2>/dev/null)" = "install ok installed" ] && continue ;;
+    *) command -v "$tool" >/dev/null && continue ;;
+  esac
+  [[ " ${missing_packages[*]} " == *" $package "* ]] || missing_packages+=("$package")
+done
+# promtool and amtool (the monitoring validators) come out of Debian's prometheus packages without installing them:
+# their maintainer scripts would start the Prometheus and Alertmanager daemons.
+need_validators=false
+command -v promtool >/dev/null && command -v amtool >/dev/null || need_validators=true
+
+sudo_cmd=()
+can_install=true
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo_cmd=(sudo -n); else can_install=false; fi
+fi
+command -v apt-get >/dev/null || can_install=false
+
+if [ "${#missing_packages[@]}" -gt 0 ] || $need_validators; then
+  if ! $can_install; then
+    echo "install-test-tools: these tools are missing and cannot be installed here (needs apt-get, and root or password-less sudo):" >&2
+    [ "${#missing_packages[@]}" -gt 0 ] && echo "  apt-get install -y --no-install-recommends ${missing_packages[*]}" >&2
+    $need_validators && echo "  promtool and amtool (Debian's prometheus and prometheus-alertmanager packages)" >&2
+    exit 1
+  fi
+  echo "install-test-tools: installing ${missing_packages[*]}$($need_validators && echo ' promtool amtool')" >&2
+  "${sudo_cmd[@]}" apt-get update -qq
+  if [ "${#missing_packages[@]}" -gt 0 ]; then
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing_packages[@]}" >/dev/null
+  fi
+  if $need_validators; then
+    work="$(mktemp -d)"
+    trap 'rm -rf "$work"' EXIT
+    chmod 777 "$work" # _apt cannot write into a mktemp directory
+    (cd "$work" && apt-get download -qq prometheus prometheus-alertmanager && for deb in ./*.deb; do dpkg-deb -x "$deb" extracted; done)
+    "${sudo_cmd[@]}" install -m 0755 "$work/extracted/usr/bin/promtool" "$work/extracted/usr/bin/amtool" /usr/local/bin/
+  fi
+fi
+
+# Terraform is not a Debian package: these machines come with it (1.11), and nothing here can download it.
+if ! command -v terraform >/dev/null; then
+  echo "install-test-tools: terraform 1.11 is required (the migration and e2e tests run it) and is not on PATH;" >&2
+  echo "  it is not a Debian package: install it from HashiCorp's release archive on a machine with access." >&2
+  exit 1
+fi

@@ -1,0 +1,126 @@
+/** Products as deployed in an environment: hosts, placement, replicas and limits that must fit the hosts. */
+import { HETZNER_SERVER_TYPES } from '../../constructs/hetzner/server-types';
+import { DEFAULT_HOST_GROUP } from '../defaults';
+import { behaviourOf } from '../kinds';
+import { DATA_DEPENDENCIES, type EnvironmentSpec, type HostSpec, type ProductDeployment, type ProductSpec, type ResourceSpec, type SystemSpec } from '../model';
+import { checkImageTag } from './images';
+import { IssueLog, Report, checkReplicas } from './shared';
+
+export function validateProductDeployments(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  const hostNames = environment.hosts.map((h) => h.name);
+  const seen = new Set<string>();
+  for (const deployment of environment.products) {
+    const report = log.in({ environment: environment.name, product: deployment.product });
+    const product = system.products.find((p) => p.name === deployment.product);
+    if (product === undefined) {
+      report({ field: 'products', value: deployment.product, allowed: system.products.map((p) => p.name) });
+      continue;
+    }
+    if (seen.has(deployment.product)) report({ field: 'products', value: deployment.product, allowed: 'each product listed once' });
+    seen.add(deployment.product);
+    if (deployment.host !== undefined && !hostNames.includes(deployment.host)) {
+      report({ field: 'host', value: deployment.host, allowed: hostNames });
+    }
+    validatePlacement(environment, product, deployment, report);
+    const serviceNames = product.services.map((s) => s.name);
+    for (const service of Object.keys(deployment.imageTags ?? {})) {
+      if (!serviceNames.includes(service)) report({ field: `imageTags.${service}`, value: service, allowed: serviceNames });
+    }
+    const tags: Array<[string, string]> = [['imageTag', deployment.imageTag], ...Object.entries(deployment.imageTags ?? {}).map(([s, t]): [string, string] => [`imageTags.${s}`, t])];
+    for (const [field, tag] of tags) checkImageTag(environment, field, tag, report);
+    for (const dependency of deployment.externalData ?? []) {
+      if (!DATA_DEPENDENCIES.includes(dependency)) report({ field: 'externalData', value: dependency, allowed: DATA_DEPENDENCIES });
+    }
+  }
+}
+
+/**
+ * Where a product runs: one host, or spread over a group of two or more.
+ * With two or more app hosts, a service with two or more replicas must run
+ * on at least two of them, or the loss of one host still takes it down.
+ */
+function validatePlacement(environment: EnvironmentSpec, product: ProductSpec, deployment: ProductDeployment, report: Report): void {
+  const groupOf = (host: HostSpec) => host.group ?? DEFAULT_HOST_GROUP;
+  const groups = [...new Set(environment.hosts.map(groupOf))];
+  if (deployment.group !== undefined) {
+    const members = environment.hosts.filter((host) => groupOf(host) === deployment.group);
+    if (deployment.host !== undefined) {
+      report({ field: 'group', value: deployment.group, allowed: 'either host (one host) or group (spread), not both' });
+    } else if (members.length === 0) {
+      report({ field: 'group', value: deployment.group, allowed: groups });
+    } else if (members.length === 1) {
+      report({
+        field: 'group',
+        value: deployment.group,
+        allowed: `a group of two or more hosts (group "${deployment.group}" has only ${members[0]!.name}), or host: "${members[0]!.name}"`,
+        why: 'spreading over one host protects nothing',
+      });
+    }
+    return;
+  }
+  const appHosts = environment.hosts.filter((host) => groupOf(host) === DEFAULT_HOST_GROUP);
+  if (appHosts.length < 2) return;
+  for (const service of product.services) {
+    const replicas = deployment.replicas?.[service.name] ?? service.replicas ?? 1;
+    if (replicas >= 2) {
+      report({
+        field: 'group',
+        value: undefined,
+        allowed: `group: "${DEFAULT_HOST_GROUP}" (spread over ${appHosts.map((host) => host.name).join(', ')})`,
+        why: `service ${service.name} has ${replicas} replicas and the environment has ${appHosts.length} app hosts: on one host, losing it loses every replica`,
+      });
+      return;
+    }
+  }
+}
+
+export function validateReplicas(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  for (const deployment of environment.products) {
+    const product = system.products.find((p) => p.name === deployment.product);
+    if (product === undefined) continue;
+    const report = log.in({ environment: environment.name, product: deployment.product });
+    const containers = product.services.filter((service) => behaviourOf(service.kind)?.container);
+    for (const [name, replicas] of Object.entries(deployment.replicas ?? {})) {
+      const service = containers.find((candidate) => candidate.name === name);
+      if (service === undefined) report({ field: `replicas.${name}`, value: name, allowed: containers.map((candidate) => candidate.name) });
+      else checkReplicas(replicas, `replicas.${name}`, report, service);
+    }
+  }
+}
+
+/**
+ * A container's limits must fit the server it runs on: Docker refuses a CPU
+ * limit above the host's CPUs, and a memory limit above its RAM can never
+ * be honoured.
+ */
+export function validateLimitsFitHosts(system: SystemSpec, environment: EnvironmentSpec, log: IssueLog): void {
+  const facts = new Map(environment.hosts.map((host) => [host.name, HETZNER_SERVER_TYPES[host.serverType]]));
+  const firstHost = environment.hosts[0]?.name;
+  const check = (where: { product?: string }, field: string, host: string | undefined, limits: Partial<ResourceSpec>) => {
+    const server = host === undefined ? undefined : facts.get(host);
+    if (server === undefined) return;
+    const report = log.in({ environment: environment.name, ...where });
+    if (limits.cpuLimit !== undefined && limits.cpuLimit > server.vcpus) {
+      report({ field: `${field}.cpuLimit`, value: limits.cpuLimit, allowed: `at most ${server.vcpus} (the vCPUs of host "${host}")` });
+    }
+    if (limits.memoryLimitMiB !== undefined && limits.memoryLimitMiB > server.memoryGiB * 1024) {
+      report({ field: `${field}.memoryLimitMiB`, value: limits.memoryLimitMiB, allowed: `at most ${server.memoryGiB * 1024} (the memory of host "${host}", MiB)` });
+    }
+  };
+  for (const deployment of environment.products) {
+    const product = system.products.find((p) => p.name === deployment.product);
+    for (const service of product?.services ?? []) {
+      if (service.resources !== undefined) check({ product: deployment.product }, `services.${service.name}.resources`, deployment.host ?? firstHost, service.resources);
+    }
+  }
+  const dataHost = environment.data.host ?? firstHost;
+  for (const name of DATA_DEPENDENCIES) {
+    const settings = environment.data[name];
+    if (settings.mode === 'container' && settings.resources !== undefined) check({}, `data.${name}.resources`, dataHost, settings.resources);
+  }
+  for (const deployment of environment.accessories ?? []) {
+    const accessory = system.accessories?.find((a) => a.name === deployment.name);
+    if (accessory === undefined) continue;
+    check({}, `accessories.${deployment.name}.resources`, deployment.host ?? dataHost, { ...accessory.resources, ...deployment.resources });
+  }
+}
