@@ -78,6 +78,19 @@ if [ "${#missing_packages[@]}" -gt 0 ] || $need_validators; then
   fi
 fi
 
+# The e2e's stand-in images need a busybox with every applet the synthesized commands run (crond for the backup job):
+# busybox-static has it, Debian's dynamic busybox does not. The two packages replace each other, and the restore drill
+# needs the dynamic one installed, so the static binary is only extracted, to a path of its own.
+E2E_BUSYBOX=/usr/local/lib/manacore-e2e/busybox
+if $with_e2e && [ ! -x "$E2E_BUSYBOX" ]; then
+  if ! $can_install; then echo "install-test-tools: $E2E_BUSYBOX (from Debian's busybox-static) is missing and cannot be installed here" >&2; exit 1; fi
+  busybox_work="$(mktemp -d)"
+  chmod 777 "$busybox_work" # _apt cannot write into a mktemp directory
+  (cd "$busybox_work" && apt-get download -qq busybox-static && dpkg-deb -x ./busybox-static*.deb extracted)
+  "${sudo_cmd[@]}" install -D -m 0755 "$busybox_work/extracted/bin/busybox" "$E2E_BUSYBOX"
+  rm -rf "$busybox_work"
+fi
+
 # Terraform is not a Debian package: these machines come with it (1.11), and nothing here can download it.
 if ! command -v terraform >/dev/null; then
   echo "install-test-tools: terraform 1.11 is required (the migration and e2e tests run it) and is not on PATH;" >&2

@@ -5,11 +5,12 @@
  * (tried in issue 26); no default bridge (docker0) and an address pool of its own, so parallel runs on one
  * machine do not collide. Stopped by its pid at the end, on failure and on SIGINT/SIGTERM.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineClient } from './api';
+import { E2E_BUSYBOX } from './standins';
 
 const DOCKERD = '/usr/sbin/dockerd';
 
@@ -27,7 +28,7 @@ export interface EngineDaemon {
 function missingPrerequisite(): string | undefined {
   if (!fs.existsSync(DOCKERD)) return `${DOCKERD} is not installed (Debian package docker.io; scripts/install-test-tools.sh installs it)`;
   if (process.getuid?.() !== 0) return `dockerd needs root, and this run is uid ${process.getuid?.()}`;
-  if (spawnSync('busybox', ['--help'], { stdio: 'ignore' }).error) return 'busybox is not installed (Debian package busybox-static), the stand-in images are built from it';
+  if (!fs.existsSync(E2E_BUSYBOX)) return `${E2E_BUSYBOX} is missing (busybox-static's binary, the stand-in images are built from it): run scripts/install-test-tools.sh --e2e`;
   return undefined;
 }
 

@@ -13,6 +13,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EngineClient } from './api';
 
+/** Where scripts/install-test-tools.sh --e2e puts busybox-static's binary (the package itself would replace Debian's busybox). */
+export const E2E_BUSYBOX = '/usr/local/lib/manacore-e2e/busybox';
+
 /** What one image reference must provide, gathered from every container that runs it. */
 export interface StandInSpec {
   readonly image: string;
@@ -79,11 +82,11 @@ function script(root: string, file: string, text: string): void {
 
 /** The base root filesystem every stand-in shares. */
 function writeBase(root: string): void {
-  // Debian's busybox (dynamic) and busybox-static replace each other; either works, with its libraries.
-  const busybox = execFileSync('sh', ['-c', 'readlink -f "$(command -v busybox)"'], { encoding: 'utf8' }).trim();
-  copyWithLibraries(busybox, root);
+  // busybox-static's binary, extracted by scripts/install-test-tools.sh --e2e: it has every applet the synthesized
+  // commands run (crond for the backup job), which Debian's dynamic busybox lacks.
   fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
-  if (busybox !== '/bin/busybox') fs.renameSync(path.join(root, busybox), path.join(root, 'bin', 'busybox'));
+  fs.copyFileSync(E2E_BUSYBOX, path.join(root, 'bin', 'busybox'));
+  fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
   for (const applet of execFileSync(path.join(root, 'bin', 'busybox'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
     if (applet !== 'busybox' && !fs.existsSync(path.join(root, 'bin', applet))) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
   }
