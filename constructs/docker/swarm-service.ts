@@ -22,7 +22,7 @@ import { SWARM_SECRETS_DIRECTORY, type SwarmSecret } from './swarm-secret';
  *   API 1.41 = Docker 20.10, docker/cli "service create --cap-add").
  * - tmpfs for /tmp and writable paths: yes, as `tmpfs` mounts with a size,
  *   but without noexec/nosuid: tmpfs_options holds only size_bytes and mode
- *   (mount options in TmpfsOptions came with API 1.46).
+ *   (Docker 20.10's TmpfsOptions has no mount options either).
  * - no-new-privileges: no. container_spec.privileges holds only
  *   credential_spec and se_linux_context, and a 20.10 ContainerSpec has no
  *   such field (`docker service create` has no --security-opt).
