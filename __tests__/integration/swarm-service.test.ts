@@ -121,14 +121,17 @@ it('replaces a killed task with a new one', async () => {
   expect(await running('worker')).toHaveLength(1);
 });
 
-it('hands a secret to the process as a file only its user reads, not as an environment value', async () => {
+it('hands a secret to the process as a file only its user reads, not as an environment value; /tmp is a noexec tmpfs', async () => {
   const value = randomBytes(12).toString('hex');
   const { ID } = await engine.api('POST', '/secrets/create', { Name: `db-password-${randomBytes(4).toString('hex')}`, Data: Buffer.from(value).toString('base64') });
   const stored = await engine.api('GET', `/secrets/${ID}`);
   references.set('${docker_secret.db-password.id}', ID);
   references.set('${docker_secret.db-password.name}', stored.Spec.Name);
-  // Healthy only when the file named by DB_PASSWORD_FILE holds the value, belongs to uid 1001 and has mode 0400.
-  const check = `[ "$(stat -c %a:%u "$DB_PASSWORD_FILE")" = 400:1001 ] && [ "$(cat "$DB_PASSWORD_FILE")" = ${value} ] && touch /tmp/ok; exec sleep 1000`;
+  // Healthy only when the file named by DB_PASSWORD_FILE holds the value, belongs to uid 1001 and has mode 0400,
+  // and /tmp is a tmpfs mounted nosuid, nodev and noexec.
+  const check =
+    `[ "$(stat -c %a:%u "$DB_PASSWORD_FILE")" = 400:1001 ] && [ "$(cat "$DB_PASSWORD_FILE")" = ${value} ] && ` +
+    `grep -q '^tmpfs /tmp tmpfs rw,nosuid,nodev,noexec' /proc/mounts && touch /tmp/ok; exec sleep 1000`;
   const { json } = synthesize({ api: { command: ['sh', '-c', check] } }, true);
   expect(JSON.stringify(resources(json, 'docker_service').api.task_spec.container_spec.env)).not.toContain(value);
   await create(json, 'api');

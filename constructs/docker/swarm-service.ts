@@ -20,9 +20,10 @@ import { SWARM_SECRETS_DIRECTORY, type SwarmSecret } from './swarm-secret';
  * - user, groups, read-only root, cap_drop ALL + cap_add: yes (container_spec
  *   user, groups, read_only, cap_add/cap_drop; the capability fields need
  *   API 1.41 = Docker 20.10, docker/cli "service create --cap-add").
- * - tmpfs for /tmp and writable paths: yes, as `tmpfs` mounts with a size,
- *   but without noexec/nosuid: tmpfs_options holds only size_bytes and mode
- *   (Docker 20.10's TmpfsOptions has no mount options either).
+ * - tmpfs for /tmp and writable paths: yes, as `tmpfs` mounts with a size;
+ *   tmpfs_options holds only size_bytes and mode, but dockerd mounts every
+ *   tmpfs nosuid,nodev,noexec by default (seen in a task's /proc/mounts on
+ *   20.10: __tests__/integration/swarm-service.test.ts).
  * - no-new-privileges: no. container_spec.privileges holds only
  *   credential_spec and se_linux_context, and a 20.10 ContainerSpec has no
  *   such field (`docker service create` has no --security-opt).
