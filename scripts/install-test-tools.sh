@@ -30,6 +30,7 @@ tools=(
   "pgrep|procps"
   "openssl|openssl"                                 # the e2e mock provider's AutoMTLS certificate
   "git|git"                                         # the README and pipeline tests work in fresh clones
+  "dockerd|docker.io"                               # the Swarm service test runs its own single-node swarm
 )
 if $with_e2e; then
   tools+=("dockerd|docker.io")                      # the e2e's real Docker engine

@@ -4,6 +4,7 @@ import { Token, type IResolvable, type ITerraformDependable, type TerraformProvi
 import { Construct } from 'constructs';
 import { NO_HEALTH_CHECK, type DockerHealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
+import { checkProcessSpec, secondsUntilUnhealthy } from './process-checks';
 
 /** A Docker network the container joins, with the names it answers to there. */
 
@@ -115,10 +116,8 @@ export interface HardenedContainerProps {
   readonly dependsOn?: readonly ITerraformDependable[];
 }
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const CAPABILITY = /^[A-Z_]+$/;
 /** Mount options of every tmpfs: nothing executes from it, no setuid. */
-const TMPFS_OPTIONS = 'noexec,nosuid,size=100m';
+export const TMPFS_OPTIONS = 'noexec,nosuid,size=100m';
 /** Grace beyond the health check's own worst case before Terraform gives up waiting. */
 const WAIT_MARGIN_SECONDS = 30;
 
@@ -224,10 +223,9 @@ function optionalList<T>(list: T[] | undefined): T[] | undefined {
   return list && list.length > 0 ? list : undefined;
 }
 
-/** Worst case until Docker declares the container unhealthy, plus a margin: start period, then every retry. */
+/** Worst case until Docker declares the container unhealthy, plus a margin. */
 function waitTimeoutSeconds(health: DockerHealthCheck): number {
-  const seconds = (duration: string) => Number(duration.replace(/s$/, ''));
-  return seconds(health.startPeriod) + (seconds(health.interval) + seconds(health.timeout)) * health.retries + WAIT_MARGIN_SECONDS;
+  return secondsUntilUnhealthy(health) + WAIT_MARGIN_SECONDS;
 }
 
 function validate(id: string, props: HardenedContainerProps): void {
@@ -237,34 +235,8 @@ function validate(id: string, props: HardenedContainerProps): void {
   if (!Token.isUnresolved(props.name) && !/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(props.name)) {
     fail(`name must be letters, digits, "_", "." and "-" (Docker's container names); got "${props.name}"`);
   }
-  const { cpuLimit, memoryLimitMiB, cpuReservation, memoryReservationMiB } = props.resources;
-  if (!Number.isInteger(memoryLimitMiB) || memoryLimitMiB < 6) fail(`memory limit must be a whole number of MiB, at least 6 (Docker refuses less); got ${memoryLimitMiB}`);
-  if (!(memoryReservationMiB > 0)) fail(`memory reservation must be positive; got ${memoryReservationMiB}`);
-  if (memoryLimitMiB < memoryReservationMiB) {
-    fail(`memory limit (${memoryLimitMiB} MiB) is below its reservation (${memoryReservationMiB} MiB); raise the limit or lower the reservation`);
-  }
-  if (!(cpuLimit > 0) || !(cpuReservation > 0)) fail(`CPU limit and reservation must be positive; got ${cpuLimit} and ${cpuReservation}`);
-  if (cpuLimit < cpuReservation) fail(`CPU limit (${cpuLimit}) is below its reservation (${cpuReservation})`);
+  checkProcessSpec(props, fail);
   if (props.networks.length === 0) fail('must join at least one network');
-  const plain = Object.keys(props.environment ?? {});
-  const secret = Object.keys(props.secretEnvironment ?? {});
-  for (const name of [...plain, ...secret]) {
-    if (!ENV_NAME.test(name)) fail(`environment variable name "${name}" is invalid (letters, digits and "_")`);
-  }
-  for (const name of secret) {
-    if (plain.includes(name)) fail(`${name} is given both a plain and a secret value`);
-    if (!Token.isUnresolved(props.secretEnvironment![name]!)) {
-      fail(`secret ${name} is a literal; it must come from a sensitive variable, another stack's sensitive output or a generated password`);
-    }
-  }
-  for (const path of props.writablePaths ?? []) {
-    if (!path.startsWith('/') || path === '/') fail(`writable path "${path}" must be an absolute path below /`);
-  }
-  for (const capability of props.capabilities ?? []) {
-    if (!CAPABILITY.test(capability) || capability.startsWith('CAP_') || capability === 'ALL') {
-      fail(`capability "${capability}" must be one name without the CAP_ prefix (NET_BIND_SERVICE)`);
-    }
-  }
   for (const port of props.publishedPorts ?? []) {
     for (const value of [port.hostPort, port.containerPort]) {
       if (!Number.isInteger(value) || value < 1 || value > 65535) fail(`published port ${value} must be a whole number from 1 to 65535`);

@@ -1,0 +1,217 @@
+/**
+ * A real single-node swarm for the integration lane: a private dockerd
+ * (its own socket, data and exec roots, address pools chosen at random so
+ * concurrent daemons on the machine do not collide), a busybox image made
+ * with `docker import`, and the Engine API over the socket. `serviceSpecOf`
+ * turns a synthesized `docker_service` into the ServiceSpec the provider
+ * would send (kreuzwerker/terraform-provider-docker v3.6.2
+ * internal/provider/resource_docker_service_structures.go,
+ * createServiceSpec and its expand functions), so the engine runs what synth
+ * wrote. To move into the e2e harness once it drives a real dockerd.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const API = '/v1.41';
+
+export class SwarmEngine {
+  public static async start(): Promise<SwarmEngine> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-engine-'));
+    const octet = 140 + Math.floor(Math.random() * 100);
+    const log = fs.openSync(path.join(dir, 'dockerd.log'), 'w');
+    const daemon = spawn(
+      'dockerd',
+      [
+        '--storage-driver=vfs',
+        '--iptables=false',
+        '--ip6tables=false',
+        '--bridge=none',
+        `--default-address-pool=base=10.${octet}.0.0/17,size=24`,
+        `--host=unix://${dir}/docker.sock`,
+        `--data-root=${dir}/data`,
+        `--exec-root=${dir}/exec`,
+        `--pidfile=${dir}/docker.pid`,
+      ],
+      { stdio: ['ignore', log, log] },
+    );
+    fs.closeSync(log);
+    const engine = new SwarmEngine(dir, daemon);
+    await engine.until('dockerd answers', async () => (await engine.request('GET', '/_ping').catch(() => undefined))?.status === 200, 30);
+    await engine.api('POST', '/swarm/init', { ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1', DefaultAddrPool: [`10.${octet}.128.0/17`], SubnetSize: 24 });
+    return engine;
+  }
+
+  private constructor(public readonly dir: string, private readonly daemon: ChildProcess) {}
+
+  public get socket(): string {
+    return path.join(this.dir, 'docker.sock');
+  }
+
+  /** The docker CLI against this daemon; throws with its output on failure. */
+  public cli(args: readonly string[], input?: Buffer): string {
+    const result = spawnSync('docker', ['-H', `unix://${this.socket}`, ...args], { input, maxBuffer: 64 * 1024 * 1024 });
+    if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr}`);
+    return result.stdout.toString().trim();
+  }
+
+  /**
+   * An image of busybox (Debian's dynamically linked binary, its libraries and one symlink per applet), `/tmp`
+   * mode 1777 as in every base image: runc keeps the mount point's mode on a tmpfs mounted over it.
+   */
+  public importBusybox(reference: string): void {
+    const root = path.join(this.dir, 'rootfs');
+    for (const sub of ['bin', 'lib64', 'lib/x86_64-linux-gnu', 'tmp', 'run', 'etc']) fs.mkdirSync(path.join(root, sub), { recursive: true });
+    fs.chmodSync(path.join(root, 'tmp'), 0o1777);
+    fs.copyFileSync('/bin/busybox', path.join(root, 'bin/busybox'));
+    fs.chmodSync(path.join(root, 'bin/busybox'), 0o755);
+    const libraries = spawnSync('ldd', ['/bin/busybox']).stdout.toString().match(/\/\S+\.so[.\d]*/g) ?? [];
+    for (const library of libraries) fs.copyFileSync(fs.realpathSync(library), path.join(root, library.replace(/^\/usr/, '')));
+    for (const applet of spawnSync('/bin/busybox', ['--list']).stdout.toString().split('\n').filter(Boolean)) {
+      if (applet !== 'busybox') fs.symlinkSync('busybox', path.join(root, 'bin', applet));
+    }
+    const tar = spawnSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 * 1024 * 1024 });
+    this.cli(['import', '-', reference], tar.stdout);
+  }
+
+  public request(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+      const req = http.request(
+        { socketPath: this.socket, agent: false, method, path: route.startsWith('/_') ? route : `${API}${route}`, headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {} },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString();
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // plain text answers (_ping)
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.on('error', reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  /** The Engine API; throws on a status of 300 or more. */
+  public async api(method: string, route: string, body?: unknown): Promise<any> {
+    const answer = await this.request(method, route, body);
+    if (answer.status >= 300) throw new Error(`${method} ${route}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  }
+
+  /** Polls `check` every 500 ms until it holds, or fails after `seconds` naming `what`. */
+  public async until(what: string, check: () => Promise<boolean>, seconds: number): Promise<void> {
+    const deadline = Date.now() + seconds * 1000;
+    while (Date.now() < deadline) {
+      if (await check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    throw new Error(`timed out after ${seconds}s waiting until ${what}; dockerd log: ${this.dir}/dockerd.log`);
+  }
+
+  /** Tasks of a service, newest first. */
+  public async tasks(service: string): Promise<any[]> {
+    const tasks = (await this.api('GET', `/tasks?filters=${encodeURIComponent(JSON.stringify({ service: [service] }))}`)) as any[];
+    return tasks.sort((a, b) => String(b.CreatedAt).localeCompare(String(a.CreatedAt)));
+  }
+
+  /** Leaves the swarm, removes the gateway bridge it created, stops the daemon and removes its directory. */
+  public async stop(): Promise<void> {
+    await this.request('POST', '/swarm/leave?force=true').catch(() => undefined);
+    await this.request('DELETE', '/networks/docker_gwbridge').catch(() => undefined);
+    const exited = new Promise((resolve) => this.daemon.once('exit', resolve));
+    this.daemon.kill('SIGTERM');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
+    clearTimeout(timer);
+    if (this.daemon.exitCode === null && this.daemon.signalCode === null) this.daemon.kill('SIGKILL');
+    const mounts = fs
+      .readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[1] ?? '')
+      .filter((mount) => mount.startsWith(this.dir))
+      .sort()
+      .reverse();
+    for (const mount of mounts) spawnSync('umount', ['-l', mount]);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A Docker duration (`45s`, `500ms`, `2m`) in nanoseconds, as the Engine API takes it. */
+export function nanoseconds(duration: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(duration);
+  if (!match) throw new Error(`not a Docker duration: ${duration}`);
+  const unit = { ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(match[1]) * unit);
+}
+
+/**
+ * The Engine API ServiceSpec of a synthesized `docker_service`, `resolve` replacing each Terraform reference
+ * (`${docker_secret.x.id}`); an unresolved reference left anywhere fails.
+ */
+export function serviceSpecOf(body: any, resolve: (reference: string) => string): any {
+  const text = JSON.stringify(body).replace(/\$\{[^}]+\}/g, (reference) => resolve(reference));
+  if (text.includes('${')) throw new Error(`unresolved reference in ${text}`);
+  const service = JSON.parse(text);
+  const container = service.task_spec.container_spec;
+  const update = (config: any) =>
+    config && { Parallelism: config.parallelism, Delay: nanoseconds(config.delay), FailureAction: config.failure_action, Monitor: nanoseconds(config.monitor), MaxFailureRatio: Number(config.max_failure_ratio), Order: config.order };
+  const health = container.healthcheck;
+  return {
+    Name: service.name,
+    Labels: Object.fromEntries((service.labels ?? []).map(({ label, value }: any) => [label, value])),
+    Mode: service.mode.global ? { Global: {} } : { Replicated: { Replicas: service.mode.replicated.replicas } },
+    TaskTemplate: {
+      ContainerSpec: {
+        Image: container.image,
+        Command: container.command,
+        Args: container.args,
+        Env: Object.entries(container.env ?? {}).map(([key, value]) => `${key}=${value}`),
+        User: container.user,
+        Groups: container.groups,
+        ReadOnly: container.read_only,
+        CapabilityDrop: container.cap_drop,
+        CapabilityAdd: container.cap_add,
+        StopGracePeriod: nanoseconds(container.stop_grace_period),
+        StopSignal: container.stop_signal,
+        Healthcheck: health && { Test: health.test, Interval: nanoseconds(health.interval), Timeout: nanoseconds(health.timeout), Retries: health.retries, StartPeriod: nanoseconds(health.start_period) },
+        Mounts: (container.mounts ?? []).map((mount: any) => ({
+          Type: mount.type,
+          Source: mount.source,
+          Target: mount.target,
+          ReadOnly: mount.read_only,
+          TmpfsOptions: mount.tmpfs_options && { SizeBytes: mount.tmpfs_options.size_bytes, Mode: mount.tmpfs_options.mode },
+        })),
+        Secrets: (container.secrets ?? []).map((secret: any) => ({
+          SecretID: secret.secret_id,
+          SecretName: secret.secret_name,
+          File: { Name: secret.file_name, UID: secret.file_uid, GID: secret.file_gid, Mode: secret.file_mode },
+        })),
+      },
+      Resources: {
+        Limits: { NanoCPUs: service.task_spec.resources.limits.nano_cpus, MemoryBytes: service.task_spec.resources.limits.memory_bytes },
+        Reservations: { NanoCPUs: service.task_spec.resources.reservation.nano_cpus, MemoryBytes: service.task_spec.resources.reservation.memory_bytes },
+      },
+      RestartPolicy: {
+        Condition: service.task_spec.restart_policy.condition,
+        Delay: nanoseconds(service.task_spec.restart_policy.delay),
+        MaxAttempts: service.task_spec.restart_policy.max_attempts,
+      },
+      Placement: { Constraints: service.task_spec.placement.constraints, MaxReplicas: service.task_spec.placement.max_replicas },
+      Networks: (service.task_spec.networks_advanced ?? []).map((network: any) => ({ Target: network.name, Aliases: network.aliases })),
+      LogDriver: service.task_spec.log_driver && { Name: service.task_spec.log_driver.name, Options: service.task_spec.log_driver.options },
+    },
+    UpdateConfig: update(service.update_config),
+    RollbackConfig: update(service.rollback_config),
+  };
+}

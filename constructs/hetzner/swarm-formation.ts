@@ -1,0 +1,90 @@
+import { ConfigurationError, type ConfigurationIssue } from '../core/configuration-error';
+
+/**
+ * Who forms the swarm and how, decided from the environment's hosts before
+ * anything boots. Raft keeps quorum with a majority of managers, so only odd
+ * counts make sense and three tolerate one lost manager (Docker docs,
+ * "Administer and maintain a swarm of Docker Engines": N managers tolerate
+ * (N-1)/2 failures). Nothing here carries a join token: the first manager
+ * initializes at boot, every other host is joined by the apply over SSH
+ * (docs/scaling.md, "Formation without hands").
+ */
+export interface SwarmHost {
+  readonly name: string;
+  /** The host's role, which becomes its node label `role=<role>` (app, data, edge, monitoring). */
+  readonly role: string;
+  /** Address on the environment's private network: Swarm's advertise and data-path address. */
+  readonly privateIp: string;
+}
+
+export interface SwarmJoin {
+  readonly host: string;
+  readonly as: 'manager' | 'worker';
+  /** Node labels the manager sets once the host joined. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface SwarmFormation {
+  /** The host that runs `docker swarm init` at first boot. */
+  readonly initializer: string;
+  /** Every manager, the initializer first. */
+  readonly managers: readonly string[];
+  /** Every other host, in order: managers first, so quorum forms before workers join. */
+  readonly joins: readonly SwarmJoin[];
+  /** The labels of the initializer, set by itself after init. */
+  readonly initializerLabels: Readonly<Record<string, string>>;
+}
+
+/** Ports Swarm needs between nodes, opened on the private interface only (Docker docs, "Swarm mode overlay networks": 2377/tcp, 7946/tcp+udp, 4789/udp; ESP, IP protocol 50, for encrypted overlays). */
+export const SWARM_PORTS = { management: '2377/tcp', gossip: ['7946/tcp', '7946/udp'], overlay: '4789/udp', encryptedOverlayProtocol: 'esp' } as const;
+
+/** Managers for `hostCount` hosts: one, or three from three hosts on. */
+export function managerCount(hostCount: number): 1 | 3 {
+  return hostCount >= 3 ? 3 : 1;
+}
+
+/**
+ * The formation of `hosts`: managers are taken from hosts that run no data
+ * service first (a manager's Raft log competes with PostgreSQL for disk and
+ * memory), in the order given.
+ */
+export function planSwarmFormation(environment: string, hosts: readonly SwarmHost[]): SwarmFormation {
+  const issues: ConfigurationIssue[] = [];
+  if (hosts.length === 0) issues.push({ environment, field: 'hosts', value: [], allowed: 'at least one host' });
+  const names = hosts.map((host) => host.name);
+  const duplicate = names.find((name, index) => names.indexOf(name) !== index);
+  if (duplicate !== undefined) issues.push({ environment, field: 'hosts', value: duplicate, allowed: 'unique host names (they become node names)' });
+  for (const host of hosts) {
+    if (!/^[a-z][a-z0-9-]*$/.test(host.role)) issues.push({ environment, field: `hosts.${host.name}.role`, value: host.role, allowed: 'lowercase letters, digits and "-" (a node label value)' });
+    if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host.privateIp)) issues.push({ environment, field: `hosts.${host.name}.privateIp`, value: host.privateIp, allowed: 'an IPv4 address on the private network' });
+  }
+  if (issues.length > 0) throw new ConfigurationError(issues);
+  const byPreference = [...hosts.filter((host) => host.role !== 'data'), ...hosts.filter((host) => host.role === 'data')];
+  const managers = byPreference.slice(0, managerCount(hosts.length)).map((host) => host.name);
+  const labels = (host: SwarmHost) => ({ role: host.role });
+  const [initializer] = managers as [string, ...string[]];
+  return {
+    initializer,
+    managers,
+    initializerLabels: labels(hosts.find((host) => host.name === initializer)!),
+    joins: [
+      ...managers.slice(1).map((name): SwarmJoin => ({ host: name, as: 'manager', labels: labels(hosts.find((host) => host.name === name)!) })),
+      ...hosts.filter((host) => !managers.includes(host.name)).map((host): SwarmJoin => ({ host: host.name, as: 'worker', labels: labels(host) })),
+    ],
+  };
+}
+
+/**
+ * The initializer's first-boot commands (cloud-init `runcmd`): init on the
+ * private address, idempotent when the node already is in a swarm (a reboot
+ * reruns nothing, but a re-run must not fail), then its own role label.
+ * Its output, which names the worker join token, goes to /dev/null: not even
+ * the cloud-init log keeps it.
+ */
+export function initializerCommands(host: SwarmHost): string[][] {
+  const init = `docker info --format '{{.Swarm.LocalNodeState}}' | grep -qx active || docker swarm init --advertise-addr ${host.privateIp} --data-path-addr ${host.privateIp} --listen-addr ${host.privateIp}:2377 > /dev/null`;
+  return [
+    ['sh', '-c', init],
+    ['sh', '-c', `docker node update --label-add role=${host.role} "$(docker info --format '{{.Swarm.NodeID}}')" > /dev/null`],
+  ];
+}
