@@ -30,11 +30,8 @@ tools=(
   "pgrep|procps"
   "openssl|openssl"                                 # the e2e mock provider's AutoMTLS certificate
   "git|git"                                         # the README and pipeline tests work in fresh clones
-  "dockerd|docker.io"                               # the Swarm service test runs its own single-node swarm
+  "dockerd|docker.io"                               # the Swarm service test and the e2e run dockerds of their own
 )
-if $with_e2e; then
-  tools+=("dockerd|docker.io")                      # the e2e's real Docker engine
-fi
 
 missing_packages=()
 for entry in "${tools[@]}"; do
