@@ -24,7 +24,7 @@ import type { DataStack } from './data-stack';
 import { connectDockerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
-import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, sharedSecretOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { accessoryNetworkOutputName, dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, sharedSecretOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 import type { InvariantExemption } from '../policy/invariants';
 
@@ -298,6 +298,10 @@ export class ProductStack extends SystemStack {
           secretEnvironment,
           networks: [
             ...service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
+            // One host: an accessory is reached by name on its own network; several: at its host's private address.
+            ...(environment.dataAccess === 'local'
+              ? service.accessories.map((accessory) => ({ role: `accessory ${accessory}`, name: edge.getString(accessoryNetworkOutputName(accessory)) }))
+              : []),
             ...(service.productNetworks ?? [undefined]).map((owner) => ({
               role: owner === undefined ? 'product' : `service ${owner}`,
               name: productNetworks.get(owner)!.name,

@@ -409,8 +409,9 @@ export interface AccessoryVolumeSpec {
  * A stateful or third-party service the products use (an object store, a
  * search engine, a queue), declared once and run in the environments that
  * list it: on the data host, its data on Hetzner volumes protected like
- * PostgreSQL's, reachable by name on the data network by the services that
- * declare it in `uses`, and counted by capacity planning.
+ * PostgreSQL's, reachable by name on a network of its own by the services that
+ * declare it in `uses` (from other hosts: at its host's private address,
+ * admitted from their hosts alone), and counted by capacity planning.
  */
 export interface AccessorySpec {
   /** Lowercase name: its network name, and what services list in `uses`. */
@@ -447,7 +448,7 @@ export interface AccessorySpec {
   readonly writablePaths?: readonly string[];
   /**
    * Variables the services that use it receive, as templates: `{host}` is
-   * its name on the data network, `{port:<name>}` one of its ports
+   * its name on its network (its host's private address with several hosts), `{port:<name>}` one of its ports
    * (`S3_ENDPOINT: 'http://{host}:{port:api}'`).
    * @default - `<NAME>_HOST` and `<NAME>_PORT` of its first port
    */
