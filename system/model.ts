@@ -187,11 +187,35 @@ export interface ServiceSpec {
    */
   readonly updateOrder?: UpdateOrder;
   /**
+   * R2 buckets the service keeps objects in (uploads, media). Each is created
+   * in the product stack (private, protected like every bucket in
+   * production) with an API token that reads and writes that bucket only;
+   * the service receives `<prefix>ENDPOINT`, `<prefix>BUCKET`,
+   * `<prefix>ACCESS_KEY_ID` and `<prefix>SECRET_ACCESS_KEY` as secrets, and
+   * `<prefix>REGION=auto` (and `<prefix>PUBLIC_URL` when public) in plain.
+   * @default - none
+   */
+  readonly buckets?: readonly BucketSpec[];
+  /**
    * A Prometheus metrics endpoint; the environment's Prometheus scrapes it,
    * labelled with environment, product and service.
    * @default - not scraped
    */
   readonly metrics?: MetricsSpec;
+}
+
+/** An R2 bucket of a service. */
+export interface BucketSpec {
+  /** Short lowercase name, unique within the product; the bucket is `<system>-<env>-<product>-<name>`. */
+  readonly name: string;
+  /** Prefix of the variables the service receives (`S3_` gives `S3_BUCKET`...). @default 'S3_' */
+  readonly variablePrefix?: string;
+  /**
+   * First DNS label of a public custom domain serving its objects (GET, through
+   * Cloudflare's cache), prefixed like every name of the environment.
+   * @default - private: reachable only with the service's credentials
+   */
+  readonly publicSubdomain?: string;
 }
 
 /** Where a service serves its metrics in Prometheus's text format. */

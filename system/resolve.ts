@@ -126,6 +126,18 @@ export interface ResolvedAccessory {
   readonly connection: Readonly<Record<string, string>>;
 }
 
+/** An R2 bucket of a service in one environment. */
+export interface ResolvedBucket {
+  /** Short name from the catalog; part of Terraform addresses. */
+  readonly name: string;
+  /** The bucket's name in the Cloudflare account (`<system>-<env>-<product>-<name>`). */
+  readonly bucketName: string;
+  /** Prefix of the variables the service receives. */
+  readonly variablePrefix: string;
+  /** Fully qualified public name serving its objects; undefined when private. */
+  readonly publicDomain?: string;
+}
+
 /** A secret an accessory and the services using it both receive, under one variable name. */
 export interface SharedSecret {
   readonly accessory: string;
@@ -172,6 +184,8 @@ export interface ResolvedService {
   readonly accessories: readonly string[];
   /** Secrets it shares with the accessories it uses (their `sharedSecrets`), from its product's credentials stack. */
   readonly sharedSecrets: readonly SharedSecret[];
+  /** Its R2 buckets (`buckets`), whose credentials it receives as secrets. */
+  readonly buckets: readonly ResolvedBucket[];
   /** Fully qualified public name, for routed kinds and mobile. */
   readonly domain?: string;
   readonly routed: boolean;
@@ -566,6 +580,14 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       const uses = (service.uses ?? []).filter((name): name is DataDependency => (DATA_DEPENDENCIES as readonly string[]).includes(name));
       const accessories = (service.uses ?? []).filter((name) => !(DATA_DEPENDENCIES as readonly string[]).includes(name));
       const tag = deployment.imageTags?.[service.name] ?? deployment.imageTag;
+      const buckets = (service.buckets ?? []).map(
+        (bucket): ResolvedBucket => ({
+          name: bucket.name,
+          bucketName: resourceName(`${product.name}-${bucket.name}`),
+          variablePrefix: bucket.variablePrefix ?? DEFAULT_BUCKET_VARIABLE_PREFIX,
+          publicDomain: bucket.publicSubdomain === undefined ? undefined : domain(bucket.publicSubdomain),
+        }),
+      );
       const repository = imageRepository(service.image ?? `${product.name}-${service.name}`);
       const port = service.port ?? kind.port;
       const ports = service.ports ?? {};
@@ -592,12 +614,14 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           ...resolveLinks(system, spec, product, service, placementsOf, domain, issues),
           ...Object.assign({}, ...accessories.map((name) => accessoryConnection.get(name) ?? {})),
           ...redisVariables(product.name, service),
+          ...Object.assign({}, ...buckets.map((bucket) => bucketPlainVariables(bucket))),
         },
         secrets: service.secrets ?? [],
         plainVariables: service.plainVariables ?? [],
         uses,
         accessories,
         sharedSecrets: accessories.flatMap((name) => sharedSecretsOf(name)),
+        buckets,
         domain: label === undefined ? undefined : domain(label),
         routed: kind.routed,
         proxied: kind.proxied,
@@ -872,6 +896,21 @@ function encryptionKeyOf(key: string | { readonly variable: string } | undefined
 function commandCheck(probesCommand: boolean, command: readonly string[] | undefined): HealthCheck | undefined {
   // Validation guarantees a kind that probes its command has one when it declares no health check.
   return probesCommand && command !== undefined ? HealthCheck.process(command.join(' ')) : undefined;
+}
+
+/** Prefix of a bucket's variables when the catalog names none. */
+export const DEFAULT_BUCKET_VARIABLE_PREFIX = 'S3_';
+
+/** The variables of a bucket its service receives in plain (the secret ones come from the product stack: endpoint, bucket, credentials). */
+export function bucketPlainVariables(bucket: ResolvedBucket): Record<string, string> {
+  const prefix = bucket.variablePrefix;
+  // R2 takes any region; S3 clients that require one are told `auto` (Cloudflare docs, R2 S3 API compatibility).
+  return { [`${prefix}REGION`]: 'auto', ...(bucket.publicDomain === undefined ? {} : { [`${prefix}PUBLIC_URL`]: `https://${bucket.publicDomain}` }) };
+}
+
+/** The secret variable names of a bucket (values from the product stack). */
+export function bucketSecretNames(prefix: string): { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string } {
+  return { endpoint: `${prefix}ENDPOINT`, bucket: `${prefix}BUCKET`, accessKeyId: `${prefix}ACCESS_KEY_ID`, secretAccessKey: `${prefix}SECRET_ACCESS_KEY` };
 }
 
 /** One accessory in one environment: sizes and resources over the catalog's, its connection templates filled in. */
