@@ -10,6 +10,7 @@
 export type {
   AccessoryDeployment,
   AccessorySpec,
+  BucketSpec,
   AccessoryVolumeSpec,
   BackupPlanSpec,
   CertificateSettings,

@@ -140,13 +140,15 @@ describe('data over the private network', () => {
     const dataHost = JSON.parse(String(servers['host-data-1'].user_data).replace(/^#cloud-config\n/, ''));
     const unit = dataHost.write_files.find((file: { path: string }) => file.path === '/etc/systemd/system/private-services-firewall.service');
     for (const port of [5432, 6379]) {
-      expect(unit.content).toContain(`-p tcp -m conntrack --ctorigdst ${DATA_HOST_PRIVATE_IP} --ctorigdstport ${port} ! -s 10.60.1.0/24 -j DROP`);
+      const match = `-p tcp -m conntrack --ctorigdst ${DATA_HOST_PRIVATE_IP} --ctorigdstport ${port}`;
+      expect(unit.content).toContain(`ExecStart=/usr/sbin/iptables -A PRIVATE-SERVICES ${match} -s 10.60.1.0/24 -j RETURN\nExecStart=/usr/sbin/iptables -A PRIVATE-SERVICES ${match} -j DROP\n`);
     }
+    expect(unit.content).toContain("iptables -C DOCKER-USER -j PRIVATE-SERVICES 2>/dev/null || iptables -I DOCKER-USER -j PRIVATE-SERVICES");
     expect(dataHost.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'private-services-firewall.service']);
     // app-1 runs Prometheus and Loki for the other hosts' collectors: the same guard; app-2 publishes nothing privately.
     const monitoringHost = JSON.parse(String(servers['host-app-1'].user_data).replace(/^#cloud-config\n/, ''));
     const monitoringUnit = monitoringHost.write_files.find((file: { path: string }) => file.path === '/etc/systemd/system/private-services-firewall.service');
-    for (const port of [9090, 3100]) expect(monitoringUnit.content).toMatch(new RegExp(`--ctorigdst 10\\.60\\.1\\.\\d+ --ctorigdstport ${port} ! -s 10\\.60\\.1\\.0/24 -j DROP`));
+    for (const port of [9090, 3100]) expect(monitoringUnit.content).toMatch(new RegExp(`--ctorigdst 10\\.60\\.1\\.\\d+ --ctorigdstport ${port} -s 10\\.60\\.1\\.0/24 -j RETURN`));
     expect(monitoringUnit.content).not.toContain('--ctorigdstport 5432');
     const appHost = JSON.parse(String(servers['host-app-2'].user_data).replace(/^#cloud-config\n/, ''));
     expect(appHost.write_files.some((file: { path: string }) => file.path.includes('private-services'))).toBe(false);

@@ -130,7 +130,7 @@ describe('least-privilege reachability', () => {
       }
     });
     expect(() => resolveSystem(crowded)).toThrow(
-      /field "products\.reachability": got 39; allowed: at most 31 Docker networks on host "app-1" \(5 are the platform's; products: relay 34\).*could not find an available, non-overlapping IPv4 address pool/,
+      /field "products\.reachability": got 40; allowed: at most 31 Docker networks on host "app-1" \(5 are the platform's; products and accessories: relay 34, accessory analytics 1\).*could not find an available, non-overlapping IPv4 address pool/,
     );
   });
 });

@@ -20,7 +20,7 @@ import { connectDockerHost } from './docker-hosts';
 import type { CredentialsStack } from './credentials-stack';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
-import { dataPasswordOutputName, sharedSecretOutputName, dockerNetworkOutputName, hostOutputName } from './outputs';
+import { accessoryNetworkOutputName, dataPasswordOutputName, sharedSecretOutputName, dockerNetworkOutputName, hostOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface DataStackProps extends SystemStackProps {
@@ -88,7 +88,7 @@ export class DataStack extends SystemStack {
 
   /**
    * Each accessory on its host: its volumes (protected like PostgreSQL's),
-   * its container on that host's data network, its secrets from sensitive
+   * its container on its own network (created by the edge stack), its secrets from sensitive
    * variables of this stack (`TF_VAR_<name in lowercase>`), its shared
    * secrets from the credentials stack of the product using it.
    */
@@ -131,7 +131,7 @@ export class DataStack extends SystemStack {
           secretEnvironment: secrets,
           healthCheck: accessory.healthCheck.toDocker(Object.values(accessory.ports)[0]),
           resources: accessory.resources,
-          network: this.outputsOf(edgeStack).getString(dockerNetworkOutputName(accessory.host, 'data')),
+          network: this.outputsOf(edgeStack).getString(accessoryNetworkOutputName(accessory.name)),
           mounts,
           ports: Object.values(accessory.ports),
           publishOn: environment.dataAccess === 'private-network' ? environment.hosts.find((host) => host.name === accessory.host)!.privateIp : undefined,

@@ -1,12 +1,13 @@
 import type { Construct } from 'constructs';
 import { Network } from '@cdktf/provider-docker/lib/network';
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { DockerSocketProxy } from '../constructs/docker/docker-socket-proxy';
 import { DOCKER_SOCKET_GROUP_ID, EdgeProxy } from '../constructs/docker/edge-proxy';
 import { HostNetworks } from '../constructs/docker/host-networks';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
 import { connectDockerHost } from './docker-hosts';
 import { ACME_STORAGE_DIR, type NetworkStack } from './network-stack';
-import { ACME_DNS_TOKEN_OUTPUT, dockerNetworkOutputName } from './outputs';
+import { accessoryNetworkOutputName, ACME_DNS_TOKEN_OUTPUT, dockerNetworkOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 /**
@@ -22,7 +23,7 @@ export interface EdgeStackProps extends SystemStackProps {
 
 /**
  * `<env>-edge`: on every host, the Docker networks (`frontend`, `backend`,
- * `data`) and the edge proxy. Separate from `network` because a provider
+ * `data`, and one per accessory on its host) and the edge proxy. Separate from `network` because a provider
  * cannot be configured from values unknown until apply: the Docker provider
  * needs the host's address, which the network stack creates.
  *
@@ -50,10 +51,12 @@ export class EdgeStack extends SystemStack {
     const aliased = environment.hosts.length > 1;
     const networks = new Map<string, HostNetworks>();
     const proxies = new Map<string, EdgeProxy>();
+    const providers = new Map<string, DockerProvider>();
     // The zone's DNS-01 token, created by the network stack (scoped to the zone's DNS), as a sensitive value.
     const cloudflareDnsToken = this.outputsOf(props.network).getString(ACME_DNS_TOKEN_OUTPUT);
     for (const host of environment.hosts) {
       const provider = connectDockerHost(this, props.network, host.name, { aliased, dockerHubImages: true });
+      providers.set(host.name, provider);
       const hostNetworks = new HostNetworks(this, host.name, {
         namePrefix: system,
         provider,
@@ -100,7 +103,30 @@ export class EdgeStack extends SystemStack {
         });
       }
     }
+    this.addAccessoryNetworks(providers);
     this.networks = networks;
     this.proxies = proxies;
+  }
+
+  /**
+   * Each accessory's own network on its host, which only it (and, on one
+   * host, the services that use it) joins: least privilege, as `linked`
+   * reachability gives services. Internal (no route out) unless its ports
+   * are published for users on other hosts: Docker publishes no port of a
+   * container whose network is internal (moby/moby#36174, open).
+   */
+  private addAccessoryNetworks(providers: ReadonlyMap<string, DockerProvider>): void {
+    for (const accessory of this.environment.accessories) {
+      const published = this.environment.dataAccess === 'private-network';
+      const network = new Network(this, `accessory-network-${accessory.name}`, {
+        name: accessory.networkName,
+        driver: 'bridge',
+        internal: !published,
+        labels: Object.entries({ ...this.labels('network'), host: accessory.host, network: `accessory ${accessory.name}` }).map(([label, value]) => ({ label, value })),
+        provider: providers.get(accessory.host),
+      });
+      network.overrideLogicalId(`accessory-network-${accessory.name}`);
+      this.publish(accessoryNetworkOutputName(accessory.name), network.name, { description: `Docker network of the ${accessory.name} accessory on ${accessory.host}` });
+    }
   }
 }

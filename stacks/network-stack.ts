@@ -14,14 +14,14 @@ import { SecretValue } from '../constructs/core/secret-value';
 import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID, ORIGIN_PULL_CA_HOST_PATH, ORIGIN_PULL_CA_URL } from '../constructs/docker/edge-proxy';
 import { PipelineEnvironments } from '../constructs/github/pipeline-environments';
 import { RepositorySecrets } from '../constructs/github/repository-secrets';
-import { CloudInit } from '../constructs/hetzner/cloud-init';
+import { CloudInit, PRIVATE_SERVICES_UNIT, privateServicesUnit } from '../constructs/hetzner/cloud-init';
 import { HetznerHost } from '../constructs/hetzner/hetzner-host';
 import { DEPLOY_PATH_ROLE, DeployPathFirewall } from '../constructs/hetzner/deploy-path-firewall';
 import { EdgeLoadBalancer } from '../constructs/hetzner/edge-load-balancer';
 import { HostFirewall } from '../constructs/hetzner/host-firewall';
 import { PrivateNetwork } from '../constructs/hetzner/private-network';
 import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
-import { ACME_DNS_TOKEN_OUTPUT, hostOutputName, loadBalancerOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { ACME_DNS_TOKEN_OUTPUT, hostOutputName, loadBalancerOutputName, privateServicesUnitOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface NetworkStackProps extends SystemStackProps {
@@ -110,11 +110,7 @@ export class NetworkStack extends SystemStack {
         // The edge proxy runs as uid 1001 and reads the Docker socket through the docker group's fixed GID.
         privateDirectories: [{ path: ACME_STORAGE_DIR, uid: EDGE_PROXY_USER_ID }],
         dockerGroupId: DOCKER_SOCKET_GROUP_ID,
-        privateServices: environment.privatePorts[host.name] && {
-          address: host.privateIp,
-          ports: environment.privatePorts[host.name]!,
-          allowedCidr: environment.privateNetwork.subnetRange,
-        },
+        privateServices: environment.privatePorts[host.name] && { address: host.privateIp, ports: environment.privatePorts[host.name]! },
         terraformCloudAgent: agentToken === undefined ? undefined : { token: agentToken, name: host.serverName, image: TFC_AGENT_IMAGE },
         fetchedFiles: [{ url: ORIGIN_PULL_CA_URL, path: ORIGIN_PULL_CA_HOST_PATH }],
         ipv6: environment.ipv6,
@@ -140,6 +136,13 @@ export class NetworkStack extends SystemStack {
       this.publish(hostOutputName(host.name, 'ipv4'), created.ipv4.ipAddress, { description: `Primary IPv4 of ${host.name}` });
       this.publish(hostOutputName(host.name, 'ipv6'), created.server.ipv6Address, { description: `Primary IPv6 of ${host.name}` });
       this.publish(hostOutputName(host.name, 'private_ip'), created.privateIp, { description: `Private network address of ${host.name}` });
+      const privateServices = environment.privatePorts[host.name];
+      if (privateServices !== undefined) {
+        // user_data reaches a server at its first boot only (ignore_changes): a running host installs a changed unit from here (docs/scaling.md).
+        this.publish(privateServicesUnitOutputName(host.name), privateServicesUnit({ address: host.privateIp, ports: privateServices }), {
+          description: `The ${PRIVATE_SERVICES_UNIT} of ${host.name}: who may reach the ports published on its private address`,
+        });
+      }
     });
     this.hosts = hosts;
 

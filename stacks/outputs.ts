@@ -14,6 +14,11 @@ export function hostOutputName(host: string, attribute: 'server_id' | 'ipv4' | '
   return `host_${identifier(host)}_${attribute}`;
 }
 
+/** `<env>-network`: the systemd unit admitting the ports published on a host's private address (`host_data_1_private_services_unit`). */
+export function privateServicesUnitOutputName(host: string): string {
+  return `host_${identifier(host)}_private_services_unit`;
+}
+
 /** `<env>-network`: the Cloudflare zone id, so product stacks do not each look the zone up. */
 export const ZONE_ID_OUTPUT = 'cloudflare_zone_id';
 
@@ -28,6 +33,11 @@ export function loadBalancerOutputName(attribute: 'ipv4' | 'ipv6' | 'private_ip'
 /** `<env>-edge`: the name of one Docker network of one host (`host_app_1_docker_network_data`). */
 export function dockerNetworkOutputName(host: string, network: HostNetwork): string {
   return `host_${identifier(host)}_docker_network_${network}`;
+}
+
+/** `<env>-edge`: the name of an accessory's own Docker network on its host (`accessory_search_docker_network`). */
+export function accessoryNetworkOutputName(accessory: string): string {
+  return `accessory_${identifier(accessory)}_docker_network`;
 }
 
 /** `<env>-<product>-credentials`, sensitive: the password of the product's role on a data service (`postgres_password`), which the data stack sets. */

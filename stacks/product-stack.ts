@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { AddressRecords } from '../constructs/cloudflare/address-records';
 import { CnameRecord } from '../constructs/cloudflare/cname-record';
 import { OtaBucket } from '../constructs/cloudflare/ota-bucket';
+import { ServiceBucket } from '../constructs/cloudflare/service-bucket';
 import { PageRules } from '../constructs/cloudflare/page-rules';
 import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket';
 import { CloudflareZone } from '../constructs/cloudflare/zone';
@@ -18,13 +19,13 @@ import { DeploymentEnvironment } from '../constructs/github/deployment-environme
 import { planEnvironmentCloudflare, r2LocationNear, type EnvironmentCloudflare } from '../system/cloudflare-plan';
 import { DATA_ENV_VARS } from '../system/defaults';
 import type { DataDependency } from '../system/model';
-import type { ResolvedProduct, ResolvedService } from '../system/resolve';
+import { bucketSecretNames, type ResolvedProduct, type ResolvedService } from '../system/resolve';
 import type { CredentialsStack } from './credentials-stack';
 import type { DataStack } from './data-stack';
 import { connectDockerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
-import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, sharedSecretOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { accessoryNetworkOutputName, dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, sharedSecretOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 import type { InvariantExemption } from '../policy/invariants';
 
@@ -60,6 +61,8 @@ export class ProductStack extends SystemStack {
   public readonly product: ResolvedProduct;
   /** Public IPv4 and IPv6 of the host the product runs on (from the network stack). */
   public readonly hostAddresses: { readonly ipv4: string; readonly ipv6: string };
+  /** The R2 bucket of each service bucket, by `<service>/<bucket>`. */
+  public readonly serviceBuckets: ReadonlyMap<string, ServiceBucket>;
   /** OTA bucket of each mobile service, by service name. */
   public readonly otaBuckets: ReadonlyMap<string, OtaBucket>;
   /** The GitHub environment named like this stack, which deploys it. */
@@ -87,9 +90,13 @@ export class ProductStack extends SystemStack {
       ipv6: network.getString(hostOutputName(props.product.host, 'ipv6')),
     };
     if (props.data !== undefined) this.deploysAfter(props.data);
+    const cloudflare = props.cloudflare ?? planEnvironmentCloudflare(props.environment);
+    // The zone id the network stack looked up (one lookup per environment, not one per product).
+    const zone = new CloudflareZone(this, 'zone', { name: cloudflare.zone.name, zoneId: cloudflare.zone.zoneId ?? network.getString(ZONE_ID_OUTPUT) });
+    this.serviceBuckets = this.addServiceBuckets(zone);
     this.containers =
       props.edge !== undefined && props.data !== undefined ? this.placeContainers(props.network, props.edge, props.credentials) : new Map();
-    this.otaBuckets = this.addCloudflare(props.cloudflare ?? planEnvironmentCloudflare(props.environment), props.network);
+    this.otaBuckets = this.addCloudflare(cloudflare, props.network, zone);
     this.deploymentEnvironment = this.addDeploymentEnvironment();
   }
 
@@ -102,13 +109,51 @@ export class ProductStack extends SystemStack {
     return SecretValue.variable(this, name.toLowerCase(), `${name} of ${this.product.name} in ${this.environment.name}`);
   }
 
-  private addCloudflare(cloudflare: EnvironmentCloudflare, network: NetworkStack): Map<string, OtaBucket> {
+  /**
+   * The R2 buckets of the product's services, each with a token that reads
+   * and writes it alone. Generated here, not supplied by hand: the token's
+   * secret stays in this product's state and reaches only its own services
+   * (docs/deploying.md, "Object storage"). This stack's Cloudflare token
+   * then needs "API Tokens Write".
+   */
+  private addServiceBuckets(zone: CloudflareZone): Map<string, ServiceBucket> {
+    const environment = this.environment;
+    const buckets = new Map<string, ServiceBucket>();
+    for (const service of this.product.services) {
+      for (const bucket of service.buckets) {
+        buckets.set(
+          `${service.name}/${bucket.name}`,
+          new ServiceBucket(this, `${this.product.name}-${bucket.name}-bucket`, {
+            accountId: cloudflareAccountIdVariable(this).stringValue,
+            name: bucket.bucketName,
+            location: r2LocationNear(environment.location),
+            protection: environment.protection,
+            publicDomain: bucket.publicDomain === undefined ? undefined : { zone, domain: bucket.publicDomain },
+          }),
+        );
+      }
+    }
+    return buckets;
+  }
+
+  /** A service's bucket variables that are secret (endpoint, name, credentials), by variable name. */
+  private bucketSecretsOf(service: ResolvedService): Record<string, string> {
+    const secrets: Record<string, string> = {};
+    for (const bucket of service.buckets) {
+      const created = this.serviceBuckets.get(`${service.name}/${bucket.name}`)!;
+      const names = bucketSecretNames(bucket.variablePrefix);
+      secrets[names.endpoint] = created.bucket.s3Endpoint;
+      secrets[names.bucket] = created.bucket.bucketName;
+      secrets[names.accessKeyId] = created.accessKeyId;
+      secrets[names.secretAccessKey] = created.secretAccessKey;
+    }
+    return secrets;
+  }
+
+  private addCloudflare(cloudflare: EnvironmentCloudflare, network: NetworkStack, zone: CloudflareZone): Map<string, OtaBucket> {
     const environment = this.environment;
     // Authenticates from CLOUDFLARE_API_TOKEN.
     new CloudflareProvider(this, 'cloudflare', {});
-    // The zone id the network stack looked up (one lookup per environment, not one per product).
-    const zoneId = cloudflare.zone.zoneId ?? this.outputsOf(network).getString(ZONE_ID_OUTPUT);
-    const zone = new CloudflareZone(this, 'zone', { name: cloudflare.zone.name, zoneId });
     // Behind a load balancer every routed name points at it; otherwise at the product's host.
     const edgeAddresses =
       environment.loadBalancer === undefined
@@ -274,6 +319,7 @@ export class ProductStack extends SystemStack {
       const secretEnvironment = {
         ...this.secretEnvironmentOf(service, dataUrls),
         ...Object.fromEntries(service.sharedSecrets.map((secret) => [secret.name, credentialsOutputs().getString(sharedSecretOutputName(secret.accessory, secret.name))])),
+        ...this.bucketSecretsOf(service),
       };
       const images = new Map<string, Image>();
       const onThisHost = new Map<string, number>();
@@ -298,6 +344,10 @@ export class ProductStack extends SystemStack {
           secretEnvironment,
           networks: [
             ...service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
+            // One host: an accessory is reached by name on its own network; several: at its host's private address.
+            ...(environment.dataAccess === 'local'
+              ? service.accessories.map((accessory) => ({ role: `accessory ${accessory}`, name: edge.getString(accessoryNetworkOutputName(accessory)) }))
+              : []),
             ...(service.productNetworks ?? [undefined]).map((owner) => ({
               role: owner === undefined ? 'product' : `service ${owner}`,
               name: productNetworks.get(owner)!.name,

@@ -8,7 +8,7 @@ import { EDGE_PROXY_RESOURCES } from '../constructs/docker/edge-proxy';
 import { POSTGRES_DEFAULTS } from '../constructs/docker/postgres-container';
 import { REDIS_DEFAULTS } from '../constructs/docker/redis-container';
 import { SERVICE_KIND_BEHAVIOUR } from './kinds';
-import type { AccessorySpec, DataDependency, HostNetwork, ResourceSpec, ServiceSpec } from './model';
+import { DATA_DEPENDENCIES, type AccessorySpec, type DataDependency, type HostNetwork, type ResourceSpec, type ServiceSpec } from './model';
 
 /** Defaults each construct owns, re-exported where the system's defaults are read. */
 export { EDGE_PROXY_RESOURCES, POSTGRES_DEFAULTS, REDIS_DEFAULTS };
@@ -70,14 +70,15 @@ export const DEFAULT_PRIVATE_NETWORK = { ipRange: '10.0.0.0/16', subnetRange: '1
 
 /**
  * The shared host networks a service joins: its own `networks` or else its kind's, its extra ones,
- * `data` when it uses a data service or accessory, and `backend` when it
+ * `data` when it uses PostgreSQL or Redis, and `backend` when it
  * calls another product or another product calls it (cross-product calls go
  * only through declared links). Calls within a product use the product's
  * own network, which every container of the product joins.
  */
 export function networksOf(service: ServiceSpec, linksAcrossProducts: boolean): HostNetwork[] {
   const networks = new Set<HostNetwork>([...(service.networks ?? SERVICE_KIND_BEHAVIOUR[service.kind]?.networks ?? []), ...(service.extraNetworks ?? [])]);
-  if ((service.uses ?? []).length > 0) networks.add('data');
+  // An accessory has a network of its own (ResolvedAccessory.networkName): using one alone is no reason to be on `data`.
+  if ((service.uses ?? []).some((name) => (DATA_DEPENDENCIES as readonly string[]).includes(name))) networks.add('data');
   if (linksAcrossProducts) networks.add('backend');
   return [...networks].sort();
 }

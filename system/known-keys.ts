@@ -12,7 +12,7 @@ import type { ServiceCaching } from './caching';
 import type { AlertReceiverSpec, AlertRouteSpec, AlertThresholds, MonitoringSettings } from './monitoring';
 import type {
   AccessoryDeployment,
-  AccessorySpec,
+  AccessorySpec, BucketSpec,
   AccessoryVolumeSpec,
   CertificateSettings,
   CloudflareSettings,
@@ -80,6 +80,7 @@ const SERVICE: ObjectSchema = {
     metrics: true,
     redis: true,
     plainVariables: true,
+    buckets: true,
   } satisfies KeyTable<ServiceSpec>,
   fields: {
     resources: RESOURCES,
@@ -87,6 +88,7 @@ const SERVICE: ObjectSchema = {
     caching: CACHING,
     metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> },
     redis: { keys: { clients: true, queue: true, patternSubscriptions: true } satisfies KeyTable<RedisUsageSpec> },
+    buckets: { each: { keys: { name: true, variablePrefix: true, publicSubdomain: true } satisfies KeyTable<BucketSpec> } },
   },
 };
 

@@ -187,11 +187,35 @@ export interface ServiceSpec {
    */
   readonly updateOrder?: UpdateOrder;
   /**
+   * R2 buckets the service keeps objects in (uploads, media). Each is created
+   * in the product stack (private, protected like every bucket in
+   * production) with an API token that reads and writes that bucket only;
+   * the service receives `<prefix>ENDPOINT`, `<prefix>BUCKET`,
+   * `<prefix>ACCESS_KEY_ID` and `<prefix>SECRET_ACCESS_KEY` as secrets, and
+   * `<prefix>REGION=auto` (and `<prefix>PUBLIC_URL` when public) in plain.
+   * @default - none
+   */
+  readonly buckets?: readonly BucketSpec[];
+  /**
    * A Prometheus metrics endpoint; the environment's Prometheus scrapes it,
    * labelled with environment, product and service.
    * @default - not scraped
    */
   readonly metrics?: MetricsSpec;
+}
+
+/** An R2 bucket of a service. */
+export interface BucketSpec {
+  /** Short lowercase name, unique within the product; the bucket is `<system>-<env>-<product>-<name>`. */
+  readonly name: string;
+  /** Prefix of the variables the service receives (`S3_` gives `S3_BUCKET`...). @default 'S3_' */
+  readonly variablePrefix?: string;
+  /**
+   * First DNS label of a public custom domain serving its objects (GET, through
+   * Cloudflare's cache), prefixed like every name of the environment.
+   * @default - private: reachable only with the service's credentials
+   */
+  readonly publicSubdomain?: string;
 }
 
 /** Where a service serves its metrics in Prometheus's text format. */
@@ -409,8 +433,9 @@ export interface AccessoryVolumeSpec {
  * A stateful or third-party service the products use (an object store, a
  * search engine, a queue), declared once and run in the environments that
  * list it: on the data host, its data on Hetzner volumes protected like
- * PostgreSQL's, reachable by name on the data network by the services that
- * declare it in `uses`, and counted by capacity planning.
+ * PostgreSQL's, reachable by name on a network of its own by the services that
+ * declare it in `uses` (from other hosts: at its host's private address,
+ * admitted from their hosts alone), and counted by capacity planning.
  */
 export interface AccessorySpec {
   /** Lowercase name: its network name, and what services list in `uses`. */
@@ -447,7 +472,7 @@ export interface AccessorySpec {
   readonly writablePaths?: readonly string[];
   /**
    * Variables the services that use it receive, as templates: `{host}` is
-   * its name on the data network, `{port:<name>}` one of its ports
+   * its name on its network (its host's private address with several hosts), `{port:<name>}` one of its ports
    * (`S3_ENDPOINT: 'http://{host}:{port:api}'`).
    * @default - `<NAME>_HOST` and `<NAME>_PORT` of its first port
    */

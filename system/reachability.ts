@@ -58,7 +58,7 @@ export function linkedReach(product: ProductSpec, hostNetworksOf: (service: stri
   );
 }
 
-/** A host whose networks exceed the daemon's default address pools, named with what takes them. */
+/** A host whose networks exceed the daemon's default address pools, named with what takes them (products, and each accessory's own network). */
 export function networkCountIssues(environment: string, perHost: ReadonlyMap<string, ReadonlyMap<string, number>>): ConfigurationIssue[] {
   const issues: ConfigurationIssue[] = [];
   for (const [host, products] of perHost) {
@@ -69,7 +69,7 @@ export function networkCountIssues(environment: string, perHost: ReadonlyMap<str
       environment,
       field: 'products.reachability',
       value: total,
-      allowed: `at most ${DOCKER_DEFAULT_POOL_NETWORKS} Docker networks on host "${host}" (${PLATFORM_NETWORKS_PER_HOST} are the platform's; products: ${breakdown}): reachability "product" for some products, or spread them over more hosts`,
+      allowed: `at most ${DOCKER_DEFAULT_POOL_NETWORKS} Docker networks on host "${host}" (${PLATFORM_NETWORKS_PER_HOST} are the platform's; products and accessories: ${breakdown}): reachability "product" for some products, or spread them over more hosts`,
       why: `a Docker daemon's default address pools hold ${DOCKER_DEFAULT_POOL_NETWORKS} bridge networks; the next network fails at apply with "could not find an available, non-overlapping IPv4 address pool"`,
     });
   }

@@ -11,6 +11,7 @@ import { Duration } from '../constructs/core/duration';
 import { ipv4At } from '../constructs/core/cidr';
 import type { RateLimit } from '../constructs/docker/edge-route';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
+import type { PrivatePort } from '../constructs/hetzner/cloud-init';
 import type { InvariantExemption } from '../policy/invariants';
 import {
   accessoryConnectionTemplates,
@@ -113,8 +114,28 @@ export interface ResolvedAccessory {
   readonly restart: RestartPolicy;
   /** Host it runs on. */
   readonly host: string;
+  /**
+   * Its own Docker network on its host (`<system>-accessory-<name>`): with
+   * one host its users join it and nobody else does; with several they
+   * reach its published ports from their hosts' private addresses alone.
+   */
+  readonly networkName: string;
+  /** Hosts running the services that use it, in the environment's order. */
+  readonly userHosts: readonly string[];
   /** What its users receive, templates filled in: `{host}` is its name, or its host's private address when users run on other hosts. */
   readonly connection: Readonly<Record<string, string>>;
+}
+
+/** An R2 bucket of a service in one environment. */
+export interface ResolvedBucket {
+  /** Short name from the catalog; part of Terraform addresses. */
+  readonly name: string;
+  /** The bucket's name in the Cloudflare account (`<system>-<env>-<product>-<name>`). */
+  readonly bucketName: string;
+  /** Prefix of the variables the service receives. */
+  readonly variablePrefix: string;
+  /** Fully qualified public name serving its objects; undefined when private. */
+  readonly publicDomain?: string;
 }
 
 /** A secret an accessory and the services using it both receive, under one variable name. */
@@ -163,6 +184,8 @@ export interface ResolvedService {
   readonly accessories: readonly string[];
   /** Secrets it shares with the accessories it uses (their `sharedSecrets`), from its product's credentials stack. */
   readonly sharedSecrets: readonly SharedSecret[];
+  /** Its R2 buckets (`buckets`), whose credentials it receives as secrets. */
+  readonly buckets: readonly ResolvedBucket[];
   /** Fully qualified public name, for routed kinds and mobile. */
   readonly domain?: string;
   readonly routed: boolean;
@@ -386,8 +409,8 @@ export interface ResolvedEnvironment {
    * published there only (several hosts).
    */
   readonly dataAccess: 'local' | 'private-network';
-  /** Per host, the ports published on its private address (data services and accessories other hosts use). */
-  readonly privatePorts: Readonly<Record<string, readonly number[]>>;
+  /** Per host, the ports published on its private address (data services and accessories other hosts use), each with the sources admitted to it. */
+  readonly privatePorts: Readonly<Record<string, readonly PrivatePort[]>>;
   /** Delete and rebuild protection, `prevent_destroy` on stateful resources. */
   readonly protection: boolean;
   /** Hetzner automatic server backups. */
@@ -533,16 +556,16 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
   };
   const dataHost = spec.data.host ?? firstHost;
   const privateIpOf = (name: string) => hosts.find((host) => host.name === name)!.privateIp;
-  const accessories = (spec.accessories ?? []).map((deployment) => {
+  const resolvedAccessories = (spec.accessories ?? []).map((deployment) => {
     const accessory = system.accessories!.find((a) => a.name === deployment.name)!;
     const host = deployment.host ?? dataHost;
     // Validation allows shared secrets only on an accessory exactly one product uses.
     const owner = (accessory.sharedSecrets ?? []).length > 0 ? accessoryUsers(system, spec, accessory.name)[0] : undefined;
-    return resolveAccessory(accessory, deployment, host, dataAccess === 'local' ? accessory.name : privateIpOf(host), owner);
+    return resolveAccessory(accessory, deployment, host, dataAccess === 'local' ? accessory.name : privateIpOf(host), owner, `${system.name}-accessory-${accessory.name}`);
   });
-  const accessoryConnection = new Map(accessories.map((accessory) => [accessory.name, accessory.connection]));
+  const accessoryConnection = new Map(resolvedAccessories.map((accessory) => [accessory.name, accessory.connection]));
   const sharedSecretsOf = (name: string): SharedSecret[] =>
-    (accessories.find((accessory) => accessory.name === name)?.sharedSecrets ?? []).map((secret) => ({ accessory: name, name: secret }));
+    (resolvedAccessories.find((accessory) => accessory.name === name)?.sharedSecrets ?? []).map((secret) => ({ accessory: name, name: secret }));
   const linkedAcrossProducts = crossProductLinkEnds(system, spec);
 
   const products = spec.products.map((deployment): ResolvedProduct => {
@@ -557,6 +580,14 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       const uses = (service.uses ?? []).filter((name): name is DataDependency => (DATA_DEPENDENCIES as readonly string[]).includes(name));
       const accessories = (service.uses ?? []).filter((name) => !(DATA_DEPENDENCIES as readonly string[]).includes(name));
       const tag = deployment.imageTags?.[service.name] ?? deployment.imageTag;
+      const buckets = (service.buckets ?? []).map(
+        (bucket): ResolvedBucket => ({
+          name: bucket.name,
+          bucketName: resourceName(`${product.name}-${bucket.name}`),
+          variablePrefix: bucket.variablePrefix ?? DEFAULT_BUCKET_VARIABLE_PREFIX,
+          publicDomain: bucket.publicSubdomain === undefined ? undefined : domain(bucket.publicSubdomain),
+        }),
+      );
       const repository = imageRepository(service.image ?? `${product.name}-${service.name}`);
       const port = service.port ?? kind.port;
       const ports = service.ports ?? {};
@@ -583,12 +614,14 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           ...resolveLinks(system, spec, product, service, placementsOf, domain, issues),
           ...Object.assign({}, ...accessories.map((name) => accessoryConnection.get(name) ?? {})),
           ...redisVariables(product.name, service),
+          ...Object.assign({}, ...buckets.map((bucket) => bucketPlainVariables(bucket))),
         },
         secrets: service.secrets ?? [],
         plainVariables: service.plainVariables ?? [],
         uses,
         accessories,
         sharedSecrets: accessories.flatMap((name) => sharedSecretsOf(name)),
+        buckets,
         domain: label === undefined ? undefined : domain(label),
         routed: kind.routed,
         proxied: kind.proxied,
@@ -617,7 +650,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       if (external) externalProviders[dependency] = settings.mode === 'external' ? settings.provider : 'an external provider';
     }
     const usedHosts = productHosts.filter((name) => services.some((service) => service.runsContainer && service.placements.includes(name)));
-    const productSharedSecrets = accessories.filter((accessory) => accessory.sharedSecretsOwner === product.name).flatMap((accessory) => sharedSecretsOf(accessory.name));
+    const productSharedSecrets = resolvedAccessories.filter((accessory) => accessory.sharedSecretsOwner === product.name).flatMap((accessory) => sharedSecretsOf(accessory.name));
     const publicDomain = services
       .filter((service) => service.domain !== undefined && SERVICE_KIND_BEHAVIOUR[service.kind].publicUrlRank !== undefined)
       .sort((a, b) => SERVICE_KIND_BEHAVIOUR[a.kind].publicUrlRank! - SERVICE_KIND_BEHAVIOUR[b.kind].publicUrlRank!)[0]?.domain;
@@ -641,12 +674,19 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     };
   });
 
+  // Least privilege for accessories too: who uses one decides who reaches it (its network, or its published ports' sources).
+  const accessories = resolvedAccessories.map((accessory): ResolvedAccessory => {
+    const users = new Set(products.flatMap((product) => product.services.filter((service) => service.accessories.includes(accessory.name)).flatMap((service) => service.placements)));
+    return { ...accessory, userHosts: hosts.map((host) => host.name).filter((name) => users.has(name)) };
+  });
+
   // Each product creates its networks on every host it runs on; a daemon's default address pools bound their number.
   const networksPerHost = new Map<string, Map<string, number>>(hosts.map((h) => [h.name, new Map()]));
   for (const product of products.filter((p) => p.services.some((service) => service.runsContainer))) {
     const count = product.reachability === 'linked' ? product.serviceNetworks.length : 1;
     for (const name of product.hosts) networksPerHost.get(name)!.set(product.name, count);
   }
+  for (const accessory of accessories) networksPerHost.get(accessory.host)!.set(`accessory ${accessory.name}`, 1);
   issues.push(...networkCountIssues(spec.name, networksPerHost));
 
   // Prometheus joins the hosts' shared networks only; a service on its product's own network alone is out of its reach.
@@ -734,12 +774,17 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
   // Prometheus (remote write) and Loki (push) do too, for the other hosts' collectors: the host's firewall unit
   // admits all of them from the subnet only, so no container on that host reaches them through the address.
   const monitoring = resolveMonitoring(spec.monitoring, { firstHost, domain, plan: spec.cloudflare.plan });
-  const privatePublishers = new Map<string, { owner: string; port: number }[]>();
+  const privatePublishers = new Map<string, { owner: string; port: number; sources: readonly string[] }[]>();
   if (dataAccess === 'private-network') {
-    const publish = (host: string, owner: string, port: number) => privatePublishers.set(host, [...(privatePublishers.get(host) ?? []), { owner, port }]);
-    for (const service of dataContainers) publish(dataHost, service.name, service.name === 'postgres' ? POSTGRES_DEFAULTS.port : REDIS_DEFAULTS.port);
-    for (const port of [EXPORTER_PORTS.prometheus, EXPORTER_PORTS.loki]) publish(monitoring.host, 'monitoring', port);
-    for (const accessory of accessories) for (const port of Object.values(accessory.ports)) publish(accessory.host, accessory.name, port);
+    const subnet = [(spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK).subnetRange];
+    const publish = (host: string, owner: string, port: number, sources: readonly string[]) =>
+      privatePublishers.set(host, [...(privatePublishers.get(host) ?? []), { owner, port, sources }]);
+    for (const service of dataContainers) publish(dataHost, service.name, service.name === 'postgres' ? POSTGRES_DEFAULTS.port : REDIS_DEFAULTS.port, subnet);
+    for (const port of [EXPORTER_PORTS.prometheus, EXPORTER_PORTS.loki]) publish(monitoring.host, 'monitoring', port, subnet);
+    // An accessory admits the hosts running its users, not the whole subnet.
+    for (const accessory of accessories) {
+      for (const port of Object.values(accessory.ports)) publish(accessory.host, accessory.name, port, accessory.userHosts.map((name) => `${privateIpOf(name)}/32`));
+    }
   }
   for (const [host, publishers] of privatePublishers) {
     publishers.forEach(({ owner, port }, index) => {
@@ -777,7 +822,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           host.name,
           dataAccess === 'local'
             ? []
-            : (privatePublishers.get(host.name) ?? []).map((publisher) => publisher.port),
+            : (privatePublishers.get(host.name) ?? []).map(({ port, sources }): PrivatePort => ({ port, sources })),
         ] as const)
         .filter(([, ports]) => ports.length > 0),
     ),
@@ -853,8 +898,30 @@ function commandCheck(probesCommand: boolean, command: readonly string[] | undef
   return probesCommand && command !== undefined ? HealthCheck.process(command.join(' ')) : undefined;
 }
 
+/** Prefix of a bucket's variables when the catalog names none. */
+export const DEFAULT_BUCKET_VARIABLE_PREFIX = 'S3_';
+
+/** The variables of a bucket its service receives in plain (the secret ones come from the product stack: endpoint, bucket, credentials). */
+export function bucketPlainVariables(bucket: ResolvedBucket): Record<string, string> {
+  const prefix = bucket.variablePrefix;
+  // R2 takes any region; S3 clients that require one are told `auto` (Cloudflare docs, R2 S3 API compatibility).
+  return { [`${prefix}REGION`]: 'auto', ...(bucket.publicDomain === undefined ? {} : { [`${prefix}PUBLIC_URL`]: `https://${bucket.publicDomain}` }) };
+}
+
+/** The secret variable names of a bucket (values from the product stack). */
+export function bucketSecretNames(prefix: string): { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string } {
+  return { endpoint: `${prefix}ENDPOINT`, bucket: `${prefix}BUCKET`, accessKeyId: `${prefix}ACCESS_KEY_ID`, secretAccessKey: `${prefix}SECRET_ACCESS_KEY` };
+}
+
 /** One accessory in one environment: sizes and resources over the catalog's, its connection templates filled in. */
-function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, host: string, connectionHost: string, sharedSecretsOwner: string | undefined): ResolvedAccessory {
+function resolveAccessory(
+  spec: AccessorySpec,
+  deployment: AccessoryDeployment,
+  host: string,
+  connectionHost: string,
+  sharedSecretsOwner: string | undefined,
+  networkName: string,
+): ResolvedAccessory {
   const templates = accessoryConnectionTemplates(spec);
   const fill = (template: string) =>
     escapeForTerraform(template.replace(/\{host\}/g, connectionHost).replace(/\{port:([a-z0-9-]+)\}/g, (_, name: string) => String(spec.ports[name])));
@@ -874,6 +941,9 @@ function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, 
     writablePaths: spec.writablePaths ?? [],
     restart: spec.restart ?? 'unless-stopped',
     host,
+    networkName,
+    // Filled in once the products are placed.
+    userHosts: [],
     connection: Object.fromEntries(Object.entries(templates).map(([name, template]) => [name, fill(template)])),
   };
 }

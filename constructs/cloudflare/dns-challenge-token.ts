@@ -1,6 +1,6 @@
-import { ApiToken } from '@cdktf/provider-cloudflare/lib/api-token';
-import { DataCloudflareApiTokenPermissionGroupsList } from '@cdktf/provider-cloudflare/lib/data-cloudflare-api-token-permission-groups-list';
+import type { ApiToken } from '@cdktf/provider-cloudflare/lib/api-token';
 import { Construct } from 'constructs';
+import { ScopedApiToken } from './scoped-api-token';
 import type { CloudflareZone } from './zone';
 
 /**
@@ -31,24 +31,7 @@ export class DnsChallengeToken extends Construct {
 
   public constructor(scope: Construct, id: string, props: DnsChallengeTokenProps) {
     super(scope, id);
-    const groups = new DataCloudflareApiTokenPermissionGroupsList(this, 'permission-groups', { maxItems: 1000 });
-    groups.overrideLogicalId(`${id}-permission-groups`);
-    // Looked up by name at plan time: ids are Cloudflare's and not documented as stable.
-    const groupIds = DNS_CHALLENGE_PERMISSIONS.map(
-      (name) => `\${[for group in data.cloudflare_api_token_permission_groups_list.${id}-permission-groups.result : group.id if group.name == "${name}" && contains(group.scopes, "${ZONE_SCOPE}")][0]}`,
-    );
-    this.token = new ApiToken(this, 'token', {
-      name: props.name,
-      policies: [
-        {
-          effect: 'allow',
-          permissionGroups: groupIds.map((groupId) => ({ id: groupId })),
-          // v5 takes the resources map as a JSON string: this zone, every resource in it.
-          resources: `{"${ZONE_SCOPE}.${props.zone.zoneId}":"*"}`,
-        },
-      ],
-    });
-    this.token.overrideLogicalId(id);
+    this.token = new ScopedApiToken(this, id, { name: props.name, permissions: DNS_CHALLENGE_PERMISSIONS, scope: ZONE_SCOPE, resource: props.zone.zoneId }).token;
   }
 
   /** The token's secret value (sensitive in the provider's schema). */

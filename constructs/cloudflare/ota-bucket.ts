@@ -1,8 +1,7 @@
 import { R2BucketCors } from '@cdktf/provider-cloudflare/lib/r2-bucket-cors';
-import { R2CustomDomain } from '@cdktf/provider-cloudflare/lib/r2-custom-domain';
+import type { R2CustomDomain } from '@cdktf/provider-cloudflare/lib/r2-custom-domain';
 import { Construct } from 'constructs';
 import { Duration } from '../core/duration';
-import { assertHostname } from './hostname';
 import { R2Bucket, type R2Location } from './r2-bucket';
 import type { CloudflareZone } from './zone';
 
@@ -40,7 +39,6 @@ export class OtaBucket extends Construct {
 
   public constructor(scope: Construct, id: string, props: OtaBucketProps) {
     super(scope, id);
-    assertHostname(`OtaBucket ${id}`, { zone: props.zone.name, name: props.domain, proxied: true });
     const maxAge = (props.corsMaxAge ?? Duration.days(1)).toSeconds();
     if (maxAge > 86_400) throw new Error(`OtaBucket ${id}: corsMaxAge is at most one day (86400 seconds), R2's limit; got ${maxAge}`);
     this.bucket = new R2Bucket(this, id, {
@@ -49,15 +47,7 @@ export class OtaBucket extends Construct {
       location: props.location,
       protection: props.protection,
     });
-    this.customDomain = new R2CustomDomain(this, 'custom-domain', {
-      accountId: props.accountId,
-      bucketName: this.bucket.bucketName,
-      zoneId: props.zone.zoneId,
-      domain: props.domain,
-      enabled: true,
-      minTls: '1.2',
-    });
-    this.customDomain.overrideLogicalId(`${id}-domain`);
+    this.customDomain = this.bucket.publishOn(props.zone, props.domain);
     this.cors = new R2BucketCors(this, 'cors', {
       accountId: props.accountId,
       bucketName: this.bucket.bucketName,

@@ -1,6 +1,9 @@
 import { R2Bucket as R2BucketResource } from '@cdktf/provider-cloudflare/lib/r2-bucket';
+import { R2CustomDomain } from '@cdktf/provider-cloudflare/lib/r2-custom-domain';
 import { TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
+import { assertHostname } from './hostname';
+import type { CloudflareZone } from './zone';
 
 /** R2 location hints: where Cloudflare places a bucket's primary copy. */
 export type R2Location = 'weur' | 'eeur' | 'enam' | 'wnam' | 'apac' | 'oc';
@@ -55,6 +58,25 @@ export class R2Bucket extends Construct {
     // Stateful: a stable, readable address, pinned before anything references the bucket.
     this.bucket.overrideLogicalId(id);
     this.bucketName = this.bucket.name;
+  }
+
+  /**
+   * Serves the bucket's objects publicly (GET) on `domain`, one label below
+   * `zone`. An R2 custom domain is always proxied: Cloudflare creates and owns
+   * its DNS record and serves it through its cache. Address `cloudflare_r2_custom_domain.<bucket id>-domain`.
+   */
+  public publishOn(zone: CloudflareZone, domain: string): R2CustomDomain {
+    assertHostname(`R2Bucket ${this.node.id}`, { zone: zone.name, name: domain, proxied: true });
+    const customDomain = new R2CustomDomain(this, 'custom-domain', {
+      accountId: this.accountId,
+      bucketName: this.bucketName,
+      zoneId: zone.zoneId,
+      domain,
+      enabled: true,
+      minTls: '1.2',
+    });
+    customDomain.overrideLogicalId(`${this.node.id}-domain`);
+    return customDomain;
   }
 
   /** The S3-compatible endpoint of the bucket's account (and jurisdiction). */

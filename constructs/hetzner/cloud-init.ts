@@ -41,8 +41,8 @@ export interface CloudInitProps {
   readonly dockerGroupId?: number;
   /**
    * Container ports published on the host's private address (data services
-   * other hosts use), admitted from the environment's subnet alone. Hetzner's
-   * cloud firewall does not filter private networks, so the host does.
+   * and accessories other hosts use), each admitted from its sources alone.
+   * Hetzner's cloud firewall does not filter private networks, so the host does.
    * @default - none
    */
   readonly privateServices?: PrivateServices;
@@ -67,33 +67,58 @@ export interface CloudInitProps {
 export interface PrivateServices {
   /** The host's private address the ports are published on. */
   readonly address: string;
-  /** TCP ports. */
-  readonly ports: readonly number[];
-  /** The only source allowed (the environment's subnet). */
-  readonly allowedCidr: string;
+  /** TCP ports, each with the only sources admitted to it. */
+  readonly ports: readonly PrivatePort[];
+}
+
+/** One TCP port published on a host's private address. */
+export interface PrivatePort {
+  readonly port: number;
+  /**
+   * The only sources admitted, IPv4 addresses or CIDRs: the environment's
+   * subnet for what every host uses (PostgreSQL, Redis, Prometheus, Loki),
+   * the private addresses of its users' hosts for an accessory. Empty: nobody.
+   */
+  readonly sources: readonly string[];
 }
 
 /**
- * A systemd unit that drops connections to the published ports from outside
- * the subnet. Published ports bypass INPUT, so the rules go into Docker's
- * DOCKER-USER chain, matched on the original destination because DNAT has
- * already rewritten it (Docker docs, "Packet filtering and firewalls":
- * `-m conntrack --ctorigdst ... --ctorigdstport ...`). `-C ||` keeps a
- * restart from stacking duplicates.
+ * The chain holding the rules, jumped to from DOCKER-USER: the unit flushes
+ * and refills it, so `systemctl restart` installs a changed set of rules on a
+ * running host (user_data reaches a server only at its first boot).
  */
-function privateServicesUnit(services: PrivateServices): string {
-  const rule = (port: number) => `-p tcp -m conntrack --ctorigdst ${services.address} --ctorigdstport ${port} ! -s ${services.allowedCidr} -j DROP`;
-  const lines = services.ports.map((port) => `ExecStart=/bin/sh -c 'iptables -C DOCKER-USER ${rule(port)} 2>/dev/null || iptables -I DOCKER-USER ${rule(port)}'`);
+export const PRIVATE_SERVICES_CHAIN = 'PRIVATE-SERVICES';
+
+/**
+ * A systemd unit that drops connections to the published ports from any
+ * source but the admitted ones. Published ports bypass INPUT, so the rules
+ * sit behind Docker's DOCKER-USER chain, matched on the original destination
+ * because DNAT has already rewritten it (Docker docs, "Packet filtering and
+ * firewalls": `-m conntrack --ctorigdst ... --ctorigdstport ...`). Admitted
+ * sources RETURN (Docker's own rules still apply); the rest of the port's
+ * traffic is dropped. `-C ||` keeps a restart from stacking the jump.
+ */
+export function privateServicesUnit(services: PrivateServices): string {
+  const chain = PRIVATE_SERVICES_CHAIN;
+  const match = (port: number) => `-p tcp -m conntrack --ctorigdst ${services.address} --ctorigdstport ${port}`;
+  const rules = services.ports.flatMap(({ port, sources }) => [
+    ...sources.map((source) => `ExecStart=/usr/sbin/iptables -A ${chain} ${match(port)} -s ${source} -j RETURN`),
+    `ExecStart=/usr/sbin/iptables -A ${chain} ${match(port)} -j DROP`,
+  ]);
   return [
     '[Unit]',
-    'Description=Admit the ports published on the private address from the private subnet only',
+    'Description=Admit the ports published on the private address from their users alone',
     'After=docker.service',
     'Requires=docker.service',
     '',
     '[Service]',
     'Type=oneshot',
     'RemainAfterExit=yes',
-    ...lines,
+    // "-": the chain exists from an earlier start.
+    `ExecStart=-/usr/sbin/iptables -N ${chain}`,
+    `ExecStart=/usr/sbin/iptables -F ${chain}`,
+    ...rules,
+    `ExecStart=/bin/sh -c 'iptables -C DOCKER-USER -j ${chain} 2>/dev/null || iptables -I DOCKER-USER -j ${chain}'`,
     '',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -102,7 +127,7 @@ function privateServicesUnit(services: PrivateServices): string {
 }
 
 /** Name of the unit guarding the private services. */
-const PRIVATE_SERVICES_UNIT = 'private-services-firewall.service';
+export const PRIVATE_SERVICES_UNIT = 'private-services-firewall.service';
 
 /** A directory only one (container) user may read and write. */
 export interface PrivateDirectory {
@@ -196,11 +221,13 @@ export class CloudInit {
     const services = props.privateServices;
     if (services !== undefined) {
       const ipv4 = /^(\d{1,3}\.){3}\d{1,3}$/;
-      if (!ipv4.test(services.address) || !/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(services.allowedCidr)) {
-        throw new Error(`CloudInit: privateServices needs an IPv4 address and an IPv4 CIDR; got "${services.address}" and "${services.allowedCidr}"`);
+      const source = /^(\d{1,3}\.){3}\d{1,3}(\/\d{1,2})?$/;
+      const badSource = services.ports.flatMap((port) => port.sources).find((candidate) => !source.test(candidate));
+      if (!ipv4.test(services.address) || badSource !== undefined) {
+        throw new Error(`CloudInit: privateServices needs an IPv4 address and IPv4 sources (addresses or CIDRs); got "${services.address}" and "${badSource ?? ''}"`);
       }
-      if (services.ports.length === 0 || services.ports.some((port) => !Number.isInteger(port) || port < 1 || port > 65535)) {
-        throw new Error(`CloudInit: privateServices.ports must be TCP ports from 1 to 65535; got ${services.ports.join(', ')}`);
+      if (services.ports.length === 0 || services.ports.some(({ port }) => !Number.isInteger(port) || port < 1 || port > 65535)) {
+        throw new Error(`CloudInit: privateServices.ports must be TCP ports from 1 to 65535; got ${services.ports.map(({ port }) => port).join(', ')}`);
       }
     }
     if (props.authorizedKeys.length === 0) {

@@ -10,6 +10,7 @@ import { DATA_DEPENDENCIES, HOST_NETWORKS, REACHABILITIES, UPDATE_ORDERS, type L
 import { isImageRef } from './images';
 import { validateServiceVariables } from './variables';
 import { validateServiceRedis } from './redis';
+import { validateBuckets } from './buckets';
 import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, checkWritablePaths, isPort, withArticle } from './shared';
 
 /** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
@@ -116,6 +117,7 @@ export function validateCatalog(system: SystemSpec, log: IssueLog): void {
         domains.set(label, owner);
       }
     }
+    validateBuckets(system, product, reportProduct, domains);
   }
 }
 
