@@ -13,6 +13,7 @@ import { sensitiveVariable } from '../constructs/core/sensitive-variable';
 import type { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
+import { ReleaseTask } from '../constructs/docker/release-task';
 import { ServiceContainer } from '../constructs/docker/service-container';
 import { DeploymentEnvironment } from '../constructs/github/deployment-environment';
 import { planEnvironmentCloudflare, r2LocationNear, type EnvironmentCloudflare } from '../system/cloudflare-plan';
@@ -254,6 +255,8 @@ export class ProductStack extends SystemStack {
               .stringValue,
       );
     }
+    const allContainers: ServiceContainer[] = [];
+    const tasks: ReleaseTask[] = [];
     for (const service of services) {
       const secretEnvironment = this.secretEnvironmentOf(service, dataUrls);
       const images = new Map<string, Image>();
@@ -302,8 +305,35 @@ export class ProductStack extends SystemStack {
         });
         if (!images.has(host)) images.set(host, container.hardened.image);
         if (replica === 1) containers.set(service.name, container);
+        allContainers.push(container);
       });
+      // Release tasks run once, on the host of the service's first replica, with its image, variables and networks
+      // (not its aliases: a running task answers to no name).
+      const taskHost = service.placements[0]!;
+      const { provider, networkNames, productNetwork } = onHost.get(taskHost)!;
+      for (const task of service.tasks) {
+        tasks.push(
+          new ReleaseTask(this, task.id, {
+            taskName: task.name,
+            serviceName: service.id,
+            image: images.get(taskHost)!,
+            imageRef: service.image!.ref,
+            imageTag: service.image!.tag,
+            command: task.command,
+            timeoutSeconds: task.timeoutSeconds,
+            environment: service.environment,
+            secretEnvironment,
+            networks: [...service.networks.map((role) => ({ name: networkNames.get(role)! })), { name: productNetwork.name }],
+            writablePaths: service.writablePaths,
+            resources: task.resources,
+            labels: { ...this.labels('task'), host: taskHost, product: product.name, service: service.name },
+            provider,
+          }),
+        );
+      }
     }
+    // Every new container of the product waits for every release task: none starts, nor replaces an old one, before they succeeded.
+    if (tasks.length > 0) for (const container of allContainers) container.startAfter(...tasks.map((task) => task.hardened.container));
     return containers;
   }
 

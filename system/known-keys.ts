@@ -31,6 +31,7 @@ import type {
   SystemSpec,
   TerraformCloudSettings,
 } from './model';
+import type { TaskSpec } from './tasks';
 
 /** Exactly the keys of `T`, each `true`. */
 type KeyTable<T> = { readonly [K in keyof Required<T>]: true };
@@ -69,8 +70,14 @@ const SERVICE: ObjectSchema = {
     singleton: true,
     restart: true,
     metrics: true,
+    tasks: true,
   } satisfies KeyTable<ServiceSpec>,
-  fields: { resources: RESOURCES, links: { values: LINK }, metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> } },
+  fields: {
+    resources: RESOURCES,
+    links: { values: LINK },
+    metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> },
+    tasks: { values: { keys: { command: true, timeoutSeconds: true, dryRunCommand: true, resources: true } satisfies KeyTable<TaskSpec>, fields: { resources: RESOURCES } } },
+  },
 };
 
 const PRODUCT: ObjectSchema = {

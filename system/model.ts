@@ -11,6 +11,7 @@ import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
 import { SERVICE_KIND_BEHAVIOUR } from './kinds';
 import type { MonitoringSettings } from './monitoring';
+import type { TaskSpec } from './tasks';
 
 /**
  * What a service is, which decides its networks, routing and defaults:
@@ -142,6 +143,14 @@ export interface ServiceSpec {
    * @default - not scraped
    */
   readonly metrics?: MetricsSpec;
+  /**
+   * Release tasks by name (`migrate`): one-shot commands run with this
+   * service's image and tag, data connections and secrets whenever a release
+   * changes its tag, to completion, before any new container of the product
+   * starts (system/tasks.ts).
+   * @default - none
+   */
+  readonly tasks?: Readonly<Record<string, TaskSpec>>;
 }
 
 /** Where a service serves its metrics in Prometheus's text format. */
@@ -531,6 +540,7 @@ export interface EnvironmentSpec {
   readonly monitoring?: MonitoringSettings;
 }
 
+export type { TaskSpec } from './tasks';
 export type { AlertSeverity, AlertThresholds, AlertReceiverSpec, AlertRouteSpec, MonitoringSettings, UptimeSettings } from './monitoring';
 
 /** The whole SaaS: what the App synthesizes. */

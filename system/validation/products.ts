@@ -7,6 +7,7 @@ import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from '../kinds';
 import { DATA_DEPENDENCIES, HOST_NETWORKS, SERVICE_KINDS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
 import { isImageRef } from './images';
 import { validateServiceVariables } from './variables';
+import { validateTasks } from './tasks';
 import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, isPort, withArticle } from './shared';
 
 /** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
@@ -184,7 +185,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   validatePorts(service, kind.acceptsPort, report, field);
   validateMetrics(service, kind.port, report, field);
   if (!kind.container) {
-    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics'] as const) {
+    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics', 'tasks'] as const) {
       if (service[key] !== undefined) {
         report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
@@ -192,6 +193,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
     return;
   }
   validateResources(service, report, field);
+  validateTasks(service, report, field);
   if (kind.probesCommand && service.healthCheck === undefined && (service.command === undefined || service.command.length === 0)) {
     report({
       field: field('healthCheck'),
