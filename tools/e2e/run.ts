@@ -26,6 +26,7 @@ import { changedStacks } from '../../scripts/plan-comment/changed-stacks';
 import { renderPlanComment } from '../../scripts/plan-comment/render';
 import { MOCKED_PROVIDERS, REPO_ROOT } from './schema/providers';
 import { swapCloudForLocal } from './backend-swap';
+import { engineScenario } from './engine/scenarios';
 import { synthesize, withImageTag, type TagChange } from './synth';
 import { Terraform, TerraformError, startSharedMock, variableValues, writeCliConfig, type SharedMock } from './terraform';
 
@@ -49,6 +50,8 @@ interface Options {
   readonly cloud: boolean;
   /** Which systems to run (default: all of SYSTEMS). */
   readonly systems: readonly string[];
+  /** Leave out the real-engine scenarios (engine/scenarios.ts), for iterating on the Terraform part only. */
+  readonly skipEngine: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -57,15 +60,17 @@ function parseOptions(argv: readonly string[]): Options {
   let concurrency = 4;
   let cloud = false;
   let systems = Object.keys(SYSTEMS);
+  let skipEngine = false;
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--only') only = argv[++i].split(',');
     else if (argv[i] === '--skip-scenario') skipScenario = true;
     else if (argv[i] === '--concurrency') concurrency = Number(argv[++i]);
     else if (argv[i] === '--cloud') cloud = true;
     else if (argv[i] === '--system') systems = argv[++i].split(',');
-    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --concurrency <n>, --cloud, --system <name,...>`);
+    else if (argv[i] === '--skip-engine') skipEngine = true;
+    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --skip-engine, --concurrency <n>, --cloud, --system <name,...>`);
   }
-  return { only, skipScenario, concurrency, cloud, systems };
+  return { only, skipScenario, concurrency, cloud, systems, skipEngine };
 }
 
 /** Stacks grouped by dependency level (level 0 depends on nothing), from cdktf's manifest.json. */
@@ -93,7 +98,7 @@ export function dependencyLevels(manifest: { stacks: Record<string, { dependenci
 }
 
 /** Runs `fn` over items with at most `limit` at once; every failure is collected, not only the first. */
-async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<Error[]> {
+export async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<Error[]> {
   const errors: Error[] = [];
   let next = 0;
   const worker = async () => {
@@ -116,7 +121,7 @@ function readJson(file: string): any {
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-class Harness {
+export class Harness {
   readonly timings = new Map<string, number>();
   private readonly terraform: Terraform;
 
@@ -169,6 +174,11 @@ class Harness {
 
   async apply(stack: string, dir: string): Promise<void> {
     await this.step(stack, dir, ['apply', '-input=false', '-no-color', 'tfplan']);
+  }
+
+  /** Destroys the given resource addresses of a stack (the engine scenario's Docker resources). */
+  async destroy(stack: string, dir: string, targets: readonly string[]): Promise<void> {
+    await this.step(stack, dir, ['destroy', '-input=false', '-no-color', '-auto-approve', ...targets.map((t) => `-target=${t}`)]);
   }
 
   async assertNoChanges(stack: string, dir: string): Promise<void> {
@@ -235,7 +245,7 @@ function checkGeneratedSchemas(): Promise<string[]> {
 }
 
 /** One system's run: its own work directory (states land there), synth output and variable values. */
-class SystemRun {
+export class SystemRun {
   readonly out: string;
   readonly tagChange: TagChange;
   manifest: any;
@@ -330,6 +340,16 @@ async function main(argv: readonly string[]): Promise<number> {
     failures.push((error as Error).message);
   } finally {
     await mock.stop();
+  }
+  if (!options.skipEngine && !options.only) {
+    // One daemon per system at a time: a system's environments share container names (postgres, edge-proxy).
+    for (const name of options.systems) {
+      try {
+        failures.push(...(await engineScenario(name, SYSTEMS[name], WORK_ROOT, cliConfig, options.concurrency)));
+      } catch (error) {
+        failures.push(`${name} engine: ${(error as Error).message}`);
+      }
+    }
   }
   failures.push(...(await schemaCheck));
   const mockCpu = fs.readFileSync(mock.logFile, 'utf8').match(/CPU used: ([\d.]+) s/)?.[1];

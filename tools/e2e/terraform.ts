@@ -73,7 +73,7 @@ export interface SharedMock {
   tail(): string;
 }
 
-export async function startSharedMock(workDir: string): Promise<SharedMock> {
+export async function startSharedMock(workDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<SharedMock> {
   const socketDir = path.join(workDir, 'mock');
   fs.rmSync(socketDir, { recursive: true, force: true });
   fs.mkdirSync(socketDir, { recursive: true });
@@ -82,7 +82,7 @@ export async function startSharedMock(workDir: string): Promise<SharedMock> {
   const out = fs.openSync(logFile, 'a');
   const child: ChildProcess = spawn(process.execPath, [mockBundle(workDir), '--serve-all', socketDir], {
     stdio: ['ignore', 'pipe', out],
-    env: { ...process.env, E2E_MOCK_LOG: '', E2E_REPO_ROOT: REPO_ROOT },
+    env: { ...process.env, E2E_MOCK_LOG: '', E2E_REPO_ROOT: REPO_ROOT, ...extraEnv },
   });
   const tail = () => {
     const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').trim() : '';

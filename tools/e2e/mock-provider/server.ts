@@ -27,6 +27,7 @@ import type { ProviderSchema, SchemaAttribute, SchemaBlock } from '../schema/fro
 import { MOCKED_PROVIDERS, REPO_ROOT, loadProviderSchema, type MockedProvider } from '../schema/providers';
 import { SENSITIVE, SENSITIVE_PROVIDER_ATTRIBUTES } from './curated';
 import { computedOnlyProblems, planResource, readDataSource, requiresReplace, resolveUnknowns, schemaFor, type Problem } from './logic';
+import { DockerEngineResources } from './docker-engine';
 import { blockType, decodeMsgpack, encodeMsgpack, stableJson, typed, type Value } from './values';
 
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
@@ -110,7 +111,7 @@ function encodeValue(value: Value): DynamicValueMessage {
   return { msgpack: Buffer.from(encodeMsgpack(value)) };
 }
 
-type Handler = (request: Record<string, any>) => object;
+type Handler = (request: Record<string, any>) => object | Promise<object>;
 
 /** Builds the handlers of the Provider service for one provider. */
 export function providerHandlers(provider: MockedProvider, schema: ProviderSchema): Record<string, Handler> {
@@ -119,6 +120,8 @@ export function providerHandlers(provider: MockedProvider, schema: ProviderSchem
   const capabilities = { plan_destroy: false, get_provider_schema_optional: false, move_resource_state: false };
   const block = (kind: 'resource' | 'data', name: string) => schemaFor(schema, kind, name);
   let schemaResponse: object | undefined; // every Terraform command asks; build it once
+  // With E2E_DOCKER_SOCKET, docker resources are created on that daemon (docker-engine.ts).
+  const engine = provider.name === 'docker' && DockerEngineResources.enabled() ? new DockerEngineResources() : undefined;
   return {
     GetMetadata: () => ({
       server_capabilities: capabilities,
@@ -167,13 +170,18 @@ export function providerHandlers(provider: MockedProvider, schema: ProviderSchem
         legacy_type_system: false,
       };
     },
-    ApplyResourceChange: (req) => {
+    ApplyResourceChange: async (req) => {
       const b = block('resource', req.type_name);
       const planned = decodeValue(req.planned_state, b);
-      if (planned === null) return { new_state: encodeValue(null), diagnostics: [], private: Buffer.alloc(0) };
+      const prior = decodeValue(req.prior_state, b);
+      if (planned === null) {
+        if (engine && prior !== null) await engine.delete(req.type_name, prior as Record<string, any>);
+        return { new_state: encodeValue(null), diagnostics: [], private: Buffer.alloc(0) };
+      }
       const config = decodeValue(req.config, b);
       const seed = `${req.type_name}\0${stableJson(config)}`;
-      const applied = resolveUnknowns(planned, blockType(b), seed, '');
+      let applied = resolveUnknowns(planned, blockType(b), seed, '');
+      if (engine && prior === null) applied = { ...(applied as object), ...(await engine.create(req.type_name, config as Record<string, any>)) };
       return { new_state: encodeValue(applied), private: req.planned_private ?? Buffer.alloc(0), diagnostics: [], legacy_type_system: false };
     },
     ImportResourceState: (req) => {
@@ -228,9 +236,15 @@ function unaryHandlers(handlers: Record<string, Handler>, providerName: string):
             });
             return;
           }
-          callback(null, handler(call.request));
+          Promise.resolve(handler(call.request)).then(
+            (response) => callback(null, response),
+            (error: Error) => fail(error),
+          );
         } catch (error) {
-          const text = `${providerName} ${method}${call.request?.type_name ? ` (${call.request.type_name})` : ''}: ${(error as Error).stack ?? error}`;
+          fail(error as Error);
+        }
+        function fail(error: Error): void {
+          const text = `${providerName} ${method}${call.request?.type_name ? ` (${call.request.type_name})` : ''}: ${error.stack ?? error}`;
           log(text);
           callback(null, { diagnostics: diagnostics([{ summary: `mock provider ${providerName} failed in ${method}`, detail: text }]) });
         }

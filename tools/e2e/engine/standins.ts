@@ -1,0 +1,194 @@
+/**
+ * Stand-in images: no registry is reachable, so every image a stack names is replaced by one imported from a
+ * small root filesystem (`docker import`, Engine API POST /images/create?fromSrc=-). Each one holds busybox
+ * (static, Debian busybox-static), the real tools the synthesized health checks and commands exec where they
+ * exist on this machine (procps pgrep, bash, node, PostgreSQL 15, Redis, each with its shared libraries), and
+ * small scripts for the tools that do not (traefik, haproxy, curl, mc). What an image serves comes from the
+ * synthesized container: the ports its health check, its Traefik label and its command name; the stand-in app
+ * listens there (busybox httpd) and answers the usual health paths, so a health check passes only when the
+ * container's own options (user, read-only root, capabilities, tmpfs, networks) let it serve.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { EngineClient } from './api';
+
+/** What one image reference must provide, gathered from every container that runs it. */
+export interface StandInSpec {
+  readonly image: string;
+  readonly ports: number[];
+  /** Real binaries beyond the base set: node, PostgreSQL, Redis. */
+  readonly extras: Set<'node' | 'postgres' | 'redis'>;
+}
+
+/** The paths the stand-in answers with 200: every health path the library's services and tools use. */
+const HEALTH_PATHS = ['health', 'api/health', 'ready', 'healthz', '-/healthy', '-/ready', 'metrics', '_ping', 'ping', 'minio/health/live'];
+
+const BASE_TOOLS = ['/usr/bin/pgrep', '/bin/bash', '/usr/bin/setpriv'];
+const EXTRA_TOOLS: Record<'node' | 'postgres' | 'redis', string[]> = {
+  node: ['/usr/bin/node'],
+  postgres: ['/usr/lib/postgresql/15/bin/postgres', '/usr/lib/postgresql/15/bin/initdb', '/usr/lib/postgresql/15/bin/pg_isready', '/usr/lib/postgresql/15/bin/psql', '/usr/lib/postgresql/15/bin/pg_ctl'],
+  redis: ['/usr/bin/redis-server', '/usr/bin/redis-cli'],
+};
+
+/** Collects the stand-in specs from synthesized (and resolved) docker_container and docker_image blocks. */
+export function standInSpecs(stackJsons: readonly any[]): Map<string, StandInSpec> {
+  const specs = new Map<string, StandInSpec>();
+  for (const stack of stackJsons) {
+    const images: Record<string, any> = stack.resource?.docker_image ?? {};
+    for (const container of Object.values<any>(stack.resource?.docker_container ?? {})) {
+      const ref = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(container.image)?.[1];
+      const image = ref ? images[ref]?.name : container.image;
+      if (!image) throw new Error(`e2e: container ${container.name} runs image ${container.image}, which names no docker_image of its stack`);
+      const spec: StandInSpec = specs.get(image) ?? { image, ports: [], extras: new Set() };
+      specs.set(image, spec);
+      const words = [...(container.healthcheck?.test ?? []), ...(container.command ?? []), ...(container.entrypoint ?? [])].join(' ');
+      for (const m of words.matchAll(/(?:127\.0\.0\.1|localhost)[:/](\d+)/g)) spec.ports.push(Number(m[1])); // also bash /dev/tcp/<host>/<port>
+      for (const m of (container.command ?? []).join(' ').matchAll(/address[= ]\S*?:(\d+)\b/g)) spec.ports.push(Number(m[1]));
+      for (const label of container.labels ?? []) if (/loadbalancer\.server\.port$/.test(label.label)) spec.ports.push(Number(label.value));
+      if (/(^|\s)node\s/.test(words)) spec.extras.add('node');
+      if (/pg_isready|postgres|psql/.test(words)) spec.extras.add('postgres');
+      if (/redis-(server|cli)/.test(words)) spec.extras.add('redis');
+    }
+  }
+  for (const spec of specs.values()) spec.ports.splice(0, spec.ports.length, ...[...new Set(spec.ports)].sort((a, b) => a - b));
+  return specs;
+}
+
+/** Copies a binary and the shared libraries ldd names into the root filesystem, at their own paths. */
+function copyWithLibraries(binary: string, root: string): void {
+  const files = [binary, ...execFileSync('ldd', [binary], { encoding: 'utf8' }).split('\n').flatMap((line) => /(\/\S+) \(0x/.exec(line)?.[1] ?? [])];
+  for (const file of files) {
+    const target = path.join(root, file);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.copyFileSync(fs.realpathSync(file), target);
+    fs.chmodSync(target, 0o755);
+  }
+}
+
+function script(root: string, file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+  fs.writeFileSync(path.join(root, file), `#!/bin/sh\n${text}\n`, { mode: 0o755 });
+}
+
+/** The base root filesystem every stand-in shares. */
+function writeBase(root: string): void {
+  fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
+  fs.copyFileSync(execFileSync('sh', ['-c', 'readlink -f "$(command -v busybox)"'], { encoding: 'utf8' }).trim(), path.join(root, 'bin', 'busybox'));
+  fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
+  for (const applet of execFileSync(path.join(root, 'bin', 'busybox'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
+    if (applet !== 'busybox' && !fs.existsSync(path.join(root, 'bin', applet))) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
+  }
+  fs.symlinkSync('bin', path.join(root, 'busybox')); // grafana/loki's health check runs /busybox/wget
+  for (const dir of ['tmp', 'etc', 'proc', 'sys', 'dev', 'app', 'var/run', 'var/lib', 'usr/local/bin']) fs.mkdirSync(path.join(root, dir), { recursive: true });
+  fs.chmodSync(path.join(root, 'tmp'), 0o1777);
+  fs.writeFileSync(path.join(root, 'etc/passwd'), ['root:x:0:0:root:/root:/bin/sh', 'postgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh', 'redis:x:998:998:redis:/data:/bin/sh', 'app:x:1001:1001:app:/app:/bin/sh', 'haproxy:x:99:99:haproxy:/:/bin/sh', 'nobody:x:65534:65534:nobody:/:/bin/sh', ''].join('\n'));
+  fs.writeFileSync(path.join(root, 'etc/group'), ['root:x:0:', 'postgres:x:999:', 'redis:x:998:', 'app:x:1001:', 'haproxy:x:99:', 'nogroup:x:65534:', ''].join('\n'));
+  for (const tool of BASE_TOOLS) copyWithLibraries(tool, root);
+  for (const p of HEALTH_PATHS) {
+    fs.mkdirSync(path.dirname(path.join(root, 'srv/www', p)), { recursive: true });
+    fs.writeFileSync(path.join(root, 'srv/www', p), 'ok\n');
+  }
+  fs.writeFileSync(path.join(root, 'srv/www/index.html'), 'ok\n');
+  // The app: busybox httpd on every port of $STANDIN_PORTS; SIGTERM is logged and ends it with 0, so a stop with
+  // grace is visible (exit 0 and the line) against a SIGKILL after the timeout (exit 137).
+  script(root, 'usr/local/bin/standin', [
+    'pids=""',
+    'for port in $STANDIN_PORTS; do httpd -f -p "$port" -h /srv/www & pids="$pids $!"; done',
+    '[ -n "$pids" ] || { sleep 2147483647 & pids=$!; }',
+    'trap \'echo "stand-in: SIGTERM received, stopping"; kill $pids; exit 0\' TERM INT',
+    'echo "stand-in: serving on ports ${STANDIN_PORTS:-none} as $(id -u):$(id -g)"',
+    'wait',
+  ].join('\n'));
+  // traefik healthcheck --ping --entryPoints.ping.address=H:P asks H:P/ping (traefik cmd/healthcheck); else serve.
+  script(root, 'usr/local/bin/traefik', [
+    'if [ "$1" = healthcheck ]; then',
+    '  for a; do case "$a" in --entryPoints.ping.address=*) address=${a#*=} ;; esac; done',
+    '  exec wget -q -O /dev/null "http://${address:-127.0.0.1:8080}/ping"',
+    'fi',
+    'exec /usr/local/bin/standin',
+  ].join('\n'));
+  script(root, 'usr/local/bin/haproxy', 'exec /usr/local/bin/standin');
+  // curl --fail ... URL: the last argument is the URL; wget -q fails on an HTTP error as curl --fail does.
+  script(root, 'usr/local/bin/curl', 'for url; do :; done\nexec wget -q -O /dev/null "$url"');
+  // mc ready local: MinIO's client asks the local server's health endpoint (minio/health/live on :9000).
+  script(root, 'usr/local/bin/mc', '[ "$1" = ready ] || exit 2\nexec wget -q -O /dev/null http://127.0.0.1:9000/minio/health/live');
+  for (const name of ['minio', 'docker-entrypoint.sh']) script(root, `usr/local/bin/${name}`, 'exec /usr/local/bin/standin');
+  // node's stand-in apps: dist/<name>.js in /app serves the ports (node's own http module).
+  fs.mkdirSync(path.join(root, 'app/dist'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'app/dist/standin.js'), [
+    "const http = require('http');",
+    "for (const port of (process.env.STANDIN_PORTS || '').split(' ').filter(Boolean)) http.createServer((q, s) => s.end('ok')).listen(Number(port));",
+    "process.on('SIGTERM', () => { console.log('stand-in: SIGTERM received, stopping'); process.exit(0); });",
+    'setInterval(() => {}, 1 << 30);',
+  ].join('\n'));
+}
+
+function writeExtras(root: string, extras: ReadonlySet<'node' | 'postgres' | 'redis'>): void {
+  for (const extra of extras) for (const tool of EXTRA_TOOLS[extra]) copyWithLibraries(tool, root);
+  if (extras.has('node')) {
+    for (const name of ['scheduler', 'reminders', 'worker', 'main', 'server', 'index']) fs.copyFileSync(path.join(root, 'app/dist/standin.js'), path.join(root, `app/dist/${name}.js`));
+  }
+  if (extras.has('postgres')) {
+    execFileSync('cp', ['-a', '/usr/share/postgresql/15', path.join(root, 'usr/share/postgresql/')], { stdio: 'ignore' });
+    for (const tool of ['pg_isready', 'psql', 'postgres', 'initdb']) fs.symlinkSync(`/usr/lib/postgresql/15/bin/${tool}`, path.join(root, 'usr/local/bin', tool));
+    // The postgres image's docker-entrypoint.sh (docker-library/postgres 15): as root, create PGDATA owned by
+    // postgres, initdb with POSTGRES_USER/POSTGRES_PASSWORD (scram) and POSTGRES_DB, then run postgres as postgres.
+    script(root, 'usr/local/bin/docker-entrypoint.sh', [
+      'set -eu',
+      '[ "$1" = postgres ] || exec "$@"',
+      'if [ "$(id -u)" = 0 ]; then',
+      '  mkdir -p "$PGDATA" && chown postgres:postgres "$PGDATA" && chmod 700 "$PGDATA"',
+      '  exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"',
+      'fi',
+      'if [ ! -s "$PGDATA/PG_VERSION" ]; then',
+      '  printf "%s" "$POSTGRES_PASSWORD" > /tmp/pwfile',
+      '  initdb -D "$PGDATA" -U "${POSTGRES_USER:-postgres}" --pwfile=/tmp/pwfile --auth-local=trust --auth-host=scram-sha-256 >/dev/null',
+      '  rm -f /tmp/pwfile',
+      '  echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"',
+      '  postgres -D "$PGDATA" -c listen_addresses="" -c shared_buffers=16MB & pid=$!',
+      '  until pg_isready -q; do sleep 0.2; done',
+      '  db=${POSTGRES_DB:-postgres}',
+      '  [ "$db" = postgres ] || psql -q -U "${POSTGRES_USER:-postgres}" -d postgres -c "CREATE DATABASE \\"$db\\""',
+      '  kill -INT $pid; wait $pid || true',
+      'fi',
+      'exec "$@" -c listen_addresses="*"',
+    ].join('\n'));
+  }
+  if (extras.has('redis')) {
+    for (const tool of ['redis-server', 'redis-cli']) fs.symlinkSync(`/usr/bin/${tool}`, path.join(root, 'usr/local/bin', tool));
+    // The redis image's docker-entrypoint.sh (docker-library/redis 7): as root, run redis-server as redis.
+    script(root, 'usr/local/bin/docker-entrypoint.sh', [
+      '[ "$1" = redis-server ] && [ "$(id -u)" = 0 ] && exec setpriv --reuid=redis --regid=redis --init-groups "$@"',
+      'exec "$@"',
+    ].join('\n'));
+  }
+}
+
+/** Builds the root filesystems (one per set of extras) and imports one stand-in image per spec. */
+export async function importStandIns(client: EngineClient, specs: Iterable<StandInSpec>, workDir: string): Promise<number> {
+  const tars = new Map<string, Buffer>();
+  let count = 0;
+  for (const spec of specs) {
+    const key = [...spec.extras].sort().join('+') || 'base';
+    if (!tars.has(key)) {
+      const root = path.join(workDir, `rootfs-${key}`);
+      fs.rmSync(root, { recursive: true, force: true });
+      writeBase(root);
+      writeExtras(root, spec.extras);
+      tars.set(key, execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 30 }));
+    }
+    const [repo, tag] = splitReference(spec.image);
+    const changes = [`ENV STANDIN_PORTS="${spec.ports.join(" ")}"`, 'WORKDIR /app', 'ENV PATH=/usr/local/bin:/bin:/usr/bin', 'ENTRYPOINT ["/usr/local/bin/standin"]'];
+    const query = `fromSrc=-&repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}${changes.map((c) => `&changes=${encodeURIComponent(c)}`).join('')}`;
+    await client.request('POST', `/images/create?${query}`, undefined, { raw: tars.get(key), contentType: 'application/x-tar', timeoutMs: 300_000 });
+    count += 1;
+  }
+  return count;
+}
+
+/** `registry/repo:tag` -> [registry/repo, tag] (a port in the registry host is not a tag). */
+export function splitReference(image: string): [string, string] {
+  const colon = image.lastIndexOf(':');
+  return colon > image.lastIndexOf('/') ? [image.slice(0, colon), image.slice(colon + 1)] : [image, 'latest'];
+}
