@@ -8,7 +8,7 @@
  * listens there (busybox httpd) and answers the usual health paths, so a health check passes only when the
  * container's own options (user, read-only root, capabilities, tmpfs, networks) let it serve.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EngineClient } from './api';
@@ -19,6 +19,8 @@ export interface StandInSpec {
   readonly ports: number[];
   /** Real binaries beyond the base set: node, PostgreSQL, Redis. */
   readonly extras: Set<'node' | 'postgres' | 'redis'>;
+  /** Image environment beyond the ports: STANDIN_TASK_EXIT makes its release tasks fail (release-tasks.ts). @default - none */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The paths the stand-in answers with 200: every health path the library's services and tools use. */
@@ -57,7 +59,9 @@ export function standInSpecs(stackJsons: readonly any[]): Map<string, StandInSpe
 
 /** Copies a binary and the shared libraries ldd names into the root filesystem, at their own paths. */
 function copyWithLibraries(binary: string, root: string): void {
-  const files = [binary, ...execFileSync('ldd', [binary], { encoding: 'utf8' }).split('\n').flatMap((line) => /(\/\S+) \(0x/.exec(line)?.[1] ?? [])];
+  // ldd exits non-zero for a static binary ("not a dynamic executable"): it then needs no libraries.
+  const ldd = spawnSync('ldd', [binary], { encoding: 'utf8' });
+  const files = [binary, ...(ldd.status === 0 ? ldd.stdout : '').split('\n').flatMap((line) => /(\/\S+) \(0x/.exec(line)?.[1] ?? [])];
   for (const file of files) {
     const target = path.join(root, file);
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -76,6 +80,8 @@ function writeBase(root: string): void {
   fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
   fs.copyFileSync(execFileSync('sh', ['-c', 'readlink -f "$(command -v busybox)"'], { encoding: 'utf8' }).trim(), path.join(root, 'bin', 'busybox'));
   fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
+  // Debian's busybox package (unlike busybox-static) links libc and libresolv: bring them along when it does.
+  copyWithLibraries(execFileSync('sh', ['-c', 'readlink -f "$(command -v busybox)"'], { encoding: 'utf8' }).trim(), root);
   for (const applet of execFileSync(path.join(root, 'bin', 'busybox'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
     if (applet !== 'busybox' && !fs.existsSync(path.join(root, 'bin', applet))) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
   }
@@ -114,6 +120,16 @@ function writeBase(root: string): void {
   // mc ready local: MinIO's client asks the local server's health endpoint (minio/health/live on :9000).
   script(root, 'usr/local/bin/mc', '[ "$1" = ready ] || exit 2\nexec wget -q -O /dev/null http://127.0.0.1:9000/minio/health/live');
   for (const name of ['minio', 'docker-entrypoint.sh']) script(root, `usr/local/bin/${name}`, 'exec /usr/local/bin/standin');
+  // A release task's migration tools (pnpm migration:run, npx prisma migrate deploy): a few lines of output, then
+  // the exit code the image was built with (STANDIN_TASK_EXIT, 0 unless a scenario builds a failing release).
+  for (const name of ['pnpm', 'npx']) {
+    script(root, `usr/local/bin/${name}`, [
+      'echo "stand-in migration: ${0##*/} $* as $(id -u)"',
+      'echo "stand-in migration: applying 0002_add_column"',
+      'if [ "${STANDIN_TASK_EXIT:-0}" != 0 ]; then echo "stand-in migration: error: column email contains null values" >&2; exit "$STANDIN_TASK_EXIT"; fi',
+      'echo "stand-in migration: done"',
+    ].join('\n'));
+  }
   // node's stand-in apps: dist/<name>.js in /app serves the ports (node's own http module).
   fs.mkdirSync(path.join(root, 'app/dist'), { recursive: true });
   fs.writeFileSync(path.join(root, 'app/dist/standin.js'), [
@@ -179,7 +195,7 @@ export async function importStandIns(client: EngineClient, specs: Iterable<Stand
       tars.set(key, execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 30 }));
     }
     const [repo, tag] = splitReference(spec.image);
-    const changes = [`ENV STANDIN_PORTS="${spec.ports.join(" ")}"`, 'WORKDIR /app', 'ENV PATH=/usr/local/bin:/bin:/usr/bin', 'ENTRYPOINT ["/usr/local/bin/standin"]'];
+    const changes = [`ENV STANDIN_PORTS="${spec.ports.join(" ")}"`, ...Object.entries(spec.env ?? {}).map(([name, value]) => `ENV ${name}="${value}"`), 'WORKDIR /app', 'ENV PATH=/usr/local/bin:/bin:/usr/bin', 'ENTRYPOINT ["/usr/local/bin/standin"]'];
     const query = `fromSrc=-&repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}${changes.map((c) => `&changes=${encodeURIComponent(c)}`).join('')}`;
     await client.request('POST', `/images/create?${query}`, undefined, { raw: tars.get(key), contentType: 'application/x-tar', timeoutMs: 300_000 });
     count += 1;
