@@ -8,6 +8,17 @@
 
 // The description of a system, and its validated, resolved projection.
 export type {
+  AccessoryDeployment,
+  AccessorySpec,
+  AccessoryVolumeSpec,
+  BackupPlanSpec,
+  CertificateSettings,
+  LinkSpec,
+  LoadBalancerSettings,
+  RedisClientName,
+  RedisEvictionPolicy,
+  RedisUsageSpec,
+  RestartPolicy,
   CachingMode,
   CloudflarePlan,
   CloudflareSettings,
@@ -35,9 +46,16 @@ export type {
   SshKeySpec,
   SystemSpec,
   TerraformCloudSettings,
+  Reachability,
+  UpdateOrder,
 } from './system/model';
-export { DATA_DEPENDENCIES, HOST_NETWORKS, SERVICE_KINDS } from './system/model';
-export { SERVICE_KIND_BEHAVIOUR, type KindCachingRule, type ServiceKindBehaviour } from './system/kinds';
+export { DATA_DEPENDENCIES, HOST_NETWORKS, REACHABILITIES, UPDATE_ORDERS } from './system/model';
+export type { ServiceCacheMode, ServiceCaching } from './system/caching';
+export type { HetznerLocation } from './constructs/hetzner/locations';
+export type { AlertReceiverKind } from './constructs/monitoring/alertmanager-config';
+export { REDIS_CLIENTS, type RedisClientFacts } from './system/redis-clients';
+export { REDIS_EVICTION_POLICIES } from './constructs/docker/redis-container';
+export { SERVICE_KINDS, SERVICE_KIND_BEHAVIOUR, type KindCachingRule, type ServiceKindBehaviour } from './system/kinds';
 export {
   DEFAULT_TERRAFORM_VERSION,
   resolveSystem,

@@ -59,7 +59,7 @@ describe.each(SYSTEMS)('%s: data credentials are readable by their product alone
         expect({ product, reads: stack.readsFrom.filter((name) => !allowed.includes(name)) }).toEqual({ product, reads: [] });
         if (own !== undefined) expect(stack.readsFrom).toContain(own);
         // Still deployed after the data stack: its servers must know the product's role first.
-        expect(stack.dependencies.map((dependency) => dependency.node.id)).toContain(`${env}-data`);
+        expect(stack.upstreamStacks.map((upstream) => upstream.stackName)).toContain(`${env}-data`);
       }
     }
   });

@@ -6,7 +6,7 @@
 import { maxCronIntervalMinutes, parseCron } from '../constructs/core/cron';
 import { manacore } from '../environments';
 import { container, envOf } from './helpers/docker';
-import { environmentOf, variant, type WritableSystem } from './helpers/spec';
+import { databasesOf, environmentOf, variant, type WritableSystem } from './helpers/spec';
 import { SynthesizedSystem, resources, type TerraformJson } from './helpers/synth';
 import { issueLines } from './helpers/issues';
 
@@ -14,7 +14,7 @@ import { issueLines } from './helpers/issues';
 const production = (system: WritableSystem) => environmentOf(system, 'production');
 const staging = (system: WritableSystem) => environmentOf(system, 'staging');
 /** Production products with a database of their own (the data stack's postgres-password-* resources). */
-const PRODUCTS_WITH_DATABASES = 10;
+const PRODUCTS_WITH_DATABASES = databasesOf(manacore, 'production').length;
 const RECIPIENT = 'age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p';
 
 let app: SynthesizedSystem;

@@ -42,7 +42,7 @@ describe.each([
       'postgres-volume-attachment': { volume_id: '${hcloud_volume.postgres-volume.id}', server_id: serverIdFromState(environment, 'app-1'), automount: true },
       'redis-volume-attachment': { volume_id: '${hcloud_volume.redis-volume.id}', server_id: serverIdFromState(environment, 'app-1'), automount: true },
     });
-    expect(dataSources(data(), 'terraform_remote_state')[`outputs-${environment}-network`]).toEqual({
+    expect(dataSources(data(), 'terraform_remote_state')[`outputs-${environment}-network`]).toMatchObject({
       backend: 'local',
       config: { path: `../../../terraform.${environment}-network.tfstate` },
     });

@@ -8,7 +8,7 @@ import { postgresTuning } from '../constructs/docker/postgres-container';
 import { manacore } from '../environments';
 import { nutri } from '../examples/nutri';
 import { container, envOf } from './helpers/docker';
-import { environmentOf, variant } from './helpers/spec';
+import { databasesOf, environmentOf, variant } from './helpers/spec';
 import { SynthesizedSystem, resources, type TerraformJson } from './helpers/synth';
 
 let app: SynthesizedSystem;
@@ -20,7 +20,7 @@ beforeAll(() => {
 });
 
 const DATA_NETWORK = '${data.terraform_remote_state.outputs-production-edge.outputs.host_app_1_docker_network_data}';
-const PRODUCTS_WITH_DATABASES = ['chat', 'maerchenzauber', 'mana_core_auth', 'manadeck', 'news', 'nutriphi', 'picture', 'quote', 'uload', 'wisekeep'];
+const PRODUCTS_WITH_DATABASES = databasesOf(manacore, 'production');
 
 describe('PostgreSQL container', () => {
   it('runs postgres:16-alpine on the data network only, as "postgres"', () => {

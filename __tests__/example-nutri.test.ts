@@ -72,7 +72,7 @@ describe('the Nutri example', () => {
   });
 
   it('reads the host addresses from the network stack\'s state', () => {
-    expect(dataSources(app.synth('production-nutri'), 'terraform_remote_state')['outputs-production-network']).toEqual({
+    expect(dataSources(app.synth('production-nutri'), 'terraform_remote_state')['outputs-production-network']).toMatchObject({
       backend: 'local',
       config: { path: '../../../terraform.production-network.tfstate' },
     });

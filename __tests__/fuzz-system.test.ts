@@ -54,7 +54,7 @@ function expectEnvironmentKeepsPromises(app: SynthesizedSystem, spec: Environmen
   const products = app.environment(spec.name).products;
   expect([...products.keys()]).toEqual(spec.products.map((deployment) => deployment.product));
   for (const product of products.keys()) {
-    expect(dataSources(app.synth(`${spec.name}-${product}`), 'terraform_remote_state')[`outputs-${spec.name}-network`]).toEqual({
+    expect(dataSources(app.synth(`${spec.name}-${product}`), 'terraform_remote_state')[`outputs-${spec.name}-network`]).toMatchObject({
       backend: 'local',
       config: { path: `../../../terraform.${spec.name}-network.tfstate` },
     });

@@ -52,6 +52,34 @@ export function violations(files: ReadonlyMap<string, string>): string[] {
   return found;
 }
 
+/**
+ * Import circles among project files, each as the files around it (`a -> b -> a`), type-only imports
+ * included: a circle means neither file can be read, tested or moved without the other.
+ */
+export function importCycles(files: ReadonlyMap<string, string>): string[] {
+  const edges = new Map<string, string[]>();
+  for (const [file, source] of files) {
+    const from = file.replace(/\.ts$/, '');
+    const targets = relativeImports(file, source).map((target) => (files.has(`${target}.ts`) ? target : `${target}/index`));
+    edges.set(from, targets.filter((target) => files.has(`${target}.ts`)));
+  }
+  const cycles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const path: string[] = [];
+  const visit = (node: string) => {
+    state.set(node, 'open');
+    path.push(node);
+    for (const next of edges.get(node) ?? []) {
+      if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), next].map((name) => relative(ROOT, name)).join(' -> '));
+      else if (!state.has(next)) visit(next);
+    }
+    path.pop();
+    state.set(node, 'done');
+  };
+  for (const node of [...edges.keys()].sort()) if (!state.has(node)) visit(node);
+  return cycles;
+}
+
 function sources(folder: string): Map<string, string> {
   const files = new Map<string, string>();
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
@@ -76,6 +104,19 @@ describe('import direction', () => {
 
   it('has no import against the direction', () => {
     expect(violations(project)).toEqual([]);
+  });
+
+  it('has no import circle', () => {
+    expect(importCycles(project)).toEqual([]);
+  });
+
+  it('finds a circle, type-only imports included', () => {
+    const circle = new Map([
+      [join(ROOT, 'system/a.ts'), "import type { B } from './b';"],
+      [join(ROOT, 'system/b.ts'), "import { c } from './c';"],
+      [join(ROOT, 'system/c.ts'), "import { a } from './a';\nimport { HealthCheck } from '../constructs/core/health-check';"],
+    ]);
+    expect(importCycles(circle)).toEqual(['system/a -> system/b -> system/c -> system/a']);
   });
 
   it('catches a construct importing the system, a stack importing an example, and an example importing a stack', () => {

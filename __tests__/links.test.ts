@@ -3,11 +3,15 @@ import { manacore } from '../environments';
 import type { ProductSpec, SystemSpec } from '../system/model';
 import { resolveSystem } from '../system/resolve';
 
-/** chat with an extra worker and internal service, to see how links resolve. */
+/**
+ * chat with an extra worker and internal service, to see how links resolve. Capacity is not what
+ * these tests are about: the hosts get the largest type, so the extra containers fit whatever the catalog holds.
+ */
 function withChatServices(services: ProductSpec['services']): SystemSpec {
   return {
     ...manacore,
     products: manacore.products.map((p) => (p.name === 'chat' ? { ...p, services: [...p.services, ...services] } : p)),
+    environments: manacore.environments.map((environment) => ({ ...environment, hosts: environment.hosts.map((host) => ({ ...host, serverType: 'ccx63' })) })),
   };
 }
 

@@ -7,8 +7,10 @@ import { manacore } from '../environments';
 import { environmentOf, keepOnly, variant } from './helpers/spec';
 import { SynthesizedSystem, dataSources, pathsOfKey, resolveIn, resources } from './helpers/synth';
 
-/** The products the environments list (both run the same ones); derived, so a new product changes no test. */
-const PRODUCTS = manacore.environments[0]!.products.map((deployment) => deployment.product);
+/** The products an environment lists, in order; derived, so a new product (in one environment or both) changes no test. */
+const productsOf = (environment: string): string[] => manacore.environments.find((spec) => spec.name === environment)!.products.map((deployment) => deployment.product);
+/** Every product some environment runs. */
+const PRODUCTS = [...new Set(manacore.environments.flatMap((spec) => productsOf(spec.name)))];
 const ENVIRONMENTS = ['staging', 'production'] as const;
 const PRIVATE_HOST_IPS = ['10.10.1.10', '10.20.1.10'];
 
@@ -25,12 +27,12 @@ describe('stack names', () => {
     const stacks = app.environment(environment);
     expect(stacks.network.stackName).toBe(`${environment}-network`);
     expect(stacks.data.stackName).toBe(`${environment}-data`);
-    expect([...stacks.products.keys()]).toEqual(PRODUCTS);
-    expect([...stacks.products.values()].map((stack) => stack.stackName)).toEqual(PRODUCTS.map((product) => `${environment}-${product}`));
+    expect([...stacks.products.keys()]).toEqual(productsOf(environment));
+    expect([...stacks.products.values()].map((stack) => stack.stackName)).toEqual(productsOf(environment).map((product) => `${environment}-${product}`));
   });
 
   it('names every stack of the App <env>-<part>, so `cdktf deploy production-chat` addresses one', () => {
-    const expected = ENVIRONMENTS.flatMap((environment) => [`${environment}-network`, `${environment}-data`, ...PRODUCTS.map((product) => `${environment}-${product}`)]);
+    const expected = ENVIRONMENTS.flatMap((environment) => [`${environment}-network`, `${environment}-data`, ...productsOf(environment).map((product) => `${environment}-${product}`)]);
     expect(app.stackNames).toEqual(expect.arrayContaining(expected));
     expect(app.stackNames).toContain('staging-mana-core-auth');
     expect(app.stackNames).toContain('production-chat');
@@ -75,9 +77,9 @@ describe('local backend', () => {
   });
 
   it.each(ENVIRONMENTS)('lets every %s product stack read the network outputs through local remote state', (environment) => {
-    for (const product of PRODUCTS) {
+    for (const product of productsOf(environment)) {
       const json = app.synth(`${environment}-${product}`);
-      expect(dataSources(json, 'terraform_remote_state')[`outputs-${environment}-network`]).toEqual({
+      expect(dataSources(json, 'terraform_remote_state')[`outputs-${environment}-network`]).toMatchObject({
         backend: 'local',
         config: { path: `../../../terraform.${environment}-network.tfstate` },
       });
@@ -94,14 +96,50 @@ describe('local backend', () => {
 
   it('writes no host address literally into any product stack', () => {
     for (const environment of ENVIRONMENTS) {
-      for (const product of PRODUCTS) {
-        const text = JSON.stringify(app.synth(`${environment}-${product}`));
+      for (const product of productsOf(environment)) {
+        const json = app.synth(`${environment}-${product}`);
+        // The reads' conditions name the outputs they check (system-stack.ts, StackOutputs): only values count here.
+        const text = JSON.stringify({ ...json, data: undefined, dataNames: Object.keys(json.data ?? {}) });
         for (const ip of PRIVATE_HOST_IPS) expect(text).not.toContain(ip);
         // Any mention of a host output goes through the network stack's state.
         const mentions = text.match(/[\w.-]*host_app_1_(ipv4|ipv6|private_ip|server_id)/g) ?? [];
         expect(mentions.filter((mention) => !mention.startsWith(`data.terraform_remote_state.outputs-${environment}-network.outputs.`))).toEqual([]);
       }
     }
+  });
+});
+
+describe('deploy order without cdktf dependencies', () => {
+  it('refuses at synth a stack that would build on a later stage or another environment', () => {
+    const production = app.environment('production');
+    expect(() => production.network.deploysAfter(production.data)).toThrow(
+      'Stack production-network (stage network) cannot build on production-data (stage data): a stack reads only from earlier stages of its own environment, in the order of DEPLOY_STAGES (stacks/deploy-order.ts)',
+    );
+    expect(() => production.products.get('chat')!.deploysAfter(app.environment('staging').network)).toThrow(/production-chat .* cannot build on staging-network/);
+  });
+
+  it('guards every read of another stack: the state must exist and hold what is read, or the plan names what to deploy first', () => {
+    const json = app.synth('staging-chat');
+    const reads = dataSources(json, 'terraform_remote_state');
+    expect(Object.keys(reads).sort()).toEqual(['outputs-staging-chat-credentials', 'outputs-staging-edge', 'outputs-staging-network']);
+    const network = reads['outputs-staging-network'];
+    expect(network.depends_on).toBeUndefined();
+    // Read one after the other in deploy order, so only the first missing stack reports.
+    expect(reads['outputs-staging-edge'].depends_on).toEqual(['data.terraform_remote_state.outputs-staging-network']);
+    expect(reads['outputs-staging-chat-credentials'].depends_on).toEqual(['data.terraform_remote_state.outputs-staging-edge']);
+    expect(network.lifecycle.precondition[0].condition).toBe('${fileexists("${path.module}/../../../terraform.staging-network.tfstate")}');
+    const message: string = network.lifecycle.precondition[0].error_message;
+    const lines = message.split('\n');
+    expect(lines[0]).toBe('staging-chat reads outputs of staging-network, which has not been deployed yet (no state file ../../../terraform.staging-network.tfstate).');
+    const commands = lines.filter((line) => line.startsWith('  cdktf deploy '));
+    expect(commands.slice(0, 2)).toEqual(['  cdktf deploy staging-network', '  cdktf deploy staging-edge']);
+    expect(commands[2].split(' ').slice(4).every((stack) => stack.endsWith('-credentials'))).toBe(true);
+    expect(commands[2]).toContain('staging-chat-credentials');
+    expect(commands.slice(3)).toEqual(['  cdktf deploy staging-data']);
+    expect(lines.slice(-2)).toEqual(['then: cdktf deploy staging-chat', "Or deploy the whole environment in order: npm run deploy -- 'staging-*'"]);
+    expect(network.lifecycle.postcondition[0].condition).toBe(
+      '${alltrue([for name in ["cloudflare_zone_id","host_app_1_ipv4","host_app_1_ipv6"] : contains(keys(self.outputs), name)])}',
+    );
   });
 });
 
@@ -116,7 +154,7 @@ describe('Terraform Cloud backend', () => {
 
   it('lets product stacks read network outputs through tfe_outputs instead of remote state', () => {
     const chat = cloud.synth('production-chat');
-    expect(dataSources(chat, 'tfe_outputs')['outputs-production-network']).toEqual({ organization: 'acme', workspace: 'manacore-production-network' });
+    expect(dataSources(chat, 'tfe_outputs')['outputs-production-network']).toMatchObject({ organization: 'acme', workspace: 'manacore-production-network' });
     expect(dataSources(chat, 'terraform_remote_state')).toEqual({});
     expect(chat.terraform.required_providers?.tfe).toMatchObject({ source: 'hashicorp/tfe' });
     const stack = cloud.environment('production').products.get('chat')!;

@@ -16,44 +16,16 @@ function exactLine(line: string): RegExp {
 }
 
 
-/** Services other services in chat may link to: every non-worker, non-mobile service, chat's own by bare name. */
-const LINK_TARGETS_FROM_CHAT = [
-  'mana-core-auth/backend',
-  'backend',
-  'web',
-  'landing',
-  'maerchenzauber/backend',
-  'maerchenzauber/web',
-  'maerchenzauber/landing',
-  'manadeck/backend',
-  'manadeck/web',
-  'manadeck/landing',
-  'memoro/web',
-  'memoro/landing',
-  'manacore/web',
-  'manacore/landing',
-  'picture/backend',
-  'picture/web',
-  'picture/landing',
-  'uload/backend',
-  'uload/web',
-  'uload/landing',
-  'nutriphi/backend',
-  'nutriphi/web',
-  'nutriphi/landing',
-  'news/backend',
-  'news/web',
-  'news/landing',
-  'wisekeep/backend',
-  'wisekeep/web',
-  'wisekeep/landing',
-  'quote/backend',
-  'quote/web',
-  'quote/landing',
-  'bauntown/landing',
-].join(', ');
+/** Services other services in chat may link to: every non-worker, non-mobile service, chat's own by bare name (from the live catalog). */
+const LINK_TARGETS_FROM_CHAT = manacore.products.flatMap((product) =>
+  product.services.filter((service) => service.kind !== 'worker' && service.kind !== 'mobile').map((service) => (product.name === 'chat' ? service.name : `${product.name}/${service.name}`)),
+).join(', ');
 
-const PRODUCT_NAMES = 'mana-core-auth, chat, maerchenzauber, manadeck, memoro, manacore, picture, uload, nutriphi, news, wisekeep, quote, bauntown';
+const PRODUCT_NAMES = manacore.products.map((product) => product.name).join(', ');
+/** The apex candidates of production: the web and landing services of the products it runs, in catalog order. */
+const APEX_CANDIDATES = manacore.products.filter((product) => manacore.environments.find((environment) => environment.name === 'production')!.products.some((deployment) => deployment.product === product.name))
+  .flatMap((product) => product.services.filter((service) => service.kind === 'web' || service.kind === 'landing').map((service) => `${product.name}/${service.name}`))
+  .join(', ');
 const SERVER_TYPES = 'cx22, cx32, cx42, cx52, cpx11, cpx21, cpx31, cpx41, cpx51, cax11, cax21, cax31, cax41, ccx13, ccx23, ccx33, ccx43, ccx53, ccx63';
 const ALLOW_LIST_ALLOWED = 'a network no wider than /16 in IPv4 or /48 in IPv6: your office or VPN egress, e.g. "203.0.113.7/32" or "2001:db8:10::/48"';
 const CIDR_ALLOWED = 'CIDR notation with zero host bits, e.g. "203.0.113.7/32" or "2001:db8::/48"';
@@ -160,10 +132,17 @@ const CORPUS: readonly BadInput[] = [
     ],
   },
   {
-    name: 'a public service probed by a command instead of HTTP',
-    mutate: (s) => (serviceOf(s, 'chat', 'web').healthCheck = HealthCheck.command(['true'])),
+    name: 'a health check written as a plain string instead of a probe',
+    mutate: (s) => ((serviceOf(s, 'chat', 'web') as { healthCheck: unknown }).healthCheck = 'curl -f localhost:3000'),
     lines: [
-      'catalog, product "chat", field "services.web.healthCheck": got "non-HTTP check"; allowed: HealthCheck.http(path) (the edge proxy routes only to containers whose HTTP route answers)',
+      'catalog, product "chat", field "services.web.healthCheck": got "curl -f localhost:3000"; allowed: HealthCheck.http(path), HealthCheck.command([program, ...args]) (exec form, no shell), HealthCheck.shell(line), HealthCheck.process(command) or HealthCheck.none(reason)',
+    ],
+  },
+  {
+    name: 'a singleton replaced start-first',
+    mutate: (s) => addService(s, 'chat', { name: 'scheduler', kind: 'worker', command: ['node', 'dist/scheduler.js'], singleton: true, updateOrder: 'start-first' }),
+    lines: [
+      'catalog, product "chat", field "services.scheduler.updateOrder": got "start-first"; allowed: "stop-first" (the default of a singleton), or drop singleton (start-first runs the new container beside the old one until it is healthy: a singleton would run twice on every release)',
     ],
   },
   {
@@ -523,7 +502,7 @@ const CORPUS: readonly BadInput[] = [
     name: 'an apex service that is not a web or landing service',
     mutate: (s) => (production(s).apexService = 'chat/backend'),
     lines: [
-      'environment "production", field "apexService": got "chat/backend"; allowed: chat/web, chat/landing, maerchenzauber/web, maerchenzauber/landing, manadeck/web, manadeck/landing, memoro/web, memoro/landing, manacore/web, manacore/landing, picture/web, picture/landing, uload/web, uload/landing, nutriphi/web, nutriphi/landing, news/web, news/landing, wisekeep/web, wisekeep/landing, quote/web, quote/landing, bauntown/landing',
+      `environment "production", field "apexService": got "chat/backend"; allowed: ${APEX_CANDIDATES}`,
     ],
   },
   // Data services.
@@ -582,14 +561,14 @@ const CORPUS: readonly BadInput[] = [
     name: 'a field from another tool on a service',
     mutate: (s) => ((serviceOf(s, 'chat', 'backend') as Record<string, unknown>).replica = 2),
     lines: [
-      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, replicas, singleton, restart, metrics, tasks (an unknown field would be silently ignored)',
+      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, networks, writablePaths, readOnlyRootFilesystem, caching, updateOrder, replicas, singleton, restart, metrics, redis, plainVariables, tasks (an unknown field would be silently ignored)',
     ],
   },
   {
     name: 'an unknown key inside a nested setting',
     mutate: (s) => ((production(s).data.postgres as Record<string, unknown>).volumeSize = 100),
     lines: [
-      'environment "production", field "data.postgres.volumeSize": got 100; allowed: "volumeSizeGiB" (did you mean it?), or another known field: mode, volumeSizeGiB, resources, provider, image, maxConnections, settings, maxMemoryMiB, connectionsPerProduct (an unknown field would be silently ignored)',
+      'environment "production", field "data.postgres.volumeSize": got 100; allowed: "volumeSizeGiB" (did you mean it?), or another known field: mode, volumeSizeGiB, resources, provider, image, maxConnections, settings, maxMemoryMiB, maxMemoryPolicy, connectionsPerProduct (an unknown field would be silently ignored)',
     ],
   },
   {

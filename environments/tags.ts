@@ -2,11 +2,19 @@
  * The image tags each environment runs come from `environments/tags/<env>.json` (issue 19): the
  * release, promotion and rollback commands write that file, the environment definitions read it
  * here. Which products an environment runs stays in its PRODUCTS list; the file only says which
- * tag. The two must agree exactly: a listed product without a tag, or a tag for a product or
- * service the environment does not run, is a ConfigurationError (tag syntax, and production's
- * immutable-only rule, are checked with the rest of the input in system/validation/).
+ * tag. A listed product without a tag runs NEVER_RELEASED_TAG until `npm run release -- record`
+ * writes one; a tag for a product or service the environment does not run is a ConfigurationError
+ * (tag syntax, and production's immutable-only rule, are checked with the rest of the input in
+ * system/validation/).
  */
 import { ConfigurationError, type ConfigurationIssue, type ProductDeployment, type ProductSpec } from '../index';
+
+/**
+ * The tag of a product that was never released: valid syntax (even for production's immutable-tag
+ * rule), so the stacks synthesize, but no image was ever pushed under it, so production refuses to
+ * apply it (scripts/release/release.ts `check-placeholders`, `npm run deploy`).
+ */
+export const NEVER_RELEASED_TAG = 'main-0000000';
 
 /** One environment's tags file as read from disk (shape checked here, not trusted). */
 interface TagsFileShape {
@@ -38,7 +46,12 @@ export function deploymentsFromTags(environment: string, products: readonly stri
   const deployments: ProductDeployment[] = [];
   for (const product of products) {
     const tags = file.products[product];
-    if (tags === undefined || typeof tags.imageTag !== 'string') {
+    if (tags === undefined) {
+      // Listed but never released: synthesizes (staging can be planned), refused by every production apply.
+      deployments.push({ product, imageTag: NEVER_RELEASED_TAG });
+      continue;
+    }
+    if (typeof tags.imageTag !== 'string') {
       issues.push({ environment, product, field: `${where}: products.${product}.imageTag`, value: tags?.imageTag, allowed: 'an image tag (the product is in the environment\'s PRODUCTS list)' });
       continue;
     }

@@ -30,6 +30,13 @@ export interface InvariantExemption {
   readonly resource: string;
   /** Stack the exemption applies to (`production-chat`). */
   readonly stack: string;
+  /**
+   * One environment variable of the container (`CACHE_MAX_KEYS`), for
+   * `no-plaintext-secret`: only that variable's literal is waived, not every
+   * variable of the container.
+   * @default - the whole resource
+   */
+  readonly variable?: string;
   /** Why; written into the synthesized stack next to the exemption. */
   readonly reason: string;
 }
@@ -63,6 +70,8 @@ export interface InvariantViolation {
   readonly stack: string;
   readonly address: string;
   readonly message: string;
+  /** The environment variable it is about, for a literal under a secret-looking name. */
+  readonly variable?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -95,9 +104,11 @@ const isReference = (value: unknown): boolean => typeof value === 'string' && /(
 export function checkInvariants(tf: Json, context: InvariantContext): InvariantViolation[] {
   const violations: InvariantViolation[] = [];
   const resources = (tf.resource ?? {}) as Resources;
-  const report = (rule: InvariantRule, address: string, message: string) => {
-    const violation = { rule, stack: context.stack, address, message };
-    const exemption = context.exemptions.find((e) => e.rule === rule && e.stack === context.stack && (e.resource === '*' || e.resource === address));
+  const report = (rule: InvariantRule, address: string, message: string, variable?: string) => {
+    const violation = { rule, stack: context.stack, address, message, variable };
+    const exemption = context.exemptions.find(
+      (e) => e.rule === rule && e.stack === context.stack && (e.resource === '*' || e.resource === address) && (e.variable === undefined || e.variable === variable),
+    );
     if (exemption === undefined) violations.push(violation);
     else context.onWaived?.(exemption, violation);
   };
@@ -155,6 +166,10 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
     // A one-shot task (a release task) is waited for until it exits, and its exit code judged: nothing to probe.
     const oneShot = body.attach === true && body.must_run === false;
     if (body.healthcheck === undefined && !oneShot) problems.push('no health check');
+    const labels = ((body.labels ?? []) as Json[]).map((entry) => entry.label);
+    if (((body.healthcheck as Json | undefined)?.test as unknown[] | undefined)?.[0] === 'NONE' && !labels.includes('health-check.disabled')) {
+      problems.push('health check disabled (NONE) without a health-check.disabled label giving the reason');
+    }
     if (!(typeof body.memory === 'number' && body.memory > 0) && !isReference(body.memory)) problems.push('no memory limit');
     if (problems.length > 0) report('hardened-container', address, problems.join('; '));
   });
@@ -219,10 +234,11 @@ function checkFirewall(address: string, body: Json, context: InvariantContext, r
   }
 }
 
-function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRule, address: string, message: string) => void): void {
+function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRule, address: string, message: string, variable?: string) => void): void {
   for (const [name, variable] of Object.entries((tf.variable ?? {}) as Record<string, Json>)) {
-    if (variable.sensitive === true && variable.default !== undefined) {
-      report('no-plaintext-secret', `var.${name}`, 'a sensitive variable must not have a default value');
+    // An empty default holds no secret: it means "unset, generate one" (a shared secret of a credentials stack).
+    if (variable.sensitive === true && variable.default !== undefined && variable.default !== '') {
+      report('no-plaintext-secret', `var.${name}`, 'a sensitive variable must not have a default value other than ""');
     }
   }
   for (const [type, byName] of Object.entries(resources)) {
@@ -237,7 +253,13 @@ function checkSecrets(tf: Json, resources: Resources, report: (rule: InvariantRu
         const [envName, ...rest] = entry.split('=');
         const value = rest.join('=');
         if (envName !== undefined && SECRET_ENV.test(envName) && value !== '' && !isReference(value)) {
-          report('no-plaintext-secret', address, `environment variable ${envName} has a literal value`);
+          report(
+            'no-plaintext-secret',
+            address,
+            `environment variable ${envName} has a literal value, and its name looks secret: move it from the service's environment to its secrets: ` +
+              `(the value then comes from a sensitive Terraform variable), or, if it holds no secret, list ${envName} in the service's plainVariables`,
+            envName,
+          );
         }
       }
     }
@@ -452,7 +474,7 @@ export function formatViolation(violation: InvariantViolation): string {
   return (
     `[${violation.rule}] stack ${violation.stack}, resource ${violation.address}: ${violation.message}. ` +
     `Rule: ${INVARIANT_RULES[violation.rule]}. To accept this deliberately, add ` +
-    `{ rule: '${violation.rule}', stack: '${violation.stack}', resource: '${violation.address}', reason: '...' } to the environment's invariantExemptions.`
+    `{ rule: '${violation.rule}', stack: '${violation.stack}', resource: '${violation.address}', ${violation.variable === undefined ? '' : `variable: '${violation.variable}', `}reason: '...' } to the environment's invariantExemptions.`
   );
 }
 

@@ -3,7 +3,9 @@
  * Proves the emitted package works as another system would use it: every
  * example under examples/ is bundled with its `../index` import pointed at
  * the built `dist/index.js` (nothing else of the project's sources), then
- * synthesized into a temporary folder. Run after `npm run build`.
+ * synthesized into a temporary folder; and type-checked, strict, against the
+ * built `dist/index.d.ts` alone, so a type a description needs that the entry
+ * point does not export fails here. Run after `npm run build`.
  */
 'use strict';
 const fs = require('node:fs');
@@ -35,6 +37,30 @@ for (const name of examples) {
     // The example's only way into the library is the entry point: served from the build, not the sources.
     external: ['../index'],
   });
+  // Types: the example next to an `index.d.ts` that is the built declarations, nothing else of the sources.
+  const imports = [...fs.readFileSync(path.join(root, 'examples', name), 'utf8').matchAll(/\bfrom\s+['"]([^'"]+)['"]/g)].map((match) => match[1]);
+  const foreign = imports.filter((specifier) => specifier !== '../index');
+  fs.writeFileSync(path.join(out, 'index.d.ts'), `export * from ${JSON.stringify(path.join(root, 'dist', 'index'))};\n`);
+  fs.copyFileSync(path.join(root, 'examples', name), path.join(out, 'examples', name));
+  const ts = require('typescript');
+  const program = ts.createProgram([path.join(out, 'examples', name)], {
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+  });
+  const diagnostics = ts.getPreEmitDiagnostics(program);
+  if (diagnostics.length > 0 || foreign.length > 0) {
+    failures++;
+    const host = { getCanonicalFileName: (file) => file, getCurrentDirectory: () => out, getNewLine: () => '\n' };
+    console.log(`FAILED: examples/${name} does not compile against dist/index.d.ts alone${foreign.length > 0 ? ` (imports ${foreign.join(', ')})` : ''}`);
+    if (diagnostics.length > 0) console.log(ts.formatDiagnostics(diagnostics, host));
+  } else {
+    console.log(`ok: examples/${name} compiles against dist/index.d.ts, importing only the package`);
+  }
   const exported = Object.values(require(bundle)).filter((value) => value && typeof value === 'object' && Array.isArray(value.environments));
   for (const system of exported) {
     const outdir = path.join(out, 'cdktf.out');

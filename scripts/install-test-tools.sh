@@ -25,6 +25,8 @@ tools=(
   "age|age"                                         # the backup job encrypts its dumps with age
   "dpkg:busybox|busybox"                            # the alpine images' shell and applets (health checks, volume guard);
                                                     # busybox-static does not do: its wget crashes in static glibc's NSS
+  "wget|wget"                                       # the backup job's heartbeat in the restore drill: Debian's busybox 1.35
+                                                    # wget crashes on -T (alpine's applet takes it), GNU wget takes the same options
   "pgrep|procps"
   "openssl|openssl"                                 # the e2e mock provider's AutoMTLS certificate
   "git|git"                                         # the README and pipeline tests work in fresh clones

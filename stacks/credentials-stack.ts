@@ -1,10 +1,11 @@
 import type { Construct } from 'constructs';
+import { Fn, TerraformVariable } from 'cdktf';
 import { generatedPassword } from '../constructs/core/random-provider';
 import { postgresConnectionUrl } from '../constructs/docker/postgres-container';
 import { redisConnectionUrl } from '../constructs/docker/redis-container';
 import type { DataDependency } from '../system/model';
 import type { ResolvedProduct } from '../system/resolve';
-import { dataPasswordOutputName, dataUrlOutputName } from './outputs';
+import { dataPasswordOutputName, dataUrlOutputName, sharedSecretOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 /** The Terraform address (`random_password.<id>`) of the product's password on each data service: a contract, kept stable. */
@@ -37,7 +38,7 @@ export class CredentialsStack extends SystemStack {
   public constructor(scope: Construct, props: CredentialsStackProps) {
     const { environment, product } = props;
     if (product.credentialsStackName === undefined) {
-      throw new Error(`${environment.name}/${product.name}: uses no PostgreSQL or Redis container of the environment, so it has no credentials stack`);
+      throw new Error(`${environment.name}/${product.name}: uses no PostgreSQL or Redis container and no accessory with shared secrets, so it has no credentials stack`);
     }
     super(scope, product.credentialsStackName, props);
     this.product = product;
@@ -62,5 +63,27 @@ export class CredentialsStack extends SystemStack {
             : `REDIS_URL of ${product.name}: its own ACL user, keys under "${product.name}:"`,
       });
     }
+    for (const secret of product.sharedSecrets) this.shareSecret(secret.accessory, secret.name);
+  }
+
+  /**
+   * A secret the accessory and the product's services both receive:
+   * generated here once, unless the variable of its name is set (a value the
+   * vendor issued, or one kept from before), then that value. The data stack
+   * reads it for the accessory, the product stack for its services.
+   */
+  private shareSecret(accessory: string, name: string): void {
+    const supplied = new TerraformVariable(this, name.toLowerCase(), {
+      type: 'string',
+      sensitive: true,
+      // Empty means unset (coalesce skips null and ""; a null default is refused by cdktf's synth).
+      default: '',
+      description: `${name} shared by the ${accessory} accessory and ${this.product.name}'s services; leave unset to have it generated`,
+    });
+    const generated = generatedPassword(this, `${accessory}-${name.toLowerCase().replace(/_/g, '-')}`);
+    this.publish(sharedSecretOutputName(accessory, name), Fn.coalesce([supplied.stringValue, generated]), {
+      sensitive: true,
+      description: `${name} of the ${accessory} accessory, shared with ${this.product.name}'s services that use it`,
+    });
   }
 }

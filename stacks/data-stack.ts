@@ -20,7 +20,7 @@ import { connectDockerHost } from './docker-hosts';
 import type { CredentialsStack } from './credentials-stack';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
-import { dataPasswordOutputName, dockerNetworkOutputName, hostOutputName } from './outputs';
+import { dataPasswordOutputName, sharedSecretOutputName, dockerNetworkOutputName, hostOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface DataStackProps extends SystemStackProps {
@@ -75,7 +75,7 @@ export class DataStack extends SystemStack {
     );
     this.backupBucket = services.length > 0 ? this.addBackupBucket(services) : undefined;
     this.containers = props.edge === undefined ? {} : this.placeContainers(props.network, props.edge, props.credentials ?? new Map());
-    this.accessories = props.edge === undefined ? new Map() : this.placeAccessories(props.network, props.edge, serverIdOf);
+    this.accessories = props.edge === undefined ? new Map() : this.placeAccessories(props.network, props.edge, serverIdOf, props.credentials ?? new Map());
 
     for (const snapshot of environment.snapshots) {
       new HostSnapshot(this, `snapshot-${snapshot.name}`, {
@@ -89,9 +89,15 @@ export class DataStack extends SystemStack {
   /**
    * Each accessory on its host: its volumes (protected like PostgreSQL's),
    * its container on that host's data network, its secrets from sensitive
-   * variables of this stack (`TF_VAR_<name in lowercase>`).
+   * variables of this stack (`TF_VAR_<name in lowercase>`), its shared
+   * secrets from the credentials stack of the product using it.
    */
-  private placeAccessories(networkStack: NetworkStack, edgeStack: EdgeStack, serverIdOf: (host: string) => string): Map<string, AccessoryContainer> {
+  private placeAccessories(
+    networkStack: NetworkStack,
+    edgeStack: EdgeStack,
+    serverIdOf: (host: string) => string,
+    credentials: ReadonlyMap<string, CredentialsStack>,
+  ): Map<string, AccessoryContainer> {
     const environment = this.environment;
     const placed = new Map<string, AccessoryContainer>();
     for (const accessory of environment.accessories) {
@@ -106,9 +112,15 @@ export class DataStack extends SystemStack {
           labels: { ...this.labels('data'), service: accessory.name },
         }),
       }));
-      const secrets = Object.fromEntries(
-        accessory.secrets.map((name) => [name, SecretValue.variable(this, name.toLowerCase(), `${name} of the ${accessory.name} accessory in ${environment.name}`).value]),
-      );
+      const sharedFrom = () => {
+        const stack = accessory.sharedSecretsOwner === undefined ? undefined : credentials.get(accessory.sharedSecretsOwner);
+        if (stack === undefined) throw new Error(`Stack ${this.stackName}: no credentials stack holds the shared secrets of ${accessory.name}`);
+        return this.outputsOf(stack);
+      };
+      const secrets = Object.fromEntries([
+        ...accessory.secrets.map((name) => [name, SecretValue.variable(this, name.toLowerCase(), `${name} of the ${accessory.name} accessory in ${environment.name}`).value]),
+        ...accessory.sharedSecrets.map((name) => [name, sharedFrom().getString(sharedSecretOutputName(accessory.name, name))]),
+      ]);
       placed.set(
         accessory.name,
         new AccessoryContainer(this, accessory.name, {
@@ -250,6 +262,8 @@ export class DataStack extends SystemStack {
         users: redis.users.map((product) => product.name),
         userPasswords: Object.fromEntries(redis.users.map((product) => [product.name, passwordOf(product.name, 'redis')])),
         maxMemoryMiB: redis.maxMemoryMiB,
+        maxMemoryPolicy: redis.maxMemoryPolicy,
+        access: Object.fromEntries(redis.users.flatMap((product) => (product.redisAccess === undefined ? [] : [[product.name, product.redisAccess]]))),
         resources: redis.resources,
         image: redis.image,
         backup: schedule(redis),

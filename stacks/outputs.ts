@@ -39,3 +39,8 @@ export function dataPasswordOutputName(dependency: DataDependency): string {
 export function dataUrlOutputName(dependency: DataDependency): string {
   return dependency === 'postgres' ? 'database_url' : 'redis_url';
 }
+
+/** `<env>-<product>-credentials`, sensitive: a secret an accessory shares with the product's services (`shared_search_meili_master_key`). */
+export function sharedSecretOutputName(accessory: string, secret: string): string {
+  return `shared_${identifier(accessory)}_${secret.toLowerCase()}`;
+}

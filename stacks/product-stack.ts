@@ -25,8 +25,9 @@ import type { DataStack } from './data-stack';
 import { connectDockerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
-import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, sharedSecretOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
+import type { InvariantExemption } from '../policy/invariants';
 
 export interface ProductStackProps extends SystemStackProps {
   /** The product, resolved for this environment. */
@@ -71,6 +72,13 @@ export class ProductStack extends SystemStack {
     return true;
   }
 
+  /** Each container's `plainVariables`: a literal under a secret-looking name the service declares plain, one variable at a time. */
+  private readonly plainVariableWaivers: InvariantExemption[] = [];
+
+  protected override get ownExemptions(): readonly InvariantExemption[] {
+    return this.plainVariableWaivers;
+  }
+
   public constructor(scope: Construct, props: ProductStackProps) {
     super(scope, props.product.stackName, props);
     this.product = props.product;
@@ -79,7 +87,7 @@ export class ProductStack extends SystemStack {
       ipv4: network.getString(hostOutputName(props.product.host, 'ipv4')),
       ipv6: network.getString(hostOutputName(props.product.host, 'ipv6')),
     };
-    if (props.data !== undefined) this.addDependency(props.data);
+    if (props.data !== undefined) this.deploysAfter(props.data);
     this.containers =
       props.edge !== undefined && props.data !== undefined ? this.placeContainers(props.network, props.edge, props.credentials) : new Map();
     this.otaBuckets = this.addCloudflare(props.cloudflare ?? planEnvironmentCloudflare(props.environment), props.network);
@@ -228,16 +236,24 @@ export class ProductStack extends SystemStack {
         const provider = providers.get(host)!;
         const joined = HOST_NETWORKS.filter((network) => services.some((service) => service.networks.includes(network)));
         const networkNames = new Map(joined.map((network) => [network, edge.getString(dockerNetworkOutputName(host, network))]));
-        // The product's own network on this host: its services reach each other by short name, and nothing else is on it.
-        const id = multiHost ? `product-network-${host}` : 'product-network';
-        const productNetwork = new Network(this, id, {
-          name: product.networkName,
-          driver: 'bridge',
-          labels: Object.entries({ ...this.labels('network'), host, network: 'product' }).map(([label, value]) => ({ label, value })),
-          provider,
-        });
-        productNetwork.overrideLogicalId(id);
-        return [host, { provider, networkNames, productNetwork }] as const;
+        // The product's own networks on this host: one shared by all its services (`product`), or one per linked service
+        // that only it and its callers join (`linked`). Services reach each other by short name; nothing else is on them.
+        const owners = product.reachability === 'linked' ? product.serviceNetworks : [undefined];
+        const productNetworks = new Map(
+          owners.map((owner) => {
+            const base = owner === undefined ? 'product-network' : `service-network-${owner}`;
+            const id = multiHost ? `${base}-${host}` : base;
+            const network = new Network(this, id, {
+              name: owner === undefined ? product.networkName : `${product.networkName}.${owner}`,
+              driver: 'bridge',
+              labels: Object.entries({ ...this.labels('network'), host, network: owner === undefined ? 'product' : `service ${owner}` }).map(([label, value]) => ({ label, value })),
+              provider,
+            });
+            network.overrideLogicalId(id);
+            return [owner, network] as const;
+          }),
+        );
+        return [host, { provider, networkNames, productNetworks }] as const;
       }),
     );
 
@@ -258,12 +274,15 @@ export class ProductStack extends SystemStack {
     const allContainers: ServiceContainer[] = [];
     const tasks: ReleaseTask[] = [];
     for (const service of services) {
-      const secretEnvironment = this.secretEnvironmentOf(service, dataUrls);
+      const secretEnvironment = {
+        ...this.secretEnvironmentOf(service, dataUrls),
+        ...Object.fromEntries(service.sharedSecrets.map((secret) => [secret.name, credentialsOutputs().getString(sharedSecretOutputName(secret.accessory, secret.name))])),
+      };
       const images = new Map<string, Image>();
       const onThisHost = new Map<string, number>();
       service.placements.forEach((host, index) => {
         const replica = index + 1;
-        const { provider, networkNames, productNetwork } = onHost.get(host)!;
+        const { provider, networkNames, productNetworks } = onHost.get(host)!;
         // Several hosts: `<service>-<host>`, `<service>-<host>-2`... counted per host, so moving one replica leaves the others' addresses alone.
         const countOnHost = (onThisHost.get(host) ?? 0) + 1;
         onThisHost.set(host, countOnHost);
@@ -282,9 +301,16 @@ export class ProductStack extends SystemStack {
           secretEnvironment,
           networks: [
             ...service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
-            { role: 'product', name: productNetwork.name, aliases: [service.name] },
+            ...(service.productNetworks ?? [undefined]).map((owner) => ({
+              role: owner === undefined ? 'product' : `service ${owner}`,
+              name: productNetworks.get(owner)!.name,
+              // Its short name on its own network only: a caller is not reachable by name where it merely calls.
+              aliases: owner === undefined || owner === service.name ? [service.name] : undefined,
+            })),
           ],
           writablePaths: service.writablePaths,
+          readOnlyRootFilesystem: service.readOnlyRootFilesystem,
+          updateOrder: service.updateOrder,
           route: service.routed
             ? {
                 domain: service.domain!,
@@ -304,13 +330,22 @@ export class ProductStack extends SystemStack {
           sharedImage: images.get(host),
         });
         if (!images.has(host)) images.set(host, container.hardened.image);
+        for (const variable of service.plainVariables) {
+          this.plainVariableWaivers.push({
+            rule: 'no-plaintext-secret',
+            stack: this.stackName,
+            resource: `docker_container.${instance}`,
+            variable,
+            reason: `services.${service.name}.plainVariables declares ${variable} holds no secret`,
+          });
+        }
         if (replica === 1) containers.set(service.name, container);
         allContainers.push(container);
       });
       // Release tasks run once, on the host of the service's first replica, with its image, variables and networks
       // (not its aliases: a running task answers to no name).
       const taskHost = service.placements[0]!;
-      const { provider, networkNames, productNetwork } = onHost.get(taskHost)!;
+      const { provider, networkNames, productNetworks } = onHost.get(taskHost)!;
       for (const task of service.tasks) {
         tasks.push(
           new ReleaseTask(this, task.id, {
@@ -323,8 +358,12 @@ export class ProductStack extends SystemStack {
             timeoutSeconds: task.timeoutSeconds,
             environment: service.environment,
             secretEnvironment,
-            networks: [...service.networks.map((role) => ({ name: networkNames.get(role)! })), { name: productNetwork.name }],
+            networks: [
+              ...service.networks.map((role) => ({ name: networkNames.get(role)! })),
+              ...(service.productNetworks ?? [undefined]).map((owner) => ({ name: productNetworks.get(owner)!.name })),
+            ],
             writablePaths: service.writablePaths,
+            readOnlyRootFilesystem: service.readOnlyRootFilesystem,
             resources: task.resources,
             labels: { ...this.labels('task'), host: taskHost, product: product.name, service: service.name },
             provider,

@@ -4,6 +4,7 @@ import {
   CloudBackend,
   DataTerraformRemoteStateLocal,
   DefaultTokenResolver,
+  Lazy,
   LocalBackend,
   NamedCloudWorkspace,
   StringConcat,
@@ -20,6 +21,7 @@ import type { BackendSettings, ResolvedEnvironment } from '../system/resolve';
 
 export type { BackendSettings };
 import { guardCrossStackReferences } from '../policy/cross-stack-guard';
+import { groupByStage, stageIndex, stageOf, type DeployStage } from './deploy-order';
 import { checkInvariants, InvariantError, type InvariantExemption, type InvariantViolation } from '../policy/invariants';
 import { ConfigurationError } from '../constructs/core/configuration-error';
 
@@ -60,6 +62,7 @@ export class SystemStack extends TerraformStack {
   public readonly backend: BackendSettings;
   private readonly published = new Map<string, PublishedOutput>();
   private readonly readers = new Map<string, StackOutputs>();
+  private readonly deployedAfter = new Map<string, SystemStack>();
   private tfeProvider?: TfeProvider;
 
   public constructor(scope: Construct, name: string, props: SystemStackProps) {
@@ -114,11 +117,72 @@ export class SystemStack extends TerraformStack {
   public outputsOf(producer: SystemStack): StackOutputs {
     let reader = this.readers.get(producer.stackName);
     if (reader === undefined) {
-      this.addDependency(producer);
+      this.deploysAfter(producer);
       reader = new StackOutputs(this, producer);
       this.readers.set(producer.stackName, reader);
     }
     return reader;
+  }
+
+  /** The stage this stack is deployed in (stacks/deploy-order.ts), from its kind: the name without `<env>-`. */
+  public get deployStage(): DeployStage {
+    return stageOf(this.stackName.slice(this.environment.name.length + 1));
+  }
+
+  /**
+   * Deploys this stack after `upstream` (a product after the data stack that creates its database role, which it
+   * never reads). Not a cdktf `addDependency`: that would make cdktf refuse `cdktf deploy <this stack>` alone. The
+   * order every tool follows is DEPLOY_STAGES, so `upstream` must be of an earlier stage of the same environment.
+   */
+  public deploysAfter(upstream: SystemStack): void {
+    if (this.deployedAfter.has(upstream.stackName)) return;
+    if (upstream.environment.name !== this.environment.name || stageIndex(upstream.deployStage) >= stageIndex(this.deployStage)) {
+      throw new Error(
+        `Stack ${this.stackName} (stage ${this.deployStage}) cannot build on ${upstream.stackName} (stage ${upstream.deployStage}): ` +
+          `a stack reads only from earlier stages of its own environment, in the order of DEPLOY_STAGES (stacks/deploy-order.ts)`,
+      );
+    }
+    this.deployedAfter.set(upstream.stackName, upstream);
+  }
+
+  /**
+   * @internal The read of another stack's outputs made before `reader`: reads go in deploy order, each after the one
+   * before, so that when several upstream stacks are missing only the first stops the plan (Terraform skips whatever
+   * depends on a failed data source) and the message is said once.
+   */
+  public readBefore(reader: StackOutputs): StackOutputs | undefined {
+    const inOrder = [...this.readers.values()].sort(
+      (a, b) => stageIndex(a.producer.deployStage) - stageIndex(b.producer.deployStage) || a.producer.stackName.localeCompare(b.producer.stackName),
+    );
+    return inOrder[inOrder.indexOf(reader) - 1];
+  }
+
+  /** Every stack deployed before this one, directly or not, in deploy order (stage, then name). */
+  public get upstreamStacks(): SystemStack[] {
+    const found = new Map<string, SystemStack>();
+    const visit = (stack: SystemStack): void => {
+      for (const upstream of stack.deployedAfter.values()) {
+        if (found.has(upstream.stackName)) continue;
+        found.set(upstream.stackName, upstream);
+        visit(upstream);
+      }
+    };
+    visit(this);
+    return groupByStage(found.keys(), (name) => found.get(name)!.deployStage).flat().map((name) => found.get(name)!);
+  }
+
+  /**
+   * What to run before this stack, as typed: one `cdktf deploy` line per stage (the stacks of a stage do not read
+   * each other, so cdktf may run them together), or the whole environment through the ordering wrapper.
+   */
+  public deployFirstInstructions(): string[] {
+    const upstream = new Map(this.upstreamStacks.map((stack) => [stack.stackName, stack] as const));
+    return [
+      'Deploy the stacks it builds on first, in this order (skip those already deployed):',
+      ...groupByStage(upstream.keys(), (name) => upstream.get(name)!.deployStage).map((stage) => `  cdktf deploy ${stage.join(' ')}`),
+      `then: cdktf deploy ${this.stackName}`,
+      `Or deploy the whole environment in order: npm run deploy -- '${this.environment.name}-*'`,
+    ];
   }
 
   /** May containers of this stack publish host ports? Only the edge stack's proxy does. */
@@ -189,11 +253,13 @@ export class SystemStack extends TerraformStack {
         idle.map((exemption) => ({
           environment: environment.name,
           field: 'invariantExemptions',
-          value: { rule: exemption.rule, stack: exemption.stack, resource: exemption.resource },
+          value: { rule: exemption.rule, stack: exemption.stack, resource: exemption.resource, ...(exemption.variable === undefined ? {} : { variable: exemption.variable }) },
           allowed: `an exemption that waives a violation: ${exemption.resource} does not break "${exemption.rule}" in ${exemption.stack}, so remove it`,
         })),
       );
     }
+    // The deploy order for tools that read cdktf.out (the wrapper, the e2e harness): not in cdktf's manifest (deploy-order.ts).
+    tf['//'] = { ...tf['//'], deploy: { stage: this.deployStage, after: [...this.deployedAfter.keys()].sort() } };
     this.synthesizedJson = tf;
     if (exemptions.length > 0) {
       // Visible in the synthesized file and so in every review of it.
@@ -202,6 +268,7 @@ export class SystemStack extends TerraformStack {
         invariant_exemptions: exemptions.map((exemption) => ({
           rule: exemption.rule,
           resource: exemption.resource,
+          ...(exemption.variable === undefined ? {} : { variable: exemption.variable }),
           reason: exemption.reason,
           waives: (waived.get(exemption) ?? []).map((violation) => `${violation.address}: ${violation.message}`),
         })),
@@ -263,8 +330,14 @@ function terraformElementsOf(node: IConstruct, into: TerraformElement[] = []): T
 export class StackOutputs {
   private readonly localState?: DataTerraformRemoteStateLocal;
   private readonly tfeOutputs?: DataTfeOutputs;
+  /** Output names read, for the check that the producer's state has them. */
+  private readonly names = new Set<string>();
 
-  public constructor(private readonly consumer: SystemStack, private readonly producer: SystemStack) {
+  public constructor(
+    private readonly consumer: SystemStack,
+    /** The stack whose outputs are read. */
+    public readonly producer: SystemStack,
+  ) {
     const id = `outputs-${producer.stackName}`;
     const backend = consumer.backend;
     if (backend.kind === 'cloud') {
@@ -276,6 +349,16 @@ export class StackOutputs {
     } else {
       this.localState = new DataTerraformRemoteStateLocal(consumer, id, { path: localStatePath(producer.stackName) });
     }
+    this.guardMissingUpstream();
+  }
+
+  private get dataSource(): DataTerraformRemoteStateLocal | DataTfeOutputs {
+    return this.localState ?? this.tfeOutputs!;
+  }
+
+  /** The Terraform address of the data source that reads the outputs. */
+  public get address(): string {
+    return this.localState !== undefined ? `data.terraform_remote_state.${this.localState.friendlyUniqueId}` : `data.tfe_outputs.${this.tfeOutputs!.friendlyUniqueId}`;
   }
 
   /** A published string output; fails at synth when the producer does not publish it. */
@@ -286,9 +369,55 @@ export class StackOutputs {
         `Stack ${this.consumer.stackName} reads output "${name}" of ${this.producer.stackName}, which publishes only: ${this.producer.publishedNames.join(', ') || '(nothing)'}`,
       );
     }
+    this.names.add(name);
     if (this.localState !== undefined) return this.localState.getString(name);
     // tfe_outputs keeps sensitive outputs in `values` (itself sensitive) and the rest in `nonsensitive_values`.
     const map = output.sensitive ? this.tfeOutputs!.values : this.tfeOutputs!.nonsensitiveValues;
     return Token.asString(map.lookup(name));
   }
+
+
+  /**
+   * Stops the plan, before anything changes, with what to deploy first when the producer has not been
+   * deployed, in place of Terraform's "Unable to find remote state" or "Unsupported attribute". Terraform checks a data
+   * source's preconditions before reading it and its postconditions right after, and skips everything that uses a
+   * data source whose condition failed (https://developer.hashicorp.com/terraform/language/expressions/custom-conditions#preconditions-and-postconditions).
+   * Local state: the state file must exist (terraform_remote_state fails on a missing one, even with `defaults`:
+   * internal/builtin/providers/terraform/data_source_state.go) and hold every output read (a destroyed stack's state
+   * holds none). Terraform Cloud: tfe_outputs returns no outputs for a workspace without state (tfe 0.71
+   * data_source_outputs.go), so the same output check applies; a workspace that does not exist at all is the
+   * provider's "Unable to read workspace" (the bootstrap stack creates every workspace first).
+   */
+  private guardMissingUpstream(): void {
+    // Lazy: what the consumer reads and builds on is complete only once every stack is constructed.
+    const consumer = this.consumer;
+    const producer = this.producer.stackName;
+    const names = () => [...this.names].sort();
+    const message = (first: string) => Lazy.stringValue({ produce: () => [first.replace('{names}', names().join(', ')), ...consumer.deployFirstInstructions()].join('\n') });
+    const missingOutputs = (where: string) =>
+      message(`${consumer.stackName} reads {names} from ${producer}, but ${where} does not hold them: ${producer} has not been deployed yet, was destroyed, or was deployed before it published them.`);
+    const allPresent = (keys: string) => Lazy.stringValue({ produce: () => `\${alltrue([for name in ${JSON.stringify(names())} : contains(${keys}, name)])}` });
+    const readBefore = () => consumer.readBefore(this);
+    this.dataSource.addOverride('depends_on', Lazy.anyValue({ produce: () => (readBefore() === undefined ? undefined : [readBefore()!.address]) }));
+    if (this.localState !== undefined) {
+      const statePath = localStatePath(producer);
+      // path.module (the stack's directory, where Terraform runs): a condition must refer to something, and the
+      // local backend resolves the same relative path from there.
+      this.localState.addOverride('lifecycle', {
+        precondition: [
+          {
+            condition: `\${fileexists("\${path.module}/${statePath}")}`,
+            error_message: message(`${consumer.stackName} reads outputs of ${producer}, which has not been deployed yet (no state file ${statePath}).`),
+          },
+        ],
+        postcondition: [{ condition: allPresent('keys(self.outputs)'), error_message: missingOutputs('its state') }],
+      });
+    } else {
+      // `values` holds every output, sensitive or not, and is itself sensitive: only its names are compared.
+      this.tfeOutputs!.addOverride('lifecycle', {
+        postcondition: [{ condition: allPresent('keys(nonsensitive(self.values))'), error_message: missingOutputs("its workspace's state") }],
+      });
+    }
+  }
+
 }

@@ -6,8 +6,7 @@
 import type { ConfigurationIssue } from '../constructs/core/configuration-error';
 import { EDGE_PROXY_RESOURCES, OS_ALLOWANCE } from './defaults';
 import type { ResourceSpec } from './model';
-import { monitoringConsumers } from './monitoring';
-import type { ResolvedEnvironment } from './resolve';
+import { monitoringConsumers, type ResolvedMonitoring } from './monitoring';
 
 /** Above this share of a host's capacity, synth warns. */
 export const NEAR_FULL_RATIO = 0.85;
@@ -35,13 +34,32 @@ export interface CapacityReport {
   readonly warnings: readonly string[];
 }
 
+/**
+ * What capacity planning reads of a resolved environment (resolve.ts's `ResolvedEnvironment` is one): declared
+ * here so that resolution, which runs the planning, and the planning do not import each other.
+ */
+export interface PlacedEnvironment {
+  readonly name: string;
+  readonly hosts: readonly { readonly name: string; readonly serverType: string; readonly facts: { readonly vcpus: number; readonly memoryGiB: number } }[];
+  readonly products: readonly {
+    readonly services: readonly { readonly id: string; readonly runsContainer: boolean; readonly placements: readonly string[]; readonly resources: ResourceSpec }[];
+  }[];
+  readonly accessories: readonly { readonly name: string; readonly host: string; readonly resources: ResourceSpec }[];
+  readonly monitoring: ResolvedMonitoring;
+  readonly data: {
+    readonly host: string;
+    readonly containers: readonly { readonly name: string; readonly resources: ResourceSpec; readonly exporter?: { readonly resources: ResourceSpec } }[];
+    readonly backupJob?: { readonly resources: ResourceSpec };
+  };
+}
+
 const consumer = (name: string, resources: ResourceSpec): CapacityConsumer => ({
   name,
   cpus: resources.cpuReservation,
   memoryMiB: resources.memoryReservationMiB,
 });
 
-export function planCapacity(environment: ResolvedEnvironment): CapacityReport {
+export function planCapacity(environment: PlacedEnvironment): CapacityReport {
   const hosts = environment.hosts.map((host): HostCapacity => {
     const consumers: CapacityConsumer[] = [
       { name: 'operating system', cpus: OS_ALLOWANCE.cpus, memoryMiB: OS_ALLOWANCE.memoryMiB },

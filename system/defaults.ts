@@ -69,14 +69,14 @@ export const HOST_ADDRESS_OFFSET = 10;
 export const DEFAULT_PRIVATE_NETWORK = { ipRange: '10.0.0.0/16', subnetRange: '10.0.1.0/24' } as const;
 
 /**
- * The shared host networks a service joins: its kind's, its extra ones,
+ * The shared host networks a service joins: its own `networks` or else its kind's, its extra ones,
  * `data` when it uses a data service or accessory, and `backend` when it
  * calls another product or another product calls it (cross-product calls go
  * only through declared links). Calls within a product use the product's
  * own network, which every container of the product joins.
  */
 export function networksOf(service: ServiceSpec, linksAcrossProducts: boolean): HostNetwork[] {
-  const networks = new Set<HostNetwork>([...(SERVICE_KIND_BEHAVIOUR[service.kind]?.networks ?? []), ...(service.extraNetworks ?? [])]);
+  const networks = new Set<HostNetwork>([...(service.networks ?? SERVICE_KIND_BEHAVIOUR[service.kind]?.networks ?? []), ...(service.extraNetworks ?? [])]);
   if ((service.uses ?? []).length > 0) networks.add('data');
   if (linksAcrossProducts) networks.add('backend');
   return [...networks].sort();

@@ -4,22 +4,20 @@
  * what a kind publishes. Adding a kind is one row here plus its name in
  * `ServiceKind` (model.ts); validation, resolution, capacity planning and
  * the stacks read only this table. The figures are the source documents'
- * (see DESIGN.md, "Facts from the source documents").
+ * (see DESIGN.md, "Facts from the source documents"). The table gives
+ * defaults, never limits: writable paths, read-only root, caching, probe,
+ * networks and update order are each a ServiceSpec field over the kind's.
  */
-import { CacheSettings, type CacheSetting } from '../constructs/cloudflare/caching-rule';
-import { Duration } from '../constructs/core/duration';
 import { HealthCheck } from '../constructs/core/health-check';
 import type { ResourceSpec } from '../constructs/core/resources';
 import { API_RATE_LIMIT, type RateLimit } from '../constructs/docker/edge-route';
 import type { HostNetwork } from '../constructs/docker/host-networks';
-import type { ServiceKind } from './model';
+import type { ServiceCaching } from './caching';
+import type { ServiceKind, UpdateOrder } from './model';
 
-/** A caching rule of one path of a service's domain. */
-export interface KindCachingRule {
-  /** Path pattern under the service's domain (`/*`). */
-  readonly path: string;
-  readonly setting: CacheSetting;
-}
+
+export type { KindCachingRule } from './caching';
+
 
 /** How one kind of service behaves. */
 export interface ServiceKindBehaviour {
@@ -49,18 +47,34 @@ export interface ServiceKindBehaviour {
   readonly linkable: boolean;
   /** CPU and memory unless the service says otherwise. */
   readonly resources?: ResourceSpec;
-  /** Probe unless the service declares one. */
+  /**
+   * Probe unless the service declares one. Any probe fits any kind
+   * (`HealthCheck.http`, `.command` in exec form, `.shell`, `.none(reason)`):
+   * the probe runs inside the image, so it is the image that decides.
+   */
   readonly healthCheck?: HealthCheck;
-  /** Must its probe be HTTP? (The edge proxy routes only to containers whose HTTP route answers.) */
-  readonly httpProbeRequired: boolean;
   /** Without a declared probe, check that the service's command is running (the kind has no HTTP route). */
   readonly probesCommand: boolean;
+  /**
+   * Programs the default probe runs inside the container, which the image
+   * must have or the container never turns healthy (a test keeps this equal
+   * to the probe's own `requiredTools`): `sh` and `wget` for the HTTP
+   * default (alpine and busybox images have both; Debian slim images have
+   * neither wget nor curl; distroless and scratch have no shell), `pgrep`
+   * for a worker's process check (not in Debian slim). Declare another
+   * `healthCheck` for an image without them.
+   */
+  readonly probeTools: readonly string[];
   /** Paths that must stay writable under a read-only root filesystem (tmpfs). */
   readonly writablePaths: readonly string[];
+  /** Is the container's root filesystem read-only? */
+  readonly readOnlyRootFilesystem: boolean;
+  /** How its container is replaced on a change. */
+  readonly updateOrder: UpdateOrder;
   /** Per-client request budget of its route. @default - none */
   readonly rateLimit?: RateLimit;
-  /** Caching rules of its domain (page rules or cache rules). */
-  readonly caching: readonly KindCachingRule[];
+  /** Caching of its domain (page rules or cache rules). */
+  readonly caching: ServiceCaching;
   /** Rank when choosing a product's public URL (lowest wins); undefined: never the public URL. */
   readonly publicUrlRank?: number;
   /** Does the kind publish an R2 bucket on its domain for over-the-air updates? */
@@ -77,9 +91,6 @@ export interface ServiceKindBehaviour {
 
 const BACKEND_RESOURCES: ResourceSpec = { cpuLimit: 1, memoryLimitMiB: 512, cpuReservation: 0.5, memoryReservationMiB: 256 };
 
-/** Landing pages are static: cached everywhere, from the source documents (edge 1 month, browser 1 week). */
-export const LANDING_CACHING = CacheSettings.cacheEverything({ edgeTtl: Duration.days(30), browserTtl: Duration.days(7) });
-
 /** What a kind without ingress or container has; rows spread it and say what differs. */
 const QUIET = {
   routed: false,
@@ -88,10 +99,13 @@ const QUIET = {
   acceptsPort: true,
   mayJoinFrontend: true,
   linkable: true,
-  httpProbeRequired: false,
   probesCommand: false,
+  probeTools: [],
   writablePaths: [],
-  caching: [],
+  readOnlyRootFilesystem: true,
+  updateOrder: 'start-first',
+  // Cloudflare's default: static file extensions only.
+  caching: { mode: 'static-assets' },
   otaBucket: false,
   stopGraceSeconds: 30,
 } as const;
@@ -107,9 +121,9 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     networks: ['frontend'],
     resources: BACKEND_RESOURCES,
     healthCheck: HealthCheck.http('/api/health'),
-    httpProbeRequired: true,
+    probeTools: ['sh', 'wget'],
     rateLimit: API_RATE_LIMIT,
-    caching: [{ path: '/*', setting: CacheSettings.bypass() }],
+    caching: { mode: 'none' },
     publicUrlRank: 2,
   },
   web: {
@@ -123,7 +137,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     // The source gives one figure for web; it is both the limit and what the host keeps.
     resources: { cpuLimit: 0.25, memoryLimitMiB: 256, cpuReservation: 0.25, memoryReservationMiB: 256 },
     healthCheck: HealthCheck.http('/api/health'),
-    httpProbeRequired: true,
+    probeTools: ['sh', 'wget'],
     // Web apps (SSR, per-user pages) keep Cloudflare's default caching.
     publicUrlRank: 0,
   },
@@ -137,13 +151,11 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     networks: ['frontend'],
     resources: { cpuLimit: 0.1, memoryLimitMiB: 128, cpuReservation: 0.1, memoryReservationMiB: 128 },
     healthCheck: HealthCheck.http('/health'),
-    httpProbeRequired: true,
+    probeTools: ['sh', 'wget'],
     // nginx writes its pid and proxy cache even when serving static files.
     writablePaths: ['/var/cache/nginx', '/var/run'],
-    caching: [
-      { path: '/*', setting: LANDING_CACHING },
-      { path: '/images/*', setting: CacheSettings.polish('lossless') },
-    ],
+    // Static: cached everywhere (edge 1 month, browser 1 week), except the API and sign-in paths it may proxy.
+    caching: { mode: 'everything', polish: ['/images/*'] },
     publicUrlRank: 1,
   },
   internal: {
@@ -155,6 +167,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     mayJoinFrontend: false,
     resources: BACKEND_RESOURCES,
     healthCheck: HealthCheck.http('/health'),
+    probeTools: ['sh', 'wget'],
   },
   worker: {
     ...QUIET,
@@ -165,6 +178,7 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     linkable: false,
     resources: BACKEND_RESOURCES,
     probesCommand: true,
+    probeTools: ['pgrep'],
     // A queue consumer finishes the job in hand.
     stopGraceSeconds: 60,
   },
@@ -180,6 +194,9 @@ export const SERVICE_KIND_BEHAVIOUR: Readonly<Record<ServiceKind, ServiceKindBeh
     stopGraceSeconds: 0,
   },
 };
+
+/** Every kind, in the order of the behaviour table, which has one row per kind. */
+export const SERVICE_KINDS = Object.keys(SERVICE_KIND_BEHAVIOUR) as readonly ServiceKind[];
 
 /** The kind's behaviour, or undefined for a name that is not a kind (validation reports it). */
 export function behaviourOf(kind: string): ServiceKindBehaviour | undefined {

@@ -8,6 +8,7 @@ import type { ConfigurationIssue } from '../constructs/core/configuration-error'
 import type { ResourceSpec } from '../constructs/core/resources';
 import { DEFAULT_ALERT_THRESHOLDS } from '../constructs/monitoring/alert-rules';
 import type { InvariantExemption } from '../policy/invariants';
+import type { ServiceCaching } from './caching';
 import type { AlertReceiverSpec, AlertRouteSpec, AlertThresholds, MonitoringSettings } from './monitoring';
 import type {
   AccessoryDeployment,
@@ -25,6 +26,7 @@ import type {
   MetricsSpec,
   ProductDeployment,
   ProductSpec,
+  RedisUsageSpec,
   ServiceSpec,
   SnapshotSpec,
   SshKeySpec,
@@ -44,7 +46,9 @@ interface ObjectSchema {
 
 const RESOURCES: ObjectSchema = { keys: { cpuLimit: true, memoryLimitMiB: true, cpuReservation: true, memoryReservationMiB: true } satisfies KeyTable<ResourceSpec> };
 
-const LINK: ObjectSchema = { keys: { target: true, port: true, form: true } satisfies KeyTable<LinkSpec> };
+const LINK: ObjectSchema = { keys: { target: true, port: true, form: true, path: true } satisfies KeyTable<LinkSpec> };
+
+const CACHING: ObjectSchema = { keys: { mode: true, edgeTtl: true, browserTtl: true, neverCache: true, polish: true } satisfies KeyTable<ServiceCaching> };
 
 const SERVICE: ObjectSchema = {
   keys: {
@@ -66,22 +70,31 @@ const SERVICE: ObjectSchema = {
     subdomain: true,
     hostPorts: true,
     extraNetworks: true,
+    networks: true,
+    writablePaths: true,
+    readOnlyRootFilesystem: true,
+    caching: true,
+    updateOrder: true,
     replicas: true,
     singleton: true,
     restart: true,
     metrics: true,
+    redis: true,
+    plainVariables: true,
     tasks: true,
   } satisfies KeyTable<ServiceSpec>,
   fields: {
     resources: RESOURCES,
     links: { values: LINK },
+    caching: CACHING,
     metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> },
+    redis: { keys: { clients: true, queue: true, patternSubscriptions: true } satisfies KeyTable<RedisUsageSpec> },
     tasks: { values: { keys: { command: true, timeoutSeconds: true, dryRunCommand: true, resources: true } satisfies KeyTable<TaskSpec>, fields: { resources: RESOURCES } } },
   },
 };
 
 const PRODUCT: ObjectSchema = {
-  keys: { name: true, services: true, databaseName: true } satisfies KeyTable<ProductSpec>,
+  keys: { name: true, services: true, databaseName: true, reachability: true } satisfies KeyTable<ProductSpec>,
   fields: { services: { each: SERVICE } },
 };
 
@@ -94,6 +107,7 @@ const ACCESSORY: ObjectSchema = {
     volumes: true,
     environment: true,
     secrets: true,
+    sharedSecrets: true,
     healthCheck: true,
     resources: true,
     user: true,
@@ -109,7 +123,7 @@ const ACCESSORY: ObjectSchema = {
 
 const DATA_SERVICE: ObjectSchema = {
   // One table for both modes of the union: which keys fit which mode is validation's business (validateData).
-  keys: { mode: true, volumeSizeGiB: true, resources: true, provider: true, image: true, maxConnections: true, settings: true, maxMemoryMiB: true, connectionsPerProduct: true },
+  keys: { mode: true, volumeSizeGiB: true, resources: true, provider: true, image: true, maxConnections: true, settings: true, maxMemoryMiB: true, maxMemoryPolicy: true, connectionsPerProduct: true },
   fields: { resources: RESOURCES },
 };
 
@@ -206,7 +220,7 @@ const ENVIRONMENT: ObjectSchema = {
     dockerAccess: { keys: { mode: true, port: true, allowedCidrs: true } },
     certificates: { keys: { directory: true } satisfies KeyTable<CertificateSettings> },
     terraformCloud: { keys: { organization: true, workspacePrefix: true, terraformVersion: true } satisfies KeyTable<TerraformCloudSettings> },
-    invariantExemptions: { each: { keys: { rule: true, resource: true, stack: true, reason: true } satisfies KeyTable<InvariantExemption> } },
+    invariantExemptions: { each: { keys: { rule: true, resource: true, stack: true, variable: true, reason: true } satisfies KeyTable<InvariantExemption> } },
   },
 };
 

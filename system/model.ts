@@ -9,8 +9,10 @@ import type { ResourceSpec } from '../constructs/core/resources';
 import { HOST_NETWORKS, type HostNetwork } from '../constructs/docker/host-networks';
 import type { HetznerLocation } from '../constructs/hetzner/locations';
 import type { InvariantExemption } from '../policy/invariants';
-import { SERVICE_KIND_BEHAVIOUR } from './kinds';
+import type { ServiceCaching } from './caching';
 import type { MonitoringSettings } from './monitoring';
+import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
+import type { RedisClientName } from './redis-clients';
 import type { TaskSpec } from './tasks';
 
 /**
@@ -22,9 +24,6 @@ import type { TaskSpec } from './tasks';
  */
 export type ServiceKind = 'api' | 'web' | 'landing' | 'internal' | 'worker' | 'mobile';
 
-/** Every kind, in the order of the behaviour table (kinds.ts), which has one row per kind. */
-export const SERVICE_KINDS = Object.keys(SERVICE_KIND_BEHAVIOUR) as readonly ServiceKind[];
-
 /** Data services a service can depend on; each becomes a connection-string variable. */
 export type DataDependency = 'postgres' | 'redis';
 
@@ -35,6 +34,15 @@ export { HOST_NETWORKS, type HostNetwork };
 
 /** CPU and memory of one container: limits are enforced by Docker, reservations plan capacity. */
 export type { ResourceSpec };
+
+/**
+ * How a container is replaced on a change: `start-first` starts the new one
+ * and stops the old once the new is healthy (no gap, both run meanwhile);
+ * `stop-first` stops the old one first (a gap, never two at once).
+ */
+export type UpdateOrder = 'start-first' | 'stop-first';
+
+export const UPDATE_ORDERS: readonly UpdateOrder[] = ['start-first', 'stop-first'];
 
 /** One deployable unit of a product: a container, or for `mobile` an OTA bucket. */
 export interface ServiceSpec {
@@ -99,6 +107,14 @@ export interface ServiceSpec {
   /** Plain (non-secret) environment variables. @default - none */
   readonly environment?: Readonly<Record<string, string>>;
   /**
+   * Names in `environment` that hold no secret although the secret check
+   * takes them for one by their name (`CACHE_MAX_KEYS`, `SORT_KEY`): their
+   * literal values are allowed, each variable on its own, and the stack
+   * records each such waiver with its reason.
+   * @default - none
+   */
+  readonly plainVariables?: readonly string[];
+  /**
    * Names of environment variables whose values are secret. Each becomes a
    * sensitive Terraform variable of the product stack; never put a value here.
    * @default - none
@@ -110,6 +126,13 @@ export interface ServiceSpec {
    * @default - none
    */
   readonly uses?: readonly string[];
+  /**
+   * How it uses Redis (it lists `redis` in `uses`): the client libraries it
+   * runs and whether it keeps a queue. It then receives the product's key
+   * prefix (`REDIS_PREFIX=<product>:`) and each client's prefix.
+   * @default - plain keys under `<product>:` only
+   */
+  readonly redis?: RedisUsageSpec;
   /**
    * Other services this one calls, as `ENV_VAR: 'service'` (same product) or
    * `ENV_VAR: 'product/service'`; the variable receives the target's URL.
@@ -138,6 +161,33 @@ export interface ServiceSpec {
   /** Networks beyond the ones the kind joins. @default - none */
   readonly extraNetworks?: readonly HostNetwork[];
   /**
+   * The shared host networks the service joins instead of its kind's (a
+   * routed kind keeps `frontend`, the edge proxy's only way in); `data` and
+   * `backend` are still added for data services and cross-product links.
+   * @default - the kind's (api, web and landing `frontend`; others none)
+   */
+  readonly networks?: readonly HostNetwork[];
+  /**
+   * Paths kept writable (each a tmpfs, noexec) under the read-only root
+   * filesystem, instead of the kind's; `/tmp` always is.
+   * @default - the kind's (landing: nginx's `/var/cache/nginx` and `/var/run`; others none)
+   */
+  readonly writablePaths?: readonly string[];
+  /** Mount the root filesystem read-only (an image that writes where it cannot be told otherwise needs false). @default true */
+  readonly readOnlyRootFilesystem?: boolean;
+  /**
+   * How Cloudflare caches the service's domain, instead of the kind's.
+   * @default - api `none`; web `static-assets`; landing `everything` for 30 days (browser 7) except `/api/*` and `/auth/*`, Polish on `/images/*`
+   */
+  readonly caching?: ServiceCaching;
+  /**
+   * How its container is replaced on a change: `start-first` (the new one
+   * runs beside the old until healthy) or `stop-first` (the old one stops
+   * first: a gap, but never two at once).
+   * @default 'start-first'
+   */
+  readonly updateOrder?: UpdateOrder;
+  /**
    * A Prometheus metrics endpoint; the environment's Prometheus scrapes it,
    * labelled with environment, product and service.
    * @default - not scraped
@@ -161,6 +211,38 @@ export interface MetricsSpec {
   readonly port?: number;
 }
 
+/**
+ * How a service uses Redis. Its product's ACL user admits keys and channels
+ * under `<product>:` only, so every client must be configured with a prefix
+ * there; the facts about each library are in system/redis-clients.ts.
+ */
+export interface RedisUsageSpec {
+  /**
+   * Client libraries it runs (`bullmq`, `socket.io`): each receives its
+   * prefix under the product's in a variable (`BULLMQ_PREFIX=<product>:bull`,
+   * `SOCKET_IO_REDIS_PREFIX=<product>:socket.io`) to pass to the library, and
+   * the product's ACL user gets the commands and pattern subscriptions it needs.
+   * @default - none
+   */
+  readonly clients?: readonly RedisClientName[];
+  /**
+   * It keeps data that must never be evicted (a queue): the environment's
+   * Redis then needs `maxMemoryPolicy: 'noeviction'`, and an evicting one is refused.
+   * @default - true when one of its clients is a queue (bullmq)
+   */
+  readonly queue?: boolean;
+  /**
+   * Further channel patterns it PSUBSCRIBEs, each under `<product>:` (a
+   * Socket.IO namespace beyond `/`: `<product>:socket.io#/admin#*`). Redis
+   * admits a pattern subscription only when the pattern literally equals an
+   * allowed one.
+   * @default - none
+   */
+  readonly patternSubscriptions?: readonly string[];
+}
+
+export type { RedisClientName, RedisEvictionPolicy };
+
 /** What Docker does when a container exits: restart always, unless stopped by hand, or on failure up to a limit. */
 export type RestartPolicy = 'always' | 'unless-stopped' | { readonly onFailure: { readonly maxRetries: number } };
 
@@ -176,7 +258,22 @@ export interface LinkSpec {
    * @default 'url'
    */
   readonly form?: 'url' | 'host' | 'host-port';
+  /** Path appended to the `url` form (`/v1` gives `http://api:3002/v1`). @default - none */
+  readonly path?: string;
 }
+
+/**
+ * Who can reach a product's containers on its own Docker networks:
+ * - `product`: one network per product and host; every container of the product reaches every other;
+ * - `linked`: least privilege: a service is reachable only by the services
+ *   that link to it (each linked service has a network of its own, which only
+ *   it and its callers join); a service on no network at all gets one of its
+ *   own for its outbound traffic. Costs one Docker network per linked
+ *   service and host, against a daemon's 31 default address pools.
+ */
+export type Reachability = 'product' | 'linked';
+
+export const REACHABILITIES: readonly Reachability[] = ['product', 'linked'];
 
 /** A product of the system: a name and its services. */
 export interface ProductSpec {
@@ -189,6 +286,11 @@ export interface ProductSpec {
    * @default - the product name with `-` replaced by `_`
    */
   readonly databaseName?: string;
+  /**
+   * Who can reach its containers on the product's own networks.
+   * @default 'product' (one network: the layout of existing systems, one Docker network per product and host)
+   */
+  readonly reachability?: Reachability;
 }
 
 /** A Hetzner server of an environment. */
@@ -236,7 +338,7 @@ export type DataServiceSpec =
       readonly mode: 'container';
       /** Size of the Hetzner volume holding the data, in GiB (10 to 10240). */
       readonly volumeSizeGiB: number;
-      /** Container resources over the data service's defaults. @default - Postgres 1 CPU 2 GiB, Redis 0.25 CPU 256 MiB */
+      /** Container resources over the data service's defaults. @default - POSTGRES_DEFAULTS.resources and REDIS_DEFAULTS.resources (Postgres 1 CPU 2 GiB, Redis 0.25 CPU with a 384 MiB limit and 256 MiB reserved) */
       readonly resources?: Partial<ResourceSpec>;
       /** Image reference (extensions, another version); immutable in production. @default - postgres:16-alpine, redis:7-alpine */
       readonly image?: string;
@@ -268,6 +370,13 @@ export interface DataSettings {
   readonly redis: DataServiceSpec & {
     /** Redis `maxmemory` in MiB; must stay below the container's memory limit. @default 256 */
     readonly maxMemoryMiB?: number;
+    /**
+     * What Redis does at `maxmemory`: `noeviction` refuses writes, the others
+     * evict keys (`volatile-*` those with a TTL, `allkeys-*` any). A product
+     * that keeps a queue here (`redis.queue`, or a queue client) needs `noeviction`.
+     * @default - `noeviction` when a product using this Redis keeps a queue, else `volatile-lru`
+     */
+    readonly maxMemoryPolicy?: RedisEvictionPolicy;
   };
   /** Host the data containers run on. @default - the environment's first host */
   readonly host?: string;
@@ -327,6 +436,16 @@ export interface AccessorySpec {
   readonly environment?: Readonly<Record<string, string>>;
   /** Names of secret variables, each a sensitive variable of the data stack (`TF_VAR_<name in lowercase>`). @default - none */
   readonly secrets?: readonly string[];
+  /**
+   * Secrets the accessory and the services that use it must both know (a
+   * search engine's master key, an object store's root credentials), by
+   * variable name: both receive it under this name. Generated once per
+   * environment (32 letters and digits) in the credentials stack of the one
+   * product that uses the accessory, like its database password; setting
+   * that stack's variable `<name in lowercase>` supplies a value instead.
+   * @default - none
+   */
+  readonly sharedSecrets?: readonly string[];
   /** How Docker decides it is healthy. */
   readonly healthCheck: HealthCheck;
   /** CPU and memory. @default - 0.5 CPU, 512 MiB limit and reservation */

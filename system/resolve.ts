@@ -29,7 +29,9 @@ import {
   POSTGRES_DEFAULTS,
   REDIS_DEFAULTS,
 } from './defaults';
+import { cachingRules } from './caching';
 import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule } from './kinds';
+import { linkedReach, networkCountIssues } from './reachability';
 import { resolveMonitoring, type ResolvedMonitoring } from './monitoring';
 import { EXPORTER_PORTS } from '../constructs/monitoring/prometheus-config';
 import { MONITORING_RESOURCES } from '../constructs/monitoring/resources';
@@ -45,6 +47,7 @@ import {
   type LinkSpec,
   type ProductDeployment,
   type ProductSpec,
+  type Reachability,
   type RestartPolicy,
   type ResourceSpec,
   type ServiceKind,
@@ -52,10 +55,15 @@ import {
   type SnapshotSpec,
   type SshKeySpec,
   type SystemSpec,
+  type UpdateOrder,
 } from './model';
 import { planCapacity } from './capacity';
+import { externalQueueWarnings, redisAccessOf, redisEvictionPolicy, redisVariables } from './redis-usage';
+import type { RedisUserAccess } from '../constructs/docker/data-scripts';
+import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
 import { resolveTasks, type ResolvedTask } from './tasks';
 import { CREDENTIALS_STACK_SUFFIX, findLinkTarget, serviceLabel, validateSystem } from './validation';
+import { accessoryUsers } from './validation/accessories';
 
 /** A container image reference split into its parts. */
 export interface ImageRef {
@@ -95,6 +103,10 @@ export interface ResolvedAccessory {
   /** Plain variables, escaped for Terraform. */
   readonly environment: Readonly<Record<string, string>>;
   readonly secrets: readonly string[];
+  /** Secrets it shares with its users, generated in the credentials stack of `sharedSecretsOwner`. */
+  readonly sharedSecrets: readonly string[];
+  /** The one product using it, whose credentials stack generates its shared secrets; undefined when it has none. */
+  readonly sharedSecretsOwner?: string;
   readonly healthCheck: HealthCheck;
   readonly resources: ResourceSpec;
   readonly user: string;
@@ -104,6 +116,13 @@ export interface ResolvedAccessory {
   readonly host: string;
   /** What its users receive, templates filled in: `{host}` is its name, or its host's private address when users run on other hosts. */
   readonly connection: Readonly<Record<string, string>>;
+}
+
+/** A secret an accessory and the services using it both receive, under one variable name. */
+export interface SharedSecret {
+  readonly accessory: string;
+  /** The variable name, in the accessory and in the services. */
+  readonly name: string;
 }
 
 /** CPU and memory of an accessory that declares none. */
@@ -137,17 +156,30 @@ export interface ResolvedService {
   readonly environment: Readonly<Record<string, string>>;
   /** Names of secret variables (values come from sensitive Terraform variables). */
   readonly secrets: readonly string[];
+  /** Names in `environment` declared free of secrets despite their names (the secret check waives each). */
+  readonly plainVariables: readonly string[];
   /** PostgreSQL and Redis, when it uses them. */
   readonly uses: readonly DataDependency[];
   /** Accessories it uses, by name. */
   readonly accessories: readonly string[];
+  /** Secrets it shares with the accessories it uses (their `sharedSecrets`), from its product's credentials stack. */
+  readonly sharedSecrets: readonly SharedSecret[];
   /** Fully qualified public name, for routed kinds and mobile. */
   readonly domain?: string;
   readonly routed: boolean;
   /** Whether the DNS record goes through Cloudflare's proxy. */
   readonly proxied: boolean;
   readonly networks: readonly HostNetwork[];
+  /**
+   * The product networks it joins, by the name of the service owning each
+   * (reachability `linked`); undefined: the one product network (`product`).
+   */
+  readonly productNetworks?: readonly string[];
   readonly writablePaths: readonly string[];
+  /** Is the container's root filesystem read-only? */
+  readonly readOnlyRootFilesystem: boolean;
+  /** How its container is replaced on a change. */
+  readonly updateOrder: UpdateOrder;
   /** Host the container runs on. */
   readonly host: string;
   readonly runsContainer: boolean;
@@ -173,8 +205,16 @@ export interface ResolvedProduct {
   readonly stackName: string;
   /** Hosts its containers run on, in the environment's host order; `host` is the first. */
   readonly hosts: readonly string[];
-  /** Name of the product's own Docker network, which all its containers join (`<system>-<product>`). */
+  /**
+   * Name of the product's own Docker network, which all its containers join
+   * (`<system>-<product>`); under `linked` reachability the base of its
+   * services' networks (`<system>-<product>.<service>`).
+   */
   readonly networkName: string;
+  /** Who reaches its containers on its own networks: all of each other (`product`) or their callers only (`linked`). */
+  readonly reachability: Reachability;
+  /** Services owning a network of their own, which only they and their callers join (`linked`); empty under `product`. */
+  readonly serviceNetworks: readonly string[];
   readonly host: string;
   readonly services: readonly ResolvedService[];
   readonly databaseName: string;
@@ -183,12 +223,16 @@ export interface ResolvedProduct {
    * and Redis containers, read by the data stack and this product's stack only; undefined when it uses none.
    */
   readonly credentialsStackName?: string;
+  /** Secrets its credentials stack generates for the accessories it alone uses, and its services receive. */
+  readonly sharedSecrets: readonly SharedSecret[];
   /** Data services the product uses and where each comes from. */
   readonly data: Readonly<Partial<Record<DataDependency, DataSource>>>;
   /** Who runs each external data service the product uses (`supabase`), for variable descriptions. */
   readonly externalProviders: Readonly<Partial<Record<DataDependency, string>>>;
   /** Public URL shown on the GitHub environment: web, else landing, else api. */
   readonly publicUrl?: string;
+  /** Rights its Redis ACL user has beyond its prefix, for the clients its services declare; undefined: none. */
+  readonly redisAccess?: RedisUserAccess;
 }
 
 export interface ResolvedHost {
@@ -252,6 +296,8 @@ export interface ResolvedDataService {
   readonly resources: ResourceSpec;
   /** Redis `maxmemory`, MiB; undefined for Postgres. */
   readonly maxMemoryMiB?: number;
+  /** Redis `maxmemory-policy`; undefined for Postgres. */
+  readonly maxMemoryPolicy?: RedisEvictionPolicy;
   /** Image reference. @default - the construct's (postgres:16-alpine, redis:7-alpine) */
   readonly image?: string;
   /** PostgreSQL `max_connections`. @default - the construct's */
@@ -438,7 +484,7 @@ export function resolveSystem(system: SystemSpec, options: ResolveOptions = {}):
     name: system.name,
     rootDomain: system.rootDomain,
     environments,
-    warnings: [...capacity.flatMap((report) => report.warnings), ...unrouted, ...unwatched, ...hiddenGrafana, ...unusedBalancerType],
+    warnings: [...capacity.flatMap((report) => report.warnings), ...unrouted, ...unwatched, ...hiddenGrafana, ...unusedBalancerType, ...externalQueueWarnings(system)],
   };
 }
 
@@ -493,15 +539,21 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
   const accessories = (spec.accessories ?? []).map((deployment) => {
     const accessory = system.accessories!.find((a) => a.name === deployment.name)!;
     const host = deployment.host ?? dataHost;
-    return resolveAccessory(accessory, deployment, host, dataAccess === 'local' ? accessory.name : privateIpOf(host));
+    // Validation allows shared secrets only on an accessory exactly one product uses.
+    const owner = (accessory.sharedSecrets ?? []).length > 0 ? accessoryUsers(system, spec, accessory.name)[0] : undefined;
+    return resolveAccessory(accessory, deployment, host, dataAccess === 'local' ? accessory.name : privateIpOf(host), owner);
   });
   const accessoryConnection = new Map(accessories.map((accessory) => [accessory.name, accessory.connection]));
+  const sharedSecretsOf = (name: string): SharedSecret[] =>
+    (accessories.find((accessory) => accessory.name === name)?.sharedSecrets ?? []).map((secret) => ({ accessory: name, name: secret }));
   const linkedAcrossProducts = crossProductLinkEnds(system, spec);
 
   const products = spec.products.map((deployment): ResolvedProduct => {
     const product = system.products.find((p) => p.name === deployment.product)!;
     const productHosts = hostsOfProduct.get(product.name)!;
     const host = productHosts[0]!;
+    const hostNetworksOf = (service: ServiceSpec) => networksOf(service, linkedAcrossProducts.has(`${product.name}/${service.name}`));
+    const reach = linkedReach(product, (name) => hostNetworksOf(product.services.find((service) => service.name === name)!));
     const services = product.services.map((service): ResolvedService => {
       const kind = SERVICE_KIND_BEHAVIOUR[service.kind];
       const label = serviceLabel(product, service);
@@ -534,19 +586,26 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           ...escapeValues(service.environment),
           ...resolveLinks(system, spec, product, service, placementsOf, domain, issues),
           ...Object.assign({}, ...accessories.map((name) => accessoryConnection.get(name) ?? {})),
+          ...redisVariables(product.name, service),
         },
         secrets: service.secrets ?? [],
+        plainVariables: service.plainVariables ?? [],
         uses,
         accessories,
+        sharedSecrets: accessories.flatMap((name) => sharedSecretsOf(name)),
         domain: label === undefined ? undefined : domain(label),
         routed: kind.routed,
         proxied: kind.proxied,
-        networks: kind.container ? networksOf(service, linkedAcrossProducts.has(`${product.name}/${service.name}`)) : [],
-        writablePaths: kind.writablePaths,
+        networks: kind.container ? hostNetworksOf(service) : [],
+        productNetworks: reach?.get(service.name)?.joins,
+        writablePaths: service.writablePaths ?? kind.writablePaths,
+        readOnlyRootFilesystem: service.readOnlyRootFilesystem ?? kind.readOnlyRootFilesystem,
+        // A singleton never runs twice, not even while it is replaced.
+        updateOrder: service.updateOrder ?? (service.singleton === true ? 'stop-first' : kind.updateOrder),
         host,
         runsContainer: kind.container,
         rateLimit: kind.routed ? kind.rateLimit : undefined,
-        caching: kind.caching,
+        caching: cachingRules(service.caching ?? kind.caching),
         otaBucket: kind.otaBucket,
         stopGraceSeconds: kind.stopGraceSeconds,
         metrics: kind.container && service.metrics !== undefined ? { path: service.metrics.path ?? '/metrics', port: service.metrics.port ?? port! } : undefined,
@@ -563,6 +622,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       if (external) externalProviders[dependency] = settings.mode === 'external' ? settings.provider : 'an external provider';
     }
     const usedHosts = productHosts.filter((name) => services.some((service) => service.runsContainer && service.placements.includes(name)));
+    const productSharedSecrets = accessories.filter((accessory) => accessory.sharedSecretsOwner === product.name).flatMap((accessory) => sharedSecretsOf(accessory.name));
     const publicDomain = services
       .filter((service) => service.domain !== undefined && SERVICE_KIND_BEHAVIOUR[service.kind].publicUrlRank !== undefined)
       .sort((a, b) => SERVICE_KIND_BEHAVIOUR[a.kind].publicUrlRank! - SERVICE_KIND_BEHAVIOUR[b.kind].publicUrlRank!)[0]?.domain;
@@ -571,15 +631,28 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       hosts: usedHosts.length > 0 ? usedHosts : [host],
       stackName: stackName(product.name),
       networkName: `${system.name}-${product.name}`,
+      reachability: product.reachability ?? 'product',
+      serviceNetworks: reach === undefined ? [] : [...reach].filter(([, r]) => r.owns).map(([name]) => name),
       host,
       services,
       databaseName: product.databaseName ?? product.name.replace(/-/g, '_'),
-      credentialsStackName: Object.values(data).includes('container') ? stackName(`${product.name}${CREDENTIALS_STACK_SUFFIX}`) : undefined,
+      credentialsStackName:
+        Object.values(data).includes('container') || productSharedSecrets.length > 0 ? stackName(`${product.name}${CREDENTIALS_STACK_SUFFIX}`) : undefined,
+      sharedSecrets: productSharedSecrets,
       data,
       externalProviders,
       publicUrl: publicDomain === undefined ? undefined : `https://${publicDomain}`,
+      redisAccess: data.redis === 'container' ? redisAccessOf(product) : undefined,
     };
   });
+
+  // Each product creates its networks on every host it runs on; a daemon's default address pools bound their number.
+  const networksPerHost = new Map<string, Map<string, number>>(hosts.map((h) => [h.name, new Map()]));
+  for (const product of products.filter((p) => p.services.some((service) => service.runsContainer))) {
+    const count = product.reachability === 'linked' ? product.serviceNetworks.length : 1;
+    for (const name of product.hosts) networksPerHost.get(name)!.set(product.name, count);
+  }
+  issues.push(...networkCountIssues(spec.name, networksPerHost));
 
   // Prometheus joins the hosts' shared networks only; a service on its product's own network alone is out of its reach.
   for (const service of products.flatMap((product) => product.services)) {
@@ -627,6 +700,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         maxConnections: name === 'postgres' ? settings.maxConnections : undefined,
         settings: name === 'postgres' ? settings.settings : undefined,
         maxMemoryMiB: name === 'redis' ? spec.data.redis.maxMemoryMiB : undefined,
+        maxMemoryPolicy: name === 'redis' ? redisEvictionPolicy(system, spec) : undefined,
         backup: {
           cron: spec.data.backupPlan?.[name]?.cron ?? BACKUP_PLAN[name].cron,
           prefix: `${name}/`,
@@ -785,7 +859,7 @@ function commandCheck(probesCommand: boolean, command: readonly string[] | undef
 }
 
 /** One accessory in one environment: sizes and resources over the catalog's, its connection templates filled in. */
-function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, host: string, connectionHost: string): ResolvedAccessory {
+function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, host: string, connectionHost: string, sharedSecretsOwner: string | undefined): ResolvedAccessory {
   const templates = accessoryConnectionTemplates(spec);
   const fill = (template: string) =>
     escapeForTerraform(template.replace(/\{host\}/g, connectionHost).replace(/\{port:([a-z0-9-]+)\}/g, (_, name: string) => String(spec.ports[name])));
@@ -797,6 +871,8 @@ function resolveAccessory(spec: AccessorySpec, deployment: AccessoryDeployment, 
     volumes: (spec.volumes ?? []).map((volume) => ({ ...volume, sizeGiB: deployment.volumeSizesGiB?.[volume.name] ?? volume.sizeGiB })),
     environment: escapeValues(spec.environment),
     secrets: spec.secrets ?? [],
+    sharedSecrets: spec.sharedSecrets ?? [],
+    sharedSecretsOwner,
     healthCheck: spec.healthCheck.withCommandText(escapeForTerraform),
     resources: { ...ACCESSORY_RESOURCES, ...spec.resources, ...deployment.resources },
     user: spec.user ?? '1001',
@@ -886,9 +962,9 @@ function resolveLinks(
       const host = sameProduct ? found.service.name : `${found.product.name}-${found.service.name}`;
       const port = link.port !== undefined ? found.service.ports![link.port]! : (found.service.port ?? kind.port);
       const form = link.form ?? 'url';
-      resolved[envVar] = form === 'host' ? host : form === 'host-port' ? `${host}:${port}` : `http://${host}:${port}`;
+      resolved[envVar] = form === 'host' ? host : form === 'host-port' ? `${host}:${port}` : `http://${host}:${port}${link.path ?? ''}`;
     } else if (kind.routed && (link.form ?? 'url') === 'url' && link.port === undefined) {
-      resolved[envVar] = `https://${domain(serviceLabel(found.product, found.service)!)}`;
+      resolved[envVar] = `https://${domain(serviceLabel(found.product, found.service)!)}${link.path ?? ''}`;
     } else {
       report(
         sameProduct

@@ -68,3 +68,18 @@ export function keepOnly(system: WritableSystem, environments: readonly string[]
     if (environment.apexService !== undefined && !products.includes(environment.apexService.split('/')[0]!)) environment.apexService = undefined;
   }
 }
+
+/**
+ * The PostgreSQL database names of an environment's products that use the data service (one per
+ * product, `-` as `_`), sorted: what tests of the live catalog expect instead of a list that a new
+ * product would make stale.
+ */
+export function databasesOf(system: SystemSpec, environment: string): string[] {
+  const spec = system.environments.find((candidate) => candidate.name === environment);
+  if (spec === undefined) throw new Error(`no environment "${environment}"`);
+  return spec.products
+    .map((deployment) => system.products.find((product) => product.name === deployment.product)!)
+    .filter((product) => product.services.some((service) => (service.uses ?? []).includes('postgres')))
+    .map((product) => product.name.replace(/-/g, '_'))
+    .sort();
+}

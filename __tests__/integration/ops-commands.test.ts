@@ -154,12 +154,13 @@ describe('tags files', () => {
     expect(parseTagsFile(JSON.stringify({ environment: 'staging', products: { chat: { imageTag: 'latest' } } }), staging).products.chat.imageTag).toBe('latest');
   });
 
-  test('the committed files parse, name every product of their environment, and are written byte for byte as serialized', () => {
+  test('the committed files parse, name only products of their environment, and are written byte for byte as serialized', () => {
     for (const environment of manacore.environments) {
       const file = path.join(__dirname, '..', '..', 'environments', 'tags', `${environment.name}.json`);
       const text = fs.readFileSync(file, 'utf8');
       const parsed = parseTagsFile(text, { environment: environment.name, production: environment.production, products: manacore.products });
-      expect(Object.keys(parsed.products).sort()).toEqual(environment.products.map((p) => p.product).sort());
+      // A listed product may have no tag yet (it runs the never-released placeholder); an unlisted one never has.
+      expect(Object.keys(parsed.products).filter((product) => !environment.products.some((p) => p.product === product))).toEqual([]);
       expect(serializeTagsFile(parsed)).toBe(text);
     }
   });

@@ -9,6 +9,8 @@ import { environmentTopology } from '../../scripts/graph/topology';
 import { readSynthesizedApp } from '../../scripts/lib/synthesized';
 import { main as planComment } from '../../scripts/plan-comment/cli';
 import { costSection } from '../../scripts/plan-comment/operator-sections';
+import { costTable } from '../../scripts/cost/readme-table';
+import { generatedBlock, withGeneratedBlock } from '../../scripts/generate';
 import { PROJECT_ROOT, synthToTemp } from '../helpers/synth-out';
 
 const outdir = synthToTemp();
@@ -72,6 +74,18 @@ describe('cost', () => {
   });
 });
 
+describe('README cost table', () => {
+  test("README.md's cost table is what synth prices now (stale: run npm run generate)", () => {
+    const readme = fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+    expect(generatedBlock(readme, 'cost')).toBe(costTable(report));
+    // Rows and total agree with the report: the table is a view of it, not a second computation.
+    expect(costTable(report)).toContain(`All environments: **EUR ${report.monthlyEur.toFixed(2)}** per month.`);
+    const totals = costTable(report).split('\n').find((line) => line.startsWith('| **total**'))!;
+    for (const environment of Object.values(report.environments)) expect(totals).toContain(`**${environment.monthlyEur.toFixed(2)}**`);
+    expect(() => withGeneratedBlock('no markers', 'cost', 'x')).toThrow(/no "<!-- generated: cost \(npm run generate\) -->"/);
+  });
+});
+
 describe('topology', () => {
   test('one Mermaid file per environment with hosts, networks, services, data, domains, derived from the JSON', () => {
     const docs = fs.mkdtempSync(path.join(os.tmpdir(), 'docs-'));
@@ -94,7 +108,7 @@ describe('topology', () => {
     for (const id of ids(true)) expect(text).not.toContain(`${id}[`);
   });
 
-  test('the committed docs/topology files are what npm run graph writes now', () => {
+  test('the committed docs/topology files are what npm run graph writes now (stale: run npm run generate)', () => {
     for (const environment of ['staging', 'production']) {
       const committed = fs.readFileSync(path.join(PROJECT_ROOT, 'docs', `topology-${environment}.md`), 'utf8');
       expect(committed).toContain(environmentTopology(app, environment).trimEnd());
@@ -173,11 +187,12 @@ throw new ConfigurationError([
     );
   });
 
-  test('another error prints its message without a trace unless asked; a warning is a warning', () => {
+  test('another error prints its message without a trace unless asked; a warning is a warning, printed once per run', () => {
     const failed = runApp(`throw new Error('TFC_BOOTSTRAP=1 needs TFC_ORGANIZATION');`);
     expect(failed.status).toBe(1);
     expect(failed.stderr).toBe('Error: TFC_BOOTSTRAP=1 needs TFC_ORGANIZATION\n(set MANACORE_STACK_TRACES=1 to print the stack trace)\n');
     const warned = runApp(`import { printWarning } from 'ROOT/stacks/warnings';
+printWarning('host app-1 is 90% reserved');
 printWarning('host app-1 is 90% reserved');
 printWarning('under the CLI', { CDKTF_CONTEXT_JSON: '{}' });`);
     expect(warned.status).toBe(0);

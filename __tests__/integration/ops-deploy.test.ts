@@ -64,7 +64,10 @@ function pathWithTerraform(): string {
 }
 
 describe('deploy preflight', () => {
-  test('upstream stacks come from manifest.json, dependencies first', () => {
+  test('upstream stacks come from each stack\'s "//".deploy.after, not the manifest, in deploy order', () => {
+    // cdktf would refuse `cdktf deploy production-chat` alone if its manifest listed dependencies.
+    const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
+    expect(Object.values<any>(manifest.stacks).filter((stack) => (stack.dependencies ?? []).length > 0)).toEqual([]);
     // The data stack reads every product's credentials stack, so all of them come before it.
     const credentials = [...app.stacks.keys()].filter((stack) => /^production-.*-credentials$/.test(stack));
     expect(credentials).toContain('production-chat-credentials');
@@ -73,6 +76,19 @@ describe('deploy preflight', () => {
     expect(upstream.slice(2, -1).sort()).toEqual(credentials.sort());
     expect(upstream.at(-1)).toBe('production-data');
     expect(upstreamOf(app, 'staging-network')).toEqual([]);
+  });
+
+  test('cdktf itself accepts any stack alone, and would start every stack of a glob at once', () => {
+    // cdktf's own checks (@cdktf/cli-core, the cdktf-cli 0.21 that `npx cdktf` runs), against the synthesized manifest.
+    const { checkIfAllDependenciesAreIncluded, checkIfAllDependantsAreIncluded, getMultipleStacks } = require('@cdktf/cli-core/src/lib/helpers/stack-helpers');
+    const stacks = [...app.stacks.values()].map((stack) => ({ name: stack.name, dependencies: JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8')).stacks[stack.name].dependencies ?? [] }));
+    for (const name of ['production-chat', 'production-edge', 'production-monitoring', 'production-chat-credentials', 'staging-network']) {
+      const selected = getMultipleStacks(stacks, [name], 'deploy');
+      expect(() => checkIfAllDependenciesAreIncluded(selected)).not.toThrow(); // deploy
+      expect(() => checkIfAllDependantsAreIncluded(selected, stacks)).not.toThrow(); // destroy
+    }
+    // A glob: nothing in the manifest makes one stack wait for another, hence README's "not ordered" and the wrapper's stages.
+    expect(getMultipleStacks(stacks, ['production-*'], 'deploy').filter((stack: any) => stack.dependencies.length > 0)).toEqual([]);
   });
 
   test('env-* selects an environment in deploy order; an unknown stack names the stacks of its environment', () => {
@@ -141,7 +157,7 @@ describe('npm run deploy', () => {
     expect(await main(['deploy', 'staging-chat', '--', '--auto-approve'], io)).toBe(0);
     const cdktf = runs[1];
     expect(path.basename(cdktf.command)).toBe('cdktf');
-    expect(cdktf.args).toEqual(['deploy', 'staging-chat', '--skip-synth', '--ignore-missing-stack-dependencies', '--auto-approve']);
+    expect(cdktf.args).toEqual(['deploy', 'staging-chat', '--skip-synth', '--auto-approve']);
     expect(cdktf.env).toMatchObject({ CHECKPOINT_DISABLE: '1', DISABLE_VERSION_CHECK: 'true' });
     expect(cdktf.env.TF_CLI_CONFIG_FILE).toBeUndefined();
     expect(out).toEqual([
@@ -150,6 +166,30 @@ describe('npm run deploy', () => {
       '[3/4] looking for credentials and Terraform',
       '[4/4] cdktf deploy staging-chat',
     ]);
+  });
+
+  test('a whole environment deploys stage by stage, one cdktf run per stage, and stops at the first that fails', async () => {
+    const { io, runs } = recordingIo([], { ...credentials(), PATH: pathWithTerraform() });
+    // Every selected stack is credentialled the way the test's credentials() covers: only check the cdktf runs.
+    const staging = [...app.stacks.keys()].filter((stack) => stack.startsWith('staging-'));
+    const env = { ...io.env, ...Object.fromEntries(staging.flatMap((stack) => missingCredentials(app.stacks.get(stack)!, {})).map((name) => [name.split(' or ')[0], 'dummy'])) };
+    expect(await main(['deploy', 'staging-*', '--', '--auto-approve'], { ...io, env })).toBe(0);
+    const rounds = runs.slice(1).map((run) => run.args.filter((arg) => arg.startsWith('staging-')));
+    expect(rounds.slice(0, 2)).toEqual([['staging-network'], ['staging-edge']]);
+    expect(rounds[2].every((stack) => stack.endsWith('-credentials'))).toBe(true);
+    expect(rounds[3]).toEqual(['staging-data']);
+    expect(rounds[4]).toEqual(expect.arrayContaining(['staging-chat', 'staging-monitoring']));
+    expect(rounds.flat().sort()).toEqual(staging.sort());
+    // No stack runs before a stack it builds on.
+    for (const [index, round] of rounds.entries()) {
+      for (const stack of round) for (const upstream of upstreamOf(app, stack)) expect(rounds.slice(0, index).flat()).toContain(upstream);
+    }
+
+    const failing = recordingIo([], { ...env });
+    const run = failing.io.run;
+    expect(await main(['deploy', 'staging-*'], { ...failing.io, run: (command, args, runEnv) => (args.includes('staging-edge') ? 1 : run(command, args, runEnv)) })).toBe(1);
+    expect(failing.runs.slice(1).map((r) => r.args[1])).toEqual(['staging-network']);
+    expect(failing.err.join('\n')).toMatch(/cdktf deploy exited with code 1; not run: staging-.*-credentials, .*staging-data, .*staging-chat/);
   });
 
   test('refuses production with local state unless the flag or the variable overrides it', async () => {

@@ -343,7 +343,7 @@ describe('drift, speed and hygiene', () => {
 });
 
 describe('set-up documented', () => {
-  it('.env.example is what the stacks declare (npm run env:example)', () => {
+  it('.env.example is what the stacks declare (stale: run npm run generate)', () => {
     const stacks = new Map(app.stackNames.map((name) => [name, app.synth(name) as unknown]));
     expect(fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8')).toBe(renderEnvExample(stacks));
   });

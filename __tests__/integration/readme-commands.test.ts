@@ -19,6 +19,8 @@ const COMMANDS: Readonly<Record<string, Expectation>> = {
   'npm ci': { kind: 'not run', why: 'tests run offline: the clone links the checkout\'s node_modules; .ci/run runs npm ci' },
   'npm run synth': { kind: 'runs', output: /^Monthly cost: production EUR \d+\.\d\d, staging EUR \d+\.\d\d \(total EUR \d+\.\d\d; prices of \d{4}-\d\d-\d\d, R2 estimated\)$/m },
   'npm test': { kind: 'not run', why: 'this test is part of it' },
+  'npx cdktf deploy production-chat': { kind: 'not run', why: 'needs provider credentials and its upstream stacks; `npm run e2e` runs `cdktf deploy <env>-<product>` as typed against the mock providers (tools/e2e/cdktf-cli.ts)' },
+  'npx cdktf diff staging-network': { kind: 'not run', why: 'needs provider credentials; the same cdktf CLI path as the deploy above, run by `npm run e2e`' },
   'npm run diff -- staging-network': { kind: 'refuses', message: /error: these credentials are not set[^\n]*\n {2}staging-network: CLOUDFLARE_API_TOKEN, GITHUB_TOKEN, HCLOUD_TOKEN/ },
   'npm run deploy -- staging-network': { kind: 'refuses', message: /error: these credentials are not set/ },
   "npm run deploy -- 'staging-*'": { kind: 'refuses', message: /error: these credentials are not set[^]*staging-chat: / },

@@ -11,7 +11,7 @@ import { manacore } from '../../environments';
 import { MANACORE_PRODUCTS } from '../../environments/catalog';
 import { production } from '../../environments/production';
 import { staging } from '../../environments/staging';
-import { deploymentsFromTags } from '../../environments/tags';
+import { deploymentsFromTags, NEVER_RELEASED_TAG } from '../../environments/tags';
 import productionTags from '../../environments/tags/production.json';
 import stagingTags from '../../environments/tags/staging.json';
 import type { SystemSpec } from '../../index';
@@ -35,12 +35,18 @@ function errorOf(run: () => unknown): string {
 }
 
 describe('tags as data: environments read environments/tags/<env>.json', () => {
-  it('every product an environment lists gets its tag from the file, in the list order', () => {
+  it('every product an environment lists gets its tag from the file, in the list order; one without a tag runs the never-released placeholder', () => {
     for (const [spec, file] of [[staging, stagingTags], [production, productionTags]] as const) {
-      expect(products(spec).length).toBe(13);
-      for (const deployment of spec.products) expect(deployment.imageTag).toBe((file.products as Record<string, { imageTag: string }>)[deployment.product]!.imageTag);
-      expect(Object.keys(file.products).sort()).toEqual([...products(spec)].sort());
+      expect(products(spec).length).toBeGreaterThan(0);
+      const recorded = file.products as Record<string, { imageTag: string } | undefined>;
+      for (const deployment of spec.products) expect(deployment.imageTag).toBe(recorded[deployment.product]?.imageTag ?? NEVER_RELEASED_TAG);
+      expect(Object.keys(file.products).filter((product) => !products(spec).includes(product))).toEqual([]);
     }
+    expect(deploymentsFromTags('staging', ['news', 'chat'], { environment: 'staging', products: { chat: { imageTag: 'main-4f2c9e1' } } }, MANACORE_PRODUCTS)).toEqual([
+      { product: 'news', imageTag: NEVER_RELEASED_TAG },
+      { product: 'chat', imageTag: 'main-4f2c9e1' },
+    ]);
+    expect(isPlaceholderTag(NEVER_RELEASED_TAG)).toBe(true);
   });
 
   it('per-service tags pass through; the file is the only source', () => {
@@ -51,8 +57,8 @@ describe('tags as data: environments read environments/tags/<env>.json', () => {
     ]);
   });
 
-  it('a listed product without a tag, a tag for a product the environment does not run, an unknown service: one error naming each', () => {
-    const file = { environment: 'production', products: { chat: { imageTag: 'main-4f2c9e1', imageTags: { worker: 'main-0a1b2c3' } }, bauntown: { imageTag: 'main-2222222' } } };
+  it('a listed product with a malformed entry, a tag for a product the environment does not run, an unknown service: one error naming each', () => {
+    const file = { environment: 'production', products: { chat: { imageTag: 'main-4f2c9e1', imageTags: { worker: 'main-0a1b2c3' } }, bauntown: { imageTag: 'main-2222222' }, news: {} } };
     const message = errorOf(() => deploymentsFromTags('production', ['chat', 'news'], file, MANACORE_PRODUCTS));
     expect(message).toContain('environment "production", product "bauntown", field "environments/tags/production.json: products": got "bauntown"; allowed: chat, news (the environment does not run this product: add it to its PRODUCTS list first)');
     expect(message).toContain('environment "production", product "news", field "environments/tags/production.json: products.news.imageTag": got undefined');
@@ -90,7 +96,10 @@ describe('release, promotion and their bad input', () => {
     expect(errorOf(() => recordRelease(stagingTags as TagsFile, stagingContext, { product: 'chat' }, 'main-0000000'))).toContain('field "imageTag": got "main-0000000"');
     expect(errorOf(() => recordRelease(stagingTags as TagsFile, stagingContext, { product: 'chat' }, 'bad tag!'))).toContain('field "imageTag": got "bad tag!"');
     const withoutNews: TagsFile = { environment: 'staging', products: { chat: { imageTag: 'main-1111111' } } };
-    expect(errorOf(() => recordRelease(withoutNews, stagingContext, { product: 'news' }, 'main-4f2c9e1'))).toContain('product "news", field "product": got "news"; allowed: chat (the environment does not run it)');
+    expect(errorOf(() => recordRelease(withoutNews, stagingContext, { product: 'news' }, 'main-4f2c9e1'))).toContain('product "news", field "product": got "news"; allowed: chat (the environment does not run it');
+    // A product the environment lists but never released is not in the file yet: its first release writes it.
+    expect(recordRelease(withoutNews, { ...stagingContext, runs: ['chat', 'news'] }, { product: 'news' }, 'main-4f2c9e1').products.news).toEqual({ imageTag: 'main-4f2c9e1' });
+    expect(errorOf(() => recordRelease(withoutNews, { ...stagingContext, runs: ['chat', 'news'] }, { product: 'picture' }, 'main-4f2c9e1'))).toContain('got "picture"; allowed: chat, news');
     expect(recordRelease(stagingTags as TagsFile, stagingContext, { product: 'chat', service: 'web' }, 'main-4f2c9e1').products.chat).toEqual({ imageTag: 'main-0000000', imageTags: { web: 'main-4f2c9e1' } });
   });
 
@@ -109,7 +118,9 @@ describe('release, promotion and their bad input', () => {
     expect(errorOf(attempt(ran({ imageTag: 'main-4f2c9e1' }), 'main-9999999'))).toContain(
       'environment "production", product "chat", field "imageTag": got "main-9999999"; allowed: main-4f2c9e1 (staging never ran main-9999999 as its last applied staging-chat',
     );
-    expect(errorOf(attempt({}))).toContain('staging never applied staging-chat');
+    // Without --tag the message names the missing tag, never the product as if it were one.
+    expect(errorOf(attempt({}))).toContain('field "imageTag": got null; allowed: a tag staging applied (staging never applied staging-chat');
+    expect(errorOf(attempt({}))).toContain('no --tag was given for chat');
     expect(errorOf(attempt(ran({ imageTag: 'main-0000000' })))).toContain('got "main-0000000"; allowed: a released tag');
     expect(errorOf(attempt(ran({ imageTag: 'latest' })))).toContain('field "imageTag": got "latest"; allowed: an immutable tag');
   });
@@ -157,7 +168,11 @@ describe('npm run release (the commands the workflows run)', () => {
     expect(fs.readFileSync(file, 'utf8')).toBe(before);
     const ok = releaseIo(root);
     expect(releaseMain(['record', 'chat', 'main-4f2c9e1'], ok)).toBe(0);
-    expect(ok.stdout.join('')).toBe('stack=staging-chat\ntag=main-4f2c9e1\nmessage=release staging chat main-4f2c9e1\n');
+    expect(ok.stdout.join('')).toBe(
+      'stack=staging-chat\ntag=main-4f2c9e1\nmessage=release staging chat main-4f2c9e1\n' +
+        'purge=[{"hosts":["staging-app-chat.manacore.app","staging-chat.manacore.app"]}]\n' +
+        'purge_summary=purge: by hostname on the pro plan: staging-app-chat.manacore.app, staging-chat.manacore.app\n',
+    );
     const written = parseTagsFile(fs.readFileSync(file, 'utf8'), stagingContext);
     expect(written.products.chat).toEqual({ imageTag: 'main-4f2c9e1' });
     expect(fs.readFileSync(file, 'utf8').split('\n').filter((line, i) => line !== before.split('\n')[i])).toEqual(['      "imageTag": "main-4f2c9e1"']);
@@ -188,7 +203,10 @@ describe('npm run release (the commands the workflows run)', () => {
 
     const ok = releaseIo(root);
     expect(releaseMain(['promote', 'chat'], ok)).toBe(0);
-    expect(ok.stdout.join('')).toBe(`stack=production-chat\ntag=main-4f2c9e1\nmessage=promote production chat main-4f2c9e1 (staging applied it at ${applied.slice(0, 10)})\n`);
+    expect(ok.stdout.join('')).toBe(
+      `stack=production-chat\ntag=main-4f2c9e1\nmessage=promote production chat main-4f2c9e1 (staging applied it at ${applied.slice(0, 10)})\n` +
+        'purge=[{"hosts":["app-chat.manacore.app","chat.manacore.app"]}]\npurge_summary=purge: by hostname on the pro plan: app-chat.manacore.app, chat.manacore.app\n',
+    );
     expect(parseTagsFile(fs.readFileSync(production, 'utf8'), productionContext).products.chat).toEqual({ imageTag: 'main-4f2c9e1' });
   });
 

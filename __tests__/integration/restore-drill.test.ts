@@ -41,7 +41,11 @@ async function timed<T>(name: string, action: () => Promise<T>): Promise<T> {
   return result;
 }
 
-/** Runs a script the way the containers do: busybox ash, arguments after the script. */
+/**
+ * Runs a script the way the containers do: busybox ash, arguments after the script. Its other commands come from
+ * PATH: the heartbeat's wget is GNU wget here (scripts/install-test-tools.sh), since Debian's busybox 1.35 wget
+ * crashes on `-T`, which alpine's applet takes.
+ */
 function sh(script: string, args: readonly string[], env: NodeJS.ProcessEnv) {
   return run('busybox', ['sh', '-c', script, 'sh', ...args], { env: { ...env, PATH } });
 }

@@ -79,5 +79,6 @@ function humanDuration(duration: Duration): string {
   const seconds = duration.toSeconds();
   if (seconds % 86_400 === 0) return `${seconds / 86_400} days`;
   if (seconds % 3_600 === 0) return `${seconds / 3_600} hours`;
+  if (seconds % 60 === 0) return `${seconds / 60} minutes`;
   return `${seconds} seconds`;
 }

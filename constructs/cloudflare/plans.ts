@@ -33,3 +33,23 @@ export function planHasPolish(plan: CloudflarePlan): boolean {
 export function smallestPlanForPageRules(count: number): CloudflarePlan | undefined {
   return CLOUDFLARE_PLANS.find((plan) => PAGE_RULE_QUOTA[plan] >= count);
 }
+
+/** Ways to purge a zone's edge cache (`POST /zones/{zone_id}/purge_cache`). */
+export type PurgeMethod = 'url' | 'hostname' | 'tag' | 'prefix' | 'everything';
+
+/**
+ * Purge methods each plan offers. Cloudflare's purge-cache page ("Availability
+ * and limits", developers.cloudflare.com/cache/how-to/purge-cache/) lists URL,
+ * hostname, tag, prefix and purge everything for Free, Pro, Business and
+ * Enterprise alike since 2025 (hostname, tag and prefix used to be
+ * Enterprise-only); at most 100 hosts per request on every plan.
+ */
+export const PURGE_METHODS: Readonly<Record<CloudflarePlan, readonly PurgeMethod[]>> = {
+  free: ['url', 'hostname', 'tag', 'prefix', 'everything'],
+  pro: ['url', 'hostname', 'tag', 'prefix', 'everything'],
+  business: ['url', 'hostname', 'tag', 'prefix', 'everything'],
+  enterprise: ['url', 'hostname', 'tag', 'prefix', 'everything'],
+};
+
+/** Hostnames (or other operations) one purge request may carry. */
+export const PURGE_OPERATIONS_PER_REQUEST = 100;

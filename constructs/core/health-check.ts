@@ -32,7 +32,22 @@ export type HttpProbeClient = 'wget' | 'curl' | 'node';
 type Probe =
   | { readonly kind: 'http'; readonly path: string; readonly port?: number; readonly client: HttpProbeClient }
   | { readonly kind: 'command'; readonly command: readonly string[] }
-  | { readonly kind: 'process'; readonly pattern: string };
+  | { readonly kind: 'shell'; readonly script: string }
+  | { readonly kind: 'process'; readonly pattern: string }
+  | { readonly kind: 'none'; readonly reason: string };
+
+/**
+ * The two forms of Docker's health check test, as the Docker provider's
+ * `healthcheck.test` list takes them (Dockerfile reference, HEALTHCHECK:
+ * `CMD` runs the arguments directly, `CMD-SHELL` runs one string with the
+ * container's default shell, `/bin/sh -c` on Linux, and `NONE` disables the
+ * image's own check; exit status 0 is healthy, 1 unhealthy). An exec-form
+ * probe needs only its program in the image; a shell-form one needs `sh` too,
+ * which distroless and scratch images lack.
+ */
+const EXEC = 'CMD';
+const SHELL = 'CMD-SHELL';
+export const NO_HEALTH_CHECK = 'NONE';
 
 /** App defaults from the source documents: every 30s, 10s timeout, 3 retries, 40s start period. */
 const APP_TIMING: Required<HealthCheckTiming> = {
@@ -64,12 +79,41 @@ export class HealthCheck {
     return new HealthCheck({ kind: 'http', path, port: options.port, client }, options);
   }
 
-  /** A command run inside the container; exit code 0 means healthy (`pg_isready`, `redis-cli ping`). */
+  /**
+   * A program run inside the container in exec form, without a shell; exit
+   * code 0 means healthy: `['/bin/grpc_health_probe', '-addr=:50051']`,
+   * `['python', '-c', '...']`, `['pg_isready']`. Needs only the program, so
+   * it works on slim, distroless and scratch images that ship it.
+   */
   public static command(command: readonly string[], timing: HealthCheckTiming = {}): HealthCheck {
     if (command.length === 0) {
       throw new Error('HealthCheck.command: the command must not be empty');
     }
     return new HealthCheck({ kind: 'command', command }, timing);
+  }
+
+  /**
+   * A command line run by the image's `/bin/sh -c` (Docker's `CMD-SHELL`):
+   * pipes, `||`, variables. Needs `sh` in the image besides what the line
+   * runs; prefer `command` (exec form) for images without a shell.
+   */
+  public static shell(script: string, timing: HealthCheckTiming = {}): HealthCheck {
+    if (script.trim() === '') throw new Error('HealthCheck.shell: the command line must not be empty');
+    return new HealthCheck({ kind: 'shell', script }, timing);
+  }
+
+  /**
+   * No health check at all (Docker's `NONE`, which also turns off one the
+   * image declares): the container counts as ready once it runs, the restart
+   * policy restarts it when its process exits, and for a routed service the
+   * edge's own checks (monitoring's uptime probes) are what notice a hang.
+   * `reason` says why, and is kept on the container as a label.
+   */
+  public static none(reason: string): HealthCheck {
+    if (typeof reason !== 'string' || reason.trim().length < 10 || /[\n\r]/.test(reason)) {
+      throw new Error(`HealthCheck.none: give the reason the service has no probe, on one line (at least 10 characters); got ${JSON.stringify(reason)}`);
+    }
+    return new HealthCheck({ kind: 'none', reason: reason.trim() }, {});
   }
 
   /**
@@ -105,8 +149,41 @@ export class HealthCheck {
    * probes are returned unchanged.
    */
   public withCommandText(transform: (text: string) => string): HealthCheck {
-    if (this.probe.kind !== 'command') return this;
-    return new HealthCheck({ kind: 'command', command: this.probe.command.map(transform) }, this.timing);
+    switch (this.probe.kind) {
+      case 'command':
+        return new HealthCheck({ kind: 'command', command: this.probe.command.map(transform) }, this.timing);
+      case 'shell':
+        return new HealthCheck({ kind: 'shell', script: transform(this.probe.script) }, this.timing);
+      case 'none':
+        return new HealthCheck({ kind: 'none', reason: transform(this.probe.reason) }, this.timing);
+      default:
+        return this;
+    }
+  }
+
+  /**
+   * The programs the probe runs inside the container, which the image must
+   * have: `sh` for shell-form probes (the default `wget` one included),
+   * the program of an exec-form probe. Empty for `none`.
+   */
+  public get requiredTools(): string[] {
+    switch (this.probe.kind) {
+      case 'http':
+        return this.probe.client === 'wget' ? ['sh', 'wget'] : [this.probe.client];
+      case 'command':
+        return [this.probe.command[0]!];
+      case 'shell':
+        return ['sh'];
+      case 'process':
+        return ['pgrep'];
+      case 'none':
+        return [];
+    }
+  }
+
+  /** Why the service has no probe (`HealthCheck.none`); undefined for a real probe. */
+  public get disabledReason(): string | undefined {
+    return this.probe.kind === 'none' ? this.probe.reason : undefined;
   }
 
   /** True when the probe is an HTTP route (what the proxy-facing kinds require). */
@@ -140,22 +217,26 @@ export class HealthCheck {
         const url = `http://127.0.0.1:${port}${this.probe.path}`;
         switch (this.probe.client) {
           case 'curl':
-            return ['CMD', 'curl', '--fail', '--silent', '--show-error', '--output', '/dev/null', url];
+            return [EXEC, 'curl', '--fail', '--silent', '--show-error', '--output', '/dev/null', url];
           case 'node':
-            return ['CMD', 'node', '-e', `fetch('${url}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`];
+            return [EXEC, 'node', '-e', `fetch('${url}').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`];
           default:
-            return ['CMD-SHELL', `wget -q --spider ${url} || exit 1`];
+            return [SHELL, `wget -q --spider ${url} || exit 1`];
         }
       }
       case 'command':
-        return ['CMD', ...this.probe.command];
+        return [EXEC, ...this.probe.command];
+      case 'shell':
+        return [SHELL, this.probe.script];
+      case 'none':
+        return [NO_HEALTH_CHECK];
       case 'process':
         // Exec form, no shell: `sh -c "pgrep -f 'crond'"` matched its own shell's command line and passed with no
         // crond running. The pattern is anchored at the program name, so neither the probe nor a parent that merely
         // mentions the command (docker-init's `/sbin/docker-init -- crond -f`, a wrapper shell) counts. pgrep skips
         // its own pid, joins argv with spaces for -f and uses POSIX extended regexps, in procps and in busybox
         // (procps/pgrep.c: `if (proc->pid == pid) continue;`, `xregcomp(..., REG_EXTENDED ...)`).
-        return ['CMD', 'pgrep', '-f', processPattern(this.probe.pattern)];
+        return [EXEC, 'pgrep', '-f', processPattern(this.probe.pattern)];
     }
   }
 }

@@ -15,6 +15,8 @@ export interface ContainerRevisionProps {
   readonly settings: unknown;
   /** Values only Terraform knows (secret values, network names of other stacks), hashed by Terraform. */
   readonly references: readonly string[];
+  /** The container it names is replaced create-before-destroy (start-first). @default true */
+  readonly createBeforeDestroy?: boolean;
 }
 
 /**
@@ -32,7 +34,7 @@ export function containerRevision(scope: Construct, logicalId: string, props: Co
       settings: digest(props.settings),
       references: Fn.sha256(Fn.join('\n', [...props.references])),
     },
-    lifecycle: { createBeforeDestroy: true },
+    lifecycle: { createBeforeDestroy: props.createBeforeDestroy ?? true },
   });
   revision.overrideLogicalId(logicalId);
   return revision;

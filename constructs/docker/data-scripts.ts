@@ -33,11 +33,30 @@ export function volumeGuardScript(mountPoint: string = VOLUME_MOUNT_POINT): stri
   ].join('\n');
 }
 
-/** One product's Redis ACL user: its name, key and channel prefix `<name>:`, and the variable holding its password. */
+/** Rights a product's Redis user has beyond keys and channels under `<name>:` and every command outside @dangerous. */
+export interface RedisUserAccess {
+  /** Commands of the @dangerous category it may run after all (`info`: BullMQ's version check on connect). @default - none */
+  readonly commands?: readonly string[];
+  /**
+   * Channel patterns it may PSUBSCRIBE, each under `<name>:`. Redis admits a
+   * pattern subscription only when the pattern literally equals an allowed
+   * channel pattern (acl.c, ACLCheckChannelAgainstList), so `&chat:*` admits
+   * `PSUBSCRIBE chat:*` but not `PSUBSCRIBE chat:socket.io#/#*`.
+   * @default - none
+   */
+  readonly patternSubscriptions?: readonly string[];
+}
+
+/** One product's Redis ACL user: its name, key and channel prefix `<name>:`, the variable holding its password, and further rights. */
 export interface RedisAclUser {
   readonly name: string;
   readonly passwordVariable: string;
+  /** Rights beyond its prefix. @default - none */
+  readonly access?: RedisUserAccess;
 }
+
+/** A channel pattern or command name safe inside the ACL script's double quotes and Terraform text (no `$`, quote, backslash, brace or space). */
+export const REDIS_ACL_TOKEN = /^[A-Za-z0-9:_#/*?.\[\]|-]+$/;
 
 /**
  * Writes the Redis ACL file to `file` (the script's first argument unless given) from passwords in the environment, as
@@ -45,7 +64,7 @@ export interface RedisAclUser {
  * line. `default` (the health check, the dump job) keeps every right; each
  * product may touch only keys and channels under `<product>:` and no
  * command of the @dangerous category (FLUSHALL, KEYS, CONFIG, ACL, DEBUG,
- * SHUTDOWN, ...).
+ * SHUTDOWN, ...), except the rights its `access` names.
  */
 export function redisAclScript(users: readonly RedisAclUser[], file = '$1'): string {
   const hash = (variable: string) => `$(printf '%s' "$${variable}" | sha256sum | cut -d' ' -f1)`;
@@ -54,7 +73,11 @@ export function redisAclScript(users: readonly RedisAclUser[], file = '$1'): str
     'umask 077',
     '{',
     `  echo "user default on #${hash('REDIS_PASSWORD')} ~* &* +@all"`,
-    ...users.map((user) => `  echo "user ${user.name} on #${hash(user.passwordVariable)} resetkeys ~${user.name}:* resetchannels &${user.name}:* -@all +@all -@dangerous"`),
+    ...users.map((user) => {
+      const channels = [`&${user.name}:*`, ...(user.access?.patternSubscriptions ?? []).map((pattern) => `&${pattern}`)];
+      const commands = ['-@all', '+@all', '-@dangerous', ...(user.access?.commands ?? []).map((command) => `+${command}`)];
+      return `  echo "user ${user.name} on #${hash(user.passwordVariable)} resetkeys ~${user.name}:* resetchannels ${channels.join(' ')} ${commands.join(' ')}"`;
+    }),
     '} > "$acl_file"',
   ];
   for (const variable of ['REDIS_PASSWORD', ...users.map((user) => user.passwordVariable)]) {

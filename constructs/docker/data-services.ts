@@ -11,8 +11,9 @@ import type { BackupBucket } from '../cloudflare/backup-bucket';
 import type { ResourceSpec } from '../core/resources';
 import type { DataVolume } from '../hetzner/data-volume';
 import { BackupJob, type BackupSchedule } from './backup-job';
+import type { RedisUserAccess } from './data-scripts';
 import { PostgresContainer } from './postgres-container';
-import { RedisContainer } from './redis-container';
+import { RedisContainer, type RedisEvictionPolicy } from './redis-container';
 
 export interface DataServicesProps {
   /** Provider of the data host's daemon. */
@@ -54,6 +55,10 @@ export interface DataServicesProps {
     readonly userPasswords?: Readonly<Record<string, string>>;
     /** `maxmemory` in MiB. @default - REDIS_DEFAULTS.maxMemoryMiB */
     readonly maxMemoryMiB?: number;
+    /** What Redis does at `maxmemory`. @default - REDIS_DEFAULTS.maxMemoryPolicy */
+    readonly maxMemoryPolicy?: RedisEvictionPolicy;
+    /** Rights of a user beyond its prefix, by user. @default - none */
+    readonly access?: Readonly<Record<string, RedisUserAccess>>;
     /** Image reference. @default - REDIS_DEFAULTS.image */
     readonly image?: string;
     readonly resources: ResourceSpec;
@@ -110,6 +115,8 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
       users: props.redis.users,
       userPasswords: props.redis.userPasswords,
       maxMemoryMiB: props.redis.maxMemoryMiB,
+      maxMemoryPolicy: props.redis.maxMemoryPolicy,
+      access: props.redis.access,
       resources: props.redis.resources,
       image: props.redis.image,
     });

@@ -2,7 +2,7 @@ import { Container, type ContainerNetworksAdvanced, type ContainerPorts } from '
 import { Image } from '@cdktf/provider-docker/lib/image';
 import { Token, type IResolvable, type ITerraformDependable, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
-import type { DockerHealthCheck } from '../core/health-check';
+import { NO_HEALTH_CHECK, type DockerHealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 
 /** A Docker network the container joins, with the names it answers to there. */
@@ -151,6 +151,7 @@ export class HardenedContainer extends Construct {
       this.image = props.image;
     }
     const health = props.healthCheck;
+    const disabled = health?.test[0] === NO_HEALTH_CHECK;
     const rotation = props.logRotation ?? { maxSizeMiB: 10, maxFiles: 3 };
     const tmpfs: Record<string, string> = { '/tmp': TMPFS_OPTIONS };
     for (const path of props.writablePaths ?? []) tmpfs[path] = TMPFS_OPTIONS;
@@ -204,8 +205,9 @@ export class HardenedContainer extends Construct {
         retries: health.retries,
         startPeriod: health.startPeriod,
       },
-      wait: props.waitForHealthy ?? health !== undefined,
-      waitTimeout: health ? waitTimeoutSeconds(health) : undefined,
+      // `NONE` turns the image's own check off: there is no health status to wait for.
+      wait: props.waitForHealthy ?? (health !== undefined && !disabled),
+      waitTimeout: health && !disabled ? waitTimeoutSeconds(health) : undefined,
       networksAdvanced: props.networks.map(
         (network): ContainerNetworksAdvanced => ({ name: network.name, aliases: network.aliases?.length ? [...network.aliases] : undefined }),
       ),

@@ -6,14 +6,25 @@ import { generatedPassword, randomProviderOf } from '../core/random-provider';
 import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
-import { redisAclScript, VOLUME_MOUNT_POINT, volumeGuardScript } from './data-scripts';
+import { REDIS_ACL_TOKEN, redisAclScript, VOLUME_MOUNT_POINT, volumeGuardScript, type RedisUserAccess } from './data-scripts';
 import { terraformLiteral } from '../core/terraform-literal';
+
+/**
+ * What Redis does once `maxmemory` is reached (redis.conf, "maxmemory-policy"): `noeviction` refuses writes,
+ * the others evict keys (`volatile-*` only keys with a TTL, `allkeys-*` any). A queue needs `noeviction`:
+ * an evicted job is lost without an error, and BullMQ's lock keys carry a TTL, so even `volatile-*` evicts them
+ * (BullMQ's production guide, docs.bullmq.io/guide/going-to-production).
+ */
+export const REDIS_EVICTION_POLICIES = ['noeviction', 'volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random'] as const;
+export type RedisEvictionPolicy = (typeof REDIS_EVICTION_POLICIES)[number];
 
 /** Image, port, memory and probe of the Redis container unless its props say otherwise. */
 export const REDIS_DEFAULTS = {
   image: 'redis:7-alpine',
   port: 6379,
   maxMemoryMiB: 256,
+  // Only keys with a TTL (caches) are evicted: one product's cache never pushes out another's sessions.
+  maxMemoryPolicy: 'volatile-lru' as RedisEvictionPolicy,
   resources: { cpuLimit: 0.25, memoryLimitMiB: 384, cpuReservation: 0.25, memoryReservationMiB: 256 } satisfies ResourceSpec,
   // REDISCLI_AUTH is set in the container, so the password never appears in the command line.
   healthCheck: HealthCheck.command(['redis-cli', 'ping'], DATA_SERVICE_PROBE_TIMING),
@@ -34,8 +45,12 @@ export interface RedisContainerProps {
   readonly userPasswords?: Readonly<Record<string, string>>;
   /** Name of the host's data network (internal: no internet). */
   readonly network: string;
-  /** `maxmemory` in MiB; above it keys with a TTL are evicted least-recently-used (volatile-lru). @default - REDIS_DEFAULTS.maxMemoryMiB (256) */
+  /** `maxmemory` in MiB; above it `maxMemoryPolicy` applies. @default - REDIS_DEFAULTS.maxMemoryMiB (256) */
   readonly maxMemoryMiB?: number;
+  /** What Redis does at `maxmemory`; queues need `noeviction`. @default - REDIS_DEFAULTS.maxMemoryPolicy (volatile-lru) */
+  readonly maxMemoryPolicy?: RedisEvictionPolicy;
+  /** Rights of a user beyond its prefix (commands, literal pattern subscriptions), by user. @default - none */
+  readonly access?: Readonly<Record<string, RedisUserAccess>>;
   /** CPU and memory. @default - REDIS_DEFAULTS.resources */
   readonly resources?: ResourceSpec;
   /** Image. @default - REDIS_DEFAULTS.image (redis:7-alpine) */
@@ -61,7 +76,7 @@ export interface RedisContainerProps {
  * user per product with its own generated password (keys and channels under
  * `<product>:` only, no @dangerous command), the `default` user for the
  * health check and the dump job, append-only file synced every second,
- * `maxmemory` with volatile-lru eviction, and a `redis-cli ping` health check
+ * `maxmemory` with its eviction policy, and a `redis-cli ping` health check
  * that authenticates through REDISCLI_AUTH.
  */
 export class RedisContainer extends Construct {
@@ -99,6 +114,12 @@ export class RedisContainer extends Construct {
         throw new Error(`RedisContainer ${id}: user "${user}" must be a unique lowercase product name (letters, digits, "-"), not "default"`);
       }
       seen.add(user);
+      const access = props.access?.[user];
+      const bad = [...(access?.commands ?? []), ...(access?.patternSubscriptions ?? [])].find((token) => !REDIS_ACL_TOKEN.test(token));
+      const outside = (access?.patternSubscriptions ?? []).find((pattern) => !pattern.startsWith(`${user}:`));
+      if (bad !== undefined || outside !== undefined) {
+        throw new Error(`RedisContainer ${id}: user "${user}": "${bad ?? outside}" must be a pattern under "${user}:" or a command name, of letters, digits and : _ # / * ? . [ ] | -`);
+      }
       if (given !== undefined) {
         this.userPasswords.set(user, given[user]);
         continue;
@@ -109,22 +130,10 @@ export class RedisContainer extends Construct {
     const aclFile = '/tmp/users.acl';
     const dataDir = `${VOLUME_MOUNT_POINT}/redis`;
 
-    const server = [
-      'redis-server',
-      `--aclfile ${aclFile}`,
-      '--appendonly yes',
-      '--appendfsync everysec',
-      `--maxmemory ${maxMemoryMiB}mb`,
-      // Only keys with a TTL (caches) are evicted: one product's cache never pushes out another's sessions or queues.
-      '--maxmemory-policy volatile-lru',
-      // The dump job's `redis-cli --rdb` is a replica sync; Redis 7 waits 5 s for more replicas to share it
-      // (repl-diskless-sync-delay), and there are none: measured 4.7 s -> 0.01 s for a small dataset.
-      '--repl-diskless-sync-delay 0',
-      `--dir ${dataDir}`,
-    ].join(' ');
+    const server = ['redis-server', ...redisServerArguments({ aclFile, maxMemoryMiB, maxMemoryPolicy: props.maxMemoryPolicy ?? REDIS_DEFAULTS.maxMemoryPolicy }), `--dir ${dataDir}`].join(' ');
     // ACL users from the passwords in the environment (hashes only, in tmpfs); the entrypoint chowns the cwd to redis.
     const setup = [
-      redisAclScript(props.users.map((name) => ({ name, passwordVariable: passwordVariable(name) })), aclFile),
+      redisAclScript(props.users.map((name) => ({ name, passwordVariable: passwordVariable(name), access: props.access?.[name] })), aclFile),
       `chown redis ${aclFile}`,
       `mkdir -p ${dataDir} && cd ${dataDir}`,
       `exec docker-entrypoint.sh ${server}`,
@@ -162,6 +171,23 @@ export class RedisContainer extends Construct {
     if (password === undefined) throw new Error(`RedisContainer: no user "${user}"; have ${[...this.userPasswords.keys()].join(', ') || '(none)'}`);
     return redisConnectionUrl({ user, password, host: this.connectionHost });
   }
+}
+
+/**
+ * The server's settings as redis-server arguments (`--name value`), without its data directory: the container
+ * runs them, and the client tests (__tests__/integration/redis-clients.test.ts) start a real server with them.
+ */
+export function redisServerArguments(settings: { readonly aclFile: string; readonly maxMemoryMiB: number; readonly maxMemoryPolicy: RedisEvictionPolicy }): string[] {
+  return [
+    `--aclfile ${settings.aclFile}`,
+    '--appendonly yes',
+    '--appendfsync everysec',
+    `--maxmemory ${settings.maxMemoryMiB}mb`,
+    `--maxmemory-policy ${settings.maxMemoryPolicy}`,
+    // The dump job's `redis-cli --rdb` is a replica sync; Redis 7 waits 5 s for more replicas to share it
+    // (repl-diskless-sync-delay), and there are none: measured 4.7 s -> 0.01 s for a small dataset.
+    '--repl-diskless-sync-delay 0',
+  ];
 }
 
 /**

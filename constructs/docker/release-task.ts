@@ -35,6 +35,8 @@ export interface ReleaseTaskProps {
   readonly networks: readonly ContainerNetwork[];
   /** Paths kept writable under the read-only root filesystem (the service's). @default - none */
   readonly writablePaths?: readonly string[];
+  /** Mount the root filesystem read-only (the service's). @default true */
+  readonly readOnlyRootFilesystem?: boolean;
   /** CPU and memory limits, as for every container. */
   readonly resources: ResourceSpec;
   /** Labels of the container; `task` and `image.tag` are added. @default - none */
@@ -72,8 +74,10 @@ export interface ReleaseTaskProps {
  * The container's name holds the tag and a revision (regenerated whenever
  * anything about the task changes), so re-applies with an unchanged release
  * plan nothing for it, and a replacement never collides with the container
- * it replaces (Terraform creates dependencies of create-before-destroy
- * resources, the service containers, before destroying them too).
+ * it replaces: Terraform replaces the dependencies of create-before-destroy
+ * resources (start-first service containers) create-before-destroy too. The
+ * task sets no lifecycle of its own, so a stop-first (singleton) service
+ * depending on it gets no cycle.
  */
 export class ReleaseTask extends Construct {
   public readonly hardened: HardenedContainer;
@@ -102,6 +106,8 @@ export class ReleaseTask extends Construct {
         resources: props.resources,
         labels,
         writablePaths: props.writablePaths ?? [],
+        // Only when not the default, as for service containers.
+        ...(props.readOnlyRootFilesystem === false ? { readOnlyRootFilesystem: false } : {}),
         secretNames: Object.keys(secrets).sort(),
       },
       references: [...Object.keys(secrets).sort().map((key) => secrets[key]!), ...props.networks.map((network) => network.name)],
@@ -116,11 +122,10 @@ export class ReleaseTask extends Construct {
       resources: props.resources,
       networks: props.networks.map((network) => ({ name: network.name })),
       writablePaths: props.writablePaths,
+      readOnlyRootFilesystem: props.readOnlyRootFilesystem,
       labels,
       runOnce: true,
       keepOutput: true,
-      // Terraform makes it so anyway, as a dependency of the create-before-destroy service containers; said here.
-      createBeforeDestroy: true,
       provider: props.provider,
     });
     const container = this.hardened.container;

@@ -90,6 +90,15 @@ export interface ServiceContainerProps {
   readonly networks: readonly ServiceNetwork[];
   /** Paths kept writable under the read-only root filesystem (tmpfs). @default - none */
   readonly writablePaths?: readonly string[];
+  /** Mount the root filesystem read-only. @default true */
+  readonly readOnlyRootFilesystem?: boolean;
+  /**
+   * `start-first`: the new container is created and must turn healthy before
+   * the old one is destroyed (no gap; both run meanwhile). `stop-first`: the
+   * old one is destroyed first (a gap; never two at once).
+   * @default 'start-first'
+   */
+  readonly updateOrder?: 'start-first' | 'stop-first';
   /** Route through the edge proxy; needs `port`. @default - not routed */
   readonly route?: ServiceRoute;
   /** Labels of the container (system, env, product, service...). @default - none */
@@ -103,6 +112,9 @@ export interface ServiceContainerProps {
   /** Provider of the host's daemon. @default - the stack's default docker provider */
   readonly provider?: TerraformProvider;
 }
+
+/** Label carrying the reason of a service without a health check (`HealthCheck.none`). */
+export const HEALTH_CHECK_DISABLED_LABEL = 'health-check.disabled';
 
 /**
  * The container of one catalog service, swapped without downtime.
@@ -139,6 +151,8 @@ export class ServiceContainer extends Construct {
     const secrets = props.secretEnvironment ?? {};
     const imageRef = props.image;
     const writablePaths = props.writablePaths ?? [];
+    const readOnlyRootFilesystem = props.readOnlyRootFilesystem ?? true;
+    const startFirst = (props.updateOrder ?? 'start-first') === 'start-first';
 
     this.route = props.route && new EdgeRoute({ name, port: props.port!, ...props.route });
     // Where the visitor's address is: Cloudflare's header behind its proxy (required origin-pull certificate, so only
@@ -153,6 +167,8 @@ export class ServiceContainer extends Construct {
       // Reservations are planned (capacity planning), not enforced by Docker: kept here for `docker inspect`.
       'reservation.cpus': String(props.resources.cpuReservation),
       'reservation.memory-mib': String(props.resources.memoryReservationMiB),
+      // Why it has no probe, where `docker inspect` and the safety invariants see it.
+      ...(props.healthCheck.disabledReason !== undefined ? { [HEALTH_CHECK_DISABLED_LABEL]: props.healthCheck.disabledReason } : {}),
       ...this.route?.toLabels(),
     };
     const stopGraceSeconds = props.stopGraceSeconds ?? 30;
@@ -168,12 +184,15 @@ export class ServiceContainer extends Construct {
       writablePaths,
       port: props.port,
       secretNames: Object.keys(secrets).sort(),
+      // Only when not the default, so the digest of every existing container stays the same.
+      ...(readOnlyRootFilesystem ? {} : { readOnlyRootFilesystem }),
     };
 
     this.revision = containerRevision(this, `${instance}-revision`, {
       image: imageRef,
       settings,
       references: [...Object.keys(secrets).sort().map((key) => secrets[key]!), ...props.networks.map((network) => network.name)],
+      createBeforeDestroy: startFirst,
     });
 
     const restart = props.restart ?? 'unless-stopped';
@@ -189,9 +208,10 @@ export class ServiceContainer extends Construct {
       // The stable name is the service's alias on every network: links and the proxy never see the versioned container name.
       networks: props.networks.map((network) => ({ name: network.name, aliases: [name, ...(network.aliases ?? [])] })),
       writablePaths,
+      readOnlyRootFilesystem,
       capabilities: props.port !== undefined && props.port < 1024 ? ['NET_BIND_SERVICE'] : undefined,
       labels,
-      createBeforeDestroy: true,
+      createBeforeDestroy: startFirst,
       restart: typeof restart === 'string' ? restart : 'on-failure',
       maxRetryCount: typeof restart === 'string' ? undefined : restart.onFailure.maxRetries,
       provider: props.provider,

@@ -1,20 +1,22 @@
 /**
  * `npm run deploy -- <stack>...` and `npm run diff -- <stack>...`: synthesize, check, then hand
- * the stack to `cdktf deploy|diff --skip-synth --ignore-missing-stack-dependencies`.
+ * the stacks to `cdktf deploy --skip-synth`, one deploy stage after the other (stacks/deploy-order.ts),
+ * or to `cdktf diff --skip-synth`, one stack at a time (cdktf diffs a single stack).
  *
- * cdktf on its own refuses `cdktf deploy production-chat` ("dependencies are not included in the
- * stacks to run") and, with --ignore-missing-stack-dependencies, would plan against upstream
- * stacks that were never applied. This wrapper checks what cdktf cannot: that the upstream stacks
- * have state (local file, or the Terraform Cloud workspace), and says which to deploy first.
+ * cdktf's manifest holds no dependencies (so `cdktf deploy production-chat` works alone), so cdktf
+ * would run every stack of `staging-*` at once: this wrapper deploys them stage by stage. It also
+ * checks, before synth output reaches Terraform, that the upstream stacks have state (local file,
+ * or the Terraform Cloud workspace) and production rules; Terraform itself stops a plan whose
+ * upstream is missing (StackOutputs in stacks/system-stack.ts).
  *
  *   npm run deploy -- <stack|env-*>... [--allow-local-production] [-- <cdktf deploy options>]
  *   npm run diff -- <stack|env-*>... [-- <cdktf diff options>]
  *
  * Exit codes: 0 done, 1 refused or failed (message says why), 2 usage error.
  */
+import { loadSystem, runCommand } from '../lib/command-line';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { manacore } from '../../environments';
 import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
 import { placeholderRefusal, placeholderUses } from '../release/release';
 import { OperatorError, quietEnv, requireBinary, terraformBinary } from '../lib/tools';
@@ -23,6 +25,7 @@ import {
   ALLOW_LOCAL_PRODUCTION_FLAG,
   checkUpstream,
   defaultStateProbe,
+  deployRounds,
   localProductionRefusal,
   missingCredentials,
   missingCredentialsMessage,
@@ -88,7 +91,7 @@ export interface DeployIo {
 
 /** Production unless the system description says otherwise: an unknown environment is treated as production. */
 function isProductionEnvironment(environment: string): boolean {
-  return manacore.environments.find((spec) => spec.name === environment)?.production ?? true;
+  return loadSystem().environments.find((spec) => spec.name === environment)?.production ?? true;
 }
 
 export function defaultIo(): DeployIo {
@@ -115,10 +118,10 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<number>
 
   step(1, 'synthesizing (node scripts/run-app.js)');
   if (io.run(process.execPath, [path.join(ROOT, 'scripts', 'run-app.js')], { ...env, CDKTF_OUTDIR: io.outdir }) !== 0) {
-    throw new OperatorError('synth failed (see above); nothing was deployed');
+    throw new OperatorError(`synth failed (see above); nothing was ${args.verb === 'diff' ? 'planned' : 'deployed'}`);
   }
   const app = readSynthesizedApp(io.outdir);
-  const selected = selectStacks(app, args.stacks);
+  const selected = selectStacks(app, args.stacks, args.verb);
 
   step(2, `checking ${selected.join(', ')}`);
   if (args.verb === 'deploy' && !args.allowLocalProduction) {
@@ -144,10 +147,16 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<number>
   const terraform = terraformBinary(env);
   requireBinary(terraform, 'cdktf runs Terraform for every plan and apply: install Terraform 1.x (https://developer.hashicorp.com/terraform/install) or set TERRAFORM_BINARY_NAME to its path.', env);
 
-  step(4, `cdktf ${args.verb} ${selected.join(' ')}`);
   const cdktf = path.join(ROOT, 'node_modules', '.bin', 'cdktf');
-  const code = io.run(cdktf, [args.verb, ...selected, '--skip-synth', '--ignore-missing-stack-dependencies', ...args.cdktfArgs], env);
-  if (code !== 0) throw new OperatorError(`cdktf ${args.verb} exited with code ${code}`);
+  const rounds = args.verb === 'deploy' ? deployRounds(app, selected) : selected.map((stack) => [stack]);
+  for (const [index, round] of rounds.entries()) {
+    step(4, `cdktf ${args.verb} ${round.join(' ')}${rounds.length > 1 ? ` (${index + 1} of ${rounds.length})` : ''}`);
+    const code = io.run(cdktf, [args.verb, ...round, '--skip-synth', ...args.cdktfArgs], env);
+    if (code !== 0) {
+      const rest = rounds.slice(index + 1).flat();
+      throw new OperatorError(`cdktf ${args.verb} exited with code ${code}${rest.length > 0 ? `; not run: ${rest.join(', ')}` : ''}`);
+    }
+  }
   return 0;
 }
 
@@ -175,12 +184,4 @@ export async function main(argv: readonly string[], io: DeployIo): Promise<numbe
   }
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2), defaultIo()).then(
-    (code) => (process.exitCode = code),
-    (error) => {
-      process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-      process.exitCode = 1;
-    },
-  );
-}
+if (require.main === module) runCommand(() => main(process.argv.slice(2), defaultIo()));

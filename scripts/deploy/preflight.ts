@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { environmentOf, type SynthesizedApp, type SynthesizedStack } from '../lib/synthesized';
 import { PROVIDER_CREDENTIALS } from '../../stacks/bootstrap-stack';
 import { OperatorError } from '../lib/tools';
+import { groupByStage } from '../../stacks/deploy-order';
 
 /** Where a stack's state is, as synthesized. */
 export type StateLocation =
@@ -69,23 +70,44 @@ export function defaultStateProbe(env: NodeJS.ProcessEnv = process.env): StatePr
   return async (_stack, location) => (location.kind === 'local' ? localStateStatus(location.file) : cloudStateStatus(location, env));
 }
 
-/** Every stack `stack` depends on, directly or not, dependencies before dependents. */
+/** Every stack `stack` depends on, directly or not, in deploy order (deployRounds). */
 export function upstreamOf(app: SynthesizedApp, stack: string): string[] {
-  const ordered: string[] = [];
+  const found: string[] = [];
   const visit = (name: string, trail: readonly string[]): void => {
     if (trail.includes(name)) throw new OperatorError(`stack dependency cycle: ${[...trail, name].join(' -> ')}`);
     for (const dependency of app.stacks.get(name)?.dependencies ?? []) {
       visit(dependency, [...trail, name]);
-      if (!ordered.includes(dependency)) ordered.push(dependency);
+      if (!found.includes(dependency)) found.push(dependency);
     }
   };
   visit(stack, []);
-  return ordered;
+  return deployRounds(app, found).flat();
+}
+
+/**
+ * The stacks grouped into rounds to deploy one after the other: per environment (in the order given), one round
+ * per stage of DEPLOY_STAGES (stacks/deploy-order.ts), whose stacks do not read each other and run together. A
+ * stack outside the environments (the Terraform Cloud bootstrap) comes first: it creates the workspaces.
+ */
+export function deployRounds(app: SynthesizedApp, stacks: readonly string[]): string[][] {
+  const outside = stacks.filter((stack) => app.stacks.get(stack)?.stage === undefined);
+  const environments = [...new Set(stacks.filter((stack) => !outside.includes(stack)).map((stack) => environmentOf(app, stack)))];
+  return [
+    ...(outside.length > 0 ? [outside] : []),
+    ...environments.flatMap((environment) =>
+      groupByStage(
+        stacks.filter((stack) => !outside.includes(stack) && environmentOf(app, stack) === environment),
+        (stack) => app.stacks.get(stack)!.stage!,
+      ),
+    ),
+  ];
 }
 
 /** The stacks named on the command line, each checked against the synth output; `<env>-*` selects an environment in deploy order. */
-export function selectStacks(app: SynthesizedApp, requested: readonly string[]): string[] {
-  if (requested.length === 0) throw new OperatorError(`name the stack to deploy, e.g. \`npm run deploy -- staging-network\`; stacks: ${[...app.stacks.keys()].join(', ')}`);
+export function selectStacks(app: SynthesizedApp, requested: readonly string[], verb: 'deploy' | 'diff' = 'deploy'): string[] {
+  if (requested.length === 0) {
+    throw new OperatorError([`name the stack to ${verb}, e.g. \`npm run ${verb} -- staging-network\` (or 'staging-*'); stacks:`, ...[...app.stacks.keys()].map((stack) => `  ${stack}`)].join('\n'));
+  }
   const selected: string[] = [];
   for (const name of requested) {
     const matches = name.endsWith('-*') ? [...app.stacks.keys()].filter((stack) => stack.startsWith(name.slice(0, -1))) : app.stacks.has(name) ? [name] : [];
@@ -96,14 +118,8 @@ export function selectStacks(app: SynthesizedApp, requested: readonly string[]):
     }
     for (const match of matches) if (!selected.includes(match)) selected.push(match);
   }
-  // Dependencies first, so `staging-*` deploys network and edge before anything that reads them.
-  const ordered: string[] = [];
-  for (const stack of selected) {
-    for (const upstream of [...upstreamOf(app, stack), stack]) {
-      if (selected.includes(upstream) && !ordered.includes(upstream)) ordered.push(upstream);
-    }
-  }
-  return ordered;
+  // Deploy order, so `staging-*` deploys network and edge before anything that reads them.
+  return deployRounds(app, selected).flat();
 }
 
 /** One upstream stack that has not been applied. */

@@ -3,6 +3,7 @@
  * docs/topology-<env>.md, one Mermaid diagram per environment, from cdktf.out.
  * Exit codes: 0 written, 1 failed, 2 usage error.
  */
+import { runCommand } from '../lib/command-line';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -60,4 +61,4 @@ export function main(argv: readonly string[]): number {
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) runCommand(() => main(process.argv.slice(2)));

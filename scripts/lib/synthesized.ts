@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { DeployStage } from '../../stacks/deploy-order';
 
 /** One Terraform resource block: its attributes as synthesized. */
 export type ResourceBlock = Readonly<Record<string, unknown>>;
@@ -13,8 +14,10 @@ export type ResourceBlock = Readonly<Record<string, unknown>>;
 /** One synthesized stack. */
 export interface SynthesizedStack {
   readonly name: string;
-  /** Stacks that must be deployed before this one (manifest.json `dependencies`). */
+  /** Stacks that must be deployed before this one (`"//".deploy.after` in cdk.tf.json; not in cdktf's manifest: stacks/deploy-order.ts). */
   readonly dependencies: readonly string[];
+  /** The stage the stack is deployed in (`"//".deploy.stage`); undefined for a stack outside the environments (bootstrap). */
+  readonly stage?: DeployStage;
   /** Directory Terraform runs in, relative to the project root. */
   readonly workingDirectory: string;
   /** The stack's cdk.tf.json. */
@@ -23,6 +26,7 @@ export interface SynthesizedStack {
 
 /** The parts of cdk.tf.json the commands read. */
 export interface StackJson {
+  readonly '//'?: { readonly deploy?: { readonly stage?: DeployStage; readonly after?: readonly string[] } };
   readonly resource?: Readonly<Record<string, Readonly<Record<string, ResourceBlock>>>>;
   readonly data?: Readonly<Record<string, Readonly<Record<string, ResourceBlock>>>>;
   readonly output?: Readonly<Record<string, { readonly value?: unknown; readonly sensitive?: boolean }>>;
@@ -68,11 +72,13 @@ export function readSynthesizedApp(outdir: string): SynthesizedApp {
   for (const entry of Object.values(manifest.stacks)) {
     const file = path.join(outdir, entry.synthesizedStackPath);
     if (!fs.existsSync(file)) throw new SynthOutputError(`${file} (stack ${entry.name}) is missing: run \`npm run synth\` again`);
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as StackJson;
     stacks.set(entry.name, {
       name: entry.name,
-      dependencies: entry.dependencies ?? [],
+      dependencies: [...(entry.dependencies ?? []), ...(json['//']?.deploy?.after ?? [])],
+      stage: json['//']?.deploy?.stage,
       workingDirectory: path.join(outdir, entry.workingDirectory),
-      json: JSON.parse(fs.readFileSync(file, 'utf8')) as StackJson,
+      json,
     });
   }
   return { outdir, stacks };

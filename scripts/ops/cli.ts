@@ -13,10 +13,10 @@
  *
  * Exit codes: 0 done, 1 failed (message says why), 2 usage error.
  */
+import { loadSystem, runCommand } from '../lib/command-line';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { ConfigurationError } from '../../constructs/core/configuration-error';
-import { manacore } from '../../environments';
 import type { SystemSpec } from '../../system/model';
 import { labelsOf, readSynthesizedApp, resourcesOf, SynthOutputError } from '../lib/synthesized';
 import { OperatorError, quietEnv, requireBinary } from '../lib/tools';
@@ -68,7 +68,10 @@ export function defaultIo(): OpsIo {
     env: process.env,
     root: ROOT,
     outdir: path.join(ROOT, 'cdktf.out'),
-    system: manacore,
+    // Loaded on first use, so `--help` answers even while environments/ has a mistake.
+    get system() {
+      return loadSystem();
+    },
     run: (args, inherit) => {
       const result = spawnSync(args[0], args.slice(1), { encoding: 'utf8', env: quietEnv(), stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'inherit'] });
       if (result.error !== undefined) throw new OperatorError(`could not run ${args[0]}: ${result.error.message}`);
@@ -197,7 +200,7 @@ function runLogs(io: OpsIo, options: ParsedOps): number {
 
 function tagsContext(io: OpsIo, environment: string): TagsContext {
   const spec = environmentSpec(io, environment);
-  return { environment: spec.name, production: spec.production, products: io.system.products };
+  return { environment: spec.name, production: spec.production, products: io.system.products, runs: spec.products.map((deployment) => deployment.product) };
 }
 
 function runVersions(io: OpsIo, options: ParsedOps): number {
@@ -248,7 +251,7 @@ function runRollback(io: OpsIo, options: ParsedOps): number {
 export function main(argv: readonly string[], io: OpsIo): number {
   const [verb, ...rest] = argv;
   try {
-    if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help') {
+    if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help' || rest.includes('--help') || rest.includes('-h')) {
       io.out(`${USAGE}\n`);
       return verb === undefined ? 2 : 0;
     }
@@ -278,6 +281,4 @@ export function main(argv: readonly string[], io: OpsIo): number {
   }
 }
 
-if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2), defaultIo());
-}
+if (require.main === module) runCommand(() => main(process.argv.slice(2), defaultIo()));

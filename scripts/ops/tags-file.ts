@@ -37,9 +37,10 @@ export function tagsFilePath(root: string, environment: string): string {
 
 
 /**
- * The tag of a product that was never released: `main-` and only zeros (`main-0000000`). Valid
- * syntax, so the stacks synthesize, but no image was ever pushed under it: production refuses to
- * apply it (scripts/release/release.ts) and no command writes it into production's file.
+ * The tag of a product that was never released: `main-` and only zeros (NEVER_RELEASED_TAG, which
+ * an environment also runs for a listed product without a tag). Valid syntax, so the stacks
+ * synthesize, but no image was ever pushed under it: production refuses to apply it
+ * (scripts/release/release.ts) and no command writes it into production's file.
  */
 export function isPlaceholderTag(tag: string): boolean {
   return /^main-0{7,40}$/.test(tag);
@@ -50,6 +51,11 @@ export interface TagsContext {
   readonly environment: string;
   readonly production: boolean;
   readonly products: readonly ProductSpec[];
+  /**
+   * The products the environment runs (its PRODUCTS list); a listed product may have no tag yet.
+   * @default - the products the tags file names
+   */
+  readonly runs?: readonly string[];
 }
 
 function tagIssues(context: TagsContext, product: string, field: string, tag: unknown): ConfigurationIssue[] {

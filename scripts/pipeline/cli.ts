@@ -1,32 +1,7 @@
 /**
  * Command line of the delivery pipeline (.github/workflows/apply.yml, drift.yml, plan.yml).
  *
- *   tsx scripts/pipeline/cli.ts select <cdktf.out> <applied dir> [--only a,b] [--kinds network,edge|credentials|data|products|<kind>] [--env staging] [--force all|a,b]
- *     Prints {"stacks":[...],"reasons":{stack: reason}} for the stacks to plan (applied.ts).
- *     <applied dir> holds <stack>.json records read from refs/applied/<stack>.
- *   tsx scripts/pipeline/cli.ts downstream <cdktf.out> <stack>...
- *     Prints, as JSON, every stack that reads the given stacks' outputs, directly or not.
- *   tsx scripts/pipeline/cli.ts record <cdktf.out> <applied dir> <stack> <outputs digest> <commit>
- *     Prints the AppliedRecord for a stack just applied.
- *   tsx scripts/pipeline/cli.ts outputs-digest <outputs.json>
- *     Prints the sha256 of `terraform output -json` (never the values).
- *   tsx scripts/pipeline/cli.ts outputs-readable <stack>
- *     Prints yes when the pipeline may read the stack's outputs, no for a credentials stack (passwords only).
- *   tsx scripts/pipeline/cli.ts config-digest <cdktf.out> <stack>
- *     The stack's configuration digest: its outputs digest when those may not be read.
- *   tsx scripts/pipeline/cli.ts stack-locks <cdktf.out> <providers.lock.hcl>
- *     Writes every stack's .terraform.lock.hcl into its directory (provider-lock.ts).
- *   tsx scripts/pipeline/cli.ts providers-config <cdktf.out> <providers.lock.hcl> <dir>
- *     Writes a configuration requiring every provider, to fill the plugin cache once.
- *   tsx scripts/pipeline/cli.ts stack-lock <cdktf.out> <stack> <providers.lock.hcl>
- *     Writes the stack's .terraform.lock.hcl into its directory (provider-lock.ts).
- *   tsx scripts/pipeline/cli.ts provider-pins <cdktf.out>
- *     Prints `source version` for every provider the stacks require (for lock-providers.sh).
- *   tsx scripts/pipeline/cli.ts drift-report <results.json> <out.md>
- *     results.json: [{"stack": ..., "exitCode": 0|1|2|null}]; prints {"open":bool,...}.
- *   tsx scripts/pipeline/cli.ts landing-hosts <stack>
- *     Prints {"zone": ..., "hosts": [...]}: the stack's landing hostnames, purged from Cloudflare's cache.
- *   tsx scripts/pipeline/cli.ts env-example <cdktf.out> [--check <file>] [--out <file>]
+ *   Commands and arguments: USAGE below (`--help` prints it).
  *
  * Exit codes: 0 success, 1 failure, 2 usage error.
  */
@@ -38,9 +13,38 @@ import { configDigest, outputsDigest, readAppliedRecords, selectStacks, upstream
 import { driftReport, type DriftResult } from './drift';
 import { renderEnvExample } from './env-example';
 import { lockFileForStack, requiredProviderPins } from './provider-lock';
+import { runCommand } from '../lib/command-line';
 
 /** A mistake in how the command was called (exit code 2). */
 export class UsageError extends Error {}
+
+export const USAGE = `Usage:
+  tsx scripts/pipeline/cli.ts select <cdktf.out> <applied dir> [--only a,b] [--kinds network,edge|credentials|data|products|<kind>] [--env staging] [--force all|a,b]
+    Prints {"stacks":[...],"reasons":{stack: reason}} for the stacks to plan (applied.ts).
+    <applied dir> holds <stack>.json records read from refs/applied/<stack>.
+  tsx scripts/pipeline/cli.ts downstream <cdktf.out> <stack>...
+    Prints, as JSON, every stack that reads the given stacks' outputs, directly or not.
+  tsx scripts/pipeline/cli.ts record <cdktf.out> <applied dir> <stack> <outputs digest> <commit>
+    Prints the AppliedRecord for a stack just applied.
+  tsx scripts/pipeline/cli.ts outputs-digest <outputs.json>
+    Prints the sha256 of \`terraform output -json\` (never the values).
+  tsx scripts/pipeline/cli.ts outputs-readable <stack>
+    Prints yes when the pipeline may read the stack's outputs, no for a credentials stack (passwords only).
+  tsx scripts/pipeline/cli.ts config-digest <cdktf.out> <stack>
+    The stack's configuration digest: its outputs digest when those may not be read.
+  tsx scripts/pipeline/cli.ts stack-locks <cdktf.out> <providers.lock.hcl>
+    Writes every stack's .terraform.lock.hcl into its directory (provider-lock.ts).
+  tsx scripts/pipeline/cli.ts providers-config <cdktf.out> <providers.lock.hcl> <dir>
+    Writes a configuration requiring every provider, to fill the plugin cache once.
+  tsx scripts/pipeline/cli.ts stack-lock <cdktf.out> <stack> <providers.lock.hcl>
+    Writes the stack's .terraform.lock.hcl into its directory (provider-lock.ts).
+  tsx scripts/pipeline/cli.ts provider-pins <cdktf.out>
+    Prints \`source version\` for every provider the stacks require (for lock-providers.sh).
+  tsx scripts/pipeline/cli.ts drift-report <results.json> <out.md>
+    results.json: [{"stack": ..., "exitCode": 0|1|2|null}]; prints {"open":bool,...}.
+  tsx scripts/pipeline/cli.ts landing-hosts <stack>
+    Prints {"zone": ..., "hosts": [...]}: the stack's landing hostnames, purged from Cloudflare's cache.
+  tsx scripts/pipeline/cli.ts env-example <cdktf.out> [--check <file>] [--out <file>]`;
 
 function readJson(file: string): unknown {
   try {
@@ -87,6 +91,10 @@ export function downstreamOf(stacks: ReadonlyMap<string, unknown>, roots: readon
 export function main(argv: readonly string[], stdout: (text: string) => void): number {
   const [command, ...rest] = argv;
   const args = [...rest];
+  if (command === undefined || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
+    stdout(`${USAGE}\n`);
+    return command === undefined ? 2 : 0;
+  }
   switch (command) {
     case 'select': {
       const only = list(option(args, 'only'));
@@ -229,7 +237,7 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
       const text = renderEnvExample(readStacks(args[0]));
       if (check !== undefined) {
         if (!fs.existsSync(check) || fs.readFileSync(check, 'utf8') !== text) {
-          throw new Error(`${check} is out of date with the stacks: run npm run env:example and commit it`);
+          throw new Error(`${check} is out of date with the stacks: run npm run generate and commit it`);
         }
         return 0;
       }
@@ -243,10 +251,17 @@ export function main(argv: readonly string[], stdout: (text: string) => void): n
 }
 
 if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2), (text) => process.stdout.write(text));
-  } catch (error) {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
-    process.exitCode = error instanceof UsageError ? 2 : 1;
-  }
+  runCommand(() => {
+    try {
+      return main(process.argv.slice(2), (text) => process.stdout.write(text));
+    } catch (error) {
+      // Every failure here is the pipeline's input (a file, a record): its message, no trace.
+      if (!(error instanceof UsageError)) {
+        process.stderr.write(`error: ${(error as Error).message}\n`);
+        return 1;
+      }
+      process.stderr.write(`error: ${error.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+  });
 }

@@ -31,6 +31,7 @@
  *
  * Exit codes: 0 success, 1 failure (bad plan, unreadable tree), 2 usage error.
  */
+import { runCommand } from '../lib/command-line';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { changedStacks } from './changed-stacks';
@@ -276,9 +277,9 @@ export function main(argv: readonly string[], io: CliIo): number {
 }
 
 if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2), {
+  runCommand(() => main(process.argv.slice(2), {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
-  });
+  }));
 }

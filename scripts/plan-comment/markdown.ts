@@ -107,7 +107,7 @@ function actionPhrase(change: ResourceChange): string {
     case 'update':
       return 'update in place';
     case 'replace':
-      return change.replaceOrder === 'create-first' ? 'replace (create new, then destroy old)' : 'replace (destroy, then create)';
+      return change.replaceOrder === 'create-first' ? 'replace (create new, then destroy old)' : `replace (destroy, then create)${stopFirstGap(change)}`;
     case 'delete':
       return 'destroy';
     case 'forget':
@@ -119,6 +119,25 @@ function actionPhrase(change: ResourceChange): string {
     case 'unknown':
       return `unrecognised actions [${change.actions.join(', ')}]`;
   }
+}
+
+/**
+ * A container replaced stop-first (a singleton) leaves a gap: the old one
+ * stops (up to its grace period), then the new one starts and is waited
+ * for until healthy (up to its wait timeout). Both figures are the plan's own.
+ */
+function stopFirstGap(change: ResourceChange): string {
+  if (change.type !== 'docker_container') return '';
+  const seconds = (value: unknown, key: string) => {
+    const field = (value as Record<string, unknown> | null | undefined)?.[key];
+    return typeof field === 'number' ? field : undefined;
+  };
+  const grace = seconds(change.before, 'destroy_grace_seconds');
+  const wait = (change.after as Record<string, unknown> | null | undefined)?.wait === true ? seconds(change.after, 'wait_timeout') : undefined;
+  // Without the plan's figures (a container from before grace periods) "destroy, then create" says it already.
+  if (grace === undefined) return '';
+  const start = wait !== undefined ? `the new one's start until healthy (up to ${wait} s), at most ${grace + wait} s` : 'the new one starts';
+  return `; a gap with no container: the old one's stop (up to ${grace} s), then ${start}`;
 }
 
 function displayAddress(change: ResourceChange): string {

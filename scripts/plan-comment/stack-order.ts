@@ -6,30 +6,12 @@
  * within an environment the platform stacks in dependency order before the product stacks.
  */
 
+// The stages themselves live with the stacks (stacks/deploy-order.ts), which check at synth that no stack reads a later stage.
+import { DEPLOY_STAGES, PLATFORM_STACK_KINDS, stageOf } from '../../stacks/deploy-order';
+export { CREDENTIALS_KIND_SUFFIX, DEPLOY_STAGES, PLATFORM_STACK_KINDS, stageOf, type DeployStage } from '../../stacks/deploy-order';
+
 /** Environments in rollout order: staging proves a change before production gets it. */
 export const ENVIRONMENT_ORDER: readonly string[] = ['staging', 'production'];
-
-/**
- * Platform stack kinds in dependency order: edge (DNS, load balancers) needs the network, and
- * data (databases, volumes) needs both and every product's credentials stack (DEPLOY_STAGES).
- */
-export const PLATFORM_STACK_KINDS: readonly string[] = ['network', 'edge', 'data'];
-
-/** Ends the kind of a product's credentials stack (`chat-credentials`); the data stack reads them all. */
-export const CREDENTIALS_KIND_SUFFIX = '-credentials';
-
-/**
- * The apply stages, in order; the stacks of one stage are applied in parallel. A product's
- * credentials stack has a stage of its own before data, whose servers take their passwords.
- */
-export const DEPLOY_STAGES = ['network', 'edge', 'credentials', 'data', 'products'] as const;
-export type DeployStage = (typeof DEPLOY_STAGES)[number];
-
-/** The stage a stack kind is applied in: its own for the platform kinds and credentials, `products` for the rest (monitoring too). */
-export function stageOf(kind: string): DeployStage {
-  if (kind.endsWith(CREDENTIALS_KIND_SUFFIX)) return 'credentials';
-  return (PLATFORM_STACK_KINDS as readonly string[]).includes(kind) ? (kind as DeployStage) : 'products';
-}
 
 /**
  * Stack names this tooling accepts. They end up in file paths, artifact names and workflow

@@ -9,14 +9,16 @@
  * `message=` lines (for $GITHUB_OUTPUT); committing and applying is the workflow's (or your) job.
  * Exit codes: 0 done, 1 refused (message names environment, product, field, value, allowed), 2 usage.
  */
+import { loadSystem, runCommand } from '../lib/command-line';
 import * as path from 'node:path';
 import { ConfigurationError } from '../../constructs/core/configuration-error';
-import { manacore } from '../../environments';
 import type { SystemSpec } from '../../system/model';
 import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
 import { OperatorError } from '../lib/tools';
 import { gitRunner, readTagsFile, writeTagsFile, type GitRunner, type TagsContext } from '../ops/tags-file';
-import { parseTarget, placeholderRefusal, placeholderUses, productStack, promote, recordRelease, type StagingApplied } from './release';
+import { resolveSystem } from '../../system/resolve';
+import { releasePurge } from './purge';
+import { parseTarget, placeholderRefusal, placeholderUses, productStack, promote, recordRelease, type ReleaseTarget, type StagingApplied } from './release';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -39,7 +41,16 @@ export interface ReleaseIo {
 }
 
 export function defaultIo(): ReleaseIo {
-  return { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), root: ROOT, system: manacore, git: gitRunner(ROOT) };
+  return {
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+    root: ROOT,
+    // Loaded on first use, so `--help` answers even while environments/ has a mistake.
+    get system() {
+      return loadSystem();
+    },
+    git: gitRunner(ROOT),
+  };
 }
 
 /** The environment the flow records releases in, and the one it promotes to. */
@@ -47,7 +58,7 @@ function flowEnvironments(system: SystemSpec): { staging: TagsContext; productio
   const staging = system.environments.find((environment) => !environment.production);
   const production = system.environments.find((environment) => environment.production);
   if (staging === undefined || production === undefined) throw new OperatorError(`the release flow needs one non-production and one production environment; ${system.name} has ${system.environments.map((e) => e.name).join(', ')}`);
-  const context = (spec: typeof staging): TagsContext => ({ environment: spec.name, production: spec.production, products: system.products });
+  const context = (spec: typeof staging): TagsContext => ({ environment: spec.name, production: spec.production, products: system.products, runs: spec.products.map((deployment) => deployment.product) });
   return { staging: context(staging), production: context(production) };
 }
 
@@ -84,6 +95,16 @@ function option(args: string[], name: string): string | undefined {
   return value;
 }
 
+/**
+ * `purge=` (JSON request bodies for Cloudflare's purge_cache, applied after the stack) and
+ * `purge_summary=`: what the release purges from the edge, or why nothing.
+ */
+function purgeOutputs(io: ReleaseIo, environment: string, target: ReleaseTarget): Record<string, string> {
+  const resolved = resolveSystem(io.system).environments.find((candidate) => candidate.name === environment)!;
+  const purge = releasePurge(resolved, target);
+  return { purge: JSON.stringify(purge.requests), purge_summary: purge.summary };
+}
+
 function outputs(io: ReleaseIo, values: Record<string, string>): void {
   io.out(Object.entries(values).map(([key, value]) => `${key}=${value}\n`).join(''));
 }
@@ -91,6 +112,10 @@ function outputs(io: ReleaseIo, values: Record<string, string>): void {
 export function main(argv: readonly string[], io: ReleaseIo): number {
   const [verb, ...rest] = argv;
   const args = [...rest];
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.out(`${USAGE}\n`);
+    return 0;
+  }
   try {
     switch (verb) {
       case 'record': {
@@ -101,7 +126,7 @@ export function main(argv: readonly string[], io: ReleaseIo): number {
         const file = recordRelease(readTagsFile(io.root, staging), staging, target, tag);
         writeTagsFile(io.root, file);
         const name = target.service === undefined ? target.product : `${target.product}/${target.service}`;
-        outputs(io, { stack: productStack(staging.environment, target.product), tag, message: `release ${staging.environment} ${name} ${tag}` });
+        outputs(io, { stack: productStack(staging.environment, target.product), tag, message: `release ${staging.environment} ${name} ${tag}`, ...purgeOutputs(io, staging.environment, target) });
         return 0;
       }
       case 'promote': {
@@ -117,6 +142,7 @@ export function main(argv: readonly string[], io: ReleaseIo): number {
           stack: productStack(production.environment, target.product),
           tag: result.tag,
           message: `promote ${production.environment} ${name} ${result.tag} (staging applied it at ${result.from.slice(0, 10)})`,
+          ...purgeOutputs(io, production.environment, target),
         });
         return 0;
       }
@@ -160,6 +186,4 @@ export function main(argv: readonly string[], io: ReleaseIo): number {
   }
 }
 
-if (require.main === module) {
-  process.exitCode = main(process.argv.slice(2), defaultIo());
-}
+if (require.main === module) runCommand(() => main(process.argv.slice(2), defaultIo()));

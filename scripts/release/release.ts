@@ -47,11 +47,13 @@ export function productStack(environment: string, product: string): string {
 
 /**
  * Records an application's new tag in staging's tags file. The product must be one the
- * environment runs (it is in the file); the tag must be a Docker tag and not a placeholder.
+ * environment runs (its PRODUCTS list; a new product is not in the file until its first release);
+ * the tag must be a Docker tag and not a placeholder.
  */
 export function recordRelease(file: TagsFile, context: TagsContext, target: ReleaseTarget, tag: string): TagsFile {
-  if (file.products[target.product] === undefined) {
-    throw new ConfigurationError([{ environment: context.environment, product: target.product, field: 'product', value: target.product, allowed: Object.keys(file.products), why: 'the environment does not run it' }]);
+  const runs = context.runs ?? Object.keys(file.products);
+  if (!runs.includes(target.product)) {
+    throw new ConfigurationError([{ environment: context.environment, product: target.product, field: 'product', value: target.product, allowed: [...runs], why: 'the environment does not run it: add it to the environment\'s PRODUCTS list first' }]);
   }
   if (isPlaceholderTag(tag)) {
     throw new ConfigurationError([{ environment: context.environment, product: target.product, field: target.service === undefined ? 'imageTag' : `imageTags.${target.service}`, value: tag, allowed: 'a tag an application build pushed (main-<commit sha>)', why: 'all zeros is the placeholder of a product never released' }]);
@@ -85,11 +87,12 @@ export function promote(
   const issue = (value: unknown, allowed: ConfigurationIssue['allowed'], why: string): ConfigurationError =>
     new ConfigurationError([{ environment: productionContext.environment, product: target.product, field, value, allowed, why }]);
   if (applied.commit === undefined || applied.stagingTagsText === undefined) {
-    throw issue(expectedTag ?? label(target), 'a tag staging applied', `staging never applied ${stack} (no refs/applied/${stack}, or no tags file at its commit), so there is nothing tested to promote`);
+    // Without --tag there is no value to show: say so rather than echo the product name as a tag.
+    throw issue(expectedTag ?? null, 'a tag staging applied', `staging never applied ${stack} (no refs/applied/${stack}, or no tags file at its commit), so there is nothing tested to promote${expectedTag === undefined ? `; no --tag was given for ${label(target)}` : ''}`);
   }
   const staging = parseTagsFile(applied.stagingTagsText, { ...stagingContext, production: false });
   const tag = effectiveTag(staging.products[target.product], target.service);
-  if (tag === undefined) throw issue(label(target), Object.keys(staging.products), `staging did not run ${target.product} at ${applied.commit.slice(0, 10)}`);
+  if (tag === undefined) throw issue(expectedTag ?? null, Object.keys(staging.products).map((product) => `a tag of ${product}`), `staging recorded no tag for ${label(target)} at ${applied.commit.slice(0, 10)} (never released there)`);
   if (expectedTag !== undefined && expectedTag !== tag) {
     throw issue(expectedTag, [tag], `staging never ran ${expectedTag} as its last applied ${stack} (refs/applied/${stack} is ${applied.commit.slice(0, 10)}, which runs ${tag})`);
   }

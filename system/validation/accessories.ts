@@ -3,10 +3,7 @@ import { DATA_DEPENDENCIES, type EnvironmentSpec, type SystemSpec } from '../mod
 import { isImageRef } from './images';
 import { validateAccessoryVariables } from './variables';
 import { PLATFORM_CONTAINER_NAMES } from './products';
-import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkRestart, isPort } from './shared';
-
-/** A directory below the root: at least one segment. */
-const WRITABLE_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
+import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkRestart, checkWritablePaths, isPort } from './shared';
 
 /** Names a template may use in an accessory's `connection`. */
 const CONNECTION_PLACEHOLDER = /\{([^}]*)\}/g;
@@ -48,16 +45,17 @@ export function validateAccessories(system: SystemSpec, report: Report): void {
         }
       }
     }
-    for (const name of [...Object.keys(accessory.environment ?? {}), ...(accessory.secrets ?? [])]) {
+    for (const name of [...Object.keys(accessory.environment ?? {}), ...(accessory.secrets ?? []), ...(accessory.sharedSecrets ?? [])]) {
       if (!ENV_VAR.test(name)) report({ field: field('environment'), value: name, allowed: 'UPPER_SNAKE_CASE variable names' });
+    }
+    for (const name of accessory.sharedSecrets ?? []) {
+      if ((accessory.secrets ?? []).includes(name) || Object.keys(accessory.environment ?? {}).includes(name)) {
+        report({ field: field('sharedSecrets'), value: name, allowed: 'a name not also in secrets or environment (a shared secret is generated, not given twice)' });
+      }
     }
     if (accessory.restart !== undefined) checkRestart(accessory.restart, field('restart'), report);
     validateAccessoryVariables(accessory, report);
-    for (const path of accessory.writablePaths ?? []) {
-      if (!WRITABLE_PATH.test(path) || path.split('/').includes('..')) {
-        report({ field: field('writablePaths'), value: path, allowed: 'an absolute path below "/" such as "/var/cache/app" (letters, digits, ".", "_", "-"; no "..")', why: 'each becomes a tmpfs under the read-only root filesystem; "/" would make the whole root writable' });
-      }
-    }
+    checkWritablePaths(accessory.writablePaths, field('writablePaths'), report);
   }
 }
 
@@ -79,6 +77,18 @@ export function validateAccessoryDeployments(system: SystemSpec, environment: En
       continue;
     }
     deployed.add(deployment.name);
+    if ((accessory.sharedSecrets ?? []).length > 0) {
+      // Shared secrets are generated in the using product's credentials stack, which only that product reads.
+      const users = accessoryUsers(system, environment, accessory.name);
+      if (users.length !== 1) {
+        report({
+          field: `accessories.${deployment.name}`,
+          value: users.length === 0 ? 'used by no product' : `used by ${users.join(', ')}`,
+          allowed: `exactly one product using it, since it has sharedSecrets (${accessory.sharedSecrets!.join(', ')})`,
+          why: "a shared secret is generated in the using product's credentials stack, which no other product may read; give each product an accessory of its own",
+        });
+      }
+    }
     if (deployment.host !== undefined && !hostNames.includes(deployment.host)) report({ field: `accessories.${deployment.name}.host`, value: deployment.host, allowed: hostNames });
     const volumes = (accessory.volumes ?? []).map((volume) => volume.name);
     for (const [volume, size] of Object.entries(deployment.volumeSizesGiB ?? {})) {
@@ -100,4 +110,10 @@ export function validateAccessoryDeployments(system: SystemSpec, environment: En
       }
     }
   }
+}
+
+/** The products of the environment with a service that uses the accessory. */
+export function accessoryUsers(system: SystemSpec, environment: EnvironmentSpec, accessory: string): string[] {
+  const deployed = new Set(environment.products.map((deployment) => deployment.product));
+  return system.products.filter((product) => deployed.has(product.name) && product.services.some((service) => service.uses?.includes(accessory))).map((product) => product.name);
 }

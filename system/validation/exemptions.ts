@@ -9,7 +9,7 @@
 import { INVARIANT_RULES } from '../../policy/invariants';
 import { DATA_DEPENDENCIES, type EnvironmentSpec, type SystemSpec } from '../model';
 import { CREDENTIALS_STACK_SUFFIX } from './products';
-import type { Report } from './shared';
+import { ENV_VAR, type Report } from './shared';
 
 /** A Terraform address in a stack: `<type>.<name>`, `var.<name>`, or `(stack)` for the scan of the whole stack's text. */
 const EXEMPTED_ADDRESS = /^([a-z][a-z0-9_]*\.[A-Za-z0-9_-]+|\(stack\))$/;
@@ -54,6 +54,13 @@ export function validateExemptions(system: SystemSpec, environment: EnvironmentS
         value: exemption.resource,
         allowed: 'one Terraform address, as the violation names it ("docker_container.chat-debug", "var.name" or "(stack)"); never "*"',
         why: 'a waiver covers one resource the reviewer has looked at, not whatever the stack may hold later',
+      });
+    }
+    if (exemption.variable !== undefined && (exemption.rule !== 'no-plaintext-secret' || typeof exemption.variable !== 'string' || !ENV_VAR.test(exemption.variable))) {
+      report({
+        field: field('variable'),
+        value: exemption.variable,
+        allowed: 'the UPPER_SNAKE_CASE name of one environment variable of the container, with the rule "no-plaintext-secret" only',
       });
     }
     if (typeof exemption.reason !== 'string' || exemption.reason.trim().length < 10) {

@@ -12,10 +12,12 @@ import { validateAccessories, validateAccessoryDeployments } from './accessories
 import { validateData, validatePostgresConnections, validateSnapshots } from './data';
 import { validateLimitsFitHosts, validateProductDeployments, validateReplicas } from './deployments';
 import { validateImmutableReferences } from './images';
+import { validateAccessoryHostPorts, validateHostnames } from './hostnames';
 import { validateEnvironmentMonitoring } from './monitoring';
 import { validateAdminAccess, validateCloudflare, validateDomainLabels, validateEdge, validateHosts, validateLoadBalancer, validateNetworkRanges, validateResourceNames } from './network';
 import { validateExemptions } from './exemptions';
 import { validateProtection } from './production';
+import { validateRedisEviction } from './redis';
 import { validateCatalog } from './products';
 import { EMAIL, IssueLog } from './shared';
 import { unknownKeys } from '../known-keys';
@@ -36,6 +38,7 @@ export function validateSystem(system: SystemSpec): ConfigurationIssue[] {
     seenEnvironments.add(environment.name);
     validateEnvironment(system, environment, log);
   }
+  validateHostnames(system, log);
   return log.issues;
 }
 
@@ -65,6 +68,7 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateProductDeployments(system, environment, log);
   validateData(environment, report);
   validatePostgresConnections(system, environment, report);
+  validateRedisEviction(system, environment, log);
   validateProtection(environment, report);
   validateCloudflare(environment, report);
   validateSnapshots(environment, report);
@@ -72,6 +76,7 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateReplicas(system, environment, log);
   validateLoadBalancer(environment, report);
   validateAccessoryDeployments(system, environment, log);
+  validateAccessoryHostPorts(system, environment, log);
   validateLimitsFitHosts(system, environment, log);
   validateImmutableReferences(system, environment, log);
   validateEnvironmentMonitoring(system, environment, report);

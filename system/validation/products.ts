@@ -1,14 +1,17 @@
 /** The catalog: products, their services, ports, links, resources and names. */
+import { HealthCheck } from '../../constructs/core/health-check';
 import { DATABASE_NAME, RESERVED_DATABASES } from '../../constructs/docker/postgres-container';
 import { COLLECTOR_NAMES } from '../../constructs/monitoring/host-collectors';
 import { SERVER_NAMES } from '../../constructs/monitoring/monitoring-server';
 import { POSTGRES_EXPORTER_NAME } from '../../constructs/monitoring/postgres-exporter';
-import { behaviourOf, SERVICE_KIND_BEHAVIOUR } from '../kinds';
-import { DATA_DEPENDENCIES, HOST_NETWORKS, SERVICE_KINDS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
+import { cachingProblems } from '../caching';
+import { behaviourOf, SERVICE_KIND_BEHAVIOUR, SERVICE_KINDS } from '../kinds';
+import { DATA_DEPENDENCIES, HOST_NETWORKS, REACHABILITIES, UPDATE_ORDERS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
 import { isImageRef } from './images';
 import { validateServiceVariables } from './variables';
 import { validateTasks } from './tasks';
-import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, isPort, withArticle } from './shared';
+import { validateServiceRedis } from './redis';
+import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, checkWritablePaths, isPort, withArticle } from './shared';
 
 /** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
 /** Platform stacks' names, and the pipeline's stage names (`--kinds credentials|products` selects by them). */
@@ -64,6 +67,9 @@ export function validateCatalog(system: SystemSpec, log: IssueLog): void {
         allowed: `a name not ending in "${CREDENTIALS_STACK_SUFFIX}"`,
         why: `<env>-<product>${CREDENTIALS_STACK_SUFFIX} is the stack of a product's data credentials`,
       });
+    }
+    if (product.reachability !== undefined && !REACHABILITIES.includes(product.reachability)) {
+      reportProduct({ field: 'reachability', value: product.reachability, allowed: REACHABILITIES });
     }
     if (product.services.length === 0) {
       reportProduct({ field: 'services', value: [], allowed: 'at least one service' });
@@ -163,10 +169,27 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       why: "Cloudflare's universal certificate covers one level below the root only",
     });
   }
-  for (const network of service.extraNetworks ?? []) {
-    if (!HOST_NETWORKS.includes(network)) {
-      report({ field: field('extraNetworks'), value: network, allowed: HOST_NETWORKS });
+  for (const key of ['extraNetworks', 'networks'] as const) {
+    for (const network of service[key] ?? []) {
+      if (!HOST_NETWORKS.includes(network)) report({ field: field(key), value: network, allowed: HOST_NETWORKS });
     }
+  }
+  if (kind.routed && service.networks !== undefined && !service.networks.includes('frontend')) {
+    report({
+      field: field('networks'),
+      value: service.networks,
+      allowed: 'a list with "frontend"',
+      why: `${withArticle(service.kind)} service is routed by the edge proxy, which reaches it on the frontend network only`,
+    });
+  }
+  if (service.networks?.includes('frontend') && !kind.mayJoinFrontend) {
+    report({ field: field('networks'), value: 'frontend', allowed: HOST_NETWORKS.filter((n) => n !== 'frontend'), why: `${withArticle(service.kind)} service must have no route from the edge proxy` });
+  }
+  if (service.caching !== undefined) {
+    if (kind.subdomain === undefined) {
+      report({ field: field('caching'), value: service.caching.mode, allowed: `nothing (${withArticle(service.kind)} service has no public name to cache)` });
+    }
+    for (const [name, value, allowed] of cachingProblems(service.caching)) report({ field: field(`caching.${name}`), value, allowed });
   }
   if (service.extraNetworks?.includes('frontend') && !kind.mayJoinFrontend) {
     report({
@@ -185,7 +208,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   validatePorts(service, kind.acceptsPort, report, field);
   validateMetrics(service, kind.port, report, field);
   if (!kind.container) {
-    for (const key of ['command', 'environment', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics', 'tasks'] as const) {
+    for (const key of ['command', 'environment', 'plainVariables', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics', 'networks', 'writablePaths', 'readOnlyRootFilesystem', 'updateOrder', 'tasks'] as const) {
       if (service[key] !== undefined) {
         report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
@@ -194,6 +217,20 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   }
   validateResources(service, report, field);
   validateTasks(service, report, field);
+  checkWritablePaths(service.writablePaths, field('writablePaths'), report);
+  if (service.readOnlyRootFilesystem !== undefined && typeof service.readOnlyRootFilesystem !== 'boolean') {
+    report({ field: field('readOnlyRootFilesystem'), value: service.readOnlyRootFilesystem, allowed: ['true', 'false'] });
+  }
+  if (service.updateOrder !== undefined && !UPDATE_ORDERS.includes(service.updateOrder)) {
+    report({ field: field('updateOrder'), value: service.updateOrder, allowed: UPDATE_ORDERS });
+  } else if (service.singleton === true && service.updateOrder === 'start-first') {
+    report({
+      field: field('updateOrder'),
+      value: service.updateOrder,
+      allowed: `"stop-first" (the default of a singleton), or drop singleton`,
+      why: 'start-first runs the new container beside the old one until it is healthy: a singleton would run twice on every release',
+    });
+  }
   if (kind.probesCommand && service.healthCheck === undefined && (service.command === undefined || service.command.length === 0)) {
     report({
       field: field('healthCheck'),
@@ -202,12 +239,11 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       why: 'a worker has no HTTP route to probe',
     });
   }
-  if (kind.httpProbeRequired && service.healthCheck && !service.healthCheck.isHttp) {
+  if (service.healthCheck !== undefined && !(service.healthCheck instanceof HealthCheck)) {
     report({
       field: field('healthCheck'),
-      value: 'non-HTTP check',
-      allowed: 'HealthCheck.http(path)',
-      why: 'the edge proxy routes only to containers whose HTTP route answers',
+      value: service.healthCheck,
+      allowed: 'HealthCheck.http(path), HealthCheck.command([program, ...args]) (exec form, no shell), HealthCheck.shell(line), HealthCheck.process(command) or HealthCheck.none(reason)',
     });
   }
   const plainNames = Object.keys(service.environment ?? {});
@@ -216,12 +252,18 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
       report({ field: field('environment'), value: name, allowed: 'UPPER_SNAKE_CASE variable names' });
     }
   }
+  for (const name of service.plainVariables ?? []) {
+    if (!plainNames.includes(name)) {
+      report({ field: field('plainVariables'), value: name, allowed: plainNames.length > 0 ? plainNames : 'a name set in environment (there is none)', why: 'plainVariables names variables of environment that hold no secret' });
+    }
+  }
   for (const secret of service.secrets ?? []) {
     if (plainNames.includes(secret)) {
       report({ field: field('secrets'), value: secret, allowed: 'a name not also given a plain value in environment' });
     }
   }
   validateServiceVariables(system, service, report);
+  validateServiceRedis(product, service, report);
   for (const [envVar, link] of Object.entries(service.links ?? {})) {
     validateLink(system, product, service, envVar, typeof link === 'string' ? { target: link } : link, 'links', report);
   }
@@ -334,5 +376,10 @@ function validateLink(
   }
   if (link.form !== undefined && !['url', 'host', 'host-port'].includes(link.form)) {
     report({ field: `${field}.form`, value: link.form, allowed: ['url', 'host', 'host-port'] });
+  }
+  if (link.path !== undefined && (typeof link.path !== 'string' || !/^\/[A-Za-z0-9._~\/-]*$/.test(link.path))) {
+    report({ field: `${field}.path`, value: link.path, allowed: 'an absolute URL path such as "/v1" (letters, digits, ".", "_", "~", "-", "/")' });
+  } else if (link.path !== undefined && (link.form ?? 'url') !== 'url') {
+    report({ field: `${field}.path`, value: link.path, allowed: `no path with form "${link.form}" (only a URL carries one)` });
   }
 }

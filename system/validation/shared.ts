@@ -65,3 +65,14 @@ export function checkRestart(restart: RestartPolicy, field: string, report: Repo
     report({ field, value: restart, allowed: '"always", "unless-stopped", or { onFailure: { maxRetries: 1 to 100 } }' });
   }
 }
+
+/** Paths kept writable as tmpfs under a read-only root: absolute, below "/", no "..". */
+const WRITABLE_PATH = /^(\/[A-Za-z0-9._-]+)+$/;
+
+export function checkWritablePaths(paths: readonly string[] | undefined, field: string, report: Report): void {
+  for (const path of paths ?? []) {
+    if (typeof path !== 'string' || !WRITABLE_PATH.test(path) || path.split('/').includes('..')) {
+      report({ field, value: path, allowed: 'an absolute path below "/" such as "/var/cache/app" (letters, digits, ".", "_", "-"; no "..")', why: 'each becomes a tmpfs under the read-only root filesystem; "/" would make the whole root writable' });
+    }
+  }
+}

@@ -7,6 +7,7 @@
  */
 import { accessoryConnectionTemplates, DATA_ENV_VARS } from '../defaults';
 import { DATA_DEPENDENCIES, type AccessorySpec, type DataDependency, type ServiceSpec, type SystemSpec } from '../model';
+import { redisVariables } from '../redis-usage';
 import type { Report } from './shared';
 
 /** One place a variable of a service comes from. */
@@ -25,6 +26,7 @@ function variableSources(system: SystemSpec, service: ServiceSpec): VariableSour
     { field: 'secrets', label: 'secrets', names: service.secrets ?? [] },
     { field: 'links', label: 'links', names: Object.keys(service.links ?? {}) },
     { field: 'publicUrls', label: 'publicUrls', names: Object.keys(service.publicUrls ?? {}) },
+    { field: 'redis', label: "redis (its clients' prefixes)", names: Object.keys(redisVariables('product', service)) },
   ];
   for (const name of service.uses ?? []) {
     if ((DATA_DEPENDENCIES as readonly string[]).includes(name)) {

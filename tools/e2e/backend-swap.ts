@@ -3,7 +3,7 @@
  * reads other stacks through `tfe_outputs` (organization + workspace). For the harness the `cloud` block becomes
  * the local backend, and each `tfe_outputs` becomes a `terraform_remote_state` of that workspace's local state,
  * with `.values` / `.nonsensitive_values` read as `.outputs` (tfe_outputs marks every value of `values`
- * sensitive; terraform_remote_state keeps each output's own sensitivity).
+ * sensitive; terraform_remote_state keeps each output's own sensitivity); each read keeps its order and conditions.
  */
 
 /** Where a workspace's state lives in the run, and which stack a workspace belongs to. */
@@ -25,17 +25,23 @@ export function swapCloudForLocal(stackJson: any, options: SwapOptions): any {
   delete terraform.cloud;
   terraform.backend = { local: { path: options.statePath(options.stack) } };
   const outputs = swapped.data?.tfe_outputs ?? {};
-  const remote = (swapped.data ??= {}).terraform_remote_state ?? {};
+  // A stack that reads no other stack has no data block, and Terraform refuses an empty one ("Missing block label").
+  const remote = swapped.data?.terraform_remote_state ?? {};
   for (const [name, source] of Object.entries<any>(outputs)) {
     if (name in remote) throw new Error(`e2e: stack ${options.stack} already has data.terraform_remote_state.${name}`);
-    remote[name] = { backend: 'local', config: { path: options.statePath(options.stackOfWorkspace(source.workspace)) } };
+    const { lifecycle, depends_on: dependsOn } = source;
+    remote[name] = { backend: 'local', config: { path: options.statePath(options.stackOfWorkspace(source.workspace)) }, ...(dependsOn ? { depends_on: dependsOn } : {}), ...(lifecycle ? { lifecycle } : {}) };
   }
   if (Object.keys(outputs).length > 0) {
     swapped.data.terraform_remote_state = remote;
     delete swapped.data.tfe_outputs;
   }
+  // The reads' conditions (StackOutputs in stacks/system-stack.ts) check the names in `nonsensitive(self.values)`.
   return rewriteStrings(swapped, (text) =>
-    text.replace(/\bdata\.tfe_outputs\.([A-Za-z0-9_-]+)\.(?:nonsensitive_values|values)\b/g, 'data.terraform_remote_state.$1.outputs'),
+    text
+      .replace(/\bdata\.tfe_outputs\.([A-Za-z0-9_-]+)\.(?:nonsensitive_values|values)\b/g, 'data.terraform_remote_state.$1.outputs')
+      .replace(/^data\.tfe_outputs\.([A-Za-z0-9_-]+)$/, 'data.terraform_remote_state.$1')
+      .replace(/\bnonsensitive\(self\.values\)/g, 'self.outputs'),
   );
 }
 

@@ -3,7 +3,7 @@
  *
  * For each system (Manacore, and the examples: Nutri, Fieldnotes, Harbor), in .e2e/<system>/:
  * 1. synthesizes it into out/ (local backend; state files land in .e2e/<system>/),
- * 2. per dependency level of manifest.json (stacks of one level in parallel): terraform init (through the
+ * 2. per deploy stage (stacks/deploy-order.ts; the stacks of one stage in parallel): terraform init (through the
  *    filesystem mirror of the CLI configuration), validate, plan, apply, and a second plan that must show no
  *    changes; later levels read earlier stacks' real outputs through terraform_remote_state,
  * 3. changes one product's image tag, re-synthesizes into out-tag/, plans the changed stacks, renders the
@@ -11,7 +11,8 @@
  *    (plan, apply) and checks everything converged again.
  *
  * Options: --only <stack,...> (those stacks and what they depend on), --skip-scenario, --concurrency <n>,
- * --cloud (synthesize for Terraform Cloud, then swap in local state: backend-swap.ts), --system <name,...>.
+ * --cloud (synthesize for Terraform Cloud, then swap in local state: backend-swap.ts), --system <name,...>,
+ * --system-file <path> (the systems a file of your own exports, instead of the built-in ones; repeatable).
  * Meanwhile the committed provider schemas are rebuilt from the bindings and must be unchanged.
  */
 import { spawn } from 'node:child_process';
@@ -20,20 +21,25 @@ import * as path from 'node:path';
 import { manacore } from '../../environments';
 import { fieldnotes } from '../../examples/fieldnotes';
 import { harbor } from '../../examples/harbor';
+import { lexicon } from '../../examples/lexicon';
+import { relay } from '../../examples/relay';
 import { nutri } from '../../examples/nutri';
 import type { SystemSpec } from '../../index';
 import { changedStacks } from '../../scripts/plan-comment/changed-stacks';
+import { groupByStage, type DeployStage } from '../../stacks/deploy-order';
 import { renderPlanComment } from '../../scripts/plan-comment/render';
 import { MOCKED_PROVIDERS, REPO_ROOT } from './schema/providers';
 import { swapCloudForLocal } from './backend-swap';
 import { engineScenario } from './engine/scenarios';
+import { cdktfEnv, checkRefusal, checkRefusalMessage, runCdktf, writeCdktfProject } from './cdktf-cli';
 import { synthesize, withImageTag, type TagChange } from './synth';
+import { systemsFromFile } from './system-file';
 import { Terraform, TerraformError, startSharedMock, variableValues, writeCliConfig, type SharedMock } from './terraform';
 
 const WORK_ROOT = path.join(REPO_ROOT, '.e2e');
 
 /** The systems the harness checks: the product's own, and the examples built with the library. */
-const SYSTEMS: Readonly<Record<string, SystemSpec>> = { manacore, nutri, fieldnotes, harbor };
+const SYSTEMS: Readonly<Record<string, SystemSpec>> = { manacore, nutri, fieldnotes, harbor, relay, lexicon };
 
 /** The tag change of the scenario: Manacore's chat in staging (several services, secrets, data); else the first product. */
 function tagChangeFor(system: SystemSpec): TagChange {
@@ -52,6 +58,8 @@ interface Options {
   readonly systems: readonly string[];
   /** Leave out the real-engine scenarios (engine/scenarios.ts), for iterating on the Terraform part only. */
   readonly skipEngine: boolean;
+  /** Files whose exported systems run instead of SYSTEMS (system-file.ts). */
+  readonly systemFiles: readonly string[];
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -61,40 +69,44 @@ function parseOptions(argv: readonly string[]): Options {
   let cloud = false;
   let systems = Object.keys(SYSTEMS);
   let skipEngine = false;
+  const systemFiles: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--only') only = argv[++i].split(',');
     else if (argv[i] === '--skip-scenario') skipScenario = true;
     else if (argv[i] === '--concurrency') concurrency = Number(argv[++i]);
     else if (argv[i] === '--cloud') cloud = true;
     else if (argv[i] === '--system') systems = argv[++i].split(',');
+    else if (argv[i] === '--system-file') systemFiles.push(argv[++i]);
     else if (argv[i] === '--skip-engine') skipEngine = true;
-    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --skip-engine, --concurrency <n>, --cloud, --system <name,...>`);
+    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --skip-engine, --concurrency <n>, --cloud, --system <name,...>, --system-file <path>`);
   }
-  return { only, skipScenario, concurrency, cloud, systems, skipEngine };
+  return { only, skipScenario, concurrency, cloud, systems, systemFiles, skipEngine };
 }
 
-/** Stacks grouped by dependency level (level 0 depends on nothing), from cdktf's manifest.json. */
-export function dependencyLevels(manifest: { stacks: Record<string, { dependencies?: string[] }> }, only?: readonly string[]): string[][] {
-  const deps = new Map(Object.entries(manifest.stacks).map(([name, s]) => [name, s.dependencies ?? []]));
+/** What the harness reads of one synthesized stack: `"//".deploy` of its cdk.tf.json (SystemStack.toTerraform). */
+export interface StackDeployInfo {
+  readonly stage?: DeployStage;
+  readonly after?: readonly string[];
+}
+
+/**
+ * Stacks grouped into deploy stages (stacks/deploy-order.ts), every environment's together: the stacks of one stage
+ * do not read each other and run in parallel. With `only`, those stacks and every stack they build on.
+ */
+export function deployLevels(stacks: Readonly<Record<string, StackDeployInfo>>, only?: readonly string[]): string[][] {
   const wanted = new Set<string>();
   const want = (name: string): void => {
-    if (!deps.has(name)) throw new Error(`e2e: no stack "${name}"; stacks: ${[...deps.keys()].join(', ')}`);
+    if (!(name in stacks)) throw new Error(`e2e: no stack "${name}"; stacks: ${Object.keys(stacks).join(', ')}`);
     if (wanted.has(name)) return;
     wanted.add(name);
-    deps.get(name)!.forEach(want);
+    (stacks[name].after ?? []).forEach(want);
   };
-  (only ?? [...deps.keys()]).forEach(want);
-  const level = new Map<string, number>();
-  const levelOf = (name: string, seen: string[] = []): number => {
-    if (level.has(name)) return level.get(name)!;
-    if (seen.includes(name)) throw new Error(`e2e: dependency cycle ${[...seen, name].join(' -> ')}`);
-    const value = Math.max(-1, ...deps.get(name)!.map((d) => levelOf(d, [...seen, name]))) + 1;
-    level.set(name, value);
-    return value;
-  };
-  const levels: string[][] = [];
-  for (const name of [...wanted].sort()) (levels[levelOf(name)] ??= []).push(name);
-  return levels.filter(Boolean);
+  (only ?? Object.keys(stacks)).forEach(want);
+  return groupByStage(wanted, (name) => {
+    const stage = stacks[name].stage;
+    if (stage === undefined) throw new Error(`e2e: stack ${name} has no "//".deploy.stage in its cdk.tf.json`);
+    return stage;
+  });
 }
 
 /** Runs `fn` over items with at most `limit` at once; every failure is collected, not only the first. */
@@ -181,6 +193,22 @@ export class Harness {
     await this.step(stack, dir, ['destroy', '-input=false', '-no-color', '-auto-approve', ...targets.map((t) => `-target=${t}`)]);
   }
 
+  /** terraform init alone, from the filesystem mirror: writes the lock file. */
+  async init(stack: string, dir: string): Promise<void> {
+    await this.step(stack, dir, ['init', '-input=false', '-no-color'], { reattach: false });
+  }
+
+  /** A plan expected to fail (exit 1): what Terraform printed. */
+  async failingPlan(stack: string, dir: string): Promise<{ code: number; output: string }> {
+    const planned = await this.step(stack, dir, ['plan', '-input=false', '-no-color'], { allowExit: [1] });
+    return { code: planned.code, output: `${planned.stdout}\n${planned.stderr}` };
+  }
+
+  /** The environment for a program that runs Terraform itself (the cdktf CLI). */
+  terraformEnv(): NodeJS.ProcessEnv {
+    return this.terraform.cliEnv();
+  }
+
   async assertNoChanges(stack: string, dir: string): Promise<void> {
     const replan = await this.step(stack, dir, ['plan', '-input=false', '-no-color', '-detailed-exitcode'], { allowExit: [2] });
     if (replan.code === 2) throw new TerraformError(`${stack}: expected no changes after apply, the plan still has some`);
@@ -201,22 +229,27 @@ function secretValues(workDir: string, variables: Record<string, string>, stacks
   return secrets;
 }
 
-/** Checks the tag-change plan: only the product's containers (and their image and revision) are replaced, create-before-destroy. */
-export function checkTagPlan(stack: string, plan: any, product: string): string[] {
+/**
+ * Checks the tag-change plan: only the product's containers (and their image and revision) are replaced, in the
+ * order each declares: create-before-destroy, or destroy first for a stop-first service (`stopFirst`: addresses
+ * whose synthesized lifecycle is not create_before_destroy).
+ */
+export function checkTagPlan(stack: string, plan: any, product: string, stopFirst: ReadonlySet<string> = new Set()): string[] {
   const problems: string[] = [];
   const changes = (plan.resource_changes ?? []).filter((c: any) => !(c.change.actions.length === 1 && ['no-op', 'read'].includes(c.change.actions[0])));
   const containers = (plan.resource_changes ?? []).filter((c: any) => c.type === 'docker_container');
   if (containers.length === 0) problems.push(`${stack}: the plan has no docker_container at all`);
+  const expectedOrder = (address: string) => (stopFirst.has(address) ? '["delete","create"]' : '["create","delete"]');
   for (const container of containers) {
-    if (JSON.stringify(container.change.actions) !== '["create","delete"]') {
-      problems.push(`${stack}: ${container.address} should be replaced create-before-destroy (["create","delete"]), plan says ${JSON.stringify(container.change.actions)}`);
+    if (JSON.stringify(container.change.actions) !== expectedOrder(container.address)) {
+      problems.push(`${stack}: ${container.address} should be replaced ${expectedOrder(container.address)}, plan says ${JSON.stringify(container.change.actions)}`);
     }
   }
   for (const change of changes) {
     const actions = JSON.stringify(change.change.actions);
     // The container's image and its revision (random_id keyed on the image) are replaced with it; the GitHub
     // environment records each service's deployed tag in a <SERVICE>_IMAGE_TAG variable, updated in place.
-    const replacedCompanion = ['docker_image', 'random_id'].includes(change.type) && actions === '["create","delete"]';
+    const replacedCompanion = ['docker_image', 'random_id'].includes(change.type) && (actions === '["create","delete"]' || (stopFirst.has(change.address) && actions === '["delete","create"]'));
     const recordedTag = change.type === 'github_actions_environment_variable' && actions === '["update"]' && /_IMAGE_TAG$/.test(change.change.after?.variable_name ?? '');
     if (change.type !== 'docker_container' && !replacedCompanion && !recordedTag) {
       problems.push(`${stack}: unexpected change to ${change.address} (${change.change.actions.join(', ')}); a tag change of ${product} may only replace its containers`);
@@ -262,6 +295,11 @@ export class SystemRun {
     this.tagChange = tagChangeFor(system);
   }
 
+  /** Each stack's deploy stage and the stacks it builds on, as synthesized. */
+  deployInfo(): Record<string, StackDeployInfo> {
+    return Object.fromEntries(Object.keys(this.manifest.stacks).map((stack, index) => [stack, this.stackJsons[index]['//']?.deploy ?? {}]));
+  }
+
   stackDir(root: string, stack: string): string {
     return path.join(root, 'stacks', stack);
   }
@@ -303,8 +341,17 @@ async function runSystem(run: SystemRun, mock: SharedMock, cliConfig: string, op
   run.prepare();
   const harness = new Harness(mock, cliConfig, run.variables);
   const failures: string[] = [];
-  const levels = dependencyLevels(run.manifest, options.only?.filter((stack) => stack in run.manifest.stacks));
-  for (const [index, level] of levels.entries()) {
+  const levels = deployLevels(run.deployInfo(), options.only?.filter((stack) => stack in run.manifest.stacks));
+  // The card's command, typed as is: the cdktf CLI deploys the tag scenario's product stack, refused before its
+  // upstream exists, applied after; the harness applies every other stack. Manacore only: cdktf synthesizes the
+  // repository's app (main.ts), which is Manacore, and would replace another system's synth output with it.
+  const cliTarget = `${run.tagChange.environment}-${run.tagChange.product}`;
+  const cliScenario = run.system === manacore && !run.cloud && !options.skipScenario && levels.flat().includes(cliTarget);
+  if (cliScenario) {
+    const problems = await cdktfBeforeUpstream(harness, run, cliTarget);
+    if (problems.length > 0) return problems;
+  }
+  for (const [index, level] of levels.map((stacks) => stacks.filter((stack) => !cliScenario || stack !== cliTarget)).filter((stacks) => stacks.length > 0).entries()) {
     const levelStart = Date.now();
     const errors = await inParallel(level, options.concurrency, (stack) => harness.converge(stack, run.stackDir(run.out, stack)));
     process.stdout.write(`${run.name} level ${index}: ${level.length} stacks in ${seconds(Date.now() - levelStart)}\n`);
@@ -312,6 +359,10 @@ async function runSystem(run: SystemRun, mock: SharedMock, cliConfig: string, op
       failures.push(...errors.map((e) => e.message));
       return failures; // later levels read this level's outputs
     }
+  }
+  if (cliScenario) {
+    failures.push(...(await cdktfAfterUpstream(harness, run, cliTarget)));
+    if (failures.length > 0) return failures;
   }
   const all = levels.flat();
   process.stdout.write(`${run.name} per stack (init+validate+plan+apply+plan): ${all.map((s) => `${s} ${seconds(harness.timings.get(s) ?? 0)}`).join(', ')}\n`);
@@ -331,9 +382,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const mock = await startSharedMock(WORK_ROOT);
   const failures: string[] = [];
   try {
-    for (const name of options.systems) {
-      const system = SYSTEMS[name];
-      if (!system) throw new Error(`e2e: no system "${name}"; systems: ${Object.keys(SYSTEMS).join(', ')}`);
+    const chosen: Record<string, SystemSpec> =
+      options.systemFiles.length > 0 ? Object.fromEntries(options.systemFiles.flatMap(systemsFromFile).map((system) => [system.name, system])) : SYSTEMS;
+    for (const name of options.systemFiles.length > 0 ? Object.keys(chosen) : options.systems) {
+      const system = chosen[name];
+      if (!system) throw new Error(`e2e: no system "${name}"; systems: ${Object.keys(chosen).join(', ')}`);
       failures.push(...(await runSystem(new SystemRun(name, system, path.join(WORK_ROOT, name), options.cloud), mock, cliConfig, options)));
     }
   } catch (error) {
@@ -341,7 +394,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } finally {
     await mock.stop();
   }
-  if (!options.skipEngine && !options.only) {
+  if (!options.skipEngine && !options.only && options.systemFiles.length === 0) {
     // One daemon per system at a time: a system's environments share container names (postgres, edge-proxy).
     for (const name of options.systems) {
       try {
@@ -362,6 +415,19 @@ async function main(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
+/** Addresses of a stop-first service's container, image and revision: what the stack declares without create_before_destroy. */
+function stopFirstAddresses(stackDir: string): Set<string> {
+  const resources = readJson(path.join(stackDir, 'cdk.tf.json')).resource ?? {};
+  const addresses = new Set<string>();
+  for (const [name, body] of Object.entries<any>(resources.docker_container ?? {})) {
+    if (body.lifecycle?.create_before_destroy === true) continue;
+    addresses.add(`docker_container.${name}`);
+    addresses.add(`random_id.${name}-revision`);
+    addresses.add(`docker_image.${name}`);
+  }
+  return addresses;
+}
+
 async function tagScenario(harness: Harness, run: SystemRun): Promise<string[]> {
   const started = Date.now();
   const change = run.tagChange;
@@ -377,7 +443,7 @@ async function tagScenario(harness: Harness, run: SystemRun): Promise<string[]> 
   for (const stack of stacks) {
     const { plan, summary } = await harness.planJson(stack, run.stackDir(tagged, stack));
     plans.push({ stack, plan, summary });
-    problems.push(...checkTagPlan(stack, plan, change.product));
+    problems.push(...checkTagPlan(stack, plan, change.product, stopFirstAddresses(run.stackDir(tagged, stack))));
   }
   const comment = renderPlanComment(plans.map(({ stack, plan }) => ({ stack, plan })));
   const commentFile = path.join(run.workDir, 'tag-change-comment.md');
@@ -404,12 +470,51 @@ async function tagScenario(harness: Harness, run: SystemRun): Promise<string[]> 
   // Roll back: the original synth output, planned and applied again.
   for (const stack of stacks) {
     const { plan } = await harness.planJson(stack, run.stackDir(run.out, stack));
-    problems.push(...checkTagPlan(`${stack} (rollback)`, plan, change.product));
+    problems.push(...checkTagPlan(`${stack} (rollback)`, plan, change.product, stopFirstAddresses(run.stackDir(run.out, stack))));
     await harness.apply(stack, run.stackDir(run.out, stack));
     await harness.assertNoChanges(stack, run.stackDir(run.out, stack));
   }
   process.stdout.write(`${run.name} tag change ${change.product} -> ${change.imageTag}, comment, apply, rollback: ${seconds(Date.now() - started)}\n`);
   return problems;
+}
+
+/** `cdktf deploy <stack> --auto-approve` before any stack is applied: Terraform stops it with what to deploy first, and nothing changes. */
+async function cdktfBeforeUpstream(harness: Harness, run: SystemRun, stack: string): Promise<string[]> {
+  const started = Date.now();
+  writeCdktfProject(run.workDir, path.relative(run.workDir, run.out));
+  // The lock file, from the mirror: without one cdktf runs `terraform providers lock`, which asks the public registry.
+  await harness.init(stack, run.stackDir(run.out, stack));
+  const result = await runCdktf(run.workDir, ['deploy', stack, '--auto-approve'], cdktfEnv(harness.terraformEnv()));
+  fs.writeFileSync(path.join(run.workDir, 'cdktf-before-upstream.log'), result.output);
+  // The order as the stack states it (its first read's precondition); its content is checked in stacks-and-backends.test.ts.
+  const json = run.stackJsons[Object.keys(run.manifest.stacks).indexOf(stack)];
+  const environment = run.tagChange.environment;
+  const firstRead = json.data.terraform_remote_state[`outputs-${environment}-network`];
+  const deployFirst = (firstRead.lifecycle.precondition[0].error_message as string).split('\n').filter((line) => line.startsWith('  cdktf deploy '));
+  const stateFiles = fs.readdirSync(run.workDir).filter((file) => file.endsWith('.tfstate'));
+  const problems = checkRefusal(result, stack, stateFiles);
+  // The message itself, from Terraform in the same directory: cdktf (0.21, without a terminal) at times exits
+  // before it prints the tail of Terraform's output, where the message is.
+  const planned = await harness.failingPlan(stack, run.stackDir(run.out, stack));
+  problems.push(...checkRefusalMessage(planned, stack, `${environment}-network`, deployFirst));
+  if (deployFirst[0]?.trim() !== `cdktf deploy ${environment}-network`) problems.push(`${stack}: the order to deploy in does not start with ${environment}-network: ${deployFirst.join(' | ')}`);
+  process.stdout.write(`${run.name} cdktf deploy ${stack} before its upstream: refused (exit ${result.code}) in ${seconds(Date.now() - started)}\n`);
+  return problems;
+}
+
+/** `cdktf deploy <stack> --auto-approve` once its upstream is applied: it applies, and a plan afterwards has no changes. */
+async function cdktfAfterUpstream(harness: Harness, run: SystemRun, stack: string): Promise<string[]> {
+  const started = Date.now();
+  const result = await runCdktf(run.workDir, ['deploy', stack, '--auto-approve'], cdktfEnv(harness.terraformEnv()));
+  fs.writeFileSync(path.join(run.workDir, 'cdktf-after-upstream.log'), result.output);
+  if (result.code !== 0) return [`cdktf deploy ${stack} --auto-approve (upstream applied) failed (exit ${result.code}):\n${result.output.slice(-4000)}`];
+  // Not cdktf's "Apply complete!" line, which it at times leaves unprinted (see cdktfBeforeUpstream): the state.
+  const stateFile = path.join(run.workDir, `terraform.${stack}.tfstate`);
+  const resources = fs.existsSync(stateFile) ? (readJson(stateFile).resources ?? []).filter((r: any) => r.mode === 'managed').length : 0;
+  if (resources === 0) return [`cdktf deploy ${stack} --auto-approve exited 0 but ${stateFile} holds no resources`];
+  await harness.assertNoChanges(stack, run.stackDir(run.out, stack));
+  process.stdout.write(`${run.name} cdktf deploy ${stack} --auto-approve (upstream applied): applied in ${seconds(Date.now() - started)}\n`);
+  return [];
 }
 
 /** The comment states Terraform's own counts per stack and in total, and no secret value. */

@@ -152,6 +152,14 @@ export class Terraform {
     private readonly variables: Record<string, string>,
   ) {}
 
+  /**
+   * The environment Terraform gets when a program other than the harness (the cdktf CLI) starts it, for every command
+   * (init included): attached to the shared mock, since a mock launched per command costs seconds each.
+   */
+  cliEnv(): NodeJS.ProcessEnv {
+    return this.env(true);
+  }
+
   private env(withReattach: boolean, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     // A mock that Terraform launches inherits E2E_MOCK_LOG and writes its errors there (Terraform hides its stderr).
     const env: NodeJS.ProcessEnv = {
@@ -174,7 +182,7 @@ export class Terraform {
   }
 
   /** Runs one command in a stack directory; resolves stdout, or rejects with a TerraformError naming the stack. */
-  run(stack: string, dir: string, args: readonly string[], options: RunOptions = {}): Promise<{ stdout: string; code: number }> {
+  run(stack: string, dir: string, args: readonly string[], options: RunOptions = {}): Promise<{ stdout: string; stderr: string; code: number }> {
     return new Promise((resolve, reject) => {
       const child = spawn('terraform', args, { cwd: dir, env: this.env(options.reattach ?? true, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
@@ -185,7 +193,7 @@ export class Terraform {
       // 'close', not 'exit': at 'exit' the pipes may still hold the tail of stdout (Node's child_process docs), which
       // under load once lost Terraform's "Apply complete!" line.
       child.on('close', (code) => {
-        if (code === 0 || options.allowExit?.includes(code ?? -1)) return resolve({ stdout, code: code ?? 0 });
+        if (code === 0 || options.allowExit?.includes(code ?? -1)) return resolve({ stdout, stderr, code: code ?? 0 });
         reject(new TerraformError(`${stack}: terraform ${args[0]} failed (exit ${code}) in ${path.join(dir, 'cdk.tf.json')}:\n${describeFailure(stdout, stderr)}${this.mock.tail()}`));
       });
     });

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SystemSpec } from '../../../index';
-import { Harness, SystemRun, dependencyLevels, inParallel } from '../run';
+import { Harness, SystemRun, deployLevels, inParallel } from '../run';
 import { startSharedMock } from '../terraform';
 import type { EngineClient } from './api';
 import { startDaemon } from './daemon';
@@ -23,7 +23,7 @@ function engineEnvironment(run: SystemRun): string | undefined {
   const hostsByEnv = new Map<string, Set<string>>();
   for (const stack of run.stackJsons) {
     for (const c of Object.values<any>(stack.resource?.docker_container ?? {})) {
-      const labels = Object.fromEntries((c.labels ?? []).map((l: any) => [l.label, l.value]));
+      const labels: Record<string, string> = Object.fromEntries((c.labels ?? []).map((l: any) => [l.label, l.value]));
       if (!hostsByEnv.has(labels.env)) hostsByEnv.set(labels.env, new Set());
       hostsByEnv.get(labels.env)!.add(labels.host);
     }
@@ -54,7 +54,7 @@ export async function engineScenario(name: string, system: SystemSpec, workRoot:
     process.stdout.write(`${name} engine: dockerd up in ${daemon.startSeconds.toFixed(1)} s, ${imported} stand-in images in ${seconds(prepared - started)}\n`);
 
     const harness = new Harness(mock, cliConfig, run.variables);
-    const levels = dependencyLevels(run.manifest, stacks);
+    const levels = deployLevels(run.deployInfo(), stacks);
     for (const level of levels) {
       const errors = await inParallel(level, concurrency, (stack) => harness.converge(stack, run.stackDir(run.out, stack)));
       if (errors.length > 0) return [...problems, ...errors.map((e) => `${name} engine: ${e.message}`)];

@@ -8,7 +8,7 @@
  * listens there (busybox httpd) and answers the usual health paths, so a health check passes only when the
  * container's own options (user, read-only root, capabilities, tmpfs, networks) let it serve.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EngineClient } from './api';
@@ -59,9 +59,13 @@ export function standInSpecs(stackJsons: readonly any[]): Map<string, StandInSpe
 
 /** Copies a binary and the shared libraries ldd names into the root filesystem, at their own paths. */
 function copyWithLibraries(binary: string, root: string): void {
-  // ldd exits non-zero for a static binary ("not a dynamic executable"): it then needs no libraries.
-  const ldd = spawnSync('ldd', [binary], { encoding: 'utf8' });
-  const files = [binary, ...(ldd.status === 0 ? ldd.stdout : '').split('\n').flatMap((line) => /(\/\S+) \(0x/.exec(line)?.[1] ?? [])];
+  let linked = '';
+  try {
+    linked = execFileSync('ldd', [binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    // a static binary: ldd says "not a dynamic executable" and fails
+  }
+  const files = [binary, ...linked.split('\n').flatMap((line) => /(\/\S+) \(0x/.exec(line)?.[1] ?? [])];
   for (const file of files) {
     const target = path.join(root, file);
     fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -77,11 +81,11 @@ function script(root: string, file: string, text: string): void {
 
 /** The base root filesystem every stand-in shares. */
 function writeBase(root: string): void {
+  // Debian's busybox (dynamic) and busybox-static replace each other; either works, with its libraries.
+  const busybox = execFileSync('sh', ['-c', 'readlink -f "$(command -v busybox)"'], { encoding: 'utf8' }).trim();
+  copyWithLibraries(busybox, root);
   fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
-  fs.copyFileSync(execFileSync('sh', ['-c', 'readlink -f "$(command -v busybox)"'], { encoding: 'utf8' }).trim(), path.join(root, 'bin', 'busybox'));
-  fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
-  // Debian's busybox package (unlike busybox-static) links libc and libresolv: bring them along when it does.
-  copyWithLibraries(execFileSync('sh', ['-c', 'readlink -f "$(command -v busybox)"'], { encoding: 'utf8' }).trim(), root);
+  if (busybox !== '/bin/busybox') fs.renameSync(path.join(root, busybox), path.join(root, 'bin', 'busybox'));
   for (const applet of execFileSync(path.join(root, 'bin', 'busybox'), ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean)) {
     if (applet !== 'busybox' && !fs.existsSync(path.join(root, 'bin', applet))) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
   }
@@ -98,7 +102,10 @@ function writeBase(root: string): void {
   fs.writeFileSync(path.join(root, 'srv/www/index.html'), 'ok\n');
   // The app: busybox httpd on every port of $STANDIN_PORTS; SIGTERM is logged and ends it with 0, so a stop with
   // grace is visible (exit 0 and the line) against a SIGKILL after the timeout (exit 137).
+  // As the images' own entrypoints do (docker-library's "if the first argument is a program, run it"): a command
+  // naming a program runs; flags (prometheus --config.file=...) go to the app, which the stand-in replaces.
   script(root, 'usr/local/bin/standin', [
+    'case "${1:-}" in -*|"") ;; *) command -v "$1" >/dev/null && exec "$@" ;; esac',
     'pids=""',
     'for port in $STANDIN_PORTS; do httpd -f -p "$port" -h /srv/www & pids="$pids $!"; done',
     '[ -n "$pids" ] || { sleep 2147483647 & pids=$!; }',
@@ -140,22 +147,32 @@ function writeBase(root: string): void {
   ].join('\n'));
 }
 
+/**
+ * The redis image's docker-entrypoint.sh (docker-library/redis 7): as root, it hands the working directory to
+ * redis (`find . \! -user redis -exec chown redis '{}' +`) and runs redis-server as redis.
+ */
+const REDIS_AS_REDIS = "[ \"$1\" = redis-server ] && [ \"$(id -u)\" = 0 ] && { find . \\! -user redis -exec chown redis '{}' +; exec /usr/bin/setpriv --reuid=redis --regid=redis --init-groups \"$@\"; }";
+
 function writeExtras(root: string, extras: ReadonlySet<'node' | 'postgres' | 'redis'>): void {
   for (const extra of extras) for (const tool of EXTRA_TOOLS[extra]) copyWithLibraries(tool, root);
   if (extras.has('node')) {
     for (const name of ['scheduler', 'reminders', 'worker', 'main', 'server', 'index']) fs.copyFileSync(path.join(root, 'app/dist/standin.js'), path.join(root, `app/dist/${name}.js`));
   }
   if (extras.has('postgres')) {
+    // The server's modules ($libdir: snowball dictionaries initdb loads, pgvector where installed), not the JIT bitcode.
+    fs.cpSync('/usr/lib/postgresql/15/lib', path.join(root, 'usr/lib/postgresql/15/lib'), { recursive: true, filter: (source) => !source.includes('/bitcode') });
+    fs.mkdirSync(path.join(root, 'usr/share/postgresql'), { recursive: true });
     execFileSync('cp', ['-a', '/usr/share/postgresql/15', path.join(root, 'usr/share/postgresql/')], { stdio: 'ignore' });
     for (const tool of ['pg_isready', 'psql', 'postgres', 'initdb']) fs.symlinkSync(`/usr/lib/postgresql/15/bin/${tool}`, path.join(root, 'usr/local/bin', tool));
     // The postgres image's docker-entrypoint.sh (docker-library/postgres 15): as root, create PGDATA owned by
     // postgres, initdb with POSTGRES_USER/POSTGRES_PASSWORD (scram) and POSTGRES_DB, then run postgres as postgres.
     script(root, 'usr/local/bin/docker-entrypoint.sh', [
+      ...(extras.has('redis') ? [REDIS_AS_REDIS] : []),
       'set -eu',
       '[ "$1" = postgres ] || exec "$@"',
       'if [ "$(id -u)" = 0 ]; then',
       '  mkdir -p "$PGDATA" && chown postgres:postgres "$PGDATA" && chmod 700 "$PGDATA"',
-      '  exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"',
+      '  exec /usr/bin/setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"',
       'fi',
       'if [ ! -s "$PGDATA/PG_VERSION" ]; then',
       '  printf "%s" "$POSTGRES_PASSWORD" > /tmp/pwfile',
@@ -173,11 +190,7 @@ function writeExtras(root: string, extras: ReadonlySet<'node' | 'postgres' | 're
   }
   if (extras.has('redis')) {
     for (const tool of ['redis-server', 'redis-cli']) fs.symlinkSync(`/usr/bin/${tool}`, path.join(root, 'usr/local/bin', tool));
-    // The redis image's docker-entrypoint.sh (docker-library/redis 7): as root, run redis-server as redis.
-    script(root, 'usr/local/bin/docker-entrypoint.sh', [
-      '[ "$1" = redis-server ] && [ "$(id -u)" = 0 ] && exec setpriv --reuid=redis --regid=redis --init-groups "$@"',
-      'exec "$@"',
-    ].join('\n'));
+    if (!extras.has('postgres')) script(root, 'usr/local/bin/docker-entrypoint.sh', [REDIS_AS_REDIS, 'exec "$@"'].join('\n'));
   }
 }
 
