@@ -419,8 +419,12 @@ async function main(argv: readonly string[]): Promise<number> {
 function stopFirstAddresses(stackDir: string): Set<string> {
   const resources = readJson(path.join(stackDir, 'cdk.tf.json')).resource ?? {};
   const addresses = new Set<string>();
-  for (const [name, body] of Object.entries<any>(resources.docker_container ?? {})) {
+  const containers = Object.entries<any>(resources.docker_container ?? {});
+  for (const [name, body] of containers) {
     if (body.lifecycle?.create_before_destroy === true) continue;
+    // A release task declares no order: Terraform replaces it create-before-destroy when a container depending on it is so.
+    const startFirstDependent = containers.some(([, other]) => other.lifecycle?.create_before_destroy === true && (other.depends_on ?? []).includes(`docker_container.${name}`));
+    if (startFirstDependent) continue;
     addresses.add(`docker_container.${name}`);
     addresses.add(`random_id.${name}-revision`);
     addresses.add(`docker_image.${name}`);
