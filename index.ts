@@ -42,6 +42,7 @@ export type {
   ResourceSpec,
   ServiceKind,
   ServiceSpec,
+  TaskSpec,
   SnapshotSpec,
   SshKeySpec,
   SystemSpec,

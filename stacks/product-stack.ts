@@ -330,15 +330,7 @@ export class ProductStack extends SystemStack {
           sharedImage: images.get(host),
         });
         if (!images.has(host)) images.set(host, container.hardened.image);
-        for (const variable of service.plainVariables) {
-          this.plainVariableWaivers.push({
-            rule: 'no-plaintext-secret',
-            stack: this.stackName,
-            resource: `docker_container.${instance}`,
-            variable,
-            reason: `services.${service.name}.plainVariables declares ${variable} holds no secret`,
-          });
-        }
+        this.waivePlainVariables(service, `docker_container.${instance}`);
         if (replica === 1) containers.set(service.name, container);
         allContainers.push(container);
       });
@@ -347,6 +339,8 @@ export class ProductStack extends SystemStack {
       const taskHost = service.placements[0]!;
       const { provider, networkNames, productNetworks } = onHost.get(taskHost)!;
       for (const task of service.tasks) {
+        // The task has the service's variables, so the service's plainVariables hold for it too.
+        this.waivePlainVariables(service, `docker_container.${task.id}`);
         tasks.push(
           new ReleaseTask(this, task.id, {
             taskName: task.name,
@@ -374,6 +368,19 @@ export class ProductStack extends SystemStack {
     // Every new container of the product waits for every release task: none starts, nor replaces an old one, before they succeeded.
     if (tasks.length > 0) for (const container of allContainers) container.startAfter(...tasks.map((task) => task.hardened.container));
     return containers;
+  }
+
+  /** Records that `service` declares its plainVariables plain in the container at `resource`. */
+  private waivePlainVariables(service: ResolvedService, resource: string): void {
+    for (const variable of service.plainVariables) {
+      this.plainVariableWaivers.push({
+        rule: 'no-plaintext-secret',
+        stack: this.stackName,
+        resource,
+        variable,
+        reason: `services.${service.name}.plainVariables declares ${variable} holds no secret`,
+      });
+    }
   }
 
   /** A service's secret variables and the connection strings of the data services it uses, by variable name. */
