@@ -43,6 +43,7 @@ export type {
   ResourceSpec,
   ServiceKind,
   ServiceSpec,
+  TaskSpec,
   SnapshotSpec,
   SshKeySpec,
   SystemSpec,

@@ -3,7 +3,7 @@
  * hardening, labels and the edge proxy route. Built on Nutri with one service
  * of every kind (helpers/docker.ts).
  */
-import { container, envOf, everyKind, labelsOf, traefikLabels } from './helpers/docker';
+import { container, envOf, everyKind, labelsOf, serviceContainers, traefikLabels } from './helpers/docker';
 import { SynthesizedSystem, resources, type TerraformJson } from './helpers/synth';
 
 let product: TerraformJson;
@@ -31,7 +31,7 @@ describe('service containers by kind', () => {
   });
 
   it('joins every network under the stable service id, never the versioned container name, and its own network by short name too', () => {
-    for (const [address, body] of Object.entries(resources(product, 'docker_container'))) {
+    for (const [address, body] of Object.entries(serviceContainers(product))) {
       for (const network of body.networks_advanced) {
         const own = network.name === '${docker_network.product-network.name}';
         expect(network.aliases).toEqual(own ? [address, address.replace(/^nutri-/, '')] : [address]);
@@ -48,7 +48,7 @@ describe('service containers by kind', () => {
   });
 
   it('runs no container for the mobile service', () => {
-    expect(Object.keys(resources(product, 'docker_container')).sort()).toEqual(['nutri-api', 'nutri-landing', 'nutri-ml', 'nutri-scheduler', 'nutri-web']);
+    expect(Object.keys(serviceContainers(product)).sort()).toEqual(['nutri-api', 'nutri-landing', 'nutri-ml', 'nutri-scheduler', 'nutri-web']);
   });
 
   it.each([
@@ -73,7 +73,7 @@ describe('service containers by kind', () => {
   });
 
   it('hardens every container: uid 1001, read-only root, tmpfs /tmp, no capabilities, no-new-privileges, restart, rotated logs', () => {
-    for (const body of Object.values(resources(product, 'docker_container'))) {
+    for (const body of Object.values(serviceContainers(product))) {
       expect(body).toMatchObject({
         user: '1001',
         read_only: true,

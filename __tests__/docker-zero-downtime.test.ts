@@ -4,7 +4,7 @@
  * that do not change between versions, and data containers out of reach.
  */
 import { manacore } from '../environments';
-import { container, traefikLabels } from './helpers/docker';
+import { container, serviceContainers, traefikLabels } from './helpers/docker';
 import { environmentOf, variant } from './helpers/spec';
 import { SynthesizedSystem, resources, type TerraformJson } from './helpers/synth';
 
@@ -33,7 +33,7 @@ beforeAll(() => {
 
 describe('zero-downtime image swaps', () => {
   it('creates the replacement container before destroying the old one', () => {
-    for (const body of Object.values(resources(chatNow, 'docker_container'))) expect(body.lifecycle).toEqual({ create_before_destroy: true });
+    for (const body of Object.values(serviceContainers(chatNow))) expect(body.lifecycle).toEqual({ create_before_destroy: true });
   });
 
   it('names each container after its service, its tag and a revision, so old and new never collide', () => {

@@ -61,7 +61,7 @@ describe('the Nutri example', () => {
   it('hands the API the ML service\'s in-host URL and its secret by name only', () => {
     const api = production.products[0]!.services[0]!;
     expect(api.environment.ML_SERVICE_URL).toBe('http://ml:8000');
-    expect(api.secrets).toEqual(['JWT_SECRET']);
+    expect(api.secrets).toEqual(['JWT_SECRET', 'DIRECT_URL']);
     expect(api.image?.ref).toBe('ghcr.io/nutri/nutri-api:main-3f9c2a1');
   });
 

@@ -16,7 +16,7 @@ import { resolveSystem } from '../system/resolve';
 import { parsePlan } from '../scripts/plan-comment/plan-format';
 import { retryReplacements } from '../scripts/retry-deploy';
 import { openRules, runnerCidr, setDeployPath, type Fetch } from '../scripts/deploy-path';
-import { container, envOf, everyKind, labelsOf } from './helpers/docker';
+import { container, envOf, everyKind, labelsOf, serviceContainers } from './helpers/docker';
 import { environmentOf, variant } from './helpers/spec';
 import { SynthesizedSystem, resourceList, resources, synthStack, type TerraformJson } from './helpers/synth';
 
@@ -345,7 +345,7 @@ describe('7. Every stack pulling a private image logs in to its registry; Docker
 describe('8. Zero-downtime: grace periods, retries, pruning, edge replacement', () => {
   it('old containers get their kind grace period on destroy: at least 30 s for HTTP, 60 s for workers', () => {
     const chat = app.synth('production-chat');
-    for (const [address, body] of Object.entries(resources(chat, 'docker_container'))) {
+    for (const [address, body] of Object.entries(serviceContainers(chat))) {
       expect({ address, grace: body.destroy_grace_seconds, stop: body.stop_timeout }).toEqual({ address, grace: 30, stop: 30 });
     }
     expect(container(app.synth('production-edge'), 'app-1-edge-proxy').destroy_grace_seconds).toBe(30);

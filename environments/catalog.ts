@@ -18,6 +18,12 @@ interface StandardProduct {
   readonly backendSecrets?: readonly string[];
 }
 
+/**
+ * Seed 001's deploy flow: the backends' Drizzle migrations (`pnpm migration:run`, forward-compatible only) run
+ * before the new version starts.
+ */
+const MIGRATE = { migrate: { command: ['pnpm', 'migration:run'] } } as const;
+
 /** The shape most Manacore products share: NestJS backend, SvelteKit web, Astro landing, Expo OTA. */
 function standardProduct(name: string, parts: StandardProduct): ProductSpec {
   const services: ServiceSpec[] = [];
@@ -30,6 +36,7 @@ function standardProduct(name: string, parts: StandardProduct): ProductSpec {
       secrets: parts.backendSecrets,
       uses: ['postgres', 'redis'],
       links: { MANA_CORE_AUTH_URL: `${AUTH_PRODUCT}/backend` },
+      tasks: MIGRATE,
     });
   }
   if (parts.web) {
@@ -61,6 +68,7 @@ export const MANACORE_PRODUCTS: readonly ProductSpec[] = [
         environment: { NODE_ENV: 'production', PORT: '3001' },
         secrets: ['JWT_PRIVATE_KEY'],
         uses: ['postgres', 'redis'],
+        tasks: MIGRATE,
       },
     ],
   },

@@ -11,7 +11,7 @@ export const INVARIANT_RULES = {
   'production-stateful-protection': 'production volumes, primary IPs and buckets have delete protection and prevent_destroy',
   'pinned-image': 'every image has an explicit tag; production never runs "latest"',
   'no-published-ports': 'only the edge proxy publishes host ports, and only 80 and 443',
-  'hardened-container': 'app containers are non-root, read-only, drop all capabilities, set no-new-privileges, and have a health check and a memory limit',
+  'hardened-container': 'app containers are non-root, read-only, drop all capabilities, set no-new-privileges, and have a memory limit and a health check (one-shot tasks: their exit code)',
   'firewall-exact': 'host firewalls admit exactly 22 from the admin CIDRs and 80/443 from anywhere; the pipeline\'s deploy-path firewall is declared without rules',
   'no-plaintext-secret': 'no secret value is written in plain text',
   'ipv6-served': 'an AAAA record exists only where the edge serves IPv6; where it does, the edge proxy\'s frontend network has IPv6 on',
@@ -163,7 +163,9 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
     if (!drop.includes('ALL')) problems.push('capabilities.drop lacks ALL');
     const securityOpts = (body.security_opts ?? []) as string[];
     if (!securityOpts.some((opt) => opt.startsWith('no-new-privileges'))) problems.push('security_opts lacks no-new-privileges');
-    if (body.healthcheck === undefined) problems.push('no health check');
+    // A one-shot task (a release task) is waited for until it exits, and its exit code judged: nothing to probe.
+    const oneShot = body.attach === true && body.must_run === false;
+    if (body.healthcheck === undefined && !oneShot) problems.push('no health check');
     const labels = ((body.labels ?? []) as Json[]).map((entry) => entry.label);
     if (((body.healthcheck as Json | undefined)?.test as unknown[] | undefined)?.[0] === 'NONE' && !labels.includes('health-check.disabled')) {
       problems.push('health check disabled (NONE) without a health-check.disabled label giving the reason');

@@ -14,6 +14,7 @@ import { sensitiveVariable } from '../constructs/core/sensitive-variable';
 import type { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
+import { ReleaseTask } from '../constructs/docker/release-task';
 import { ServiceContainer } from '../constructs/docker/service-container';
 import { DeploymentEnvironment } from '../constructs/github/deployment-environment';
 import { planEnvironmentCloudflare, r2LocationNear, type EnvironmentCloudflare } from '../system/cloudflare-plan';
@@ -315,6 +316,8 @@ export class ProductStack extends SystemStack {
               .stringValue,
       );
     }
+    const allContainers: ServiceContainer[] = [];
+    const tasks: ReleaseTask[] = [];
     for (const service of services) {
       const secretEnvironment = {
         ...this.secretEnvironmentOf(service, dataUrls),
@@ -377,19 +380,57 @@ export class ProductStack extends SystemStack {
           sharedImage: images.get(host),
         });
         if (!images.has(host)) images.set(host, container.hardened.image);
-        for (const variable of service.plainVariables) {
-          this.plainVariableWaivers.push({
-            rule: 'no-plaintext-secret',
-            stack: this.stackName,
-            resource: `docker_container.${instance}`,
-            variable,
-            reason: `services.${service.name}.plainVariables declares ${variable} holds no secret`,
-          });
-        }
+        this.waivePlainVariables(service, `docker_container.${instance}`);
         if (replica === 1) containers.set(service.name, container);
+        allContainers.push(container);
+      });
+      // Release tasks run once, on the host of the service's first replica, with its image, variables and networks
+      // (not its aliases: a running task answers to no name).
+      const taskHost = service.placements[0]!;
+      const { provider, networkNames, productNetworks } = onHost.get(taskHost)!;
+      for (const task of service.tasks) {
+        // The task has the service's variables, so the service's plainVariables hold for it too.
+        this.waivePlainVariables(service, `docker_container.${task.id}`);
+        tasks.push(
+          new ReleaseTask(this, task.id, {
+            taskName: task.name,
+            serviceName: service.id,
+            image: images.get(taskHost)!,
+            imageRef: service.image!.ref,
+            imageTag: service.image!.tag,
+            command: task.command,
+            timeoutSeconds: task.timeoutSeconds,
+            environment: service.environment,
+            secretEnvironment,
+            networks: [
+              ...service.networks.map((role) => ({ name: networkNames.get(role)! })),
+              ...(service.productNetworks ?? [undefined]).map((owner) => ({ name: productNetworks.get(owner)!.name })),
+            ],
+            writablePaths: service.writablePaths,
+            readOnlyRootFilesystem: service.readOnlyRootFilesystem,
+            resources: task.resources,
+            labels: { ...this.labels('task'), host: taskHost, product: product.name, service: service.name },
+            provider,
+          }),
+        );
+      }
+    }
+    // Every new container of the product waits for every release task: none starts, nor replaces an old one, before they succeeded.
+    if (tasks.length > 0) for (const container of allContainers) container.startAfter(...tasks.map((task) => task.hardened.container));
+    return containers;
+  }
+
+  /** Records that `service` declares its plainVariables plain in the container at `resource`. */
+  private waivePlainVariables(service: ResolvedService, resource: string): void {
+    for (const variable of service.plainVariables) {
+      this.plainVariableWaivers.push({
+        rule: 'no-plaintext-secret',
+        stack: this.stackName,
+        resource,
+        variable,
+        reason: `services.${service.name}.plainVariables declares ${variable} holds no secret`,
       });
     }
-    return containers;
   }
 
   /** A service's secret variables and the connection strings of the data services it uses, by variable name. */

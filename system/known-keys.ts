@@ -33,6 +33,7 @@ import type {
   SystemSpec,
   TerraformCloudSettings,
 } from './model';
+import type { TaskSpec } from './tasks';
 
 /** Exactly the keys of `T`, each `true`. */
 type KeyTable<T> = { readonly [K in keyof Required<T>]: true };
@@ -81,6 +82,7 @@ const SERVICE: ObjectSchema = {
     redis: true,
     plainVariables: true,
     buckets: true,
+    tasks: true,
   } satisfies KeyTable<ServiceSpec>,
   fields: {
     resources: RESOURCES,
@@ -89,6 +91,7 @@ const SERVICE: ObjectSchema = {
     metrics: { keys: { path: true, port: true } satisfies KeyTable<MetricsSpec> },
     redis: { keys: { clients: true, queue: true, patternSubscriptions: true } satisfies KeyTable<RedisUsageSpec> },
     buckets: { each: { keys: { name: true, variablePrefix: true, publicSubdomain: true } satisfies KeyTable<BucketSpec> } },
+    tasks: { values: { keys: { command: true, timeoutSeconds: true, dryRunCommand: true, resources: true } satisfies KeyTable<TaskSpec>, fields: { resources: RESOURCES } } },
   },
 };
 

@@ -13,6 +13,7 @@ import type { ServiceCaching } from './caching';
 import type { MonitoringSettings } from './monitoring';
 import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
 import type { RedisClientName } from './redis-clients';
+import type { TaskSpec } from './tasks';
 
 /**
  * What a service is, which decides its networks, routing and defaults:
@@ -202,6 +203,14 @@ export interface ServiceSpec {
    * @default - not scraped
    */
   readonly metrics?: MetricsSpec;
+  /**
+   * Release tasks by name (`migrate`): one-shot commands run with this
+   * service's image and tag, data connections and secrets whenever a release
+   * changes its tag, to completion, before any new container of the product
+   * starts (system/tasks.ts).
+   * @default - none
+   */
+  readonly tasks?: Readonly<Record<string, TaskSpec>>;
 }
 
 /** An R2 bucket of a service. */
@@ -675,6 +684,7 @@ export interface EnvironmentSpec {
   readonly monitoring?: MonitoringSettings;
 }
 
+export type { TaskSpec } from './tasks';
 export type { AlertSeverity, AlertThresholds, AlertReceiverSpec, AlertRouteSpec, MonitoringSettings, UptimeSettings } from './monitoring';
 
 /** The whole SaaS: what the App synthesizes. */

@@ -62,6 +62,7 @@ import { planCapacity } from './capacity';
 import { externalQueueWarnings, redisAccessOf, redisEvictionPolicy, redisVariables } from './redis-usage';
 import type { RedisUserAccess } from '../constructs/docker/data-scripts';
 import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
+import { resolveTasks, type ResolvedTask } from './tasks';
 import { CREDENTIALS_STACK_SUFFIX, findLinkTarget, serviceLabel, validateSystem } from './validation';
 import { accessoryUsers } from './validation/accessories';
 
@@ -217,6 +218,8 @@ export interface ResolvedService {
   readonly metrics?: { readonly path: string; readonly port: number };
   /** The HTTP route its health check probes, for the monitoring's probes; undefined for command and process checks. */
   readonly healthEndpoint?: { readonly path: string; readonly port: number };
+  /** Release tasks, run once per released tag before the product's new containers start (system/tasks.ts). */
+  readonly tasks: readonly ResolvedTask[];
 }
 
 export interface ResolvedProduct {
@@ -593,6 +596,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       const ports = service.ports ?? {};
       const image = service.imageRef !== undefined ? parseImageRef(service.imageRef) : { repository, tag, ref: `${repository}:${tag}` };
       const replicas = replicasOf(deployment, service);
+      const resources = scaleReservations({ ...kind.resources!, ...service.resources }, spec.reservationScale ?? 1);
       return {
         product: product.name,
         name: service.name,
@@ -608,7 +612,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         command: service.command?.map(escapeForTerraform),
         // User text like the command: its `${` and `%{` stay literal for Terraform.
         healthCheck: kind.container ? (service.healthCheck?.withCommandText(escapeForTerraform) ?? kind.healthCheck ?? commandCheck(kind.probesCommand, service.command)) : undefined,
-        resources: scaleReservations({ ...kind.resources!, ...service.resources }, spec.reservationScale ?? 1),
+        resources,
         environment: {
           ...escapeValues(service.environment),
           ...resolveLinks(system, spec, product, service, placementsOf, domain, issues),
@@ -639,6 +643,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         stopGraceSeconds: kind.stopGraceSeconds,
         metrics: kind.container && service.metrics !== undefined ? { path: service.metrics.path ?? '/metrics', port: service.metrics.port ?? port! } : undefined,
         healthEndpoint: healthEndpointOf(kind.container ? (service.healthCheck ?? kind.healthCheck) : undefined, service.healthPort !== undefined ? ports[service.healthPort] : port),
+        tasks: kind.container ? resolveTasks(product.name, service, resources, escapeForTerraform) : [],
       };
     });
     const data: Partial<Record<DataDependency, DataSource>> = {};

@@ -16,6 +16,11 @@ export function container(json: TerraformJson, address: string): any {
   return found;
 }
 
+/** The containers of services (by address), leaving out one-shot release tasks (labelled `task`). */
+export function serviceContainers(json: TerraformJson): Record<string, any> {
+  return Object.fromEntries(Object.entries(resources(json, 'docker_container')).filter(([, body]) => labelsOf(body).task === undefined));
+}
+
 /** A container's labels as a map. */
 export function labelsOf(body: any): Record<string, string> {
   return Object.fromEntries(((body.labels ?? []) as Array<{ label: string; value: string }>).map(({ label, value }) => [label, value]));

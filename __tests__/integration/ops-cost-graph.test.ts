@@ -97,9 +97,15 @@ describe('topology', () => {
     expect(text).toMatch(/c_production_edge_app_1_edge_proxy -->\|"api-chat.manacore.app"\| c_production_chat_chat_backend/);
     expect(text).toContain('c_production_data_postgres --- vol_production_data_postgres_volume');
     expect(text).toContain('internet -->|"ota-chat.manacore.app"| r2_production_chat_chat_mobile_ota');
-    // Every container of the synthesized stacks appears exactly once.
-    const containers = [...app.stacks.values()].filter((stack) => stack.name.startsWith('production-')).flatMap((stack) => Object.keys(stack.json.resource?.docker_container ?? {}).map((name) => `c_${stack.name}_${name}`.replace(/[^A-Za-z0-9_]/g, '_')));
-    for (const id of containers) expect(text.split('\n').filter((line) => line.trim().startsWith(`${id}[`))).toHaveLength(1);
+    // Every container of the synthesized stacks appears exactly once; release tasks (labelled `task`, one-shot) not at all.
+    const isTask = (body: any) => (body.labels ?? []).some((entry: any) => entry.label === 'task');
+    const ids = (tasks: boolean) =>
+      [...app.stacks.values()]
+        .filter((stack) => stack.name.startsWith('production-'))
+        .flatMap((stack) => Object.entries<any>(stack.json.resource?.docker_container ?? {}).filter(([, body]) => isTask(body) === tasks).map(([name]) => `c_${stack.name}_${name}`.replace(/[^A-Za-z0-9_]/g, '_')));
+    for (const id of ids(false)) expect(text.split('\n').filter((line) => line.trim().startsWith(`${id}[`))).toHaveLength(1);
+    expect(ids(true).length).toBeGreaterThan(0);
+    for (const id of ids(true)) expect(text).not.toContain(`${id}[`);
   });
 
   test('the committed docs/topology files are what npm run graph writes now (stale: run npm run generate)', () => {

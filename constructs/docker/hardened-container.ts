@@ -94,6 +94,12 @@ export interface HardenedContainerProps {
    * @default false
    */
   readonly runOnce?: boolean;
+  /**
+   * Keep a one-shot task's output in its `container_logs` attribute (`logs`,
+   * read while attached), for the release task's failure message.
+   * @default false
+   */
+  readonly keepOutput?: boolean;
   /** Run an init process as PID 1 (signals, zombie reaping). @default false */
   readonly init?: boolean;
   /** Size of /dev/shm in MiB. @default - Docker's 64 MiB */
@@ -174,6 +180,7 @@ export class HardenedContainer extends Construct {
       restart: props.runOnce ? 'no' : (props.restart ?? 'unless-stopped'),
       attach: props.runOnce ? true : undefined,
       mustRun: props.runOnce ? false : undefined,
+      logs: props.runOnce && props.keepOutput ? true : undefined,
       // Docker honours a retry limit only with on-failure (docker run --restart on-failure[:max-retries]).
       maxRetryCount: props.restart === 'on-failure' ? props.maxRetryCount : undefined,
       init: props.init,

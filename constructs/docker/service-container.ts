@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { Image } from '@cdktf/provider-docker/lib/image';
-import { Id } from '@cdktf/provider-random/lib/id';
-import { Fn, Token, type TerraformProvider } from 'cdktf';
+import type { Id } from '@cdktf/provider-random/lib/id';
+import { dependable, type ITerraformDependable, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import type { HealthCheck } from '../core/health-check';
-import { randomProviderOf } from '../core/random-provider';
 import type { ResourceSpec } from '../core/resources';
 import { CLIENT_IP_HEADER_VARIABLE, EdgeRoute, type RateLimit, type WildcardCertificate } from './edge-route';
+import { containerRevision } from './container-revision';
 import { HardenedContainer } from './hardened-container';
 
 /** A Docker network the container joins. */
@@ -117,9 +116,6 @@ export interface ServiceContainerProps {
 /** Label carrying the reason of a service without a health check (`HealthCheck.none`). */
 export const HEALTH_CHECK_DISABLED_LABEL = 'health-check.disabled';
 
-/** Bytes of the random revision suffix of a container name. */
-const REVISION_BYTES = 4;
-
 /**
  * The container of one catalog service, swapped without downtime.
  *
@@ -192,18 +188,12 @@ export class ServiceContainer extends Construct {
       ...(readOnlyRootFilesystem ? {} : { readOnlyRootFilesystem }),
     };
 
-    randomProviderOf(this);
-    this.revision = new Id(this, 'revision', {
-      byteLength: REVISION_BYTES,
-      keepers: {
-        image: imageRef,
-        // Everything known at synth time, hashed here; what only Terraform knows (secret values, network names), hashed by Terraform.
-        settings: digest(settings),
-        references: Fn.sha256(Fn.join('\n', [...Object.keys(secrets).sort().map((key) => secrets[key]!), ...props.networks.map((network) => network.name)])),
-      },
-      lifecycle: { createBeforeDestroy: startFirst },
+    this.revision = containerRevision(this, `${instance}-revision`, {
+      image: imageRef,
+      settings,
+      references: [...Object.keys(secrets).sort().map((key) => secrets[key]!), ...props.networks.map((network) => network.name)],
+      createBeforeDestroy: startFirst,
     });
-    this.revision.overrideLogicalId(`${instance}-revision`);
 
     const restart = props.restart ?? 'unless-stopped';
     this.hardened = new HardenedContainer(this, instance, {
@@ -227,11 +217,14 @@ export class ServiceContainer extends Construct {
       provider: props.provider,
     });
   }
-}
 
-/** A stable digest of plain values; tokens would make it change from synth to synth, so they are refused. */
-function digest(value: unknown): string {
-  const json = JSON.stringify(value);
-  if (Token.isUnresolved(json)) throw new Error(`ServiceContainer: settings hashed at synth time contain a token: ${json}`);
-  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+  /**
+   * Create this container only once `resources` are (the product's release
+   * tasks): Terraform then never starts it, nor destroys the container it
+   * replaces, before they succeeded.
+   */
+  public startAfter(...resources: ITerraformDependable[]): void {
+    const container = this.hardened.container;
+    container.dependsOn = [...(container.dependsOn ?? []), ...resources.map(dependable)];
+  }
 }

@@ -29,7 +29,8 @@ function quote(text: string): string {
 }
 
 function containersOf(app: SynthesizedApp, stack: SynthesizedStack): ContainerNode[] {
-  return resourcesOf(stack, 'docker_container').map(([name, block]) => {
+  // Release tasks (labelled `task`) run for a moment per release and serve nothing: not part of the topology.
+  return resourcesOf(stack, 'docker_container').filter(([, block]) => labelsOf(block).task === undefined).map(([name, block]) => {
     const labels = labelsOf(block);
     const networks = ((block.networks_advanced as ResourceBlock[] | undefined) ?? []).map((network) => resolveStatic(app, stack, String(network.name)));
     const domains = Object.entries(labels)

@@ -7,6 +7,7 @@
  * Stacks appear in rollout order (see stack-order.ts): staging before production, and
  * network, edge, the products' credentials and data before the product stacks, which follow alphabetically.
  */
+import { releaseTasksBlock } from './release-tasks';
 import {
   attentionBlock,
   destructiveBlock,
@@ -175,6 +176,7 @@ export function renderPlanComment(plans: readonly StackPlan[], options: RenderOp
     headline(counts, parsed.length),
     failedStacksBlock(failed, ctx, options.errorTails),
     destructiveBlock(destructive, ctx, warningLimit),
+    releaseTasksBlock(parsed),
     attentionBlock(summaries),
     stackTable(summaries, failed),
     ...(options.appendix ?? []),

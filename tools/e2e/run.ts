@@ -419,8 +419,12 @@ async function main(argv: readonly string[]): Promise<number> {
 function stopFirstAddresses(stackDir: string): Set<string> {
   const resources = readJson(path.join(stackDir, 'cdk.tf.json')).resource ?? {};
   const addresses = new Set<string>();
-  for (const [name, body] of Object.entries<any>(resources.docker_container ?? {})) {
+  const containers = Object.entries<any>(resources.docker_container ?? {});
+  for (const [name, body] of containers) {
     if (body.lifecycle?.create_before_destroy === true) continue;
+    // A release task declares no order: Terraform replaces it create-before-destroy when a container depending on it is so.
+    const startFirstDependent = containers.some(([, other]) => other.lifecycle?.create_before_destroy === true && (other.depends_on ?? []).includes(`docker_container.${name}`));
+    if (startFirstDependent) continue;
     addresses.add(`docker_container.${name}`);
     addresses.add(`random_id.${name}-revision`);
     addresses.add(`docker_image.${name}`);
@@ -449,6 +453,20 @@ async function tagScenario(harness: Harness, run: SystemRun): Promise<string[]> 
   const commentFile = path.join(run.workDir, 'tag-change-comment.md');
   fs.writeFileSync(commentFile, comment.body);
   problems.push(...checkComment(comment, plans, secretValues(run.workDir, run.variables, run.stackJsons), commentFile));
+  // Every release task the tag change re-runs (a replaced container labelled `task`) is announced with the new tag.
+  for (const { stack, plan } of plans) {
+    const stackJson = run.stackJsons[Object.keys(run.manifest.stacks).indexOf(stack)];
+    const hasTasks = Object.values<any>(stackJson?.resource?.docker_container ?? {}).some((c) => (c.labels ?? []).some((l: any) => l.label === 'task'));
+    const announced = (plan.resource_changes ?? []).filter((c: any) => c.type === 'docker_container' && (c.change.after?.labels ?? []).some((l: any) => l.label === 'task'));
+    if (hasTasks && announced.length === 0) problems.push(`${run.name} tag change: ${stack} has release tasks but its plan re-runs none`);
+    for (const change of plan.resource_changes ?? []) {
+      const labels = Object.fromEntries((change.change.after?.labels ?? []).map((l: any) => [l.label, l.value]));
+      if (change.type !== 'docker_container' || !change.change.actions.includes('create') || labels.task === undefined) continue;
+      if (!comment.body.includes(`: \`${labels.product}\`: runs \`${labels.task}\` (\`${labels.service}\`) with \`${labels["image.tag"]}\``)) {
+        problems.push(`${run.name} tag change: the comment (${commentFile}) does not say that ${stack} runs ${labels.task} with ${labels['image.tag']}`);
+      }
+    }
+  }
   if (problems.length > 0) return problems;
 
   for (const stack of stacks) await harness.apply(stack, run.stackDir(tagged, stack));

@@ -13,6 +13,7 @@ import { Harness, SystemRun, deployLevels, inParallel } from '../run';
 import { startSharedMock } from '../terraform';
 import type { EngineClient } from './api';
 import { startDaemon } from './daemon';
+import { releaseTaskScenario } from './release-tasks';
 import { importStandIns, standInSpecs } from './standins';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -64,6 +65,7 @@ export async function engineScenario(name: string, system: SystemSpec, workRoot:
     const expected = envJsons.flatMap((j) => Object.values<any>(j.resource?.docker_container ?? {}));
     problems.push(...(await checkContainers(daemon.client, expected, `${name} ${env}`)));
     process.stdout.write(`${name} engine: health, confinement and names checked in ${seconds(Date.now() - converged)}\n`);
+    problems.push(...(await releaseTaskScenario({ name, system, env, run, harness, client: daemon.client, workDir })));
 
     const destroyStart = Date.now();
     // Only the Docker resources: the stacks' volumes carry prevent_destroy, as they should.

@@ -22,6 +22,8 @@ export interface StandInSpec {
   readonly ports: number[];
   /** Real binaries beyond the base set: node, PostgreSQL, Redis. */
   readonly extras: Set<'node' | 'postgres' | 'redis'>;
+  /** Image environment beyond the ports: STANDIN_TASK_EXIT makes its release tasks fail (release-tasks.ts). @default - none */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The paths the stand-in answers with 200: every health path the library's services and tools use. */
@@ -128,6 +130,16 @@ function writeBase(root: string): void {
   // mc ready local: MinIO's client asks the local server's health endpoint (minio/health/live on :9000).
   script(root, 'usr/local/bin/mc', '[ "$1" = ready ] || exit 2\nexec wget -q -O /dev/null http://127.0.0.1:9000/minio/health/live');
   for (const name of ['minio', 'docker-entrypoint.sh']) script(root, `usr/local/bin/${name}`, 'exec /usr/local/bin/standin');
+  // A release task's migration tools (pnpm migration:run, npx prisma migrate deploy): a few lines of output, then
+  // the exit code the image was built with (STANDIN_TASK_EXIT, 0 unless a scenario builds a failing release).
+  for (const name of ['pnpm', 'npx']) {
+    script(root, `usr/local/bin/${name}`, [
+      'echo "stand-in migration: ${0##*/} $* as $(id -u)"',
+      'echo "stand-in migration: applying 0002_add_column"',
+      'if [ "${STANDIN_TASK_EXIT:-0}" != 0 ]; then echo "stand-in migration: error: column email contains null values" >&2; exit "$STANDIN_TASK_EXIT"; fi',
+      'echo "stand-in migration: done"',
+    ].join('\n'));
+  }
   // node's stand-in apps: dist/<name>.js in /app serves the ports (node's own http module).
   fs.mkdirSync(path.join(root, 'app/dist'), { recursive: true });
   fs.writeFileSync(path.join(root, 'app/dist/standin.js'), [
@@ -199,7 +211,7 @@ export async function importStandIns(client: EngineClient, specs: Iterable<Stand
       tars.set(key, execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 30 }));
     }
     const [repo, tag] = splitReference(spec.image);
-    const changes = [`ENV STANDIN_PORTS="${spec.ports.join(" ")}"`, 'WORKDIR /app', 'ENV PATH=/usr/local/bin:/bin:/usr/bin', 'ENTRYPOINT ["/usr/local/bin/standin"]'];
+    const changes = [`ENV STANDIN_PORTS="${spec.ports.join(" ")}"`, ...Object.entries(spec.env ?? {}).map(([name, value]) => `ENV ${name}="${value}"`), 'WORKDIR /app', 'ENV PATH=/usr/local/bin:/bin:/usr/bin', 'ENTRYPOINT ["/usr/local/bin/standin"]'];
     const query = `fromSrc=-&repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}${changes.map((c) => `&changes=${encodeURIComponent(c)}`).join('')}`;
     await client.request('POST', `/images/create?${query}`, undefined, { raw: tars.get(key), contentType: 'application/x-tar', timeoutMs: 300_000 });
     count += 1;

@@ -169,9 +169,14 @@ export class DockerEngineResources {
       });
     }
     if (a.attach) {
-      // "attach": ContainerWait(WaitConditionNotRunning), the create returns when the container has exited.
-      const exited = await this.client.request('POST', `/containers/${id}/wait?condition=not-running`, undefined, { timeoutMs: 600_000 });
-      if (exited.StatusCode !== 0) throw new Error(`container ${a.name} (attach) exited with ${exited.StatusCode}: ${await this.logs(id)}`);
+      // "attach": ContainerWait(WaitConditionNotRunning), the create returns when the container has exited; with
+      // "logs", the whole output becomes container_logs (each line and "\n"). resourceDockerContainerRead then,
+      // with must_run false, records State.ExitCode in exit_code: a non-zero exit is no error of the provider's
+      // (the library's postcondition on exit_code fails the apply, constructs/docker/release-task.ts).
+      await this.client.request('POST', `/containers/${id}/wait?condition=not-running`, undefined, { timeoutMs: 20 * 60_000 });
+      const state = (await inspect()).State;
+      const output = a.logs ? (await this.logs(id, 'all')).split('\n').map((line) => `${line}\n`).join('') : undefined;
+      return { id, exit_code: state.ExitCode, ...(output !== undefined ? { container_logs: output } : {}) };
     } else if (a.must_run !== false && !(await inspect()).State.Running) {
       // resourceDockerContainerRead: a container that must run but does not is an error.
       throw new Error(`container ${a.name} is not running after start: ${await this.logs(id)}`);
@@ -185,9 +190,10 @@ export class DockerEngineResources {
     return `state ${state.Status} (exit ${state.ExitCode}), health ${state.Health?.Status}${log ? `, last probe exit ${log.ExitCode}: ${log.Output.trim()}` : ''}; logs: ${await this.logs(id)}`;
   }
 
-  private async logs(id: string): Promise<string> {
-    const raw: Buffer = await this.client.request('GET', `/containers/${id}/logs?stdout=1&stderr=1&tail=20`, undefined, { binary: true });
-    return demultiplex(raw).trim().slice(-1500);
+  private async logs(id: string, tail: number | 'all' = 20): Promise<string> {
+    const raw: Buffer = await this.client.request('GET', `/containers/${id}/logs?stdout=1&stderr=1&tail=${tail}`, undefined, { binary: true });
+    const text = demultiplex(raw).trim();
+    return tail === 'all' ? text : text.slice(-1500);
   }
 }
 

@@ -217,3 +217,14 @@ export function schemaFor(schema: ProviderSchema, kind: 'resource' | 'data', typ
   if (!found) throw new Error(`the mock has no ${kind === 'resource' ? 'resource' : 'data source'} schema for ${typeName}`);
   return found.block;
 }
+
+/**
+ * Without a Docker daemon behind the mock, a one-shot container (`attach`) has run and exited 0: its computed
+ * `exit_code` (and, with `logs`, `container_logs`) are what the provider reads from a successful run
+ * (resource_docker_container_funcs.go at v3.6.2), not fakes, which a postcondition on the exit code would refuse.
+ * With a daemon (docker-engine.ts) the real exit code and output replace them.
+ */
+export function oneShotOutcome(typeName: string, config: Value, applied: Value): Value {
+  if (typeName !== 'docker_container' || !isObject(config) || config.attach !== true || !isObject(applied)) return applied;
+  return { ...applied, exit_code: 0, ...(config.logs === true ? { container_logs: '' } : {}) };
+}

@@ -26,7 +26,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import type { ProviderSchema, SchemaAttribute, SchemaBlock } from '../schema/from-bindings';
 import { MOCKED_PROVIDERS, REPO_ROOT, loadProviderSchema, type MockedProvider } from '../schema/providers';
 import { SENSITIVE, SENSITIVE_PROVIDER_ATTRIBUTES } from './curated';
-import { computedOnlyProblems, planResource, readDataSource, requiresReplace, resolveUnknowns, schemaFor, type Problem } from './logic';
+import { computedOnlyProblems, oneShotOutcome, planResource, readDataSource, requiresReplace, resolveUnknowns, schemaFor, type Problem } from './logic';
 import { DockerEngineResources } from './docker-engine';
 import { blockType, decodeMsgpack, encodeMsgpack, stableJson, typed, type Value } from './values';
 
@@ -180,7 +180,7 @@ export function providerHandlers(provider: MockedProvider, schema: ProviderSchem
       }
       const config = decodeValue(req.config, b);
       const seed = `${req.type_name}\0${stableJson(config)}`;
-      let applied = resolveUnknowns(planned, blockType(b), seed, '');
+      let applied = oneShotOutcome(req.type_name, config, resolveUnknowns(planned, blockType(b), seed, ''));
       if (engine && prior === null) applied = { ...(applied as object), ...(await engine.create(req.type_name, config as Record<string, any>)) };
       return { new_state: encodeValue(applied), private: req.planned_private ?? Buffer.alloc(0), diagnostics: [], legacy_type_system: false };
     },
