@@ -40,6 +40,7 @@ export class SwarmEngine {
     fs.closeSync(log);
     const engine = new SwarmEngine(dir, daemon);
     await engine.until('dockerd answers', async () => (await engine.request('GET', '/_ping').catch(() => undefined))?.status === 200, 30);
+    removeStaleVxlanLinks();
     await engine.api('POST', '/swarm/init', { ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1', DefaultAddrPool: [`10.${octet}.128.0/17`], SubnetSize: 24 });
     return engine;
   }
@@ -130,6 +131,7 @@ export class SwarmEngine {
     await this.request('POST', '/swarm/leave?force=true').catch(() => undefined);
     await this.request('DELETE', '/networks/docker_gwbridge').catch(() => undefined);
     const exited = new Promise((resolve) => this.daemon.once('exit', resolve));
+    removeStaleVxlanLinks();
     this.daemon.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
@@ -214,4 +216,14 @@ export function serviceSpecOf(body: any, resolve: (reference: string) => string)
     UpdateConfig: update(service.update_config),
     RollbackConfig: update(service.rollback_config),
   };
+}
+
+/**
+ * Overlay networks put `vx-<vni>-<id>` vxlan links in the host's namespace; a daemon that dies inside a swarm
+ * leaves them behind, and the next swarm's first overlay (the same VNI, 4097) then fails every task with
+ * "error creating vxlan interface: file exists". Only this helper runs swarms here, one at a time.
+ */
+function removeStaleVxlanLinks(): void {
+  const links = spawnSync('ip', ['-o', 'link', 'show', 'type', 'vxlan'], { encoding: 'utf8' }).stdout ?? '';
+  for (const name of links.matchAll(/^\d+: (vx-[\w-]+)[:@]/gm)) spawnSync('ip', ['link', 'delete', name[1]!]);
 }
