@@ -204,6 +204,13 @@ export class Harness {
     return { code: planned.code, output: `${planned.stdout}\n${planned.stderr}` };
   }
 
+  /** init and an apply expected to fail (exit 1): what Terraform printed. */
+  async failingApply(stack: string, dir: string): Promise<{ code: number; output: string }> {
+    await this.step(stack, dir, ['init', '-input=false', '-no-color'], { reattach: false });
+    const applied = await this.step(stack, dir, ['apply', '-input=false', '-no-color', '-auto-approve'], { allowExit: [1] });
+    return { code: applied.code, output: `${applied.stdout}\n${applied.stderr}` };
+  }
+
   /** The environment for a program that runs Terraform itself (the cdktf CLI). */
   terraformEnv(): NodeJS.ProcessEnv {
     return this.terraform.cliEnv();

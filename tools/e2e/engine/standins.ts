@@ -22,6 +22,27 @@ export interface StandInSpec {
   readonly ports: number[];
   /** Real binaries beyond the base set: node, PostgreSQL, Redis. */
   readonly extras: Set<'node' | 'postgres' | 'redis'>;
+  /** No shell at all (a scratch image): every container of it probes through a binary the image ships (SCRATCH_PROBES). */
+  shellLess: boolean;
+  /**
+   * Seconds the stand-in app keeps serving after SIGTERM before it exits 0: its containers' shortest
+   * destroy_grace_seconds less 3, so an exit 0 after that long shows the engine waited the grace period (Docker's
+   * own default would have killed it at 10 s).
+   */
+  drainSeconds: number;
+}
+
+/**
+ * Probe binaries that scratch images ship beside their program (grpc-ecosystem/grpc-health-probe). An image whose
+ * every container probes through one of them gets a stand-in without any shell: node serves, and the probe is a
+ * node script (a TCP connect to -addr; the real probe also asks the gRPC health service, which the stand-in lacks).
+ */
+const SCRATCH_PROBES = ['/bin/grpc_health_probe'];
+
+/** A synthesized container that probes through a scratch image's own probe binary (and so runs without a shell). */
+export function probesLikeScratch(container: any): boolean {
+  const probe: string[] = container.healthcheck?.test ?? [];
+  return probe[0] === 'CMD' && SCRATCH_PROBES.includes(probe[1]) && !container.command && !container.entrypoint;
 }
 
 /** The paths the stand-in answers with 200: every health path the library's services and tools use. */
@@ -34,16 +55,25 @@ const EXTRA_TOOLS: Record<'node' | 'postgres' | 'redis', string[]> = {
   redis: ['/usr/bin/redis-server', '/usr/bin/redis-cli'],
 };
 
+/** The image reference a synthesized container runs: its docker_image's name, or the literal reference. */
+export function imageName(stack: any, container: any): string | undefined {
+  const ref = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(container.image)?.[1];
+  return ref ? stack.resource?.docker_image?.[ref]?.name : container.image;
+}
+
 /** Collects the stand-in specs from synthesized (and resolved) docker_container and docker_image blocks. */
 export function standInSpecs(stackJsons: readonly any[]): Map<string, StandInSpec> {
   const specs = new Map<string, StandInSpec>();
   for (const stack of stackJsons) {
-    const images: Record<string, any> = stack.resource?.docker_image ?? {};
     for (const container of Object.values<any>(stack.resource?.docker_container ?? {})) {
-      const ref = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(container.image)?.[1];
-      const image = ref ? images[ref]?.name : container.image;
+      const image = imageName(stack, container);
       if (!image) throw new Error(`e2e: container ${container.name} runs image ${container.image}, which names no docker_image of its stack`);
-      const spec: StandInSpec = specs.get(image) ?? { image, ports: [], extras: new Set() };
+      const scratch = probesLikeScratch(container);
+      const grace: number = container.destroy_grace_seconds ?? 0;
+      const known = specs.get(image);
+      const spec: StandInSpec = known ?? { image, ports: [], extras: new Set(), shellLess: scratch, drainSeconds: Math.max(0, grace - 3) };
+      spec.shellLess &&= scratch;
+      spec.drainSeconds = Math.min(spec.drainSeconds, Math.max(0, grace - 3));
       specs.set(image, spec);
       const words = [...(container.healthcheck?.test ?? []), ...(container.command ?? []), ...(container.entrypoint ?? [])].join(' ');
       for (const m of words.matchAll(/(?:127\.0\.0\.1|localhost)[:/](\d+)/g)) spec.ports.push(Number(m[1])); // also bash /dev/tcp/<host>/<port>
@@ -101,8 +131,9 @@ function writeBase(root: string): void {
     fs.writeFileSync(path.join(root, 'srv/www', p), 'ok\n');
   }
   fs.writeFileSync(path.join(root, 'srv/www/index.html'), 'ok\n');
-  // The app: busybox httpd on every port of $STANDIN_PORTS; SIGTERM is logged and ends it with 0, so a stop with
-  // grace is visible (exit 0 and the line) against a SIGKILL after the timeout (exit 137).
+  // The app: busybox httpd on every port of $STANDIN_PORTS; SIGTERM is logged, the app keeps serving for
+  // $STANDIN_DRAIN_SECONDS and then exits 0, so a stop with grace is visible (exit 0 that long after the SIGTERM)
+  // against a SIGKILL at a shorter timeout (exit 137).
   // As the images' own entrypoints do (docker-library's "if the first argument is a program, run it"): a command
   // naming a program runs; flags (prometheus --config.file=...) go to the app, which the stand-in replaces.
   script(root, 'usr/local/bin/standin', [
@@ -110,7 +141,7 @@ function writeBase(root: string): void {
     'pids=""',
     'for port in $STANDIN_PORTS; do httpd -f -p "$port" -h /srv/www & pids="$pids $!"; done',
     '[ -n "$pids" ] || { sleep 2147483647 & pids=$!; }',
-    'trap \'echo "stand-in: SIGTERM received, stopping"; kill $pids; exit 0\' TERM INT',
+    'trap \'echo "stand-in: SIGTERM received, draining ${STANDIN_DRAIN_SECONDS:-0} s"; sleep "${STANDIN_DRAIN_SECONDS:-0}"; kill $pids; exit 0\' TERM INT',
     'echo "stand-in: serving on ports ${STANDIN_PORTS:-none} as $(id -u):$(id -g)"',
     'wait',
   ].join('\n'));
@@ -128,16 +159,50 @@ function writeBase(root: string): void {
   // mc ready local: MinIO's client asks the local server's health endpoint (minio/health/live on :9000).
   script(root, 'usr/local/bin/mc', '[ "$1" = ready ] || exit 2\nexec wget -q -O /dev/null http://127.0.0.1:9000/minio/health/live');
   for (const name of ['minio', 'docker-entrypoint.sh']) script(root, `usr/local/bin/${name}`, 'exec /usr/local/bin/standin');
+  // python -c "...urlopen('http://127.0.0.1:8000/healthz')...": the probe of a Python image without an HTTP client
+  // (examples/lexicon.ts) asks the URL in its code; python as a program (a command) runs the app.
+  script(root, 'usr/local/bin/python', [
+    'if [ "$1" = -c ]; then url=$(printf "%s" "$2" | grep -o "http://[^\'\\"]*" | head -n 1); exec wget -q -O /dev/null "$url"; fi',
+    'exec /usr/local/bin/standin',
+  ].join('\n'));
+  // celery ... inspect ping answers while the worker (the stand-in app, PID 1) runs; celery worker/beat is the app.
+  script(root, 'usr/local/bin/celery', 'case "$*" in *"inspect ping"*) exec pgrep -f /usr/local/bin/standin >/dev/null ;; esac\nexec /usr/local/bin/standin');
   // node's stand-in apps: dist/<name>.js in /app serves the ports (node's own http module).
   fs.mkdirSync(path.join(root, 'app/dist'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'app/dist/standin.js'), [
-    "const http = require('http');",
-    "for (const port of (process.env.STANDIN_PORTS || '').split(' ').filter(Boolean)) http.createServer((q, s) => s.end('ok')).listen(Number(port));",
-    "process.on('SIGTERM', () => { console.log('stand-in: SIGTERM received, stopping'); process.exit(0); });",
-    'setInterval(() => {}, 1 << 30);',
-  ].join('\n'));
+  fs.writeFileSync(path.join(root, 'app/dist/standin.js'), NODE_APP);
 }
 
+/** The node stand-in app: serves $STANDIN_PORTS, and on SIGTERM logs, keeps serving $STANDIN_DRAIN_SECONDS, exits 0. */
+const NODE_APP = [
+  "const http = require('http');",
+  "const ports = (process.env.STANDIN_PORTS || '').split(' ').filter(Boolean);",
+  "for (const port of ports) http.createServer((q, s) => s.end('ok')).listen(Number(port));",
+  "const drain = Number(process.env.STANDIN_DRAIN_SECONDS || 0);",
+  "process.on('SIGTERM', () => { console.log(`stand-in: SIGTERM received, draining ${drain} s`); setTimeout(() => process.exit(0), drain * 1000); });",
+  "console.log(`stand-in: serving on ports ${ports.join(' ') || 'none'} as ${process.getuid()}:${process.getgid()}`);",
+  'setInterval(() => {}, 1 << 30);',
+].join('\n');
+
+/**
+ * A scratch image's stand-in: no shell, no busybox; node (with its libraries) runs the app, and the probe binary is
+ * a node script (the kernel runs its #! line, no shell involved) that connects to its -addr.
+ */
+function writeShellLess(root: string): void {
+  for (const dir of ['tmp', 'etc', 'proc', 'sys', 'dev', 'app', 'bin']) fs.mkdirSync(path.join(root, dir), { recursive: true });
+  fs.chmodSync(path.join(root, 'tmp'), 0o1777);
+  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/:/nonexistent\napp:x:1001:1001:app:/app:/nonexistent\nnobody:x:65534:65534:nobody:/:/nonexistent\n');
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\napp:x:1001:\nnogroup:x:65534:\n');
+  copyWithLibraries('/usr/bin/node', root);
+  fs.writeFileSync(path.join(root, 'app/standin.js'), NODE_APP);
+  fs.writeFileSync(path.join(root, 'bin/grpc_health_probe'), [
+    '#!/usr/bin/node',
+    "const arg = process.argv.find((a) => a.startsWith('-addr=')) || '-addr=127.0.0.1:50051';",
+    "const [host, port] = arg.slice(6).split(':');",
+    "const socket = require('net').connect(Number(port), host || '127.0.0.1', () => process.exit(0));",
+    "socket.on('error', (e) => { console.error(`status: not serving (${e.message})`); process.exit(1); });",
+    'setTimeout(() => process.exit(1), 5000);',
+  ].join('\n'), { mode: 0o755 });
+}
 /**
  * The redis image's docker-entrypoint.sh (docker-library/redis 7): as root, it hands the working directory to
  * redis (`find . \! -user redis -exec chown redis '{}' +`) and runs redis-server as redis.
@@ -190,16 +255,25 @@ export async function importStandIns(client: EngineClient, specs: Iterable<Stand
   const tars = new Map<string, Buffer>();
   let count = 0;
   for (const spec of specs) {
-    const key = [...spec.extras].sort().join('+') || 'base';
+    const key = spec.shellLess ? 'scratch' : [...spec.extras].sort().join('+') || 'base';
     if (!tars.has(key)) {
       const root = path.join(workDir, `rootfs-${key}`);
       fs.rmSync(root, { recursive: true, force: true });
-      writeBase(root);
-      writeExtras(root, spec.extras);
+      if (spec.shellLess) writeShellLess(root);
+      else {
+        writeBase(root);
+        writeExtras(root, spec.extras);
+      }
       tars.set(key, execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 30 }));
     }
     const [repo, tag] = splitReference(spec.image);
-    const changes = [`ENV STANDIN_PORTS="${spec.ports.join(" ")}"`, 'WORKDIR /app', 'ENV PATH=/usr/local/bin:/bin:/usr/bin', 'ENTRYPOINT ["/usr/local/bin/standin"]'];
+    const changes = [
+      `ENV STANDIN_PORTS="${spec.ports.join(' ')}"`,
+      `ENV STANDIN_DRAIN_SECONDS=${spec.drainSeconds}`,
+      'WORKDIR /app',
+      'ENV PATH=/usr/local/bin:/bin:/usr/bin',
+      spec.shellLess ? 'ENTRYPOINT ["/usr/bin/node", "/app/standin.js"]' : 'ENTRYPOINT ["/usr/local/bin/standin"]',
+    ];
     const query = `fromSrc=-&repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}${changes.map((c) => `&changes=${encodeURIComponent(c)}`).join('')}`;
     await client.request('POST', `/images/create?${query}`, undefined, { raw: tars.get(key), contentType: 'application/x-tar', timeoutMs: 300_000 });
     count += 1;
