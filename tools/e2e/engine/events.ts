@@ -19,17 +19,18 @@ export interface ContainerEvent {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-/** The container events between two instants (ms since the epoch); returns once the daemon closes the stream at `until`. */
-export async function containerEvents(client: EngineClient, sinceMs: number, untilMs: number): Promise<ContainerEvent[]> {
-  const filters = encodeURIComponent(JSON.stringify({ type: ['container'] }));
-  const raw: Buffer = await client.request('GET', `/events?since=${Math.floor(sinceMs / 1000)}&until=${Math.ceil(untilMs / 1000) + 1}&filters=${filters}`, undefined, { binary: true });
-  return raw
-    .toString('utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line) => JSON.parse(line))
-    .map((e) => ({ action: e.Action ?? e.status, id: e.id, at: Number(BigInt(e.timeNano) / 1000n) / 1000, attributes: e.Actor?.Attributes ?? {} }))
-    .filter((e) => e.at >= sinceMs);
+/**
+ * Starts following the daemon's container events; `stop` returns those seen so far. Followed live, not asked for
+ * afterwards: the daemon keeps only its last 256 events, and every health probe adds three (exec_create, exec_start,
+ * exec_die), so a minute of a system's probes overflows it.
+ */
+export async function watchContainerEvents(client: EngineClient): Promise<{ stop: () => Promise<ContainerEvent[]> }> {
+  const filters = encodeURIComponent(JSON.stringify({ type: ['container'], event: ['create', 'start', 'health_status', 'kill', 'die', 'destroy'] }));
+  const stream = await client.follow(`/events?filters=${filters}`);
+  return {
+    stop: async () =>
+      (await stream.stop()).map((e) => ({ action: e.Action ?? e.status, id: e.id, at: Number(BigInt(e.timeNano) / 1000n) / 1000, attributes: e.Actor?.Attributes ?? {} })),
+  };
 }
 
 const firstAt = (events: readonly ContainerEvent[], id: string, action: string) => events.find((e) => e.id === id && e.action === action)?.at;

@@ -35,11 +35,10 @@ async function resolvedNames(client: EngineClient, container: string, names: rea
   return probe.output.split('\n').filter((n) => names.includes(n.trim())).map((n) => n.trim());
 }
 
-/** Problems and measured facts about the isolation between the running containers. */
-export async function isolationFindings(client: EngineClient, shells: ReadonlyMap<string, boolean>, where: string): Promise<{ problems: string[]; facts: string[] }> {
+/** Problems and measured facts about the isolation between the running containers (`listed`, from GET /containers/json). */
+export async function isolationFindings(client: EngineClient, listed: readonly any[], shells: ReadonlyMap<string, boolean>, where: string): Promise<{ problems: string[]; facts: string[] }> {
   const problems: string[] = [];
   const facts: string[] = [];
-  const listed = await client.request<any[]>('GET', '/containers/json');
   const infos = await Promise.all(listed.map((c) => client.inspect(c.Id)));
   const networks = new Map<string, any>((await client.request<any[]>('GET', '/networks')).map((n) => [n.Name, n]));
   const netsOf = (info: any) => Object.keys(info.NetworkSettings.Networks);
@@ -58,7 +57,7 @@ export async function isolationFindings(client: EngineClient, shells: ReadonlyMa
   if (internalOnly && (shells.get(internalOnly.Name.slice(1)) ?? true)) {
     const out = await client.exec(internalOnly.Id, ['sh', '-c', "grep -c '^\\S*\\s00000000' /proc/net/route; timeout 3 bash -c 'exec 3<>/dev/tcp/192.0.2.1/80' 2>&1 || true"]);
     const [defaultRoutes, ...connect] = out.output.trim().split('\n');
-    facts.push(`internal-only ${internalOnly.Name.slice(1)}: ${defaultRoutes === '0' ? 'no default route' : 'a default route'}, a connection out (192.0.2.1:80) says "${connect.join(' ').trim() || 'connected or timed out'}" (not enforceable with --iptables=false)`);
+    facts.push(`internal-only ${internalOnly.Name.slice(1)}: ${defaultRoutes === '0' ? 'no default route' : 'a default route'}, a connection out (192.0.2.1:80) says "${connect.join(' ').trim().replace(/^Terminated$/, 'no answer within 3 s') || 'connected'}" (not enforceable with --iptables=false)`);
   }
   const internalNet = [...networks.values()].find((n) => n.Internal && infos.some((i) => netsOf(i).includes(n.Name)));
   const dataMember = internalNet && infos.find((i) => netsOf(i).includes(internalNet.Name));

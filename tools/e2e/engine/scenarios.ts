@@ -18,7 +18,7 @@ import { withDefaultProbe, withImageTag } from '../synth';
 import { startSharedMock } from '../terraform';
 import { demultiplex, type EngineClient } from './api';
 import { startDaemon } from './daemon';
-import { containerEvents, rolloutFindings, stopFindings, type StopExpectation } from './events';
+import { watchContainerEvents, rolloutFindings, stopFindings, type StopExpectation } from './events';
 import { isolationFindings } from './isolation';
 import { imageName, importStandIns, probesLikeScratch, standInSpecs, type StandInSpec } from './standins';
 
@@ -62,10 +62,16 @@ export async function engineScenario(name: string, system: SystemSpec, workRoot:
     say(`dockerd up in ${daemon.startSeconds.toFixed(1)} s, ${imported} stand-in images in ${seconds(prepared - started)}`);
 
     const harness = new Harness(mock, cliConfig, run.variables);
+    // A kind's default probe on a shell-less image waits out its wait_timeout before it fails: it runs beside the
+    // rest, on a network of its own, and its container carries PROBE_LABEL so the other checks leave it out.
+    const probeCheck = defaultProbeScenario(client, harness, run, env, workDir);
     const levels = deployLevels(run.deployInfo(), stacks);
     for (const level of levels) {
       const errors = await inParallel(level, concurrency, (stack) => harness.converge(stack, run.stackDir(run.out, stack)));
-      if (errors.length > 0) return [...problems, ...errors.map((e) => `${name} engine: ${e.message}`)];
+      if (errors.length > 0) {
+        await probeCheck;
+        return [...problems, ...errors.map((e) => `${name} engine: ${e.message}`)];
+      }
     }
     const converged = Date.now();
     say(`${env} applied on the engine (${levels.flat().length} stacks) in ${seconds(converged - prepared)}`);
@@ -74,14 +80,12 @@ export async function engineScenario(name: string, system: SystemSpec, workRoot:
     const checked = await checkContainers(client, synthesized, where);
     problems.push(...checked.problems);
     checked.lines.forEach(say);
-    const isolation = await isolationFindings(client, checked.shells, where);
+    const isolation = await isolationFindings(client, await systemContainers(client, false), checked.shells, where);
     problems.push(...isolation.problems);
     isolation.facts.forEach((fact) => say(`measured, not checked: ${fact}`));
     say(`health, confinement, names and isolation checked in ${seconds(Date.now() - converged)}`);
 
-    // The redeploy, and beside it (it waits out a wait_timeout) a default probe on a shell-less image.
-    const probeCheck = defaultProbeScenario(client, harness, run, env, workDir);
-    const redeployed = await redeployScenario(client, harness, run, env, workDir, where);
+    const redeployed = await redeployScenario(client, harness, run, env, workDir, where, synthesized);
     problems.push(...redeployed.problems);
     redeployed.lines.forEach(say);
     const probeFindings = await probeCheck;
@@ -90,6 +94,7 @@ export async function engineScenario(name: string, system: SystemSpec, workRoot:
 
     const destroyStart = Date.now();
     const drains = await standInDrains(client);
+    const watch = await watchContainerEvents(client);
     const stackDir = (stack: string) => redeployed.dirs.get(stack) ?? run.stackDir(run.out, stack);
     // Only the Docker resources: the stacks' volumes carry prevent_destroy, as they should.
     const dockerTargets = (stack: string) => {
@@ -103,7 +108,7 @@ export async function engineScenario(name: string, system: SystemSpec, workRoot:
     }
     const left = await client.request<any[]>('GET', '/containers/json?all=1');
     if (left.length > 0) problems.push(`${name} engine: terraform destroy left ${left.length} containers: ${left.map((c) => c.Names[0]).join(', ')}`);
-    const stops = stopFindings(await containerEvents(client, destroyStart, Date.now()), stopExpectation([...synthesized, ...redeployed.containers], drains), `${where} destroy`);
+    const stops = stopFindings(await watch.stop(), stopExpectation([...synthesized, ...redeployed.containers], drains), `${where} destroy`);
     problems.push(...stops.problems);
     say(`destroyed in ${seconds(Date.now() - destroyStart)} (${stops.stopped} containers stopped by SIGTERM, the longest in ${seconds(stops.longestMs)}); engine total ${seconds(Date.now() - started)}`);
   } finally {
@@ -111,6 +116,15 @@ export async function engineScenario(name: string, system: SystemSpec, workRoot:
     await daemon.stop();
   }
   return problems;
+}
+
+/** Marks the default-probe scenario's container, which is not one of the system's. */
+const PROBE_LABEL = 'e2e.default-probe';
+
+/** The system's containers on the daemon (`all`: exited ones too), without the default-probe scenario's. */
+async function systemContainers(client: EngineClient, all: boolean): Promise<any[]> {
+  const listed = await client.request<any[]>('GET', `/containers/json${all ? '?all=1' : ''}`);
+  return listed.filter((c) => !c.Labels?.[PROBE_LABEL]);
 }
 
 function readJson(file: string): any {
@@ -135,7 +149,7 @@ function stopExpectation(synthesized: readonly any[], drains: ReadonlyMap<string
 /** The running containers whose main process is the stand-in app (it says so in its log), with their drain seconds. */
 async function standInDrains(client: EngineClient): Promise<Map<string, number>> {
   const drains = new Map<string, number>();
-  for (const c of await client.request<any[]>('GET', '/containers/json')) {
+  for (const c of await systemContainers(client, false)) {
     const raw: Buffer = await client.request('GET', `/containers/${c.Id}/logs?stdout=1&stderr=1&tail=50`, undefined, { binary: true });
     if (!demultiplex(raw).includes('stand-in: serving on')) continue;
     const env: string[] = (await client.inspect(c.Id)).Config.Env ?? [];
@@ -149,7 +163,7 @@ async function standInDrains(client: EngineClient): Promise<Map<string, number>>
  * replaced in its order (start-first: the old container serves until the new one is healthy; stop-first: no
  * overlap), and each old container stopped by SIGTERM within its grace.
  */
-async function redeployScenario(client: EngineClient, harness: Harness, run: SystemRun, env: string, workDir: string, where: string) {
+async function redeployScenario(client: EngineClient, harness: Harness, run: SystemRun, env: string, workDir: string, where: string, before: readonly any[]) {
   const started = Date.now();
   const problems: string[] = [];
   const product = run.system.environments.find((e) => e.name === env)!.products[0].product;
@@ -167,16 +181,17 @@ async function redeployScenario(client: EngineClient, harness: Harness, run: Sys
   await importStandIns(client, missing, workDir);
   const drains = await standInDrains(client);
   const applyStart = Date.now();
+  const watch = await watchContainerEvents(client);
   for (const stack of stacks) await harness.converge(stack, run.stackDir(tagged, stack));
-  const events = await containerEvents(client, applyStart, Date.now());
+  const events = await watch.stop();
   const containers = jsons.flatMap((j) => Object.values<any>(j.resource?.docker_container ?? {}));
   const services = containers
     .filter((c) => !c.attach && labelOf(c, 'image.tag') === change.imageTag)
     .map((c) => ({ service: labelOf(c, 'service')!, product, startFirst: c.lifecycle?.create_before_destroy === true, waitsHealthy: c.wait === true }));
   if (services.length === 0) problems.push(`${where} redeploy of ${product}: no container runs the new tag ${change.imageTag}`);
   const rollout = rolloutFindings(events, services, `${where} redeploy`);
-  // The old containers are the first synth's; the new ones' names match their pattern too.
-  const stops = stopFindings(events, stopExpectation(containers, drains), `${where} redeploy`);
+  // The old containers are the first synth's (their names carry the old tag).
+  const stops = stopFindings(events, stopExpectation(before, drains), `${where} redeploy`);
   return {
     problems: [...problems, ...rollout.problems, ...stops.problems],
     lines: [
@@ -215,7 +230,15 @@ async function defaultProbeScenario(client: EngineClient, harness: Harness, run:
     terraform: { required_providers: { docker: variant.terraform.required_providers.docker } },
     resource: {
       docker_network: { probe: { name: 'e2e-default-probe' } },
-      docker_container: { [key]: { ...Object.fromEntries(kept.filter((k) => k in container).map((k) => [k, container[k]])), name, image: imageName(variant, container), networks_advanced: [{ name: '${docker_network.probe.name}' }] } },
+      docker_container: {
+        [key]: {
+          ...Object.fromEntries(kept.filter((k) => k in container).map((k) => [k, container[k]])),
+          name,
+          image: imageName(variant, container),
+          networks_advanced: [{ name: '${docker_network.probe.name}' }],
+          labels: [{ label: PROBE_LABEL, value: 'true' }],
+        },
+      },
     },
   }, null, 2));
   const problems: string[] = [];
@@ -237,7 +260,7 @@ async function checkContainers(client: EngineClient, expected: readonly any[], w
   const problems: string[] = [];
   const lines: string[] = [];
   const shells = new Map<string, boolean>();
-  const listed = await client.request<any[]>('GET', '/containers/json?all=1');
+  const listed = await systemContainers(client, true);
   if (listed.length !== expected.length) problems.push(`${where}: ${expected.length} containers synthesized, ${listed.length} on the engine`);
   const byName = new Map(listed.map((c) => [c.Names[0].slice(1), c]));
   for (const spec of expected) {
@@ -256,7 +279,7 @@ async function checkContainers(client: EngineClient, expected: readonly any[], w
       problems.push(`${label}: not running (${info.State.Status}, exit ${info.State.ExitCode})`);
       continue;
     }
-    if (spec.healthcheck && info.State.Health?.Status !== 'healthy') problems.push(`${label}: health ${info.State.Health?.Status}`);
+    if (spec.healthcheck && spec.healthcheck.test?.[0] !== 'NONE' && info.State.Health?.Status !== 'healthy') problems.push(`${label}: health ${info.State.Health?.Status}`);
     const shell = await client.exec(found, ['/bin/sh', '-c', 'true']).then((r) => ({ ok: r.exitCode === 0, output: r.output }), (e: Error) => ({ ok: false, output: e.message }));
     shells.set(found, shell.ok);
     if (probesLikeScratch(spec)) {

@@ -26,8 +26,8 @@ export interface StandInSpec {
   shellLess: boolean;
   /**
    * Seconds the stand-in app keeps serving after SIGTERM before it exits 0: its containers' shortest
-   * destroy_grace_seconds less 3, so an exit 0 after that long shows the engine waited the grace period (Docker's
-   * own default would have killed it at 10 s).
+   * destroy_grace_seconds less 3, at most DRAIN_CAP_SECONDS, so an exit 0 after that long shows the engine waited
+   * the grace it was given and not its own default (10 s, or SIGKILL at once with a timeout of 0).
    */
   drainSeconds: number;
 }
@@ -38,6 +38,9 @@ export interface StandInSpec {
  * node script (a TCP connect to -addr; the real probe also asks the gRPC health service, which the stand-in lacks).
  */
 const SCRATCH_PROBES = ['/bin/grpc_health_probe'];
+
+/** Longer than Docker's default stop timeout (10 s), short enough that stops do not dominate the run. */
+const DRAIN_CAP_SECONDS = 12;
 
 /** A synthesized container that probes through a scratch image's own probe binary (and so runs without a shell). */
 export function probesLikeScratch(container: any): boolean {
@@ -69,11 +72,11 @@ export function standInSpecs(stackJsons: readonly any[]): Map<string, StandInSpe
       const image = imageName(stack, container);
       if (!image) throw new Error(`e2e: container ${container.name} runs image ${container.image}, which names no docker_image of its stack`);
       const scratch = probesLikeScratch(container);
-      const grace: number = container.destroy_grace_seconds ?? 0;
+      const drain = Math.min(DRAIN_CAP_SECONDS, Math.max(0, (container.destroy_grace_seconds ?? 0) - 3));
       const known = specs.get(image);
-      const spec: StandInSpec = known ?? { image, ports: [], extras: new Set(), shellLess: scratch, drainSeconds: Math.max(0, grace - 3) };
+      const spec: StandInSpec = known ?? { image, ports: [], extras: new Set(), shellLess: scratch, drainSeconds: drain };
       spec.shellLess &&= scratch;
-      spec.drainSeconds = Math.min(spec.drainSeconds, Math.max(0, grace - 3));
+      spec.drainSeconds = Math.min(spec.drainSeconds, drain);
       specs.set(image, spec);
       const words = [...(container.healthcheck?.test ?? []), ...(container.command ?? []), ...(container.entrypoint ?? [])].join(' ');
       for (const m of words.matchAll(/(?:127\.0\.0\.1|localhost)[:/](\d+)/g)) spec.ports.push(Number(m[1])); // also bash /dev/tcp/<host>/<port>
