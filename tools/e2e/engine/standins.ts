@@ -3,7 +3,9 @@
  * small root filesystem (`docker import`, Engine API POST /images/create?fromSrc=-). Each one holds busybox
  * (static, Debian busybox-static), the real tools the synthesized health checks and commands exec where they
  * exist on this machine (procps pgrep, bash, node, PostgreSQL 15, Redis, each with its shared libraries), and
- * small scripts for the tools that do not (traefik, haproxy, curl, mc). What an image serves comes from the
+ * small scripts for the tools that do not (traefik, haproxy, curl, mc, python's urllib probe, celery's ping). An
+ * image probed only through a scratch image's own probe binary gets no shell and no busybox at all (node serves).
+ * What an image serves comes from the
  * synthesized container: the ports its health check, its Traefik label and its command name; the stand-in app
  * listens there (busybox httpd) and answers the usual health paths, so a health check passes only when the
  * container's own options (user, read-only root, capabilities, tmpfs, networks) let it serve.
