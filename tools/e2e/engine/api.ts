@@ -84,6 +84,12 @@ export class EngineClient {
       req.on('error', (error) => {
         if (!req.destroyed) reject(error);
       });
+      // Until the daemon answers (an open stream may then be quiet for minutes).
+      const answered = setTimeout(() => {
+        req.destroy();
+        reject(new Error(`GET ${path}: no answer from the Docker daemon at ${this.socket}`));
+      }, 30_000);
+      req.on('response', () => clearTimeout(answered));
       req.end();
     });
   }

@@ -3,10 +3,10 @@
  * small root filesystem (`docker import`, Engine API POST /images/create?fromSrc=-). Each one holds busybox
  * (static, Debian busybox-static), the real tools the synthesized health checks and commands exec where they
  * exist on this machine (procps pgrep, bash, node, PostgreSQL 15, Redis, each with its shared libraries), and
- * small scripts for the tools that do not (traefik, haproxy, curl, mc, python's urllib probe, celery's ping). An
- * image probed only through a scratch image's own probe binary gets no shell and no busybox at all (node serves).
- * What an image serves comes from the
- * synthesized container: the ports its health check, its Traefik label and its command name; the stand-in app
+ * small scripts for the tools that do not (traefik, haproxy, curl, mc, clickhouse-client, python's urllib probe,
+ * celery's ping). An image probed only through a scratch image's own probe binary gets no shell and no busybox at
+ * all (node serves). What an image serves comes from the synthesized containers: the ports its health check, its
+ * Traefik label and its command name, and those other containers' URLs give it; the stand-in app
  * listens there (busybox httpd) and answers the usual health paths, so a health check passes only when the
  * container's own options (user, read-only root, capabilities, tmpfs, networks) let it serve.
  */
@@ -69,10 +69,21 @@ export function imageName(stack: any, container: any): string | undefined {
 /** Collects the stand-in specs from synthesized (and resolved) docker_container and docker_image blocks. */
 export function standInSpecs(stackJsons: readonly any[]): Map<string, StandInSpec> {
   const specs = new Map<string, StandInSpec>();
+  // The ports other containers' URLs name a container by (an accessory publishes none: ANALYTICS_URL=http://analytics:8123).
+  const urlPorts = new Map<string, number[]>();
+  for (const stack of stackJsons) {
+    for (const container of Object.values<any>(stack.resource?.docker_container ?? {})) {
+      for (const entry of container.env ?? []) {
+        const url = /^[A-Z_]+=[a-z]+:\/\/(?:[^@/]*@)?([a-z][a-z0-9.-]*):(\d+)/.exec(entry);
+        if (url) urlPorts.set(url[1], [...(urlPorts.get(url[1]) ?? []), Number(url[2])]);
+      }
+    }
+  }
   for (const stack of stackJsons) {
     for (const container of Object.values<any>(stack.resource?.docker_container ?? {})) {
       const image = imageName(stack, container);
       if (!image) throw new Error(`e2e: container ${container.name} runs image ${container.image}, which names no docker_image of its stack`);
+      const names: string[] = [container.name, ...(container.networks_advanced ?? []).flatMap((n: any) => n.aliases ?? [])];
       const scratch = probesLikeScratch(container);
       const drain = Math.min(DRAIN_CAP_SECONDS, Math.max(0, (container.destroy_grace_seconds ?? 0) - 3));
       const known = specs.get(image);
@@ -84,6 +95,7 @@ export function standInSpecs(stackJsons: readonly any[]): Map<string, StandInSpe
       for (const m of words.matchAll(/(?:127\.0\.0\.1|localhost)[:/](\d+)/g)) spec.ports.push(Number(m[1])); // also bash /dev/tcp/<host>/<port>
       for (const m of (container.command ?? []).join(' ').matchAll(/address[= ]\S*?:(\d+)\b/g)) spec.ports.push(Number(m[1]));
       for (const label of container.labels ?? []) if (/loadbalancer\.server\.port$/.test(label.label)) spec.ports.push(Number(label.value));
+      for (const name of names) spec.ports.push(...(urlPorts.get(name) ?? []));
       if (/(^|\s)node\s/.test(words)) spec.extras.add('node');
       if (/pg_isready|postgres|psql/.test(words)) spec.extras.add('postgres');
       if (/redis-(server|cli)/.test(words)) spec.extras.add('redis');
@@ -161,6 +173,8 @@ function writeBase(root: string): void {
   script(root, 'usr/local/bin/haproxy', 'exec /usr/local/bin/standin');
   // curl --fail ... URL: the last argument is the URL; wget -q fails on an HTTP error as curl --fail does.
   script(root, 'usr/local/bin/curl', 'for url; do :; done\nexec wget -q -O /dev/null "$url"');
+  // clickhouse-client --query 'SELECT 1' asks the local server; the stand-in asks its HTTP interface's /ping (8123).
+  script(root, 'usr/local/bin/clickhouse-client', 'exec wget -q -O /dev/null http://127.0.0.1:8123/ping');
   // mc ready local: MinIO's client asks the local server's health endpoint (minio/health/live on :9000).
   script(root, 'usr/local/bin/mc', '[ "$1" = ready ] || exit 2\nexec wget -q -O /dev/null http://127.0.0.1:9000/minio/health/live');
   for (const name of ['minio', 'docker-entrypoint.sh']) script(root, `usr/local/bin/${name}`, 'exec /usr/local/bin/standin');
