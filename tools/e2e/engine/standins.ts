@@ -94,6 +94,7 @@ export function standInSpecs(stackJsons: readonly any[]): Map<string, StandInSpe
       const words = [...(container.healthcheck?.test ?? []), ...(container.command ?? []), ...(container.entrypoint ?? [])].join(' ');
       for (const m of words.matchAll(/(?:127\.0\.0\.1|localhost)[:/](\d+)/g)) spec.ports.push(Number(m[1])); // also bash /dev/tcp/<host>/<port>
       for (const m of (container.command ?? []).join(' ').matchAll(/address[= ]\S*?:(\d+)\b/g)) spec.ports.push(Number(m[1]));
+      for (const m of words.matchAll(/-addr=\S*?:(\d+)\b/g)) spec.ports.push(Number(m[1])); // grpc_health_probe -addr=:50051
       for (const label of container.labels ?? []) if (/loadbalancer\.server\.port$/.test(label.label)) spec.ports.push(Number(label.value));
       for (const name of names) spec.ports.push(...(urlPorts.get(name) ?? []));
       if (/(^|\s)node\s/.test(words)) spec.extras.add('node');
