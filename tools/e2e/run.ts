@@ -11,6 +11,7 @@
  *    (plan, apply) and checks everything converged again.
  *
  * Options: --only <stack,...> (those stacks and what they depend on), --skip-scenario, --concurrency <n>,
+ * --skip-engine, --engine-concurrency <n> (systems on the real engine at once, a daemon each; default 3),
  * --cloud (synthesize for Terraform Cloud, then swap in local state: backend-swap.ts), --system <name,...>,
  * --system-file <path> (the systems a file of your own exports, instead of the built-in ones; repeatable).
  * Meanwhile the committed provider schemas are rebuilt from the bindings and must be unchanged.
@@ -60,6 +61,8 @@ interface Options {
   readonly skipEngine: boolean;
   /** Files whose exported systems run instead of SYSTEMS (system-file.ts). */
   readonly systemFiles: readonly string[];
+  /** How many systems' engine scenarios run at once, each on a daemon of its own. */
+  readonly engineConcurrency: number;
 }
 
 function parseOptions(argv: readonly string[]): Options {
@@ -69,6 +72,7 @@ function parseOptions(argv: readonly string[]): Options {
   let cloud = false;
   let systems = Object.keys(SYSTEMS);
   let skipEngine = false;
+  let engineConcurrency = 3;
   const systemFiles: string[] = [];
   for (let i = 0; i < argv.length; i += 1) {
     if (argv[i] === '--only') only = argv[++i].split(',');
@@ -78,9 +82,10 @@ function parseOptions(argv: readonly string[]): Options {
     else if (argv[i] === '--system') systems = argv[++i].split(',');
     else if (argv[i] === '--system-file') systemFiles.push(argv[++i]);
     else if (argv[i] === '--skip-engine') skipEngine = true;
-    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --skip-engine, --concurrency <n>, --cloud, --system <name,...>, --system-file <path>`);
+    else if (argv[i] === '--engine-concurrency') engineConcurrency = Number(argv[++i]);
+    else throw new Error(`e2e: unknown option ${argv[i]}; options: --only <stack,...>, --skip-scenario, --skip-engine, --engine-concurrency <n>, --concurrency <n>, --cloud, --system <name,...>, --system-file <path>`);
   }
-  return { only, skipScenario, concurrency, cloud, systems, systemFiles, skipEngine };
+  return { only, skipScenario, concurrency, cloud, systems, systemFiles, skipEngine, engineConcurrency };
 }
 
 /** What the harness reads of one synthesized stack: `"//".deploy` of its cdk.tf.json (SystemStack.toTerraform). */
@@ -202,6 +207,13 @@ export class Harness {
   async failingPlan(stack: string, dir: string): Promise<{ code: number; output: string }> {
     const planned = await this.step(stack, dir, ['plan', '-input=false', '-no-color'], { allowExit: [1] });
     return { code: planned.code, output: `${planned.stdout}\n${planned.stderr}` };
+  }
+
+  /** init and an apply expected to fail (exit 1): what Terraform printed. */
+  async failingApply(stack: string, dir: string): Promise<{ code: number; output: string }> {
+    await this.step(stack, dir, ['init', '-input=false', '-no-color'], { reattach: false });
+    const applied = await this.step(stack, dir, ['apply', '-input=false', '-no-color', '-auto-approve'], { allowExit: [1] });
+    return { code: applied.code, output: `${applied.stdout}\n${applied.stderr}` };
   }
 
   /** The environment for a program that runs Terraform itself (the cdktf CLI). */
@@ -395,14 +407,17 @@ async function main(argv: readonly string[]): Promise<number> {
     await mock.stop();
   }
   if (!options.skipEngine && !options.only && options.systemFiles.length === 0) {
-    // One daemon per system at a time: a system's environments share container names (postgres, edge-proxy).
-    for (const name of options.systems) {
+    // A daemon per system (a system's environments share container names: postgres, edge-proxy), several systems at
+    // once: the engine runs mostly wait out health-check intervals and drains, so they overlap well on 2 cores.
+    const engineStart = Date.now();
+    await inParallel(options.systems, options.engineConcurrency, async (name) => {
       try {
         failures.push(...(await engineScenario(name, SYSTEMS[name], WORK_ROOT, cliConfig, options.concurrency)));
       } catch (error) {
         failures.push(`${name} engine: ${(error as Error).message}`);
       }
-    }
+    });
+    process.stdout.write(`engine scenarios (${options.systems.length} systems, ${options.engineConcurrency} at once): ${seconds(Date.now() - engineStart)}\n`);
   }
   failures.push(...(await schemaCheck));
   const mockCpu = fs.readFileSync(mock.logFile, 'utf8').match(/CPU used: ([\d.]+) s/)?.[1];

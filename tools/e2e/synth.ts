@@ -34,3 +34,13 @@ export function withImageTag(system: SystemSpec, change: TagChange): SystemSpec 
 export function synthesize(system: SystemSpec, outdir: string, terraformCloudOrganization?: string): void {
   synthesizeSystem(system, { outdir, terraformCloudOrganization });
 }
+
+/** The system with one service's own health check left out, so its kind's default probe is synthesized instead. */
+export function withDefaultProbe(system: SystemSpec, product: string, service: string): SystemSpec {
+  const spec = system.products.find((p) => p.name === product);
+  if (!spec?.services.some((s) => s.name === service)) throw new Error(`e2e: ${system.name} has no service ${product}.${service}`);
+  return {
+    ...system,
+    products: system.products.map((p) => (p !== spec ? p : { ...p, services: p.services.map((s) => (s.name === service ? { ...s, healthCheck: undefined } : s)) })),
+  };
+}

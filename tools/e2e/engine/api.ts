@@ -56,6 +56,44 @@ export class EngineClient {
     });
   }
 
+  /**
+   * Follows a newline-delimited JSON stream (GET /events): resolves once the daemon answers, so nothing after that
+   * is missed; `stop` closes it and returns every object received.
+   */
+  follow(path: string): Promise<{ stop: () => Promise<any[]> }> {
+    return new Promise((resolve, reject) => {
+      const received: any[] = [];
+      let pending = '';
+      const req = http.request({ socketPath: this.socket, method: 'GET', path: `${API}${path}` }, (res) => {
+        if ((res.statusCode ?? 500) >= 400) return reject(new EngineError(res.statusCode ?? 500, `GET ${path}: ${res.statusCode}`));
+        res.on('data', (chunk: Buffer) => {
+          const lines = (pending + chunk.toString('utf8')).split('\n');
+          pending = lines.pop() ?? '';
+          for (const line of lines) if (line.trim()) received.push(JSON.parse(line));
+        });
+        res.on('error', () => undefined); // closed by stop()
+        resolve({
+          stop: async () => {
+            // The last events of an apply reach the stream a moment after the API calls that caused them return.
+            await new Promise((r) => setTimeout(r, 500));
+            req.destroy();
+            return received;
+          },
+        });
+      });
+      req.on('error', (error) => {
+        if (!req.destroyed) reject(error);
+      });
+      // Until the daemon answers (an open stream may then be quiet for minutes).
+      const answered = setTimeout(() => {
+        req.destroy();
+        reject(new Error(`GET ${path}: no answer from the Docker daemon at ${this.socket}`));
+      }, 30_000);
+      req.on('response', () => clearTimeout(answered));
+      req.end();
+    });
+  }
+
   inspect(container: string): Promise<any> {
     return this.request('GET', `/containers/${encodeURIComponent(container)}/json`);
   }

@@ -14,6 +14,8 @@ import { E2E_BUSYBOX } from './standins';
 
 const DOCKERD = '/usr/sbin/dockerd';
 
+let daemonsStarted = 0;
+
 /** A running daemon of this run. */
 export interface EngineDaemon {
   readonly client: EngineClient;
@@ -40,7 +42,8 @@ export async function startDaemon(): Promise<EngineDaemon> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'e2e-dockerd-'));
   const socket = path.join(root, 'docker.sock');
   const logFile = path.join(root, 'dockerd.log');
-  const pool = `10.${64 + (process.pid % 64)}.0.0/16`;
+  // Each daemon of this run a pool of its own (a run starts several at once).
+  const pool = `10.${64 + ((process.pid + 11 * daemonsStarted++) % 64)}.0.0/16`;
   const child = spawn(
     DOCKERD,
     [

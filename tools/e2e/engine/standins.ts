@@ -3,8 +3,10 @@
  * small root filesystem (`docker import`, Engine API POST /images/create?fromSrc=-). Each one holds busybox
  * (static, Debian busybox-static), the real tools the synthesized health checks and commands exec where they
  * exist on this machine (procps pgrep, bash, node, PostgreSQL 15, Redis, each with its shared libraries), and
- * small scripts for the tools that do not (traefik, haproxy, curl, mc). What an image serves comes from the
- * synthesized container: the ports its health check, its Traefik label and its command name; the stand-in app
+ * small scripts for the tools that do not (traefik, haproxy, curl, mc, clickhouse-client, python's urllib probe,
+ * celery's ping). An image probed only through a scratch image's own probe binary gets no shell and no busybox at
+ * all (node serves). What an image serves comes from the synthesized containers: the ports its health check, its
+ * Traefik label and its command name, and those other containers' URLs give it; the stand-in app
  * listens there (busybox httpd) and answers the usual health paths, so a health check passes only when the
  * container's own options (user, read-only root, capabilities, tmpfs, networks) let it serve.
  */
@@ -24,6 +26,30 @@ export interface StandInSpec {
   readonly extras: Set<'node' | 'postgres' | 'redis'>;
   /** Image environment beyond the ports: STANDIN_TASK_EXIT makes its release tasks fail (release-tasks.ts). @default - none */
   readonly env?: Readonly<Record<string, string>>;
+  /** No shell at all (a scratch image): every container of it probes through a binary the image ships (SCRATCH_PROBES). */
+  shellLess: boolean;
+  /**
+   * Seconds the stand-in app keeps serving after SIGTERM before it exits 0: its containers' shortest
+   * destroy_grace_seconds less 3, at most DRAIN_CAP_SECONDS, so an exit 0 after that long shows the engine waited
+   * the grace it was given and not its own default (10 s, or SIGKILL at once with a timeout of 0).
+   */
+  drainSeconds: number;
+}
+
+/**
+ * Probe binaries that scratch images ship beside their program (grpc-ecosystem/grpc-health-probe). An image whose
+ * every container probes through one of them gets a stand-in without any shell: node serves, and the probe is a
+ * node script (a TCP connect to -addr; the real probe also asks the gRPC health service, which the stand-in lacks).
+ */
+const SCRATCH_PROBES = ['/bin/grpc_health_probe'];
+
+/** Longer than Docker's default stop timeout (10 s), short enough that stops do not dominate the run. */
+const DRAIN_CAP_SECONDS = 12;
+
+/** A synthesized container that probes through a scratch image's own probe binary (and so runs without a shell). */
+export function probesLikeScratch(container: any): boolean {
+  const probe: string[] = container.healthcheck?.test ?? [];
+  return probe[0] === 'CMD' && SCRATCH_PROBES.includes(probe[1]) && !container.command && !container.entrypoint;
 }
 
 /** The paths the stand-in answers with 200: every health path the library's services and tools use. */
@@ -36,21 +62,43 @@ const EXTRA_TOOLS: Record<'node' | 'postgres' | 'redis', string[]> = {
   redis: ['/usr/bin/redis-server', '/usr/bin/redis-cli'],
 };
 
+/** The image reference a synthesized container runs: its docker_image's name, or the literal reference. */
+export function imageName(stack: any, container: any): string | undefined {
+  const ref = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(container.image)?.[1];
+  return ref ? stack.resource?.docker_image?.[ref]?.name : container.image;
+}
+
 /** Collects the stand-in specs from synthesized (and resolved) docker_container and docker_image blocks. */
 export function standInSpecs(stackJsons: readonly any[]): Map<string, StandInSpec> {
   const specs = new Map<string, StandInSpec>();
+  // The ports other containers' URLs name a container by (an accessory publishes none: ANALYTICS_URL=http://analytics:8123).
+  const urlPorts = new Map<string, number[]>();
   for (const stack of stackJsons) {
-    const images: Record<string, any> = stack.resource?.docker_image ?? {};
     for (const container of Object.values<any>(stack.resource?.docker_container ?? {})) {
-      const ref = /^\$\{docker_image\.([^.]+)\.image_id\}$/.exec(container.image)?.[1];
-      const image = ref ? images[ref]?.name : container.image;
+      for (const entry of container.env ?? []) {
+        const url = /^[A-Z_]+=[a-z]+:\/\/(?:[^@/]*@)?([a-z][a-z0-9.-]*):(\d+)/.exec(entry);
+        if (url) urlPorts.set(url[1], [...(urlPorts.get(url[1]) ?? []), Number(url[2])]);
+      }
+    }
+  }
+  for (const stack of stackJsons) {
+    for (const container of Object.values<any>(stack.resource?.docker_container ?? {})) {
+      const image = imageName(stack, container);
       if (!image) throw new Error(`e2e: container ${container.name} runs image ${container.image}, which names no docker_image of its stack`);
-      const spec: StandInSpec = specs.get(image) ?? { image, ports: [], extras: new Set() };
+      const names: string[] = [container.name, ...(container.networks_advanced ?? []).flatMap((n: any) => n.aliases ?? [])];
+      const scratch = probesLikeScratch(container);
+      const drain = Math.min(DRAIN_CAP_SECONDS, Math.max(0, (container.destroy_grace_seconds ?? 0) - 3));
+      const known = specs.get(image);
+      const spec: StandInSpec = known ?? { image, ports: [], extras: new Set(), shellLess: scratch, drainSeconds: drain };
+      spec.shellLess &&= scratch;
+      spec.drainSeconds = Math.min(spec.drainSeconds, drain);
       specs.set(image, spec);
       const words = [...(container.healthcheck?.test ?? []), ...(container.command ?? []), ...(container.entrypoint ?? [])].join(' ');
       for (const m of words.matchAll(/(?:127\.0\.0\.1|localhost)[:/](\d+)/g)) spec.ports.push(Number(m[1])); // also bash /dev/tcp/<host>/<port>
       for (const m of (container.command ?? []).join(' ').matchAll(/address[= ]\S*?:(\d+)\b/g)) spec.ports.push(Number(m[1]));
+      for (const m of words.matchAll(/-addr=\S*?:(\d+)\b/g)) spec.ports.push(Number(m[1])); // grpc_health_probe -addr=:50051
       for (const label of container.labels ?? []) if (/loadbalancer\.server\.port$/.test(label.label)) spec.ports.push(Number(label.value));
+      for (const name of names) spec.ports.push(...(urlPorts.get(name) ?? []));
       if (/(^|\s)node\s/.test(words)) spec.extras.add('node');
       if (/pg_isready|postgres|psql/.test(words)) spec.extras.add('postgres');
       if (/redis-(server|cli)/.test(words)) spec.extras.add('redis');
@@ -103,8 +151,9 @@ function writeBase(root: string): void {
     fs.writeFileSync(path.join(root, 'srv/www', p), 'ok\n');
   }
   fs.writeFileSync(path.join(root, 'srv/www/index.html'), 'ok\n');
-  // The app: busybox httpd on every port of $STANDIN_PORTS; SIGTERM is logged and ends it with 0, so a stop with
-  // grace is visible (exit 0 and the line) against a SIGKILL after the timeout (exit 137).
+  // The app: busybox httpd on every port of $STANDIN_PORTS; SIGTERM is logged, the app keeps serving for
+  // $STANDIN_DRAIN_SECONDS and then exits 0, so a stop with grace is visible (exit 0 that long after the SIGTERM)
+  // against a SIGKILL at a shorter timeout (exit 137).
   // As the images' own entrypoints do (docker-library's "if the first argument is a program, run it"): a command
   // naming a program runs; flags (prometheus --config.file=...) go to the app, which the stand-in replaces.
   script(root, 'usr/local/bin/standin', [
@@ -112,7 +161,7 @@ function writeBase(root: string): void {
     'pids=""',
     'for port in $STANDIN_PORTS; do httpd -f -p "$port" -h /srv/www & pids="$pids $!"; done',
     '[ -n "$pids" ] || { sleep 2147483647 & pids=$!; }',
-    'trap \'echo "stand-in: SIGTERM received, stopping"; kill $pids; exit 0\' TERM INT',
+    'trap \'echo "stand-in: SIGTERM received, draining ${STANDIN_DRAIN_SECONDS:-0} s"; sleep "${STANDIN_DRAIN_SECONDS:-0}"; kill $pids; exit 0\' TERM INT',
     'echo "stand-in: serving on ports ${STANDIN_PORTS:-none} as $(id -u):$(id -g)"',
     'wait',
   ].join('\n'));
@@ -127,6 +176,8 @@ function writeBase(root: string): void {
   script(root, 'usr/local/bin/haproxy', 'exec /usr/local/bin/standin');
   // curl --fail ... URL: the last argument is the URL; wget -q fails on an HTTP error as curl --fail does.
   script(root, 'usr/local/bin/curl', 'for url; do :; done\nexec wget -q -O /dev/null "$url"');
+  // clickhouse-client --query 'SELECT 1' asks the local server; the stand-in asks its HTTP interface's /ping (8123).
+  script(root, 'usr/local/bin/clickhouse-client', 'exec wget -q -O /dev/null http://127.0.0.1:8123/ping');
   // mc ready local: MinIO's client asks the local server's health endpoint (minio/health/live on :9000).
   script(root, 'usr/local/bin/mc', '[ "$1" = ready ] || exit 2\nexec wget -q -O /dev/null http://127.0.0.1:9000/minio/health/live');
   for (const name of ['minio', 'docker-entrypoint.sh']) script(root, `usr/local/bin/${name}`, 'exec /usr/local/bin/standin');
@@ -140,16 +191,50 @@ function writeBase(root: string): void {
       'echo "stand-in migration: done"',
     ].join('\n'));
   }
+  // python -c "...urlopen('http://127.0.0.1:8000/healthz')...": the probe of a Python image without an HTTP client
+  // (examples/lexicon.ts) asks the URL in its code; python as a program (a command) runs the app.
+  script(root, 'usr/local/bin/python', [
+    'if [ "$1" = -c ]; then url=$(printf "%s" "$2" | grep -o "http://[^\'\\"]*" | head -n 1); exec wget -q -O /dev/null "$url"; fi',
+    'exec /usr/local/bin/standin',
+  ].join('\n'));
+  // celery ... inspect ping answers while the worker (the stand-in app, PID 1) runs; celery worker/beat is the app.
+  script(root, 'usr/local/bin/celery', 'case "$*" in *"inspect ping"*) exec pgrep -f /usr/local/bin/standin >/dev/null ;; esac\nexec /usr/local/bin/standin');
   // node's stand-in apps: dist/<name>.js in /app serves the ports (node's own http module).
   fs.mkdirSync(path.join(root, 'app/dist'), { recursive: true });
-  fs.writeFileSync(path.join(root, 'app/dist/standin.js'), [
-    "const http = require('http');",
-    "for (const port of (process.env.STANDIN_PORTS || '').split(' ').filter(Boolean)) http.createServer((q, s) => s.end('ok')).listen(Number(port));",
-    "process.on('SIGTERM', () => { console.log('stand-in: SIGTERM received, stopping'); process.exit(0); });",
-    'setInterval(() => {}, 1 << 30);',
-  ].join('\n'));
+  fs.writeFileSync(path.join(root, 'app/dist/standin.js'), NODE_APP);
 }
 
+/** The node stand-in app: serves $STANDIN_PORTS, and on SIGTERM logs, keeps serving $STANDIN_DRAIN_SECONDS, exits 0. */
+const NODE_APP = [
+  "const http = require('http');",
+  "const ports = (process.env.STANDIN_PORTS || '').split(' ').filter(Boolean);",
+  "for (const port of ports) http.createServer((q, s) => s.end('ok')).listen(Number(port));",
+  "const drain = Number(process.env.STANDIN_DRAIN_SECONDS || 0);",
+  "process.on('SIGTERM', () => { console.log(`stand-in: SIGTERM received, draining ${drain} s`); setTimeout(() => process.exit(0), drain * 1000); });",
+  "console.log(`stand-in: serving on ports ${ports.join(' ') || 'none'} as ${process.getuid()}:${process.getgid()}`);",
+  'setInterval(() => {}, 1 << 30);',
+].join('\n');
+
+/**
+ * A scratch image's stand-in: no shell, no busybox; node (with its libraries) runs the app, and the probe binary is
+ * a node script (the kernel runs its #! line, no shell involved) that connects to its -addr.
+ */
+function writeShellLess(root: string): void {
+  for (const dir of ['tmp', 'etc', 'proc', 'sys', 'dev', 'app', 'bin']) fs.mkdirSync(path.join(root, dir), { recursive: true });
+  fs.chmodSync(path.join(root, 'tmp'), 0o1777);
+  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/:/nonexistent\napp:x:1001:1001:app:/app:/nonexistent\nnobody:x:65534:65534:nobody:/:/nonexistent\n');
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\napp:x:1001:\nnogroup:x:65534:\n');
+  copyWithLibraries('/usr/bin/node', root);
+  fs.writeFileSync(path.join(root, 'app/standin.js'), NODE_APP);
+  fs.writeFileSync(path.join(root, 'bin/grpc_health_probe'), [
+    '#!/usr/bin/node',
+    "const arg = process.argv.find((a) => a.startsWith('-addr=')) || '-addr=127.0.0.1:50051';",
+    "const [host, port] = arg.slice(6).split(':');",
+    "const socket = require('net').connect(Number(port), host || '127.0.0.1', () => process.exit(0));",
+    "socket.on('error', (e) => { console.error(`status: not serving (${e.message})`); process.exit(1); });",
+    'setTimeout(() => process.exit(1), 5000);',
+  ].join('\n'), { mode: 0o755 });
+}
 /**
  * The redis image's docker-entrypoint.sh (docker-library/redis 7): as root, it hands the working directory to
  * redis (`find . \! -user redis -exec chown redis '{}' +`) and runs redis-server as redis.
@@ -202,16 +287,26 @@ export async function importStandIns(client: EngineClient, specs: Iterable<Stand
   const tars = new Map<string, Buffer>();
   let count = 0;
   for (const spec of specs) {
-    const key = [...spec.extras].sort().join('+') || 'base';
+    const key = spec.shellLess ? 'scratch' : [...spec.extras].sort().join('+') || 'base';
     if (!tars.has(key)) {
       const root = path.join(workDir, `rootfs-${key}`);
       fs.rmSync(root, { recursive: true, force: true });
-      writeBase(root);
-      writeExtras(root, spec.extras);
+      if (spec.shellLess) writeShellLess(root);
+      else {
+        writeBase(root);
+        writeExtras(root, spec.extras);
+      }
       tars.set(key, execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 30 }));
     }
     const [repo, tag] = splitReference(spec.image);
-    const changes = [`ENV STANDIN_PORTS="${spec.ports.join(" ")}"`, ...Object.entries(spec.env ?? {}).map(([name, value]) => `ENV ${name}="${value}"`), 'WORKDIR /app', 'ENV PATH=/usr/local/bin:/bin:/usr/bin', 'ENTRYPOINT ["/usr/local/bin/standin"]'];
+    const changes = [
+      `ENV STANDIN_PORTS="${spec.ports.join(' ')}"`,
+      `ENV STANDIN_DRAIN_SECONDS=${spec.drainSeconds}`,
+      ...Object.entries(spec.env ?? {}).map(([name, value]) => `ENV ${name}="${value}"`),
+      'WORKDIR /app',
+      'ENV PATH=/usr/local/bin:/bin:/usr/bin',
+      spec.shellLess ? 'ENTRYPOINT ["/usr/bin/node", "/app/standin.js"]' : 'ENTRYPOINT ["/usr/local/bin/standin"]',
+    ];
     const query = `fromSrc=-&repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}${changes.map((c) => `&changes=${encodeURIComponent(c)}`).join('')}`;
     await client.request('POST', `/images/create?${query}`, undefined, { raw: tars.get(key), contentType: 'application/x-tar', timeoutMs: 300_000 });
     count += 1;

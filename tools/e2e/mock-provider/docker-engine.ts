@@ -85,12 +85,25 @@ export function containerCreateBody(a: Attrs, image: string): Attrs {
   };
 }
 
-async function waitFor<T>(what: () => Promise<string>, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+/**
+ * A failure the provider reports as a diagnostic of its own (not a crash of the mock): its summary is the
+ * provider's message, the detail what the engine says about why.
+ */
+export class ProviderDiagnostic extends Error {
+  constructor(
+    readonly summary: string,
+    readonly detail: string,
+  ) {
+    super(`${summary}: ${detail}`);
+  }
+}
+
+async function waitFor<T>(timedOut: () => Promise<never>, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(await what());
+    if (Date.now() > deadline) return timedOut();
     await new Promise((r) => setTimeout(r, 1000)); // the provider polls every second too
   }
 }
@@ -159,8 +172,13 @@ export class DockerEngineResources {
     await this.client.request('POST', `/containers/${id}/start`);
     const inspect = () => this.client.inspect(id);
     if (a.wait) {
-      // "wait": poll ContainerInspect every second until State.Health.Status is healthy, up to wait_timeout.
-      const failure = async () => `container ${a.name} failed to be in healthy state within ${a.wait_timeout}s: ${await this.lastHealth(id)}`;
+      // "wait": poll ContainerInspect every second until State.Health.Status is healthy, up to wait_timeout (an
+      // unhealthy container is waited for to the end too). The provider says only errContainerFailedToBeInHealthyState,
+      // "container failed to be in healthy state", and Terraform adds the resource address; the detail (which
+      // container, its last probe's exit and output) is the mock's, so a failed e2e says why.
+      const failure = async () => {
+        throw new ProviderDiagnostic('container failed to be in healthy state', `container ${a.name}, within wait_timeout ${a.wait_timeout ?? 60}s: ${await this.lastHealth(id)}`);
+      };
       await waitFor(failure, (a.wait_timeout ?? 60) * 1000, async () => {
         const state = (await inspect()).State;
         if (!state.Health) throw new Error(`container ${a.name}: 'wait' is set but the container has no health check`);

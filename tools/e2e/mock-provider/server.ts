@@ -27,7 +27,7 @@ import type { ProviderSchema, SchemaAttribute, SchemaBlock } from '../schema/fro
 import { MOCKED_PROVIDERS, REPO_ROOT, loadProviderSchema, type MockedProvider } from '../schema/providers';
 import { SENSITIVE, SENSITIVE_PROVIDER_ATTRIBUTES } from './curated';
 import { computedOnlyProblems, oneShotOutcome, planResource, readDataSource, requiresReplace, resolveUnknowns, schemaFor, type Problem } from './logic';
-import { DockerEngineResources } from './docker-engine';
+import { DockerEngineResources, ProviderDiagnostic } from './docker-engine';
 import { blockType, decodeMsgpack, encodeMsgpack, stableJson, typed, type Value } from './values';
 
 const MAGIC_COOKIE_KEY = 'TF_PLUGIN_MAGIC_COOKIE';
@@ -246,7 +246,8 @@ function unaryHandlers(handlers: Record<string, Handler>, providerName: string):
         function fail(error: Error): void {
           const text = `${providerName} ${method}${call.request?.type_name ? ` (${call.request.type_name})` : ''}: ${error.stack ?? error}`;
           log(text);
-          callback(null, { diagnostics: diagnostics([{ summary: `mock provider ${providerName} failed in ${method}`, detail: text }]) });
+          const own = error instanceof ProviderDiagnostic ? { summary: error.summary, detail: error.detail } : undefined;
+          callback(null, { diagnostics: diagnostics([own ?? { summary: `mock provider ${providerName} failed in ${method}`, detail: text }]) });
         }
       },
     ]),
