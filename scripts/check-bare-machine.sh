@@ -18,6 +18,7 @@ cleanup() {
     [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$root" ] && kill -9 "$pid" 2>/dev/null || true
   done
   for mount in proc sys dev; do umount -R "$root/$mount" 2>/dev/null || umount -lR "$root/$mount" 2>/dev/null || true; done
+  umount -R "$root" 2>/dev/null || umount -lR "$root" 2>/dev/null || true
   rm -rf --one-file-system "$root"
 }
 trap cleanup EXIT
@@ -54,6 +55,8 @@ fi
 mkdir -p "$root/work"
 git clone -q "$repo" "$root/work/main"
 cp -a ../shared "$root/work/shared"
+# On a machine / is a mount point; dockerd's layer unpacking remounts it (the Swarm test imports an image there).
+mount --bind "$root" "$root" && mount --make-private "$root"
 mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
 mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
