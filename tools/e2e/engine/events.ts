@@ -53,7 +53,8 @@ export function rolloutFindings(events: readonly ContainerEvent[], services: rea
   const problems: string[] = [];
   const lines: string[] = [];
   for (const { service, product, startFirst, waitsHealthy } of services) {
-    const own = events.filter((e) => e.attributes.service === service && e.attributes.product === product);
+    // A release task carries its service's labels too (and a `task` label): it is not the service's container.
+    const own = events.filter((e) => e.attributes.service === service && e.attributes.product === product && e.attributes.task === undefined);
     const created = own.find((e) => e.action === 'create')?.id;
     const destroyed = own.find((e) => e.action === 'destroy')?.id;
     if (!created || !destroyed || created === destroyed) {
