@@ -184,6 +184,7 @@ const ENVIRONMENT: ObjectSchema = {
     immutableTags: true,
     loadBalancer: true,
     monitoring: true,
+    engine: true,
   } satisfies KeyTable<EnvironmentSpec>,
   fields: {
     monitoring: MONITORING,

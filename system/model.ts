@@ -589,6 +589,9 @@ export interface TerraformCloudSettings {
   readonly terraformVersion?: string;
 }
 
+/** What schedules an environment's containers (docs/scaling.md). */
+export type EngineKind = 'containers' | 'swarm';
+
 /** One environment (staging, production): where and how the system runs. */
 export interface EnvironmentSpec {
   /** Lowercase name; the first part of every stack name (`production-chat`). */
@@ -601,6 +604,14 @@ export interface EnvironmentSpec {
   readonly location: HetznerLocation;
   /** Servers; at least one. Products and data services are placed on them by name. */
   readonly hosts: readonly HostSpec[];
+  /**
+   * What runs the containers: plain containers on each host's own Docker
+   * daemon, or Docker's Swarm mode with the hosts as one swarm (services,
+   * replicas rescheduled by Swarm, one Docker endpoint: a manager).
+   * An environment of more than one host always runs as a swarm.
+   * @default - 'containers' with one host, 'swarm' with more
+   */
+  readonly engine?: EngineKind;
   /** Products running here, with their image tags. */
   readonly products: readonly ProductDeployment[];
   /** Accessories running here (from the system's `accessories`). @default - none */

@@ -42,6 +42,7 @@ import {
   type CloudflarePlan,
   type DataDependency,
   type EnvironmentSpec,
+  type EngineKind,
   type AccessoryDeployment,
   type AccessorySpec,
   type HostNetwork,
@@ -396,6 +397,8 @@ export interface ResolvedEnvironment {
   readonly networkZone: string;
   readonly privateNetwork: { readonly ipRange: string; readonly subnetRange: string };
   readonly hosts: readonly ResolvedHost[];
+  /** Plain containers per host, or one swarm of every host. */
+  readonly engine: EngineKind;
   /** Host the Postgres and Redis containers run on. */
   readonly dataHost: string;
   readonly products: readonly ResolvedProduct[];
@@ -816,6 +819,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     networkZone: HETZNER_LOCATIONS[spec.location].networkZone,
     privateNetwork: spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK,
     hosts,
+    engine: spec.engine ?? (spec.hosts.length > 1 ? 'swarm' : 'containers'),
     dataHost,
     products,
     accessories,
