@@ -554,7 +554,7 @@ const CORPUS: readonly BadInput[] = [
     name: 'a misspelt environment field, with a suggestion',
     mutate: (s) => ((staging(s) as Record<string, unknown>).dockerAcces = { mode: 'ssh' }),
     lines: [
-      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, certificates, apexService, ipv6, dockerHubLogin, terraformCloud, invariantExemptions, immutableTags, loadBalancer, monitoring (an unknown field would be silently ignored)',
+      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, certificates, apexService, ipv6, dockerHubLogin, terraformCloud, invariantExemptions, immutableTags, loadBalancer, monitoring, engine (an unknown field would be silently ignored)',
     ],
   },
   {
