@@ -298,7 +298,9 @@ describe('PostgreSQL: provisioning, isolation, dump and restore', () => {
     expect(dump.stderr).toMatch(/password authentication failed for user "chat"/);
     expect(dump.stderr).not.toContain('wrong');
     // A stream cannot be taken back: the upload ends with what age wrote (its header), an object the restore refuses.
-    for (const partial of filesUnder(target)) {
+    const partials = filesUnder(target);
+    expect(partials).toHaveLength(1);
+    for (const partial of partials) {
       const restored = await run('sh', [RESTORE_SCRIPT, 'postgres', partial, identity, 'chat'], { env: { ...fresh.env, PATH } });
       expect(restored.code).not.toBe(0);
     }
