@@ -323,7 +323,9 @@ function runTask(io: OpsIo, options: ParsedOps): number {
   const { product } = productTarget(io, environment, productName, false);
   const { service, task } = catalogTask(io, environment, product, taskName);
   const label = `${product}/${service.name}/${task.name}`;
-  if (action === 'dry-run' && task.dryRunCommand === undefined) {
+  // The catalog's own words: the resolved command is escaped for Terraform (`$${`), and this one goes to docker directly.
+  const dryRunCommand = io.system.products.find((spec) => spec.name === product)!.services.find((spec) => spec.name === service.name)!.tasks?.[task.name]?.dryRunCommand;
+  if (action === 'dry-run' && dryRunCommand === undefined) {
     throw new OperatorError(`environment "${environment}": ${label} has no dryRunCommand (services.${service.name}.tasks.${task.name}.dryRunCommand in the catalog)`);
   }
   const { hosts } = synthesizedHosts(io, environment, options.hosts);
@@ -342,7 +344,7 @@ function runTask(io: OpsIo, options: ParsedOps): number {
   if (inspected.code !== 0) throw new OperatorError(`docker on ${host.name} (${host.url}) exited with code ${inspected.code}`);
   const template = taskTemplate(inspected.stdout);
   const image = options.tag === undefined ? service.image!.ref : withImageTag(service.image!.ref, options.tag);
-  const commands = dryRunCommands(host, template, { image, command: task.dryRunCommand!, timeoutSeconds: task.timeoutSeconds, name: `${task.id}-dry-run-${Date.now().toString(36)}` });
+  const commands = dryRunCommands(host, template, { image, command: dryRunCommand!, timeoutSeconds: task.timeoutSeconds, name: `${task.id}-dry-run-${Date.now().toString(36)}` });
   io.err(`${label} dry run in ${environment} on ${host.name}: ${image}, the variables and networks of ${last.container}\n`);
   if (options.print) {
     io.out(`${commands.map((command) => shellQuote(command)).join('\n')}\n`);
