@@ -31,7 +31,22 @@ export function releaseTaskRuns(plans: readonly ParsedPlan[]): ReleaseTaskRun[] 
   );
 }
 
-/** The comment's section: one line per task run; empty when the plans run none. */
+/** The task name of a product's pre-migration backup (constructs/docker/pre-migration-backup.ts, PRE_MIGRATION_BACKUP_TASK). */
+const PRE_MIGRATION_BACKUP = 'pre-migration-backup';
+
+/** One line per product of a stack: "backs up <product>'s database, then runs <task> (<service>) with <tag>". */
+function describeRuns(runs: readonly ReleaseTaskRun[]): string[] {
+  const byProduct = new Map<string, ReleaseTaskRun[]>();
+  for (const run of runs) byProduct.set(`${run.stack}\n${run.product}`, [...(byProduct.get(`${run.stack}\n${run.product}`) ?? []), run]);
+  return [...byProduct.values()].map((group) => {
+    const { stack, product } = group[0]!;
+    const tasks = group.filter((run) => run.task !== PRE_MIGRATION_BACKUP).map((run) => `${code(run.task)} (${code(run.service)}) with ${code(run.tag)}`);
+    const backup = group.some((run) => run.task === PRE_MIGRATION_BACKUP) ? `backs up ${code(product)}'s database, then ` : '';
+    return `- ${code(stack)}: ${code(product)}: ${backup}runs ${tasks.length > 0 ? tasks.join(', ') : 'no task'}`;
+  });
+}
+
+/** The comment's section: one line per product whose tasks run; empty when the plans run none. */
 export function releaseTasksBlock(plans: readonly ParsedPlan[]): string {
   const runs = releaseTaskRuns(plans);
   if (runs.length === 0) return '';
@@ -39,8 +54,9 @@ export function releaseTasksBlock(plans: readonly ParsedPlan[]): string {
     '### Release tasks',
     '',
     // Every label is user text (catalog names, tags): shown as code, never as markdown.
-    ...runs.map((run) => `- ${code(run.stack)}: ${code(run.product)}: runs ${code(run.task)} (${code(run.service)}) with ${code(run.tag)}`),
+    ...describeRuns(runs),
     '',
     'Each runs to completion before any new container of its product starts; a failure stops the apply and replaces nothing (docs/deploying.md, "Release tasks").',
+    ...(runs.some((run) => run.task === PRE_MIGRATION_BACKUP) ? ['The backup is the dump to restore if a migration goes wrong (docs/data-recovery.md, "Pre-migration backups").'] : []),
   ].join('\n');
 }
