@@ -15,6 +15,13 @@ export interface ContainerRevisionProps {
   readonly settings: unknown;
   /** Values only Terraform knows (secret values, network names of other stacks), hashed by Terraform. */
   readonly references: readonly string[];
+  /**
+   * Values only Terraform knows that are not secret and may be text around a
+   * reference (`https://${account}.r2...`): kept as they are, one keeper each,
+   * since cdktf cannot put such text inside a function call (it warns that the
+   * output may be incorrect). @default - none
+   */
+  readonly values?: Readonly<Record<string, string>>;
   /** The container it names is replaced create-before-destroy (start-first). @default true */
   readonly createBeforeDestroy?: boolean;
 }
@@ -33,6 +40,7 @@ export function containerRevision(scope: Construct, logicalId: string, props: Co
       image: props.image,
       settings: digest(props.settings),
       references: Fn.sha256(Fn.join('\n', [...props.references])),
+      ...Object.fromEntries(Object.entries(props.values ?? {}).map(([name, value]) => [`value_${name}`, value])),
     },
     lifecycle: { createBeforeDestroy: props.createBeforeDestroy ?? true },
   });

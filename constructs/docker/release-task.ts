@@ -116,7 +116,9 @@ export class ReleaseTask extends Construct {
         ...(props.readOnlyRootFilesystem === false ? { readOnlyRootFilesystem: false } : {}),
         secretNames: Object.keys(secrets).sort(),
       },
-      references: [...Object.keys(secrets).sort().map((key) => secrets[key]!), ...props.networks.map((network) => network.name), ...unresolved.map(([name, value]) => `${name}=${value}`), ...(props.runsAgainWith ?? [])],
+      references: [...Object.keys(secrets).sort().map((key) => secrets[key]!), ...props.networks.map((network) => network.name), ...(props.runsAgainWith ?? [])],
+      // Plain variables only Terraform completes (never secrets: those are `secrets`, hashed above).
+      values: Object.fromEntries(unresolved),
     });
     this.hardened = new HardenedContainer(this, instance, {
       name: `${instance}-${props.imageTag}-${this.revision.hex}`,
