@@ -128,8 +128,9 @@ function scriptCommand(request: SmokeRequest, timeoutSeconds: number): string[] 
   const fetch =
     request.client === 'curl'
       ? `status=$(curl -sS -o /tmp/smoke-body -w '%{http_code}' --max-time ${timeoutSeconds} ${quote(url)} 2>/tmp/smoke-error)`
-      : // wget exits non-zero on any status >= 400; -S prints the status line (busybox and GNU) to stderr.
-        `wget -S -T ${timeoutSeconds} -O /tmp/smoke-body ${quote(url)} 2>/tmp/smoke-error; status=$(grep -o 'HTTP/[0-9.]* [0-9][0-9][0-9]' /tmp/smoke-error | tail -n 1 | cut -d ' ' -f 2)`;
+      : // wget exits non-zero on any status >= 400; -S prints the status line (busybox and GNU) to stderr. No -T:
+        // Debian's busybox 1.35 wget crashes (SIGSEGV) with it; the container's `timeout` bounds the request instead.
+        `wget -S -O /tmp/smoke-body ${quote(url)} 2>/tmp/smoke-error; status=$(grep -o 'HTTP/[0-9.]* [0-9][0-9][0-9]' /tmp/smoke-error | tail -n 1 | cut -d ' ' -f 2)`;
   const lines = [
     'touch /tmp/smoke-body',
     fetch,
