@@ -8,7 +8,8 @@ import { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { TerraformStack, Testing } from 'cdktf';
 import { HealthCheck } from '../constructs/core/health-check';
 import { SmokeCheck } from '../constructs/docker/smoke-check';
-import { allTo, canaryWeights, parseSplitConfiguration, slotLabels, splitConfiguration } from '../constructs/docker/traffic-split';
+import { allTo, canaryWeights, parseSplitConfiguration, splitConfiguration } from '../constructs/docker/traffic-split';
+import { ServiceContainer } from '../constructs/docker/service-container';
 import { EdgeRoute } from '../constructs/docker/edge-route';
 import { nutri } from '../examples/nutri';
 import { manacore } from '../environments';
@@ -147,17 +148,45 @@ describe('a smoke check runner', () => {
 });
 
 describe('the traffic split', () => {
-  const route = new EdgeRoute({ name: 'chat-backend', domain: 'api-chat.manacore.app', port: 3002 }).toLabels();
+  const route = (splitSlot?: 'blue' | 'green') => new EdgeRoute({ name: 'chat-backend', domain: 'api-chat.manacore.app', port: 3002, splitSlot }).toLabels();
 
   it('routes every version to the split and defines each version as its own Traefik service', () => {
-    const blue = slotLabels('chat-backend', 'blue', 3002, route);
-    const green = slotLabels('chat-backend', 'green', 3002, route);
+    const blue = route('blue');
+    const green = route('green');
     expect(blue['traefik.http.routers.chat-backend.service']).toBe('chat-backend@file');
     expect(blue['traefik.http.services.chat-backend-blue.loadbalancer.server.port']).toBe('3002');
     expect(Object.keys(blue).some((key) => key.startsWith('traefik.http.services.chat-backend.'))).toBe(false);
     // Identical routers on both versions, or Traefik drops the router (provider/configuration.go, Merge).
     const routerLabels = (labels: Record<string, string>) => Object.entries(labels).filter(([key]) => key.startsWith('traefik.http.routers.'));
     expect(routerLabels(green)).toEqual(routerLabels(blue));
+    // Middlewares stay the route's own, the same on both.
+    expect(Object.entries(green).filter(([key]) => key.startsWith('traefik.http.middlewares.'))).toEqual(Object.entries(route()).filter(([key]) => key.startsWith('traefik.http.middlewares.')));
+  });
+
+  it('leaves a route that is not split as it was', () => {
+    expect(route()['traefik.http.routers.chat-backend.service']).toBe('chat-backend');
+    expect(route()['traefik.http.services.chat-backend.loadbalancer.server.port']).toBe('3002');
+  });
+
+  it('lets a kept version of a service stay stopped through an apply', () => {
+    const stack = new TerraformStack(Testing.app(), 'slots');
+    new DockerProvider(stack, 'docker', {});
+    const common = {
+      serviceName: 'chat-backend',
+      image: 'ghcr.io/acme/chat-backend:main-1111111',
+      imageTag: 'main-1111111',
+      port: 3002,
+      healthCheck: HealthCheck.http('/api/health'),
+      resources: { cpuLimit: 1, memoryLimitMiB: 512, cpuReservation: 0.5, memoryReservationMiB: 256 },
+      networks: [{ role: 'frontend', name: 'frontend' }],
+    };
+    new ServiceContainer(stack, 'chat-backend-blue', { ...common, instance: 'chat-backend-blue', route: { domain: 'api-chat.manacore.app', splitSlot: 'blue' }, mayBeStopped: true });
+    new ServiceContainer(stack, 'chat-backend', { ...common });
+    const containers = resources(synthStack(stack), 'docker_container');
+    const labels = (block: any) => Object.fromEntries(block.labels.map((entry: any) => [entry.label, entry.value]));
+    expect(containers['chat-backend-blue'].must_run).toBe(false);
+    expect(labels(containers['chat-backend-blue'])['traefik.http.routers.chat-backend.service']).toBe('chat-backend@file');
+    expect(containers['chat-backend'].must_run).toBeUndefined();
   });
 
   it('writes a weighted service over the versions that get traffic, and reads it back', () => {

@@ -50,22 +50,6 @@ export const allTo = (slot: ReleaseSlot): TrafficWeights => ({ [slot]: 100, [oth
 export const canaryWeights = (canary: ReleaseSlot, share: number): TrafficWeights => ({ [canary]: share, [otherSlot(canary)]: 100 - share }) as TrafficWeights;
 
 /**
- * The labels of one version's container: the route (identical on every
- * version, so Traefik keeps it) to the split, and the version's own service
- * on its port. `routeLabels` are the EdgeRoute's labels of the service.
- */
-export function slotLabels(service: string, slot: ReleaseSlot, port: number, routeLabels: Readonly<Record<string, string>>): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const [key, value] of Object.entries(routeLabels)) {
-    // The route's own service definition is replaced by the version's; the router points at the split.
-    if (key.startsWith(`traefik.http.services.${service}.`)) continue;
-    labels[key] = key === `traefik.http.routers.${service}.service` ? splitServiceName(service) : value;
-  }
-  labels[`traefik.http.services.${versionServiceName(service, slot)}.loadbalancer.server.port`] = String(port);
-  return labels;
-}
-
-/**
  * The file provider's dynamic configuration of one service's split (JSON,
  * which is YAML): a weighted service over the versions that get traffic.
  */
