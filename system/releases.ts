@@ -8,6 +8,7 @@
  * asked, so every merge exercises the mechanism without waiting on it.
  */
 import type { HttpProbeClient } from '../constructs/core/health-check';
+import { RELEASE_LABELS } from '../constructs/docker/traffic-split';
 
 /** One smoke check of a service, by name in its `smoke` (`home`, `login-page`): an HTTP request or a command. */
 export interface SmokeCheckSpec {
@@ -119,4 +120,13 @@ export function resolveSmokeChecks(
     const resolvedPort = check.http.port === undefined ? port! : ports[check.http.port]!;
     return { name, kind: 'http', path, port: resolvedPort, status: status ?? 200, bodyContains, timeoutSeconds, client };
   });
+}
+
+/** The release-step labels of a service's containers under `policy`, with its smoke checks. */
+export function releaseStepLabels(policy: ResolvedReleasePolicy, smoke: readonly { readonly name: string }[]): Record<string, string> {
+  return {
+    [RELEASE_LABELS.smoke]: smoke.map((check) => check.name).join(',') || 'none',
+    [RELEASE_LABELS.canary]: policy.canary === undefined ? 'none' : `${policy.canary.sharePercent}% for ${policy.canary.watchMinutes} min`,
+    [RELEASE_LABELS.window]: String(policy.rollbackWindowMinutes),
+  };
 }

@@ -5,6 +5,7 @@ import type { HttpProbeClient } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 import type { ContainerNetwork } from './hardened-container';
 import { ReleaseTask } from './release-task';
+import { RELEASE_LABELS } from './traffic-split';
 
 /** The variable a command check finds the new version's address in (`http://<container>:<port>`). */
 export const SMOKE_TARGET_VARIABLE = 'SMOKE_TARGET_URL';
@@ -85,7 +86,8 @@ export class SmokeCheck extends Construct {
       environment: port === undefined ? undefined : { [SMOKE_TARGET_VARIABLE]: `http://${props.target}:${port}` },
       networks: props.networks,
       resources: props.resources,
-      labels: props.labels,
+      // Marks it a release step, not a release task, for the plan comment (scripts/plan-comment/release-steps.ts).
+      labels: { ...props.labels, [RELEASE_LABELS.step]: 'smoke' },
       provider: props.provider,
       describedAs: 'Smoke check',
       failureConsequence: 'The new version received no traffic; the previous version keeps serving.',

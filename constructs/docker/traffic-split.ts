@@ -24,6 +24,9 @@
  *   whole directory. So split files live in the directory itself.
  */
 
+/** Labels of released containers: their slot, the steps their release takes (for plans), and a smoke runner's mark. */
+export const RELEASE_LABELS = { slot: 'release.slot', smoke: 'release.smoke', canary: 'release.canary', window: 'release.window-minutes', step: 'release.step' } as const;
+
 /** The two slots a service's versions alternate between: the new version goes into the one not serving. */
 export type ReleaseSlot = 'blue' | 'green';
 export const RELEASE_SLOTS: readonly ReleaseSlot[] = ['blue', 'green'];

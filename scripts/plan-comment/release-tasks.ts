@@ -3,6 +3,7 @@
  * the plan creates or replaces runs once, before the product's new containers start. Said in the comment as
  * "chat: runs migrate with main-abc1234", so a reviewer sees a schema migration coming.
  */
+import { RELEASE_LABELS } from '../../constructs/docker/traffic-split';
 import { code } from './markdown';
 import type { ParsedPlan } from './plan-format';
 
@@ -26,7 +27,8 @@ export function releaseTaskRuns(plans: readonly ParsedPlan[]): ReleaseTaskRun[] 
     plan.resourceChanges
       .filter((change) => change.type === 'docker_container' && change.actions.includes('create'))
       .map((change) => ({ change, labels: labelsOf(change.after) }))
-      .filter(({ labels }) => labels.task !== undefined)
+      // Smoke check runners are release steps (release-steps.ts), not tasks.
+      .filter(({ labels }) => labels.task !== undefined && labels[RELEASE_LABELS.step] === undefined)
       .map(({ labels }) => ({ stack: plan.stack, product: labels.product ?? '?', service: labels.service ?? '?', task: labels.task!, tag: labels['image.tag'] ?? '?' })),
   );
 }

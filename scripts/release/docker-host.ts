@@ -12,11 +12,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { ReleaseSlot } from '../../constructs/docker/traffic-split';
+import { RELEASE_LABELS, type ReleaseSlot } from '../../constructs/docker/traffic-split';
 import type { ReleaseHost, SmokeRun, VersionContainer } from './rollout';
 
 /** The label carrying a container's slot (blue or green); `service` carries `<product>-<service>`. */
-export const SLOT_LABEL = 'release.slot';
+export const SLOT_LABEL = RELEASE_LABELS.slot;
 
 /** Where the host keeps the edge's split files: in the edge proxy container, at its file provider directory. */
 export interface EdgeFiles {
