@@ -14,6 +14,8 @@ import { EdgeRoute } from '../constructs/docker/edge-route';
 import { nutri } from '../examples/nutri';
 import { manacore } from '../environments';
 import { judgeCanary, progressBar, versionQueries, type CanarySignals } from '../scripts/release/canary-watch';
+import { PrometheusMetrics } from '../scripts/release/prometheus';
+import { trafficState } from '../scripts/release/rollout';
 import { DEFAULT_CANARY, resolveReleasePolicy } from '../system/releases';
 import { resolveSystem } from '../system/resolve';
 import { environmentOf, serviceOf, variant } from './helpers/spec';
@@ -236,5 +238,38 @@ describe("the canary's verdict", () => {
 
   it('draws its progress', () => {
     expect(progressBar(300, 600, 10)).toBe('[#####.....] 5m00s / 10m00s');
+  });
+});
+
+describe('the edge numbers from Prometheus', () => {
+  it("asks Prometheus's query API for each signal and reads its vectors; an empty vector is no number", async () => {
+    const asked: string[] = [];
+    const answers: Record<string, string> = { requests: '500', errorRatio: '0.1' };
+    const metrics = new PrometheusMetrics('http://prometheus:9090/', async (url) => {
+      const query = decodeURIComponent(url.split('query=')[1]!);
+      asked.push(query);
+      const which = query.startsWith('histogram_quantile') ? 'p95' : query.includes('code=~') ? 'errorRatio' : 'requests';
+      const result = answers[which] === undefined ? [] : [{ metric: {}, value: [1765108800, answers[which]] }];
+      return { ok: true, status: 200, text: async () => JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }) };
+    });
+    expect(await metrics.versionSignals('chat-backend', 'green', 120)).toEqual({ requests: 500, errorRatio: 0.1, p95Seconds: undefined });
+    expect(asked).toEqual(Object.values(versionQueries('chat-backend', 'green', 120)));
+  });
+
+  it('fails with what Prometheus said when it refuses a query', async () => {
+    const metrics = new PrometheusMetrics('http://prometheus:9090', async () => ({ ok: false, status: 400, text: async () => '{"status":"error","error":"parse error"}' }));
+    await expect(metrics.versionSignals('chat-backend', 'blue', 60)).rejects.toThrow(/Prometheus answered 400 to sum\(increase.*parse error/);
+  });
+});
+
+describe('the traffic state ops shows', () => {
+  it('says the split, the versions and when the rollback window ends', () => {
+    const now = new Date('2026-12-07T12:30:00Z');
+    const record = { live: 'green' as const, tags: { blue: 'main-1111111', green: 'main-2222222' }, windowEndsAt: '2026-12-07T13:00:00.000Z' };
+    expect(trafficState('chat-backend', { blue: 0, green: 100 }, record, now, [{ name: 'chat-backend-blue', running: false, health: 'none', restarts: 0 }])).toBe(
+      'chat-backend: green 100% (main-2222222), blue 0% (main-1111111, kept stopped); rollback window until 2026-12-07T13:00:00.000Z (30 min left)',
+    );
+    expect(trafficState('chat-backend', { blue: 90, green: 10 }, { live: 'blue', tags: { blue: 'main-1111111' } }, now)).toBe('chat-backend: blue 90% (main-1111111), green 10%; no rollback window');
+    expect(trafficState('chat-backend', undefined, undefined, now)).toMatch(/no traffic split on the edge/);
   });
 });

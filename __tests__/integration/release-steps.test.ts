@@ -21,7 +21,7 @@ import { SmokeCheck } from '../../constructs/docker/smoke-check';
 import type { ReleaseSlot } from '../../constructs/docker/traffic-split';
 import { allTo, splitConfiguration } from '../../constructs/docker/traffic-split';
 import { DockerCliHost, SLOT_LABEL, smokeRunArgs, type SmokeRunArgs } from '../../scripts/release/docker-host';
-import { closeWindow, currentSplit, readRecord, releaseVersion, rollbackVersion, type MetricsSource, type StepOutput } from '../../scripts/release/rollout';
+import { closeWindow, currentSplit, readRecord, releaseVersion, rollbackVersion, trafficState, type MetricsSource, type StepOutput } from '../../scripts/release/rollout';
 import { DEFAULT_CANARY, type ResolvedReleasePolicy } from '../../system/releases';
 import { SwarmEngine } from '../helpers/swarm-engine';
 import { E2E_BUSYBOX } from '../../tools/e2e/engine/standins';
@@ -120,7 +120,7 @@ beforeAll(async () => {
   fs.mkdirSync(edgeDirectory);
   // The edge proxy's stand-in: read-only root, the host's directory mounted where the file provider reads.
   engine.cli(['run', '--detach', '--name', EDGE, '--read-only', '--volume', `${edgeDirectory}:${EDGE_DIRECTORY}`, IMAGE, 'sleep', '100000']);
-  host = new DockerCliHost(`unix://${engine.socket}`, { container: EDGE, directory: EDGE_DIRECTORY });
+  host = new DockerCliHost(['docker', '--host', `unix://${engine.socket}`], { container: EDGE, directory: EDGE_DIRECTORY });
   // What the previous release left: v1 in blue serving everything.
   runVersion('blue', 'v1', 'good');
   await engine.until('v1 is healthy', async () => inspect(`${SERVICE}-blue-v1`).State.Health?.Status === 'healthy', 30);
@@ -182,6 +182,10 @@ it('a healthy canary is promoted after its watch; the old version stays on the h
   expect(await currentSplit(host, SERVICE)).toEqual({ blue: 0, green: 100 });
   expect(inspect(`${SERVICE}-blue-v1`).State.Running).toBe(false);
   expect(await readRecord(host, SERVICE)).toEqual({ live: 'green', tags: { blue: 'v1', green: 'v4' }, windowEndsAt: '2026-12-07T13:00:00.000Z' });
+  // What ops shows, read back from the edge's files and the engine.
+  expect(trafficState(SERVICE, await currentSplit(host, SERVICE), await readRecord(host, SERVICE), new Date('2026-12-07T12:10:00Z'), await host.containers(SERVICE, 'blue'))).toBe(
+    'chat-backend: green 100% (v4), blue 0% (v1, kept stopped); rollback window until 2026-12-07T13:00:00.000Z (50 min left)',
+  );
 });
 
 it('a rollback inside the window starts the kept version and switches back in seconds, without a pull', async () => {

@@ -32,36 +32,40 @@ export interface SmokeRunArgs extends SmokeRun {
 }
 
 export class DockerCliHost implements ReleaseHost {
-  /** `url`: `unix:///...`, `ssh://deploy@host:22` or `tcp://host:2376`. */
+  /** `docker`: the command prefix reaching the host (`dockerPrefix` of scripts/ops/docker-access.ts: `docker --host <url> [--tlsverify ...]`). */
   public constructor(
-    private readonly url: string,
+    private readonly docker: readonly string[],
     private readonly edge: EdgeFiles,
   ) {}
 
-  private docker(args: readonly string[], input?: Buffer): string {
-    const result = spawnSync('docker', ['--host', this.url, ...args], { input, maxBuffer: 16 * 1024 * 1024 });
+  private spawn(args: readonly string[], input?: Buffer) {
+    return spawnSync(this.docker[0]!, [...this.docker.slice(1), ...args], { input, maxBuffer: 16 * 1024 * 1024 });
+  }
+
+  private run(args: readonly string[], input?: Buffer): string {
+    const result = this.spawn(args, input);
     if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr.toString().trim()}`);
     return result.stdout.toString();
   }
 
   public async containers(service: string, slot: ReleaseSlot): Promise<VersionContainer[]> {
-    const names = this.docker(['ps', '--all', '--filter', `label=service=${service}`, '--filter', `label=${SLOT_LABEL}=${slot}`, '--format', '{{.Names}}']).split('\n').filter(Boolean);
+    const names = this.run(['ps', '--all', '--filter', `label=service=${service}`, '--filter', `label=${SLOT_LABEL}=${slot}`, '--format', '{{.Names}}']).split('\n').filter(Boolean);
     if (names.length === 0) return [];
-    const inspected = JSON.parse(this.docker(['inspect', ...names])) as Array<{ Name: string; RestartCount: number; State: { Running: boolean; Health?: { Status: string } } }>;
+    const inspected = JSON.parse(this.run(['inspect', ...names])) as Array<{ Name: string; RestartCount: number; State: { Running: boolean; Health?: { Status: string } } }>;
     return inspected.map((c) => ({ name: c.Name.replace(/^\//, ''), running: c.State.Running, health: c.State.Health?.Status ?? 'none', restarts: c.RestartCount }));
   }
 
   public async start(container: string): Promise<void> {
-    this.docker(['start', container]);
+    this.run(['start', container]);
   }
 
   public async stop(container: string): Promise<void> {
     // Without --time the container's own StopTimeout (the Docker provider's destroy_grace_seconds) applies.
-    this.docker(['stop', container]);
+    this.run(['stop', container]);
   }
 
   public async remove(container: string): Promise<void> {
-    this.docker(['rm', '--force', container]);
+    this.run(['rm', '--force', container]);
   }
 
   public async runSmokeCheck(check: SmokeRun): Promise<{ exitCode: number; output: string }> {
@@ -69,18 +73,18 @@ export class DockerCliHost implements ReleaseHost {
     const name = `smoke-${check.name}-${process.pid}-${Date.now()}`;
     // Attached, output and exit code of the check's own process; removed afterwards.
     const result = await new Promise<{ exitCode: number; output: string }>((resolve) => {
-      const child = spawn('docker', ['--host', this.url, 'run', '--name', name, ...args]);
+      const child = spawn(this.docker[0]!, [...this.docker.slice(1), 'run', '--name', name, ...args]);
       let output = '';
       child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
       child.on('close', (code) => resolve({ exitCode: code ?? 1, output }));
     });
-    spawnSync('docker', ['--host', this.url, 'rm', '--force', name]);
+    this.spawn(['rm', '--force', name]);
     return result;
   }
 
   public async readFile(name: string): Promise<string | undefined> {
-    const result = spawnSync('docker', ['--host', this.url, 'cp', `${this.edge.container}:${path.posix.join(this.edge.directory, name)}`, '-'], { maxBuffer: 16 * 1024 * 1024 });
+    const result = this.spawn(['cp', `${this.edge.container}:${path.posix.join(this.edge.directory, name)}`, '-']);
     if (result.status !== 0) return undefined;
     const extracted = fs.mkdtempSync(path.join(os.tmpdir(), 'release-read-'));
     try {
@@ -96,7 +100,7 @@ export class DockerCliHost implements ReleaseHost {
     try {
       fs.writeFileSync(path.join(staged, name), text, { mode: 0o644 });
       const archive = spawnSync('tar', ['-c', '-C', staged, '--owner=0', '--group=0', name]);
-      this.docker(['cp', '-', `${this.edge.container}:${this.edge.directory}`], archive.stdout);
+      this.run(['cp', '-', `${this.edge.container}:${this.edge.directory}`], archive.stdout);
     } finally {
       fs.rmSync(staged, { recursive: true, force: true });
     }

@@ -253,3 +253,21 @@ export async function closeWindow(host: ReleaseHost, service: string, out: StepO
   out.line(`==> rollback window of ${service} closed: removed ${removed.join(', ') || 'nothing'}`);
   return removed;
 }
+
+/**
+ * One line of what a service's edge does now and how long its rollback window lasts, as ops shows it:
+ * `chat-backend: green 100% (v4), blue 0% (v1, kept stopped); rollback window until 2026-12-07T13:00:00.000Z (30 min left)`.
+ */
+export function trafficState(service: string, split: TrafficWeights | undefined, record: ReleaseRecord | undefined, now: Date, kept: readonly VersionContainer[] = []): string {
+  if (split === undefined) return `${service}: no traffic split on the edge (not released through slots yet)`;
+  const slots = (Object.keys(split) as ReleaseSlot[]).sort((a, b) => split[b] - split[a]);
+  const describe = (slot: ReleaseSlot) => {
+    const tag = record?.tags[slot];
+    const stopped = split[slot] === 0 && kept.length > 0 && kept.every((c) => !c.running) ? ', kept stopped' : '';
+    return `${slot} ${split[slot]}%${tag === undefined ? '' : ` (${tag}${stopped})`}`;
+  };
+  const end = record?.windowEndsAt === undefined ? undefined : new Date(record.windowEndsAt);
+  const window =
+    end === undefined ? 'no rollback window' : end > now ? `rollback window until ${record!.windowEndsAt} (${Math.ceil((end.getTime() - now.getTime()) / 60_000)} min left)` : `rollback window closed at ${record!.windowEndsAt}`;
+  return `${service}: ${slots.map(describe).join(', ')}; ${window}`;
+}
