@@ -28,7 +28,6 @@ export type {
   DataSettings,
   DockerAccess,
   EnvironmentSpec,
-  EngineKind,
   GithubSettings,
   HostNetwork,
   HostSpec,
@@ -54,6 +53,8 @@ export type {
 } from './system/model';
 export { DATA_DEPENDENCIES, HOST_NETWORKS, REACHABILITIES, UPDATE_ORDERS } from './system/model';
 export type { ServiceCacheMode, ServiceCaching } from './system/caching';
+export type { CanarySpec, ReleasePolicySpec, SmokeCheckSpec, SmokeHttpSpec } from './system/releases';
+export type { EngineKind } from './system/model';
 export type { HetznerLocation } from './constructs/hetzner/locations';
 export type { AlertReceiverKind } from './constructs/monitoring/alertmanager-config';
 export { REDIS_CLIENTS, type RedisClientFacts } from './system/redis-clients';

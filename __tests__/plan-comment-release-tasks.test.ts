@@ -1,20 +1,9 @@
 /** The plan comment says which release tasks a change runs, from the task containers the plan creates. */
 import { renderPlanComment } from '../scripts/plan-comment/render';
+import { containerChange, planJson } from './helpers/plan-json';
 
-const labels = (values: Record<string, string>) => Object.entries(values).map(([label, value]) => ({ label, value }));
-
-function container(name: string, actions: string[], containerLabels: Record<string, string>): unknown {
-  return {
-    address: `docker_container.${name}`,
-    mode: 'managed',
-    type: 'docker_container',
-    name,
-    provider_name: 'registry.terraform.io/kreuzwerker/docker',
-    change: { actions, before: null, after: { labels: labels(containerLabels) }, after_unknown: {}, before_sensitive: false, after_sensitive: false },
-  };
-}
-
-const plan = (changes: unknown[]) => ({ format_version: '1.2', terraform_version: '1.11.4', resource_changes: changes, output_changes: {} });
+const container = containerChange;
+const plan = planJson;
 
 describe('release tasks in the plan comment', () => {
   it('names each task a replaced task container runs, with its product and tag', () => {

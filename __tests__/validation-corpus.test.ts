@@ -554,14 +554,14 @@ const CORPUS: readonly BadInput[] = [
     name: 'a misspelt environment field, with a suggestion',
     mutate: (s) => ((staging(s) as Record<string, unknown>).dockerAcces = { mode: 'ssh' }),
     lines: [
-      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, certificates, apexService, ipv6, dockerHubLogin, terraformCloud, invariantExemptions, immutableTags, loadBalancer, monitoring, engine (an unknown field would be silently ignored)',
+      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, certificates, apexService, ipv6, dockerHubLogin, terraformCloud, invariantExemptions, immutableTags, loadBalancer, monitoring, engine, releases (an unknown field would be silently ignored)',
     ],
   },
   {
     name: 'a field from another tool on a service',
     mutate: (s) => ((serviceOf(s, 'chat', 'backend') as Record<string, unknown>).replica = 2),
     lines: [
-      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, networks, writablePaths, readOnlyRootFilesystem, caching, updateOrder, replicas, singleton, restart, metrics, redis, plainVariables, buckets, tasks (an unknown field would be silently ignored)',
+      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, networks, writablePaths, readOnlyRootFilesystem, caching, updateOrder, replicas, singleton, restart, metrics, redis, plainVariables, buckets, tasks, smoke (an unknown field would be silently ignored)',
     ],
   },
   {

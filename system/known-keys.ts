@@ -34,6 +34,7 @@ import type {
   TerraformCloudSettings,
 } from './model';
 import type { TaskSpec } from './tasks';
+import type { CanarySpec, ReleasePolicySpec, SmokeCheckSpec, SmokeHttpSpec } from './releases';
 
 /** Exactly the keys of `T`, each `true`. */
 type KeyTable<T> = { readonly [K in keyof Required<T>]: true };
@@ -83,6 +84,7 @@ const SERVICE: ObjectSchema = {
     plainVariables: true,
     buckets: true,
     tasks: true,
+    smoke: true,
   } satisfies KeyTable<ServiceSpec>,
   fields: {
     resources: RESOURCES,
@@ -92,6 +94,12 @@ const SERVICE: ObjectSchema = {
     redis: { keys: { clients: true, queue: true, patternSubscriptions: true } satisfies KeyTable<RedisUsageSpec> },
     buckets: { each: { keys: { name: true, variablePrefix: true, publicSubdomain: true } satisfies KeyTable<BucketSpec> } },
     tasks: { values: { keys: { command: true, timeoutSeconds: true, dryRunCommand: true, resources: true } satisfies KeyTable<TaskSpec>, fields: { resources: RESOURCES } } },
+    smoke: {
+      values: {
+        keys: { http: true, command: true, timeoutSeconds: true } satisfies KeyTable<SmokeCheckSpec>,
+        fields: { http: { keys: { path: true, status: true, bodyContains: true, port: true } satisfies KeyTable<SmokeHttpSpec> } },
+      },
+    },
   },
 };
 
@@ -185,9 +193,14 @@ const ENVIRONMENT: ObjectSchema = {
     loadBalancer: true,
     monitoring: true,
     engine: true,
+    releases: true,
   } satisfies KeyTable<EnvironmentSpec>,
   fields: {
     monitoring: MONITORING,
+    releases: {
+      keys: { canary: true, rollbackWindowMinutes: true } satisfies KeyTable<ReleasePolicySpec>,
+      fields: { canary: { keys: { sharePercent: true, watchMinutes: true, maxErrorRatioIncreasePoints: true, maxLatencyRatio: true } satisfies KeyTable<CanarySpec> } },
+    },
     hosts: { each: { keys: { name: true, serverType: true, image: true, group: true } satisfies KeyTable<HostSpec> } },
     loadBalancer: { keys: { type: true } satisfies KeyTable<LoadBalancerSettings> },
     products: {

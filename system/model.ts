@@ -14,6 +14,7 @@ import type { MonitoringSettings } from './monitoring';
 import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
 import type { RedisClientName } from './redis-clients';
 import type { TaskSpec } from './tasks';
+import type { ReleasePolicySpec, SmokeCheckSpec } from './releases';
 
 /**
  * What a service is, which decides its networks, routing and defaults:
@@ -211,6 +212,14 @@ export interface ServiceSpec {
    * @default - none
    */
   readonly tasks?: Readonly<Record<string, TaskSpec>>;
+  /**
+   * Smoke checks by name: run against the new version's own container once
+   * it is healthy and before it receives traffic; one failure fails the
+   * release and the previous version keeps serving (system/releases.ts,
+   * docs/releasing.md).
+   * @default - none
+   */
+  readonly smoke?: Readonly<Record<string, SmokeCheckSpec>>;
 }
 
 /** An R2 bucket of a service. */
@@ -622,6 +631,12 @@ export interface EnvironmentSpec {
    * @default - 'containers' with one host, 'swarm' with more
    */
   readonly engine?: EngineKind;
+  /**
+   * How releases reach traffic here: the canary share and its watch, and
+   * the rollback window (system/releases.ts).
+   * @default - production: 10% canary watched 10 minutes; others: no canary; a rollback window of 60 minutes
+   */
+  readonly releases?: ReleasePolicySpec;
   /** Products running here, with their image tags. */
   readonly products: readonly ProductDeployment[];
   /** Accessories running here (from the system's `accessories`). @default - none */

@@ -64,6 +64,7 @@ import { externalQueueWarnings, redisAccessOf, redisEvictionPolicy, redisVariabl
 import type { RedisUserAccess } from '../constructs/docker/data-scripts';
 import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
 import { resolveTasks, type ResolvedTask } from './tasks';
+import { resolveReleasePolicy, resolveSmokeChecks, type ResolvedReleasePolicy, type ResolvedSmokeCheck } from './releases';
 import { CREDENTIALS_STACK_SUFFIX, findLinkTarget, serviceLabel, validateSystem } from './validation';
 import { accessoryUsers } from './validation/accessories';
 
@@ -221,6 +222,8 @@ export interface ResolvedService {
   readonly healthEndpoint?: { readonly path: string; readonly port: number };
   /** Release tasks, run once per released tag before the product's new containers start (system/tasks.ts). */
   readonly tasks: readonly ResolvedTask[];
+  /** Smoke checks run against a new version before it receives traffic (system/releases.ts). */
+  readonly smoke: readonly ResolvedSmokeCheck[];
 }
 
 export interface ResolvedProduct {
@@ -401,6 +404,8 @@ export interface ResolvedEnvironment {
   readonly hosts: readonly ResolvedHost[];
   /** Plain containers per host, or one swarm of every host. */
   readonly engine: EngineKind;
+  /** Canary share and rollback window of its releases, defaults filled in (system/releases.ts). */
+  readonly releases: ResolvedReleasePolicy;
   /** Host the Postgres and Redis containers run on. */
   readonly dataHost: string;
   readonly products: readonly ResolvedProduct[];
@@ -649,6 +654,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         metrics: kind.container && service.metrics !== undefined ? { path: service.metrics.path ?? '/metrics', port: service.metrics.port ?? port! } : undefined,
         healthEndpoint: healthEndpointOf(kind.container ? (service.healthCheck ?? kind.healthCheck) : undefined, service.healthPort !== undefined ? ports[service.healthPort] : port),
         tasks: kind.container ? resolveTasks(product.name, service, resources, escapeForTerraform) : [],
+        smoke: kind.container ? resolveSmokeChecks(service, port, ports, (service.healthCheck ?? kind.healthCheck)?.httpClient ?? 'wget', escapeForTerraform) : [],
       };
     });
     const data: Partial<Record<DataDependency, DataSource>> = {};
@@ -822,6 +828,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     privateNetwork: spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK,
     hosts,
     engine: spec.engine ?? (spec.hosts.length > 1 ? 'swarm' : 'containers'),
+    releases: resolveReleasePolicy(spec),
     dataHost,
     products,
     accessories,

@@ -196,6 +196,11 @@ export class HealthCheck {
     return this.probe.kind === 'http' ? { path: this.probe.path, port: this.probe.port } : undefined;
   }
 
+  /** The HTTP client the probe runs inside the image (so the image has it); undefined for other probes. */
+  public get httpClient(): HttpProbeClient | undefined {
+    return this.probe.kind === 'http' ? this.probe.client : undefined;
+  }
+
   /** The Docker healthcheck block for a container listening on `servicePort`. */
   public toDocker(servicePort?: number): DockerHealthCheck {
     return {

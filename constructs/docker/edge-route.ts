@@ -6,6 +6,8 @@
  * into one service and sends traffic to whichever is healthy.
  */
 
+import { splitServiceName, versionServiceName, type ReleaseSlot } from './traffic-split';
+
 /** Entry point of plain HTTP (published on host port 80); it only redirects and answers ACME challenges. */
 export const HTTP_ENTRYPOINT = 'web';
 /** Entry point of HTTPS (published on host port 443); every route lives here. */
@@ -79,6 +81,14 @@ export interface EdgeRouteProps {
   readonly aliases?: readonly string[];
   /** Names redirected permanently to `https://<domain>` (`www.<apex>`). @default - none */
   readonly redirects?: readonly string[];
+  /**
+   * The release slot of the container carrying these labels, when the
+   * route's traffic is split between two versions (traffic-split.ts): the
+   * router sends to the split (`<name>@file`) and the container is the
+   * version service `<name>-<slot>`, not the route's service.
+   * @default - not split: the router sends to `<name>`, which every container of the service joins
+   */
+  readonly splitSlot?: ReleaseSlot;
 }
 
 /** One route through the edge proxy: HTTPS on one domain to one port, with security headers. */
@@ -115,7 +125,7 @@ export class EdgeRoute {
 
   /** The Traefik labels of the route; the proxy only reads containers carrying `traefik.enable=true`. */
   public toLabels(): Record<string, string> {
-    const { name, domain, port, rateLimit, proxied, certificate, aliases, redirects } = this.props;
+    const { name, domain, port, rateLimit, proxied, certificate, aliases, redirects, splitSlot } = this.props;
     const router = `traefik.http.routers.${name}`;
     const names = [domain, ...(aliases ?? []), ...(redirects ?? [])];
     const labels: Record<string, string> = {
@@ -123,9 +133,9 @@ export class EdgeRoute {
       [`${router}.rule`]: names.map((host) => `Host(\`${host}\`)`).join(' || '),
       [`${router}.entrypoints`]: HTTPS_ENTRYPOINT,
       [`${router}.tls.certresolver`]: CERT_RESOLVER,
-      [`${router}.service`]: name,
+      [`${router}.service`]: splitSlot === undefined ? name : splitServiceName(name),
       [`${router}.middlewares`]: this.middlewares.join(','),
-      [`traefik.http.services.${name}.loadbalancer.server.port`]: String(port),
+      [`traefik.http.services.${splitSlot === undefined ? name : versionServiceName(name, splitSlot)}.loadbalancer.server.port`]: String(port),
     };
     if (certificate !== undefined) {
       // One order per zone: Traefik requests the tls.domains set once, whichever routers name it

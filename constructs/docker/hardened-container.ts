@@ -95,6 +95,13 @@ export interface HardenedContainerProps {
    */
   readonly runOnce?: boolean;
   /**
+   * Stopped on purpose from outside Terraform (the kept version of a
+   * release's rollback window, scripts/release/rollout.ts): `must_run =
+   * false`, so a later apply neither restarts nor replaces it for being stopped.
+   * @default false
+   */
+  readonly mayBeStopped?: boolean;
+  /**
    * Keep a one-shot task's output in its `container_logs` attribute (`logs`,
    * read while attached), for the release task's failure message.
    * @default false
@@ -179,7 +186,7 @@ export class HardenedContainer extends Construct {
       shmSize: props.shmSizeMiB,
       restart: props.runOnce ? 'no' : (props.restart ?? 'unless-stopped'),
       attach: props.runOnce ? true : undefined,
-      mustRun: props.runOnce ? false : undefined,
+      mustRun: props.runOnce || props.mayBeStopped ? false : undefined,
       logs: props.runOnce && props.keepOutput ? true : undefined,
       // Docker honours a retry limit only with on-failure (docker run --restart on-failure[:max-retries]).
       maxRetryCount: props.restart === 'on-failure' ? props.maxRetryCount : undefined,

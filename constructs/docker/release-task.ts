@@ -45,6 +45,10 @@ export interface ReleaseTaskProps {
   readonly provider?: TerraformProvider;
   /** Further values (tokens allowed) whose change runs the task again: the revisions of the tasks a backup precedes. @default - none */
   readonly runsAgainWith?: readonly string[];
+  /** What the task is, as its failure message names it. @default 'Release task' */
+  readonly describedAs?: string;
+  /** What a failure left as it was, as its failure message says. @default - no container depending on it was created or replaced */
+  readonly failureConsequence?: string;
 }
 
 /**
@@ -144,9 +148,9 @@ export class ReleaseTask extends Construct {
       {
         condition: '${self.exit_code == 0}',
         error_message: [
-          `Release task "${props.taskName}" of ${props.serviceName} (${props.imageTag}) failed: exit code \${self.exit_code}` +
+          `${props.describedAs ?? 'Release task'} "${props.taskName}" of ${props.serviceName} (${props.imageTag}) failed: exit code \${self.exit_code}` +
             `\${self.exit_code == 124 || self.exit_code == 143 ? " (124 and 143 are what its time limit of ${props.timeoutSeconds} s gives)" : ""}.`,
-          'No container that depends on it was created or replaced; the previous version keeps serving.',
+          props.failureConsequence ?? 'No container that depends on it was created or replaced; the previous version keeps serving.',
           `A new tag runs it again; to run it again with this tag: terraform apply -replace=docker_container.${instance}.`,
           `Last lines of its output:\n\${${tail}}`,
         ].join('\n'),

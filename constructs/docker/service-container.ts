@@ -6,6 +6,7 @@ import type { HealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 import { CLIENT_IP_HEADER_VARIABLE, EdgeRoute, type RateLimit, type WildcardCertificate } from './edge-route';
 import { containerRevision } from './container-revision';
+import type { ReleaseSlot } from './traffic-split';
 import { HardenedContainer } from './hardened-container';
 
 /** A Docker network the container joins. */
@@ -32,6 +33,8 @@ export interface ServiceRoute {
   readonly aliases?: readonly string[];
   /** Names redirected permanently to `domain` (`www`). @default - none */
   readonly redirects?: readonly string[];
+  /** The container's release slot when the route's traffic is split between versions (EdgeRoute). @default - not split */
+  readonly splitSlot?: ReleaseSlot;
 }
 
 export interface ServiceContainerProps {
@@ -111,6 +114,12 @@ export interface ServiceContainerProps {
   readonly stopGraceSeconds?: number;
   /** Provider of the host's daemon. @default - the stack's default docker provider */
   readonly provider?: TerraformProvider;
+  /**
+   * The release may stop it and keep it (a version in its rollback window):
+   * `must_run = false`, so an apply leaves it stopped.
+   * @default false
+   */
+  readonly mayBeStopped?: boolean;
 }
 
 /** Label carrying the reason of a service without a health check (`HealthCheck.none`). */
@@ -214,6 +223,7 @@ export class ServiceContainer extends Construct {
       createBeforeDestroy: startFirst,
       restart: typeof restart === 'string' ? restart : 'on-failure',
       maxRetryCount: typeof restart === 'string' ? undefined : restart.onFailure.maxRetries,
+      mayBeStopped: props.mayBeStopped,
       provider: props.provider,
     });
   }

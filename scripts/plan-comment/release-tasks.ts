@@ -3,6 +3,7 @@
  * the plan creates or replaces runs once, before the product's new containers start. Said in the comment as
  * "chat: runs migrate with main-abc1234", so a reviewer sees a schema migration coming.
  */
+import { RELEASE_LABELS } from '../../constructs/docker/traffic-split';
 import { code } from './markdown';
 import type { ParsedPlan } from './plan-format';
 
@@ -20,6 +21,9 @@ const labelsOf = (value: unknown): Record<string, string> => {
   return Array.isArray(labels) ? Object.fromEntries(labels.map((entry: { label: string; value: string }) => [entry.label, entry.value])) : {};
 };
 
+// Smoke check runners carry a task label too, but are release steps (release-steps.ts), not tasks.
+const isReleaseTask = (labels: Record<string, string>): boolean => labels.task !== undefined && labels[RELEASE_LABELS.step] === undefined;
+
 const runOf = (stack: string, labels: Record<string, string>): ReleaseTaskRun => ({
   stack,
   product: labels.product ?? '?',
@@ -34,7 +38,7 @@ export function releaseTaskRuns(plans: readonly ParsedPlan[]): ReleaseTaskRun[] 
     plan.resourceChanges
       .filter((change) => change.type === 'docker_container' && change.actions.includes('create'))
       .map((change) => labelsOf(change.after))
-      .filter((labels) => labels.task !== undefined)
+      .filter(isReleaseTask)
       .map((labels) => runOf(plan.stack, labels)),
   );
 }
@@ -47,7 +51,7 @@ export function releaseTaskRuns(plans: readonly ParsedPlan[]): ReleaseTaskRun[] 
 export function declaredReleaseTasks(stack: string, json: { readonly resource?: Record<string, Record<string, unknown>> }): ReleaseTaskRun[] {
   return Object.values(json.resource?.docker_container ?? {})
     .map((container) => labelsOf(container))
-    .filter((labels) => labels.task !== undefined)
+    .filter(isReleaseTask)
     .map((labels) => runOf(stack, labels));
 }
 

@@ -8,6 +8,7 @@
  * network, edge, the products' credentials and data before the product stacks, which follow alphabetically.
  */
 import { releaseTasksBlock } from './release-tasks';
+import { releaseStepsBlock } from './release-steps';
 import {
   attentionBlock,
   destructiveBlock,
@@ -177,6 +178,7 @@ export function renderPlanComment(plans: readonly StackPlan[], options: RenderOp
     failedStacksBlock(failed, ctx, options.errorTails),
     destructiveBlock(destructive, ctx, warningLimit),
     releaseTasksBlock(parsed),
+    releaseStepsBlock(parsed),
     attentionBlock(summaries),
     stackTable(summaries, failed),
     ...(options.appendix ?? []),

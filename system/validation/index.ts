@@ -17,6 +17,7 @@ import { validateEnvironmentMonitoring } from './monitoring';
 import { validateAdminAccess, validateCloudflare, validateDomainLabels, validateEdge, validateHosts, validateLoadBalancer, validateNetworkRanges, validateResourceNames } from './network';
 import { validateExemptions } from './exemptions';
 import { validateProtection } from './production';
+import { validateReleasePolicy } from './releases';
 import { validateRedisEviction } from './redis';
 import { validateCatalog } from './products';
 import { EMAIL, IssueLog } from './shared';
@@ -82,4 +83,5 @@ function validateEnvironment(system: SystemSpec, environment: EnvironmentSpec, l
   validateEnvironmentMonitoring(system, environment, report);
   validateResourceNames(system, environment, log);
   validateExemptions(system, environment, report);
+  validateReleasePolicy(environment, report);
 }

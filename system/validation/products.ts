@@ -10,6 +10,7 @@ import { DATA_DEPENDENCIES, HOST_NETWORKS, REACHABILITIES, UPDATE_ORDERS, type L
 import { isImageRef } from './images';
 import { validateServiceVariables } from './variables';
 import { validateTasks } from './tasks';
+import { validateSmokeChecks } from './releases';
 import { validateServiceRedis } from './redis';
 import { validateBuckets } from './buckets';
 import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, checkWritablePaths, isPort, withArticle } from './shared';
@@ -213,7 +214,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   validatePorts(service, kind.acceptsPort, report, field);
   validateMetrics(service, kind.port, report, field);
   if (!kind.container) {
-    for (const key of ['command', 'environment', 'plainVariables', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics', 'networks', 'writablePaths', 'readOnlyRootFilesystem', 'updateOrder', 'tasks'] as const) {
+    for (const key of ['command', 'environment', 'plainVariables', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics', 'networks', 'writablePaths', 'readOnlyRootFilesystem', 'updateOrder', 'tasks', 'smoke'] as const) {
       if (service[key] !== undefined) {
         report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
@@ -222,6 +223,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   }
   validateResources(service, report, field);
   validateTasks(service, report, field);
+  validateSmokeChecks(service, service.healthCheck ?? kind.healthCheck, report, field);
   checkWritablePaths(service.writablePaths, field('writablePaths'), report);
   if (service.readOnlyRootFilesystem !== undefined && typeof service.readOnlyRootFilesystem !== 'boolean') {
     report({ field: field('readOnlyRootFilesystem'), value: service.readOnlyRootFilesystem, allowed: ['true', 'false'] });
