@@ -143,6 +143,16 @@ describe('edge proxy', () => {
     expect(build('')).toThrow(/trustedProxyCidrs must be comma-separated CIDR blocks/);
   });
 
+  it('exports per-service Prometheus metrics on an entry point of its own, never published', () => {
+    const flags = proxy.command as string[];
+    expect(flags).toEqual(
+      expect.arrayContaining(['--metrics.prometheus=true', '--metrics.prometheus.addServicesLabels=true', '--metrics.prometheus.entryPoint=metrics', '--entryPoints.metrics.address=:8090']),
+    );
+    // Without an entry point of its own, metrics would open Traefik's default `traefik` entry point on :8080, the HTTP one's port.
+    expect(flags.filter((flag) => flag.startsWith('--entryPoints.traefik'))).toEqual([]);
+    expect(proxy.ports.map((port: { internal: number }) => port.internal)).not.toContain(8090);
+  });
+
   it('carries no routing labels of its own', () => {
     expect(Object.keys(labelsOf(proxy)).filter((label) => label.startsWith('traefik.'))).toEqual([]);
   });

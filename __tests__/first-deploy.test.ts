@@ -279,13 +279,13 @@ describe('5. Zone settings, origin pulls, and the client address behind Cloudfla
 
   it('the edge proxy defines those TLS options from the CA cloud-init fetched, and trusts no forwarded header', () => {
     const proxy = container(app.synth('production-edge'), 'app-1-edge-proxy');
-    // Written to the /tmp tmpfs at start, from the environment: Docker refuses uploads into a read-only root filesystem.
+    // Written at start, from the environment, into the host directory the file provider reads (the releases' splits land there too).
     expect(proxy.read_only).toBe(true);
     expect(proxy.upload).toBeUndefined();
     expect(proxy.entrypoint).toEqual([
       '/bin/sh',
       '-c',
-      `mkdir -p /tmp/dynamic && printf '%s' "$TRAEFIK_DYNAMIC_TLS" > /tmp/dynamic/tls.yaml && exec traefik "$@"`,
+      `printf '%s' "$TRAEFIK_DYNAMIC_TLS" > /etc/traefik/dynamic/tls.yaml && exec traefik "$@"`,
       'traefik',
     ]);
     const tls = JSON.parse(envOf(proxy).TRAEFIK_DYNAMIC_TLS!);
@@ -295,7 +295,10 @@ describe('5. Zone settings, origin pulls, and the client address behind Cloudfla
     });
     expect(tls.tls.options.default.minVersion).toBe('VersionTLS12');
     expect(proxy.volumes).toContainEqual({ host_path: '/opt/edge/cloudflare/origin-pull-ca.pem', container_path: '/etc/traefik/cloudflare/origin-pull-ca.pem', read_only: true });
-    expect(proxy.command).toContain('--providers.file.directory=/tmp/dynamic');
+    expect(proxy.command).toContain('--providers.file.directory=/etc/traefik/dynamic');
+    expect(proxy.volumes).toContainEqual({ host_path: '/opt/edge/dynamic', container_path: '/etc/traefik/dynamic', read_only: false });
+    // Created at boot owned by the proxy's user (it writes tls.yaml there), like the ACME directory.
+    expect(cloudConfig(app.synth('production-network')).runcmd).toContainEqual(['install', '-d', '-m', '0700', '-o', '1001', '-g', '1001', '/opt/edge/dynamic']);
     expect((proxy.command as string[]).some((flag) => flag.includes('forwardedHeaders.trustedIPs'))).toBe(false);
     expect(cloudConfig(app.synth('production-network')).runcmd).toContainEqual([
       'curl', '-fsSL', '--retry', '5', '--proto', '=https', '-o', '/opt/edge/cloudflare/origin-pull-ca.pem',

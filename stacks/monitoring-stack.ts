@@ -11,6 +11,7 @@ import { HostCollectors, COLLECTOR_NAMES } from '../constructs/monitoring/host-c
 import { DATA_DIRECTORIES, MonitoringServer, SERVER_NAMES } from '../constructs/monitoring/monitoring-server';
 import { POSTGRES_EXPORTER_NAME } from '../constructs/monitoring/postgres-exporter';
 import { EXPORTER_PORTS, type HostScrape } from '../constructs/monitoring/prometheus-config';
+import { EDGE_PROXY_NAME } from '../constructs/docker/edge-proxy';
 import { defaultMaxConnections } from '../constructs/docker/postgres-container';
 import { DataVolume } from '../constructs/hetzner/data-volume';
 import type { InvariantExemption } from '../policy/invariants';
@@ -230,6 +231,7 @@ export function scrapeOf(environment: ResolvedEnvironment, host: string): HostSc
       cadvisor: COLLECTOR_NAMES.cadvisor,
       blackbox: COLLECTOR_NAMES.blackbox,
       promtail: COLLECTOR_NAMES.promtail,
+      edge: EDGE_PROXY_NAME,
       // The data stack runs it beside PostgreSQL, on this host's backend network.
       postgres: environment.data.host === host && environment.data.containers.some((service) => service.exporter !== undefined) ? POSTGRES_EXPORTER_NAME : undefined,
     },

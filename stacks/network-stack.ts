@@ -11,7 +11,7 @@ import { CloudflareZone } from '../constructs/cloudflare/zone';
 import { ZoneSecurity } from '../constructs/cloudflare/zone-security';
 import { Duration } from '../constructs/core/duration';
 import { SecretValue } from '../constructs/core/secret-value';
-import { DOCKER_SOCKET_GROUP_ID, EDGE_PROXY_USER_ID, ORIGIN_PULL_CA_HOST_PATH, ORIGIN_PULL_CA_URL } from '../constructs/docker/edge-proxy';
+import { DOCKER_SOCKET_GROUP_ID, EDGE_DYNAMIC_HOST_DIR, EDGE_PROXY_USER_ID, ORIGIN_PULL_CA_HOST_PATH, ORIGIN_PULL_CA_URL } from '../constructs/docker/edge-proxy';
 import { PipelineEnvironments } from '../constructs/github/pipeline-environments';
 import { RepositorySecrets } from '../constructs/github/repository-secrets';
 import { CloudInit, PRIVATE_SERVICES_UNIT, privateServicesUnit } from '../constructs/hetzner/cloud-init';
@@ -108,7 +108,7 @@ export class NetworkStack extends SystemStack {
       const cloudInit = new CloudInit({
         authorizedKeys: publicKeys.map((key) => key.publicKey),
         // The edge proxy runs as uid 1001 and reads the Docker socket through the docker group's fixed GID.
-        privateDirectories: [{ path: ACME_STORAGE_DIR, uid: EDGE_PROXY_USER_ID }],
+        privateDirectories: [{ path: ACME_STORAGE_DIR, uid: EDGE_PROXY_USER_ID }, { path: EDGE_DYNAMIC_HOST_DIR, uid: EDGE_PROXY_USER_ID }],
         dockerGroupId: DOCKER_SOCKET_GROUP_ID,
         privateServices: environment.privatePorts[host.name] && { address: host.privateIp, ports: environment.privatePorts[host.name]! },
         terraformCloudAgent: agentToken === undefined ? undefined : { token: agentToken, name: host.serverName, image: TFC_AGENT_IMAGE },

@@ -87,6 +87,15 @@ describe('PostgreSQL alerts, evaluated by Prometheus itself (promtool test rules
     });
   });
 
+  it("scrapes the edge proxy's Traefik metrics on its unpublished metrics entry point, every 15 s (the canary watch's source)", () => {
+    const config = JSON.parse(require('node:fs').readFileSync(join(dir, 'prometheus/prometheus.yml'), 'utf8'));
+    expect(config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'edge')).toEqual({
+      job_name: 'edge',
+      scrape_interval: '15s',
+      static_configs: [{ targets: ['edge-proxy:8090'], labels: { environment: 'production', host: 'app-1' } }],
+    });
+  });
+
   it('warns when a product role holds 80% of its 20 connections or the exporter is unscraped; pages when PostgreSQL is down', () => {
     const tests = {
       rule_files: [join(dir, 'prometheus/rules/alerts.yml')],

@@ -21,6 +21,9 @@ export const TRAEFIK_IMAGE = 'traefik:v3.6.1';
  */
 export const DOCKER_SOCKET_GROUP_ID = 2375;
 
+/** The proxy's container name, by which the host's scraper (frontend network) and the release steps find it. */
+export const EDGE_PROXY_NAME = 'edge-proxy';
+
 /** The non-root user the proxy runs as; it must own the ACME storage directory on the host. */
 export const EDGE_PROXY_USER_ID = 1001;
 export const EDGE_PROXY_USER = `${EDGE_PROXY_USER_ID}:${EDGE_PROXY_USER_ID}`;
@@ -30,20 +33,38 @@ const HTTP_PORT = 8080;
 const HTTPS_PORT = 8443;
 /** Ping answers on loopback only, for the health check. */
 const PING_ADDRESS = '127.0.0.1:8082';
+/**
+ * Traefik's Prometheus metrics (per service: traefik_service_requests_total and
+ * traefik_service_request_duration_seconds, labels code, method, protocol, service;
+ * traefik/traefik v3.6.1 pkg/observability/metrics/prometheus.go) answer at
+ * `/metrics` on their own entry point (pkg/provider/traefik/internal.go), on this
+ * port of the frontend network, where the host's scraper is: never published.
+ */
+export const EDGE_METRICS_PORT = 8090;
+/**
+ * Latency buckets in seconds: Traefik's default (0.1, 0.3, 1.2, 5) is too coarse for the
+ * canary's p95 comparison (scripts/release/canary-watch.ts) at a 1.5x threshold.
+ */
+const METRICS_BUCKETS = '0.025,0.05,0.1,0.25,0.5,1,2.5,5,10';
 /** Where the ACME directory is mounted in the container. */
 const ACME_MOUNT = '/acme';
 /**
- * Dynamic configuration the file provider reads (TLS options cannot be set by
- * Docker labels; doc.traefik.io, "TLS: Restriction"). It lives on the /tmp
- * tmpfs, written at start from EDGE_DYNAMIC_TLS_VARIABLE: Docker refuses to
- * `upload` into a container with a read-only root filesystem (moby
- * daemon/archive.go, checkWritablePath).
+ * Dynamic configuration the file provider reads: the TLS options (Docker
+ * labels cannot set them; doc.traefik.io, "TLS: Restriction"), written at
+ * start from EDGE_DYNAMIC_TLS_VARIABLE, and the releases' traffic splits
+ * (constructs/docker/traffic-split.ts), which `docker cp` writes while the
+ * proxy runs. A host directory, so the copies land despite the read-only
+ * root (moby daemon/archive.go: checkIfPathIsInAVolume before
+ * ErrRootFSReadOnly) and splits outlive a replaced proxy; created at boot
+ * owned by the proxy's user (EDGE_DYNAMIC_HOST_DIR in the network stack's
+ * cloud-init, like the ACME directory).
  */
-const DYNAMIC_CONFIG_DIR = '/tmp/dynamic';
+export const EDGE_DYNAMIC_CONFIG_DIR = '/etc/traefik/dynamic';
+export const EDGE_DYNAMIC_HOST_DIR = '/opt/edge/dynamic';
 /** The variable carrying the dynamic TLS configuration into the container. */
 export const EDGE_DYNAMIC_TLS_VARIABLE = 'TRAEFIK_DYNAMIC_TLS';
 /** Writes the dynamic configuration, then runs Traefik with the flags (`$@`) as its own process. */
-const START = `mkdir -p ${DYNAMIC_CONFIG_DIR} && printf '%s' "$${EDGE_DYNAMIC_TLS_VARIABLE}" > ${DYNAMIC_CONFIG_DIR}/tls.yaml && exec traefik "$@"`;
+const START = `printf '%s' "$${EDGE_DYNAMIC_TLS_VARIABLE}" > ${EDGE_DYNAMIC_CONFIG_DIR}/tls.yaml && exec traefik "$@"`;
 /** Where Cloudflare's origin-pull CA is mounted in the container. */
 const ORIGIN_PULL_CA_MOUNT = '/etc/traefik/cloudflare/origin-pull-ca.pem';
 
@@ -77,7 +98,7 @@ export interface EdgeProxyProps {
   readonly acmeStorageDir: string;
   /** Name of the host's frontend network: the proxy joins only it and reaches services through it. */
   readonly frontendNetwork: string;
-  /** Container name. @default 'edge-proxy' */
+  /** Container name. @default EDGE_PROXY_NAME */
   readonly name?: string;
   /** Traefik image. @default TRAEFIK_IMAGE */
   readonly image?: string;
@@ -155,7 +176,7 @@ export class EdgeProxy extends Construct {
     }
     const staticConfig = EdgeProxy.staticConfiguration(props);
     this.hardened = new HardenedContainer(this, id, {
-      name: props.name ?? 'edge-proxy',
+      name: props.name ?? EDGE_PROXY_NAME,
       image: props.image ?? TRAEFIK_IMAGE,
       command: staticConfig,
       healthCheck: HealthCheck.command(['traefik', 'healthcheck', '--ping', '--ping.entryPoint=ping', `--entryPoints.ping.address=${PING_ADDRESS}`], {
@@ -179,6 +200,7 @@ export class EdgeProxy extends Construct {
       bindMounts: [
         // No Docker socket here: Traefik reads the API through the socket proxy, which refuses every write.
         { hostPath: props.acmeStorageDir, containerPath: ACME_MOUNT },
+        { hostPath: EDGE_DYNAMIC_HOST_DIR, containerPath: EDGE_DYNAMIC_CONFIG_DIR },
         { hostPath: ORIGIN_PULL_CA_HOST_PATH, containerPath: ORIGIN_PULL_CA_MOUNT, readOnly: true },
       ],
       labels: { ...props.labels, service: 'edge-proxy' },
@@ -230,6 +252,12 @@ export class EdgeProxy extends Construct {
       '--ping=true',
       '--ping.entryPoint=ping',
       `--entryPoints.ping.address=${PING_ADDRESS}`,
+      // Prometheus metrics on their own entry point (doc.traefik.io, "Metrics: Prometheus": entryPoint, addServicesLabels, buckets).
+      '--metrics.prometheus=true',
+      '--metrics.prometheus.addServicesLabels=true',
+      `--metrics.prometheus.buckets=${METRICS_BUCKETS}`,
+      '--metrics.prometheus.entryPoint=metrics',
+      `--entryPoints.metrics.address=:${EDGE_METRICS_PORT}`,
       `--entryPoints.${HTTP_ENTRYPOINT}.address=:${HTTP_PORT}`,
       // A port, not the entry point's name: Traefik would take the port from websecure's address (:8443),
       // which is the container's; clients reach 443 (doc.traefik.io, EntryPoints: "to: an entry point name or a port (:443)").
@@ -244,7 +272,7 @@ export class EdgeProxy extends Construct {
       `--providers.docker.network=${props.frontendNetwork}`,
       `${acme}.email=${props.acmeEmail}`,
       `${acme}.storage=${ACME_MOUNT}/acme.json`,
-      `--providers.file.directory=${DYNAMIC_CONFIG_DIR}`,
+      `--providers.file.directory=${EDGE_DYNAMIC_CONFIG_DIR}`,
       // DNS-01: the only challenge that may issue a wildcard (letsencrypt.org/docs/challenge-types); the token
       // comes from CF_DNS_API_TOKEN (doc.traefik.io, "ACME: dnsChallenge", provider cloudflare).
       `${acme}.dnsChallenge.provider=cloudflare`,

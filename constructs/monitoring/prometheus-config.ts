@@ -6,8 +6,10 @@
  * metric_relabel_configs, remote_write, alerting.alertmanagers).
  */
 
+import { EDGE_METRICS_PORT } from '../docker/edge-proxy';
+
 /** Ports the exporters listen on inside their containers. */
-export const EXPORTER_PORTS = { node: 9100, cadvisor: 8080, blackbox: 9115, promtail: 9080, postgres: 9187, prometheus: 9090, alertmanager: 9093, loki: 3100, grafana: 3000 } as const;
+export const EXPORTER_PORTS = { node: 9100, cadvisor: 8080, blackbox: 9115, promtail: 9080, postgres: 9187, edge: EDGE_METRICS_PORT, prometheus: 9090, alertmanager: 9093, loki: 3100, grafana: 3000 } as const;
 
 /** A service endpoint scraped for its own metrics. */
 export interface MetricsTarget {
@@ -29,8 +31,12 @@ export interface ProbeTarget {
 export interface HostScrape {
   /** Host name (`app-1`), the `host` label. */
   readonly host: string;
-  /** Names (aliases) of the host's exporters on the scraper's network; `postgres` where a PostgreSQL container runs. */
-  readonly exporters: { readonly node: string; readonly cadvisor: string; readonly blackbox: string; readonly promtail: string; readonly postgres?: string };
+  /**
+   * Names (aliases) of the host's exporters on the scraper's network; `postgres` where a PostgreSQL container runs;
+   * `edge`: the edge proxy's name on the frontend network, where Traefik's metrics answer (the canary watch's
+   * per-version requests and latency, scripts/release/canary-watch.ts); absent on a host without one.
+   */
+  readonly exporters: { readonly node: string; readonly cadvisor: string; readonly blackbox: string; readonly promtail: string; readonly postgres?: string; readonly edge?: string };
   readonly services: readonly MetricsTarget[];
   /** Internal health endpoints (`http://chat-backend:3002/api/health`). */
   readonly health: readonly ProbeTarget[];
@@ -63,21 +69,18 @@ export function prometheusConfig(props: PrometheusConfigProps): Json {
   for (const server of props.server?.selfScrape ?? []) {
     scrape.push({ job_name: server.job, static_configs: [{ targets: [server.address], labels: { environment: env } }] });
   }
-  const exporter = (job: string, pick: (h: HostScrape) => string, port: number, extra: Json = {}) => ({
-    job_name: job,
-    static_configs: props.hosts.map((h) => ({ targets: [`${pick(h)}:${port}`], labels: { environment: env, host: h.host } })),
-    ...extra,
-  });
-  scrape.push(exporter('node', (h) => h.exporters.node, EXPORTER_PORTS.node));
-  scrape.push(exporter('cadvisor', (h) => h.exporters.cadvisor, EXPORTER_PORTS.cadvisor, { metric_relabel_configs: CADVISOR_LABELS }));
-  scrape.push(exporter('promtail', (h) => h.exporters.promtail, EXPORTER_PORTS.promtail));
-  const withPostgres = props.hosts.filter((h) => h.exporters.postgres !== undefined);
-  if (withPostgres.length > 0) {
-    scrape.push({
-      job_name: 'postgres',
-      static_configs: withPostgres.map((h) => ({ targets: [`${h.exporters.postgres}:${EXPORTER_PORTS.postgres}`], labels: { environment: env, host: h.host } })),
-    });
-  }
+  /** One job over the hosts where `pick` names the exporter; none when no host has it. */
+  const exporter = (job: string, pick: (h: HostScrape) => string | undefined, port: number, extra: Json = {}) => {
+    const hosts = props.hosts.filter((h) => pick(h) !== undefined);
+    if (hosts.length === 0) return;
+    scrape.push({ job_name: job, static_configs: hosts.map((h) => ({ targets: [`${pick(h)}:${port}`], labels: { environment: env, host: h.host } })), ...extra });
+  };
+  exporter('node', (h) => h.exporters.node, EXPORTER_PORTS.node);
+  exporter('cadvisor', (h) => h.exporters.cadvisor, EXPORTER_PORTS.cadvisor, { metric_relabel_configs: CADVISOR_LABELS });
+  exporter('promtail', (h) => h.exporters.promtail, EXPORTER_PORTS.promtail);
+  exporter('postgres', (h) => h.exporters.postgres, EXPORTER_PORTS.postgres);
+  // The canary watch reads a release's first minutes: at 15 s, `increase` over one minute has four samples.
+  exporter('edge', (h) => h.exporters.edge, EXPORTER_PORTS.edge, { scrape_interval: '15s' });
   // One job per metrics path: Prometheus sets the path per job, not per target.
   const byPath = new Map<string, Array<{ host: string; target: MetricsTarget }>>();
   for (const h of props.hosts) for (const target of h.services) byPath.set(target.path, [...(byPath.get(target.path) ?? []), { host: h.host, target }]);

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VOLUME_SENTINEL } from '../../../constructs/docker/data-scripts';
+import { EDGE_DYNAMIC_HOST_DIR, EDGE_PROXY_USER_ID } from '../../../constructs/docker/edge-proxy';
 import { EngineClient, EngineError, demultiplex } from '../engine/api';
 
 type Attrs = Record<string, any>;
@@ -33,6 +34,8 @@ function hostPath(source: string): string {
   const root = process.env.E2E_DOCKER_HOST_ROOT!;
   const target = path.join(root, source);
   fs.mkdirSync(target, { recursive: true });
+  // Cloud-init creates the edge proxy's file provider directory owned by its user at first boot (stacks/network-stack.ts).
+  if (source === EDGE_DYNAMIC_HOST_DIR) fs.chownSync(target, EDGE_PROXY_USER_ID, EDGE_PROXY_USER_ID);
   // A mounted Hetzner volume (ext4: mkfs makes lost+found) carries the sentinel naming the volume, written by the
   // host once mounted (constructs/hetzner/data-host.ts); the volume guards check them.
   const volume = /^\/mnt\/(HC_Volume_\d+)/.exec(source)?.[1];
