@@ -44,14 +44,14 @@ describe('how a command ends', () => {
 });
 
 describe('every verb answers --help (exit 0, usage on stdout)', () => {
-  it.each(['status', 'logs', 'versions', 'rollback'])('ops %s --help', (verb) => {
+  it.each(['status', 'logs', 'versions', 'rollback', 'tasks', 'task', 'traffic'])('ops %s --help', (verb) => {
     const { out, err, io } = captured();
     expect(opsMain([verb, '--help'], io as unknown as OpsIo)).toBe(0);
     expect(out.join('')).toMatch(/^Usage: npm run ops -- <verb>/);
     expect(err).toEqual([]);
   });
 
-  it.each(['record', 'promote', 'check-placeholders'])('release %s --help', (verb) => {
+  it.each(['record', 'promote', 'check-placeholders', 'run', 'rollback', 'close-window'])('release %s --help', (verb) => {
     const { out, err, io } = captured();
     expect(releaseMain([verb, '--help'], io as unknown as ReleaseIo)).toBe(0);
     expect(out.join('')).toMatch(/^Usage: npm run release -- <verb>/);

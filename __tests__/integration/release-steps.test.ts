@@ -23,6 +23,10 @@ import { allTo, splitConfiguration } from '../../constructs/docker/traffic-split
 import { DockerCliHost, SLOT_LABEL, smokeRunArgs, type SmokeRunArgs } from '../../scripts/release/docker-host';
 import { closeWindow, currentSplit, readRecord, releaseVersion, rollbackVersion, trafficState, type MetricsSource, type StepOutput } from '../../scripts/release/rollout';
 import { DEFAULT_CANARY, type ResolvedReleasePolicy } from '../../system/releases';
+import { manacore } from '../../environments';
+import { main as opsMain, type OpsIo } from '../../scripts/ops/cli';
+import { main as releaseMain, type ReleaseIo } from '../../scripts/release/cli';
+import { inspectTarget, type ReleaseSites } from '../../scripts/release/release-sites';
 import { SwarmEngine } from '../helpers/swarm-engine';
 import { E2E_BUSYBOX } from '../../tools/e2e/engine/standins';
 import { resources, synthStack } from '../helpers/synth';
@@ -69,8 +73,8 @@ function runVersion(slot: ReleaseSlot, tag: string, behaviour: Behaviour): strin
   return name;
 }
 
-/** The smoke check `ready` as SmokeCheck synthesizes it, as `docker run` arguments against `target`. */
-function readyCheck(target: string): SmokeRunArgs {
+/** The smoke check `ready` as SmokeCheck synthesizes it: its `docker_container` block. */
+function readyCheckBlock(): Record<string, any> {
   const stack = new TerraformStack(Testing.app(), 'smoke');
   new DockerProvider(stack, 'docker', {});
   const image = new Image(stack, 'image', { name: IMAGE });
@@ -86,7 +90,12 @@ function readyCheck(target: string): SmokeRunArgs {
     networks: [{ name: NETWORK }],
     resources: { cpuLimit: 0.25, memoryLimitMiB: 32, cpuReservation: 0.1, memoryReservationMiB: 16 },
   });
-  const block = resources(synthStack(stack), 'docker_container')[`${SERVICE}-smoke-ready`];
+  return resources(synthStack(stack), 'docker_container')[`${SERVICE}-smoke-ready`];
+}
+
+/** The smoke check `ready` as `docker run` arguments against `target`. */
+function readyCheck(target: string): SmokeRunArgs {
+  const block = readyCheckBlock();
   const resolve = (text: string) => text.split('${docker_image.image.image_id}').join(IMAGE).split(TARGET).join(target);
   return { name: 'ready', container: { args: smokeRunArgs(block, resolve) } };
 }
@@ -206,6 +215,110 @@ it('after the window the version not serving is removed, and a rollback says it 
   clock = new Date('2026-12-07T13:01:00Z');
   expect(await closeWindow(host, SERVICE, out)).toEqual([`${SERVICE}-green-v4`]);
   expect(names('green')).toEqual([]);
-  expect(await rollbackVersion(host, SERVICE, out)).toEqual({ path: 'redeploy', tag: undefined });
+  expect(await rollbackVersion(host, SERVICE, out)).toEqual({ path: 'redeploy', tag: 'v4' });
   expect(lines.join('\n')).toMatch(/after the rollback window \(none\)/);
+});
+
+describe('the release commands over the same host (npm run release -- run|rollback|close-window, npm run ops -- traffic)', () => {
+  const printed: string[] = [];
+  const errors: string[] = [];
+  const docker = () => ['docker', '--host', `unix://${engine.socket}`];
+  /** The engine as the environment's one host, app-1, with the synthesized `ready` check of chat-backend. */
+  const sites = (): ReleaseSites => ({
+    sites: [{ name: 'app-1', host, smokeTarget: async (container) => inspectTarget(docker(), container) }],
+    metrics: () => noEdgeMetrics,
+    smokeChecks: (product, service) => (`${product}-${service}` === SERVICE ? [{ name: 'ready', block: readyCheckBlock() }] : []),
+  });
+  const releaseIo = (): ReleaseIo => ({
+    out: (text) => printed.push(text),
+    err: (text) => errors.push(text),
+    root: process.cwd(),
+    system: manacore,
+    git: () => '',
+    sites,
+    steps: { line: (text) => printed.push(`${text}\n`), now: () => clock },
+  });
+  const release = async (...argv: string[]) => {
+    printed.length = 0;
+    errors.length = 0;
+    return releaseMain(argv, releaseIo());
+  };
+
+  beforeAll(() => {
+    // Staging: smoke checks always, no canary (system/releases.ts), a 60-minute window.
+    clock = new Date('2026-12-08T09:00:00Z');
+    for (const name of names('green')) engine.cli(['rm', '--force', name]);
+  });
+
+  it('run: a new version in the idle slot is smoke-checked and promoted, each step printed with its timing', async () => {
+    const green = runVersion('green', 'v5', 'good');
+    const started = Date.now();
+    expect(await release('run', 'staging', 'chat', 'backend')).toBe(0);
+    measured.push(`release run (staging, smoke checks, no canary): ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const text = printed.join('');
+    expect(text).toContain('=== chat-backend on app-1: v5 in green');
+    expect(text).toMatch(/==> new version v5 up \(green\)\n {4}new version v5 up \(green\): done in \d+\.\d s/);
+    expect(text).toMatch(/==> smoke check ready\n {4}smoke check ready: done in \d+\.\d s/);
+    expect(text).not.toContain('canary share');
+    expect(text).toContain('1 promoted, 0 not (none)');
+    expect(errors).toEqual([]);
+    expect(await currentSplit(host, SERVICE)).toEqual({ blue: 0, green: 100 });
+    expect(inspect(green).State.Running).toBe(true);
+    expect(inspect(`${SERVICE}-blue-v1`).State.Running).toBe(false);
+  });
+
+  it('run again: nothing new in the idle slot (it holds the kept version), exit 0', async () => {
+    expect(await release('run', 'staging', 'chat', 'backend')).toBe(0);
+    expect(printed.join('')).toContain('--- chat-backend on app-1: green serves v5; blue holds the kept version v1');
+    expect(printed.join('')).toContain('nothing to release in staging chat');
+  });
+
+  it('ops traffic: the split, both tags and when the window ends', async () => {
+    const out: string[] = [];
+    const io = { out: (text: string) => out.push(text), err: () => undefined, env: process.env, system: manacore, releaseSites: sites, now: () => new Date('2026-12-08T09:20:00Z') } as unknown as OpsIo;
+    expect(await opsMain(['traffic', 'staging', 'chat'], io)).toBe(0);
+    expect(out.join('')).toContain('app-1  chat-backend: green 100% (v5), blue 0% (v1, kept stopped); rollback window until 2026-12-08T10:00:00.000Z (40 min left)');
+    // A routed service no release put into slots says so.
+    expect(out.join('')).toMatch(/app-1 {2}chat-web: no traffic split on the edge/);
+  });
+
+  it('rollback inside the window: back to the kept version, no pull, in seconds', async () => {
+    clock = new Date('2026-12-08T09:30:00Z');
+    expect(await release('rollback', 'staging', 'chat', 'backend')).toBe(0);
+    const said = /switched back to v1 \(kept version, no pull\) in (\d+\.\d) s/.exec(printed.join(''));
+    expect(said).not.toBeNull();
+    measured.push(`release rollback inside the window: ${said![1]} s`);
+    expect(Number(said![1])).toBeLessThan(15);
+    expect(await currentSplit(host, SERVICE)).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('close-window after the window removes the kept version; rollback then says how to re-deploy its tag', async () => {
+    clock = new Date('2026-12-08T10:01:00Z');
+    expect(await release('close-window', 'staging', 'chat')).toBe(0);
+    expect(printed.join('')).toContain(`rollback window of ${SERVICE} closed: removed ${SERVICE}-green-v5`);
+    expect(names('green')).toEqual([]);
+    expect(await release('rollback', 'staging', 'chat', 'backend')).toBe(0);
+    const text = printed.join('');
+    expect(text).toContain('the rollback window is over, v5 is no longer on the host. Re-deploy it through the normal path (Terraform pulls it):');
+    expect(text).toContain('npm run ops -- rollback staging chat/backend v5');
+  });
+
+  it('a failing smoke check fails the command (exit 1) with the check and its output; the old version keeps serving', async () => {
+    runVersion('green', 'v6', 'no-ready');
+    expect(await release('run', 'staging', 'chat', 'backend')).toBe(1);
+    expect(printed.join('')).toMatch(/smoke check ready failed \(exit 1\):\n[\s\S]*-> 404/);
+    expect(printed.join('')).toContain('0 promoted, 1 not (chat-backend)');
+    expect(await currentSplit(host, SERVICE)).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('refuses bad input with the allowed values, never a stack trace', async () => {
+    expect(await release('run', 'staging', 'nope')).toBe(1);
+    expect(errors.join('')).toMatch(/^error: environment "staging": product "nope" does not run here; products: /);
+    expect(await release('run', 'staging', 'chat', 'worker-x')).toBe(1);
+    expect(errors.join('')).toMatch(/no service "worker-x" with a container; services: .*backend/);
+    expect(await release('run', 'staging')).toBe(2);
+    expect(errors.join('')).toContain('run needs <env> <product> [<service>]');
+    expect(await release('rollback', 'qa', 'chat')).toBe(1);
+    expect(errors.join('')).toMatch(/unknown environment "qa"; environments: staging, production/);
+  });
 });

@@ -7,6 +7,7 @@
  *   rollback <env> <product>[/<service>] [<tag>]   writes the tag (default: the previous one) into environments/tags/<env>.json
  *   tasks <env> [<product>]                        last run of each release task (scripts/ops/release-tasks.ts)
  *   task logs|dry-run <env> <product> <task>       a task's last output; its dry-run form against the environment
+ *   traffic <env> [<product>]                      each released service's traffic split, tags and rollback window end
  *   common: [--host <name>=<address>] [--print]    --print shows the docker command lines instead of running them
  *
  * status and logs reach Docker the way the stacks do (scripts/ops/docker-access.ts) and read the
@@ -34,7 +35,9 @@ import {
   type AddressLookup,
 } from './docker-access';
 import { dryRunCommands, formatTaskRuns, inspectCommand, lastRuns, parseTaskRuns, taskContainersCommand, taskTemplate, withImageTag, type TaskRun } from './release-tasks';
-import { resolveSystem } from '../../system/resolve';
+import { resolveSystem, type ResolvedEnvironment } from '../../system/resolve';
+import { synthesizedReleaseSites, type ReleaseSites } from '../release/release-sites';
+import { releaseServices, trafficLines } from '../release/steps';
 import { DOCKER_TAG } from '../../system/validation';
 import { effectiveTag, gitRunner, previousTag, readTagsFile, tagHistory, withTag, writeTagsFile, type GitRunner, type TagsContext } from './tags-file';
 
@@ -50,7 +53,9 @@ export const USAGE = `Usage: npm run ops -- <verb> ...
   task dry-run <env> <product> [<service>/]<task> [--tag <tag>]
                                                   run the task's dryRunCommand now, on the host, with the settings of
                                                   its last run and the image at the catalog's tag (or --tag); no rollout
-Options for status, logs, tasks and task:
+  traffic <env> [<product>]                       each service's traffic split on the edge (blue/green), the tags of both
+                                                  versions and when the rollback window ends (docs/releasing.md)
+Options for status, logs, tasks, task and traffic:
   --host <name>=<address>   address of a host when its network stack's state is not on this machine
   --print                   print the docker command lines instead of running them`;
 
@@ -69,6 +74,10 @@ export interface OpsIo {
   readonly run: (args: readonly string[], inherit: boolean, env?: Readonly<Record<string, string>>) => { code: number; stdout: string };
   readonly git: GitRunner;
   readonly addressLookup?: AddressLookup;
+  /** The environment's hosts as the release steps reach them; replaced in tests. @default - from cdktf.out */
+  readonly releaseSites?: (environment: ResolvedEnvironment, hosts: ReadonlyMap<string, string>) => ReleaseSites;
+  /** The time. @default - the clock */
+  readonly now?: () => Date;
 }
 
 export function defaultIo(): OpsIo {
@@ -367,8 +376,21 @@ function runTask(io: OpsIo, options: ParsedOps): number {
   }
 }
 
-/** Runs one invocation and returns the exit code. */
-export function main(argv: readonly string[], io: OpsIo): number {
+async function runTraffic(io: OpsIo, options: ParsedOps): Promise<number> {
+  const environment = environmentSpec(io, options.positional[0]).name;
+  const resolved = resolveSystem(io.system).environments.find((candidate) => candidate.name === environment)!;
+  const product = options.positional[1] === undefined ? undefined : productTarget(io, environment, options.positional[1], false).product;
+  // Only routed services have a split at the edge.
+  const services = (product === undefined ? resolved.products.map((spec) => spec.name) : [product]).flatMap((name) => releaseServices(resolved, name)).filter((service) => service.routed);
+  const sites = (io.releaseSites ?? ((env, hosts) => synthesizedReleaseSites(io.outdir, env.name, { hosts, monitoringHost: env.monitoring.host, lookup: io.addressLookup, env: io.env })))(resolved, options.hosts);
+  requireBinary('docker', 'traffic uses the docker CLI (client only; it talks to the hosts over ssh or TLS).', io.env);
+  const lines = await trafficLines(sites, services, (io.now ?? (() => new Date()))());
+  io.out(`${lines.join('\n') || `no routed service of ${product ?? environment} runs in ${environment}`}\n`);
+  return 0;
+}
+
+/** Runs one invocation and returns the exit code (traffic answers asynchronously). */
+export function main(argv: readonly string[], io: OpsIo): number | Promise<number> {
   const [verb, ...rest] = argv;
   try {
     if (verb === undefined || verb === '--help' || verb === '-h' || verb === 'help' || rest.includes('--help') || rest.includes('-h')) {
@@ -389,20 +411,27 @@ export function main(argv: readonly string[], io: OpsIo): number {
         return runTasks(io, options);
       case 'task':
         return runTask(io, options);
+      case 'traffic':
+        return runTraffic(io, options).catch((error: unknown) => failed(error, io));
       default:
-        throw new UsageError(`unknown verb "${verb}"; verbs: status, logs, versions, rollback, tasks, task`);
+        throw new UsageError(`unknown verb "${verb}"; verbs: status, logs, versions, rollback, tasks, task, traffic`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`error: ${error.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    if (error instanceof OperatorError || error instanceof SynthOutputError || error instanceof ConfigurationError) {
-      io.err(`error: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
+    return failed(error, io);
   }
+}
+
+/** Usage mistakes exit 2 with the usage; the operator's mistakes 1 with their message; bugs are thrown. */
+function failed(error: unknown, io: OpsIo): number {
+  if (error instanceof UsageError) {
+    io.err(`error: ${error.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (error instanceof OperatorError || error instanceof SynthOutputError || error instanceof ConfigurationError) {
+    io.err(`error: ${error.message}\n`);
+    return 1;
+  }
+  throw error;
 }
 
 if (require.main === module) runCommand(() => main(process.argv.slice(2), defaultIo()));

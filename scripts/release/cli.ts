@@ -4,6 +4,9 @@
  *   record <product>[/<service>] <tag>               staging's tags file gets <tag>
  *   promote <product>[/<service>] [--tag <tag>]      production's tags file gets what staging last applied
  *   check-placeholders <cdktf.out> <stack>...        refuses production product stacks running a placeholder tag
+ *   run <env> <product> [<service>]                  the release steps on the hosts after the apply (docs/releasing.md)
+ *   rollback <env> <product> [<service>]             back to the kept version inside the window; after it, says how to re-deploy
+ *   close-window <env> [<product>]                   removes kept versions whose rollback window ended
  *
  * record and promote only write environments/tags/<env>.json and print `stack=`, `tag=` and
  * `message=` lines (for $GITHUB_OUTPUT); committing and applying is the workflow's (or your) job.
@@ -18,6 +21,10 @@ import { OperatorError } from '../lib/tools';
 import { gitRunner, readTagsFile, writeTagsFile, type GitRunner, type TagsContext } from '../ops/tags-file';
 import { resolveSystem } from '../../system/resolve';
 import { releasePurge } from './purge';
+import { synthesizedReleaseSites, type ReleaseSites } from './release-sites';
+import type { StepOutput } from './rollout';
+import { releaseServices, runCloseWindow, runRelease, runRollback } from './steps';
+import type { ResolvedEnvironment } from '../../system/resolve';
 import { parseTarget, placeholderRefusal, placeholderUses, productStack, promote, recordRelease, type ReleaseTarget, type StagingApplied } from './release';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -26,7 +33,16 @@ export const USAGE = `Usage: npm run release -- <verb> ...
   record <product>[/<service>] <tag>            write <tag> into environments/tags/staging.json
   promote <product>[/<service>] [--tag <tag>]   write what staging last applied (refs/applied/staging-<product>)
                                                 into environments/tags/production.json
-  check-placeholders <cdktf.out> <stack>...     fail if a production product stack would run a placeholder tag`;
+  check-placeholders <cdktf.out> <stack>...     fail if a production product stack would run a placeholder tag
+  run <env> <product> [<service>]               after the apply: each service whose idle slot (blue/green) holds a new
+                                                version goes through new version up, smoke checks, canary share and
+                                                watch (with the environment's releases policy), promote or roll back
+  rollback <env> <product> [<service>]          inside the rollback window: start the kept version, move traffic back
+                                                (no pull, seconds); after it: says which tag to re-deploy, and how
+  close-window <env> [<product>]                remove the kept versions whose rollback window ended (scheduled)
+Options of run, rollback and close-window:
+  --host <name>=<address>   address of a host when its network stack's state is not on this machine
+Exit codes: 0 done (run: every release promoted or nothing to release), 1 refused or rolled back, 2 usage`;
 
 /** A mistake in how the command was called: usage text, exit code 2. */
 export class UsageError extends Error {}
@@ -38,6 +54,10 @@ export interface ReleaseIo {
   readonly root: string;
   readonly system: SystemSpec;
   readonly git: GitRunner;
+  /** The environment's hosts and monitoring as the release steps reach them (from cdktf.out). */
+  readonly sites?: (environment: ResolvedEnvironment, hosts: ReadonlyMap<string, string>) => ReleaseSites;
+  /** Where the steps print, and the time. @default - stdout and the clock */
+  readonly steps?: StepOutput;
 }
 
 export function defaultIo(): ReleaseIo {
@@ -50,6 +70,7 @@ export function defaultIo(): ReleaseIo {
       return loadSystem();
     },
     git: gitRunner(ROOT),
+    sites: (environment, hosts) => synthesizedReleaseSites(path.join(ROOT, 'cdktf.out'), environment.name, { hosts, monitoringHost: environment.monitoring.host }),
   };
 }
 
@@ -109,13 +130,15 @@ function outputs(io: ReleaseIo, values: Record<string, string>): void {
   io.out(Object.entries(values).map(([key, value]) => `${key}=${value}\n`).join(''));
 }
 
-export function main(argv: readonly string[], io: ReleaseIo): number {
+/** Runs one invocation; the verbs acting on hosts (run, rollback, close-window) answer asynchronously. */
+export function main(argv: readonly string[], io: ReleaseIo): number | Promise<number> {
   const [verb, ...rest] = argv;
   const args = [...rest];
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(`${USAGE}\n`);
     return 0;
   }
+  if (verb === 'run' || verb === 'rollback' || verb === 'close-window') return hostVerb(verb, args, io).catch((error: unknown) => failed(error, io));
   try {
     switch (verb) {
       case 'record': {
@@ -171,19 +194,69 @@ export function main(argv: readonly string[], io: ReleaseIo): number {
         io.out(`${USAGE}\n`);
         return verb === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown verb "${verb}"; verbs: record, promote, check-placeholders`);
+        throw new UsageError(`unknown verb "${verb}"; verbs: record, promote, check-placeholders, run, rollback, close-window`);
     }
   } catch (error) {
-    if (error instanceof UsageError) {
-      io.err(`error: ${error.message}\n\n${USAGE}\n`);
-      return 2;
-    }
-    if (error instanceof ConfigurationError || error instanceof OperatorError || error instanceof SynthOutputError) {
-      io.err(`error: ${error.message}\nnothing was written\n`);
-      return 1;
-    }
-    throw error;
+    return failed(error, io, '\nnothing was written');
   }
+}
+
+/** Usage mistakes exit 2 with the usage; the operator's mistakes 1 with their message (no stack trace); bugs are thrown. */
+function failed(error: unknown, io: ReleaseIo, suffix = ''): number {
+  if (error instanceof UsageError) {
+    io.err(`error: ${error.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (error instanceof ConfigurationError || error instanceof OperatorError || error instanceof SynthOutputError) {
+    io.err(`error: ${error.message}${suffix}\n`);
+    return 1;
+  }
+  throw error;
+}
+
+/** `--host <name>=<address>` options, taken out of `args`. */
+function hostOverrides(args: string[]): Map<string, string> {
+  const hosts = new Map<string, string>();
+  for (let value = option(args, '--host'); value !== undefined; value = option(args, '--host')) {
+    const match = /^([a-z][a-z0-9-]*)=([0-9A-Za-z.:-]+)$/.exec(value);
+    if (match === null) throw new UsageError(`--host must be <host name>=<address>, e.g. app-1=203.0.113.5; got "${value}"`);
+    hosts.set(match[1]!, match[2]!);
+  }
+  return hosts;
+}
+
+async function hostVerb(verb: 'run' | 'rollback' | 'close-window', args: string[], io: ReleaseIo): Promise<number> {
+  const hosts = hostOverrides(args);
+  const unknown = args.find((arg) => arg.startsWith('--'));
+  if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
+  const [environmentName, product, service, ...extra] = args;
+  if (environmentName === undefined || (product === undefined && verb !== 'close-window') || extra.length > 0 || (verb === 'close-window' && service !== undefined)) {
+    throw new UsageError(verb === 'close-window' ? 'close-window needs <env> [<product>]' : `${verb} needs <env> <product> [<service>]`);
+  }
+  const resolved = resolveSystem(io.system).environments.find((candidate) => candidate.name === environmentName);
+  if (resolved === undefined) throw new OperatorError(`unknown environment "${environmentName}"; environments: ${io.system.environments.map((e) => e.name).join(', ')}`);
+  const services = product === undefined ? resolved.products.flatMap((spec) => releaseServices(resolved, spec.name)) : releaseServices(resolved, product, service);
+  if (io.sites === undefined) throw new OperatorError('no access to the hosts was configured');
+  const sites = io.sites(resolved, hosts);
+  const steps: StepOutput = io.steps ?? { line: (text) => io.out(`${text}\n`), now: () => new Date() };
+  if (verb === 'rollback') {
+    await runRollback(sites, resolved, services, steps);
+    return 0;
+  }
+  if (verb === 'close-window') {
+    const removed = await runCloseWindow(sites, services, steps);
+    steps.line(removed.length === 0 ? 'no rollback window has ended: nothing removed' : `removed ${removed.length} kept container(s)`);
+    return 0;
+  }
+  const results = await runRelease(sites, resolved, services, steps);
+  const released = results.filter((result) => 'outcome' in result);
+  const failures = released.filter((result) => 'outcome' in result && result.outcome.result !== 'promoted');
+  steps.line(
+    released.length === 0
+      ? `nothing to release in ${resolved.name} ${product}: no service holds a new version in a slot`
+      : `${released.length - failures.length} promoted, ${failures.length} not (${failures.map((f) => f.service).join(', ') || 'none'})`,
+  );
+  return failures.length === 0 ? 0 : 1;
 }
 
 if (require.main === module) runCommand(() => main(process.argv.slice(2), defaultIo()));

@@ -14,6 +14,7 @@
  */
 import { allTo, canaryWeights, otherSlot, parseSplitConfiguration, splitConfiguration, type ReleaseSlot, type TrafficWeights } from '../../constructs/docker/traffic-split';
 import type { ResolvedReleasePolicy } from '../../system/releases';
+import { OperatorError } from '../lib/tools';
 import { judgeCanary, progressBar, signalSummary, type VersionSignals } from './canary-watch';
 
 /** One container of a version, as the engine reports it. */
@@ -23,6 +24,8 @@ export interface VersionContainer {
   /** Docker health: `healthy`, `unhealthy`, `starting`, or `none` without a check. */
   readonly health: string;
   readonly restarts: number;
+  /** Its `image.tag` label: the version it runs. @default - unknown */
+  readonly tag?: string;
 }
 
 /** What the rollback window remembers about a service (kept beside its split file). */
@@ -150,7 +153,7 @@ export async function releaseVersion(host: ReleaseHost, metrics: MetricsSource, 
   const old = otherSlot(slot);
   const poll = request.timing?.pollSeconds ?? 15;
   const record = (await readRecord(host, service)) ?? { live: old, tags: {} };
-  if (record.live === slot) throw new Error(`${service}: slot ${slot} serves already; the new version goes into the other one`);
+  if (record.live === slot) throw new OperatorError(`${service}: slot ${slot} serves already; the new version goes into the other one`);
   const healthy = await step(out, `new version ${request.tag} up (${slot})`, () => untilHealthy(host, service, slot, request.timing?.healthySeconds ?? 300));
   if (healthy !== undefined) {
     await removeVersion(host, service, slot);
@@ -219,7 +222,7 @@ export type RollbackOutcome =
  */
 export async function rollbackVersion(host: ReleaseHost, service: string, out: StepOutput, timing: WatchTiming = {}): Promise<RollbackOutcome> {
   const record = await readRecord(host, service);
-  if (record === undefined) throw new Error(`${service}: no release recorded on this host, nothing to roll back to`);
+  if (record === undefined) throw new OperatorError(`${service}: no release recorded on this host, nothing to roll back to`);
   const previous = otherSlot(record.live);
   const kept = await host.containers(service, previous);
   const inWindow = record.windowEndsAt !== undefined && out.now() < new Date(record.windowEndsAt) && kept.length > 0;
@@ -232,7 +235,7 @@ export async function rollbackVersion(host: ReleaseHost, service: string, out: S
   await step(out, `rollback of ${service} inside the window: start ${previous} (${record.tags[previous] ?? 'previous'}), no pull`, async () => {
     for (const container of kept) if (!container.running) await host.start(container.name);
     const problem = await untilHealthy(host, service, previous, timing.healthySeconds ?? 120);
-    if (problem !== undefined) throw new Error(`${service}: the kept version did not turn healthy (${problem}); ${record.live} keeps serving`);
+    if (problem !== undefined) throw new OperatorError(`${service}: the kept version did not turn healthy (${problem}); ${record.live} keeps serving`);
     await setSplit(host, service, allTo(previous));
     switched = Date.now();
     for (const container of await host.containers(service, record.live)) if (container.running) await host.stop(container.name);
@@ -249,7 +252,8 @@ export async function closeWindow(host: ReleaseHost, service: string, out: StepO
   const previous = otherSlot(record.live);
   const removed = (await host.containers(service, previous)).map((c) => c.name);
   for (const name of removed) await host.remove(name);
-  await host.writeFile(recordFile(service), JSON.stringify({ live: record.live, tags: { [record.live]: record.tags[record.live] } } satisfies ReleaseRecord));
+  // The removed version's tag stays recorded: a rollback after the window names it as the tag to re-deploy.
+  await host.writeFile(recordFile(service), JSON.stringify({ live: record.live, tags: record.tags } satisfies ReleaseRecord));
   out.line(`==> rollback window of ${service} closed: removed ${removed.join(', ') || 'nothing'}`);
   return removed;
 }
