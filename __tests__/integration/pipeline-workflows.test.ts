@@ -50,7 +50,7 @@ function secretsIn(value: unknown): string[] {
 /** Credentials that can only read or plan (README, "Delivery pipeline"). */
 const READ_ONLY_SECRETS = ['CLOUDFLARE_READ_TOKEN', 'GITHUB_READ_TOKEN', 'HCLOUD_READ_TOKEN', 'TF_PLAN_TOKEN'];
 /** Credentials that can change infrastructure. */
-const WRITE_SECRETS = ['TF_API_TOKEN', 'CLOUDFLARE_PURGE_TOKEN', 'HCLOUD_TOKEN', 'CLOUDFLARE_API_TOKEN', 'INFRA_GITHUB_TOKEN', 'TF_TOKEN_app_terraform_io'];
+const WRITE_SECRETS = ['DEPLOY_SSH_KEY', 'TF_API_TOKEN', 'CLOUDFLARE_PURGE_TOKEN', 'HCLOUD_TOKEN', 'CLOUDFLARE_API_TOKEN', 'INFRA_GITHUB_TOKEN', 'TF_TOKEN_app_terraform_io'];
 
 /** The environment a job runs in, with `${{ inputs.x }}` resolved from each caller of a reusable workflow. */
 function environmentsOf(w: Workflow, job: Job): string[] {
@@ -164,10 +164,15 @@ describe('credentials by privilege', () => {
 
   it('write credentials appear only in jobs of a protected deployment environment, never next to write permissions', () => {
     const holders = allJobs.filter(({ job }) => secretsIn(job).some((s) => !READ_ONLY_SECRETS.includes(s)));
-    expect(holders.map(({ w, id }) => `${w.file}:${id}`)).toEqual(['deploy-stage.yml:apply']);
+    expect(holders.map(({ w, id }) => `${w.file}:${id}`)).toEqual(['deploy-stage.yml:apply', 'release-window.yml:staging', 'release-window.yml:production']);
     const apply = workflow('deploy-stage.yml').jobs.apply;
     expect(apply.environment).toBe('${{ inputs.deploy-environment }}');
-    expect(secretsIn(apply)).toEqual(['CLOUDFLARE_PURGE_TOKEN', 'TF_API_TOKEN']);
+    expect(secretsIn(apply)).toEqual(['CLOUDFLARE_PURGE_TOKEN', 'DEPLOY_SSH_KEY', 'TF_API_TOKEN']);
+    // The scheduled window close: the deploy key and the apply token (to read host addresses), in the platform environment.
+    for (const environment of ['staging', 'production']) {
+      const job = workflow('release-window.yml').jobs[environment];
+      expect([job.environment, secretsIn(job), job.permissions]).toEqual([`${environment}-platform`, ['DEPLOY_SSH_KEY', 'TF_API_TOKEN'], { contents: 'read' }]);
+    }
     expect(apply.permissions).toEqual({ contents: 'read' });
     // The job that writes refs holds no environment and no secret.
     const record = workflow('deploy-stage.yml').jobs.record;
@@ -175,7 +180,7 @@ describe('credentials by privilege', () => {
     expect(secretsIn(record)).toEqual([]);
     // No secret is a repository secret any more: every one is read in a job with an environment.
     for (const { w, id, job } of allJobs) if (secretsIn(job).length > 0) expect([w.file, id, job.environment]).toEqual([w.file, id, expect.any(String)]);
-    expect(WRITE_SECRETS.filter((s) => allJobs.some(({ job }) => secretsIn(job).includes(s)))).toEqual(['TF_API_TOKEN', 'CLOUDFLARE_PURGE_TOKEN']);
+    expect(WRITE_SECRETS.filter((s) => allJobs.some(({ job }) => secretsIn(job).includes(s)))).toEqual(['DEPLOY_SSH_KEY', 'TF_API_TOKEN', 'CLOUDFLARE_PURGE_TOKEN']);
   });
 
   it('only the comment job writes pull requests, only the drift report writes issues', () => {
@@ -356,6 +361,31 @@ describe('set-up documented', () => {
     for (const w of workflows) for (const m of JSON.stringify(w.raw).matchAll(/vars\.([A-Za-z0-9_]+)/g)) names.add(m[1]);
     expect(names.size).toBeGreaterThanOrEqual(7);
     for (const name of names) expect([name, section.includes(`\`${name}\``)]).toEqual([name, true]);
+  });
+});
+
+describe('release steps (issue 35): after the apply, and the scheduled window close', () => {
+  it('runs `release run` for each applied product stack, after the apply, with the deploy key of the same environment', () => {
+    const apply = workflow('deploy-stage.yml').jobs.apply;
+    const names = apply.steps.map((step: Job) => step.name ?? step.uses ?? step.run);
+    const applied = names.indexOf('terraform apply <saved plan>');
+    const released = names.findIndex((name: string) => name.startsWith('Release steps'));
+    expect(released).toBeGreaterThan(applied);
+    const step = apply.steps[released];
+    expect(step.if).toBe("inputs.kinds == 'products'");
+    expect(step.run).toContain('npx tsx scripts/release/cli.ts run "$ENVIRONMENT" "$product" $RELEASE_HOST_OPTIONS');
+    const access = apply.steps[released - 1];
+    expect(access).toMatchObject({ uses: './.github/actions/release-access', with: { 'ssh-key': '${{ secrets.DEPLOY_SSH_KEY }}' } });
+  });
+
+  it('closes rollback windows on a schedule in each environment, through its platform environment', () => {
+    const window = workflow('release-window.yml');
+    expect(window.on.schedule[0].cron).toMatch(/^\S+ \* \* \* \*$/);
+    for (const environment of ['staging', 'production']) {
+      const job = window.jobs[environment];
+      expect(job.environment).toBe(`${environment}-platform`);
+      expect(job.steps.at(-1).run).toBe(`npx tsx scripts/release/cli.ts close-window ${environment} $RELEASE_HOST_OPTIONS`);
+    }
   });
 });
 
