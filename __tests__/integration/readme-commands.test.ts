@@ -29,6 +29,10 @@ const COMMANDS: Readonly<Record<string, Expectation>> = {
   'npm run ops -- status staging': { kind: 'refuses', message: /error: the address of host app-1 \(staging\) is the output "host_app_1_ipv4" of staging-network, which has no local state here; pass --host app-1=<address>/ },
   'npm run ops -- logs production chat/backend --since 10m': { kind: 'refuses', message: /error: the address of host app-1 \(production\)/ },
   'npm run ops -- tasks production chat': { kind: 'refuses', message: /error: the address of host app-1 \(production\)/ },
+  'npm run ops -- traffic production chat': { kind: 'refuses', message: /error: the address of host app-1 \(production\)/ },
+  'npm run release -- run production chat': { kind: 'refuses', message: /error: the address of host app-1 \(production\)/ },
+  'npm run release -- rollback production chat backend': { kind: 'refuses', message: /error: the address of host app-1 \(production\)/ },
+  'npm run release -- close-window production': { kind: 'refuses', message: /error: the address of host app-1 \(production\)/ },
   'npm run ops -- task logs production chat migrate': { kind: 'refuses', message: /error: the address of host app-1 \(production\)/ },
   'npm run ops -- versions production chat': { kind: 'runs', output: /^production chat: current tag main-[0-9a-f]{7}/ },
   'npm run release -- record chat main-4f2c9e1': { kind: 'runs', output: /^stack=staging-chat\ntag=main-4f2c9e1\nmessage=release staging chat main-4f2c9e1$/m },
@@ -90,7 +94,7 @@ function run(clone: string, command: string): Promise<{ code: number | null; out
  * commands in the order a new user meets them.
  */
 const CHAINS: readonly (readonly string[])[] = [
-  ['npm run synth', 'npm run ops -- status staging --print --host app-1=203.0.113.10', 'npm run ops -- status staging', 'npm run ops -- logs production chat/backend --since 10m', 'npm run ops -- tasks production chat', 'npm run ops -- task logs production chat migrate', 'npm run graph'],
+  ['npm run synth', 'npm run ops -- status staging --print --host app-1=203.0.113.10', 'npm run ops -- status staging', 'npm run ops -- logs production chat/backend --since 10m', 'npm run ops -- tasks production chat', 'npm run ops -- task logs production chat migrate', 'npm run ops -- traffic production chat', 'npm run release -- run production chat', 'npm run release -- rollback production chat backend', 'npm run release -- close-window production', 'npm run graph'],
   ['npm run diff -- staging-network', 'npm run deploy -- staging-network', "npm run deploy -- 'staging-*'", 'npm run deploy -- production-chat', 'TFC_ORGANIZATION=acme TFC_BOOTSTRAP=1 npm run deploy -- bootstrap'],
   ['npm run ops -- versions production chat', 'npm run ops -- rollback production chat', 'npm run release -- record chat main-4f2c9e1', 'npm run release -- promote chat', 'npm run plan:comment -- --help'],
 ];
