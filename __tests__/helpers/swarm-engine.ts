@@ -18,7 +18,11 @@ import * as path from 'node:path';
 const API = '/v1.41';
 
 export class SwarmEngine {
-  public static async start(): Promise<SwarmEngine> {
+  /**
+   * `swarm: false`: a plain daemon, for tests of containers only; a swarm listens on the fixed 127.0.0.1:2377 and
+   * its VXLAN, so only one swarm runs on the machine at a time.
+   */
+  public static async start(options: { readonly swarm?: boolean } = {}): Promise<SwarmEngine> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-engine-'));
     const octet = 140 + Math.floor(Math.random() * 100);
     const log = fs.openSync(path.join(dir, 'dockerd.log'), 'w');
@@ -40,6 +44,7 @@ export class SwarmEngine {
     fs.closeSync(log);
     const engine = new SwarmEngine(dir, daemon);
     await engine.until('dockerd answers', async () => (await engine.request('GET', '/_ping').catch(() => undefined))?.status === 200, 30);
+    if (options.swarm === false) return engine;
     removeStaleVxlanLinks();
     await engine.api('POST', '/swarm/init', { ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1', DefaultAddrPool: [`10.${octet}.128.0/17`], SubnetSize: 24 });
     return engine;

@@ -122,7 +122,8 @@ const inspect = (name: string) => JSON.parse(engine.cli(['inspect', name]))[0];
 const names = (slot: ReleaseSlot) => engine.cli(['ps', '--all', '--filter', `label=${SLOT_LABEL}=${slot}`, '--format', '{{.Names}}']).split('\n').filter(Boolean);
 
 beforeAll(async () => {
-  engine = await SwarmEngine.start();
+  // Containers only: no swarm, so this runs beside the swarm tests.
+  engine = await SwarmEngine.start({ swarm: false });
   importStaticBusybox(IMAGE);
   engine.cli(['network', 'create', NETWORK]);
   edgeDirectory = path.join(engine.dir, 'edge-dynamic');
