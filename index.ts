@@ -27,6 +27,7 @@ export type {
   DataServiceSpec,
   DataSettings,
   DockerAccess,
+  EngineKind,
   EnvironmentSpec,
   GithubSettings,
   HostNetwork,
