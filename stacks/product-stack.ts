@@ -285,7 +285,10 @@ export class ProductStack extends SystemStack {
     if (services.length === 0) return;
     const environment = this.environment;
     const swarm = environment.engine === 'swarm';
-    // One Docker endpoint: the product's host, or the swarm's manager.
+    // One Docker endpoint: the product's host, or the swarm's manager. A docker_service without an `auth` block sends
+    // this provider's registry_auth for its image's registry with the create and update (kreuzwerker v3.6.2
+    // resource_docker_service_structures.go, retrieveAndMarshalAuth/fromRegistryAuth), so every node pulls the
+    // private image.
     const endpoint = swarm ? swarmManagerHost(environment) : product.host;
     const provider = connectDockerHost(this, networkStack, endpoint, { registryLogin: true });
     const edge = this.outputsOf(edgeStack);
