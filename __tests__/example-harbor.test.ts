@@ -7,6 +7,7 @@
  * one host, keeps plain containers and the direct layout.
  */
 import { harbor } from '../examples/harbor';
+import { checkInvariants } from '../policy/invariants';
 import { planCapacity } from '../system/capacity';
 import { resolveSystem } from '../system/resolve';
 import { environmentOf, variant } from './helpers/spec';
@@ -112,6 +113,25 @@ describe('one swarm', () => {
     for (const body of overlays) expect(body).toMatchObject({ options: { encrypted: 'true' }, attachable: true });
     expect(Object.values(resources(edge, 'docker_network')).some((body: any) => body.driver === 'bridge' && /harbor-(frontend|backend|data)$/.test(body.name))).toBe(false);
     expect(edge.output?.host_data_1_docker_network_data?.value).toBe('${docker_network.swarm-data.name}');
+  });
+
+  it('takes IPv6 at each edge proxy on a bridge of its host, since the frontend overlay cannot carry it; the invariant holds the swarm to that', () => {
+    const networks = resources(edge, 'docker_network');
+    expect(networks['swarm-frontend'].ipv6).toBeUndefined();
+    for (const host of ['app-1', 'app-2', 'data-1']) {
+      expect(networks[`${host}-edge-ingress`]).toMatchObject({ name: 'harbor-edge-ingress', driver: 'bridge', ipv6: true, provider: `docker.${host.replace('-', '_')}` });
+      expect(resources(edge, 'docker_container')[`${host}-edge-proxy`].networks_advanced.map((network: { name: string }) => network.name)).toEqual([
+        '${docker_network.swarm-frontend.name}',
+        `\${docker_network.${host}-edge-ingress.name}`,
+        `\${docker_network.${host}-docker-api.name}`,
+      ]);
+    }
+    const withoutIngress = JSON.parse(JSON.stringify(edge));
+    for (const host of ['app-1', 'app-2', 'data-1']) delete withoutIngress.resource.docker_network[`${host}-edge-ingress`];
+    const context = { stack: 'production-edge', production: true, adminSshCidrs: [], mayPublishPorts: true, appContainers: true, exemptions: [], edgeServesIpv6: true };
+    expect(checkInvariants(withoutIngress, context).filter((violation) => violation.rule === 'ipv6-served').map((violation) => violation.address)).toEqual([
+      'docker_network.swarm-frontend',
+    ]);
   });
 
   it('plans capacity for what stays on its host, and places the services as Swarm would with every node and with each lost', () => {

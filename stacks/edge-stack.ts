@@ -64,7 +64,6 @@ export class EdgeStack extends SystemStack {
             namePrefix: system,
             provider: providers.get(swarmManagerHost(environment)),
             labels: this.labels('network'),
-            frontendIpv6Subnet: environment.ipv6 ? FRONTEND_IPV6_SUBNET : undefined,
             swarm: true,
           })
         : undefined;
@@ -96,12 +95,29 @@ export class EdgeStack extends SystemStack {
         labels: { ...this.labels('docker-socket-proxy'), host: host.name },
         provider,
       });
+      // A swarm's frontend overlay carries no IPv6 (Docker 20.10): the proxy takes its published ports' IPv6 on a
+      // bridge of its host with IPv6, labelled frontend since it faces the clients.
+      const ingressNetwork =
+        swarmNetworks !== undefined && environment.ipv6
+          ? new Network(this, `${host.name}-edge-ingress`, {
+              name: `${system}-edge-ingress`,
+              driver: 'bridge',
+              ipv6: true,
+              ipamConfig: [{ subnet: FRONTEND_IPV6_SUBNET }],
+              labels: Object.entries({ ...this.labels('network'), host: host.name, network: 'frontend', purpose: "the edge proxy's IPv6 ingress" }).map(
+                ([label, value]) => ({ label, value }),
+              ),
+              provider,
+            })
+          : undefined;
+      ingressNetwork?.overrideLogicalId(`${host.name}-edge-ingress`);
       proxies.set(
         host.name,
         new EdgeProxy(this, `${host.name}-edge-proxy`, {
           acmeEmail: environment.acmeEmail,
           acmeStorageDir: ACME_STORAGE_DIR,
           frontendNetwork: hostNetworks.get('frontend').name,
+          ingressNetwork: ingressNetwork?.name,
           proxyProtocolTrustedIps: environment.loadBalancer && [environment.loadBalancer.privateIp],
           dockerEndpoint: socketProxy.endpoint,
           dockerApiNetwork: dockerApiNetwork.name,

@@ -25,7 +25,7 @@ export interface HostNetworksProps {
   /**
    * The networks of a whole swarm instead of one host: encrypted overlays spanning every node, created once through
    * a manager, attachable because plain containers (data services, accessories, release tasks, collectors) join
-   * them beside the services.
+   * them beside the services. IPv4 only (OverlayNetwork): the edge takes IPv6 on a bridge of its own per host.
    * @default false
    */
   readonly swarm?: boolean;
@@ -60,7 +60,6 @@ export class HostNetworks extends Construct {
           name: prefix === undefined ? name : `${prefix}-${name}`,
           internal: name === 'data',
           attachable: true,
-          ipv6Subnet: name === 'frontend' ? props.frontendIpv6Subnet : undefined,
           labels: { ...props.labels, network: name, purpose: PURPOSE[name] },
           provider: props.provider,
         });

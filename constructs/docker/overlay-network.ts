@@ -13,8 +13,6 @@ export interface OverlayNetworkProps {
    * socket, which is root on it anyway. @default false
    */
   readonly attachable?: boolean;
-  /** An IPv6 subnet (a ULA /64) besides IPv4, for the edge's network where the edge serves IPv6. @default - IPv4 only */
-  readonly ipv6Subnet?: string;
   /** Labels of the network. @default - none */
   readonly labels?: Readonly<Record<string, string>>;
   /** Provider of the swarm's manager. @default - the stack's default docker provider */
@@ -29,7 +27,10 @@ export interface OverlayNetworkProps {
  * as a driver option at create (`options`, ForceNew: it cannot be added
  * later) by kreuzwerker/terraform-provider-docker v3.6.2
  * internal/provider/resource_docker_network_funcs.go. Not attachable unless
- * asked: then only services join it, never a stray `docker run`.
+ * asked: then only services join it, never a stray `docker run`. IPv4 only:
+ * on Docker 20.10 a task on an overlay created with an IPv6 subnet fails
+ * ("Invalid address fd4d:...: It does not belong to any of this network's
+ * subnets"; found on the real engine, __tests__/integration/swarm-service.test.ts).
  */
 export class OverlayNetwork extends Construct {
   public readonly network: Network;
@@ -45,7 +46,6 @@ export class OverlayNetwork extends Construct {
       options: { encrypted: 'true' },
       attachable: props.attachable ?? false,
       internal: props.internal ?? false,
-      ...(props.ipv6Subnet !== undefined ? { ipv6: true, ipamConfig: [{ subnet: props.ipv6Subnet }] } : {}),
       labels: Object.entries(props.labels ?? {}).map(([label, value]) => ({ label, value })),
       provider: props.provider,
     });
