@@ -144,6 +144,16 @@ describe('one swarm', () => {
     expect(Object.values(consumers).flat().some((name) => name.startsWith('booking') || name.startsWith('accounts'))).toBe(false);
   });
 
+  it('lets a single host opt in: staging with engine swarm runs Swarm services on its one node, where no replica must survive a loss', () => {
+    const system = variant(harbor, (s) => (environmentOf(s, 'staging').engine = 'swarm'));
+    const staging = resolveSystem(system).environments[0]!;
+    expect([staging.engine, staging.loadBalancer]).toEqual(['swarm', undefined]);
+    const booking = new SynthesizedSystem(system).synth('staging-booking');
+    expect(resources(booking, 'docker_container')).toEqual({});
+    expect(resources(booking, 'docker_service')['booking-api'].task_spec.placement.constraints).toEqual(['node.labels.role==app']);
+    expect(resources(new SynthesizedSystem(harbor).synth('staging-booking'), 'docker_service')).toEqual({});
+  });
+
   it('keeps staging, on one host, without a balancer and with the direct layout', () => {
     const staging = app.synth('staging-network');
     expect(resources(staging, 'hcloud_load_balancer')).toEqual({});
