@@ -1,14 +1,14 @@
 /**
  * Accessories are reachable by the services that use them and by nothing
- * else (least privilege, like `reachability: 'linked'` for services): on one
- * host through a network of the accessory's own, which only it and its users
- * join; across hosts through its published ports, admitted in the DOCKER-USER
- * chain from the private addresses of the hosts running its users alone.
+ * else (least privilege, like `reachability: 'linked'` for services): through
+ * a network of the accessory's own, which only it and its users join: a bridge
+ * on one host, an encrypted overlay across the nodes of a swarm. Nothing of
+ * it is published.
  * Shown on the Lexicon example: Meilisearch (`search`), used by the web app
  * and the worker, not by the scheduler or the gRPC service.
  */
 import { lexicon } from '../examples/lexicon';
-import { environmentOf, productOf, variant } from './helpers/spec';
+import { productOf, variant } from './helpers/spec';
 import { resources, SynthesizedSystem, type TerraformJson } from './helpers/synth';
 
 type Container = { networks_advanced: { name: string }[] };
@@ -54,63 +54,44 @@ describe('on one host (staging)', () => {
   });
 });
 
-describe('across hosts (production: the app on app-1, the search engine on data-1)', () => {
-  /** app-1's private address: hosts take .10, .11... of the subnet in order. */
-  const APP_1 = '10.80.1.10';
-  const unitOf = (system: typeof lexicon, host: string): string => {
-    const network = new SynthesizedSystem(system).synth('production-network');
-    const userData = JSON.parse(String(resources(network, 'hcloud_server')[`host-${host}`].user_data).replace(/^#cloud-config\n/, ''));
-    return userData.write_files.find((file: { path: string }) => file.path === '/etc/systemd/system/private-services-firewall.service').content;
-  };
-  const searchRules = (unit: string) => unit.split('\n').filter((line) => line.includes('--ctorigdstport 7700'));
-
-  it("admits the accessory's port from the hosts running its users alone, not the whole subnet", () => {
-    const rules = searchRules(unitOf(lexicon, 'data-1'));
-    expect(rules).toEqual([
-      `ExecStart=/usr/sbin/iptables -A PRIVATE-SERVICES -p tcp -m conntrack --ctorigdst 10.80.1.11 --ctorigdstport 7700 -s ${APP_1}/32 -j RETURN`,
-      'ExecStart=/usr/sbin/iptables -A PRIVATE-SERVICES -p tcp -m conntrack --ctorigdst 10.80.1.11 --ctorigdstport 7700 -j DROP',
-    ]);
-    // PostgreSQL keeps the subnet: every product host uses it.
-    expect(unitOf(lexicon, 'data-1')).toContain('--ctorigdstport 5432 -s 10.80.1.0/24 -j RETURN');
-  });
-
-  it('admits every host a user runs on, and nobody when no service uses it', () => {
-    const spread = variant(lexicon, (system) => {
-      const production = environmentOf(system, 'production');
-      production.hosts.push({ name: 'app-2', serverType: 'ccx33' });
-      production.products = [{ product: 'lexicon', imageTag: 'v2.3.0', group: 'app', replicas: { web: 2, docs: 2, suggest: 2 } }];
-    });
-    const sources = searchRules(unitOf(spread, 'data-1')).map((line) => / -s (\S+) /.exec(line)?.[1]).filter(Boolean);
-    expect(sources).toEqual(['10.80.1.10/32', '10.80.1.12/32']);
-
-    const unused = variant(lexicon, (system) => {
-      // Shared secrets need exactly one product using the accessory.
-      system.accessories![0]!.sharedSecrets = [];
-      for (const service of productOf(system, 'lexicon').services) service.uses = service.uses?.filter((name) => name !== 'search');
-    });
-    expect(searchRules(unitOf(unused, 'data-1'))).toEqual([expect.stringMatching(/--ctorigdstport 7700 -j DROP$/)]);
-  });
-
-  it('publishes the port from a network that is not internal, which Docker would not publish from', () => {
+describe('across hosts (production, a swarm: the app on app-1, the search engine on data-1)', () => {
+  it('gives the accessory an internal, encrypted overlay of its own, created through the manager', () => {
     const edge = new SynthesizedSystem(lexicon).synth('production-edge');
-    expect(resources(edge, 'docker_network')['accessory-network-search']).toMatchObject({ name: 'lexicon-accessory-search', internal: false });
-    const search = resources(new SynthesizedSystem(lexicon).synth('production-data'), 'docker_container').search as Container & { ports: unknown[] };
-    expect(search.ports).toEqual([{ internal: 7700, external: 7700, ip: '10.80.1.11', protocol: 'tcp' }]);
+    expect(resources(edge, 'docker_network')['accessory-network-search']).toMatchObject({
+      name: 'lexicon-accessory-search',
+      driver: 'overlay',
+      internal: true,
+      options: { encrypted: 'true' },
+      // The accessory stays a plain container on its node, which joins the overlay.
+      attachable: true,
+      provider: 'docker.app_1',
+    });
   });
 
-  it('leaves the users off its network: they reach it at its host\'s private address', () => {
-    const product = new SynthesizedSystem(lexicon).synth('production-lexicon');
-    const web = resources(product, 'docker_container')['lexicon-web-app-1'] as Container & { env: string[] };
-    expect(networksOf(web)).not.toContainEqual(accessoryNetwork);
-    expect(web.env).toContain('MEILI_URL=http://10.80.1.11:7700');
+  it('publishes none of its ports: its users reach it by name on that overlay', () => {
+    const search = resources(new SynthesizedSystem(lexicon).synth('production-data'), 'docker_container').search as Container & { ports?: unknown[] };
+    expect(search.ports).toBeUndefined();
+    expect(networksOf(search)).toEqual([accessoryNetwork]);
+    const services = resources(new SynthesizedSystem(lexicon).synth('production-lexicon'), 'docker_service');
+    const networksOfService = (name: string) => services[name].task_spec.networks_advanced.map((network: { name: string }) => network.name);
+    expect(networksOfService('lexicon-web')).toContainEqual(accessoryNetwork);
+    expect(networksOfService('lexicon-scheduler')).not.toContainEqual(accessoryNetwork);
+    expect(services['lexicon-web'].task_spec.container_spec.env.MEILI_URL).toBe('http://search:7700');
+  });
+
+  it('leaves the data host without a firewall unit: nothing there is published any more', () => {
+    const network = new SynthesizedSystem(lexicon).synth('production-network');
+    const userData = JSON.parse(String(resources(network, 'hcloud_server')['host-data-1'].user_data).replace(/^#cloud-config\n/, ''));
+    expect(userData.write_files.some((file: { path: string }) => file.path.includes('private-services'))).toBe(false);
+    expect(network.output?.host_data_1_private_services_unit).toBeUndefined();
   });
 });
 
 describe('a running host', () => {
-  it('gets a changed set of rules from the network stack, in a unit that flushes and refills its chain on restart', () => {
+  it("gets a changed set of rules from the network stack (the monitoring host's), in a unit that flushes and refills its chain on restart", () => {
     const network = new SynthesizedSystem(lexicon).synth('production-network');
-    const unit = String(network.output?.host_data_1_private_services_unit?.value);
-    const userData = JSON.parse(String(resources(network, 'hcloud_server')['host-data-1'].user_data).replace(/^#cloud-config\n/, ''));
+    const unit = String(network.output?.host_app_1_private_services_unit?.value);
+    const userData = JSON.parse(String(resources(network, 'hcloud_server')['host-app-1'].user_data).replace(/^#cloud-config\n/, ''));
     // The output is exactly what cloud-init installs at first boot.
     expect(userData.write_files.find((file: { path: string }) => file.path === '/etc/systemd/system/private-services-firewall.service').content).toBe(unit);
     const lines = unit.split('\n');

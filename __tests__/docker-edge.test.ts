@@ -166,10 +166,10 @@ describe('Docker provider per host', () => {
     expect(edge.provider?.docker?.[0].registry_auth).toBeUndefined();
   });
 
-  it('uses one provider alias per host when an environment has several', () => {
+  it('runs the edge proxy on every host of a swarm, and the product stacks through the manager alone', () => {
     const twoHosts = variant(manacore, (system) => {
       const staging = environmentOf(system, 'staging');
-      staging.hosts.push({ name: 'app-2', serverType: 'ccx33' });
+      staging.hosts.push({ name: 'app-2', serverType: 'ccx33', group: 'chat' });
       staging.products.find((deployment) => deployment.product === 'chat')!.host = 'app-2';
     });
     const synthesized = new SynthesizedSystem(twoHosts);
@@ -179,13 +179,16 @@ describe('Docker provider per host', () => {
       ['app_2', 'ssh://deploy@${data.terraform_remote_state.outputs-staging-network.outputs.host_app_2_ipv4}:22'],
     ]);
     expect(container(stagingEdge, 'app-2-edge-proxy').provider).toBe('docker.app_2');
-    expect(resources(stagingEdge, 'docker_network')['app-2-data'].provider).toBe('docker.app_2');
-    // A product stack of a several-host environment configures every host's provider (so a container that leaves a
-    // host is destroyed there) and keys its containers by host.
+    // The shared networks are the swarm's overlays, created once through the manager and named for every host.
+    expect(resources(stagingEdge, 'docker_network')['swarm-data']).toMatchObject({ driver: 'overlay', provider: 'docker.app_1' });
+    expect(resources(stagingEdge, 'docker_network')['app-2-data']).toBeUndefined();
+    expect(stagingEdge.output?.host_app_2_docker_network_data?.value).toBe('${docker_network.swarm-data.name}');
+    // A product stack reaches the swarm through its manager (one endpoint), and Swarm places chat by its group's label.
     const chat = synthesized.synth('staging-chat');
-    expect(chat.provider?.docker?.map((provider: any) => provider.alias)).toEqual(['app_1', 'app_2']);
-    expect(container(chat, 'chat-backend-app-2').provider).toBe('docker.app_2');
-    expect(container(chat, 'chat-backend-app-2').networks_advanced[0].name).toContain('host_app_2_docker_network_');
+    expect(chat.provider?.docker?.map((provider: any) => [provider.alias, provider.host])).toEqual([
+      [undefined, 'ssh://deploy@${data.terraform_remote_state.outputs-staging-network.outputs.host_app_1_ipv4}:22'],
+    ]);
+    expect(resources(chat, 'docker_service')['chat-backend'].task_spec.placement.constraints).toEqual(['node.labels.role==chat']);
   });
 
   it('reaches the daemon over the local socket when the environment runs on a Terraform Cloud agent', () => {

@@ -46,6 +46,14 @@ describe('SwarmService', () => {
     expect(body.rollback_config).toEqual({ parallelism: 1, delay: '0s', order: 'start-first', failure_action: 'pause', monitor: '45s', max_failure_ratio: '0' });
   });
 
+  it('times a service whose probe is turned off by the no-check defaults, not by the disabled probe\'s timings', () => {
+    const { body } = service({ healthCheck: HealthCheck.none('celery beat has no health endpoint').toDocker() });
+    expect(body.task_spec.container_spec.healthcheck.test).toEqual(['NONE']);
+    expect(body.update_config.monitor).toBe('30s');
+    // 2 x 1 replica x (no start to wait for, 30 s monitor) + 60.
+    expect(body.converge_config.timeout).toBe(`${2 * 30 + 60}s`);
+  });
+
   it('makes Terraform wait for convergence, long enough for every replica and a rollback', () => {
     const { body } = service({ replicas: 3 });
     expect(body.mode).toEqual({ replicated: { replicas: 3 } });

@@ -1,11 +1,13 @@
 /**
  * The Harbor example (examples/harbor.ts): production on two app hosts and a
- * data host. Replicas spread over the app hosts, a load balancer in front of
- * their edge proxies with the PROXY protocol, public names on the balancer,
- * no public 80/443 on the hosts, and data services reached over the private
- * network only. Staging, on one host, keeps the direct layout.
+ * data host, run as one Docker Swarm. Each service a Swarm service placed by
+ * role label, a load balancer in front of the edge proxies with the PROXY
+ * protocol, public names on the balancer, no public 80/443 on the hosts, and
+ * data services reached by name on an encrypted overlay network. Staging, on
+ * one host, keeps plain containers and the direct layout.
  */
 import { harbor } from '../examples/harbor';
+import { checkInvariants } from '../policy/invariants';
 import { planCapacity } from '../system/capacity';
 import { resolveSystem } from '../system/resolve';
 import { environmentOf, variant } from './helpers/spec';
@@ -27,46 +29,129 @@ beforeAll(() => {
 const LB_PRIVATE_IP = '10.60.1.5';
 const DATA_HOST_PRIVATE_IP = '10.60.1.12';
 
-describe('placement', () => {
-  it('spreads every replicated service over both app hosts, round-robin, and nothing onto the data host', () => {
-    const hostOf = (address: string) => resources(booking, 'docker_container')[address].provider;
-    expect(Object.fromEntries(Object.keys(resources(booking, 'docker_container')).map((address) => [address, hostOf(address)]))).toEqual({
-      'booking-api-app-1': 'docker.app_1',
-      'booking-api-app-2': 'docker.app_2',
-      'booking-api-app-1-2': 'docker.app_1',
-      'booking-reminders-app-1': 'docker.app_1',
-      'booking-web-app-1': 'docker.app_1',
-      'booking-web-app-2': 'docker.app_2',
+const labelsOf = (body: any): Record<string, string> => Object.fromEntries((body.labels ?? []).map((entry: { label: string; value: string }) => [entry.label, entry.value]));
+
+describe('one swarm', () => {
+  it('reaches the swarm through one endpoint, its manager app-1, and runs each service as a Swarm service instead of containers', () => {
+    for (const stack of [booking, app.synth('production-accounts')]) {
+      expect(stack.provider?.docker).toHaveLength(1);
+      expect(stack.provider!.docker[0].alias).toBeUndefined();
+      expect(stack.provider!.docker[0].host).toContain('outputs.host_app_1_ipv4');
+      expect(resources(stack, 'docker_container')).toEqual({});
+      expect(resources(stack, 'docker_image')).toEqual({});
+    }
+    const services = resources(booking, 'docker_service');
+    expect(Object.fromEntries(Object.entries(services).map(([address, body]) => [address, [body.name, body.mode.replicated.replicas]]))).toEqual({
+      'booking-api': ['booking-api', 3],
+      'booking-web': ['booking-web', 2],
+      'booking-reminders': ['booking-reminders', 1],
     });
   });
 
-  it("pulls each image once per host's daemon and gives the product its own network on each host", () => {
-    expect(Object.keys(resources(booking, 'docker_image')).sort()).toEqual([
-      'booking-api-app-1',
-      'booking-api-app-2',
-      'booking-reminders-app-1',
-      'booking-web-app-1',
-      'booking-web-app-2',
+  it('places every replica on the nodes labelled role=app, never on the data host, and leaves two app nodes free to hold them all', () => {
+    for (const body of Object.values(resources(booking, 'docker_service'))) {
+      expect(body.task_spec.placement.constraints).toEqual(['node.labels.role==app']);
+      // With two app nodes one must hold every replica after the other's loss: no bound per node.
+      expect(body.task_spec.placement.max_replicas).toBeUndefined();
+    }
+  });
+
+  it('bounds replicas per node once a third app node leaves room for the others to take a lost one\'s share', () => {
+    const system = variant(harbor, (s) => {
+      const production = environmentOf(s, 'production');
+      production.hosts = [...production.hosts.slice(0, 2), { name: 'app-3', serverType: 'ccx33' }, production.hosts[2]!];
+      production.loadBalancer = { type: 'lb11' };
+    });
+    const services = resources(new SynthesizedSystem(system).synth('production-booking'), 'docker_service');
+    // ceil(replicas / (nodes - 1)): 3 over 3 nodes at most 2 a node, 2 at most 1, 1 unbounded.
+    expect(services['booking-api'].task_spec.placement.max_replicas).toBe(2);
+    expect(services['booking-web'].task_spec.placement.max_replicas).toBe(1);
+    expect(services['booking-reminders'].task_spec.placement.max_replicas).toBeUndefined();
+  });
+
+  it('limits and reserves, health-checks, updates start-first with rollback on failure, restarts and stops gracefully', () => {
+    const api = resources(booking, 'docker_service')['booking-api'];
+    expect(api.task_spec.resources).toEqual({
+      limits: { nano_cpus: 1e9, memory_bytes: 512 * 1024 * 1024 },
+      reservation: { nano_cpus: 0.5e9, memory_bytes: 256 * 1024 * 1024 },
+    });
+    expect(api.task_spec.container_spec.healthcheck.test).toEqual(['CMD-SHELL', 'wget -q --spider http://127.0.0.1:8080/health || exit 1']);
+    expect(api.update_config).toMatchObject({ order: 'start-first', failure_action: 'rollback', parallelism: 1, monitor: '120s' });
+    expect(api.rollback_config).toMatchObject({ order: 'start-first', failure_action: 'pause' });
+    expect(api.task_spec.restart_policy).toMatchObject({ condition: 'any', delay: '5s' });
+    expect(api.task_spec.container_spec).toMatchObject({ stop_grace_period: '30s', read_only: true, user: '1001', cap_drop: ['ALL'] });
+    // The apply waits for every replica, and fails when Swarm rolled the update back.
+    expect(api.converge_config).toMatchObject({ delay: '5s' });
+  });
+
+  it("puts the Traefik router on the service's labels, with the port and the network Traefik's Swarm provider needs", () => {
+    const labels = labelsOf(resources(booking, 'docker_service')['booking-web']);
+    expect(labels['traefik.enable']).toBe('true');
+    expect(labels['traefik.http.routers.booking-web.rule']).toBe('Host(`app-booking.harbor.travel`) || Host(`harbor.travel`) || Host(`www.harbor.travel`)');
+    expect(labels['traefik.http.services.booking-web.loadbalancer.server.port']).toBe('3000');
+    expect(labels['traefik.swarm.network']).toBe('${data.terraform_remote_state.outputs-production-edge.outputs.host_app_1_docker_network_frontend}');
+    // A worker is not routed.
+    expect(labelsOf(resources(booking, 'docker_service')['booking-reminders'])['traefik.enable']).toBeUndefined();
+  });
+
+  it('gives the product an encrypted overlay network, where its services reach each other by short name', () => {
+    expect(resources(booking, 'docker_network')).toEqual({
+      'product-network': expect.objectContaining({ name: 'harbor-booking', driver: 'overlay', options: { encrypted: 'true' }, attachable: true }),
+    });
+    const api = resources(booking, 'docker_service')['booking-api'];
+    expect(api.task_spec.networks_advanced).toContainEqual({ name: '${docker_network.product-network.name}', aliases: ['api'] });
+    expect(api.task_spec.container_spec.env.ACCOUNTS_URL).toBe('http://accounts-api:8090');
+  });
+
+  it("creates the swarm's shared networks once, as encrypted overlays through the manager, and names them for every host", () => {
+    const overlays = Object.values(resources(edge, 'docker_network')).filter((body: any) => body.driver === 'overlay');
+    expect(overlays.map((body: any) => [body.name, body.internal ?? false, body.provider]).sort()).toEqual([
+      ['harbor-backend', false, 'docker.app_1'],
+      ['harbor-data', true, 'docker.app_1'],
+      ['harbor-frontend', false, 'docker.app_1'],
     ]);
-    expect(resources(booking, 'docker_container')['booking-api-app-1-2'].image).toBe('${docker_image.booking-api-app-1.image_id}');
-    const networks = resources(booking, 'docker_network');
-    expect(Object.keys(networks).sort()).toEqual(['product-network-app-1', 'product-network-app-2']);
-    expect(networks['product-network-app-2']).toMatchObject({ name: 'harbor-booking', provider: 'docker.app_2' });
+    for (const body of overlays) expect(body).toMatchObject({ options: { encrypted: 'true' }, attachable: true });
+    expect(Object.values(resources(edge, 'docker_network')).some((body: any) => body.driver === 'bridge' && /harbor-(frontend|backend|data)$/.test(body.name))).toBe(false);
+    expect(edge.output?.host_data_1_docker_network_data?.value).toBe('${docker_network.swarm-data.name}');
   });
 
-  it('configures every host of the environment in each product stack, so a container leaving a host is destroyed there', () => {
-    const accounts = app.synth('production-accounts');
-    expect(accounts.provider?.docker?.map((provider: any) => provider.alias)).toEqual(['app_1', 'app_2', 'data_1']);
-    expect(Object.values(resources(accounts, 'docker_container')).some((body: any) => body.provider === 'docker.data_1')).toBe(false);
+  it('takes IPv6 at each edge proxy on a bridge of its host, since the frontend overlay cannot carry it; the invariant holds the swarm to that', () => {
+    const networks = resources(edge, 'docker_network');
+    expect(networks['swarm-frontend'].ipv6).toBeUndefined();
+    for (const host of ['app-1', 'app-2', 'data-1']) {
+      expect(networks[`${host}-edge-ingress`]).toMatchObject({ name: 'harbor-edge-ingress', driver: 'bridge', ipv6: true, provider: `docker.${host.replace('-', '_')}` });
+      expect(resources(edge, 'docker_container')[`${host}-edge-proxy`].networks_advanced.map((network: { name: string }) => network.name)).toEqual([
+        '${docker_network.swarm-frontend.name}',
+        `\${docker_network.${host}-edge-ingress.name}`,
+        `\${docker_network.${host}-docker-api.name}`,
+      ]);
+    }
+    const withoutIngress = JSON.parse(JSON.stringify(edge));
+    for (const host of ['app-1', 'app-2', 'data-1']) delete withoutIngress.resource.docker_network[`${host}-edge-ingress`];
+    const context = { stack: 'production-edge', production: true, adminSshCidrs: [], mayPublishPorts: true, appContainers: true, exemptions: [], edgeServesIpv6: true };
+    expect(checkInvariants(withoutIngress, context).filter((violation) => violation.rule === 'ipv6-served').map((violation) => violation.address)).toEqual([
+      'docker_network.swarm-frontend',
+    ]);
   });
 
-  it('plans capacity per host with every replica', () => {
+  it('plans capacity for what stays on its host, and places the services as Swarm would with every node and with each lost', () => {
     const production = resolveSystem(harbor).environments.find((environment) => environment.name === 'production')!;
-    const consumers = Object.fromEntries(planCapacity(production).hosts.map((host) => [host.host, host.consumers.map((consumer) => consumer.name).sort()]));
-    expect(consumers['app-1']).toEqual(expect.arrayContaining(['booking-api', 'booking-api-3', 'booking-web', 'booking-reminders', 'accounts-api']));
-    expect(consumers['app-2']).toEqual(expect.arrayContaining(['booking-api-2', 'booking-web-2', 'accounts-api-2']));
+    expect(production.engine).toBe('swarm');
+    const report = planCapacity(production);
+    expect(report.issues).toEqual([]);
+    const consumers = Object.fromEntries(report.hosts.map((host) => [host.host, host.consumers.map((consumer) => consumer.name).sort()]));
     expect(consumers['data-1']).toEqual(expect.arrayContaining(['postgres', 'redis', 'backup job']));
-    expect(consumers['data-1']!.some((name) => name.startsWith('booking') || name.startsWith('accounts'))).toBe(false);
+    expect(Object.values(consumers).flat().some((name) => name.startsWith('booking') || name.startsWith('accounts'))).toBe(false);
+  });
+
+  it('lets a single host opt in: staging with engine swarm runs Swarm services on its one node, where no replica must survive a loss', () => {
+    const system = variant(harbor, (s) => (environmentOf(s, 'staging').engine = 'swarm'));
+    const staging = resolveSystem(system).environments[0]!;
+    expect([staging.engine, staging.loadBalancer]).toEqual(['swarm', undefined]);
+    const booking = new SynthesizedSystem(system).synth('staging-booking');
+    expect(resources(booking, 'docker_container')).toEqual({});
+    expect(resources(booking, 'docker_service')['booking-api'].task_spec.placement.constraints).toEqual(['node.labels.role==app']);
+    expect(resources(new SynthesizedSystem(harbor).synth('staging-booking'), 'docker_service')).toEqual({});
   });
 
   it('keeps staging, on one host, without a balancer and with the direct layout', () => {
@@ -123,60 +208,66 @@ describe('the load balancer', () => {
   });
 });
 
-describe('data over the private network', () => {
-  it('publishes PostgreSQL and Redis on the data host\'s private address only', () => {
-    expect(resources(data, 'docker_container').postgres.ports).toEqual([{ internal: 5432, external: 5432, ip: DATA_HOST_PRIVATE_IP, protocol: 'tcp' }]);
-    expect(resources(data, 'docker_container').redis.ports).toEqual([{ internal: 6379, external: 6379, ip: DATA_HOST_PRIVATE_IP, protocol: 'tcp' }]);
-  });
-
-  it('hands products connection strings at that address', () => {
-    const credentials = app.synth('production-booking-credentials');
-    expect(credentials.output?.database_url?.value).toBe(`postgresql://booking:\${random_password.postgres-role-password.result}@${DATA_HOST_PRIVATE_IP}:5432/booking`);
-    expect(credentials.output?.redis_url?.value).toContain(`@${DATA_HOST_PRIVATE_IP}:6379/0`);
-  });
-
-  it('admits those ports from the subnet alone, in the data host\'s DOCKER-USER chain', () => {
-    const servers = resources(network, 'hcloud_server');
-    const dataHost = JSON.parse(String(servers['host-data-1'].user_data).replace(/^#cloud-config\n/, ''));
-    const unit = dataHost.write_files.find((file: { path: string }) => file.path === '/etc/systemd/system/private-services-firewall.service');
-    for (const port of [5432, 6379]) {
-      const match = `-p tcp -m conntrack --ctorigdst ${DATA_HOST_PRIVATE_IP} --ctorigdstport ${port}`;
-      expect(unit.content).toContain(`ExecStart=/usr/sbin/iptables -A PRIVATE-SERVICES ${match} -s 10.60.1.0/24 -j RETURN\nExecStart=/usr/sbin/iptables -A PRIVATE-SERVICES ${match} -j DROP\n`);
+describe('data by name on the overlay', () => {
+  it('publishes neither PostgreSQL nor Redis: they join the data overlay under their names', () => {
+    for (const name of ['postgres', 'redis']) {
+      const container = resources(data, 'docker_container')[name];
+      expect(container.ports).toBeUndefined();
+      expect(container.networks_advanced).toContainEqual({ name: '${data.terraform_remote_state.outputs-production-edge.outputs.host_data_1_docker_network_data}', aliases: [name] });
     }
-    expect(unit.content).toContain("iptables -C DOCKER-USER -j PRIVATE-SERVICES 2>/dev/null || iptables -I DOCKER-USER -j PRIVATE-SERVICES");
-    expect(dataHost.runcmd).toContainEqual(['systemctl', 'enable', '--now', 'private-services-firewall.service']);
-    // app-1 runs Prometheus and Loki for the other hosts' collectors: the same guard; app-2 publishes nothing privately.
-    const monitoringHost = JSON.parse(String(servers['host-app-1'].user_data).replace(/^#cloud-config\n/, ''));
-    const monitoringUnit = monitoringHost.write_files.find((file: { path: string }) => file.path === '/etc/systemd/system/private-services-firewall.service');
-    for (const port of [9090, 3100]) expect(monitoringUnit.content).toMatch(new RegExp(`--ctorigdst 10\\.60\\.1\\.\\d+ --ctorigdstport ${port} -s 10\\.60\\.1\\.0/24 -j RETURN`));
-    expect(monitoringUnit.content).not.toContain('--ctorigdstport 5432');
-    const appHost = JSON.parse(String(servers['host-app-2'].user_data).replace(/^#cloud-config\n/, ''));
-    expect(appHost.write_files.some((file: { path: string }) => file.path.includes('private-services'))).toBe(false);
   });
 
+  it('hands products connection strings by name', () => {
+    const credentials = app.synth('production-booking-credentials');
+    expect(credentials.output?.database_url?.value).toBe('postgresql://booking:${random_password.postgres-role-password.result}@postgres:5432/booking');
+    expect(credentials.output?.redis_url?.value).toContain('@redis:6379/0');
+    expect(JSON.stringify(credentials)).not.toContain(DATA_HOST_PRIVATE_IP);
+  });
+
+  it('keeps a firewall unit for the monitoring host alone: nothing of the data host is published', () => {
+    const servers = resources(network, 'hcloud_server');
+    const files = (host: string) => JSON.parse(String(servers[`host-${host}`].user_data).replace(/^#cloud-config\n/, '')).write_files as Array<{ path: string; content: string }>;
+    const unit = (host: string) => files(host).find((file) => file.path === '/etc/systemd/system/private-services-firewall.service');
+    expect(unit('data-1')).toBeUndefined();
+    expect(unit('app-2')).toBeUndefined();
+    // app-1 runs Prometheus and Loki for the other hosts' collectors.
+    for (const port of [9090, 3100]) expect(unit('app-1')!.content).toMatch(new RegExp(`--ctorigdst 10\\.60\\.1\\.\\d+ --ctorigdstport ${port} -s 10\\.60\\.1\\.0/24 -j RETURN`));
+    expect(unit('app-1')!.content).not.toContain('--ctorigdstport 5432');
+  });
 });
 
 describe('placement rules', () => {
   const reject = (mutate: Parameters<typeof variant>[1]) => () => resolveSystem(variant(harbor, mutate));
 
-  it('refuses spreading over a group of one host', () => {
-    expect(
-      reject((system) => {
-        environmentOf(system, 'production').products[0] = { product: 'booking', imageTag: 'v3.2.0', group: 'data' };
-      }),
-    ).toThrow(
-      'environment "production", product "booking", field "group": got "data"; allowed: a group of two or more hosts (group "data" has only data-1), or host: "data-1" (spreading over one host protects nothing)',
+  it('refuses plain containers on more than one host, naming the engine and why', () => {
+    expect(reject((system) => (environmentOf(system, 'production').engine = 'containers'))).toThrow(
+      'environment "production", field "engine": got "containers"; allowed: "swarm" with 3 hosts ("containers" runs one host only)',
     );
   });
 
-  it('refuses pinning a replicated service to one host when there are two app hosts', () => {
+  it('refuses a swarm that cannot survive the loss of a node: the N-1 capacity check at synth', () => {
+    // Three API replicas of 2.5 CPUs fit on two ccx33 app nodes, but not on the one left after losing either.
+    const heavy: Parameters<typeof variant>[1] = (system) => {
+      const api = system.products[0]!.services.find((service) => service.name === 'api')!;
+      (api as { resources?: object }).resources = { cpuLimit: 2.5, cpuReservation: 2.5, memoryLimitMiB: 512, memoryReservationMiB: 256 };
+    };
+    expect(reject(heavy)).toThrow(
+      /environment "production", field "hosts": got \["app-1","app-2","data-1"\]; allowed: nodes of which any N-1 hold every replica of the services that must survive; with app-1 lost, booking-api replica \d \(2\.5 CPU\/256 MiB on nodes labelled role=app\) finds no node/,
+    );
+  });
+
+  it('refuses placing a product by a host that shares its group: on a swarm that host stands for its group', () => {
     expect(
       reject((system) => {
         environmentOf(system, 'production').products[0] = { product: 'booking', imageTag: 'v3.2.0', host: 'app-1' };
       }),
-    ).toThrow(
-      'environment "production", product "booking", field "group": got undefined; allowed: group: "app" (spread over app-1, app-2) (service api has 3 replicas and the environment has 2 app hosts: on one host, losing it loses every replica)',
-    );
+    ).toThrow('environment "production", product "booking", field "host": got "app-1"; allowed: group: "app" (Swarm schedules over app-1, app-2), or a host alone in its group');
+  });
+
+  it('places a product by a host alone in its group on that group', () => {
+    const system = variant(harbor, (s) => (environmentOf(s, 'production').products[1] = { product: 'accounts', imageTag: 'v1.9.4', host: 'data-1' }));
+    const accounts = resolveSystem(system).environments[1]!.products.find((product) => product.name === 'accounts')!;
+    expect(accounts.services[0]!.placement).toEqual({ nodeLabels: { role: 'data' }, nodes: ['data-1'], maxReplicasPerNode: undefined });
   });
 
   it('refuses an unknown balancer type and one too small for the hosts', () => {
@@ -185,13 +276,13 @@ describe('placement rules', () => {
     );
   });
 
-  it('refuses an in-product link to a service that is not on every host of the caller', () => {
-    expect(
-      reject((system) => {
-        // One replica of an internal service lands on app-1 only; the web app runs on both hosts.
-        system.products[0]!.services.push({ name: 'pricing', kind: 'internal', port: 9000 });
-        system.products[0]!.services.find((service) => service.name === 'web')!.links = { PRICING_URL: 'pricing' };
-      }),
-    ).toThrow(/field "services\.web\.links\.PRICING_URL": got "pricing"; allowed: a service with a replica on every host this one runs on \(app-1, app-2\)/);
+  it('links a caller to a service of its product by name wherever Swarm runs either', () => {
+    const system = variant(harbor, (s) => {
+      // One replica of an internal service, on whichever node; the web app runs on both.
+      s.products[0]!.services.push({ name: 'pricing', kind: 'internal', port: 9000 });
+      s.products[0]!.services.find((service) => service.name === 'web')!.links = { PRICING_URL: 'pricing' };
+    });
+    const web = resolveSystem(system).environments[1]!.products[0]!.services.find((service) => service.name === 'web')!;
+    expect(web.environment.PRICING_URL).toBe('http://pricing:9000');
   });
 });

@@ -19,16 +19,16 @@ let app: SynthesizedSystem;
 let product: TerraformJson;
 beforeAll(() => {
   app = new SynthesizedSystem(lexicon);
-  product = app.synth('production-lexicon');
+  product = app.synth('staging-lexicon');
 });
 
-/** Production runs the product on app-1 of two hosts: containers are keyed by host. */
+/** Staging runs the product as plain containers on its one host (production, of two hosts, as Swarm services). */
 const containerOf = (json: TerraformJson, address: string) => {
   const found = resources(json, 'docker_container')[address];
   if (found === undefined) throw new Error(`no docker_container.${address}; have ${Object.keys(resources(json, 'docker_container')).join(', ')}`);
   return found;
 };
-const service = (name: string) => containerOf(product, `lexicon-${name}-app-1`);
+const service = (name: string) => containerOf(product, `lexicon-${name}`);
 const env = (container: { env: string[] }, name: string) => container.env.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
 
 describe('probes that real images pass', () => {
@@ -88,8 +88,13 @@ describe('a singleton never runs twice', () => {
   it('replaces the scheduler stop-first without being told, and the others start-first', () => {
     expect(resolveSystem(lexicon).environments[1]!.products[0]!.services.find((s) => s.name === 'scheduler')!.updateOrder).toBe('stop-first');
     expect(service('scheduler').lifecycle?.create_before_destroy).toBeUndefined();
-    expect(resources(product, 'random_id')['lexicon-scheduler-app-1-revision'].lifecycle.create_before_destroy).toBe(false);
+    expect(resources(product, 'random_id')['lexicon-scheduler-revision'].lifecycle.create_before_destroy).toBe(false);
     expect(service('worker').lifecycle.create_before_destroy).toBe(true);
+    // On production's swarm the same: Swarm stops the old task first, the others start first.
+    const services = resources(app.synth('production-lexicon'), 'docker_service');
+    expect(services['lexicon-scheduler'].update_config.order).toBe('stop-first');
+    expect(services['lexicon-scheduler'].rollback_config.order).toBe('stop-first');
+    expect(services['lexicon-worker'].update_config.order).toBe('start-first');
   });
 
   it('refuses a singleton told to start first', () => {
@@ -123,7 +128,7 @@ describe('a singleton never runs twice', () => {
 });
 
 describe('a secret shared by an accessory and the services that use it', () => {
-  const sharedOutput = '${data.terraform_remote_state.outputs-production-lexicon-credentials.outputs.shared_search_meili_master_key}';
+  const sharedOutput = '${data.terraform_remote_state.outputs-staging-lexicon-credentials.outputs.shared_search_meili_master_key}';
 
   it('is generated once in the product\'s credentials stack, unless its variable supplies one', () => {
     const credentials = app.synth('production-lexicon-credentials') as TerraformJson & { output: Record<string, any>; variable: Record<string, any> };
@@ -136,7 +141,7 @@ describe('a secret shared by an accessory and the services that use it', () => {
   });
 
   it('reaches the accessory and every service using it from that one output, and no other service', () => {
-    expect(env(containerOf(app.synth('production-data'), 'search'), 'MEILI_MASTER_KEY')).toBe(sharedOutput);
+    expect(env(containerOf(app.synth('staging-data'), 'search'), 'MEILI_MASTER_KEY')).toBe(sharedOutput);
     expect(env(service('web'), 'MEILI_MASTER_KEY')).toBe(sharedOutput);
     expect(env(service('worker'), 'MEILI_MASTER_KEY')).toBe(sharedOutput);
     expect(env(service('scheduler'), 'MEILI_MASTER_KEY')).toBeUndefined();

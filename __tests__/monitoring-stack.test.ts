@@ -245,7 +245,9 @@ describe('monitoring choices per environment', () => {
     expect(containers.prometheus.command).toContain('--web.enable-remote-write-receiver');
     const agent = writtenJson(stack, 'app-1', 'agent/prometheus.yml');
     expect(agent.remote_write).toEqual([{ url: 'http://10.20.1.11:9090/api/v1/write' }]);
-    expect(agent.scrape_configs.find((j: any) => j.job_name === 'health').static_configs.length).toBeGreaterThan(0);
+    // Two hosts are a swarm: services are on overlays every collector joins, so the monitoring host probes each once.
+    expect(agent.scrape_configs.find((j: any) => j.job_name === 'health')).toBeUndefined();
+    expect(writtenJson(stack, 'monitoring-1', 'prometheus/prometheus.yml').scrape_configs.find((j: any) => j.job_name === 'health').static_configs.length).toBeGreaterThan(0);
     expect(writtenJson(stack, 'app-1', 'promtail/promtail.yml').clients[0].url).toBe('http://10.20.1.11:3100/loki/api/v1/push');
     expect(resources(stack, 'hcloud_volume')['monitoring-volume'].server_id ?? resources(stack, 'hcloud_volume_attachment')['monitoring-volume-attachment'].server_id).toContain('host_monitoring_1_server_id');
     // Capacity: the server's parts on monitoring-1, an agent and collectors on app-1.

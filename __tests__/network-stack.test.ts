@@ -14,7 +14,7 @@ const ANYWHERE = ['0.0.0.0/0', '::/0'];
 const twoHosts = variant(manacore, (system) => {
   keepOnly(system, ['staging'], ['mana-core-auth', 'chat']);
   const staging = environmentOf(system, 'staging');
-  staging.hosts.push({ name: 'app-2', serverType: 'ccx23' });
+  staging.hosts.push({ name: 'app-2', serverType: 'ccx23', group: 'chat' });
   staging.products.find((deployment) => deployment.product === 'chat')!.host = 'app-2';
 });
 

@@ -1,8 +1,8 @@
 /**
- * Behind the edge load balancer every target's edge proxy must answer every
- * routed name: Hetzner balances TCP 80/443 round-robin over all targets
- * without looking at the Host header, and each edge proxy routes only the
- * containers of its own host (Traefik's Docker provider reads the local daemon).
+ * Behind the edge load balancer every target's edge proxy answers every
+ * routed name: Hetzner balances TCP 80/443 over all targets without looking
+ * at the Host header, and on a swarm each edge proxy reaches every task of a
+ * service over the overlay networks, wherever Swarm scheduled it.
  */
 import { harbor } from '../examples/harbor';
 import { environmentOf, variant } from './helpers/spec';
@@ -10,19 +10,16 @@ import { issueLines } from './helpers/issues';
 import { manacore } from '../environments';
 import { resolveSystem } from '../system/resolve';
 
-it('refuses a routed service that runs on fewer hosts than the balancer sends its traffic to', () => {
-  const lines = issueLines(
-    variant(harbor, (system) => {
-      // One replica of the web app lands on app-1 only; the api keeps both hosts behind the balancer.
-      environmentOf(system, 'production').products[0] = { product: 'booking', imageTag: 'v3.2.0', group: 'app', replicas: { web: 1 } };
-    }),
-  );
-  expect(lines).toEqual([
-    'environment "production", product "booking", field "replicas.web": got 1; allowed: a replica on every host behind the load balancer (app-1, app-2): 2 or more (the balancer sends every name to every host, and an edge proxy routes only its own host\'s containers; this service runs on app-1 only)',
-  ]);
+it('accepts a routed service with fewer replicas than the balancer has targets: any edge proxy reaches its task', () => {
+  const system = variant(harbor, (s) => {
+    environmentOf(s, 'production').products[0] = { product: 'booking', imageTag: 'v3.2.0', group: 'app', replicas: { web: 1 } };
+  });
+  const production = resolveSystem(system).environments[1]!;
+  expect(production.loadBalancer?.targets).toEqual(['app-1', 'app-2']);
+  expect(production.products[0]!.services.find((service) => service.name === 'web')!.replicas).toBe(1);
 });
 
-it('refuses a product pinned to one host when another routed service spans the balancer', () => {
+it('refuses a product placed by one host of a group the balancer spans: on a swarm the host stands for its group', () => {
   const lines = issueLines(
     variant(harbor, (system) => {
       const production = environmentOf(system, 'production');
@@ -30,14 +27,14 @@ it('refuses a product pinned to one host when another routed service spans the b
     }),
   );
   expect(lines).toEqual([
-    'environment "production", product "accounts", field "replicas.api": got 1; allowed: a replica on every host behind the load balancer (app-1, app-2): place accounts on their group, not on one host (the balancer sends every name to every host, and an edge proxy routes only its own host\'s containers; this service runs on app-1 only)',
+    'environment "production", product "accounts", field "host": got "app-1"; allowed: group: "app" (Swarm schedules over app-1, app-2), or a host alone in its group (on a swarm a product is placed by its nodes\' role label (role=app), which accounts would share with every host of the group)',
   ]);
 });
 
-it('keeps the direct layout, without a balancer, for products pinned to different hosts', () => {
+it('keeps the direct layout, without a balancer, for products placed on groups of one node each', () => {
   const system = variant(manacore, (s) => {
     const staging = environmentOf(s, 'staging');
-    staging.hosts.push({ name: 'app-2', serverType: 'ccx23' });
+    staging.hosts.push({ name: 'app-2', serverType: 'ccx23', group: 'chat' });
     staging.products.find((deployment) => deployment.product === 'chat')!.host = 'app-2';
   });
   const staging = resolveSystem(system).environments.find((environment) => environment.name === 'staging')!;

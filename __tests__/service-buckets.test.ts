@@ -21,6 +21,11 @@ const withBuckets = variant(lexicon, (system) => {
 type Container = { env: string[] };
 const env = (container: Container, name: string) => container.env.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
 
+/** Production (two hosts) runs Swarm services: a service's variables as `NAME=value` entries, like a container's. */
+const serviceOf = (name: string): Container => ({
+  env: Object.entries(resources(production, 'docker_service')[`lexicon-${name}`].task_spec.container_spec.env as Record<string, string>).map(([key, value]) => `${key}=${value}`),
+});
+
 let production: TerraformJson;
 let staging: TerraformJson;
 beforeAll(() => {
@@ -41,7 +46,7 @@ describe('the bucket', () => {
     const domains = resources(production, 'cloudflare_r2_custom_domain');
     expect(Object.keys(domains)).toEqual(['lexicon-media-bucket-domain']);
     expect(domains['lexicon-media-bucket-domain']).toMatchObject({ domain: 'media-lexicon.lexicon.dev', enabled: true, min_tls: '1.2' });
-    expect(env(resources(production, 'docker_container')['lexicon-web-app-1'], 'S3_PUBLIC_URL')).toBe('https://media-lexicon.lexicon.dev');
+    expect(env(serviceOf('web'), 'S3_PUBLIC_URL')).toBe('https://media-lexicon.lexicon.dev');
   });
 });
 
@@ -58,7 +63,7 @@ describe('its credentials', () => {
   });
 
   it('reach the service as secrets: the token id as access key, the SHA-256 of its value as secret key', () => {
-    const web = resources(production, 'docker_container')['lexicon-web-app-1'];
+    const web = serviceOf('web');
     expect(env(web, 'S3_ENDPOINT')).toBe('https://${var.cloudflare_account_id}.r2.cloudflarestorage.com');
     expect(env(web, 'S3_BUCKET')).toBe('${cloudflare_r2_bucket.lexicon-media-bucket.name}');
     expect(env(web, 'S3_ACCESS_KEY_ID')).toBe('${cloudflare_api_token.lexicon-media-bucket-token.id}');
@@ -68,10 +73,10 @@ describe('its credentials', () => {
   });
 
   it('reach only the service that declares the bucket', () => {
-    const worker = resources(production, 'docker_container')['lexicon-worker-app-1'];
+    const worker = serviceOf('worker');
     expect(env(worker, 'S3_ACCESS_KEY_ID')).toBe('${cloudflare_api_token.lexicon-exports-bucket-token.id}');
     expect(worker.env.join('\n')).not.toContain('lexicon-media-bucket');
-    expect(resources(production, 'docker_container')['lexicon-scheduler-app-1'].env.join('\n')).not.toContain('cloudflare_api_token');
+    expect(serviceOf('scheduler').env.join('\n')).not.toContain('cloudflare_api_token');
   });
 });
 

@@ -281,16 +281,26 @@ const CORPUS: readonly BadInput[] = [
     lines: ['environment "staging", product "chat", field "services.backend.links.NEWS_URL": got "news/backend"; allowed: a product deployed in "staging" (deploy news here or drop the link)'],
   },
   {
-    name: 'a link to an internal service on another host',
+    name: 'a product placed by a host that shares its group, on a swarm',
     mutate: (s) => {
-      addService(s, 'picture', { name: 'ml', kind: 'internal', port: 8000 });
-      serviceOf(s, 'chat', 'backend').links = { MANA_CORE_AUTH_URL: 'mana-core-auth/backend', ML_SERVICE_URL: 'picture/ml' };
       staging(s).hosts.push({ name: 'app-2', serverType: 'ccx23' });
       deployment(s, 'staging', 'chat').host = 'app-2';
     },
     lines: [
-      'environment "staging", product "chat", field "services.backend.links.ML_SERVICE_URL": got "picture/ml"; allowed: a service on the same single host ("app-2"): unrouted services are not reachable from other hosts',
+      `environment "staging", product "chat", field "host": got "app-2"; allowed: group: "app" (Swarm schedules over app-1, app-2), or a host alone in its group (on a swarm a product is placed by its nodes' role label (role=app), which chat would share with every host of the group)`,
     ],
+  },
+  {
+    name: 'plain containers on two hosts',
+    mutate: (s) => Object.assign(staging(s), { engine: 'containers', hosts: [...staging(s).hosts, { name: 'app-2', serverType: 'ccx23' }] }),
+    lines: [
+      'environment "staging", field "engine": got "containers"; allowed: "swarm" with 2 hosts ("containers" runs one host only) (across hosts Docker Swarm places the replicas, reschedules those of a lost host and gives one Docker endpoint; plain containers would leave that to hand-made placement (docs/scaling.md))',
+    ],
+  },
+  {
+    name: 'an unknown engine',
+    mutate: (s) => (staging(s).engine = 'kubernetes' as 'swarm'),
+    lines: ['environment "staging", field "engine": got "kubernetes"; allowed: containers, swarm'],
   },
   // Environments: names, domains, tags.
   {
@@ -484,7 +494,9 @@ const CORPUS: readonly BadInput[] = [
   {
     name: 'the agent on an environment of two hosts',
     mutate: (s) => Object.assign(staging(s), { dockerAccess: { mode: 'agent' }, terraformCloud: { organization: 'acme' }, hosts: [...staging(s).hosts, { name: 'app-2', serverType: 'ccx33' }] }),
-    lines: ['environment "staging", field "dockerAccess.mode": got "agent"; allowed: "ssh", or one host per environment (the agent reaches only the daemon of the host it runs on)'],
+    lines: [
+      `environment "staging", field "dockerAccess.mode": got "agent"; allowed: "ssh", or one host per environment (the agent reaches only the daemon of the host it runs on, and the edge, data and monitoring stacks still reach every host's daemon (their containers are not Swarm services yet))`,
+    ],
   },
   {
     name: 'an unknown ACME directory',

@@ -1,9 +1,11 @@
 /**
- * Harbor: a booking system that has outgrown one host. Production runs two
- * app hosts behind a Hetzner Load Balancer and a data host of its own; every
- * service with two or more replicas is spread over both app hosts, so losing
- * one host loses no service. Staging stays on one host, where nothing of
- * that is needed. Built from the entry point alone.
+ * Harbor: a booking system that has outgrown one host. Production runs as
+ * one Docker Swarm of three hosts: two app nodes behind a Hetzner Load
+ * Balancer and a data node of its own. Swarm spreads every service's
+ * replicas over the app nodes and reschedules a lost node's on the other,
+ * which synth checks has room for them (N-1). Staging stays on one host with
+ * plain containers, where nothing of that is needed. Built from the entry
+ * point alone.
  */
 import { HealthCheck, type EnvironmentSpec, type SystemSpec } from '../index';
 
@@ -52,9 +54,10 @@ const production: EnvironmentSpec = {
   hosts: [
     { name: 'app-1', serverType: 'ccx33' },
     { name: 'app-2', serverType: 'ccx33' },
-    // Its own group: products spread over `app` never land here.
+    // Its own group (node label role=data): products placed on `app` never land here.
     { name: 'data-1', serverType: 'ccx33', group: 'data' },
   ],
+  // More than one host: a swarm (engine 'swarm' is the default); Swarm places the products on the nodes labelled role=app.
   products: [
     { product: 'booking', imageTag: 'v3.2.0', group: 'app' },
     { product: 'accounts', imageTag: 'v1.9.4', group: 'app' },
@@ -97,7 +100,7 @@ export const harbor: SystemSpec = {
           links: { ACCOUNTS_URL: 'accounts/api' },
         },
         { name: 'web', kind: 'web', replicas: 2, publicUrls: { PUBLIC_API_URL: 'api' } },
-        // One replica: a scheduler must not run twice; it moves with its host.
+        // One replica: a scheduler must not run twice; Swarm moves it to the other app node when its node is lost.
         { name: 'reminders', kind: 'worker', command: ['node', 'dist/reminders.js'], uses: ['postgres', 'redis'] },
       ],
     },

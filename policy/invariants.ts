@@ -190,10 +190,20 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
   each('cloudflare_dns_record', (address, body) => {
     if (body.type === 'AAAA' && !ipv6) report('ipv6-served', address, 'is an AAAA record, but the edge does not serve IPv6 (ipv6: false): IPv6 clients would be refused');
   });
+  // A swarm's frontend is an overlay, which cannot carry IPv6 (Docker 20.10): there each edge proxy takes IPv6 on a
+  // bridge of its host labelled frontend too, which must then have it.
+  let overlayFrontend: string | undefined;
+  let ipv6Bridge = false;
   each('docker_network', (address, body) => {
     const isFrontend = ((body.labels ?? []) as Json[]).some((label) => label.label === 'network' && label.value === 'frontend');
-    if (ipv6 && isFrontend && body.ipv6 !== true) report('ipv6-served', address, 'is the edge proxy\'s frontend network without ipv6 = true, but the environment publishes AAAA records');
+    if (!isFrontend) return;
+    if (body.driver === 'overlay') overlayFrontend = address;
+    else if (body.ipv6 === true) ipv6Bridge = true;
+    else if (ipv6) report('ipv6-served', address, 'is the edge proxy\'s frontend network without ipv6 = true, but the environment publishes AAAA records');
   });
+  if (ipv6 && overlayFrontend !== undefined && !ipv6Bridge) {
+    report('ipv6-served', overlayFrontend, 'is an overlay (no IPv6), and no bridge frontend network with ipv6 = true takes the edge proxies\' IPv6 traffic, but the environment publishes AAAA records');
+  }
   each('docker_container', (address, body) => {
     const labels = Object.fromEntries(((body.labels ?? []) as Array<{ label: string; value: string }>).map(({ label, value }) => [label, value]));
     for (const [label, value] of Object.entries(labels)) {

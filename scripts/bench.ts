@@ -114,7 +114,8 @@ export function syntheticSystem(count: number): SystemSpec {
     environments: [
       {
         ...production,
-        hosts: Array.from({ length: Math.ceil(count / perHost) }, (_, index) => ({ name: hostOf(index * perHost), serverType: 'ccx63' })),
+        // Each host a group of its own: on a swarm (several hosts) a product placed by host stands for its group.
+        hosts: Array.from({ length: Math.ceil(count / perHost) }, (_, index) => ({ name: hostOf(index * perHost), serverType: 'ccx63', group: hostOf(index * perHost) })),
         cloudflare: { ...production.cloudflare, caching: 'cache-rules' },
         products: products.map((p, index) => ({ product: p.name, imageTag: 'main-0000000', host: hostOf(index) })),
         apexService: `${products[0]!.name}/landing`,

@@ -133,8 +133,6 @@ export class DataStack extends SystemStack {
           resources: accessory.resources,
           network: this.outputsOf(edgeStack).getString(accessoryNetworkOutputName(accessory.name)),
           mounts,
-          ports: Object.values(accessory.ports),
-          publishOn: environment.dataAccess === 'private-network' ? environment.hosts.find((host) => host.name === accessory.host)!.privateIp : undefined,
           user: accessory.user,
           writablePaths: accessory.writablePaths,
           restart: accessory.restart,
@@ -144,14 +142,6 @@ export class DataStack extends SystemStack {
       );
     }
     return placed;
-  }
-
-  /** The private addresses of the hosts whose data services and accessories other hosts reach: nothing else may publish. */
-  protected override get privatePublishAddresses(): readonly string[] {
-    const environment = this.environment;
-    if (environment.dataAccess !== 'private-network') return [];
-    const hosts = new Set([...(environment.data.containers.length > 0 ? [environment.data.host] : []), ...environment.accessories.map((accessory) => accessory.host)]);
-    return environment.hosts.filter((host) => hosts.has(host.name)).map((host) => host.privateIp);
   }
 
   private readonly dockerProviders = new Map<string, DockerProvider>();
@@ -236,7 +226,6 @@ export class DataStack extends SystemStack {
       provider,
       dataNetwork,
       egressNetwork: edge.getString(dockerNetworkOutputName(host, 'backend')),
-      publishOn: environment.dataAccess === 'private-network' ? environment.hosts.find((candidate) => candidate.name === host)!.privateIp : undefined,
       labels: { ...this.labels('data'), host },
       postgres: postgres && {
         volume: this.volumes.get('postgres')!,

@@ -5,7 +5,8 @@ import { DockerSocketProxy } from '../constructs/docker/docker-socket-proxy';
 import { DOCKER_SOCKET_GROUP_ID, EdgeProxy } from '../constructs/docker/edge-proxy';
 import { HostNetworks } from '../constructs/docker/host-networks';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
-import { connectDockerHost } from './docker-hosts';
+import { OverlayNetwork } from '../constructs/docker/overlay-network';
+import { connectDockerHost, swarmManagerHost } from './docker-hosts';
 import { ACME_STORAGE_DIR, type NetworkStack } from './network-stack';
 import { accessoryNetworkOutputName, ACME_DNS_TOKEN_OUTPUT, dockerNetworkOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
@@ -54,15 +55,28 @@ export class EdgeStack extends SystemStack {
     const providers = new Map<string, DockerProvider>();
     // The zone's DNS-01 token, created by the network stack (scoped to the zone's DNS), as a sensitive value.
     const cloudflareDnsToken = this.outputsOf(props.network).getString(ACME_DNS_TOKEN_OUTPUT);
+    for (const host of environment.hosts) providers.set(host.name, connectDockerHost(this, props.network, host.name, { aliased, dockerHubImages: true }));
+    // A swarm's shared networks are overlays spanning every node, created once through the manager; every host's
+    // output names them, so whoever joins "the data network of host X" joins the one overlay.
+    const swarmNetworks =
+      environment.engine === 'swarm'
+        ? new HostNetworks(this, 'swarm', {
+            namePrefix: system,
+            provider: providers.get(swarmManagerHost(environment)),
+            labels: this.labels('network'),
+            swarm: true,
+          })
+        : undefined;
     for (const host of environment.hosts) {
-      const provider = connectDockerHost(this, props.network, host.name, { aliased, dockerHubImages: true });
-      providers.set(host.name, provider);
-      const hostNetworks = new HostNetworks(this, host.name, {
-        namePrefix: system,
-        provider,
-        labels: { ...this.labels('network'), host: host.name },
-        frontendIpv6Subnet: environment.ipv6 ? FRONTEND_IPV6_SUBNET : undefined,
-      });
+      const provider = providers.get(host.name)!;
+      const hostNetworks =
+        swarmNetworks ??
+        new HostNetworks(this, host.name, {
+          namePrefix: system,
+          provider,
+          labels: { ...this.labels('network'), host: host.name },
+          frontendIpv6Subnet: environment.ipv6 ? FRONTEND_IPV6_SUBNET : undefined,
+        });
       networks.set(host.name, hostNetworks);
       // Only the edge proxy and the socket proxy join it; internal: no route out.
       const dockerApiNetwork = new Network(this, `${host.name}-docker-api`, {
@@ -81,12 +95,29 @@ export class EdgeStack extends SystemStack {
         labels: { ...this.labels('docker-socket-proxy'), host: host.name },
         provider,
       });
+      // A swarm's frontend overlay carries no IPv6 (Docker 20.10): the proxy takes its published ports' IPv6 on a
+      // bridge of its host with IPv6, labelled frontend since it faces the clients.
+      const ingressNetwork =
+        swarmNetworks !== undefined && environment.ipv6
+          ? new Network(this, `${host.name}-edge-ingress`, {
+              name: `${system}-edge-ingress`,
+              driver: 'bridge',
+              ipv6: true,
+              ipamConfig: [{ subnet: FRONTEND_IPV6_SUBNET }],
+              labels: Object.entries({ ...this.labels('network'), host: host.name, network: 'frontend', purpose: "the edge proxy's IPv6 ingress" }).map(
+                ([label, value]) => ({ label, value }),
+              ),
+              provider,
+            })
+          : undefined;
+      ingressNetwork?.overrideLogicalId(`${host.name}-edge-ingress`);
       proxies.set(
         host.name,
         new EdgeProxy(this, `${host.name}-edge-proxy`, {
           acmeEmail: environment.acmeEmail,
           acmeStorageDir: ACME_STORAGE_DIR,
           frontendNetwork: hostNetworks.get('frontend').name,
+          ingressNetwork: ingressNetwork?.name,
           proxyProtocolTrustedIps: environment.loadBalancer && [environment.loadBalancer.privateIp],
           dockerEndpoint: socketProxy.endpoint,
           dockerApiNetwork: dockerApiNetwork.name,
@@ -109,23 +140,27 @@ export class EdgeStack extends SystemStack {
   }
 
   /**
-   * Each accessory's own network on its host, which only it (and, on one
-   * host, the services that use it) joins: least privilege, as `linked`
-   * reachability gives services. Internal (no route out) unless its ports
-   * are published for users on other hosts: Docker publishes no port of a
-   * container whose network is internal (moby/moby#36174, open).
+   * Each accessory's own network, which only it and the services that use it
+   * join: least privilege, as `linked` reachability gives services. Internal:
+   * no route out, and nothing published. On a swarm an encrypted overlay
+   * (attachable: the accessory is a plain container on its node).
    */
   private addAccessoryNetworks(providers: ReadonlyMap<string, DockerProvider>): void {
-    for (const accessory of this.environment.accessories) {
-      const published = this.environment.dataAccess === 'private-network';
-      const network = new Network(this, `accessory-network-${accessory.name}`, {
-        name: accessory.networkName,
-        driver: 'bridge',
-        internal: !published,
-        labels: Object.entries({ ...this.labels('network'), host: accessory.host, network: `accessory ${accessory.name}` }).map(([label, value]) => ({ label, value })),
-        provider: providers.get(accessory.host),
-      });
-      network.overrideLogicalId(`accessory-network-${accessory.name}`);
+    const environment = this.environment;
+    for (const accessory of environment.accessories) {
+      const id = `accessory-network-${accessory.name}`;
+      const labels = { ...this.labels('network'), host: accessory.host, network: `accessory ${accessory.name}` };
+      const network =
+        environment.engine === 'swarm'
+          ? new OverlayNetwork(this, id, { name: accessory.networkName, internal: true, attachable: true, labels, provider: providers.get(swarmManagerHost(environment)) }).network
+          : new Network(this, id, {
+              name: accessory.networkName,
+              driver: 'bridge',
+              internal: true,
+              labels: Object.entries(labels).map(([label, value]) => ({ label, value })),
+              provider: providers.get(accessory.host),
+            });
+      network.overrideLogicalId(id);
       this.publish(accessoryNetworkOutputName(accessory.name), network.name, { description: `Docker network of the ${accessory.name} accessory on ${accessory.host}` });
     }
   }

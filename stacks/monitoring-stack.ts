@@ -219,10 +219,12 @@ export function uptimeTargetsOf(environment: ResolvedEnvironment): UptimeTarget[
 /** What is scraped and probed on one host: its collectors, its services' metrics and health routes, its public names. */
 export function scrapeOf(environment: ResolvedEnvironment, host: string): HostScrape {
   // Only services on a shared host network are reachable by name; the others (internal services and workers on their
-  // product's own network) are watched by their containers' presence (serverFilesOf) and their logs.
+  // product's own network) are watched by their containers' presence (serverFilesOf) and their logs. On a swarm those
+  // networks are overlays every node's collector joins: the monitoring host's scrapes each service once, by name.
+  const scrapesHere = (service: ResolvedService) => (environment.engine === 'swarm' ? environment.monitoring.host === host : service.host === host);
   const services = environment.products
     .flatMap((product) => product.services)
-    .filter((service) => service.runsContainer && service.placements.includes(host) && isReachable(service));
+    .filter((service) => service.runsContainer && scrapesHere(service) && isReachable(service));
   const isServer = environment.monitoring.host === host;
   return {
     host,

@@ -18,7 +18,12 @@ import { HOST_NETWORKS } from '../constructs/docker/host-networks';
 import { ReleaseTask } from '../constructs/docker/release-task';
 import { PreMigrationBackup } from '../constructs/docker/pre-migration-backup';
 import { backupEncryptionRecipient } from '../constructs/docker/backup-job';
-import { ServiceContainer } from '../constructs/docker/service-container';
+import { serviceInspectLabels, ServiceContainer, withClientIpHeader, type ServiceNetwork, type ServiceRoute } from '../constructs/docker/service-container';
+import { EdgeRoute, TRAEFIK_SWARM_NETWORK_LABEL } from '../constructs/docker/edge-route';
+import { OverlayNetwork } from '../constructs/docker/overlay-network';
+import { SwarmService } from '../constructs/docker/swarm-service';
+import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { dependable, type TerraformResource } from 'cdktf';
 import { DeploymentEnvironment } from '../constructs/github/deployment-environment';
 import { planEnvironmentCloudflare, r2LocationNear, type EnvironmentCloudflare } from '../system/cloudflare-plan';
 import { BACKUP_BUCKET_SUFFIX, DATA_ENV_VARS } from '../system/defaults';
@@ -26,11 +31,20 @@ import type { DataDependency } from '../system/model';
 import { bucketSecretNames, type ResolvedProduct, type ResolvedService } from '../system/resolve';
 import type { CredentialsStack } from './credentials-stack';
 import type { DataStack } from './data-stack';
-import { connectDockerHost } from './docker-hosts';
+import { connectDockerHost, swarmManagerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
 import { accessoryNetworkOutputName, dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, sharedSecretOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type StackOutputs, type SystemStackProps } from './system-stack';
+
+/** A service about to be placed, with what its containers or its Swarm service share. */
+interface PlacedService {
+  readonly service: ResolvedService;
+  readonly provider: DockerProvider;
+  readonly secretEnvironment: Readonly<Record<string, string>>;
+  readonly networks: readonly ServiceNetwork[];
+  readonly labels: Readonly<Record<string, string>>;
+}
 import type { InvariantExemption } from '../policy/invariants';
 
 export interface ProductStackProps extends SystemStackProps {
@@ -71,8 +85,14 @@ export class ProductStack extends SystemStack {
   public readonly otaBuckets: ReadonlyMap<string, OtaBucket>;
   /** The GitHub environment named like this stack, which deploys it. */
   public readonly deploymentEnvironment: DeploymentEnvironment;
-  /** The container of each service, by service name; data containers never live here. */
-  public readonly containers: ReadonlyMap<string, ServiceContainer>;
+  /** The (first) container of each service, by service name, with plain containers; data containers never live here. */
+  public get containers(): ReadonlyMap<string, ServiceContainer> {
+    return this.containerMap;
+  }
+  /** The Swarm service of each service, by service name, on a swarm. */
+  public readonly services = new Map<string, SwarmService>();
+  private readonly containerMap = new Map<string, ServiceContainer>();
+  private readonly replicaContainers = new Map<string, TerraformResource[]>();
 
   protected override get runsAppContainers(): boolean {
     return true;
@@ -98,8 +118,7 @@ export class ProductStack extends SystemStack {
     // The zone id the network stack looked up (one lookup per environment, not one per product).
     const zone = new CloudflareZone(this, 'zone', { name: cloudflare.zone.name, zoneId: cloudflare.zone.zoneId ?? network.getString(ZONE_ID_OUTPUT) });
     this.serviceBuckets = this.addServiceBuckets(zone);
-    this.containers =
-      props.edge !== undefined && props.data !== undefined ? this.placeContainers(props.network, props.edge, props.credentials) : new Map();
+    if (props.edge !== undefined && props.data !== undefined) this.placeServices(props.network, props.edge, props.credentials);
     this.otaBuckets = this.addCloudflare(cloudflare, props.network, zone);
     this.deploymentEnvironment = this.addDeploymentEnvironment();
   }
@@ -166,8 +185,9 @@ export class ProductStack extends SystemStack {
     const apex = environment.apex?.product === this.product.name ? environment.apex : undefined;
     for (const service of this.product.services) {
       if (!service.routed || service.domain === undefined) continue;
-      // A name moves only once the container answering it is healthy (the container waits for its health check).
-      const container = this.containers.get(service.name)?.hardened.container;
+      // A name moves only once the container answering it is healthy (the container waits for its health check; a
+      // Swarm service for every replica running).
+      const container = this.containers.get(service.name)?.hardened.container ?? this.services.get(service.name)?.service;
       const dependsOn = container === undefined ? undefined : [container];
       // Managed by this stack (<env>-<product>): the service's public name, on the product's host or the balancer.
       // APIs are not proxied, so their TTL (300 s) lets a move to another host take minutes.
@@ -256,55 +276,47 @@ export class ProductStack extends SystemStack {
   }
 
   /**
-   * One container per service on the product's host: secrets from this
-   * stack's sensitive variables, data connection strings from the product's
+   * The product's services: plain containers on its one host, or Swarm
+   * services through the swarm's manager. Secrets from this stack's
+   * sensitive variables, data connection strings from the product's
    * credentials stack (or, for external services, sensitive variables), and
-   * the host networks by the names the edge stack publishes.
+   * the shared networks by the names the edge stack publishes.
    */
-  private placeContainers(networkStack: NetworkStack, edgeStack: EdgeStack, credentials: CredentialsStack | undefined): Map<string, ServiceContainer> {
+  private placeServices(networkStack: NetworkStack, edgeStack: EdgeStack, credentials: CredentialsStack | undefined): void {
     const product = this.product;
     const services = product.services.filter((service) => service.runsContainer);
-    const containers = new Map<string, ServiceContainer>();
-    if (services.length === 0) return containers;
+    if (services.length === 0) return;
     const environment = this.environment;
-    const apex = environment.apex?.product === product.name ? environment.apex : undefined;
+    const swarm = environment.engine === 'swarm';
+    // One Docker endpoint: the product's host, or the swarm's manager. A docker_service without an `auth` block sends
+    // this provider's registry_auth for its image's registry with the create and update (kreuzwerker v3.6.2
+    // resource_docker_service_structures.go, retrieveAndMarshalAuth/fromRegistryAuth), so every node pulls the
+    // private image.
+    const endpoint = swarm ? swarmManagerHost(environment) : product.host;
+    const provider = connectDockerHost(this, networkStack, endpoint, { registryLogin: true });
     const edge = this.outputsOf(edgeStack);
-    // One host: the stack's default provider and plain addresses. Several hosts: an aliased provider for EVERY host of the
-    // environment and addresses keyed by host, so a container that leaves a host is destroyed there by that host's
-    // provider (the Docker provider drops from state what it cannot find on the daemon it is configured for).
-    const multiHost = environment.hosts.length > 1;
-    const providers = new Map(
-      (multiHost ? environment.hosts.map((host) => host.name) : [product.host]).map((host) => [
-        host,
-        connectDockerHost(this, networkStack, host, { registryLogin: true, aliased: multiHost }),
+    const networkNames = new Map(
+      HOST_NETWORKS.filter((network) => services.some((service) => service.networks.includes(network))).map((network) => [
+        network,
+        edge.getString(dockerNetworkOutputName(endpoint, network)),
       ]),
     );
-    const onHost = new Map(
-      product.hosts.map((host) => {
-        const provider = providers.get(host)!;
-        const joined = HOST_NETWORKS.filter((network) => services.some((service) => service.networks.includes(network)));
-        const networkNames = new Map(joined.map((network) => [network, edge.getString(dockerNetworkOutputName(host, network))]));
-        // The product's own networks on this host: one shared by all its services (`product`), or one per linked service
-        // that only it and its callers join (`linked`). Services reach each other by short name; nothing else is on them.
-        const owners = product.reachability === 'linked' ? product.serviceNetworks : [undefined];
-        const productNetworks = new Map(
-          owners.map((owner) => {
-            const base = owner === undefined ? 'product-network' : `service-network-${owner}`;
-            const id = multiHost ? `${base}-${host}` : base;
-            const network = new Network(this, id, {
-              name: owner === undefined ? product.networkName : `${product.networkName}.${owner}`,
-              driver: 'bridge',
-              labels: Object.entries({ ...this.labels('network'), host, network: owner === undefined ? 'product' : `service ${owner}` }).map(([label, value]) => ({ label, value })),
-              provider,
-            });
-            network.overrideLogicalId(id);
-            return [owner, network] as const;
-          }),
-        );
-        return [host, { provider, networkNames, productNetworks }] as const;
+    // The product's own networks: one shared by all its services (`product`), or one per linked service that only it
+    // and its callers join (`linked`). Services reach each other by short name; nothing else is on them. On a swarm,
+    // encrypted overlays, attachable for the release tasks (plain containers).
+    const owners = product.reachability === 'linked' ? product.serviceNetworks : [undefined];
+    const productNetworks = new Map(
+      owners.map((owner) => {
+        const id = owner === undefined ? 'product-network' : `service-network-${owner}`;
+        const name = owner === undefined ? product.networkName : `${product.networkName}.${owner}`;
+        const labels = { ...this.labels('network'), ...(swarm ? {} : { host: endpoint }), network: owner === undefined ? 'product' : `service ${owner}` };
+        const network = swarm
+          ? new OverlayNetwork(this, id, { name, attachable: true, labels, provider }).network
+          : new Network(this, id, { name, driver: 'bridge', labels: Object.entries(labels).map(([label, value]) => ({ label, value })), provider });
+        network.overrideLogicalId(id);
+        return [owner, network.name] as const;
       }),
     );
-
     const dataUrls = new Map<DataDependency, string>();
     const credentialsOutputs = () => {
       if (credentials === undefined) throw new Error(`Stack ${this.stackName}: ${product.name} uses a data container of ${environment.name} but was given no credentials stack`);
@@ -319,7 +331,7 @@ export class ProductStack extends SystemStack {
               .stringValue,
       );
     }
-    const allContainers: ServiceContainer[] = [];
+    const started: TerraformResource[] = [];
     const tasks: ReleaseTask[] = [];
     for (const service of services) {
       const secretEnvironment = {
@@ -327,70 +339,29 @@ export class ProductStack extends SystemStack {
         ...Object.fromEntries(service.sharedSecrets.map((secret) => [secret.name, credentialsOutputs().getString(sharedSecretOutputName(secret.accessory, secret.name))])),
         ...this.bucketSecretsOf(service),
       };
-      const images = new Map<string, Image>();
-      const onThisHost = new Map<string, number>();
-      service.placements.forEach((host, index) => {
-        const replica = index + 1;
-        const { provider, networkNames, productNetworks } = onHost.get(host)!;
-        // Several hosts: `<service>-<host>`, `<service>-<host>-2`... counted per host, so moving one replica leaves the others' addresses alone.
-        const countOnHost = (onThisHost.get(host) ?? 0) + 1;
-        onThisHost.set(host, countOnHost);
-        const instance = multiHost ? `${service.id}-${host}${countOnHost > 1 ? `-${countOnHost}` : ''}` : replica === 1 ? service.id : `${service.id}-${replica}`;
-        const container = new ServiceContainer(this, instance, {
-          instance,
-          serviceName: service.id,
-          image: service.image!.ref,
-          imageTag: service.image!.tag,
-          command: service.command,
-          port: service.port,
-          healthPort: service.healthPort,
-          healthCheck: service.healthCheck!,
-          resources: service.resources,
-          environment: service.environment,
-          secretEnvironment,
-          networks: [
-            ...service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
-            // One host: an accessory is reached by name on its own network; several: at its host's private address.
-            ...(environment.dataAccess === 'local'
-              ? service.accessories.map((accessory) => ({ role: `accessory ${accessory}`, name: edge.getString(accessoryNetworkOutputName(accessory)) }))
-              : []),
-            ...(service.productNetworks ?? [undefined]).map((owner) => ({
-              role: owner === undefined ? 'product' : `service ${owner}`,
-              name: productNetworks.get(owner)!.name,
-              // Its short name on its own network only: a caller is not reachable by name where it merely calls.
-              aliases: owner === undefined || owner === service.name ? [service.name] : undefined,
-            })),
-          ],
-          writablePaths: service.writablePaths,
-          readOnlyRootFilesystem: service.readOnlyRootFilesystem,
-          updateOrder: service.updateOrder,
-          route: service.routed
-            ? {
-                domain: service.domain!,
-                rateLimit: service.rateLimit,
-                proxied: service.proxied,
-                certificate: { zone: environment.rootDomain },
-                aliases: apex?.service === service.name ? [apex.domain] : undefined,
-                redirects: apex?.service === service.name ? [apex.wwwDomain] : undefined,
-              }
-            : undefined,
-          stopGraceSeconds: service.stopGraceSeconds,
-          restart: service.restart,
-          labels: { ...this.labels('service'), host, product: product.name, service: service.name, kind: service.kind },
-          provider,
-          // Further replicas: same alias and route (one load-balanced service), their own containers; one image per host's daemon.
-          replica,
-          sharedImage: images.get(host),
-        });
-        if (!images.has(host)) images.set(host, container.hardened.image);
-        this.waivePlainVariables(service, `docker_container.${instance}`);
-        if (replica === 1) containers.set(service.name, container);
-        allContainers.push(container);
-      });
-      // Release tasks run once, on the host of the service's first replica, with its image, variables and networks
-      // (not its aliases: a running task answers to no name).
-      const taskHost = service.placements[0]!;
-      const { provider, networkNames, productNetworks } = onHost.get(taskHost)!;
+      const placed: PlacedService = {
+        service,
+        provider,
+        secretEnvironment,
+        // An accessory is reached by name on its own network.
+        networks: [
+          ...service.networks.map((role) => ({ role, name: networkNames.get(role)! })),
+          ...service.accessories.map((accessory) => ({ role: `accessory ${accessory}`, name: edge.getString(accessoryNetworkOutputName(accessory)) })),
+          ...(service.productNetworks ?? [undefined]).map((owner) => ({
+            role: owner === undefined ? 'product' : `service ${owner}`,
+            name: productNetworks.get(owner)!,
+            // Its short name on its own network only: a caller is not reachable by name where it merely calls.
+            aliases: owner === undefined || owner === service.name ? [service.name] : undefined,
+          })),
+        ],
+        labels: { ...this.labels('service'), ...(swarm ? {} : { host: endpoint }), product: product.name, service: service.name, kind: service.kind },
+      };
+      const image = swarm ? this.addSwarmService(placed, networkNames.get('frontend')) : this.addContainers(placed);
+      started.push(...(swarm ? [this.services.get(service.name)!.service] : this.containersOf(service.name)));
+      // Release tasks run once, before the product's new containers or tasks, with the service's image, variables and
+      // networks (not its aliases: a running task answers to no name): a plain container on the one endpoint, which on
+      // a swarm joins the attachable overlays (the Docker provider v3.6.2 has no job mode: docker_service's `mode`
+      // takes `replicated` or `global` only, and converging waits for running tasks, which a finished job never is).
       for (const task of service.tasks) {
         // The task has the service's variables, so the service's plainVariables hold for it too.
         this.waivePlainVariables(service, `docker_container.${task.id}`);
@@ -398,7 +369,7 @@ export class ProductStack extends SystemStack {
           new ReleaseTask(this, task.id, {
             taskName: task.name,
             serviceName: service.id,
-            image: images.get(taskHost)!,
+            image,
             imageRef: service.image!.ref,
             imageTag: service.image!.tag,
             command: task.command,
@@ -407,12 +378,12 @@ export class ProductStack extends SystemStack {
             secretEnvironment,
             networks: [
               ...service.networks.map((role) => ({ name: networkNames.get(role)! })),
-              ...(service.productNetworks ?? [undefined]).map((owner) => ({ name: productNetworks.get(owner)!.name })),
+              ...(service.productNetworks ?? [undefined]).map((owner) => ({ name: productNetworks.get(owner)! })),
             ],
             writablePaths: service.writablePaths,
             readOnlyRootFilesystem: service.readOnlyRootFilesystem,
             resources: task.resources,
-            labels: { ...this.labels('task'), host: taskHost, product: product.name, service: service.name },
+            labels: { ...this.labels('task'), ...(swarm ? {} : { host: endpoint }), product: product.name, service: service.name },
             provider,
           }),
         );
@@ -420,12 +391,123 @@ export class ProductStack extends SystemStack {
     }
     const firstWithTasks = services.find((service) => service.tasks.length > 0);
     if (firstWithTasks !== undefined && environment.data.preMigrationBackup && product.data.postgres === 'container') {
-      const host = firstWithTasks.placements[0]!;
-      this.addPreMigrationBackup(tasks, firstWithTasks.image!.tag, dataUrls.get('postgres')!, host, onHost.get(host)!.provider, edge);
+      this.addPreMigrationBackup(tasks, firstWithTasks.image!.tag, dataUrls.get('postgres')!, endpoint, provider, edge);
     }
-    // Every new container of the product waits for every release task: none starts, nor replaces an old one, before they succeeded.
-    if (tasks.length > 0) for (const container of allContainers) container.startAfter(...tasks.map((task) => task.hardened.container));
-    return containers;
+    // Every new container or service update of the product waits for every release task: none starts, nor replaces an
+    // old one, before they succeeded.
+    if (tasks.length > 0) {
+      for (const resource of started) resource.dependsOn = [...(resource.dependsOn ?? []), ...tasks.map((task) => dependable(task.hardened.container))];
+    }
+  }
+
+  /** One container per replica on the product's host; returns the image they share, which its release tasks run. */
+  private addContainers({ service, provider, secretEnvironment, networks, labels }: PlacedService): Image {
+    const apex = this.apexOf(service);
+    let image: Image | undefined;
+    for (let replica = 1; replica <= service.replicas; replica++) {
+      const instance = replica === 1 ? service.id : `${service.id}-${replica}`;
+      const container = new ServiceContainer(this, instance, {
+        instance,
+        serviceName: service.id,
+        image: service.image!.ref,
+        imageTag: service.image!.tag,
+        command: service.command,
+        port: service.port,
+        healthPort: service.healthPort,
+        healthCheck: service.healthCheck!,
+        resources: service.resources,
+        environment: service.environment,
+        secretEnvironment,
+        networks,
+        writablePaths: service.writablePaths,
+        readOnlyRootFilesystem: service.readOnlyRootFilesystem,
+        updateOrder: service.updateOrder,
+        route: this.routeOf(service, apex),
+        stopGraceSeconds: service.stopGraceSeconds,
+        restart: service.restart,
+        labels,
+        provider,
+        // Further replicas: same alias and route (one load-balanced service), their own containers, one image.
+        replica,
+        sharedImage: image,
+      });
+      image ??= container.hardened.image;
+      this.waivePlainVariables(service, `docker_container.${instance}`);
+      if (replica === 1) this.containerMap.set(service.name, container);
+      this.replicaContainers.set(service.name, [...(this.replicaContainers.get(service.name) ?? []), container.hardened.container]);
+    }
+    return image!;
+  }
+
+  /**
+   * The service as one Swarm service (SwarmService): its replicas placed by its group's role label and spread, at
+   * most `maxReplicasPerNode` on a node, rolled out start-first with automatic rollback. A routed service carries
+   * its Traefik router on the service's labels, which Traefik's Swarm provider reads (not the tasks'), with the port
+   * it must be given (Swarm exposes none to detect) and the network to reach the tasks on: Traefik docs, "Traefik &
+   * Docker Swarm" (https://doc.traefik.io/traefik/routing/providers/swarm/: labels on services; port detection;
+   * `traefik.swarm.network`). Returns the image reference its release tasks pull.
+   */
+  private addSwarmService({ service, provider, secretEnvironment, networks, labels }: PlacedService, frontendNetwork: string | undefined): string {
+    const route = this.routeOf(service, this.apexOf(service));
+    const edgeRoute = route && new EdgeRoute({ name: service.id, port: service.port!, ...route });
+    const restart = service.restart;
+    const health = service.healthCheck!;
+    this.services.set(
+      service.name,
+      new SwarmService(this, service.id, {
+        name: service.id,
+        image: service.image!.ref,
+        command: service.command,
+        environment: withClientIpHeader(service.environment, route),
+        secretEnvironment,
+        healthCheck: health.toDocker(service.healthPort ?? service.port),
+        resources: service.resources,
+        networks: networks.map((network) => ({ name: network.name, aliases: network.aliases })),
+        replicas: service.replicas,
+        nodeLabels: service.placement!.nodeLabels,
+        maxReplicasPerNode: service.placement!.maxReplicasPerNode,
+        updateOrder: service.updateOrder,
+        restartCondition: typeof restart === 'string' ? 'any' : 'on-failure',
+        maxRestartAttempts: typeof restart === 'string' ? undefined : restart.onFailure.maxRetries,
+        stopGraceSeconds: service.stopGraceSeconds,
+        readOnlyRootFilesystem: service.readOnlyRootFilesystem,
+        writablePaths: service.writablePaths,
+        capabilities: service.port !== undefined && service.port < 1024 ? ['NET_BIND_SERVICE'] : undefined,
+        labels: {
+          ...labels,
+          ...serviceInspectLabels(service.image!.tag, service.resources, health),
+          ...edgeRoute?.toLabels(),
+          ...(edgeRoute !== undefined && frontendNetwork !== undefined ? { [TRAEFIK_SWARM_NETWORK_LABEL]: frontendNetwork } : {}),
+        },
+        provider,
+      }),
+    );
+    this.waivePlainVariables(service, `docker_service.${service.id}`);
+    return service.image!.ref;
+  }
+
+  /** The apex this service answers, if any. */
+  private apexOf(service: ResolvedService) {
+    const apex = this.environment.apex;
+    return apex?.product === this.product.name && apex.service === service.name ? apex : undefined;
+  }
+
+  /** The public route of a routed service. */
+  private routeOf(service: ResolvedService, apex: ReturnType<ProductStack['apexOf']>): ServiceRoute | undefined {
+    if (!service.routed) return undefined;
+    return {
+      domain: service.domain!,
+      rateLimit: service.rateLimit,
+      proxied: service.proxied,
+      certificate: { zone: this.environment.rootDomain },
+      aliases: apex === undefined ? undefined : [apex.domain],
+      redirects: apex === undefined ? undefined : [apex.wwwDomain],
+    };
+  }
+
+  /** The containers of a service's replicas. */
+  private containersOf(service: string): TerraformResource[] {
+    return this.replicaContainers.get(service) ?? [];
   }
 
   /**
@@ -451,10 +533,10 @@ export class ProductStack extends SystemStack {
         encryptionRecipient: backupEncryptionRecipient(this, job.encryptionKey),
       },
       precedes: tasks,
-      // PostgreSQL on the host's data network (internal), R2 through the backend network; across hosts, the private address.
-      networks: [...(environment.dataAccess === 'local' ? (['data'] as const) : []), 'backend' as const].map((role) => ({ name: edge.getString(dockerNetworkOutputName(host, role)) })),
+      // PostgreSQL by name on the data network (a host's internal bridge, or a swarm's overlay), R2 through the backend network.
+      networks: (['data', 'backend'] as const).map((role) => ({ name: edge.getString(dockerNetworkOutputName(host, role)) })),
       resources: job.resources,
-      labels: { ...this.labels('task'), host },
+      labels: { ...this.labels('task'), ...(environment.engine === 'swarm' ? {} : { host }) },
       provider,
     });
   }

@@ -7,6 +7,8 @@ import type { ConfigurationIssue } from '../constructs/core/configuration-error'
 import { EDGE_PROXY_RESOURCES, OS_ALLOWANCE } from './defaults';
 import type { ResourceSpec } from './model';
 import { monitoringConsumers, type ResolvedMonitoring } from './monitoring';
+import { swarmNodeLabels } from '../constructs/hetzner/swarm-formation';
+import { nodeLossIssues, type SwarmWorkload } from './swarm-capacity';
 
 /** Above this share of a host's capacity, synth warns. */
 export const NEAR_FULL_RATIO = 0.85;
@@ -40,9 +42,18 @@ export interface CapacityReport {
  */
 export interface PlacedEnvironment {
   readonly name: string;
-  readonly hosts: readonly { readonly name: string; readonly serverType: string; readonly facts: { readonly vcpus: number; readonly memoryGiB: number } }[];
+  /** Plain containers on the one host, or a swarm whose scheduler places product services. */
+  readonly engine: 'containers' | 'swarm';
+  readonly hosts: readonly { readonly name: string; readonly group: string; readonly serverType: string; readonly facts: { readonly vcpus: number; readonly memoryGiB: number } }[];
   readonly products: readonly {
-    readonly services: readonly { readonly id: string; readonly runsContainer: boolean; readonly placements: readonly string[]; readonly resources: ResourceSpec }[];
+    readonly services: readonly {
+      readonly id: string;
+      readonly runsContainer: boolean;
+      readonly host: string;
+      readonly replicas: number;
+      readonly placement?: { readonly nodeLabels: Readonly<Record<string, string>>; readonly nodes: readonly string[]; readonly maxReplicasPerNode?: number };
+      readonly resources: ResourceSpec;
+    }[];
   }[];
   readonly accessories: readonly { readonly name: string; readonly host: string; readonly resources: ResourceSpec }[];
   readonly monitoring: ResolvedMonitoring;
@@ -59,18 +70,25 @@ const consumer = (name: string, resources: ResourceSpec): CapacityConsumer => ({
   memoryMiB: resources.memoryReservationMiB,
 });
 
+/**
+ * Plain containers: does everything on each host fit it? Swarm: the same for what stays on its host (edge proxy,
+ * monitoring, data services, accessories), then the product services as Swarm's scheduler would place them, with
+ * every node present and with each one lost (swarm-capacity.ts): an environment that cannot survive the loss of
+ * any one node is refused at synth.
+ */
 export function planCapacity(environment: PlacedEnvironment): CapacityReport {
+  const swarm = environment.engine === 'swarm';
+  const services = environment.products.flatMap((product) => product.services).filter((service) => service.runsContainer);
   const hosts = environment.hosts.map((host): HostCapacity => {
     const consumers: CapacityConsumer[] = [
       { name: 'operating system', cpus: OS_ALLOWANCE.cpus, memoryMiB: OS_ALLOWANCE.memoryMiB },
       consumer('edge proxy', EDGE_PROXY_RESOURCES),
-      ...environment.products
-        .flatMap((product) => product.services)
-        .filter((service) => service.runsContainer)
-        // Every replica is a container of its own, with its own reservation, on the host it is placed on.
-        .flatMap((service) =>
-          service.placements.flatMap((placedOn, index) => (placedOn === host.name ? [consumer(index === 0 ? service.id : `${service.id}-${index + 1}`, service.resources)] : [])),
-        ),
+      // Every replica is a container of its own, with its own reservation, on the one host (a swarm's are placed below).
+      ...(swarm
+        ? []
+        : services
+            .filter((service) => service.host === host.name)
+            .flatMap((service) => Array.from({ length: service.replicas }, (_, index) => consumer(index === 0 ? service.id : `${service.id}-${index + 1}`, service.resources)))),
       ...environment.accessories.filter((accessory) => accessory.host === host.name).map((accessory) => consumer(accessory.name, accessory.resources)),
     ];
     // The same projection the monitoring stack builds from: its server parts where they run, collectors on every host.
@@ -118,6 +136,28 @@ export function planCapacity(environment: PlacedEnvironment): CapacityReport {
         `environment "${environment.name}", host "${host.host}" (${host.serverType}) is over ${NEAR_FULL_RATIO * 100}% reserved: ${totals}; largest: ${largest}`,
       );
     }
+  }
+  if (swarm && issues.length === 0) {
+    const dataHost = environment.data.host;
+    const nodes = hosts.map((host) => ({
+      name: host.host,
+      labels: swarmNodeLabels(environment.hosts.find((candidate) => candidate.name === host.host)!, host.host === dataHost),
+      cpus: host.capacity.cpus - host.reserved.cpus,
+      memoryMiB: host.capacity.memoryMiB - host.reserved.memoryMiB,
+    }));
+    // Every product service on a group of two or more nodes must run again after a node loss, a single replica too
+    // (Swarm reschedules it); one placed on a group of one node cannot, by the description's choice.
+    const workloads = services.map(
+      (service): SwarmWorkload => ({
+        name: service.id,
+        replicas: service.replicas,
+        nodeLabels: service.placement?.nodeLabels ?? {},
+        maxReplicasPerNode: service.placement?.maxReplicasPerNode,
+        resources: service.resources,
+        mustSurvive: (service.placement?.nodes.length ?? 1) > 1,
+      }),
+    );
+    issues.push(...nodeLossIssues(environment.name, nodes, workloads));
   }
   return { hosts, issues, warnings };
 }

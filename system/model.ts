@@ -334,7 +334,7 @@ export interface HostSpec {
   readonly serverType: string;
   /** OS image. @default 'ubuntu-24.04' */
   readonly image?: string;
-  /** Group the host belongs to; a product `group` spreads its replicas over a group's hosts. @default 'app' */
+  /** Group the host belongs to; on a swarm its node label `role=<group>`, which a product's `group` places it by. @default 'app' */
   readonly group?: string;
 }
 
@@ -346,13 +346,17 @@ export interface ProductDeployment {
   readonly imageTag: string;
   /** Per-service tags overriding `imageTag` (for a one-service rollback). @default - none */
   readonly imageTags?: Readonly<Record<string, string>>;
-  /** Host the product's containers run on. @default - the environment's first host, unless `group` is set */
+  /**
+   * Host the product runs on. On a swarm it stands for its host's group
+   * (`node.labels.role==<group>`), so it must be the only host of its group.
+   * @default - the environment's first host (containers); the group `app` (swarm)
+   */
   readonly host?: string;
   /**
-   * Host group to spread the product over instead: replica `i` of each
-   * service runs on the group's host `i mod n`, so a service with two or
-   * more replicas survives the loss of one host.
-   * @default - one host (`host`)
+   * Host group the product runs on (swarm): Swarm schedules its replicas on
+   * the nodes labelled `role=<group>`, spread over them, and reschedules a
+   * lost node's replicas on the others.
+   * @default - the group of `host`, else `app`
    */
   readonly group?: string;
   /** Replicas per service name, over the catalog's `replicas`. @default - the catalog's */

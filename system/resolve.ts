@@ -35,6 +35,7 @@ import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule } from './kinds';
 import { linkedReach, networkCountIssues } from './reachability';
 import { resolveMonitoring, type ResolvedMonitoring } from './monitoring';
 import { EXPORTER_PORTS } from '../constructs/monitoring/prometheus-config';
+import { SWARM_ROLE_LABEL } from '../constructs/hetzner/swarm-formation';
 import { MONITORING_RESOURCES } from '../constructs/monitoring/resources';
 import {
   DATA_DEPENDENCIES,
@@ -118,14 +119,12 @@ export interface ResolvedAccessory {
   /** Host it runs on. */
   readonly host: string;
   /**
-   * Its own Docker network on its host (`<system>-accessory-<name>`): with
-   * one host its users join it and nobody else does; with several they
-   * reach its published ports from their hosts' private addresses alone.
+   * Its own Docker network (`<system>-accessory-<name>`), which only it and
+   * the services using it join: a bridge on the one host, an encrypted
+   * overlay on a swarm (it is a plain container, so the overlay is attachable).
    */
   readonly networkName: string;
-  /** Hosts running the services that use it, in the environment's order. */
-  readonly userHosts: readonly string[];
-  /** What its users receive, templates filled in: `{host}` is its name, or its host's private address when users run on other hosts. */
+  /** What its users receive, templates filled in: `{host}` is its name on its network. */
   readonly connection: Readonly<Record<string, string>>;
 }
 
@@ -165,10 +164,10 @@ export interface ResolvedService {
   readonly ports: Readonly<Record<string, number>>;
   /** Port the health check probes. */
   readonly healthPort?: number;
-  /** Containers of the service. */
+  /** Containers (one host) or tasks (swarm) of the service. */
   readonly replicas: number;
-  /** The host of each replica, in replica order (`placements[0]` is `host`). */
-  readonly placements: readonly string[];
+  /** Where Swarm schedules its tasks; undefined with plain containers (every replica on `host`). */
+  readonly placement?: SwarmPlacement;
   readonly restart: RestartPolicy;
   /** Image for container kinds; undefined for mobile. */
   readonly image?: ImageRef;
@@ -205,7 +204,7 @@ export interface ResolvedService {
   readonly readOnlyRootFilesystem: boolean;
   /** How its container is replaced on a change. */
   readonly updateOrder: UpdateOrder;
-  /** Host the container runs on. */
+  /** Host its containers run on (one host); on a swarm the first host of its placement group. */
   readonly host: string;
   readonly runsContainer: boolean;
   /** Per-client request budget of its route, when routed. */
@@ -226,11 +225,24 @@ export interface ResolvedService {
   readonly smoke: readonly ResolvedSmokeCheck[];
 }
 
+/** Where Swarm places a service's tasks. */
+export interface SwarmPlacement {
+  /** Node labels a task requires: `{ role: <host group> }` (swarmNodeLabels). */
+  readonly nodeLabels: Readonly<Record<string, string>>;
+  /** Hosts carrying those labels, in the environment's order. */
+  readonly nodes: readonly string[];
+  /**
+   * At most this many tasks on one node: the replicas over the nodes less one, so a node loss takes a bounded
+   * share and the others can still take its tasks; undefined where that bound is no bound (it would be >= replicas).
+   */
+  readonly maxReplicasPerNode?: number;
+}
+
 export interface ResolvedProduct {
   readonly name: string;
   /** `<env>-<product>`: stack, GitHub environment and workspace suffix. */
   readonly stackName: string;
-  /** Hosts its containers run on, in the environment's host order; `host` is the first. */
+  /** Hosts its containers may run on, in the environment's host order (on a swarm, its group's nodes); `host` is the first. */
   readonly hosts: readonly string[];
   /**
    * Name of the product's own Docker network, which all its containers join
@@ -335,7 +347,7 @@ export interface ResolvedDataService {
   readonly backup: { readonly cron: string; readonly prefix: string; readonly keepFor: Duration };
   /** Products with their own database or connection on it. */
   readonly users: readonly ResolvedProduct[];
-  /** Where its users connect: its host's private address when they run on other hosts, else its name on the data network. */
+  /** Where its users connect: its name on the data network (a bridge on one host, an overlay on a swarm). */
   readonly connectionHost: string;
   /** Postgres: connections each product's role may hold. */
   readonly connectionsPerProduct?: number;
@@ -358,7 +370,7 @@ export interface ResolvedBackupJob {
 export interface ResolvedLoadBalancer {
   /** Hetzner type (`lb11`). */
   readonly type: string;
-  /** Hosts whose edge proxies receive traffic: every host running a routed container. */
+  /** Hosts whose edge proxies receive traffic: the nodes routed services are placed on. */
   readonly targets: readonly string[];
   /** Its fixed address in the hosts' subnet: the only source the edge proxies take the PROXY protocol from. */
   readonly privateIp: string;
@@ -416,13 +428,7 @@ export interface ResolvedEnvironment {
   readonly accessories: readonly ResolvedAccessory[];
   /** The load balancer in front of the edge proxies, when routed services run on more than one host. */
   readonly loadBalancer?: ResolvedLoadBalancer;
-  /**
-   * How containers reach the data services: by name on the data host's
-   * internal network (one host), or at the data host's private address,
-   * published there only (several hosts).
-   */
-  readonly dataAccess: 'local' | 'private-network';
-  /** Per host, the ports published on its private address (data services and accessories other hosts use), each with the sources admitted to it. */
+  /** Per host, the ports published on its private address (the monitoring host's Prometheus and Loki, for the other hosts' collectors), each with the sources admitted to it. */
   readonly privatePorts: Readonly<Record<string, readonly PrivatePort[]>>;
   /** Delete and rebuild protection, `prevent_destroy` on stateful resources. */
   readonly protection: boolean;
@@ -553,28 +559,34 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       group: host.group ?? DEFAULT_HOST_GROUP,
     }),
   );
-  // One host: data services by name on its internal network. Several: at the data host's private address.
-  const dataAccess = hosts.length > 1 ? 'private-network' : 'local';
-  // The hosts each product runs on: one, or every host of its group (replicas spread round-robin).
+  const engine: EngineKind = spec.engine ?? (spec.hosts.length > 1 ? 'swarm' : 'containers');
+  const dataHost = spec.data.host ?? firstHost;
+  // Plain containers: the one host (validation refuses more). Swarm: the nodes of the product's group, which Swarm
+  // schedules over; a product placed by `host` stands for that host's group (validation: its only member).
+  const groupOfProduct = (d: ProductDeployment) => d.group ?? hosts.find((h) => h.name === d.host)?.group ?? DEFAULT_HOST_GROUP;
   const hostsOfProduct = new Map(
-    spec.products.map((d) => [d.product, d.group !== undefined ? hosts.filter((h) => h.group === d.group).map((h) => h.name) : [d.host ?? firstHost]]),
+    spec.products.map((d) => [d.product, engine === 'swarm' ? hosts.filter((h) => h.group === groupOfProduct(d)).map((h) => h.name) : [d.host ?? firstHost]]),
   );
   const replicasOf = (deployment: ProductDeployment, service: ServiceSpec) => deployment.replicas?.[service.name] ?? service.replicas ?? 1;
-  /** The host of each replica of a deployed product's service: replica `i` on the product's host `i mod n`. */
-  const placementsOf = (productName: string, service: ServiceSpec): string[] | undefined => {
-    const productHosts = hostsOfProduct.get(productName);
-    const deployment = spec.products.find((d) => d.product === productName);
-    if (productHosts === undefined || deployment === undefined) return undefined;
-    return Array.from({ length: replicasOf(deployment, service) }, (_, index) => productHosts[index % productHosts.length]!);
+  const placementOf = (deployment: ProductDeployment, service: ServiceSpec): SwarmPlacement | undefined => {
+    if (engine !== 'swarm') return undefined;
+    const nodes = hostsOfProduct.get(deployment.product)!;
+    const replicas = replicasOf(deployment, service);
+    // Swarm spreads a service's tasks over the matching nodes by itself (fewest tasks of the service first); the
+    // bound keeps that spread after rescheduling and still leaves N-1 nodes room for every replica.
+    const bound = nodes.length > 1 ? Math.ceil(replicas / (nodes.length - 1)) : undefined;
+    return {
+      nodeLabels: { [SWARM_ROLE_LABEL]: groupOfProduct(deployment) },
+      nodes,
+      maxReplicasPerNode: bound !== undefined && bound < replicas ? bound : undefined,
+    };
   };
-  const dataHost = spec.data.host ?? firstHost;
-  const privateIpOf = (name: string) => hosts.find((host) => host.name === name)!.privateIp;
   const resolvedAccessories = (spec.accessories ?? []).map((deployment) => {
     const accessory = system.accessories!.find((a) => a.name === deployment.name)!;
     const host = deployment.host ?? dataHost;
     // Validation allows shared secrets only on an accessory exactly one product uses.
     const owner = (accessory.sharedSecrets ?? []).length > 0 ? accessoryUsers(system, spec, accessory.name)[0] : undefined;
-    return resolveAccessory(accessory, deployment, host, dataAccess === 'local' ? accessory.name : privateIpOf(host), owner, `${system.name}-accessory-${accessory.name}`);
+    return resolveAccessory(accessory, deployment, host, owner, `${system.name}-accessory-${accessory.name}`);
   });
   const accessoryConnection = new Map(resolvedAccessories.map((accessory) => [accessory.name, accessory.connection]));
   const sharedSecretsOf = (name: string): SharedSecret[] =>
@@ -616,7 +628,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         ports,
         healthPort: service.healthPort !== undefined ? ports[service.healthPort] : port,
         replicas,
-        placements: placementsOf(product.name, service)!,
+        placement: kind.container ? placementOf(deployment, service) : undefined,
         restart: service.restart ?? 'unless-stopped',
         image: kind.container ? image : undefined,
         command: service.command?.map(escapeForTerraform),
@@ -625,7 +637,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         resources,
         environment: {
           ...escapeValues(service.environment),
-          ...resolveLinks(system, spec, product, service, placementsOf, domain, issues),
+          ...resolveLinks(system, spec, product, service, domain, issues),
           ...Object.assign({}, ...accessories.map((name) => accessoryConnection.get(name) ?? {})),
           ...redisVariables(product.name, service),
           ...Object.assign({}, ...buckets.map((bucket) => bucketPlainVariables(bucket))),
@@ -665,14 +677,13 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       data[dependency] = external ? 'external' : 'container';
       if (external) externalProviders[dependency] = settings.mode === 'external' ? settings.provider : 'an external provider';
     }
-    const usedHosts = productHosts.filter((name) => services.some((service) => service.runsContainer && service.placements.includes(name)));
     const productSharedSecrets = resolvedAccessories.filter((accessory) => accessory.sharedSecretsOwner === product.name).flatMap((accessory) => sharedSecretsOf(accessory.name));
     const publicDomain = services
       .filter((service) => service.domain !== undefined && SERVICE_KIND_BEHAVIOUR[service.kind].publicUrlRank !== undefined)
       .sort((a, b) => SERVICE_KIND_BEHAVIOUR[a.kind].publicUrlRank! - SERVICE_KIND_BEHAVIOUR[b.kind].publicUrlRank!)[0]?.domain;
     return {
       name: product.name,
-      hosts: usedHosts.length > 0 ? usedHosts : [host],
+      hosts: productHosts,
       stackName: stackName(product.name),
       networkName: `${system.name}-${product.name}`,
       reachability: product.reachability ?? 'product',
@@ -690,20 +701,18 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     };
   });
 
-  // Least privilege for accessories too: who uses one decides who reaches it (its network, or its published ports' sources).
-  const accessories = resolvedAccessories.map((accessory): ResolvedAccessory => {
-    const users = new Set(products.flatMap((product) => product.services.filter((service) => service.accessories.includes(accessory.name)).flatMap((service) => service.placements)));
-    return { ...accessory, userHosts: hosts.map((host) => host.name).filter((name) => users.has(name)) };
-  });
+  const accessories = resolvedAccessories;
 
-  // Each product creates its networks on every host it runs on; a daemon's default address pools bound their number.
-  const networksPerHost = new Map<string, Map<string, number>>(hosts.map((h) => [h.name, new Map()]));
-  for (const product of products.filter((p) => p.services.some((service) => service.runsContainer))) {
-    const count = product.reachability === 'linked' ? product.serviceNetworks.length : 1;
-    for (const name of product.hosts) networksPerHost.get(name)!.set(product.name, count);
+  // Each product creates its bridge networks on its host; a daemon's default address pools bound their number. (A
+  // swarm's overlays come from its own pool, 10.0.0.0/8 in /24s by default: 65,536 networks, no bound worth a check.)
+  if (engine === 'containers') {
+    const networksPerHost = new Map<string, Map<string, number>>(hosts.map((h) => [h.name, new Map()]));
+    for (const product of products.filter((p) => p.services.some((service) => service.runsContainer))) {
+      networksPerHost.get(product.host)!.set(product.name, product.reachability === 'linked' ? product.serviceNetworks.length : 1);
+    }
+    for (const accessory of accessories) networksPerHost.get(accessory.host)!.set(`accessory ${accessory.name}`, 1);
+    issues.push(...networkCountIssues(spec.name, networksPerHost));
   }
-  for (const accessory of accessories) networksPerHost.get(accessory.host)!.set(`accessory ${accessory.name}`, 1);
-  issues.push(...networkCountIssues(spec.name, networksPerHost));
 
   // Prometheus joins the hosts' shared networks only; a service on its product's own network alone is out of its reach.
   for (const service of products.flatMap((product) => product.services)) {
@@ -718,24 +727,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       });
     }
   }
-  // Hetzner balances TCP 80/443 over every target without reading the Host header, and each edge proxy routes only
-  // its own host's containers (Traefik's Docker provider): a routed service missing from a target answers 404 there.
   const loadBalancer = loadBalancerOf(spec, products);
-  for (const service of loadBalancer === undefined ? [] : products.flatMap((product) => product.services)) {
-    if (!service.routed || !service.runsContainer) continue;
-    if (loadBalancer!.targets.every((target) => service.placements.includes(target))) continue;
-    issues.push({
-      environment: spec.name,
-      product: service.product,
-      field: `replicas.${service.name}`,
-      value: service.replicas,
-      allowed:
-        hostsOfProduct.get(service.product)!.length === 1
-          ? `a replica on every host behind the load balancer (${loadBalancer!.targets.join(', ')}): place ${service.product} on their group, not on one host`
-          : `a replica on every host behind the load balancer (${loadBalancer!.targets.join(', ')}): ${loadBalancer!.targets.length} or more`,
-      why: `the balancer sends every name to every host, and an edge proxy routes only its own host's containers; this service runs on ${[...new Set(service.placements)].join(', ')} only`,
-    });
-  }
   const containerUsers = (dependency: DataDependency) => products.filter((p) => p.data[dependency] === 'container');
   const containerDataUsers = { postgres: containerUsers('postgres'), redis: containerUsers('redis') };
   const dataContainers = DATA_DEPENDENCIES.flatMap((name): ResolvedDataService[] => {
@@ -758,7 +750,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           keepFor: spec.data.backupPlan?.[name]?.keepForDays !== undefined ? Duration.days(spec.data.backupPlan[name]!.keepForDays!) : BACKUP_PLAN[name].keepFor,
         },
         users: containerDataUsers[name],
-        connectionHost: dataAccess === 'private-network' ? privateIpOf(dataHost) : name,
+        connectionHost: name,
         connectionsPerProduct: name === 'postgres' ? (spec.data.postgres.connectionsPerProduct ?? DEFAULT_CONNECTIONS_PER_PRODUCT) : undefined,
         exporter: name === 'postgres' ? { resources: MONITORING_RESOURCES.postgresExporter } : undefined,
       },
@@ -785,36 +777,12 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       why: 'remote runs hold no SSH key and no address inside adminSshCidrs, and must not trust a host key on first use',
     });
   }
-  // Over the private network each data service publishes its ports on its host's private address: two on one
-  // host with the same port cannot both bind it (Docker refuses the second: "port is already allocated").
-  // Prometheus (remote write) and Loki (push) do too, for the other hosts' collectors: the host's firewall unit
-  // admits all of them from the subnet only, so no container on that host reaches them through the address.
+  // Data services and accessories are reached by name on networks every node joins (bridges on one host, encrypted
+  // overlays on a swarm): nothing of theirs is published. Prometheus (remote write) and Loki (push) still are, on the
+  // monitoring host's private address, for the other hosts' collectors (plain containers on each host): the host's
+  // firewall unit admits them from the subnet only, so no container on that host reaches them through the address.
   const monitoring = resolveMonitoring(spec.monitoring, { firstHost, domain, plan: spec.cloudflare.plan });
-  const privatePublishers = new Map<string, { owner: string; port: number; sources: readonly string[] }[]>();
-  if (dataAccess === 'private-network') {
-    const subnet = [(spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK).subnetRange];
-    const publish = (host: string, owner: string, port: number, sources: readonly string[]) =>
-      privatePublishers.set(host, [...(privatePublishers.get(host) ?? []), { owner, port, sources }]);
-    for (const service of dataContainers) publish(dataHost, service.name, service.name === 'postgres' ? POSTGRES_DEFAULTS.port : REDIS_DEFAULTS.port, subnet);
-    for (const port of [EXPORTER_PORTS.prometheus, EXPORTER_PORTS.loki]) publish(monitoring.host, 'monitoring', port, subnet);
-    // An accessory admits the hosts running its users, not the whole subnet.
-    for (const accessory of accessories) {
-      for (const port of Object.values(accessory.ports)) publish(accessory.host, accessory.name, port, accessory.userHosts.map((name) => `${privateIpOf(name)}/32`));
-    }
-  }
-  for (const [host, publishers] of privatePublishers) {
-    publishers.forEach(({ owner, port }, index) => {
-      const first = publishers.find((other) => other.port === port)!;
-      if (publishers.indexOf(first) === index || first.owner === owner) return;
-      issues.push({
-        environment: spec.name,
-        field: `accessories.${owner}.host`,
-        value: host,
-        allowed: `a host where port ${port} is free (${first.owner} publishes ${port} on ${host}'s private address)`,
-        why: "with several hosts every data service and accessory, and the monitoring host's Prometheus and Loki, publish their ports on their host's private address",
-      });
-    });
-  }
+  const monitoringPorts: PrivatePort[] = [EXPORTER_PORTS.prometheus, EXPORTER_PORTS.loki].map((port) => ({ port, sources: [subnet] }));
   const [apexProduct, apexService] = (spec.apexService ?? '').split('/');
   const github = spec.github ?? {};
   return {
@@ -827,23 +795,13 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     networkZone: HETZNER_LOCATIONS[spec.location].networkZone,
     privateNetwork: spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK,
     hosts,
-    engine: spec.engine ?? (spec.hosts.length > 1 ? 'swarm' : 'containers'),
+    engine,
     releases: resolveReleasePolicy(spec),
     dataHost,
     products,
     accessories,
     loadBalancer,
-    dataAccess,
-    privatePorts: Object.fromEntries(
-      hosts
-        .map((host) => [
-          host.name,
-          dataAccess === 'local'
-            ? []
-            : (privatePublishers.get(host.name) ?? []).map(({ port, sources }): PrivatePort => ({ port, sources })),
-        ] as const)
-        .filter(([, ports]) => ports.length > 0),
-    ),
+    privatePorts: hosts.length > 1 ? { [monitoring.host]: monitoringPorts } : {},
     containerDataUsers,
     data: {
       host: spec.data.host ?? firstHost,
@@ -938,13 +896,12 @@ function resolveAccessory(
   spec: AccessorySpec,
   deployment: AccessoryDeployment,
   host: string,
-  connectionHost: string,
   sharedSecretsOwner: string | undefined,
   networkName: string,
 ): ResolvedAccessory {
   const templates = accessoryConnectionTemplates(spec);
   const fill = (template: string) =>
-    escapeForTerraform(template.replace(/\{host\}/g, connectionHost).replace(/\{port:([a-z0-9-]+)\}/g, (_, name: string) => String(spec.ports[name])));
+    escapeForTerraform(template.replace(/\{host\}/g, spec.name).replace(/\{port:([a-z0-9-]+)\}/g, (_, name: string) => String(spec.ports[name])));
   return {
     name: spec.name,
     image: parseImageRef(spec.imageRef),
@@ -962,18 +919,19 @@ function resolveAccessory(
     restart: spec.restart ?? 'unless-stopped',
     host,
     networkName,
-    // Filled in once the products are placed.
-    userHosts: [],
     connection: Object.fromEntries(Object.entries(templates).map(([name, template]) => [name, fill(template)])),
   };
 }
 
-/** Balancer of the edge: only where a routed service has replicas on more than one host; its targets are every host running a routed service. */
+/**
+ * Balancer of the edge: only where routed services may run on more than one node; its targets are those nodes.
+ * Each one's edge proxy reaches every task over the overlay networks, wherever Swarm scheduled it.
+ */
 function loadBalancerOf(spec: EnvironmentSpec, products: readonly ResolvedProduct[]): ResolvedLoadBalancer | undefined {
-  const routed = products.flatMap((product) => product.services.filter((service) => service.routed && service.runsContainer));
-  // Products pinned to different hosts keep the direct layout (each name on its own host); a balancer only where a routed service spans hosts.
-  if (!routed.some((service) => new Set(service.placements).size > 1)) return undefined;
-  const routedHosts = new Set(routed.flatMap((service) => service.placements));
+  const routed = products.flatMap((product) => product.services.filter((service) => service.routed && service.placement !== undefined));
+  // Routed services each on a group of one node keep the direct layout: each name on its node.
+  if (!routed.some((service) => service.placement!.nodes.length > 1)) return undefined;
+  const routedHosts = new Set(routed.flatMap((service) => service.placement!.nodes));
   const subnet = (spec.privateNetwork ?? DEFAULT_PRIVATE_NETWORK).subnetRange;
   return {
     type: spec.loadBalancer?.type ?? DEFAULT_LOAD_BALANCER_TYPE,
@@ -1005,45 +963,38 @@ function linkSpecOf(link: string | LinkSpec): LinkSpec {
 }
 
 /**
- * A link becomes the target's address by name where the caller's containers
- * can reach it on a Docker network of their own host: within a product its
- * short name on the product's network (every host the caller runs on must
- * run a replica of the target), across products `<product>-<service>` on
- * the shared backend network (both on one single host). Otherwise the
- * target's public HTTPS domain; an unrouted target cannot be reached from
- * another host. A public URL is always the HTTPS domain.
+ * A link becomes the target's address by name: within a product its short
+ * name on the product's network, across products `<product>-<service>` on
+ * the shared backend network. Both are bridges on the one host, or overlays
+ * spanning every node of a swarm, so any caller reaches any target by name.
+ * A public URL is always the HTTPS domain of a routed target.
  */
 function resolveLinks(
   system: SystemSpec,
   spec: EnvironmentSpec,
   product: ProductSpec,
   service: ServiceSpec,
-  placementsOf: (product: string, service: ServiceSpec) => readonly string[] | undefined,
   domain: (label: string) => string,
   issues: ConfigurationIssue[],
 ): Record<string, string> {
+  const deployed = new Set(spec.products.map((deployment) => deployment.product));
   const resolved: Record<string, string> = {};
   const entries = [
     ...Object.entries(service.links ?? {}).map(([envVar, link]) => ({ envVar, link: linkSpecOf(link), via: 'links' as const })),
     ...Object.entries(service.publicUrls ?? {}).map(([envVar, target]) => ({ envVar, link: { target } as LinkSpec, via: 'publicUrls' as const })),
   ];
-  const callerHosts = new Set(placementsOf(product.name, service));
   for (const { envVar, link, via } of entries) {
     const target = link.target;
     const found = findLinkTarget(system, product, target)!;
-    const targetHosts = placementsOf(found.product.name, found.service);
     const report = (allowed: string) =>
       issues.push({ environment: spec.name, product: product.name, field: `services.${service.name}.${via}.${envVar}`, value: target, allowed });
-    if (targetHosts === undefined) {
+    if (!deployed.has(found.product.name)) {
       report(`a product deployed in "${spec.name}" (deploy ${found.product.name} here or drop the link)`);
       continue;
     }
     const kind = SERVICE_KIND_BEHAVIOUR[found.service.kind];
     const sameProduct = found.product.name === product.name;
-    const reachableByName = sameProduct
-      ? [...callerHosts].every((host) => targetHosts.includes(host))
-      : callerHosts.size === 1 && new Set(targetHosts).size === 1 && targetHosts[0] === [...callerHosts][0];
-    if (via === 'links' && reachableByName) {
+    if (via === 'links') {
       const host = sameProduct ? found.service.name : `${found.product.name}-${found.service.name}`;
       const port = link.port !== undefined ? found.service.ports![link.port]! : (found.service.port ?? kind.port);
       const form = link.form ?? 'url';
@@ -1051,11 +1002,7 @@ function resolveLinks(
     } else if (kind.routed && (link.form ?? 'url') === 'url' && link.port === undefined) {
       resolved[envVar] = `https://${domain(serviceLabel(found.product, found.service)!)}${link.path ?? ''}`;
     } else {
-      report(
-        sameProduct
-          ? `a service with a replica on every host this one runs on (${[...callerHosts].join(', ')}): give ${found.service.name} at least as many replicas as the group has hosts`
-          : `a service on the same single host ("${[...callerHosts].join(', ')}"): unrouted services are not reachable from other hosts`,
-      );
+      report('a routed service (a public URL is its public HTTPS name)');
     }
   }
   return resolved;

@@ -191,7 +191,8 @@ const cloudflare: fc.Arbitrary<CloudflareSettings> = fc.oneof(
 );
 
 function buildEnvironment(draft: EnvironmentDraft, products: readonly ProductSpec[], settings: CloudflareSettings): EnvironmentSpec {
-  const hosts = draft.hosts.map((host, index) => ({ name: `app-${index + 1}`, serverType: host.serverType, image: host.image }));
+  // Several hosts are a swarm, where a product placed by host stands for its host's group: each host a group of its own.
+  const hosts = draft.hosts.map((host, index) => ({ name: `app-${index + 1}`, serverType: host.serverType, image: host.image, group: index === 0 ? undefined : `pool-${index + 1}` }));
   const pick = <T>(items: readonly T[], index: number) => items[index % items.length]!;
   const deployed = new Map<string, ProductDeployment>();
   for (const deployment of draft.deployments) {

@@ -43,10 +43,25 @@ export class SwarmEngine {
     );
     fs.closeSync(log);
     const engine = new SwarmEngine(dir, daemon);
-    await engine.until('dockerd answers', async () => (await engine.request('GET', '/_ping').catch(() => undefined))?.status === 200, 30);
-    if (options.swarm === false) return engine;
-    removeStaleVxlanLinks();
-    await engine.api('POST', '/swarm/init', { ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1', DefaultAddrPool: [`10.${octet}.128.0/17`], SubnetSize: 24 });
+    try {
+      await engine.until('dockerd answers', async () => (await engine.request('GET', '/_ping').catch(() => undefined))?.status === 200, 30);
+      if (options.swarm === false) return engine;
+      removeStaleVxlanLinks();
+      // Ports of their own: another swarm on this machine (a parallel test file, another checkout's) may hold 2377 and
+      // the default VXLAN port 4789, and a second VXLAN device of the same VNI on one port fails with "file exists".
+      const port = 20000 + Math.floor(Math.random() * 20000);
+      await engine.api('POST', '/swarm/init', {
+        ListenAddr: `127.0.0.1:${port}`,
+        AdvertiseAddr: `127.0.0.1:${port}`,
+        DataPathPort: port + 1,
+        DefaultAddrPool: [`10.${octet}.128.0/17`],
+        SubnetSize: 24,
+      });
+    } catch (error) {
+      // A daemon whose swarm did not form would outlive the test run.
+      await engine.stop();
+      throw error;
+    }
     return engine;
   }
 

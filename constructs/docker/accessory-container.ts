@@ -33,10 +33,6 @@ export interface AccessoryContainerProps {
   readonly network: string;
   /** Volumes holding its data. @default - none */
   readonly mounts?: readonly AccessoryMount[];
-  /** Container ports to publish on `publishOn`, for users on other hosts. @default - none */
-  readonly ports?: readonly number[];
-  /** A private address of the host to publish `ports` on; never a public one. @default - not published */
-  readonly publishOn?: string;
   /** User (uid or uid:gid) the process runs as; owns its data directories. @default '1001' */
   readonly user?: string;
   /** Paths kept writable under the read-only root filesystem. @default - none */
@@ -98,7 +94,6 @@ export class AccessoryContainer extends Construct {
       healthCheck: props.healthCheck,
       resources: props.resources,
       networks: [{ name: props.network, aliases: [props.hostname] }],
-      publishedPorts: props.publishOn === undefined ? undefined : (props.ports ?? []).map((port) => ({ hostPort: port, containerPort: port, hostIp: props.publishOn })),
       user,
       writablePaths: props.writablePaths,
       bindMounts: mounts,

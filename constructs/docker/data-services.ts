@@ -22,8 +22,6 @@ export interface DataServicesProps {
   readonly dataNetwork: string;
   /** Name of a network with internet access, for the dump job's uploads. */
   readonly egressNetwork: string;
-  /** A private address of the host to publish PostgreSQL and Redis on, for users on other hosts. @default - by name on the data network only */
-  readonly publishOn?: string;
   /** Labels of every container. @default - none */
   readonly labels?: Readonly<Record<string, string>>;
   /** PostgreSQL on its volume, one database per entry. @default - no PostgreSQL */
@@ -92,7 +90,6 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
     network: props.dataNetwork,
     labels: props.labels,
     provider: props.provider,
-    publishOn: props.publishOn,
     dependsOn: [volume.attachment],
   });
   const postgres =

@@ -98,6 +98,12 @@ export interface EdgeProxyProps {
   readonly acmeStorageDir: string;
   /** Name of the host's frontend network: the proxy joins only it and reaches services through it. */
   readonly frontendNetwork: string;
+  /**
+   * A bridge network with IPv6 on the proxy's host, for the IPv6 traffic of its published ports, where the frontend
+   * network cannot carry IPv6 (a swarm's overlay): Docker forwards a published port's IPv6 only to a container on an
+   * IPv6-enabled network. @default - none: the frontend network carries it
+   */
+  readonly ingressNetwork?: string;
   /** Container name. @default EDGE_PROXY_NAME */
   readonly name?: string;
   /** Traefik image. @default TRAEFIK_IMAGE */
@@ -186,7 +192,7 @@ export class EdgeProxy extends Construct {
         startPeriod: Duration.seconds(10),
       }).toDocker(),
       resources: props.resources ?? EDGE_PROXY_RESOURCES,
-      networks: [{ name: props.frontendNetwork }, { name: props.dockerApiNetwork }],
+      networks: [{ name: props.frontendNetwork }, ...(props.ingressNetwork === undefined ? [] : [{ name: props.ingressNetwork }]), { name: props.dockerApiNetwork }],
       user: EDGE_PROXY_USER,
       secretEnvironment: { [CLOUDFLARE_DNS_TOKEN_VARIABLE]: props.certificates.cloudflareDnsToken },
       entrypoint: ['/bin/sh', '-c', START, 'traefik'],

@@ -49,6 +49,12 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export const ORIGIN_PULL_TLS_OPTIONS = 'cloudflare-origin-pull@file';
 
 /** The request header apps read the visitor's address from. */
+/**
+ * Service label naming the network Traefik's Swarm provider reaches a service's tasks on, when they join several
+ * (Traefik docs, "Traefik & Docker Swarm", `traefik.swarm.network`).
+ */
+export const TRAEFIK_SWARM_NETWORK_LABEL = 'traefik.swarm.network';
+
 export const CLIENT_IP_HEADER_VARIABLE = 'CLIENT_IP_HEADER';
 
 /** The zone-wide certificate a route is served with: `main` (the zone) and its wildcard. */

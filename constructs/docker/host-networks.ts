@@ -1,6 +1,7 @@
 import { Network } from '@cdktf/provider-docker/lib/network';
 import type { TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
+import { OverlayNetwork } from './overlay-network';
 
 /** Docker networks that exist on every host (created by the edge stack). */
 export type HostNetwork = 'frontend' | 'backend' | 'data';
@@ -21,6 +22,13 @@ export interface HostNetworksProps {
    * @default - IPv4 only
    */
   readonly frontendIpv6Subnet?: string;
+  /**
+   * The networks of a whole swarm instead of one host: encrypted overlays spanning every node, created once through
+   * a manager, attachable because plain containers (data services, accessories, release tasks, collectors) join
+   * them beside the services. IPv4 only (OverlayNetwork): the edge takes IPv6 on a bridge of its own per host.
+   * @default false
+   */
+  readonly swarm?: boolean;
 }
 
 /** Why each network exists; `data` is internal: Postgres and Redis have no route to the internet. */
@@ -47,6 +55,17 @@ export class HostNetworks extends Construct {
       throw new Error(`HostNetworks: namePrefix must be lowercase letters, digits, "_", "." or "-"; got "${prefix}"`);
     }
     for (const name of HOST_NETWORKS) {
+      if (props.swarm) {
+        const overlay = new OverlayNetwork(this, `${id}-${name}`, {
+          name: prefix === undefined ? name : `${prefix}-${name}`,
+          internal: name === 'data',
+          attachable: true,
+          labels: { ...props.labels, network: name, purpose: PURPOSE[name] },
+          provider: props.provider,
+        });
+        this.networks.set(name, overlay.network);
+        continue;
+      }
       const network = new Network(this, name, {
         name: prefix === undefined ? name : `${prefix}-${name}`,
         driver: 'bridge',

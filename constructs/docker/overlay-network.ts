@@ -7,6 +7,12 @@ export interface OverlayNetworkProps {
   readonly name: string;
   /** No route out of the swarm (the data network). @default false */
   readonly internal?: boolean;
+  /**
+   * Plain containers may join it too (`docker run --network`), not only services: the data services, accessories,
+   * release tasks and collectors that stay containers on their node. Whoever can do that holds a node's Docker
+   * socket, which is root on it anyway. @default false
+   */
+  readonly attachable?: boolean;
   /** Labels of the network. @default - none */
   readonly labels?: Readonly<Record<string, string>>;
   /** Provider of the swarm's manager. @default - the stack's default docker provider */
@@ -20,8 +26,11 @@ export interface OverlayNetworkProps {
  * Hetzner private network carries packets unencrypted. The option is passed
  * as a driver option at create (`options`, ForceNew: it cannot be added
  * later) by kreuzwerker/terraform-provider-docker v3.6.2
- * internal/provider/resource_docker_network_funcs.go. Not attachable: only
- * services join it, never a stray `docker run`.
+ * internal/provider/resource_docker_network_funcs.go. Not attachable unless
+ * asked: then only services join it, never a stray `docker run`. IPv4 only:
+ * on Docker 20.10 a task on an overlay created with an IPv6 subnet fails
+ * ("Invalid address fd4d:...: It does not belong to any of this network's
+ * subnets"; found on the real engine, __tests__/integration/swarm-service.test.ts).
  */
 export class OverlayNetwork extends Construct {
   public readonly network: Network;
@@ -35,7 +44,7 @@ export class OverlayNetwork extends Construct {
       name: props.name,
       driver: 'overlay',
       options: { encrypted: 'true' },
-      attachable: false,
+      attachable: props.attachable ?? false,
       internal: props.internal ?? false,
       labels: Object.entries(props.labels ?? {}).map(([label, value]) => ({ label, value })),
       provider: props.provider,

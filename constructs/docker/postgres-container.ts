@@ -71,12 +71,6 @@ export interface PostgresContainerProps {
   readonly maxConnections?: number;
   /** Further server settings (`-c name=value`), over the tuning derived from memory. @default - none */
   readonly settings?: Readonly<Record<string, string>>;
-  /**
-   * A private address of the host to publish the port on, for containers on
-   * other hosts; connection URLs then use it. Never a public address.
-   * @default - reachable by name on the data network only
-   */
-  readonly publishOn?: string;
   /** Name of the container and its DNS name on the data network. @default 'postgres' */
   readonly hostname?: string;
   /** Labels of both containers. @default - none */
@@ -137,7 +131,7 @@ export class PostgresContainer extends Construct {
     const connectionLimit = props.connectionLimitPerDatabase ?? 20;
     const needed = defaultMaxConnections(props.databases.length, connectionLimit);
     const maxConnections = props.maxConnections ?? needed;
-    this.connectionHost = props.publishOn ?? props.hostname ?? 'postgres';
+    this.connectionHost = props.hostname ?? 'postgres';
     this.hostname = props.hostname ?? 'postgres';
     const fail = (message: string): never => {
       throw new Error(`PostgresContainer ${id}: ${message}`);
@@ -187,7 +181,6 @@ export class PostgresContainer extends Construct {
       healthCheck: POSTGRES_DEFAULTS.healthCheck.toDocker(),
       resources,
       networks: [{ name: props.network, aliases: [this.hostname] }],
-      publishedPorts: props.publishOn === undefined ? undefined : [{ hostPort: POSTGRES_DEFAULTS.port, containerPort: POSTGRES_DEFAULTS.port, hostIp: props.publishOn }],
       // The entrypoint starts as root only to own the data directory, then runs the server as postgres (uid 70) via su-exec.
       user: 'root',
       capabilities: ['CHOWN', 'DAC_READ_SEARCH', 'FOWNER', 'SETGID', 'SETUID'],

@@ -55,12 +55,6 @@ export interface RedisContainerProps {
   readonly resources?: ResourceSpec;
   /** Image. @default - REDIS_DEFAULTS.image (redis:7-alpine) */
   readonly image?: string;
-  /**
-   * A private address of the host to publish the port on, for containers on
-   * other hosts; connection URLs then use it. Never a public address.
-   * @default - reachable by name on the data network only
-   */
-  readonly publishOn?: string;
   /** Name of the container and its DNS name on the data network. @default 'redis' */
   readonly hostname?: string;
   /** Labels of the container. @default - none */
@@ -93,7 +87,7 @@ export class RedisContainer extends Construct {
     super(scope, id);
     const resources = props.resources ?? REDIS_DEFAULTS.resources;
     const maxMemoryMiB = props.maxMemoryMiB ?? REDIS_DEFAULTS.maxMemoryMiB;
-    this.connectionHost = props.publishOn ?? props.hostname ?? 'redis';
+    this.connectionHost = props.hostname ?? 'redis';
     this.hostname = props.hostname ?? 'redis';
     if (!Number.isInteger(maxMemoryMiB) || maxMemoryMiB < 16 || maxMemoryMiB >= resources.memoryLimitMiB) {
       throw new Error(
@@ -153,7 +147,6 @@ export class RedisContainer extends Construct {
       healthCheck: REDIS_DEFAULTS.healthCheck.toDocker(),
       resources,
       networks: [{ name: props.network, aliases: [this.hostname] }],
-      publishedPorts: props.publishOn === undefined ? undefined : [{ hostPort: REDIS_DEFAULTS.port, containerPort: REDIS_DEFAULTS.port, hostIp: props.publishOn }],
       // The entrypoint starts as root only to own /data, then runs redis-server as the redis user via su-exec.
       user: 'root',
       capabilities: ['CHOWN', 'DAC_READ_SEARCH', 'SETGID', 'SETUID'],

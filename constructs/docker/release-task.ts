@@ -17,8 +17,11 @@ export interface ReleaseTaskProps {
   readonly taskName: string;
   /** `<product>-<service>` of the service it belongs to: with the task's name and the tag, its container name. */
   readonly serviceName: string;
-  /** The service's image (its `docker_image`), so the task runs exactly what is being released. */
-  readonly image: Image;
+  /**
+   * The service's image (its `docker_image`), so the task runs exactly what is being released; or its reference,
+   * pulled for the task (on a swarm, whose services pull their own images and have no `docker_image`).
+   */
+  readonly image: Image | string;
   /** The image reference being released: part of the revision, so a new reference runs the task again. */
   readonly imageRef: string;
   /** The released tag (or a digest's short form): part of the container name and its `image.tag` label. */

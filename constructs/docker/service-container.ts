@@ -126,6 +126,27 @@ export interface ServiceContainerProps {
 export const HEALTH_CHECK_DISABLED_LABEL = 'health-check.disabled';
 
 /**
+ * A routed service's variables with the one naming where the visitor's address is: Cloudflare's header behind its
+ * proxy (required origin-pull certificate, so only Cloudflare sets it), otherwise Traefik's X-Real-Ip, which it sets
+ * from the connection. A container and a Swarm service get the same.
+ */
+export function withClientIpHeader(environment: Readonly<Record<string, string>> | undefined, route: ServiceRoute | undefined): Readonly<Record<string, string>> | undefined {
+  return route === undefined ? environment : { ...environment, [CLIENT_IP_HEADER_VARIABLE]: route.proxied ? 'CF-Connecting-IP' : 'X-Real-Ip' };
+}
+
+/** Labels a service's replicas carry for `docker inspect`: its tag, its planned reservations, why it has no probe. */
+export function serviceInspectLabels(imageTag: string, resources: ResourceSpec, healthCheck: HealthCheck): Record<string, string> {
+  return {
+    'image.tag': imageTag,
+    // Reservations are planned (capacity planning), not enforced by Docker: kept here for `docker inspect`.
+    'reservation.cpus': String(resources.cpuReservation),
+    'reservation.memory-mib': String(resources.memoryReservationMiB),
+    // Why it has no probe, where `docker inspect` and the safety invariants see it.
+    ...(healthCheck.disabledReason !== undefined ? { [HEALTH_CHECK_DISABLED_LABEL]: healthCheck.disabledReason } : {}),
+  };
+}
+
+/**
  * The container of one catalog service, swapped without downtime.
  *
  * A new image tag (or any other change, which in Docker always replaces the
@@ -164,22 +185,8 @@ export class ServiceContainer extends Construct {
     const startFirst = (props.updateOrder ?? 'start-first') === 'start-first';
 
     this.route = props.route && new EdgeRoute({ name, port: props.port!, ...props.route });
-    // Where the visitor's address is: Cloudflare's header behind its proxy (required origin-pull certificate, so only
-    // Cloudflare sets it), otherwise Traefik's X-Real-Ip, which it sets from the connection.
-    const environment =
-      props.route === undefined
-        ? props.environment
-        : { ...props.environment, [CLIENT_IP_HEADER_VARIABLE]: props.route.proxied ? 'CF-Connecting-IP' : 'X-Real-Ip' };
-    const labels = {
-      ...props.labels,
-      'image.tag': props.imageTag,
-      // Reservations are planned (capacity planning), not enforced by Docker: kept here for `docker inspect`.
-      'reservation.cpus': String(props.resources.cpuReservation),
-      'reservation.memory-mib': String(props.resources.memoryReservationMiB),
-      // Why it has no probe, where `docker inspect` and the safety invariants see it.
-      ...(props.healthCheck.disabledReason !== undefined ? { [HEALTH_CHECK_DISABLED_LABEL]: props.healthCheck.disabledReason } : {}),
-      ...this.route?.toLabels(),
-    };
+    const environment = withClientIpHeader(props.environment, props.route);
+    const labels = { ...props.labels, ...serviceInspectLabels(props.imageTag, props.resources, props.healthCheck), ...this.route?.toLabels() };
     const stopGraceSeconds = props.stopGraceSeconds ?? 30;
     if (!Number.isInteger(stopGraceSeconds) || stopGraceSeconds < 1) fail(`stopGraceSeconds must be a whole number >= 1; got ${stopGraceSeconds}`);
     const settings = {

@@ -149,9 +149,11 @@ export class SwarmService extends Construct {
     validate(id, props);
     const { resources } = props;
     const health = props.healthCheck;
+    // A probe turned off (`NONE`, with its reason) times nothing: the monitor and the wait go by the no-check defaults.
+    const probe = health?.test[0] === 'NONE' ? undefined : health;
     const singleton = props.singleton ?? false;
     const order: SwarmUpdateOrder = props.updateOrder ?? (singleton ? 'stop-first' : 'start-first');
-    const monitor = props.updateMonitor ?? (health ? Duration.seconds(secondsToFindUnhealthy(health)) : MONITOR_WITHOUT_HEALTH_CHECK);
+    const monitor = props.updateMonitor ?? (probe ? Duration.seconds(secondsToFindUnhealthy(probe)) : MONITOR_WITHOUT_HEALTH_CHECK);
     const replicas = props.replicas ?? 1;
     const rotation = props.logRotation ?? { maxSizeMiB: 10, maxFiles: 3 };
     const secretFiles = Object.entries(props.secretFiles ?? {}).sort(([a], [b]) => a.localeCompare(b));
@@ -218,7 +220,7 @@ export class SwarmService extends Construct {
       rollbackConfig: { parallelism: 1, delay: '0s', order, failureAction: 'pause', monitor: monitor.toDockerString(), maxFailureRatio: '0' },
       // With converge_config the provider waits for every replica and fails the apply with "service rollback completed"
       // when Swarm rolled an update back (resource_docker_service_funcs.go, resourceDockerServiceUpdateRefreshFunc).
-      convergeConfig: wait ? { delay: '5s', timeout: `${convergeTimeoutSeconds(replicas, health, monitor)}s` } : undefined,
+      convergeConfig: wait ? { delay: '5s', timeout: `${convergeTimeoutSeconds(replicas, probe, monitor)}s` } : undefined,
       provider: props.provider,
     });
     this.service.overrideLogicalId(id);

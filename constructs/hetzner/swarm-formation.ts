@@ -88,3 +88,18 @@ export function initializerCommands(host: SwarmHost): string[][] {
     ['sh', '-c', `docker node update --label-add role=${host.role} "$(docker info --format '{{.Swarm.NodeID}}')" > /dev/null`],
   ];
 }
+
+/** Label key of a node's role: its host group (`app` unless the environment says otherwise). */
+export const SWARM_ROLE_LABEL = 'role';
+/** Label a swarm puts on the node that holds the data volumes, whatever its group. */
+export const SWARM_DATA_NODE_LABEL = { data: 'true' } as const;
+
+/**
+ * The labels of one node, the one convention for placement: `role=<host group>`
+ * (what products are placed by: `node.labels.role==app`), plus `data=true` on
+ * the data host (what a service pinned to the volumes would be placed by).
+ * Both helpers of the swarm read it: the formation sets these, services match them.
+ */
+export function swarmNodeLabels(host: { readonly group: string }, isDataHost: boolean): Record<string, string> {
+  return { [SWARM_ROLE_LABEL]: host.group, ...(isDataHost ? SWARM_DATA_NODE_LABEL : {}) };
+}

@@ -58,7 +58,7 @@ export async function runRelease(sites: ReleaseSites, environment: ResolvedEnvir
     for (const site of sites.sites) {
       const found = await newVersionSlot(site, service.id);
       if ('skipped' in found) {
-        if (service.placements.includes(site.name)) out.line(`--- ${service.id} on ${site.name}: ${found.skipped}`);
+        if (service.host === site.name) out.line(`--- ${service.id} on ${site.name}: ${found.skipped}`);
         results.push({ site: site.name, service: service.id, skipped: found.skipped });
         continue;
       }
@@ -131,7 +131,7 @@ export async function trafficLines(sites: ReleaseSites, services: readonly Resol
   const lines: string[] = [];
   for (const service of services) {
     for (const site of sites.sites) {
-      if (!service.placements.includes(site.name)) continue;
+      if (service.host !== site.name) continue;
       const record = await readRecord(site.host, service.id);
       const kept = record === undefined ? [] : await site.host.containers(service.id, otherSlot(record.live));
       lines.push(`${site.name}  ${trafficState(service.id, await currentSplit(site.host, service.id), record, now, kept)}`);

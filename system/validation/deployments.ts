@@ -35,42 +35,32 @@ export function validateProductDeployments(system: SystemSpec, environment: Envi
 }
 
 /**
- * Where a product runs: one host, or spread over a group of two or more.
- * With two or more app hosts, a service with two or more replicas must run
- * on at least two of them, or the loss of one host still takes it down.
+ * Where a product runs: its one host (plain containers), or a group of nodes
+ * Swarm schedules over. On a swarm, `host` stands for its host's group, so
+ * it must be that group's only host; Swarm spreads replicas by itself.
  */
 function validatePlacement(environment: EnvironmentSpec, product: ProductSpec, deployment: ProductDeployment, report: Report): void {
   const groupOf = (host: HostSpec) => host.group ?? DEFAULT_HOST_GROUP;
   const groups = [...new Set(environment.hosts.map(groupOf))];
+  const swarm = (environment.engine ?? (environment.hosts.length > 1 ? 'swarm' : 'containers')) === 'swarm';
   if (deployment.group !== undefined) {
-    const members = environment.hosts.filter((host) => groupOf(host) === deployment.group);
     if (deployment.host !== undefined) {
-      report({ field: 'group', value: deployment.group, allowed: 'either host (one host) or group (spread), not both' });
-    } else if (members.length === 0) {
+      report({ field: 'group', value: deployment.group, allowed: 'either host or group, not both' });
+    } else if (!groups.includes(deployment.group)) {
       report({ field: 'group', value: deployment.group, allowed: groups });
-    } else if (members.length === 1) {
-      report({
-        field: 'group',
-        value: deployment.group,
-        allowed: `a group of two or more hosts (group "${deployment.group}" has only ${members[0]!.name}), or host: "${members[0]!.name}"`,
-        why: 'spreading over one host protects nothing',
-      });
     }
     return;
   }
-  const appHosts = environment.hosts.filter((host) => groupOf(host) === DEFAULT_HOST_GROUP);
-  if (appHosts.length < 2) return;
-  for (const service of product.services) {
-    const replicas = deployment.replicas?.[service.name] ?? service.replicas ?? 1;
-    if (replicas >= 2) {
-      report({
-        field: 'group',
-        value: undefined,
-        allowed: `group: "${DEFAULT_HOST_GROUP}" (spread over ${appHosts.map((host) => host.name).join(', ')})`,
-        why: `service ${service.name} has ${replicas} replicas and the environment has ${appHosts.length} app hosts: on one host, losing it loses every replica`,
-      });
-      return;
-    }
+  const host = environment.hosts.find((candidate) => candidate.name === deployment.host);
+  if (!swarm || host === undefined) return;
+  const members = environment.hosts.filter((candidate) => groupOf(candidate) === groupOf(host));
+  if (members.length > 1) {
+    report({
+      field: 'host',
+      value: deployment.host,
+      allowed: `group: "${groupOf(host)}" (Swarm schedules over ${members.map((member) => member.name).join(', ')}), or a host alone in its group`,
+      why: `on a swarm a product is placed by its nodes' role label (role=${groupOf(host)}), which ${product.name} would share with every host of the group`,
+    });
   }
 }
 

@@ -24,6 +24,17 @@ export function validateHosts(environment: EnvironmentSpec, report: Report): voi
   if (environment.hosts.length > MAX_SERVERS_PER_NETWORK) {
     report({ field: 'hosts', value: environment.hosts.length, allowed: `at most ${MAX_SERVERS_PER_NETWORK} hosts`, why: 'a Hetzner network holds at most 100 servers' });
   }
+  const engine = environment.engine as string | undefined;
+  if (engine !== undefined && engine !== 'containers' && engine !== 'swarm') {
+    report({ field: 'engine', value: engine, allowed: ['containers', 'swarm'] });
+  } else if (engine === 'containers' && environment.hosts.length > 1) {
+    report({
+      field: 'engine',
+      value: engine,
+      allowed: `"swarm" with ${environment.hosts.length} hosts ("containers" runs one host only)`,
+      why: 'across hosts Docker Swarm places the replicas, reschedules those of a lost host and gives one Docker endpoint; plain containers would leave that to hand-made placement (docs/scaling.md)',
+    });
+  }
   const names = new Set<string>();
   for (const host of environment.hosts) {
     if (host.group !== undefined && !/^[a-z][a-z0-9-]*$/.test(host.group)) {
@@ -137,7 +148,7 @@ export function validateAdminAccess(environment: EnvironmentSpec, report: Report
       field: 'dockerAccess.mode',
       value: 'agent',
       allowed: '"ssh", or one host per environment',
-      why: 'the agent reaches only the daemon of the host it runs on',
+      why: "the agent reaches only the daemon of the host it runs on, and the edge, data and monitoring stacks still reach every host's daemon (their containers are not Swarm services yet)",
     });
   }
 }
