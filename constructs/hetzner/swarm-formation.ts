@@ -88,3 +88,68 @@ export function initializerCommands(host: SwarmHost): string[][] {
     ['sh', '-c', `docker node update --label-add role=${host.role} "$(docker info --format '{{.Swarm.NodeID}}')" > /dev/null`],
   ];
 }
+
+/** The chain holding the swarm port rules, jumped to from INPUT: the unit flushes and refills it on every start. */
+export const SWARM_PORTS_CHAIN = 'SWARM-PORTS';
+
+/** Name of the unit admitting the swarm ports from the private network alone. */
+export const SWARM_PORTS_UNIT = 'swarm-ports-firewall.service';
+
+/**
+ * A systemd unit admitting Swarm's ports (SWARM_PORTS and ESP) only from the
+ * environment's subnet to the host's private address, and dropping them
+ * everywhere else, IPv6 included. Hetzner's cloud firewall already keeps
+ * them off the public interfaces (it admits only SSH and the web ports) but
+ * does not filter the private network; dockerd listens on the private
+ * address (`--listen-addr`), while the kernel's VXLAN socket (4789/udp) and
+ * IPsec (ESP) answer on every address. These are the host's own sockets, not
+ * published container ports, so the rules sit in INPUT, before Docker starts.
+ */
+export function swarmPortsUnit(privateAddress: string, subnet: string): string {
+  const chain = SWARM_PORTS_CHAIN;
+  const matches = [
+    `-p tcp --dport ${SWARM_PORTS.management.split('/')[0]}`,
+    ...SWARM_PORTS.gossip.map((port) => `-p ${port.split('/')[1]} --dport ${port.split('/')[0]}`),
+    `-p udp --dport ${SWARM_PORTS.overlay.split('/')[0]}`,
+    `-p ${SWARM_PORTS.encryptedOverlayProtocol}`,
+  ];
+  const chainOf = (tool: string) => [
+    // "-": the chain exists from an earlier start.
+    `ExecStart=-/usr/sbin/${tool} -N ${chain}`,
+    `ExecStart=/usr/sbin/${tool} -F ${chain}`,
+  ];
+  const jump = (tool: string) => `ExecStart=/bin/sh -c '${tool} -C INPUT -j ${chain} 2>/dev/null || ${tool} -I INPUT -j ${chain}'`;
+  return [
+    '[Unit]',
+    "Description=Admit Swarm's ports from the private network alone",
+    'Before=docker.service',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    ...chainOf('iptables'),
+    ...matches.flatMap((match) => [
+      `ExecStart=/usr/sbin/iptables -A ${chain} ${match} -s ${subnet} -d ${privateAddress} -j RETURN`,
+      `ExecStart=/usr/sbin/iptables -A ${chain} ${match} -j DROP`,
+    ]),
+    jump('iptables'),
+    // Swarm runs on the private IPv4 network only: nothing of it is admitted over IPv6.
+    ...chainOf('ip6tables'),
+    ...matches.map((match) => `ExecStart=/usr/sbin/ip6tables -A ${chain} ${match} -j DROP`),
+    jump('ip6tables'),
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The node labels of an environment's host: `role=<its host group>`, and
+ * `role=data` on the data host, which the data services are pinned to.
+ * Shared by the formation (who gets which label) and the services'
+ * placement constraints (`node.labels.role==app`).
+ */
+export function swarmNodeLabels(host: { readonly name: string; readonly group: string }, dataHost: string): Readonly<Record<string, string>> {
+  return { role: host.name === dataHost ? 'data' : host.group };
+}
