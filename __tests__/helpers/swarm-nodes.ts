@@ -38,7 +38,8 @@ export class SwarmNodes {
     // The stand-in for SSH: the command runs against the named host's daemon.
     fs.writeFileSync(
       this.ssh,
-      `#!/bin/sh\nexport DOCKER_HOST="unix://${dir}/$1/docker.sock" DOCKER_SOCKET="${dir}/$1/docker.sock"\nexec sh -c "$2"\n`,
+      // `deploy@app-1` (as the network stack writes it) reaches the host app-1.
+      `#!/bin/sh\nhost=\${1#*@}\nexport DOCKER_HOST="unix://${dir}/$host/docker.sock" DOCKER_SOCKET="${dir}/$host/docker.sock"\nexec sh -c "$2"\n`,
       { mode: 0o755 },
     );
   }
@@ -51,10 +52,10 @@ export class SwarmNodes {
   /**
    * Starts a daemon as `hostname` in the namespace of the `index`-th address; a second start with the same
    * index is a replacement host: same address and hostname, empty data root (reached as `instance`).
+   * `address` puts the host at the address a synthesized environment gives it (namespaces keep it off the machine's own).
    */
-  public async start(instance: string, hostname: string, index: number): Promise<SwarmNodeHost> {
+  public async start(instance: string, hostname: string, index: number, address = `10.231.${this.subnet}.${index}`): Promise<SwarmNodeHost> {
     const namespace = `${this.bridge}-${index}`;
-    const address = `10.231.${this.subnet}.${index}`;
     if (!this.namespaces.includes(namespace)) {
       const [outside, inside] = [`${this.bridge}h${index}`, `${this.bridge}n${index}`];
       run('ip', ['netns', 'add', namespace]);
@@ -73,8 +74,8 @@ export class SwarmNodes {
       '--storage-driver=vfs', '--iptables=false', '--ip6tables=false', '--bridge=none',
       `--host=unix://${root}/docker.sock`, `--data-root=${root}/data`, `--exec-root=${root}/exec`, `--pidfile=${root}/docker.pid`,
     ];
-    // unshare and ip exec what follows: the child is dockerd itself.
-    const daemon = spawn('unshare', ['--uts', 'sh', '-c', `hostname ${hostname} && exec ip netns exec ${namespace} dockerd ${flags.join(' ')}`], { stdio: ['ignore', log, log] });
+    // unshare and nsenter exec what follows: the child is dockerd itself. nsenter, not `ip netns exec`, which remounts /sys and hides the cgroup mounts dockerd needs.
+    const daemon = spawn('unshare', ['--uts', 'sh', '-c', `hostname ${hostname} && exec nsenter --net=/var/run/netns/${namespace} dockerd ${flags.join(' ')}`], { stdio: ['ignore', log, log] });
     fs.closeSync(log);
     this.daemons.set(instance, daemon);
     const host = { hostname, address, socket: path.join(root, 'docker.sock') };

@@ -9,9 +9,12 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { initializerCommands } from '../../constructs/hetzner/swarm-formation';
+import { harbor } from '../../examples/harbor';
 import { SwarmNodes, type SwarmNodeHost } from '../helpers/swarm-nodes';
+import { resources, SynthesizedSystem } from '../helpers/synth';
 
 jest.setTimeout(180_000);
 
@@ -129,5 +132,58 @@ describe('scripts/swarm/join', () => {
     const result = await join(['--manager', 'app-1', '--manager-address', manager.address, '--node', 'x', '--node-address', '10.0.0.300x', '--as', 'leader']);
     expect(result.status).toBe(1);
     expect(result.output).toMatch(/--as must be worker or manager; got "leader"/);
+  });
+});
+
+/**
+ * The network stack's own joins, synthesized for Harbor's production (three hosts, all managers), applied by real
+ * Terraform: its terraform_data resources with the servers' addresses pointed at daemons that sit at the
+ * environment's private addresses, after the first manager ran the init commands of its synthesized user_data.
+ */
+describe('the synthesized joins under terraform apply', () => {
+  let environment: SwarmNodes;
+  let workdir: string;
+  afterAll(async () => {
+    await environment?.stop();
+    if (workdir) fs.rmSync(workdir, { recursive: true, force: true });
+  });
+
+  it('forms the swarm: every host a manager, labelled by role, in the order the stack gives', async () => {
+    const network = new SynthesizedSystem(harbor).synth('production-network');
+    environment = new SwarmNodes();
+    const addresses = { 'app-1': '10.60.1.10', 'app-2': '10.60.1.11', 'data-1': '10.60.1.12' };
+    for (const [index, [host, address]] of Object.entries(addresses).entries()) await environment.start(host, host, index + 10, address);
+    const boot = JSON.parse(resources(network, 'hcloud_server')['host-app-1'].user_data.replace(/^#cloud-config\n/, ''));
+    for (const command of boot.runcmd.filter((line: string[]) => line[0] === 'sh' && line[2]!.includes('docker '))) {
+      expect(spawnSyncShell(environment.ssh, 'app-1', command[2])).toEqual({ status: 0, stdout: '' });
+    }
+
+    // Only the servers are outside this machine: their addresses become the daemons' names, their ids fixed strings.
+    const joins = JSON.stringify(resources(network, 'terraform_data'))
+      .replace(/\$\{hcloud_primary_ip\.host-([a-z0-9-]+)-ipv4\.ip_address\}/g, '$1')
+      .replace(/\$\{hcloud_server\.host-([a-z0-9-]+)\.id\}/g, 'server-$1');
+    const withoutServers = Object.fromEntries(
+      Object.entries(JSON.parse(joins)).map(([name, body]: [string, any]) => [name, { ...body, depends_on: body.depends_on.filter((dependency: string) => dependency.startsWith('terraform_data.')) }]),
+    );
+    workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-join-terraform-'));
+    fs.writeFileSync(path.join(workdir, 'main.tf.json'), JSON.stringify({ resource: { terraform_data: withoutServers } }, null, 2));
+    const env = { ...process.env, SWARM_SSH: environment.ssh, SWARM_WAIT_SECONDS: '30', TF_IN_AUTOMATION: '1' };
+    const started = Date.now();
+    for (const args of [['init', '-input=false'], ['apply', '-auto-approve', '-input=false', '-no-color']]) {
+      const result = spawnSync('terraform', args, { cwd: workdir, env, encoding: 'utf8' });
+      expect({ args, status: result.status, stderr: result.stderr }).toEqual({ args, status: 0, stderr: expect.any(String) });
+      for (const token of ['worker', 'manager'].map((role) => environment.docker('app-1', ['swarm', 'join-token', '-q', role]))) {
+        expect(result.stdout + result.stderr).not.toContain(token);
+      }
+      if (args[0] === 'apply') expect(result.stdout).toMatch(/joined deploy@app-2 as manager[\s\S]*joined deploy@data-1 as manager/);
+    }
+    console.log(`terraform init + apply of the synthesized joins: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const nodes = environment.docker('app-1', ['node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}']).split('\n').sort();
+    expect(nodes).toEqual(['app-1 Leader', 'app-2 Reachable', 'data-1 Reachable']);
+    for (const [host, role] of [['app-1', 'app'], ['app-2', 'app'], ['data-1', 'data']]) {
+      expect(environment.docker('app-1', ['node', 'inspect', host!, '--format', '{{json .Spec.Labels}} {{.Status.Addr}}'])).toBe(`{"role":"${role}"} ${addresses[host as keyof typeof addresses]}`);
+    }
+    const state = fs.readFileSync(path.join(workdir, 'terraform.tfstate'), 'utf8');
+    expect(state).not.toMatch(/SWMTKN/);
   });
 });
