@@ -161,6 +161,8 @@ describe('Docker provider per host', () => {
       const staging = environmentOf(system, 'staging');
       staging.hosts.push({ name: 'app-2', serverType: 'ccx33' });
       staging.products.find((deployment) => deployment.product === 'chat')!.host = 'app-2';
+      // Plain containers on each host (several hosts default to a swarm: __tests__/swarm-edge.test.ts).
+      staging.engine = 'containers';
     });
     const synthesized = new SynthesizedSystem(twoHosts);
     const stagingEdge = synthesized.synth('staging-edge');

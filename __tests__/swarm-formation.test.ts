@@ -61,9 +61,10 @@ describe('the join script the network stack inlines', () => {
 });
 
 describe('swarmNodeLabels', () => {
-  it('labels a host by its group, and the data host role=data', () => {
+  it('labels a host by its group, the data host role=data, and the hosts of routed services edge=true', () => {
     expect(swarmNodeLabels({ name: 'app-2', group: 'app' }, 'data-1')).toEqual({ role: 'app' });
     expect(swarmNodeLabels({ name: 'data-1', group: 'storage' }, 'data-1')).toEqual({ role: 'data' });
+    expect(swarmNodeLabels({ name: 'app-2', group: 'app' }, 'data-1', new Set(['app-2']))).toEqual({ role: 'app', edge: 'true' });
   });
 });
 
@@ -98,15 +99,21 @@ describe('a swarm environment in the network stack', () => {
     const commands = userData(network, 'app-1').runcmd.map((command: string[]) => command.join(' '));
     // After Docker and the metadata block, so no task of the swarm ever reaches user_data.
     expect(commands.findIndex((command: string) => command.includes('swarm init'))).toBeGreaterThan(commands.indexOf('systemctl enable --now docker-metadata-block.service'));
-    expect(commands).toContain(`sh -c ${initializerCommands({ name: 'app-1', role: 'app', privateIp: '10.60.1.10' })[0]![2]}`);
+    const initializer = { name: 'app-1', role: 'app', privateIp: '10.60.1.10', labels: { role: 'app', edge: 'true' } };
+    expect(commands).toContain(`sh -c ${initializerCommands(initializer)[0]![2]}`);
+    expect(commands).toContain(`sh -c ${initializerCommands(initializer)[1]![2]}`);
+    expect(initializerCommands(initializer)[1]![2]).toMatch(/^docker node update --label-add role=app --label-add edge=true /);
   });
 
-  it('joins every other host with a terraform_data replaced with its server, managers first, each after the one before', () => {
+  it('joins every other host with a terraform_data replaced with its server or its labels, managers first, each after the one before', () => {
     const joins = resources(network, 'terraform_data');
-    expect(Object.keys(joins)).toEqual(['swarm-join-app-2', 'swarm-join-data-1']);
-    expect(joins['swarm-join-app-2'].triggers_replace).toEqual({ server: '${hcloud_server.host-app-2.id}' });
-    expect(joins['swarm-join-data-1'].triggers_replace).toEqual({ server: '${hcloud_server.host-data-1.id}' });
+    // The initializer's only labels it: a label change reaches it too.
+    expect(Object.keys(joins)).toEqual(['swarm-join-app-1', 'swarm-join-app-2', 'swarm-join-data-1']);
+    expect(joins['swarm-join-app-1'].triggers_replace).toEqual({ server: '${hcloud_server.host-app-1.id}', labels: 'role=app,edge=true' });
+    expect(joins['swarm-join-app-2'].triggers_replace).toEqual({ server: '${hcloud_server.host-app-2.id}', labels: 'role=app,edge=true' });
+    expect(joins['swarm-join-data-1'].triggers_replace).toEqual({ server: '${hcloud_server.host-data-1.id}', labels: 'role=data' });
     expect(joins['swarm-join-data-1'].depends_on).toEqual(['hcloud_server.host-app-1', 'hcloud_server.host-data-1', 'terraform_data.swarm-join-app-2']);
+    expect(joins['swarm-join-app-1'].provisioner[0]['local-exec'].command).toMatch(/--node deploy@\$\{hcloud_primary_ip.host-app-1-ipv4.ip_address\} --node-address 10.60.1.10 --as manager --label role=app --label edge=true$/);
     const exec = joins['swarm-join-data-1'].provisioner[0]['local-exec'];
     expect(exec.command).toBe(
       'exec /bin/sh -c "$SWARM_JOIN_SCRIPT" swarm-join --manager deploy@${hcloud_primary_ip.host-app-1-ipv4.ip_address} --manager-address 10.60.1.10 ' +
@@ -123,7 +130,7 @@ describe('a swarm environment in the network stack', () => {
       const text = JSON.stringify(system.synth(stack)).split(JSON.stringify(resources(network, 'terraform_data')['swarm-join-app-2'].provisioner[0]['local-exec'].environment.SWARM_JOIN_SCRIPT)).join('"script"');
       expect({ stack, token: /SWMTKN|JoinToken|join-token/.test(text) }).toEqual({ stack, token: false });
       // The only `join-token` is the script's, whose output goes down a pipe; no output carries anything of the swarm.
-      expect(Object.keys(system.synth(stack).output ?? {}).filter((name) => /swarm|join/.test(name))).toEqual([]);
+      expect(Object.keys(system.synth(stack).output ?? {}).filter((name) => /join|token/.test(name) && name !== 'acme_dns_token')).toEqual([]);
     }
     expect(JSON.stringify(userData(network, 'app-1'))).not.toMatch(/join-token|SWMTKN/);
   });
@@ -134,10 +141,10 @@ describe('a swarm environment in the network stack', () => {
     expect(resources(single, 'terraform_data')).toEqual({});
   });
 
-  it('forms a one-host swarm when the environment opts in: the host initializes, nothing joins', () => {
+  it('forms a one-host swarm when the environment opts in: the host initializes, nothing joins, the apply labels it', () => {
     const optedIn = new SynthesizedSystem(variant(nutri, (copy) => (environmentOf(copy, 'production').engine = 'swarm'))).synth('production-network');
     expect(JSON.stringify(optedIn)).toContain(SWARM_PORTS_UNIT);
     expect(JSON.stringify(optedIn)).toContain('docker swarm init --advertise-addr 10.0.1.10');
-    expect(resources(optedIn, 'terraform_data')).toEqual({});
+    expect(Object.keys(resources(optedIn, 'terraform_data'))).toEqual(['swarm-join-app-1']);
   });
 });

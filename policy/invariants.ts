@@ -437,22 +437,31 @@ export function countCertificateOrders(
   registeredDomain: (name: string) => string,
 ): Map<string, CertificateOrder[]> {
   const orders = new Map<string, CertificateOrder>();
+  const labelsOf = (body: any) => Object.fromEntries(((body.labels ?? []) as Array<{ label: string; value: string }>).map(({ label, value }) => [label, value]));
+  const edges = swarmEdgeHosts(stacks);
+  const routed: Array<{ readonly hosts: readonly string[]; readonly labels: Record<string, string> }> = [];
   for (const { environment, json } of stacks) {
-    const containers = ((json.resource ?? {}) as Resources).docker_container ?? {};
-    for (const body of Object.values(containers)) {
-      const labels = Object.fromEntries(((body.labels ?? []) as Array<{ label: string; value: string }>).map(({ label, value }) => [label, value]));
-      const host = `${environment}/${labels.host ?? '?'}`;
-      for (const [label, value] of Object.entries(labels)) {
-        const router = /^traefik\.http\.routers\.([^.]+)\.tls\.certresolver$/.exec(label)?.[1];
-        if (router === undefined || value === '') continue;
-        const main = labels[`traefik.http.routers.${router}.tls.domains[0].main`];
-        const sans = labels[`traefik.http.routers.${router}.tls.domains[0].sans`];
-        const names =
-          main !== undefined
-            ? [main, ...(sans ? sans.split(',') : [])]
-            : [...(labels[`traefik.http.routers.${router}.rule`] ?? '').matchAll(/Host\(`([^`]+)`\)/g)].map((match) => match[1]!);
-        orders.set(`${host}|${names.join(',')}`, { host, names });
-      }
+    const resources = (json.resource ?? {}) as Resources;
+    for (const body of Object.values(resources.docker_container ?? {})) {
+      const labels = labelsOf(body);
+      routed.push({ hosts: [`${environment}/${labels.host ?? '?'}`], labels });
+    }
+    // A service on swarm is routed by the edge proxy of every edge node, each ordering on its own (its own ACME storage).
+    for (const body of Object.values(resources.docker_service ?? {})) {
+      routed.push({ hosts: (edges.get(environment) ?? ['?']).map((host) => `${environment}/${host}`), labels: labelsOf(body) });
+    }
+  }
+  for (const { hosts, labels } of routed) {
+    for (const [label, value] of Object.entries(labels)) {
+      const router = /^traefik\.http\.routers\.([^.]+)\.tls\.certresolver$/.exec(label)?.[1];
+      if (router === undefined || value === '') continue;
+      const main = labels[`traefik.http.routers.${router}.tls.domains[0].main`];
+      const sans = labels[`traefik.http.routers.${router}.tls.domains[0].sans`];
+      const names =
+        main !== undefined
+          ? [main, ...(sans ? sans.split(',') : [])]
+          : [...(labels[`traefik.http.routers.${router}.rule`] ?? '').matchAll(/Host\(`([^`]+)`\)/g)].map((match) => match[1]!);
+      for (const host of hosts) orders.set(`${host}|${names.join(',')}`, { host, names });
     }
   }
   const byDomain = new Map<string, CertificateOrder[]>();
@@ -461,6 +470,23 @@ export function countCertificateOrders(
     byDomain.set(domain, [...(byDomain.get(domain) ?? []), order]);
   }
   return byDomain;
+}
+
+/**
+ * The edge nodes of each swarm environment: the hosts the network stack labels `edge=true` (the labels its
+ * `swarm-join-<host>` resources set, stacks/network-stack.ts), where the global edge proxy runs a task each.
+ */
+function swarmEdgeHosts(stacks: ReadonlyArray<{ readonly environment: string; readonly json: Json }>): Map<string, string[]> {
+  const edges = new Map<string, string[]>();
+  for (const { environment, json } of stacks) {
+    for (const [name, body] of Object.entries(((json.resource ?? {}) as Resources).terraform_data ?? {})) {
+      const host = /^swarm-join-(.+)$/.exec(name)?.[1];
+      if (host !== undefined && String((body as any).triggers_replace?.labels ?? '').split(',').includes('edge=true')) {
+        edges.set(environment, [...(edges.get(environment) ?? []), host]);
+      }
+    }
+  }
+  return edges;
 }
 
 /** The orders per registered domain over Let's Encrypt's weekly limit, as messages. */

@@ -5,9 +5,11 @@ import { DockerSocketProxy } from '../constructs/docker/docker-socket-proxy';
 import { DOCKER_SOCKET_GROUP_ID, EdgeProxy } from '../constructs/docker/edge-proxy';
 import { HostNetworks } from '../constructs/docker/host-networks';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
+import { OverlayNetwork } from '../constructs/docker/overlay-network';
+import { EDGE_NODE_LABEL } from '../constructs/hetzner/swarm-formation';
 import { connectDockerHost } from './docker-hosts';
-import { ACME_STORAGE_DIR, type NetworkStack } from './network-stack';
-import { accessoryNetworkOutputName, ACME_DNS_TOKEN_OUTPUT, dockerNetworkOutputName } from './outputs';
+import { ACME_STORAGE_DIR, swarmFormationOf, type NetworkStack } from './network-stack';
+import { accessoryNetworkOutputName, ACME_DNS_TOKEN_OUTPUT, dockerNetworkOutputName, SWARM_EDGE_NETWORK_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 /**
@@ -33,6 +35,7 @@ export interface EdgeStackProps extends SystemStackProps {
  */
 export class EdgeStack extends SystemStack {
   public readonly networks: ReadonlyMap<string, HostNetworks>;
+  /** The edge proxy of each host; on swarm, the one global service under `*`. */
   public readonly proxies: ReadonlyMap<string, EdgeProxy>;
 
   protected override get publishesHostPorts(): boolean {
@@ -64,6 +67,13 @@ export class EdgeStack extends SystemStack {
         frontendIpv6Subnet: environment.ipv6 ? FRONTEND_IPV6_SUBNET : undefined,
       });
       networks.set(host.name, hostNetworks);
+      for (const network of HOST_NETWORKS) {
+        this.publish(dockerNetworkOutputName(host.name, network), hostNetworks.get(network).name, {
+          description: `Docker network "${network}" on ${host.name}`,
+        });
+      }
+      // On swarm the edge proxy is one global service (addSwarmEdge), not a container per host.
+      if (environment.engine === 'swarm') continue;
       // Only the edge proxy and the socket proxy join it; internal: no route out.
       const dockerApiNetwork = new Network(this, `${host.name}-docker-api`, {
         name: `${system}-docker-api`,
@@ -94,18 +104,57 @@ export class EdgeStack extends SystemStack {
           labels: { ...this.labels('edge-proxy'), host: host.name },
           provider,
           // Traefik starts with its Docker endpoint answering.
-          dependsOn: [socketProxy.hardened.container],
+          dependsOn: [socketProxy.dependable],
         }),
       );
-      for (const network of HOST_NETWORKS) {
-        this.publish(dockerNetworkOutputName(host.name, network), hostNetworks.get(network).name, {
-          description: `Docker network "${network}" on ${host.name}`,
-        });
-      }
     }
+    const formation = swarmFormationOf(environment);
+    if (formation !== undefined) proxies.set('*', this.addSwarmEdge(providers.get(formation.initializer)!, cloudflareDnsToken));
     this.addAccessoryNetworks(providers);
     this.networks = networks;
     this.proxies = proxies;
+  }
+
+  /**
+   * The edge of a swarm, through the manager's endpoint: Traefik as a global
+   * service on the edge nodes (`edge=true`: the hosts running routed
+   * services, as the load balancer targets them), with the Swarm provider reading service labels through a
+   * socket proxy on a manager, both on an encrypted, internal overlay
+   * network; routed services join the edge overlay network published here.
+   * The per-host networks stay published for the stacks still running
+   * containers on them.
+   */
+  private addSwarmEdge(manager: DockerProvider, cloudflareDnsToken: string): EdgeProxy {
+    const environment = this.environment;
+    const system = environment.systemName;
+    const edgeNetwork = new OverlayNetwork(this, 'swarm-edge-network', { name: `${system}-edge`, labels: { ...this.labels('network'), network: 'edge' }, provider: manager });
+    const dockerApiNetwork = new OverlayNetwork(this, 'swarm-docker-api-network', {
+      name: `${system}-docker-api`,
+      internal: true,
+      labels: { ...this.labels('network'), network: 'docker-api', purpose: 'edge proxy to the Docker socket proxy' },
+      provider: manager,
+    });
+    const socketProxy = new DockerSocketProxy(this, 'docker-socket-proxy', {
+      network: dockerApiNetwork.network.name,
+      dockerSocketGroupId: DOCKER_SOCKET_GROUP_ID,
+      labels: this.labels('docker-socket-proxy'),
+      provider: manager,
+      engine: 'swarm',
+    });
+    this.publish(SWARM_EDGE_NETWORK_OUTPUT, edgeNetwork.network.name, { description: 'Overlay network the edge proxy reaches routed services on (they join it)' });
+    return new EdgeProxy(this, 'edge-proxy', {
+      acmeEmail: environment.acmeEmail,
+      acmeStorageDir: ACME_STORAGE_DIR,
+      frontendNetwork: edgeNetwork.network.name,
+      proxyProtocolTrustedIps: environment.loadBalancer && [environment.loadBalancer.privateIp],
+      dockerEndpoint: socketProxy.endpoint,
+      dockerApiNetwork: dockerApiNetwork.network.name,
+      certificates: { cloudflareDnsToken, caServer: environment.acmeDirectory },
+      labels: this.labels('edge-proxy'),
+      provider: manager,
+      dependsOn: [socketProxy.dependable],
+      swarm: { nodeLabels: EDGE_NODE_LABEL },
+    });
   }
 
   /**

@@ -23,6 +23,7 @@ import { PrivateNetwork } from '../constructs/hetzner/private-network';
 import { SWARM_JOIN_SCRIPT } from '../constructs/hetzner/swarm-join-script';
 import { initializerCommands, planSwarmFormation, swarmNodeLabels, type SwarmFormation, type SwarmHost } from '../constructs/hetzner/swarm-formation';
 import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
+import type { ResolvedEnvironment, ResolvedHost } from '../system/resolve';
 import { ACME_DNS_TOKEN_OUTPUT, hostOutputName, loadBalancerOutputName, privateServicesUnitOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
@@ -105,8 +106,8 @@ export class NetworkStack extends SystemStack {
         ? new PlacementGroup(this, 'placement-group', { name: environment.resourceName('spread'), type: 'spread', labels: this.labels('placement') })
         : undefined;
 
-    const swarmHosts = environment.hosts.map((host): SwarmHost => ({ name: host.name, role: swarmNodeLabels(host, environment.dataHost).role!, privateIp: host.privateIp }));
-    const formation = environment.engine === 'swarm' ? planSwarmFormation(environment.name, swarmHosts) : undefined;
+    const swarmHosts = environment.hosts.map(swarmHostOf(environment));
+    const formation = swarmFormationOf(environment);
     const hosts = new Map<string, HetznerHost>();
     let deployUser = '';
     environment.hosts.forEach((host, index) => {
@@ -199,7 +200,9 @@ export class NetworkStack extends SystemStack {
     const initializer = hosts.get(formation.initializer)!;
     const address = (name: string) => swarmHosts.find((host) => host.name === name)!.privateIp;
     let previous: DataResource | undefined;
-    for (const join of formation.joins) {
+    // The initializer "joins" too: already in the swarm, it is only labelled, so a label change reaches it as well.
+    const initializerJoin = { host: formation.initializer, as: 'manager' as const, labels: formation.initializerLabels };
+    for (const join of [initializerJoin, ...formation.joins]) {
       const host = hosts.get(join.host)!;
       const labels = Object.entries(join.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
       const args = [
@@ -209,7 +212,8 @@ export class NetworkStack extends SystemStack {
       ];
       const resource: DataResource = new DataResource(this, `swarm-join-${join.host}`, {
         // A new server is a new node: it joins again, and the node of the server it replaces is removed.
-        triggersReplace: { server: host.server.id },
+        // New labels (a product moved to other hosts) run it again: the node is in the swarm already and is relabelled.
+        triggersReplace: { server: host.server.id, labels: Object.entries(join.labels).map(([key, value]) => `${key}=${value}`).join(',') },
         dependsOn: [initializer.server, host.server, ...(previous ? [previous] : [])],
         provisioners: [
           {
@@ -293,6 +297,25 @@ export class NetworkStack extends SystemStack {
 
 /** The script as a Terraform string: its `${...}` and `%{...}` are the shell's, escaped from Terraform's templates. */
 const SWARM_JOIN_SCRIPT_IN_TERRAFORM = SWARM_JOIN_SCRIPT.replace(/([$%])\{/g, (_, sign: string) => `${sign}${sign}{`);
+
+/** The hosts running routed services, whose edge proxy receives their traffic. */
+export function edgeHostsOf(environment: ResolvedEnvironment): ReadonlySet<string> {
+  return new Set(environment.products.flatMap((product) => product.services.filter((service) => service.routed).flatMap((service) => service.placements)));
+}
+
+/** A host of `environment` as a node of its swarm: its labels (swarmNodeLabels) and private address. */
+export function swarmHostOf(environment: ResolvedEnvironment): (host: ResolvedHost) => SwarmHost {
+  const edgeHosts = edgeHostsOf(environment);
+  return (host) => {
+    const labels = swarmNodeLabels(host, environment.dataHost, edgeHosts);
+    return { name: host.name, role: labels.role!, privateIp: host.privateIp, labels };
+  };
+}
+
+/** Who forms `environment`'s swarm, when it runs as one. */
+export function swarmFormationOf(environment: ResolvedEnvironment): SwarmFormation | undefined {
+  return environment.engine === 'swarm' ? planSwarmFormation(environment.name, environment.hosts.map(swarmHostOf(environment))) : undefined;
+}
 
 /** An administrator's public key, supplied per workspace; validated so it cannot break the cloud-init document. */
 function sshKeyVariable(scope: Construct, name: string): TerraformVariable {

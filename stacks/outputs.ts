@@ -54,3 +54,6 @@ export function dataUrlOutputName(dependency: DataDependency): string {
 export function sharedSecretOutputName(accessory: string, secret: string): string {
   return `shared_${identifier(accessory)}_${secret.toLowerCase()}`;
 }
+
+/** The edge stack's overlay network the edge proxy routes over, on swarm: routed services join it. */
+export const SWARM_EDGE_NETWORK_OUTPUT = 'swarm_network_edge';

@@ -100,10 +100,14 @@ describe('scripts/swarm/join', () => {
     expect(nodes.docker('app-1', ['node', 'inspect', 'data-1', '--format', '{{.Spec.Role}} {{json .Spec.Labels}} {{.Status.State}} {{.Status.Addr}}'])).toBe(
       `worker {"role":"data"} ready ${worker.address}`,
     );
-    // A second run (the provisioner re-run by hand) changes nothing and succeeds.
-    const again = await join(['--manager', 'app-1', '--manager-address', manager.address, '--node', 'data-1', '--node-address', worker.address, '--as', 'worker', '--label', 'role=data']);
+    // A second run (new labels: the host became an edge) joins nothing and sets exactly the labels given.
+    const relabel = (labels: string[]) => join(['--manager', 'app-1', '--manager-address', manager.address, '--node', 'data-1', '--node-address', worker.address, '--as', 'worker', ...labels.flatMap((label) => ['--label', label])]);
+    const again = await relabel(['role=data', 'edge=true']);
     expect(again).toMatchObject({ status: 0, tokensInArguments: [] });
     expect(again.output).toContain('data-1 is already in the swarm');
+    expect(nodes.docker('app-1', ['node', 'inspect', 'data-1', '--format', '{{json .Spec.Labels}}'])).toBe('{"edge":"true","role":"data"}');
+    expect((await relabel(['role=data'])).status).toBe(0);
+    expect(nodes.docker('app-1', ['node', 'inspect', 'data-1', '--format', '{{json .Spec.Labels}}'])).toBe('{"role":"data"}');
   });
 
   it('joins a replacement host as a manager and removes the replaced node once it is down', async () => {
@@ -148,7 +152,7 @@ describe('the synthesized joins under terraform apply', () => {
     if (workdir) fs.rmSync(workdir, { recursive: true, force: true });
   });
 
-  it('forms the swarm: every host a manager, labelled by role, in the order the stack gives', async () => {
+  it('forms the swarm: every host a manager, labelled by role (and edge), in the order the stack gives', async () => {
     const network = new SynthesizedSystem(harbor).synth('production-network');
     environment = new SwarmNodes();
     const addresses = { 'app-1': '10.60.1.10', 'app-2': '10.60.1.11', 'data-1': '10.60.1.12' };
@@ -175,13 +179,13 @@ describe('the synthesized joins under terraform apply', () => {
       for (const token of ['worker', 'manager'].map((role) => environment.docker('app-1', ['swarm', 'join-token', '-q', role]))) {
         expect(result.stdout + result.stderr).not.toContain(token);
       }
-      if (args[0] === 'apply') expect(result.stdout).toMatch(/joined deploy@app-2 as manager[\s\S]*joined deploy@data-1 as manager/);
+      if (args[0] === 'apply') expect(result.stdout).toMatch(/deploy@app-1 is already in the swarm[\s\S]*joined deploy@app-2 as manager[\s\S]*joined deploy@data-1 as manager/);
     }
     console.log(`terraform init + apply of the synthesized joins: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const nodes = environment.docker('app-1', ['node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}']).split('\n').sort();
     expect(nodes).toEqual(['app-1 Leader', 'app-2 Reachable', 'data-1 Reachable']);
-    for (const [host, role] of [['app-1', 'app'], ['app-2', 'app'], ['data-1', 'data']]) {
-      expect(environment.docker('app-1', ['node', 'inspect', host!, '--format', '{{json .Spec.Labels}} {{.Status.Addr}}'])).toBe(`{"role":"${role}"} ${addresses[host as keyof typeof addresses]}`);
+    for (const [host, labels] of [['app-1', '{"edge":"true","role":"app"}'], ['app-2', '{"edge":"true","role":"app"}'], ['data-1', '{"role":"data"}']]) {
+      expect(environment.docker('app-1', ['node', 'inspect', host!, '--format', '{{json .Spec.Labels}} {{.Status.Addr}}'])).toBe(`${labels} ${addresses[host as keyof typeof addresses]}`);
     }
     const state = fs.readFileSync(path.join(workdir, 'terraform.tfstate'), 'utf8');
     expect(state).not.toMatch(/SWMTKN/);

@@ -15,6 +15,8 @@ export interface SwarmHost {
   readonly role: string;
   /** Address on the environment's private network: Swarm's advertise and data-path address. */
   readonly privateIp: string;
+  /** Every node label of the host (swarmNodeLabels). @default - `{ role }` */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface SwarmJoin {
@@ -61,7 +63,7 @@ export function planSwarmFormation(environment: string, hosts: readonly SwarmHos
   if (issues.length > 0) throw new ConfigurationError(issues);
   const byPreference = [...hosts.filter((host) => host.role !== 'data'), ...hosts.filter((host) => host.role === 'data')];
   const managers = byPreference.slice(0, managerCount(hosts.length)).map((host) => host.name);
-  const labels = (host: SwarmHost) => ({ role: host.role });
+  const labels = (host: SwarmHost) => host.labels ?? { role: host.role };
   const [initializer] = managers as [string, ...string[]];
   return {
     initializer,
@@ -83,9 +85,10 @@ export function planSwarmFormation(environment: string, hosts: readonly SwarmHos
  */
 export function initializerCommands(host: SwarmHost): string[][] {
   const init = `docker info --format '{{.Swarm.LocalNodeState}}' | grep -qx active || docker swarm init --advertise-addr ${host.privateIp} --data-path-addr ${host.privateIp} --listen-addr ${host.privateIp}:2377 > /dev/null`;
+  const labels = Object.entries(host.labels ?? { role: host.role }).map(([key, value]) => ` --label-add ${key}=${value}`).join('');
   return [
     ['sh', '-c', init],
-    ['sh', '-c', `docker node update --label-add role=${host.role} "$(docker info --format '{{.Swarm.NodeID}}')" > /dev/null`],
+    ['sh', '-c', `docker node update${labels} "$(docker info --format '{{.Swarm.NodeID}}')" > /dev/null`],
   ];
 }
 
@@ -144,12 +147,21 @@ export function swarmPortsUnit(privateAddress: string, subnet: string): string {
   ].join('\n');
 }
 
+/** The label of the nodes the edge proxy runs on (`node.labels.edge==true`). */
+export const EDGE_NODE_LABEL = { edge: 'true' } as const;
+
 /**
  * The node labels of an environment's host: `role=<its host group>`, and
- * `role=data` on the data host, which the data services are pinned to.
- * Shared by the formation (who gets which label) and the services'
- * placement constraints (`node.labels.role==app`).
+ * `role=data` on the data host, which the data services are pinned to; and
+ * `edge=true` on the hosts running routed services (`edgeHosts`), where the
+ * edge proxy runs: a label of its own, since Swarm ANDs constraints and the
+ * edge hosts may carry several roles. Shared by the formation (who gets
+ * which label) and the services' placement constraints (`node.labels.role==app`).
  */
-export function swarmNodeLabels(host: { readonly name: string; readonly group: string }, dataHost: string): Readonly<Record<string, string>> {
-  return { role: host.name === dataHost ? 'data' : host.group };
+export function swarmNodeLabels(
+  host: { readonly name: string; readonly group: string },
+  dataHost: string,
+  edgeHosts: ReadonlySet<string> = new Set(),
+): Readonly<Record<string, string>> {
+  return { role: host.name === dataHost ? 'data' : host.group, ...(edgeHosts.has(host.name) ? EDGE_NODE_LABEL : {}) };
 }
