@@ -87,6 +87,12 @@ export class SwarmNodes {
     return host;
   }
 
+  /** Runs `command` in the network namespace of the `index`-th address (to reach a port a task published there). */
+  public inNamespace(index: number, command: readonly string[]): { status: number | null; stdout: string; stderr: string } {
+    const result = spawnSync('nsenter', [`--net=/var/run/netns/${this.bridge}-${index}`, ...command], { encoding: 'utf8' });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+
   /** The docker CLI against `instance`'s daemon; throws with its output on failure. */
   public docker(instance: string, args: readonly string[]): string {
     const result = spawnSync('docker', ['-H', `unix://${path.join(this.dir, instance, 'docker.sock')}`, ...args], { encoding: 'utf8' });
