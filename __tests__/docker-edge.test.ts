@@ -166,7 +166,7 @@ describe('Docker provider per host', () => {
     expect(edge.provider?.docker?.[0].registry_auth).toBeUndefined();
   });
 
-  it('runs the edge proxy on every host of a swarm, and the product stacks through the manager alone', () => {
+  it('runs the edge of a swarm and the product stacks through the manager alone', () => {
     const twoHosts = variant(manacore, (system) => {
       const staging = environmentOf(system, 'staging');
       staging.hosts.push({ name: 'app-2', serverType: 'ccx33', group: 'chat' });
@@ -178,7 +178,9 @@ describe('Docker provider per host', () => {
       ['app_1', 'ssh://deploy@${data.terraform_remote_state.outputs-staging-network.outputs.host_app_1_ipv4}:22'],
       ['app_2', 'ssh://deploy@${data.terraform_remote_state.outputs-staging-network.outputs.host_app_2_ipv4}:22'],
     ]);
-    expect(container(stagingEdge, 'app-2-edge-proxy').provider).toBe('docker.app_2');
+    // One global edge service through the manager (__tests__/swarm-edge.test.ts), no proxy container per host.
+    expect(resources(stagingEdge, 'docker_service')['edge-proxy'].provider).toBe('docker.app_1');
+    expect(resources(stagingEdge, 'docker_container')['app-2-edge-proxy']).toBeUndefined();
     // The shared networks are the swarm's overlays, created once through the manager and named for every host.
     expect(resources(stagingEdge, 'docker_network')['swarm-data']).toMatchObject({ driver: 'overlay', provider: 'docker.app_1' });
     expect(resources(stagingEdge, 'docker_network')['app-2-data']).toBeUndefined();

@@ -108,30 +108,27 @@ describe('one swarm', () => {
     expect(overlays.map((body: any) => [body.name, body.internal ?? false, body.provider]).sort()).toEqual([
       ['harbor-backend', false, 'docker.app_1'],
       ['harbor-data', true, 'docker.app_1'],
+      ['harbor-docker-api', true, 'docker.app_1'],
       ['harbor-frontend', false, 'docker.app_1'],
     ]);
-    for (const body of overlays) expect(body).toMatchObject({ options: { encrypted: 'true' }, attachable: true });
+    for (const body of overlays) expect(body).toMatchObject({ options: { encrypted: 'true' } });
+    // The shared networks take plain containers too (data services, release tasks); the edge's Docker API network does not.
+    for (const body of overlays.filter((network: any) => network.name !== 'harbor-docker-api')) expect(body).toMatchObject({ attachable: true });
     expect(Object.values(resources(edge, 'docker_network')).some((body: any) => body.driver === 'bridge' && /harbor-(frontend|backend|data)$/.test(body.name))).toBe(false);
     expect(edge.output?.host_data_1_docker_network_data?.value).toBe('${docker_network.swarm-data.name}');
   });
 
-  it('takes IPv6 at each edge proxy on a bridge of its host, since the frontend overlay cannot carry it; the invariant holds the swarm to that', () => {
+  it('serves IPv6 at the load balancer: the frontend overlay carries none, and the invariant accepts that only behind a balancer', () => {
     const networks = resources(edge, 'docker_network');
     expect(networks['swarm-frontend'].ipv6).toBeUndefined();
-    for (const host of ['app-1', 'app-2', 'data-1']) {
-      expect(networks[`${host}-edge-ingress`]).toMatchObject({ name: 'harbor-edge-ingress', driver: 'bridge', ipv6: true, provider: `docker.${host.replace('-', '_')}` });
-      expect(resources(edge, 'docker_container')[`${host}-edge-proxy`].networks_advanced.map((network: { name: string }) => network.name)).toEqual([
-        '${docker_network.swarm-frontend.name}',
-        `\${docker_network.${host}-edge-ingress.name}`,
-        `\${docker_network.${host}-docker-api.name}`,
-      ]);
-    }
-    const withoutIngress = JSON.parse(JSON.stringify(edge));
-    for (const host of ['app-1', 'app-2', 'data-1']) delete withoutIngress.resource.docker_network[`${host}-edge-ingress`];
+    // The edge is one global Swarm service on the frontend overlay, not a container per host.
+    expect(resources(edge, 'docker_container')).toEqual({});
+    expect(resources(edge, 'docker_service')['edge-proxy'].task_spec.networks_advanced.map((network: { name: string }) => network.name)).toContain('${docker_network.swarm-frontend.name}');
     const context = { stack: 'production-edge', production: true, adminSshCidrs: [], mayPublishPorts: true, appContainers: true, exemptions: [], edgeServesIpv6: true };
-    expect(checkInvariants(withoutIngress, context).filter((violation) => violation.rule === 'ipv6-served').map((violation) => violation.address)).toEqual([
-      'docker_network.swarm-frontend',
-    ]);
+    const ipv6Violations = (publicWeb: boolean) =>
+      checkInvariants(edge, { ...context, publicWeb }).filter((violation) => violation.rule === 'ipv6-served').map((violation) => violation.address);
+    expect(ipv6Violations(false)).toEqual([]);
+    expect(ipv6Violations(true)).toEqual(['docker_network.swarm-frontend']);
   });
 
   it('plans capacity for what stays on its host, and places the services as Swarm would with every node and with each lost', () => {

@@ -190,8 +190,11 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
   each('cloudflare_dns_record', (address, body) => {
     if (body.type === 'AAAA' && !ipv6) report('ipv6-served', address, 'is an AAAA record, but the edge does not serve IPv6 (ipv6: false): IPv6 clients would be refused');
   });
-  // A swarm's frontend is an overlay, which cannot carry IPv6 (Docker 20.10): there each edge proxy takes IPv6 on a
-  // bridge of its host labelled frontend too, which must then have it.
+  // A swarm's frontend is an overlay, which cannot carry IPv6 (Docker 20.10), and a swarm task's published ports
+  // answer on IPv4 only (docker_gwbridge; the daemons run without the userland proxy). Behind the load balancer
+  // (publicWeb false) that is fine: AAAA records name the balancer, which reaches the edge over the private IPv4
+  // network. Without one, an IPv6 client would reach no edge.
+  const edgeIpv6 = ipv6 && context.publicWeb !== false;
   let overlayFrontend: string | undefined;
   let ipv6Bridge = false;
   each('docker_network', (address, body) => {
@@ -199,10 +202,10 @@ export function checkInvariants(tf: Json, context: InvariantContext): InvariantV
     if (!isFrontend) return;
     if (body.driver === 'overlay') overlayFrontend = address;
     else if (body.ipv6 === true) ipv6Bridge = true;
-    else if (ipv6) report('ipv6-served', address, 'is the edge proxy\'s frontend network without ipv6 = true, but the environment publishes AAAA records');
+    else if (edgeIpv6) report('ipv6-served', address, 'is the edge proxy\'s frontend network without ipv6 = true, but the environment publishes AAAA records');
   });
-  if (ipv6 && overlayFrontend !== undefined && !ipv6Bridge) {
-    report('ipv6-served', overlayFrontend, 'is an overlay (no IPv6), and no bridge frontend network with ipv6 = true takes the edge proxies\' IPv6 traffic, but the environment publishes AAAA records');
+  if (edgeIpv6 && overlayFrontend !== undefined && !ipv6Bridge) {
+    report('ipv6-served', overlayFrontend, 'is a swarm\'s overlay (no IPv6) and no load balancer takes the IPv6 traffic, but the environment publishes AAAA records for the edge nodes: set ipv6: false, or run the routed services on two or more nodes (a load balancer then answers IPv6)');
   }
   each('docker_container', (address, body) => {
     const labels = Object.fromEntries(((body.labels ?? []) as Array<{ label: string; value: string }>).map(({ label, value }) => [label, value]));
@@ -447,22 +450,31 @@ export function countCertificateOrders(
   registeredDomain: (name: string) => string,
 ): Map<string, CertificateOrder[]> {
   const orders = new Map<string, CertificateOrder>();
+  const labelsOf = (body: any) => Object.fromEntries(((body.labels ?? []) as Array<{ label: string; value: string }>).map(({ label, value }) => [label, value]));
+  const edges = swarmEdgeHosts(stacks);
+  const routed: Array<{ readonly hosts: readonly string[]; readonly labels: Record<string, string> }> = [];
   for (const { environment, json } of stacks) {
-    const containers = ((json.resource ?? {}) as Resources).docker_container ?? {};
-    for (const body of Object.values(containers)) {
-      const labels = Object.fromEntries(((body.labels ?? []) as Array<{ label: string; value: string }>).map(({ label, value }) => [label, value]));
-      const host = `${environment}/${labels.host ?? '?'}`;
-      for (const [label, value] of Object.entries(labels)) {
-        const router = /^traefik\.http\.routers\.([^.]+)\.tls\.certresolver$/.exec(label)?.[1];
-        if (router === undefined || value === '') continue;
-        const main = labels[`traefik.http.routers.${router}.tls.domains[0].main`];
-        const sans = labels[`traefik.http.routers.${router}.tls.domains[0].sans`];
-        const names =
-          main !== undefined
-            ? [main, ...(sans ? sans.split(',') : [])]
-            : [...(labels[`traefik.http.routers.${router}.rule`] ?? '').matchAll(/Host\(`([^`]+)`\)/g)].map((match) => match[1]!);
-        orders.set(`${host}|${names.join(',')}`, { host, names });
-      }
+    const resources = (json.resource ?? {}) as Resources;
+    for (const body of Object.values(resources.docker_container ?? {})) {
+      const labels = labelsOf(body);
+      routed.push({ hosts: [`${environment}/${labels.host ?? '?'}`], labels });
+    }
+    // A service on swarm is routed by the edge proxy of every edge node, each ordering on its own (its own ACME storage).
+    for (const body of Object.values(resources.docker_service ?? {})) {
+      routed.push({ hosts: (edges.get(environment) ?? ['?']).map((host) => `${environment}/${host}`), labels: labelsOf(body) });
+    }
+  }
+  for (const { hosts, labels } of routed) {
+    for (const [label, value] of Object.entries(labels)) {
+      const router = /^traefik\.http\.routers\.([^.]+)\.tls\.certresolver$/.exec(label)?.[1];
+      if (router === undefined || value === '') continue;
+      const main = labels[`traefik.http.routers.${router}.tls.domains[0].main`];
+      const sans = labels[`traefik.http.routers.${router}.tls.domains[0].sans`];
+      const names =
+        main !== undefined
+          ? [main, ...(sans ? sans.split(',') : [])]
+          : [...(labels[`traefik.http.routers.${router}.rule`] ?? '').matchAll(/Host\(`([^`]+)`\)/g)].map((match) => match[1]!);
+      for (const host of hosts) orders.set(`${host}|${names.join(',')}`, { host, names });
     }
   }
   const byDomain = new Map<string, CertificateOrder[]>();
@@ -471,6 +483,23 @@ export function countCertificateOrders(
     byDomain.set(domain, [...(byDomain.get(domain) ?? []), order]);
   }
   return byDomain;
+}
+
+/**
+ * The edge nodes of each swarm environment: the hosts the network stack labels `edge=true` (the labels its
+ * `swarm-join-<host>` resources set, stacks/network-stack.ts), where the global edge proxy runs a task each.
+ */
+function swarmEdgeHosts(stacks: ReadonlyArray<{ readonly environment: string; readonly json: Json }>): Map<string, string[]> {
+  const edges = new Map<string, string[]>();
+  for (const { environment, json } of stacks) {
+    for (const [name, body] of Object.entries(((json.resource ?? {}) as Resources).terraform_data ?? {})) {
+      const host = /^swarm-join-(.+)$/.exec(name)?.[1];
+      if (host !== undefined && String((body as any).triggers_replace?.labels ?? '').split(',').includes('edge=true')) {
+        edges.set(environment, [...(edges.get(environment) ?? []), host]);
+      }
+    }
+  }
+  return edges;
 }
 
 /** The orders per registered domain over Let's Encrypt's weekly limit, as messages. */

@@ -7,6 +7,7 @@
  *   docs/topology-<env>.md                one Mermaid diagram per environment (npm run graph)
  *   README.md "generated: cost" block     the monthly cost table
  *   __tests__/fixtures/stack-digests.json every stack's Terraform JSON digest (synth-stability)
+ *   constructs/hetzner/swarm-join-script.ts scripts/swarm/join as a string the network stack inlines
  *
  * Exit codes: 0 written, 1 failed.
  */
@@ -21,6 +22,7 @@ import { readSynthesizedApp } from './lib/synthesized';
 import { OperatorError, quietEnv } from './lib/tools';
 import { renderEnvExample } from './pipeline/env-example';
 import { readStacks } from './pipeline/cli';
+import { SWARM_JOIN_MODULE, swarmJoinModule } from './swarm/script-module';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -52,6 +54,9 @@ export function withGeneratedBlock(text: string, name: string, content: string):
 function main(): number {
   const outdir = path.join(ROOT, 'cdktf.out');
   const relative = (file: string): string => path.relative(ROOT, file);
+  // Before the synth, which inlines it.
+  fs.writeFileSync(SWARM_JOIN_MODULE, swarmJoinModule());
+  process.stdout.write(`wrote ${relative(SWARM_JOIN_MODULE)}\n`);
   const synth = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'run-app.js')], { cwd: ROOT, env: { ...quietEnv(), CDKTF_OUTDIR: outdir }, stdio: ['ignore', 'ignore', 'inherit'] });
   if (synth.status !== 0) throw new OperatorError('synth failed (see above); nothing was generated');
 

@@ -6,8 +6,9 @@ import { DOCKER_SOCKET_GROUP_ID, EdgeProxy } from '../constructs/docker/edge-pro
 import { HostNetworks } from '../constructs/docker/host-networks';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
 import { OverlayNetwork } from '../constructs/docker/overlay-network';
+import { EDGE_NODE_LABEL } from '../constructs/hetzner/swarm-formation';
 import { connectDockerHost, swarmManagerHost } from './docker-hosts';
-import { ACME_STORAGE_DIR, type NetworkStack } from './network-stack';
+import { ACME_STORAGE_DIR, swarmFormationOf, type NetworkStack } from './network-stack';
 import { accessoryNetworkOutputName, ACME_DNS_TOKEN_OUTPUT, dockerNetworkOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
@@ -34,6 +35,7 @@ export interface EdgeStackProps extends SystemStackProps {
  */
 export class EdgeStack extends SystemStack {
   public readonly networks: ReadonlyMap<string, HostNetworks>;
+  /** The edge proxy of each host; on swarm, the one global service under `*`. */
   public readonly proxies: ReadonlyMap<string, EdgeProxy>;
 
   protected override get publishesHostPorts(): boolean {
@@ -78,6 +80,13 @@ export class EdgeStack extends SystemStack {
           frontendIpv6Subnet: environment.ipv6 ? FRONTEND_IPV6_SUBNET : undefined,
         });
       networks.set(host.name, hostNetworks);
+      for (const network of HOST_NETWORKS) {
+        this.publish(dockerNetworkOutputName(host.name, network), hostNetworks.get(network).name, {
+          description: `Docker network "${network}" on ${host.name}`,
+        });
+      }
+      // On swarm the edge proxy is one global service (addSwarmEdge), not a container per host.
+      if (environment.engine === 'swarm') continue;
       // Only the edge proxy and the socket proxy join it; internal: no route out.
       const dockerApiNetwork = new Network(this, `${host.name}-docker-api`, {
         name: `${system}-docker-api`,
@@ -95,29 +104,12 @@ export class EdgeStack extends SystemStack {
         labels: { ...this.labels('docker-socket-proxy'), host: host.name },
         provider,
       });
-      // A swarm's frontend overlay carries no IPv6 (Docker 20.10): the proxy takes its published ports' IPv6 on a
-      // bridge of its host with IPv6, labelled frontend since it faces the clients.
-      const ingressNetwork =
-        swarmNetworks !== undefined && environment.ipv6
-          ? new Network(this, `${host.name}-edge-ingress`, {
-              name: `${system}-edge-ingress`,
-              driver: 'bridge',
-              ipv6: true,
-              ipamConfig: [{ subnet: FRONTEND_IPV6_SUBNET }],
-              labels: Object.entries({ ...this.labels('network'), host: host.name, network: 'frontend', purpose: "the edge proxy's IPv6 ingress" }).map(
-                ([label, value]) => ({ label, value }),
-              ),
-              provider,
-            })
-          : undefined;
-      ingressNetwork?.overrideLogicalId(`${host.name}-edge-ingress`);
       proxies.set(
         host.name,
         new EdgeProxy(this, `${host.name}-edge-proxy`, {
           acmeEmail: environment.acmeEmail,
           acmeStorageDir: ACME_STORAGE_DIR,
           frontendNetwork: hostNetworks.get('frontend').name,
-          ingressNetwork: ingressNetwork?.name,
           proxyProtocolTrustedIps: environment.loadBalancer && [environment.loadBalancer.privateIp],
           dockerEndpoint: socketProxy.endpoint,
           dockerApiNetwork: dockerApiNetwork.name,
@@ -125,18 +117,54 @@ export class EdgeStack extends SystemStack {
           labels: { ...this.labels('edge-proxy'), host: host.name },
           provider,
           // Traefik starts with its Docker endpoint answering.
-          dependsOn: [socketProxy.hardened.container],
+          dependsOn: [socketProxy.dependable],
         }),
       );
-      for (const network of HOST_NETWORKS) {
-        this.publish(dockerNetworkOutputName(host.name, network), hostNetworks.get(network).name, {
-          description: `Docker network "${network}" on ${host.name}`,
-        });
-      }
     }
+    const formation = swarmFormationOf(environment);
+    if (formation !== undefined) proxies.set('*', this.addSwarmEdge(providers.get(formation.initializer)!, swarmNetworks!.get('frontend').name, cloudflareDnsToken));
     this.addAccessoryNetworks(providers);
     this.networks = networks;
     this.proxies = proxies;
+  }
+
+  /**
+   * The edge of a swarm, through the manager's endpoint: Traefik as a global
+   * service on the edge nodes (`edge=true`: the hosts running routed
+   * services, as the load balancer targets them), with the Swarm provider reading service labels through a
+   * socket proxy on a manager, both on an encrypted, internal overlay
+   * network; it reaches routed services on the frontend overlay they join
+   * (their `traefik.swarm.network` label names it).
+   */
+  private addSwarmEdge(manager: DockerProvider, frontendNetwork: string, cloudflareDnsToken: string): EdgeProxy {
+    const environment = this.environment;
+    const system = environment.systemName;
+    const dockerApiNetwork = new OverlayNetwork(this, 'swarm-docker-api-network', {
+      name: `${system}-docker-api`,
+      internal: true,
+      labels: { ...this.labels('network'), network: 'docker-api', purpose: 'edge proxy to the Docker socket proxy' },
+      provider: manager,
+    });
+    const socketProxy = new DockerSocketProxy(this, 'docker-socket-proxy', {
+      network: dockerApiNetwork.network.name,
+      dockerSocketGroupId: DOCKER_SOCKET_GROUP_ID,
+      labels: this.labels('docker-socket-proxy'),
+      provider: manager,
+      engine: 'swarm',
+    });
+    return new EdgeProxy(this, 'edge-proxy', {
+      acmeEmail: environment.acmeEmail,
+      acmeStorageDir: ACME_STORAGE_DIR,
+      frontendNetwork,
+      proxyProtocolTrustedIps: environment.loadBalancer && [environment.loadBalancer.privateIp],
+      dockerEndpoint: socketProxy.endpoint,
+      dockerApiNetwork: dockerApiNetwork.network.name,
+      certificates: { cloudflareDnsToken, caServer: environment.acmeDirectory },
+      labels: this.labels('edge-proxy'),
+      provider: manager,
+      dependsOn: [socketProxy.dependable],
+      swarm: { nodeLabels: EDGE_NODE_LABEL },
+    });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
-import { TerraformVariable } from 'cdktf';
+import { DataResource, TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { PlacementGroup } from '../.gen/providers/hcloud/placement-group';
 import { HcloudProvider } from '../.gen/providers/hcloud/provider';
@@ -20,7 +20,10 @@ import { DEPLOY_PATH_ROLE, DeployPathFirewall } from '../constructs/hetzner/depl
 import { EdgeLoadBalancer } from '../constructs/hetzner/edge-load-balancer';
 import { HostFirewall } from '../constructs/hetzner/host-firewall';
 import { PrivateNetwork } from '../constructs/hetzner/private-network';
+import { SWARM_JOIN_SCRIPT } from '../constructs/hetzner/swarm-join-script';
+import { initializerCommands, planSwarmFormation, swarmNodeLabels, type SwarmFormation, type SwarmHost } from '../constructs/hetzner/swarm-formation';
 import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
+import type { ResolvedEnvironment, ResolvedHost } from '../system/resolve';
 import { ACME_DNS_TOKEN_OUTPUT, hostOutputName, loadBalancerOutputName, privateServicesUnitOutputName, ZONE_ID_OUTPUT } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
@@ -103,8 +106,11 @@ export class NetworkStack extends SystemStack {
         ? new PlacementGroup(this, 'placement-group', { name: environment.resourceName('spread'), type: 'spread', labels: this.labels('placement') })
         : undefined;
 
+    const swarmHosts = environment.hosts.map(swarmHostOf(environment));
+    const formation = swarmFormationOf(environment);
     const hosts = new Map<string, HetznerHost>();
-    environment.hosts.forEach((host) => {
+    let deployUser = '';
+    environment.hosts.forEach((host, index) => {
       const cloudInit = new CloudInit({
         authorizedKeys: publicKeys.map((key) => key.publicKey),
         // The edge proxy runs as uid 1001 and reads the Docker socket through the docker group's fixed GID.
@@ -115,7 +121,13 @@ export class NetworkStack extends SystemStack {
         fetchedFiles: [{ url: ORIGIN_PULL_CA_URL, path: ORIGIN_PULL_CA_HOST_PATH }],
         ipv6: environment.ipv6,
         dataHost: host.name === environment.data.host && environment.data.containers.length > 0,
+        swarm: formation && {
+          privateAddress: host.privateIp,
+          subnet: environment.privateNetwork.subnetRange,
+          initialize: host.name === formation.initializer ? initializerCommands(swarmHosts[index]!) : undefined,
+        },
       });
+      deployUser = cloudInit.deployUser;
       const created = new HetznerHost(this, `host-${host.name}`, {
         serverName: host.serverName,
         serverType: host.serverType,
@@ -145,6 +157,7 @@ export class NetworkStack extends SystemStack {
       }
     });
     this.hosts = hosts;
+    if (formation !== undefined) this.addSwarmJoins(formation, hosts, swarmHosts, deployUser);
 
     const balancer = environment.loadBalancer;
     if (balancer !== undefined) {
@@ -168,6 +181,52 @@ export class NetworkStack extends SystemStack {
     // Issue 16: the GitHub environments the delivery workflows deploy through, before anything deploys through them.
     this.pipelineEnvironments = this.addPipelineEnvironments(ownsRepositorySecrets);
     if (ownsRepositorySecrets) this.addPipelineSecrets();
+  }
+
+  /**
+   * Per host that joins the swarm, a `terraform_data` replaced with its
+   * server, whose `local-exec` runs scripts/swarm/join where Terraform runs
+   * (a laptop or the pipeline in `ssh` access mode), over the SSH access the
+   * Docker provider uses: `deploy@<public IPv4>`, the host key already in
+   * known_hosts, BatchMode. local-exec and not remote-exec: the token must go
+   * from the manager to the joining host, two SSH sessions joined by a local
+   * pipe, and remote-exec runs commands on one host whose text sits in the
+   * configuration. The script is inlined (an environment value, not
+   * secret), so it runs from the stack's directory in cdktf.out and under a
+   * remote runner alike. Managers join first, then workers, each after the
+   * previous one (Raft adds one manager at a time).
+   */
+  private addSwarmJoins(formation: SwarmFormation, hosts: ReadonlyMap<string, HetznerHost>, swarmHosts: readonly SwarmHost[], user: string): void {
+    const initializer = hosts.get(formation.initializer)!;
+    const address = (name: string) => swarmHosts.find((host) => host.name === name)!.privateIp;
+    let previous: DataResource | undefined;
+    // The initializer "joins" too: already in the swarm, it is only labelled, so a label change reaches it as well.
+    const initializerJoin = { host: formation.initializer, as: 'manager' as const, labels: formation.initializerLabels };
+    for (const join of [initializerJoin, ...formation.joins]) {
+      const host = hosts.get(join.host)!;
+      const labels = Object.entries(join.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
+      const args = [
+        '--manager', `${user}@${initializer.ipv4.ipAddress}`, '--manager-address', address(formation.initializer),
+        '--node', `${user}@${host.ipv4.ipAddress}`, '--node-address', address(join.host),
+        '--as', join.as, ...labels,
+      ];
+      const resource: DataResource = new DataResource(this, `swarm-join-${join.host}`, {
+        // A new server is a new node: it joins again, and the node of the server it replaces is removed.
+        // New labels (a product moved to other hosts) run it again: the node is in the swarm already and is relabelled.
+        triggersReplace: { server: host.server.id, labels: Object.entries(join.labels).map(([key, value]) => `${key}=${value}`).join(',') },
+        dependsOn: [initializer.server, host.server, ...(previous ? [previous] : [])],
+        provisioners: [
+          {
+            type: 'local-exec',
+            interpreter: ['/bin/sh', '-c'],
+            command: `exec /bin/sh -c "$SWARM_JOIN_SCRIPT" swarm-join ${args.join(' ')}`,
+            environment: { SWARM_JOIN_SCRIPT: SWARM_JOIN_SCRIPT_IN_TERRAFORM },
+          },
+        ],
+      });
+      resource.overrideLogicalId(`swarm-join-${join.host}`);
+      previous = resource;
+    }
   }
 
   /** `<env>-platform` (and `plan` in the stack owning repository secrets): see constructs/github/pipeline-environments.ts. */
@@ -234,6 +293,28 @@ export class NetworkStack extends SystemStack {
     };
     new RepositorySecrets(this, 'pipeline-secrets', { repository: environment.repository.name, secrets });
   }
+}
+
+/** The script as a Terraform string: its `${...}` and `%{...}` are the shell's, escaped from Terraform's templates. */
+const SWARM_JOIN_SCRIPT_IN_TERRAFORM = SWARM_JOIN_SCRIPT.replace(/([$%])\{/g, (_, sign: string) => `${sign}${sign}{`);
+
+/** The hosts running routed services, whose edge proxy receives their traffic. */
+export function edgeHostsOf(environment: ResolvedEnvironment): ReadonlySet<string> {
+  return new Set(environment.products.flatMap((product) => product.services.filter((service) => service.routed).flatMap((service) => service.placement?.nodes ?? [service.host])));
+}
+
+/** A host of `environment` as a node of its swarm: its labels (swarmNodeLabels) and private address. */
+export function swarmHostOf(environment: ResolvedEnvironment): (host: ResolvedHost) => SwarmHost {
+  const edgeHosts = edgeHostsOf(environment);
+  return (host) => {
+    const labels = swarmNodeLabels(host, environment.dataHost, edgeHosts);
+    return { name: host.name, role: labels.role!, privateIp: host.privateIp, labels };
+  };
+}
+
+/** Who forms `environment`'s swarm, when it runs as one. */
+export function swarmFormationOf(environment: ResolvedEnvironment): SwarmFormation | undefined {
+  return environment.engine === 'swarm' ? planSwarmFormation(environment.name, environment.hosts.map(swarmHostOf(environment))) : undefined;
 }
 
 /** An administrator's public key, supplied per workspace; validated so it cannot break the cloud-init document. */

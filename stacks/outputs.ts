@@ -54,3 +54,4 @@ export function dataUrlOutputName(dependency: DataDependency): string {
 export function sharedSecretOutputName(accessory: string, secret: string): string {
   return `shared_${identifier(accessory)}_${secret.toLowerCase()}`;
 }
+

@@ -141,7 +141,7 @@ export function planCapacity(environment: PlacedEnvironment): CapacityReport {
     const dataHost = environment.data.host;
     const nodes = hosts.map((host) => ({
       name: host.host,
-      labels: swarmNodeLabels(environment.hosts.find((candidate) => candidate.name === host.host)!, host.host === dataHost),
+      labels: swarmNodeLabels(environment.hosts.find((candidate) => candidate.name === host.host)!, dataHost),
       cpus: host.capacity.cpus - host.reserved.cpus,
       memoryMiB: host.capacity.memoryMiB - host.reserved.memoryMiB,
     }));

@@ -698,8 +698,10 @@ export interface EnvironmentSpec {
   readonly apexService?: string;
   /**
    * Serve IPv6: AAAA records and an IPv6-enabled edge path (the frontend
-   * Docker network and the daemon's ip6tables).
-   * @default true
+   * Docker network and the daemon's ip6tables, or the load balancer).
+   * A swarm without a load balancer cannot: its edge proxy's ports are on
+   * an overlay, which has no IPv6 on Docker 20.10.
+   * @default true, except false on a swarm without a load balancer
    */
   readonly ipv6?: boolean;
   /**

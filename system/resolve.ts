@@ -728,6 +728,18 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     }
   }
   const loadBalancer = loadBalancerOf(spec, products);
+  // A swarm's edge is a global service on an overlay: its published ports answer IPv4 only (Docker 20.10 gives an
+  // overlay no IPv6 and the daemons run without the userland proxy), so without a balancer to take IPv6 it serves none.
+  const edgeCanServeIpv6 = engine !== 'swarm' || loadBalancer !== undefined;
+  if (spec.ipv6 === true && !edgeCanServeIpv6) {
+    issues.push({
+      environment: spec.name,
+      field: 'ipv6',
+      value: true,
+      allowed: 'false (the default here), or routed services on two or more nodes, where a load balancer answers IPv6',
+      why: "a swarm's edge proxy takes its ports on an overlay network, which carries no IPv6 on Docker 20.10",
+    });
+  }
   const containerUsers = (dependency: DataDependency) => products.filter((p) => p.data[dependency] === 'container');
   const containerDataUsers = { postgres: containerUsers('postgres'), redis: containerUsers('redis') };
   const dataContainers = DATA_DEPENDENCIES.flatMap((name): ResolvedDataService[] => {
@@ -830,7 +842,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       spec.apexService === undefined
         ? undefined
         : { product: apexProduct!, service: apexService!, domain: system.rootDomain, wwwDomain: `www.${system.rootDomain}` },
-    ipv6: spec.ipv6 ?? true,
+    ipv6: spec.ipv6 ?? edgeCanServeIpv6,
     dockerHubLogin: spec.dockerHubLogin ?? false,
     registry: system.registry,
     repository: system.repository,

@@ -235,7 +235,8 @@ function buildEnvironment(draft: EnvironmentDraft, products: readonly ProductSpe
     cloudflare: settings,
     acmeEmail: 'ops@example.com',
     dockerAccess: draft.dockerAccess,
-    ipv6: draft.ipv6,
+    // A swarm (several hosts) may lack the load balancer that would take IPv6; its default is then off, and true refused.
+    ipv6: hosts.length > 1 && draft.ipv6 === true ? undefined : draft.ipv6,
     certificates: draft.certificateDirectory === undefined ? undefined : { directory: draft.certificateDirectory },
     dockerHubLogin: draft.dockerHubLogin,
     // Production must route its alerts somewhere.

@@ -10,6 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DockerSocketProxy } from '../../constructs/docker/docker-socket-proxy';
 import { manacore } from '../../environments';
+import { harbor } from '../../examples/harbor';
 import { nutri } from '../../examples/nutri';
 import { environmentOf, variant } from '../helpers/spec';
 import { SynthesizedSystem, resourceList } from '../helpers/synth';
@@ -53,6 +54,8 @@ describe('cloud-init schema', () => {
       environmentOf(system, 'production').terraformCloud = { organization: 'acme' };
     }),
     nutri,
+    // Production forms a swarm: the swarm ports unit everywhere, the init commands on the first manager.
+    harbor,
   };
 
   it.each(Object.keys(systems))('accepts the user_data of every host of %s', (name) => {

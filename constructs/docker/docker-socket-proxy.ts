@@ -1,9 +1,10 @@
-import type { TerraformProvider } from 'cdktf';
+import type { ITerraformDependable, TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { Duration } from '../core/duration';
 import { HealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
+import { SwarmService } from './swarm-service';
 
 /** HAProxy, pinned (the base image of Tecnativa's docker-socket-proxy v0.4.1). */
 export const SOCKET_PROXY_IMAGE = 'haproxy:3.2.4-alpine';
@@ -44,6 +45,24 @@ export const TRAEFIK_DOCKER_API_CALLS: ReadonlyArray<{ readonly name: string; re
   { name: 'inspect', path: '/containers/[a-zA-Z0-9_.-]+/json' },
 ];
 
+/**
+ * The read calls Traefik's Swarm provider makes, and nothing else
+ * (traefik/traefik pkg/provider/docker/pswarm.go: ServerVersion,
+ * ServiceList, NetworkList filtered to the swarm scope, TaskList per service
+ * and NodeInspect per task for its node's address; it polls every
+ * `refreshSeconds` and subscribes to no events). Service and task listings
+ * carry every service's specification, environment included, as container
+ * inspection does for the Docker provider.
+ */
+export const TRAEFIK_SWARM_API_CALLS: ReadonlyArray<{ readonly name: string; readonly path: string }> = [
+  { name: 'ping', path: '/_ping' },
+  { name: 'version', path: '/version' },
+  { name: 'services', path: '/services' },
+  { name: 'networks', path: '/networks' },
+  { name: 'tasks', path: '/tasks' },
+  { name: 'node', path: '/nodes/[a-zA-Z0-9]+' },
+];
+
 export interface DockerSocketProxyProps {
   /** The internal network the proxy and the edge proxy share (nothing else joins it). */
   readonly network: string;
@@ -57,6 +76,14 @@ export interface DockerSocketProxyProps {
   readonly labels?: Readonly<Record<string, string>>;
   /** Provider of the host's daemon. @default - the stack's default docker provider */
   readonly provider?: TerraformProvider;
+  /**
+   * A container on one host for Traefik's Docker provider, or a Swarm
+   * service on a manager node (a manager's API answers for the whole swarm)
+   * for its Swarm provider, admitting that provider's calls
+   * (TRAEFIK_SWARM_API_CALLS). On swarm, `network` is an overlay network.
+   * @default 'container'
+   */
+  readonly engine?: 'container' | 'swarm';
 }
 
 /**
@@ -69,19 +96,25 @@ export interface DockerSocketProxyProps {
  * container's configuration, environment included: that much Traefik needs.
  */
 export class DockerSocketProxy extends Construct {
-  public readonly hardened: HardenedContainer;
+  /** The container, when the engine is `container`. */
+  public readonly hardened?: HardenedContainer;
+  /** The service, when the engine is `swarm`. */
+  public readonly swarmService?: SwarmService;
   /** `tcp://<name>:2375`, the endpoint the edge proxy uses. */
   public readonly endpoint: string;
+  /** What the edge proxy waits for: the container or the service. */
+  public readonly dependable: ITerraformDependable;
 
   public constructor(scope: Construct, id: string, props: DockerSocketProxyProps) {
     super(scope, id);
     const name = props.name ?? 'docker-socket-proxy';
     this.endpoint = `tcp://${name}:${SOCKET_PROXY_PORT}`;
-    this.hardened = new HardenedContainer(this, id, {
+    const swarm = props.engine === 'swarm';
+    const process = {
       name,
       image: props.image ?? SOCKET_PROXY_IMAGE,
       entrypoint: ['/bin/sh', '-c', START],
-      environment: { [SOCKET_PROXY_CONFIG_VARIABLE]: DockerSocketProxy.configuration() },
+      environment: { [SOCKET_PROXY_CONFIG_VARIABLE]: DockerSocketProxy.configuration(swarm ? TRAEFIK_SWARM_API_CALLS : TRAEFIK_DOCKER_API_CALLS) },
       healthCheck: HealthCheck.command(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${SOCKET_PROXY_PORT}/_ping`], {
         interval: Duration.seconds(10),
         timeout: Duration.seconds(3),
@@ -91,17 +124,25 @@ export class DockerSocketProxy extends Construct {
       resources: SOCKET_PROXY_RESOURCES,
       networks: [{ name: props.network, aliases: [name] }],
       user: HAPROXY_USER,
-      groupIds: [props.dockerSocketGroupId],
       bindMounts: [{ hostPath: '/var/run/docker.sock', containerPath: '/var/run/docker.sock', readOnly: true }],
       labels: { ...props.labels, service: 'docker-socket-proxy' },
       stopGraceSeconds: 10,
       provider: props.provider,
-    });
+    };
+    if (swarm) {
+      // Stop-first: two proxies briefly answering is harmless, but one replica is all the edge needs.
+      this.swarmService = new SwarmService(this, id, { ...process, groups: [String(props.dockerSocketGroupId)], managersOnly: true, replicas: 1 });
+      this.dependable = this.swarmService.service;
+    } else {
+      this.hardened = new HardenedContainer(this, id, { ...process, groupIds: [props.dockerSocketGroupId] });
+      this.dependable = this.hardened.container;
+    }
   }
 
-  /** The HAProxy configuration: everything not on the allowlist is answered 403. */
-  public static configuration(): string {
-    const acls = TRAEFIK_DOCKER_API_CALLS.map((call) => `    acl ${call.name} path,url_dec -m reg -i ^(/v[0-9.]+)?${call.path}$`);
+  /** The HAProxy configuration admitting `calls`: everything else is answered 403. */
+  public static configuration(calls: typeof TRAEFIK_DOCKER_API_CALLS = TRAEFIK_DOCKER_API_CALLS): string {
+    const acls = calls.map((call) => `    acl ${call.name} path,url_dec -m reg -i ^(/v[0-9.]+)?${call.path}$`);
+    const events = calls.some((call) => call.name === 'events');
     return [
       'global',
       '    log stdout format raw daemon info',
@@ -118,17 +159,14 @@ export class DockerSocketProxy extends Construct {
       'backend docker',
       '    server socket /var/run/docker.sock',
       '',
-      'backend docker_events',
       // The event stream stays open while Traefik runs; after a silent day it closes and Traefik subscribes again.
-      '    timeout server 24h',
-      '    server socket /var/run/docker.sock',
-      '',
+      ...(events ? ['backend docker_events', '    timeout server 24h', '    server socket /var/run/docker.sock', ''] : []),
       'frontend docker_api',
       `    bind :${SOCKET_PROXY_PORT}`,
       ...acls,
       '    http-request deny unless METH_GET || METH_HEAD',
-      `    http-request deny unless ${TRAEFIK_DOCKER_API_CALLS.map((call) => call.name).join(' || ')}`,
-      '    use_backend docker_events if events',
+      `    http-request deny unless ${calls.map((call) => call.name).join(' || ')}`,
+      ...(events ? ['    use_backend docker_events if events'] : []),
       '    default_backend docker',
       '',
     ].join('\n');

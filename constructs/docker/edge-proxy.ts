@@ -6,6 +6,8 @@ import { HealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 import { CERT_RESOLVER, HTTP_ENTRYPOINT, HTTPS_ENTRYPOINT, ORIGIN_PULL_TLS_OPTIONS } from './edge-route';
 import { HardenedContainer } from './hardened-container';
+import { SwarmSecret } from './swarm-secret';
+import { SwarmService } from './swarm-service';
 
 /**
  * Traefik, pinned to a patch release. 3.6.1 is the first release whose Docker
@@ -144,6 +146,18 @@ export interface EdgeProxyProps {
   readonly provider?: TerraformProvider;
   /** Resources to create first (the socket proxy Traefik watches Docker through). @default - none */
   readonly dependsOn?: readonly ITerraformDependable[];
+  /**
+   * A container on one host (Traefik's Docker provider), or a global Swarm
+   * service on the edge nodes (its Swarm provider): see EdgeProxySwarm.
+   * @default - a container
+   */
+  readonly swarm?: EdgeProxySwarm;
+}
+
+/** The edge proxy as a global Swarm service. */
+export interface EdgeProxySwarm {
+  /** Node labels of the edge nodes (`{ role: 'app' }`): one task on each, publishing 80 and 443 in host mode. */
+  readonly nodeLabels: Readonly<Record<string, string>>;
 }
 
 /**
@@ -163,7 +177,10 @@ export interface EdgeProxyProps {
  * deliberate change replaces it; app deploys never touch it.
  */
 export class EdgeProxy extends Construct {
-  public readonly hardened: HardenedContainer;
+  /** The container, when not on swarm. */
+  public readonly hardened?: HardenedContainer;
+  /** The global service, on swarm. */
+  public readonly swarmService?: SwarmService;
 
   public constructor(scope: Construct, id: string, props: EdgeProxyProps) {
     super(scope, id);
@@ -180,8 +197,8 @@ export class EdgeProxy extends Construct {
     if (!Token.isUnresolved(props.certificates.cloudflareDnsToken)) {
       throw new Error(`EdgeProxy ${id}: certificates.cloudflareDnsToken must come from a sensitive variable or output, never a literal`);
     }
-    const staticConfig = EdgeProxy.staticConfiguration(props);
-    this.hardened = new HardenedContainer(this, id, {
+    const staticConfig = EdgeProxy.staticConfiguration({ ...props, swarm: props.swarm !== undefined });
+    const process = {
       name: props.name ?? EDGE_PROXY_NAME,
       image: props.image ?? TRAEFIK_IMAGE,
       command: staticConfig,
@@ -194,23 +211,45 @@ export class EdgeProxy extends Construct {
       resources: props.resources ?? EDGE_PROXY_RESOURCES,
       networks: [{ name: props.frontendNetwork }, ...(props.ingressNetwork === undefined ? [] : [{ name: props.ingressNetwork }]), { name: props.dockerApiNetwork }],
       user: EDGE_PROXY_USER,
-      secretEnvironment: { [CLOUDFLARE_DNS_TOKEN_VARIABLE]: props.certificates.cloudflareDnsToken },
       entrypoint: ['/bin/sh', '-c', START, 'traefik'],
       environment: { [EDGE_DYNAMIC_TLS_VARIABLE]: EdgeProxy.dynamicTlsConfiguration() },
       // Connections in flight finish (Traefik's lifeCycle.graceTimeOut is 10 s by default) before it is killed.
       stopGraceSeconds: 30,
-      publishedPorts: [
-        { hostPort: 80, containerPort: HTTP_PORT },
-        { hostPort: 443, containerPort: HTTPS_PORT },
-      ],
       bindMounts: [
         // No Docker socket here: Traefik reads the API through the socket proxy, which refuses every write.
+        // On swarm each node's task has this node's directory: each edge node orders and renews its own certificates.
         { hostPath: props.acmeStorageDir, containerPath: ACME_MOUNT },
         { hostPath: EDGE_DYNAMIC_HOST_DIR, containerPath: EDGE_DYNAMIC_CONFIG_DIR },
         { hostPath: ORIGIN_PULL_CA_HOST_PATH, containerPath: ORIGIN_PULL_CA_MOUNT, readOnly: true },
       ],
       labels: { ...props.labels, service: 'edge-proxy' },
       provider: props.provider,
+    };
+    const ports = [
+      { hostPort: 80, containerPort: HTTP_PORT },
+      { hostPort: 443, containerPort: HTTPS_PORT },
+    ];
+    if (props.swarm === undefined) {
+      this.hardened = new HardenedContainer(this, id, {
+        ...process,
+        secretEnvironment: { [CLOUDFLARE_DNS_TOKEN_VARIABLE]: props.certificates.cloudflareDnsToken },
+        publishedPorts: ports,
+        dependsOn: props.dependsOn,
+      });
+      return;
+    }
+    // lego reads `<variable>_FILE` when the variable is unset (go-acme/lego platform/config/env/env.go, GetOrFile).
+    const dnsToken = new SwarmSecret(this, `${id}-cloudflare-dns-token`, { name: 'edge-cloudflare-dns-token', value: props.certificates.cloudflareDnsToken, provider: props.provider });
+    this.swarmService = new SwarmService(this, id, {
+      ...process,
+      global: true,
+      nodeLabels: props.swarm.nodeLabels,
+      // Host mode: each node's 80/443 reach its own task with the client's address (and the balancer's PROXY header)
+      // intact; the routing mesh would SNAT them (Docker docs, "Use swarm mode routing mesh": mode=host bypasses it).
+      hostPorts: ports,
+      // One task per node holds the ports: the old one stops before the new one starts, node by node.
+      updateOrder: 'stop-first',
+      secretFiles: { [CLOUDFLARE_DNS_TOKEN_VARIABLE]: dnsToken },
       dependsOn: props.dependsOn,
     });
   }
@@ -243,12 +282,15 @@ export class EdgeProxy extends Construct {
   public static staticConfiguration(
     props: Pick<EdgeProxyProps, 'acmeEmail' | 'frontendNetwork' | 'trustedProxyCidrs' | 'proxyProtocolTrustedIps' | 'dockerEndpoint'> & {
       readonly certificates?: Pick<EdgeCertificates, 'caServer'>;
+      /** Traefik's Swarm provider (labels of services, polled) instead of its Docker provider (labels of containers). @default false */
+      readonly swarm?: boolean;
     },
   ): string[] {
     const proxyProtocol = props.proxyProtocolTrustedIps?.length
       ? [HTTP_ENTRYPOINT, HTTPS_ENTRYPOINT].map((entryPoint) => `--entryPoints.${entryPoint}.proxyProtocol.trustedIPs=${props.proxyProtocolTrustedIps!.join(',')}`)
       : [];
     const redirect = `--entryPoints.${HTTP_ENTRYPOINT}.http.redirections.entryPoint`;
+    const provider = props.swarm ? 'swarm' : 'docker';
     const acme = `--certificatesResolvers.${CERT_RESOLVER}.acme`;
     return [
       '--global.checkNewVersion=false',
@@ -272,10 +314,9 @@ export class EdgeProxy extends Construct {
       `${redirect}.permanent=true`,
       `--entryPoints.${HTTPS_ENTRYPOINT}.address=:${HTTPS_PORT}`,
       `--entryPoints.${HTTPS_ENTRYPOINT}.http.tls.certResolver=${CERT_RESOLVER}`,
-      '--providers.docker=true',
-      `--providers.docker.endpoint=${props.dockerEndpoint}`,
-      '--providers.docker.exposedByDefault=false',
-      `--providers.docker.network=${props.frontendNetwork}`,
+      // Traefik v3 split Swarm out of the Docker provider (doc.traefik.io, "Migration v2 to v3": swarmMode is refused,
+      // `providers.swarm` replaces it); both take endpoint, exposedByDefault and network (pkg/provider/docker/pswarm.go).
+      ...[`--providers.${provider}=true`, `--providers.${provider}.endpoint=${props.dockerEndpoint}`, `--providers.${provider}.exposedByDefault=false`, `--providers.${provider}.network=${props.frontendNetwork}`],
       `${acme}.email=${props.acmeEmail}`,
       `${acme}.storage=${ACME_MOUNT}/acme.json`,
       `--providers.file.directory=${EDGE_DYNAMIC_CONFIG_DIR}`,

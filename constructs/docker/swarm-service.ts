@@ -1,5 +1,5 @@
 import { Service, type ServiceTaskSpecContainerSpecMounts, type ServiceTaskSpecContainerSpecSecrets } from '@cdktf/provider-docker/lib/service';
-import { Token, type TerraformProvider } from 'cdktf';
+import { Token, type ITerraformDependable, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { Duration } from '../core/duration';
 import type { DockerHealthCheck } from '../core/health-check';
@@ -133,6 +133,18 @@ export interface SwarmServiceProps {
   readonly waitForConvergence?: boolean;
   /** Provider of the swarm's manager. @default - the stack's default docker provider */
   readonly provider?: TerraformProvider;
+  /**
+   * Ports published on each node running a task, in host mode (the edge
+   * proxy): the node's own port reaches its own task, keeping the client's
+   * address, instead of the routing mesh's SNAT to any node's task. Each
+   * port can have one task per node (a global service fits).
+   * @default - none
+   */
+  readonly hostPorts?: readonly { readonly hostPort: number; readonly containerPort: number }[];
+  /** Run only on manager nodes (constraint `node.role==manager`): a process that needs a manager's API. @default false */
+  readonly managersOnly?: boolean;
+  /** Resources to create first. @default - none */
+  readonly dependsOn?: readonly ITerraformDependable[];
 }
 
 /**
@@ -206,9 +218,12 @@ export class SwarmService extends Construct {
           maxAttempts: props.maxRestartAttempts ?? 0,
         },
         placement: {
-          constraints: Object.entries(props.nodeLabels ?? {})
-            .sort(([a], [b]) => a.localeCompare(b))
-            .map(([key, value]) => `node.labels.${key}==${value}`),
+          constraints: [
+            ...Object.entries(props.nodeLabels ?? {})
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([key, value]) => `node.labels.${key}==${value}`),
+            ...(props.managersOnly ? ['node.role==manager'] : []),
+          ],
           maxReplicas: singleton ? 1 : props.maxReplicasPerNode,
         },
         networksAdvanced: props.networks.map((network) => ({ name: network.name, aliases: network.aliases?.length ? [...network.aliases] : undefined })),
@@ -221,6 +236,10 @@ export class SwarmService extends Construct {
       // With converge_config the provider waits for every replica and fails the apply with "service rollback completed"
       // when Swarm rolled an update back (resource_docker_service_funcs.go, resourceDockerServiceUpdateRefreshFunc).
       convergeConfig: wait ? { delay: '5s', timeout: `${convergeTimeoutSeconds(replicas, probe, monitor)}s` } : undefined,
+      endpointSpec: props.hostPorts?.length
+        ? { ports: props.hostPorts.map((port) => ({ targetPort: port.containerPort, publishedPort: port.hostPort, publishMode: 'host', protocol: 'tcp' })) }
+        : undefined,
+      dependsOn: props.dependsOn ? [...props.dependsOn] : undefined,
       provider: props.provider,
     });
     this.service.overrideLogicalId(id);
@@ -270,6 +289,9 @@ function validate(id: string, props: SwarmServiceProps): void {
   if (props.singleton) {
     if (props.global || replicas !== 1) fail('a singleton runs exactly one replica (two tasks must never share its data)');
     if (props.updateOrder === 'start-first') fail('a singleton updates stop-first: start-first would run the old and the new task on the same data at once');
+  }
+  if (props.hostPorts?.length && (props.updateOrder ?? (props.singleton ? 'stop-first' : 'start-first')) === 'start-first') {
+    fail('a service publishing host ports updates stop-first: the new task cannot bind a port its node\'s old task still holds');
   }
   for (const key of Object.keys(props.nodeLabels ?? {})) {
     if (!LABEL_KEY.test(key)) fail(`node label "${key}" must be letters, digits, ".", "-" and "_"`);

@@ -1,5 +1,6 @@
 import { Fn } from 'cdktf';
 import { dataHostCommands, dataHostFiles } from './data-host';
+import { SWARM_PORTS_UNIT, swarmPortsUnit } from './swarm-formation';
 
 /**
  * A Terraform Cloud agent on the host, run by systemd as a container with the
@@ -61,6 +62,23 @@ export interface CloudInitProps {
    * @default false
    */
   readonly dataHost?: boolean;
+  /**
+   * The host is a node of the environment's swarm: Swarm's ports admitted
+   * from the private network alone, and on the first manager the commands
+   * that initialize the swarm (every other host is joined by the apply).
+   * @default - not a swarm node
+   */
+  readonly swarm?: SwarmNodeSetup;
+}
+
+/** What a swarm node needs at first boot (constructs/hetzner/swarm-formation.ts). */
+export interface SwarmNodeSetup {
+  /** The host's private address, where Swarm listens, advertises and carries overlay traffic. */
+  readonly privateAddress: string;
+  /** The environment's subnet, the only source admitted to Swarm's ports. */
+  readonly subnet: string;
+  /** Commands initializing the swarm (initializerCommands), on the first manager only. @default - none: the host waits to be joined */
+  readonly initialize?: readonly (readonly string[])[];
 }
 
 /** Ports published on a host's private address, and who may reach them. */
@@ -230,6 +248,10 @@ export class CloudInit {
         throw new Error(`CloudInit: privateServices.ports must be TCP ports from 1 to 65535; got ${services.ports.map(({ port }) => port).join(', ')}`);
       }
     }
+    const swarm = props.swarm;
+    if (swarm !== undefined && (!/^(\d{1,3}\.){3}\d{1,3}$/.test(swarm.privateAddress) || !/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/.test(swarm.subnet))) {
+      throw new Error(`CloudInit: swarm needs the host's private IPv4 address and the subnet as a CIDR; got "${swarm.privateAddress}" and "${swarm.subnet}"`);
+    }
     if (props.authorizedKeys.length === 0) {
       throw new Error('CloudInit: at least one authorized key is needed, password login is disabled');
     }
@@ -287,6 +309,8 @@ export class CloudInit {
       );
     }
     if (this.props.dataHost) files.push(...dataHostFiles());
+    const swarm = this.props.swarm;
+    if (swarm !== undefined) files.push({ path: `/etc/systemd/system/${SWARM_PORTS_UNIT}`, content: swarmPortsUnit(swarm.privateAddress, swarm.subnet), permissions: '0644' });
     return {
       disable_root: true,
       ssh_pwauth: false,
@@ -319,9 +343,11 @@ export class CloudInit {
         ]),
         ['systemctl', 'daemon-reload'],
         ...(this.props.dataHost ? dataHostCommands() : []),
+        ...(swarm !== undefined ? [['systemctl', 'enable', '--now', SWARM_PORTS_UNIT]] : []),
         ['systemctl', 'enable', '--now', 'docker'],
         ...(privateServices !== undefined ? [['systemctl', 'enable', '--now', PRIVATE_SERVICES_UNIT]] : []),
         ['systemctl', 'enable', '--now', 'docker-metadata-block.service'],
+        ...(swarm?.initialize ?? []).map((command) => [...command]),
         ['systemctl', 'enable', '--now', 'docker-image-prune.timer'],
         ...(agent ? [['systemctl', 'enable', '--now', 'tfc-agent.service']] : []),
         ['systemctl', 'enable', '--now', 'fail2ban'],

@@ -15,6 +15,8 @@ export interface SwarmHost {
   readonly role: string;
   /** Address on the environment's private network: Swarm's advertise and data-path address. */
   readonly privateIp: string;
+  /** Every node label of the host (swarmNodeLabels). @default - `{ role }` */
+  readonly labels?: Readonly<Record<string, string>>;
 }
 
 export interface SwarmJoin {
@@ -61,7 +63,7 @@ export function planSwarmFormation(environment: string, hosts: readonly SwarmHos
   if (issues.length > 0) throw new ConfigurationError(issues);
   const byPreference = [...hosts.filter((host) => host.role !== 'data'), ...hosts.filter((host) => host.role === 'data')];
   const managers = byPreference.slice(0, managerCount(hosts.length)).map((host) => host.name);
-  const labels = (host: SwarmHost) => ({ role: host.role });
+  const labels = (host: SwarmHost) => host.labels ?? { role: host.role };
   const [initializer] = managers as [string, ...string[]];
   return {
     initializer,
@@ -83,23 +85,89 @@ export function planSwarmFormation(environment: string, hosts: readonly SwarmHos
  */
 export function initializerCommands(host: SwarmHost): string[][] {
   const init = `docker info --format '{{.Swarm.LocalNodeState}}' | grep -qx active || docker swarm init --advertise-addr ${host.privateIp} --data-path-addr ${host.privateIp} --listen-addr ${host.privateIp}:2377 > /dev/null`;
+  const labels = Object.entries(host.labels ?? { role: host.role }).map(([key, value]) => ` --label-add ${key}=${value}`).join('');
   return [
     ['sh', '-c', init],
-    ['sh', '-c', `docker node update --label-add role=${host.role} "$(docker info --format '{{.Swarm.NodeID}}')" > /dev/null`],
+    ['sh', '-c', `docker node update${labels} "$(docker info --format '{{.Swarm.NodeID}}')" > /dev/null`],
   ];
+}
+
+/** The chain holding the swarm port rules, jumped to from INPUT: the unit flushes and refills it on every start. */
+export const SWARM_PORTS_CHAIN = 'SWARM-PORTS';
+
+/** Name of the unit admitting the swarm ports from the private network alone. */
+export const SWARM_PORTS_UNIT = 'swarm-ports-firewall.service';
+
+/**
+ * A systemd unit admitting Swarm's ports (SWARM_PORTS and ESP) only from the
+ * environment's subnet to the host's private address, and dropping them
+ * everywhere else, IPv6 included. Hetzner's cloud firewall already keeps
+ * them off the public interfaces (it admits only SSH and the web ports) but
+ * does not filter the private network; dockerd listens on the private
+ * address (`--listen-addr`), while the kernel's VXLAN socket (4789/udp) and
+ * IPsec (ESP) answer on every address. These are the host's own sockets, not
+ * published container ports, so the rules sit in INPUT, before Docker starts.
+ */
+export function swarmPortsUnit(privateAddress: string, subnet: string): string {
+  const chain = SWARM_PORTS_CHAIN;
+  const matches = [
+    `-p tcp --dport ${SWARM_PORTS.management.split('/')[0]}`,
+    ...SWARM_PORTS.gossip.map((port) => `-p ${port.split('/')[1]} --dport ${port.split('/')[0]}`),
+    `-p udp --dport ${SWARM_PORTS.overlay.split('/')[0]}`,
+    `-p ${SWARM_PORTS.encryptedOverlayProtocol}`,
+  ];
+  const chainOf = (tool: string) => [
+    // "-": the chain exists from an earlier start.
+    `ExecStart=-/usr/sbin/${tool} -N ${chain}`,
+    `ExecStart=/usr/sbin/${tool} -F ${chain}`,
+  ];
+  const jump = (tool: string) => `ExecStart=/bin/sh -c '${tool} -C INPUT -j ${chain} 2>/dev/null || ${tool} -I INPUT -j ${chain}'`;
+  return [
+    '[Unit]',
+    "Description=Admit Swarm's ports from the private network alone",
+    'Before=docker.service',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    ...chainOf('iptables'),
+    ...matches.flatMap((match) => [
+      `ExecStart=/usr/sbin/iptables -A ${chain} ${match} -s ${subnet} -d ${privateAddress} -j RETURN`,
+      `ExecStart=/usr/sbin/iptables -A ${chain} ${match} -j DROP`,
+    ]),
+    jump('iptables'),
+    // Swarm runs on the private IPv4 network only: nothing of it is admitted over IPv6.
+    ...chainOf('ip6tables'),
+    ...matches.map((match) => `ExecStart=/usr/sbin/ip6tables -A ${chain} ${match} -j DROP`),
+    jump('ip6tables'),
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
 }
 
 /** Label key of a node's role: its host group (`app` unless the environment says otherwise). */
 export const SWARM_ROLE_LABEL = 'role';
-/** Label a swarm puts on the node that holds the data volumes, whatever its group. */
+/** Label of the node that holds the data volumes, whatever its group. */
 export const SWARM_DATA_NODE_LABEL = { data: 'true' } as const;
+/** The label of the nodes the edge proxy runs on (`node.labels.edge==true`). */
+export const EDGE_NODE_LABEL = { edge: 'true' } as const;
 
 /**
- * The labels of one node, the one convention for placement: `role=<host group>`
- * (what products are placed by: `node.labels.role==app`), plus `data=true` on
- * the data host (what a service pinned to the volumes would be placed by).
- * Both helpers of the swarm read it: the formation sets these, services match them.
+ * The node labels of an environment's host, the one convention for placement:
+ * `role=<its host group>` (what products are placed by: `node.labels.role==app`);
+ * `data=true` on the data host, whatever its group (a key holds one value, so a
+ * host that is both app and data host keeps `role=app`); and `edge=true` on the
+ * hosts running routed services (`edgeHosts`), where the edge proxy runs: a
+ * label of its own, since Swarm ANDs constraints and the edge hosts may carry
+ * several roles. Shared by the formation (who gets which label) and the
+ * services' placement constraints.
  */
-export function swarmNodeLabels(host: { readonly group: string }, isDataHost: boolean): Record<string, string> {
-  return { [SWARM_ROLE_LABEL]: host.group, ...(isDataHost ? SWARM_DATA_NODE_LABEL : {}) };
+export function swarmNodeLabels(
+  host: { readonly name: string; readonly group: string },
+  dataHost: string,
+  edgeHosts: ReadonlySet<string> = new Set(),
+): Readonly<Record<string, string>> {
+  return { [SWARM_ROLE_LABEL]: host.group, ...(host.name === dataHost ? SWARM_DATA_NODE_LABEL : {}), ...(edgeHosts.has(host.name) ? EDGE_NODE_LABEL : {}) };
 }
