@@ -33,10 +33,13 @@ beforeAll(async () => {
   engine = Object.create(SwarmEngine.prototype, { dir: { value: path.dirname(manager.socket) } }) as SwarmEngine;
   engine.importBusybox(IMAGE);
   const root = path.dirname(manager.socket);
-  fs.mkdirSync(path.join(root, 'acme'), { mode: 0o700 });
-  fs.chownSync(path.join(root, 'acme'), 1001, 1001);
+  // The host directories cloud-init creates for the proxy's user (ACME storage, the file provider's directory).
+  for (const dir of ['acme', 'dynamic']) {
+    fs.mkdirSync(path.join(root, dir), { mode: 0o700 });
+    fs.chownSync(path.join(root, dir), 1001, 1001);
+  }
   fs.writeFileSync(path.join(root, 'origin-pull-ca.pem'), 'stand-in\n');
-  hostPaths.set('/opt/edge/acme', path.join(root, 'acme')).set('/opt/edge/cloudflare/origin-pull-ca.pem', path.join(root, 'origin-pull-ca.pem')).set('/var/run/docker.sock', manager.socket);
+  hostPaths.set('/opt/edge/acme', path.join(root, 'acme')).set('/opt/edge/dynamic', path.join(root, 'dynamic')).set('/opt/edge/cloudflare/origin-pull-ca.pem', path.join(root, 'origin-pull-ca.pem')).set('/var/run/docker.sock', manager.socket);
   for (const [id, network] of Object.entries(resources(edge, 'docker_network')).filter(([, body]: [string, any]) => body.driver === 'overlay')) {
     const { Id } = await engine.api('POST', '/networks/create', { Name: network.name, Driver: network.driver, Options: network.options, Internal: network.internal, Attachable: network.attachable });
     references.set(`\${docker_network.${id}.name}`, network.name);

@@ -184,7 +184,7 @@ describe('the synthesized joins under terraform apply', () => {
     console.log(`terraform init + apply of the synthesized joins: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     const nodes = environment.docker('app-1', ['node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}']).split('\n').sort();
     expect(nodes).toEqual(['app-1 Leader', 'app-2 Reachable', 'data-1 Reachable']);
-    for (const [host, labels] of [['app-1', '{"edge":"true","role":"app"}'], ['app-2', '{"edge":"true","role":"app"}'], ['data-1', '{"role":"data"}']]) {
+    for (const [host, labels] of [['app-1', '{"edge":"true","role":"app"}'], ['app-2', '{"edge":"true","role":"app"}'], ['data-1', '{"data":"true","role":"data"}']]) {
       expect(environment.docker('app-1', ['node', 'inspect', host!, '--format', '{{json .Spec.Labels}} {{.Status.Addr}}'])).toBe(`${labels} ${addresses[host as keyof typeof addresses]}`);
     }
     const state = fs.readFileSync(path.join(workdir, 'terraform.tfstate'), 'utf8');
