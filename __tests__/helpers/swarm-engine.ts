@@ -12,6 +12,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -40,10 +41,22 @@ export class SwarmEngine {
     fs.closeSync(log);
     const engine = new SwarmEngine(dir, daemon);
     await engine.until('dockerd answers', async () => (await engine.request('GET', '/_ping').catch(() => undefined))?.status === 200, 30);
-    removeStaleVxlanLinks();
-    await engine.api('POST', '/swarm/init', { ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1', DefaultAddrPool: [`10.${octet}.128.0/17`], SubnetSize: 24 });
+    removeStaleVxlanLinks(engine.dataPathPort);
+    // Other swarms on this machine (another checkout's tests, the bare-machine check) share its network namespace:
+    // the manager's default port 2377 may be taken, and overlays with the same VXLAN port and VNI would collide.
+    const listenPort = await freeTcpPort();
+    await engine.api('POST', '/swarm/init', {
+      ListenAddr: `127.0.0.1:${listenPort}`,
+      AdvertiseAddr: `127.0.0.1:${listenPort}`,
+      DataPathPort: engine.dataPathPort,
+      DefaultAddrPool: [`10.${octet}.128.0/17`],
+      SubnetSize: 24,
+    });
     return engine;
   }
+
+  /** The UDP port of this swarm's VXLAN traffic (Docker takes 1024 to 49151), chosen at random like the address pools. */
+  public readonly dataPathPort = 20000 + Math.floor(Math.random() * 29000);
 
   private constructor(public readonly dir: string, private readonly daemon: ChildProcess) {}
 
@@ -131,7 +144,7 @@ export class SwarmEngine {
     await this.request('POST', '/swarm/leave?force=true').catch(() => undefined);
     await this.request('DELETE', '/networks/docker_gwbridge').catch(() => undefined);
     const exited = new Promise((resolve) => this.daemon.once('exit', resolve));
-    removeStaleVxlanLinks();
+    removeStaleVxlanLinks(this.dataPathPort);
     this.daemon.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
@@ -218,12 +231,25 @@ export function serviceSpecOf(body: any, resolve: (reference: string) => string)
   };
 }
 
+/** A TCP port on 127.0.0.1 that nothing listens on now. */
+async function freeTcpPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /**
  * Overlay networks put `vx-<vni>-<id>` vxlan links in the host's namespace; a daemon that dies inside a swarm
- * leaves them behind, and the next swarm's first overlay (the same VNI, 4097) then fails every task with
- * "error creating vxlan interface: file exists". Only this helper runs swarms here, one at a time.
+ * leaves them behind, and the next swarm's first overlay on the same port (the same VNI, 4097) then fails every task
+ * with "error creating vxlan interface: file exists". Only links on `port` are removed: another swarm on this
+ * machine has a port of its own.
  */
-function removeStaleVxlanLinks(): void {
-  const links = spawnSync('ip', ['-o', 'link', 'show', 'type', 'vxlan'], { encoding: 'utf8' }).stdout ?? '';
-  for (const name of links.matchAll(/^\d+: (vx-[\w-]+)[:@]/gm)) spawnSync('ip', ['link', 'delete', name[1]!]);
+function removeStaleVxlanLinks(port: number): void {
+  const links = spawnSync('ip', ['-d', '-o', 'link', 'show', 'type', 'vxlan'], { encoding: 'utf8' }).stdout ?? '';
+  for (const link of links.split('\n')) {
+    const name = /^\d+: (vx-[\w-]+)[:@]/.exec(link)?.[1];
+    if (name !== undefined && new RegExp(`\\bdstport ${port}\\b`).test(link)) spawnSync('ip', ['link', 'delete', name]);
+  }
 }

@@ -13,7 +13,7 @@
  *
  * Exit codes: 0 done, 1 failed (message says why), 2 usage error.
  */
-import { loadSystem, runCommand } from '../lib/command-line';
+import { loadSystem, projectRoot, runCommand } from '../lib/command-line';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { ConfigurationError } from '../../constructs/core/configuration-error';
@@ -33,7 +33,7 @@ import {
 } from './docker-access';
 import { effectiveTag, gitRunner, previousTag, readTagsFile, tagHistory, withTag, writeTagsFile, type GitRunner, type TagsContext } from './tags-file';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = projectRoot();
 
 export const USAGE = `Usage: npm run ops -- <verb> ...
   status <env>                                    containers, health and image tags on every host
