@@ -28,6 +28,7 @@ export type {
   DataSettings,
   DockerAccess,
   EnvironmentSpec,
+  EngineKind,
   GithubSettings,
   HostNetwork,
   HostSpec,

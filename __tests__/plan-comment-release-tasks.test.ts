@@ -33,6 +33,21 @@ describe('release tasks in the plan comment', () => {
     expect(body.match(/: runs `/g)).toHaveLength(1);
   });
 
+  it("says a product's database is backed up before its tasks run", () => {
+    const body = renderPlanComment([
+      {
+        stack: 'production-chat',
+        plan: plan([
+          container('chat-pre-migration-backup', ['create'], { product: 'chat', task: 'pre-migration-backup', 'image.tag': 'main-abc1234' }),
+          container('chat-backend-migrate', ['create', 'delete'], { product: 'chat', service: 'backend', task: 'migrate', 'image.tag': 'main-abc1234' }),
+        ]),
+      },
+    ]).body;
+    expect(body).toContain("- `production-chat`: `chat`: backs up `chat`'s database, then runs `migrate` (`backend`) with `main-abc1234`");
+    expect(body.match(/^- `production-chat`/gm)).toHaveLength(1);
+    expect(body).toContain('Pre-migration backups');
+  });
+
   it('says nothing of tasks when the plan runs none (a destroyed task runs nothing)', () => {
     const body = renderPlanComment([
       { stack: 'production-chat', plan: plan([container('chat-backend-migrate', ['delete'], { product: 'chat', service: 'backend', task: 'migrate', 'image.tag': 'main-abc1234' })]) },

@@ -219,11 +219,11 @@ const CORPUS: readonly BadInput[] = [
     mutate: (s) => (serviceOf(s, 'picture', 'landing').subdomain = 'chat'),
     lines: ['catalog, product "picture", field "services.landing.subdomain": got "chat"; allowed: a label not already used by chat/landing'],
   },
-  ...['network', 'edge', 'data', 'monitoring', 'credentials', 'products'].map(
+  ...['network', 'edge', 'data', 'monitoring', 'credentials', 'products', 'pre-migration'].map(
     (name): BadInput => ({
       name: `the reserved product name "${name}"`,
       mutate: (s) => s.products.push({ name, services: [{ name: 'landing', kind: 'landing', subdomain: `${name}-site` }] }),
-      lines: [`catalog, product "${name}", field "name": got "${name}"; allowed: any name except network, edge, data, monitoring, bootstrap, credentials, products (its stack name would collide with a platform stack)`],
+      lines: [`catalog, product "${name}", field "name": got "${name}"; allowed: any name except network, edge, data, monitoring, bootstrap, credentials, products, pre-migration (it would collide with a platform stack, a pipeline stage or the backup bucket's pre-migration folder)`],
     }),
   ),
   {
@@ -554,7 +554,7 @@ const CORPUS: readonly BadInput[] = [
     name: 'a misspelt environment field, with a suggestion',
     mutate: (s) => ((staging(s) as Record<string, unknown>).dockerAcces = { mode: 'ssh' }),
     lines: [
-      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, certificates, apexService, ipv6, dockerHubLogin, terraformCloud, invariantExemptions, immutableTags, loadBalancer, monitoring (an unknown field would be silently ignored)',
+      'environment "staging", field "dockerAcces": got {"mode":"ssh"}; allowed: "dockerAccess" (did you mean it?), or another known field: name, production, domainPrefix, location, hosts, products, accessories, adminSshCidrs, sshKeys, protection, reservationScale, backups, privateNetwork, data, snapshots, cloudflare, github, acmeEmail, dockerAccess, certificates, apexService, ipv6, dockerHubLogin, terraformCloud, invariantExemptions, immutableTags, loadBalancer, monitoring, engine (an unknown field would be silently ignored)',
     ],
   },
   {

@@ -1,6 +1,5 @@
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
-import { TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { HcloudProvider } from '../.gen/providers/hcloud/provider';
 import { BackupBucket } from '../constructs/cloudflare/backup-bucket';
@@ -8,6 +7,7 @@ import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket'
 import { SecretValue } from '../constructs/core/secret-value';
 import { AccessoryContainer } from '../constructs/docker/accessory-container';
 import { placeDataServices, type DataServices } from '../constructs/docker/data-services';
+import { backupEncryptionRecipient } from '../constructs/docker/backup-job';
 import { generatedPassword } from '../constructs/core/random-provider';
 import { PostgresExporter } from '../constructs/monitoring/postgres-exporter';
 import { DataVolume } from '../constructs/hetzner/data-volume';
@@ -205,14 +205,7 @@ export class DataStack extends SystemStack {
 
   /** The dump job's image and resources, its encryption key and heartbeat as Terraform values. */
   private backupJobSettings(job: ResolvedBackupJob) {
-    const encryptionRecipient =
-      'recipient' in job.encryptionKey
-        ? job.encryptionKey.recipient
-        : new TerraformVariable(this, job.encryptionKey.variable, {
-            type: 'string',
-            description: 'age public key (age1...) the backup dumps are encrypted to; its private key stays with the operators, never in this project',
-            validation: [{ condition: `\${can(regex("^age1[02-9ac-hj-np-z]{58}$", var.${job.encryptionKey.variable}))}`, errorMessage: 'must be an age public key: "age1" and 58 bech32 characters' }],
-          }).stringValue;
+    const encryptionRecipient = backupEncryptionRecipient(this, job.encryptionKey);
     const heartbeatUrl =
       job.heartbeatSecret === undefined
         ? undefined

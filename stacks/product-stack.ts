@@ -1,3 +1,4 @@
+import type { TerraformProvider } from 'cdktf';
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
 import type { Construct } from 'constructs';
@@ -6,7 +7,7 @@ import { CnameRecord } from '../constructs/cloudflare/cname-record';
 import { OtaBucket } from '../constructs/cloudflare/ota-bucket';
 import { ServiceBucket } from '../constructs/cloudflare/service-bucket';
 import { PageRules } from '../constructs/cloudflare/page-rules';
-import { cloudflareAccountIdVariable } from '../constructs/cloudflare/r2-bucket';
+import { cloudflareAccountIdVariable, r2S3Endpoint } from '../constructs/cloudflare/r2-bucket';
 import { CloudflareZone } from '../constructs/cloudflare/zone';
 import { Duration } from '../constructs/core/duration';
 import { SecretValue } from '../constructs/core/secret-value';
@@ -15,10 +16,12 @@ import type { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
 import { ReleaseTask } from '../constructs/docker/release-task';
+import { PreMigrationBackup } from '../constructs/docker/pre-migration-backup';
+import { backupEncryptionRecipient } from '../constructs/docker/backup-job';
 import { ServiceContainer } from '../constructs/docker/service-container';
 import { DeploymentEnvironment } from '../constructs/github/deployment-environment';
 import { planEnvironmentCloudflare, r2LocationNear, type EnvironmentCloudflare } from '../system/cloudflare-plan';
-import { DATA_ENV_VARS } from '../system/defaults';
+import { BACKUP_BUCKET_SUFFIX, DATA_ENV_VARS } from '../system/defaults';
 import type { DataDependency } from '../system/model';
 import { bucketSecretNames, type ResolvedProduct, type ResolvedService } from '../system/resolve';
 import type { CredentialsStack } from './credentials-stack';
@@ -27,7 +30,7 @@ import { connectDockerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
 import { accessoryNetworkOutputName, dataUrlOutputName, dockerNetworkOutputName, hostOutputName, loadBalancerOutputName, sharedSecretOutputName, ZONE_ID_OUTPUT } from './outputs';
-import { SystemStack, type SystemStackProps } from './system-stack';
+import { SystemStack, type StackOutputs, type SystemStackProps } from './system-stack';
 import type { InvariantExemption } from '../policy/invariants';
 
 export interface ProductStackProps extends SystemStackProps {
@@ -415,9 +418,45 @@ export class ProductStack extends SystemStack {
         );
       }
     }
+    const firstWithTasks = services.find((service) => service.tasks.length > 0);
+    if (firstWithTasks !== undefined && environment.data.preMigrationBackup && product.data.postgres === 'container') {
+      const host = firstWithTasks.placements[0]!;
+      this.addPreMigrationBackup(tasks, firstWithTasks.image!.tag, dataUrls.get('postgres')!, host, onHost.get(host)!.provider, edge);
+    }
     // Every new container of the product waits for every release task: none starts, nor replaces an old one, before they succeeded.
     if (tasks.length > 0) for (const container of allContainers) container.startAfter(...tasks.map((task) => task.hardened.container));
     return containers;
+  }
+
+  /**
+   * The product's database dumped to the backup bucket before its release tasks run
+   * (constructs/docker/pre-migration-backup.ts): as the product's own role, with the backup bucket's
+   * write token given to this stack (the data stack's state, holding every product's passwords, is never read).
+   */
+  private addPreMigrationBackup(tasks: readonly ReleaseTask[], releaseTag: string, databaseUrl: string, host: string, provider: TerraformProvider, edge: StackOutputs): void {
+    const environment = this.environment;
+    const job = environment.data.backupJob!;
+    const postgres = environment.data.containers.find((service) => service.name === 'postgres')!;
+    new PreMigrationBackup(this, 'pre-migration-backup', {
+      product: this.product.name,
+      databaseUrl,
+      releaseTag,
+      image: job.image,
+      target: {
+        s3Endpoint: r2S3Endpoint(cloudflareAccountIdVariable(this).stringValue),
+        bucketName: environment.resourceName(BACKUP_BUCKET_SUFFIX),
+        prefix: postgres.backup.prefix,
+        accessKeyId: SecretValue.variable(this, 'backup_r2_access_key_id', `Access key id of the R2 token ${this.product.name}'s pre-migration backup writes with (Bucket Item Write on the backup bucket only)`).value,
+        secretAccessKey: SecretValue.variable(this, 'backup_r2_secret_access_key', `Secret access key of the R2 token ${this.product.name}'s pre-migration backup writes with`).value,
+        encryptionRecipient: backupEncryptionRecipient(this, job.encryptionKey),
+      },
+      precedes: tasks,
+      // PostgreSQL on the host's data network (internal), R2 through the backend network; across hosts, the private address.
+      networks: [...(environment.dataAccess === 'local' ? (['data'] as const) : []), 'backend' as const].map((role) => ({ name: edge.getString(dockerNetworkOutputName(host, role)) })),
+      resources: job.resources,
+      labels: { ...this.labels('task'), host },
+      provider,
+    });
   }
 
   /** Records that `service` declares its plainVariables plain in the container at `resource`. */

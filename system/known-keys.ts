@@ -209,6 +209,7 @@ const ENVIRONMENT: ObjectSchema = {
         backupPlan: true,
         backupEncryptionKey: true,
         backupHeartbeatUrl: true,
+        preMigrationBackup: true,
       } satisfies KeyTable<DataSettings>,
       fields: {
         postgres: DATA_SERVICE,

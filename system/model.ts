@@ -426,6 +426,16 @@ export interface DataSettings {
    * @default - required in production; elsewhere no heartbeat
    */
   readonly backupHeartbeatUrl?: { readonly secret: string } | string;
+  /**
+   * Dump a product's database (as the product's own role, with the backup
+   * job's image and script) into the backup bucket right before its release
+   * tasks run, whenever a release runs them (docs/data-recovery.md,
+   * "Pre-migration backups"). Needs the backup job (`backupImageTag`).
+   * Staging leaves it off by default: it releases on every merge to main and
+   * its data is not what a rollback must bring back.
+   * @default - true in production, false elsewhere
+   */
+  readonly preMigrationBackup?: boolean;
 }
 
 /** A Hetzner volume of an accessory, mounted into its container. */

@@ -369,6 +369,8 @@ export interface ResolvedData {
   readonly containers: readonly ResolvedDataService[];
   /** The dump job: exists exactly when a backup image tag is set and a data service runs as a container. */
   readonly backupJob?: ResolvedBackupJob;
+  /** Dump a product's database before its release tasks run: set (default: in production) and a backup job and a PostgreSQL container exist. */
+  readonly preMigrationBackup: boolean;
 }
 
 /** GitHub deployment protection, defaults filled in. */
@@ -848,6 +850,8 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
               heartbeatSecret: typeof spec.data.backupHeartbeatUrl === 'object' ? spec.data.backupHeartbeatUrl.secret : undefined,
             }
           : undefined,
+      preMigrationBackup:
+        (spec.data.preMigrationBackup ?? spec.production) && backupTag !== undefined && dataContainers.some((service) => service.name === 'postgres'),
     },
     protection: spec.protection,
     backups: spec.backups,

@@ -27,7 +27,7 @@ export interface TaskSpec {
   /**
    * The command's dry-run form: reports what the task would change and
    * changes nothing (`['npx', 'prisma', 'migrate', 'status']`). Run by hand
-   * against staging with `npm run ops -- task <env> <product> <task> --dry-run`;
+   * against staging with `npm run ops -- task dry-run <env> <product> <task>`;
    * never run by a release.
    * @default - none: the task has no dry run
    */

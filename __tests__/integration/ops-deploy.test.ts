@@ -163,6 +163,8 @@ describe('npm run deploy', () => {
     expect(out).toEqual([
       '[1/4] synthesizing (node scripts/run-app.js)',
       '[2/4] checking staging-chat',
+      "release tasks: each runs once, before its product's new containers, when the plan below creates its container (its tag is new here):",
+      '  - staging-chat: chat: runs migrate (backend) with main-0000000',
       '[3/4] looking for credentials and Terraform',
       '[4/4] cdktf deploy staging-chat',
     ]);
@@ -208,6 +210,19 @@ describe('npm run deploy', () => {
     const diff = recordingIo(applied, { ...credentials(), PATH: pathWithTerraform() });
     expect(await main(['diff', 'production-chat'], diff.io)).toBe(0);
     expect(diff.runs[1].args.slice(0, 2)).toEqual(['diff', 'production-chat']);
+  });
+
+  test('diff and deploy name the release tasks their stacks declare before Terraform plans (issue 29)', async () => {
+    const diff = recordingIo(upstreamOf(app, 'production-chat'), { ...credentials(), PATH: pathWithTerraform() });
+    expect(await main(['diff', 'production-chat'], { ...diff.io, outdir: releasedOutdir })).toBe(0);
+    expect(diff.out).toContain("  - production-chat: chat: backs up chat's database, then runs migrate (backend) with main-4f2c9e1");
+    // Printed before cdktf runs, so a reviewer reads it above the plan.
+    expect(diff.out.findIndex((line) => line.startsWith('release tasks:'))).toBeLessThan(diff.out.findIndex((line) => line.startsWith('[4/4]')));
+    // A stack without tasks says nothing about them.
+    const networkCredentials = Object.fromEntries(missingCredentials(app.stacks.get('production-network')!, {}).map((name) => [name.split(' or ')[0], 'dummy']));
+    const network = recordingIo([], { ...networkCredentials, PATH: pathWithTerraform() });
+    expect(await main(['diff', 'production-network'], network.io)).toBe(0);
+    expect(network.out.some((line) => line.startsWith('release tasks:'))).toBe(false);
   });
 
   test('refuses placeholder image tags in production, with any flag, naming product, service and tag (issue 19)', async () => {

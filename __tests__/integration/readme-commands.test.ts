@@ -28,6 +28,8 @@ const COMMANDS: Readonly<Record<string, Expectation>> = {
   'TFC_ORGANIZATION=acme TFC_BOOTSTRAP=1 npm run deploy -- bootstrap': { kind: 'refuses', message: /error: these credentials are not set[^\n]*\n {2}bootstrap: TFE_TOKEN/ },
   'npm run ops -- status staging': { kind: 'refuses', message: /error: the address of host app-1 \(staging\) is the output "host_app_1_ipv4" of staging-network, which has no local state here; pass --host app-1=<address>/ },
   'npm run ops -- logs production chat/backend --since 10m': { kind: 'refuses', message: /error: the address of host app-1 \(production\)/ },
+  'npm run ops -- tasks production chat': { kind: 'refuses', message: /error: the address of host app-1 \(production\)/ },
+  'npm run ops -- task logs production chat migrate': { kind: 'refuses', message: /error: the address of host app-1 \(production\)/ },
   'npm run ops -- versions production chat': { kind: 'runs', output: /^production chat: current tag main-[0-9a-f]{7}/ },
   'npm run release -- record chat main-4f2c9e1': { kind: 'runs', output: /^stack=staging-chat\ntag=main-4f2c9e1\nmessage=release staging chat main-4f2c9e1$/m },
   'npm run release -- promote chat': { kind: 'refuses', message: /error: Invalid configuration[^]*environment "production", product "chat", field "imageTag"[^]*staging never applied staging-chat \(no refs\/applied\/staging-chat[^]*nothing was written/ },
@@ -88,7 +90,7 @@ function run(clone: string, command: string): Promise<{ code: number | null; out
  * commands in the order a new user meets them.
  */
 const CHAINS: readonly (readonly string[])[] = [
-  ['npm run synth', 'npm run ops -- status staging --print --host app-1=203.0.113.10', 'npm run ops -- status staging', 'npm run ops -- logs production chat/backend --since 10m', 'npm run graph'],
+  ['npm run synth', 'npm run ops -- status staging --print --host app-1=203.0.113.10', 'npm run ops -- status staging', 'npm run ops -- logs production chat/backend --since 10m', 'npm run ops -- tasks production chat', 'npm run ops -- task logs production chat migrate', 'npm run graph'],
   ['npm run diff -- staging-network', 'npm run deploy -- staging-network', "npm run deploy -- 'staging-*'", 'npm run deploy -- production-chat', 'TFC_ORGANIZATION=acme TFC_BOOTSTRAP=1 npm run deploy -- bootstrap'],
   ['npm run ops -- versions production chat', 'npm run ops -- rollback production chat', 'npm run release -- record chat main-4f2c9e1', 'npm run release -- promote chat', 'npm run plan:comment -- --help'],
 ];

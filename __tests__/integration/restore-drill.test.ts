@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backupRunScript, EXPORTER_PASSWORD_VARIABLE, POSTGRES_EXPORTER_ROLE, postgresProvisionerScript, redisAclScript, rolePasswordVariable } from '../../constructs/docker/data-scripts';
+import { backupRunScript, EXPORTER_PASSWORD_VARIABLE, PRE_MIGRATION_DIRECTORY, PRE_MIGRATION_VARIABLES, POSTGRES_EXPORTER_ROLE, postgresProvisionerScript, redisAclScript, rolePasswordVariable } from '../../constructs/docker/data-scripts';
 import { postgresConnectionUrl } from '../../constructs/docker/postgres-container';
 import { redisConnectionUrl } from '../../constructs/docker/redis-container';
 import { POSTGRES_BIN, run, startPostgres, startRedis, type PostgresServer, type RedisServer } from '../helpers/real-servers';
@@ -237,6 +237,73 @@ describe('PostgreSQL: provisioning, isolation, dump and restore', () => {
     const restored = await run('sh', [RESTORE_SCRIPT, 'postgres', file, other, 'chat'], { env: { ...fresh.env, PATH } });
     expect(restored.code).not.toBe(0);
     expect(restored.stderr).toMatch(/no identity matched/);
+  });
+
+  it("a pre-migration backup, taken as the product's own role, restores the database as it was before the migration", async () => {
+    const tag = 'main-abc1234';
+    const url = postgresConnectionUrl({ database: 'chat', password: asProduct('chat').password, host: '127.0.0.1', port: source.port });
+    // What the task container has: the product's DATABASE_URL and nothing of the superuser (no PG* variable).
+    const env = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PG'))),
+      [PRE_MIGRATION_VARIABLES.databaseUrl]: url,
+      [PRE_MIGRATION_VARIABLES.product]: 'chat',
+      [PRE_MIGRATION_VARIABLES.tag]: tag,
+      BACKUP_POSTGRES_PREFIX: 'postgres/',
+      BACKUP_TARGET_DIR: join(work, 'pre-migration-bucket'),
+      BACKUP_AGE_RECIPIENT: recipient,
+      BACKUP_HEARTBEAT_URL: heartbeatUrl,
+    };
+    const fingerprint = "SELECT count(*) || ':' || md5(string_agg(id || product || payload::text || at::text, ',' ORDER BY id)) FROM events";
+    const beforeMigration = (await source.psql(fingerprint, asProduct('chat'))).stdout.trim();
+    const beats = heartbeats;
+    const dump = await timed('preMigrationDump', () => sh(backupRunScript(), ['pre-migration'], env));
+    expect(dump.stderr).toBe('');
+    expect(dump.code).toBe(0);
+    expect(heartbeats).toBe(beats); // the nightly switch is not the pre-migration backup's to call
+    const [file, ...others] = filesUnder(join(work, 'pre-migration-bucket'));
+    expect(others).toEqual([]);
+    expect(file).toMatch(new RegExp(`/postgres/${PRE_MIGRATION_DIRECTORY}/chat/${tag}-\\d{8}T\\d{6}Z\\.dump\\.age$`));
+    expect(dump.stdout.trim()).toBe(`pre-migration backup done: ${file!.slice(join(work, 'pre-migration-bucket').length + 1)}`);
+    expect(readFileSync(file!).subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+
+    // The migration that goes wrong: it drops half the rows and a column the old version reads.
+    const migrated = await source.psql('ALTER TABLE events DROP COLUMN payload; DELETE FROM events WHERE id % 2 = 0;', asProduct('chat'));
+    expect(migrated.stderr).toBe('');
+
+    // Back to the dump: an empty database owned by its role (docs/data-recovery.md, "Restore"), then the restore script.
+    const reset = await fresh.psql('DROP DATABASE chat WITH (FORCE); CREATE DATABASE chat OWNER chat; REVOKE ALL ON DATABASE chat FROM PUBLIC;');
+    expect(reset.stderr).toBe('');
+    const restored = await timed('preMigrationRestore', () => run('sh', [RESTORE_SCRIPT, 'postgres', file!, identity, 'chat'], { env: { ...fresh.env, PATH } }));
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    expect(beforeMigration.startsWith(`${ROWS}:`)).toBe(true);
+    expect((await fresh.psql(fingerprint, asProduct('chat'))).stdout.trim()).toBe(beforeMigration);
+    expect((await source.psql('SELECT count(*) FROM events', asProduct('chat'))).stdout.trim()).toBe(String(ROWS / 2));
+  });
+
+  it('a pre-migration backup that cannot dump exits non-zero, and the restore script refuses what it streamed', async () => {
+    const url = postgresConnectionUrl({ database: 'chat', password: 'wrong', host: '127.0.0.1', port: source.port });
+    const target = join(work, 'pre-migration-failed');
+    const env = {
+      ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PG'))),
+      [PRE_MIGRATION_VARIABLES.databaseUrl]: url,
+      [PRE_MIGRATION_VARIABLES.product]: 'chat',
+      [PRE_MIGRATION_VARIABLES.tag]: 'main-abc1234',
+      BACKUP_POSTGRES_PREFIX: 'postgres/',
+      BACKUP_TARGET_DIR: target,
+      BACKUP_AGE_RECIPIENT: recipient,
+    };
+    const dump = await sh(backupRunScript(), ['pre-migration'], env);
+    expect(dump.code).not.toBe(0);
+    expect(dump.stderr).toMatch(/password authentication failed for user "chat"/);
+    expect(dump.stderr).not.toContain('wrong');
+    // A stream cannot be taken back: the upload ends with what age wrote (its header), an object the restore refuses.
+    const partials = filesUnder(target);
+    expect(partials).toHaveLength(1);
+    for (const partial of partials) {
+      const restored = await run('sh', [RESTORE_SCRIPT, 'postgres', partial, identity, 'chat'], { env: { ...fresh.env, PATH } });
+      expect(restored.code).not.toBe(0);
+    }
   });
 });
 

@@ -81,9 +81,13 @@ export class R2Bucket extends Construct {
 
   /** The S3-compatible endpoint of the bucket's account (and jurisdiction). */
   public get s3Endpoint(): string {
-    const jurisdiction = this.jurisdiction === 'default' ? '' : `.${this.jurisdiction}`;
-    return `https://${this.accountId}${jurisdiction}.r2.cloudflarestorage.com`;
+    return r2S3Endpoint(this.accountId, this.jurisdiction);
   }
+}
+
+/** The S3-compatible endpoint of an account's R2 buckets in a jurisdiction, for a stack that writes to a bucket another stack owns. */
+export function r2S3Endpoint(accountId: string, jurisdiction: R2Jurisdiction = 'default'): string {
+  return `https://${accountId}${jurisdiction === 'default' ? '' : `.${jurisdiction}`}.r2.cloudflarestorage.com`;
 }
 
 /**

@@ -7,6 +7,7 @@ import { HardenedContainer, type ContainerNetwork } from './hardened-container';
 import { parseCron } from '../core/cron';
 import { backupSchedulerScript } from './data-scripts';
 import { terraformLiteral } from '../core/terraform-literal';
+import { TerraformStack, TerraformVariable } from 'cdktf';
 
 /** One kind of dump: when it runs and where in the bucket it goes. */
 export interface BackupSchedule {
@@ -126,4 +127,21 @@ export class BackupJob extends Construct {
       init: true,
     });
   }
+}
+
+/**
+ * The age public key dumps are encrypted to, as a Terraform value: the
+ * literal, or the stack's variable of that name (one per stack; every stack
+ * writing dumps declares the same one), checked to be a public key.
+ */
+export function backupEncryptionRecipient(scope: Construct, key: { readonly recipient: string } | { readonly variable: string }): string {
+  if ('recipient' in key) return key.recipient;
+  const stack = TerraformStack.of(scope);
+  const existing = stack.node.tryFindChild(key.variable);
+  if (existing instanceof TerraformVariable) return existing.stringValue;
+  return new TerraformVariable(stack, key.variable, {
+    type: 'string',
+    description: 'age public key (age1...) the backup dumps are encrypted to; its private key stays with the operators, never in this project',
+    validation: [{ condition: `\${can(regex("^age1[02-9ac-hj-np-z]{58}$", var.${key.variable}))}`, errorMessage: 'must be an age public key: "age1" and 58 bech32 characters' }],
+  }).stringValue;
 }

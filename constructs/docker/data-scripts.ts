@@ -144,6 +144,12 @@ export function postgresProvisionerScript(databases: readonly string[], connecti
   return ['set -eu', `psql -X -q -v ON_ERROR_STOP=1 <<'SQL'`, ...sql, 'SQL'].join('\n');
 }
 
+/** Under the Postgres prefix: where pre-migration dumps go, apart from the nightly `<prefix><database>/` ones. */
+export const PRE_MIGRATION_DIRECTORY = 'pre-migration';
+
+/** The variables the `pre-migration` run reads besides the bucket's and the recipient. */
+export const PRE_MIGRATION_VARIABLES = { product: 'BACKUP_PRODUCT', tag: 'BACKUP_RELEASE_TAG', databaseUrl: 'DATABASE_URL' } as const;
+
 /**
  * The dump job's run: every database with `pg_dump --format=custom`, or
  * Redis with `redis-cli --rdb -`, each stream encrypted with `age` to the
@@ -153,6 +159,12 @@ export function postgresProvisionerScript(databases: readonly string[], connecti
  * called: a dead-man's switch alerts when that call stops coming.
  * `$BACKUP_TARGET_DIR`, when set, receives the files instead of the bucket
  * (a local drill).
+ *
+ * `pre-migration` dumps one product's database as that product's own role
+ * ($DATABASE_URL, the connection string its services get; never the
+ * superuser) to `<prefix>pre-migration/<product>/<release tag>-<UTC time>.dump.age`,
+ * right before its release tasks run (constructs/docker/pre-migration-backup.ts).
+ * It calls no heartbeat: that switch watches the nightly runs.
  */
 export function backupRunScript(): string {
   return [
@@ -169,13 +181,19 @@ export function backupRunScript(): string {
     '}',
     'encrypt() { age --encrypt --recipient "$BACKUP_AGE_RECIPIENT"; }',
     'case "$what" in',
+    '  pre-migration)',
+    `    key="\${BACKUP_POSTGRES_PREFIX}${PRE_MIGRATION_DIRECTORY}/\${${PRE_MIGRATION_VARIABLES.product}}/\${${PRE_MIGRATION_VARIABLES.tag}}-\${stamp}.dump.age"`,
+    // The URL stays in the environment: pg_dump reads it from its argument, which only this container's processes see.
+    `    pg_dump --format=custom --dbname="\$${PRE_MIGRATION_VARIABLES.databaseUrl}" | encrypt | upload "$key"`,
+    '    echo "pre-migration backup done: $key"',
+    '    exit 0 ;;',
     '  postgres)',
     '    for db in $BACKUP_POSTGRES_DATABASES; do',
     '      pg_dump --format=custom --dbname="$db" | encrypt | upload "${BACKUP_POSTGRES_PREFIX}${db}/${stamp}.dump.age"',
     '    done ;;',
     '  redis)',
     '    redis-cli -h "$REDIS_HOST" -p "${REDIS_PORT:-6379}" --rdb - 2>/dev/null | encrypt | upload "${BACKUP_REDIS_PREFIX}${stamp}.rdb.age" ;;',
-    '  *) echo "usage: backup-run postgres|redis" >&2; exit 64 ;;',
+    '  *) echo "usage: backup-run postgres|redis|pre-migration" >&2; exit 64 ;;',
     'esac',
     'if [ -n "${BACKUP_HEARTBEAT_URL:-}" ]; then',
     '  wget -q -T 30 -O /dev/null "$BACKUP_HEARTBEAT_URL" || echo "heartbeat failed (the monitor will alert)" >&2',

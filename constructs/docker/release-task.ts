@@ -1,6 +1,6 @@
 import type { Image } from '@cdktf/provider-docker/lib/image';
 import type { Id } from '@cdktf/provider-random/lib/id';
-import type { TerraformProvider } from 'cdktf';
+import { Token, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import type { ResourceSpec } from '../core/resources';
 import { containerRevision } from './container-revision';
@@ -43,6 +43,8 @@ export interface ReleaseTaskProps {
   readonly labels?: Readonly<Record<string, string>>;
   /** Provider of the host's daemon. @default - the stack's default docker provider */
   readonly provider?: TerraformProvider;
+  /** Further values (tokens allowed) whose change runs the task again: the revisions of the tasks a backup precedes. @default - none */
+  readonly runsAgainWith?: readonly string[];
 }
 
 /**
@@ -97,12 +99,16 @@ export class ReleaseTask extends Construct {
     const entrypoint = ['timeout', '-s', 'TERM', '-k', String(KILL_AFTER_SECONDS), String(props.timeoutSeconds)];
     const labels = { ...props.labels, task: props.taskName, 'image.tag': props.imageTag };
     const secrets = props.secretEnvironment ?? {};
+    // Plain values known only to Terraform (an account id, a variable's public key) are hashed by it, with the secrets.
+    const environment = Object.entries(props.environment ?? {});
+    const plain = Object.fromEntries(environment.filter(([, value]) => !Token.isUnresolved(value)));
+    const unresolved = environment.filter(([, value]) => Token.isUnresolved(value)).sort(([a], [b]) => a.localeCompare(b));
     this.revision = containerRevision(this, `${instance}-revision`, {
       image: props.imageRef,
       settings: {
         entrypoint,
         command: props.command,
-        environment: props.environment,
+        environment: environment.length === 0 ? undefined : plain,
         resources: props.resources,
         labels,
         writablePaths: props.writablePaths ?? [],
@@ -110,7 +116,7 @@ export class ReleaseTask extends Construct {
         ...(props.readOnlyRootFilesystem === false ? { readOnlyRootFilesystem: false } : {}),
         secretNames: Object.keys(secrets).sort(),
       },
-      references: [...Object.keys(secrets).sort().map((key) => secrets[key]!), ...props.networks.map((network) => network.name)],
+      references: [...Object.keys(secrets).sort().map((key) => secrets[key]!), ...props.networks.map((network) => network.name), ...unresolved.map(([name, value]) => `${name}=${value}`), ...(props.runsAgainWith ?? [])],
     });
     this.hardened = new HardenedContainer(this, instance, {
       name: `${instance}-${props.imageTag}-${this.revision.hex}`,

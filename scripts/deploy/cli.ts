@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
 import { placeholderRefusal, placeholderUses } from '../release/release';
+import { declaredReleaseTasks, describeRuns } from '../plan-comment/release-tasks';
 import { OperatorError, quietEnv, requireBinary, terraformBinary } from '../lib/tools';
 import {
   ALLOW_LOCAL_PRODUCTION_ENV,
@@ -136,6 +137,11 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<number>
       const refusal = placeholderRefusal(environment, uses);
       if (refusal !== undefined) throw new OperatorError(`${refusal}\nNothing was deployed.`);
     }
+  }
+  const tasks = selected.flatMap((stack) => declaredReleaseTasks(stack, app.stacks.get(stack)!.json));
+  if (tasks.length > 0) {
+    io.log('release tasks: each runs once, before its product\'s new containers, when the plan below creates its container (its tag is new here):');
+    for (const line of describeRuns(tasks, (text) => text)) io.log(`  ${line}`);
   }
   const upstream = await checkUpstream(app, selected, io.probe);
   if (upstream.missing.length > 0) throw new OperatorError(missingUpstreamMessage(selected, upstream.missing));

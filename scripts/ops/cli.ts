@@ -5,6 +5,8 @@
  *   logs <env> <product>/<service> [--tail N] [--since 10m] [--follow]
  *   versions <env> <product>[/<service>]           recorded tags, newest first, from the tags file's git history
  *   rollback <env> <product>[/<service>] [<tag>]   writes the tag (default: the previous one) into environments/tags/<env>.json
+ *   tasks <env> [<product>]                        last run of each release task (scripts/ops/release-tasks.ts)
+ *   task logs|dry-run <env> <product> <task>       a task's last output; its dry-run form against the environment
  *   common: [--host <name>=<address>] [--print]    --print shows the docker command lines instead of running them
  *
  * status and logs reach Docker the way the stacks do (scripts/ops/docker-access.ts) and read the
@@ -31,6 +33,9 @@ import {
   statusCommand,
   type AddressLookup,
 } from './docker-access';
+import { dryRunCommands, formatTaskRuns, inspectCommand, lastRuns, parseTaskRuns, taskContainersCommand, taskTemplate, withImageTag, type TaskRun } from './release-tasks';
+import { resolveSystem } from '../../system/resolve';
+import { DOCKER_TAG } from '../../system/validation';
 import { effectiveTag, gitRunner, previousTag, readTagsFile, tagHistory, withTag, writeTagsFile, type GitRunner, type TagsContext } from './tags-file';
 
 const ROOT = projectRoot();
@@ -40,7 +45,12 @@ export const USAGE = `Usage: npm run ops -- <verb> ...
   logs <env> <product>/<service> [--tail <n>] [--since <10m|2026-11-29T10:00:00Z>] [--follow]
   versions <env> <product>[/<service>]            tags recorded in environments/tags/<env>.json, newest first
   rollback <env> <product>[/<service>] [<tag>]    write <tag> (default: the previous one) into the tags file
-Options for status and logs:
+  tasks <env> [<product>]                         last run of each release task: tag, exit code, when it finished
+  task logs <env> <product> [<service>/]<task> [--tail <n>]   output of a task's last run
+  task dry-run <env> <product> [<service>/]<task> [--tag <tag>]
+                                                  run the task's dryRunCommand now, on the host, with the settings of
+                                                  its last run and the image at the catalog's tag (or --tag); no rollout
+Options for status, logs, tasks and task:
   --host <name>=<address>   address of a host when its network stack's state is not on this machine
   --print                   print the docker command lines instead of running them`;
 
@@ -55,8 +65,8 @@ export interface OpsIo {
   readonly root: string;
   readonly outdir: string;
   readonly system: SystemSpec;
-  /** Runs a command and returns its exit code and captured stdout (or streams it when `inherit`). */
-  readonly run: (args: readonly string[], inherit: boolean) => { code: number; stdout: string };
+  /** Runs a command and returns its exit code and captured stdout (or streams it when `inherit`); `env` adds to its environment. */
+  readonly run: (args: readonly string[], inherit: boolean, env?: Readonly<Record<string, string>>) => { code: number; stdout: string };
   readonly git: GitRunner;
   readonly addressLookup?: AddressLookup;
 }
@@ -72,8 +82,8 @@ export function defaultIo(): OpsIo {
     get system() {
       return loadSystem();
     },
-    run: (args, inherit) => {
-      const result = spawnSync(args[0], args.slice(1), { encoding: 'utf8', env: quietEnv(), stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'inherit'] });
+    run: (args, inherit, env) => {
+      const result = spawnSync(args[0], args.slice(1), { encoding: 'utf8', env: { ...quietEnv(), ...env }, stdio: inherit ? 'inherit' : ['ignore', 'pipe', 'inherit'] });
       if (result.error !== undefined) throw new OperatorError(`could not run ${args[0]}: ${result.error.message}`);
       return { code: result.status ?? 1, stdout: result.stdout ?? '' };
     },
@@ -88,6 +98,7 @@ interface ParsedOps {
   readonly follow: boolean;
   readonly tail?: number;
   readonly since?: string;
+  readonly tag?: string;
 }
 
 function parseOptions(args: readonly string[]): ParsedOps {
@@ -97,6 +108,7 @@ function parseOptions(args: readonly string[]): ParsedOps {
   let follow = false;
   let tail: number | undefined;
   let since: string | undefined;
+  let tag: string | undefined;
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i];
     const value = (): string => {
@@ -111,6 +123,10 @@ function parseOptions(args: readonly string[]): ParsedOps {
       tail = /^\d+$/.test(text) ? Number(text) : NaN;
       if (Number.isNaN(tail)) throw new UsageError(`--tail must be a whole number of lines, got "${text}"`);
     } else if (arg === '--since') since = value();
+    else if (arg === '--tag') {
+      tag = value();
+      if (!DOCKER_TAG.test(tag)) throw new UsageError(`--tag must be a Docker tag (letters, digits, "_", "." and "-", at most 128), got "${tag}"`);
+    }
     else if (arg === '--host') {
       const text = value();
       const match = /^([a-z][a-z0-9-]*)=([0-9A-Za-z.:-]+)$/.exec(text);
@@ -119,7 +135,7 @@ function parseOptions(args: readonly string[]): ParsedOps {
     } else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}`);
     else positional.push(arg);
   }
-  return { positional, hosts, print, follow, tail, since };
+  return { positional, hosts, print, follow, tail, since, tag };
 }
 
 function environmentSpec(io: OpsIo, name: string | undefined) {
@@ -247,6 +263,110 @@ function runRollback(io: OpsIo, options: ParsedOps): number {
   return 0;
 }
 
+/** The newest run of every task on the environment's hosts (of one product when given), with each host's commands. */
+function collectTaskRuns(io: OpsIo, environment: string, options: ParsedOps, product?: string): TaskRun[] {
+  const { hosts, system } = synthesizedHosts(io, environment, options.hosts);
+  requireBinary('docker', 'tasks uses the docker CLI (client only; it talks to the hosts over ssh or TLS).', io.env);
+  const runs: TaskRun[] = [];
+  for (const host of hosts) {
+    const listed = io.run(taskContainersCommand(host, system, environment, product), false);
+    if (listed.code !== 0) throw new OperatorError(`docker on ${host.name} (${host.url}) exited with code ${listed.code}`);
+    const ids = listed.stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+    if (ids.length === 0) continue;
+    const inspected = io.run(inspectCommand(host, ids), false);
+    if (inspected.code !== 0) throw new OperatorError(`docker on ${host.name} (${host.url}) exited with code ${inspected.code}`);
+    runs.push(...parseTaskRuns(host.name, inspected.stdout));
+  }
+  return lastRuns(runs);
+}
+
+function runTasks(io: OpsIo, options: ParsedOps): number {
+  const environment = environmentSpec(io, options.positional[0]).name;
+  const product = options.positional[1] === undefined ? undefined : productTarget(io, environment, options.positional[1], false).product;
+  if (options.print) {
+    const { hosts, system } = synthesizedHosts(io, environment, options.hosts);
+    for (const host of hosts) {
+      io.out(`${shellQuote(taskContainersCommand(host, system, environment, product))}\n`);
+      io.out(`${shellQuote(inspectCommand(host, ['<containers from the line above>']))}\n`);
+    }
+    return 0;
+  }
+  const runs = collectTaskRuns(io, environment, options, product);
+  if (runs.length === 0) {
+    io.out(`no release task has run in ${environment}${product === undefined ? '' : ` for ${product}`} (tasks run when a release changes a tag)\n`);
+    return 0;
+  }
+  io.out(`${formatTaskRuns(runs)}\n`);
+  const failed = runs.filter((run) => run.exitCode !== undefined && run.exitCode !== 0);
+  if (failed.length > 0) io.out(`${failed.length} task(s) failed their last run: ${failed.map((run) => `${run.product}/${run.service}/${run.task}`).join(', ')} (npm run ops -- task logs ${environment} <product> <task>)\n`);
+  return 0;
+}
+
+/** `<task>` or `<service>/<task>` of a product, checked against the catalog as resolved for the environment. */
+function catalogTask(io: OpsIo, environment: string, productName: string, name: string | undefined) {
+  if (name === undefined) throw new UsageError('name the task as <task> or <service>/<task>');
+  const resolved = resolveSystem(io.system).environments.find((candidate) => candidate.name === environment)!;
+  const product = resolved.products.find((candidate) => candidate.name === productName);
+  if (product === undefined) throw new OperatorError(`environment "${environment}": product "${productName}" does not run here`);
+  const [first, second] = name.split('/');
+  const matches = product.services.flatMap((service) => service.tasks.map((task) => ({ service, task }))).filter(({ service, task }) => (second === undefined ? task.name === first : service.name === first && task.name === second));
+  const all = product.services.flatMap((service) => service.tasks.map((task) => `${service.name}/${task.name}`));
+  if (matches.length === 0) throw new OperatorError(`environment "${environment}", product "${productName}": no task "${name}"; tasks: ${all.join(', ') || 'none'}`);
+  if (matches.length > 1) throw new UsageError(`task "${name}" of ${productName} is ambiguous; name it as one of ${matches.map(({ service, task }) => `${service.name}/${task.name}`).join(', ')}`);
+  return matches[0]!;
+}
+
+function runTask(io: OpsIo, options: ParsedOps): number {
+  const [action, environmentName, productName, taskName] = options.positional;
+  if (action !== 'logs' && action !== 'dry-run') throw new UsageError(`task needs "logs" or "dry-run", got ${action === undefined ? 'nothing' : `"${action}"`}`);
+  const environment = environmentSpec(io, environmentName).name;
+  const { product } = productTarget(io, environment, productName, false);
+  const { service, task } = catalogTask(io, environment, product, taskName);
+  const label = `${product}/${service.name}/${task.name}`;
+  // The catalog's own words: the resolved command is escaped for Terraform (`$${`), and this one goes to docker directly.
+  const dryRunCommand = io.system.products.find((spec) => spec.name === product)!.services.find((spec) => spec.name === service.name)!.tasks?.[task.name]?.dryRunCommand;
+  if (action === 'dry-run' && dryRunCommand === undefined) {
+    throw new OperatorError(`environment "${environment}": ${label} has no dryRunCommand (services.${service.name}.tasks.${task.name}.dryRunCommand in the catalog)`);
+  }
+  const { hosts } = synthesizedHosts(io, environment, options.hosts);
+  if (options.print && action === 'logs') {
+    for (const host of hosts) io.out(`${shellQuote(logsCommand(host, '<container of its last run: npm run ops -- tasks ' + environment + ' ' + product + '>', { tail: options.tail }))}\n`);
+    return 0;
+  }
+  const last = collectTaskRuns(io, environment, options, product).find((run) => run.service === service.name && run.task === task.name);
+  if (last === undefined) throw new OperatorError(`${label} has not run in ${environment} yet: a release that changes its tag runs it${action === 'dry-run' ? '; the dry run copies the settings of its last run' : ''}`);
+  const host = hosts.find((candidate) => candidate.name === last.host)!;
+  if (action === 'logs') {
+    io.err(`${host.name}: ${last.container} (${last.tag}, exit code ${last.exitCode ?? last.state}, finished ${last.finishedAt ?? '-'})\n`);
+    return io.run(logsCommand(host, last.container, { tail: options.tail, since: options.since }), true).code === 0 ? 0 : 1;
+  }
+  const inspected = io.run(inspectCommand(host, [last.container]), false);
+  if (inspected.code !== 0) throw new OperatorError(`docker on ${host.name} (${host.url}) exited with code ${inspected.code}`);
+  const template = taskTemplate(inspected.stdout);
+  const image = options.tag === undefined ? service.image!.ref : withImageTag(service.image!.ref, options.tag);
+  const commands = dryRunCommands(host, template, { image, command: dryRunCommand!, timeoutSeconds: task.timeoutSeconds, name: `${task.id}-dry-run-${Date.now().toString(36)}` });
+  io.err(`${label} dry run in ${environment} on ${host.name}: ${image}, the variables and networks of ${last.container}\n`);
+  if (options.print) {
+    io.out(`${commands.map((command) => shellQuote(command)).join('\n')}\n`);
+    return 0;
+  }
+  const [create, ...rest] = commands;
+  const remove = rest.pop()!;
+  const start = rest.pop()!;
+  const created = io.run(create!, false, template.values);
+  if (created.code !== 0) throw new OperatorError(`docker on ${host.name} could not create the dry run's container (exit code ${created.code})`);
+  try {
+    for (const connect of rest) {
+      if (io.run(connect, false).code !== 0) throw new OperatorError(`docker on ${host.name} could not connect the dry run to its networks`);
+    }
+    const result = io.run(start, true);
+    io.out(`${label} dry run exited with code ${result.code}\n`);
+    return result.code === 0 ? 0 : 1;
+  } finally {
+    io.run(remove, false);
+  }
+}
+
 /** Runs one invocation and returns the exit code. */
 export function main(argv: readonly string[], io: OpsIo): number {
   const [verb, ...rest] = argv;
@@ -265,8 +385,12 @@ export function main(argv: readonly string[], io: OpsIo): number {
         return runVersions(io, options);
       case 'rollback':
         return runRollback(io, options);
+      case 'tasks':
+        return runTasks(io, options);
+      case 'task':
+        return runTask(io, options);
       default:
-        throw new UsageError(`unknown verb "${verb}"; verbs: status, logs, versions, rollback`);
+        throw new UsageError(`unknown verb "${verb}"; verbs: status, logs, versions, rollback, tasks, task`);
     }
   } catch (error) {
     if (error instanceof UsageError) {

@@ -57,6 +57,17 @@ export function validateData(environment: EnvironmentSpec, report: Report): void
     });
   }
   validateBackups(environment, report, backupTag !== undefined && runsDataContainers);
+  const preMigration = environment.data.preMigrationBackup;
+  if (preMigration !== undefined && typeof preMigration !== 'boolean') {
+    report({ field: 'data.preMigrationBackup', value: preMigration, allowed: 'true or false' });
+  } else if (preMigration === true && environment.data.postgres.mode === 'container' && backupTag === undefined) {
+    report({
+      field: 'data.preMigrationBackup',
+      value: true,
+      allowed: 'false, or set data.backupImageTag',
+      why: 'the pre-migration dump runs the backup job image, which data.backupImageTag names',
+    });
+  }
   const perProduct = environment.data.postgres.connectionsPerProduct;
   if (perProduct !== undefined && (!Number.isInteger(perProduct) || perProduct < 1 || perProduct > 500)) {
     report({ field: 'data.postgres.connectionsPerProduct', value: perProduct, allowed: 'a whole number from 1 to 500' });

@@ -14,9 +14,12 @@ import { validateServiceRedis } from './redis';
 import { validateBuckets } from './buckets';
 import { ENV_VAR, IMAGE_REF_ALLOWED, IssueLog, MAX_DNS_LABEL, NAME, PORT_NAME, Report, checkReplicas, checkRestart, checkWritablePaths, isPort, withArticle } from './shared';
 
-/** Stack names the platform itself uses; a product with one of these names would collide (`staging-data`). */
-/** Platform stacks' names, and the pipeline's stage names (`--kinds credentials|products` selects by them). */
-export const RESERVED_PRODUCT_NAMES = ['network', 'edge', 'data', 'monitoring', 'bootstrap', 'credentials', 'products'] as const;
+/**
+ * Names a product may not take: the platform stacks' (`staging-data`), the pipeline's stage names
+ * (`--kinds credentials|products` selects by them), and the backup bucket's folder of pre-migration
+ * dumps (`postgres/pre-migration/<product>/`), which a product's nightly dumps (`postgres/<product>/`) would share.
+ */
+export const RESERVED_PRODUCT_NAMES = ['network', 'edge', 'data', 'monitoring', 'bootstrap', 'credentials', 'products', 'pre-migration'] as const;
 
 /** Names of the containers the platform runs on a host; a service's container (`<product>-<service>`) may not take one. */
 export const PLATFORM_CONTAINER_NAMES: readonly string[] = [
@@ -58,7 +61,7 @@ export function validateCatalog(system: SystemSpec, log: IssueLog): void {
         field: 'name',
         value: product.name,
         allowed: `any name except ${RESERVED_PRODUCT_NAMES.join(', ')}`,
-        why: 'its stack name would collide with a platform stack',
+        why: 'it would collide with a platform stack, a pipeline stage or the backup bucket\'s pre-migration folder',
       });
     }
     if (product.name.endsWith(CREDENTIALS_STACK_SUFFIX)) {
