@@ -130,7 +130,24 @@ export class SwarmEngine {
       if (await check()) return;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    throw new Error(`timed out after ${seconds}s waiting until ${what}; dockerd log: ${this.dir}/dockerd.log`);
+    throw new Error(`timed out after ${seconds}s waiting until ${what}; the newest tasks:\n${await this.taskReport().catch(String)}`);
+  }
+
+  /**
+   * The newest tasks of every service with their state and error, and each one's container health log: what a
+   * replica that never runs died of, since the daemon's directory (and its log) is gone after the run.
+   */
+  public async taskReport(): Promise<string> {
+    const tasks = ((await this.api('GET', '/tasks')) as any[]).sort((a, b) => String(b.CreatedAt).localeCompare(String(a.CreatedAt))).slice(0, 6);
+    const lines = await Promise.all(
+      tasks.map(async (task) => {
+        const container = task.Status.ContainerStatus?.ContainerID;
+        const health = container ? (await this.request('GET', `/containers/${container}/json`)).body?.State?.Health : undefined;
+        const probes = (health?.Log ?? []).slice(-2).map((probe: any) => `exit ${probe.ExitCode} ${JSON.stringify(probe.Output)}`);
+        return `  ${task.Spec.ContainerSpec.Args?.join(' ') ?? ''}: ${task.Status.State} ${task.Status.Err ?? task.Status.Message}${probes.length ? `; probes: ${probes.join(', ')}` : ''}`;
+      }),
+    );
+    return lines.join('\n');
   }
 
   /** Tasks of a service, newest first. */
