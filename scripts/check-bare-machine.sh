@@ -78,6 +78,9 @@ mount -t proc proc "$root/proc"
 mount --rbind /sys "$root/sys"
 mount --rbind /dev "$root/dev"
 cd "$root" && mkdir .host && pivot_root . .host && umount -l /.host && rmdir /.host
+# Shared propagation, as systemd sets up every booted machine (a new peer group, unseen by the host): dockerd bind-mounts
+# a data root under a private mount onto itself, and a daemon a test stops leaves that mount behind.
+mount --make-rshared /
 for command in "$@"; do
   echo "check-bare-machine: \$ $command"
   started=$SECONDS
