@@ -28,7 +28,7 @@ tools=(
   "openssl|openssl"                                 # the e2e mock provider's AutoMTLS certificate
   "git|git"                                         # the README and pipeline tests work in fresh clones
   "dockerd|docker.io"                               # the Swarm service test and the e2e run dockerds of their own
-  "ip|iproute2"                                     # the Swarm test clears overlay links a killed daemon left behind
+  "ip|iproute2"                                     # the Swarm test's daemon brings up the loopback of its own network namespace
 )
 
 missing_packages=()

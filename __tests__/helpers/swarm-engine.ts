@@ -1,7 +1,7 @@
 /**
  * A real single-node swarm for the integration lane: a private dockerd
- * (its own socket, data and exec roots, address pools chosen at random so
- * concurrent daemons on the machine do not collide), a busybox image made
+ * (its own socket, data and exec roots and network namespace, address pools
+ * chosen at random), a busybox image made
  * with `docker import`, and the Engine API over the socket. `serviceSpecOf`
  * turns a synthesized `docker_service` into the ServiceSpec the provider
  * would send (kreuzwerker/terraform-provider-docker v3.6.2
@@ -12,7 +12,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -23,9 +22,18 @@ export class SwarmEngine {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-engine-'));
     const octet = 140 + Math.floor(Math.random() * 100);
     const log = fs.openSync(path.join(dir, 'dockerd.log'), 'w');
+    // A network namespace of its own (loopback only): the swarm's ports (2377, gossip on 7946, VXLAN on 4789) and its
+    // overlay links are private, so swarms of other test runs on this machine cannot collide with it, and whatever a
+    // killed daemon leaves in the namespace goes with it. The API is a Unix socket, reachable from any namespace.
     const daemon = spawn(
-      'dockerd',
+      'unshare',
       [
+        '--net',
+        '--',
+        'sh',
+        '-c',
+        'ip link set lo up && exec dockerd "$@"',
+        'dockerd',
         '--storage-driver=vfs',
         '--iptables=false',
         '--ip6tables=false',
@@ -41,22 +49,9 @@ export class SwarmEngine {
     fs.closeSync(log);
     const engine = new SwarmEngine(dir, daemon);
     await engine.until('dockerd answers', async () => (await engine.request('GET', '/_ping').catch(() => undefined))?.status === 200, 30);
-    removeStaleVxlanLinks(engine.dataPathPort);
-    // Other swarms on this machine (another checkout's tests, the bare-machine check) share its network namespace:
-    // the manager's default port 2377 may be taken, and overlays with the same VXLAN port and VNI would collide.
-    const listenPort = await freeTcpPort();
-    await engine.api('POST', '/swarm/init', {
-      ListenAddr: `127.0.0.1:${listenPort}`,
-      AdvertiseAddr: `127.0.0.1:${listenPort}`,
-      DataPathPort: engine.dataPathPort,
-      DefaultAddrPool: [`10.${octet}.128.0/17`],
-      SubnetSize: 24,
-    });
+    await engine.api('POST', '/swarm/init', { ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1', DefaultAddrPool: [`10.${octet}.128.0/17`], SubnetSize: 24 });
     return engine;
   }
-
-  /** The UDP port of this swarm's VXLAN traffic (Docker takes 1024 to 49151), chosen at random like the address pools. */
-  public readonly dataPathPort = 20000 + Math.floor(Math.random() * 29000);
 
   private constructor(public readonly dir: string, private readonly daemon: ChildProcess) {}
 
@@ -156,12 +151,10 @@ export class SwarmEngine {
     return tasks.sort((a, b) => String(b.CreatedAt).localeCompare(String(a.CreatedAt)));
   }
 
-  /** Leaves the swarm, removes the gateway bridge it created, stops the daemon and removes its directory. */
+  /** Leaves the swarm, stops the daemon (its network namespace goes with it) and removes its directory. */
   public async stop(): Promise<void> {
     await this.request('POST', '/swarm/leave?force=true').catch(() => undefined);
-    await this.request('DELETE', '/networks/docker_gwbridge').catch(() => undefined);
     const exited = new Promise((resolve) => this.daemon.once('exit', resolve));
-    removeStaleVxlanLinks(this.dataPathPort);
     this.daemon.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
@@ -246,27 +239,4 @@ export function serviceSpecOf(body: any, resolve: (reference: string) => string)
     UpdateConfig: update(service.update_config),
     RollbackConfig: update(service.rollback_config),
   };
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on now. */
-async function freeTcpPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/**
- * Overlay networks put `vx-<vni>-<id>` vxlan links in the host's namespace; a daemon that dies inside a swarm
- * leaves them behind, and the next swarm's first overlay on the same port (the same VNI, 4097) then fails every task
- * with "error creating vxlan interface: file exists". Only links on `port` are removed: another swarm on this
- * machine has a port of its own.
- */
-function removeStaleVxlanLinks(port: number): void {
-  const links = spawnSync('ip', ['-d', '-o', 'link', 'show', 'type', 'vxlan'], { encoding: 'utf8' }).stdout ?? '';
-  for (const link of links.split('\n')) {
-    const name = /^\d+: (vx-[\w-]+)[:@]/.exec(link)?.[1];
-    if (name !== undefined && new RegExp(`\\bdstport ${port}\\b`).test(link)) spawnSync('ip', ['link', 'delete', name]);
-  }
 }
