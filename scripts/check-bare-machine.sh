@@ -12,16 +12,17 @@ command -v debootstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=non
 
 root="$(mktemp -d /var/tmp/bare-machine.XXXXXX)"
 chmod 0755 "$root" # a root directory other users can traverse, as on any machine (PostgreSQL runs as its own user)
+machine_pid=""
 cleanup() {
-  # Anything the run left behind inside the root (a server a test started) would keep its mounts busy.
-  for pid in $(ls /proc | grep -E '^[0-9]+$'); do
-    [ "$(readlink "/proc/$pid/root" 2>/dev/null)" = "$root" ] && kill -9 "$pid" 2>/dev/null || true
-  done
-  for mount in proc sys dev; do umount -R "$root/$mount" 2>/dev/null || umount -lR "$root/$mount" 2>/dev/null || true; done
-  umount -R "$root" 2>/dev/null || umount -lR "$root" 2>/dev/null || true
-  rm -rf --one-file-system "$root"
+  # The machine is a PID namespace: its first process dying (unshare --kill-child) kills every process in it, and its
+  # mounts die with its mount namespace; none of them is visible here. So: stop it, wait for it, remove the files.
+  if [ -n "$machine_pid" ]; then kill "$machine_pid" 2>/dev/null || true; wait "$machine_pid" 2>/dev/null || true; fi
+  # Mounts this host still sees under the root would be a bug of this script: detach them rather than delete through them.
+  awk -v root="$root" '$2 == root || index($2, root "/") == 1 { print $2 }' /proc/self/mounts | sort -r | xargs -r -n1 umount -l
+  rm -rf --one-file-system "$root" "$root.debootstrap.log"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP # EXIT's trap runs on these too
 
 # This machine's own Debian mirror (deb822 sources, else sources.list): the same packages CI gets.
 mirror="$(awk '/^URIs:/ { print $2; exit }' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)"
@@ -55,19 +56,38 @@ fi
 mkdir -p "$root/work"
 git clone -q "$repo" "$root/work/main"
 cp -a ../shared "$root/work/shared"
-# On a machine / is a mount point; dockerd's layer unpacking remounts it (the Swarm test imports an image there).
-mount --bind "$root" "$root" && mount --make-private "$root"
-mount -t proc proc "$root/proc"
-mount --rbind /sys "$root/sys" && mount --make-rslave "$root/sys"
-mount --rbind /dev "$root/dev" && mount --make-rslave "$root/dev"
-
 # The README's first ```bash block, each line as written (its comment stripped).
 mapfile -t commands < <(awk '/^```bash$/ { inside = 1; next } inside && /^```$/ { exit } inside' README.md | sed -E 's/[[:space:]]+#.*$//' | grep -v '^[[:space:]]*$')
 [ "${#commands[@]}" -ge 2 ] || { echo "check-bare-machine: no commands in README.md's first bash block" >&2; exit 1; }
-for command in "${commands[@]}"; do
+
+# The commands run on a machine of its own, not in a chroot: a mount namespace whose root IS the new file system
+# (pivot_root, as on a booted machine or in a container) and a PID namespace. In a plain chroot the mount namespace's
+# root stays this host's /, and runc puts a process it execs into a container (`docker exec`, every health check)
+# at that namespace root: the Swarm test's health checks ran `test -f /tmp/ok` against this host's /tmp, never
+# passed, and Swarm killed every replica as unhealthy. On a machine that root is the container's.
+machine_env=(HOME=/root TERM=dumb CI="${CI:-}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${ca_env[@]}")
+# shellcheck disable=SC2016 # expanded inside the machine
+machine='
+set -euo pipefail
+root=$1 env_count=$2
+shift 2
+machine_env=("${@:1:env_count}")
+shift "$env_count"
+mount --bind "$root" "$root" # pivot_root needs the new root to be a mount point
+mount -t proc proc "$root/proc"
+mount --rbind /sys "$root/sys"
+mount --rbind /dev "$root/dev"
+cd "$root" && mkdir .host && pivot_root . .host && umount -l /.host && rmdir /.host
+# Shared propagation, as systemd sets up every booted machine (a new peer group, unseen by the host): dockerd bind-mounts
+# a data root under a private mount onto itself, and a daemon a test stops leaves that mount behind.
+mount --make-rshared /
+for command in "$@"; do
   echo "check-bare-machine: \$ $command"
   started=$SECONDS
-  chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb CI="${CI:-}" PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${ca_env[@]}" \
-    bash -c "cd /work/main && $command" || { echo "check-bare-machine: failed on a bare machine: $command" >&2; exit 1; }
+  cd / && /usr/bin/env -i "${machine_env[@]}" bash -c "cd /work/main && $command" || { echo "check-bare-machine: failed on a bare machine: $command" >&2; exit 1; }
   echo "check-bare-machine: passed in $((SECONDS - started)) s: $command"
 done
+'
+unshare --mount --propagation private --pid --fork --kill-child bash -c "$machine" bare-machine "$root" "${#machine_env[@]}" "${machine_env[@]}" "${commands[@]}" &
+machine_pid=$!
+wait "$machine_pid"

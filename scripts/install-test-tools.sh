@@ -1,18 +1,15 @@
 #!/usr/bin/env bash
 # The real tools the test suite runs, installed when missing (idempotent; Debian's packages, as root or with sudo).
-# `npm test` and .ci/run both call this one script, so the list cannot drift between a laptop and CI.
-#   scripts/install-test-tools.sh          the tools of `npm test` (unit and integration lanes)
-#   scripts/install-test-tools.sh --e2e    those, plus what `npm run e2e` needs
+# `npm test` calls this one script (in .ci/run too), so the list cannot drift between a laptop and CI; it covers
+# `npm run e2e` as well, since the integration lane runs the e2e's real engine (ops on release tasks).
 # Where nothing can be installed (no apt-get, not root and no password-less sudo), it names what is missing and exits 1
 # before any test runs: a missing tool is never a skipped test.
 set -euo pipefail
 
-with_e2e=false
 case "${1:-}" in
-  --e2e) with_e2e=true ;;
   '') ;;
-  -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "install-test-tools: unknown option $1 (options: --e2e, --help)" >&2; exit 2 ;;
+  -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) echo "install-test-tools: unknown option $1 (options: --help)" >&2; exit 2 ;;
 esac
 
 # "what the suite runs|Debian package": a command on PATH, or an absolute path.
@@ -31,7 +28,7 @@ tools=(
   "openssl|openssl"                                 # the e2e mock provider's AutoMTLS certificate
   "git|git"                                         # the README and pipeline tests work in fresh clones
   "dockerd|docker.io"                               # the Swarm service test and the e2e run dockerds of their own
-  "ip|iproute2"                                     # the Swarm test clears overlay links a killed daemon left behind
+  "ip|iproute2"                                     # the Swarm test's daemon brings up the loopback of its own network namespace
 )
 
 missing_packages=()
@@ -77,11 +74,11 @@ if [ "${#missing_packages[@]}" -gt 0 ] || $need_validators; then
   fi
 fi
 
-# The e2e's stand-in images need a busybox with every applet the synthesized commands run (crond for the backup job):
+# The e2e's stand-in images (npm run e2e, and the integration lane's ops on a real engine) need a busybox with every applet the synthesized commands run (crond for the backup job):
 # busybox-static has it, Debian's dynamic busybox does not. The two packages replace each other, and the restore drill
 # needs the dynamic one installed, so the static binary is only extracted, to a path of its own.
 E2E_BUSYBOX=/usr/local/lib/manacore-e2e/busybox
-if $with_e2e && [ ! -x "$E2E_BUSYBOX" ]; then
+if [ ! -x "$E2E_BUSYBOX" ]; then
   if ! $can_install; then echo "install-test-tools: $E2E_BUSYBOX (from Debian's busybox-static) is missing and cannot be installed here" >&2; exit 1; fi
   busybox_work="$(mktemp -d)"
   chmod 777 "$busybox_work" # _apt cannot write into a mktemp directory

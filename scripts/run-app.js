@@ -4,54 +4,17 @@
  * imports into one file with esbuild and runs it: one file loads far faster
  * than hundreds of modules through a TypeScript loader (0.65 s instead of
  * 1.15 s for the whole App). The bundle is cached and rebuilt when any input
- * changes (by content); types are checked by `tsc` in `npm test`, not here.
+ * changes (scripts/bundle-cache.js).
  */
 'use strict';
-const crypto = require('node:crypto');
-const fs = require('node:fs');
 const path = require('node:path');
+const { bundled, bundleNameOf } = require('./bundle-cache');
 
-const root = path.resolve(__dirname, '..');
-const cacheDir = path.join(root, 'node_modules', '.cache', 'manacore-app');
 // MANACORE_APP_ENTRY: another entry point (tests run small apps through this same runner); default main.ts.
 const entry = process.env.MANACORE_APP_ENTRY || 'main.ts';
-const bundleName = entry === 'main.ts' ? 'main' : `entry-${crypto.createHash('sha256').update(path.resolve(root, entry)).digest('hex').slice(0, 12)}`;
-const bundleDir = path.join(cacheDir, bundleName);
-const bundle = path.join(bundleDir, 'app.js');
-const inputsFile = path.join(bundleDir, 'inputs.json');
 // The real app also gets the cost report, run after synth (main.ts stays library and system only).
-const afterSynth = entry === 'main.ts' ? path.join(bundleDir, 'after-synth.js') : undefined;
-
-/** A digest of one input's content: modification times lie after a checkout, a copy or a clock change. */
-function digestOf(file) {
-  return crypto.createHash('sha1').update(fs.readFileSync(path.join(root, file))).digest('hex');
-}
-
-/** The bundle is current when it was built by this Node version from inputs with exactly the recorded content. */
-function bundleIsCurrent() {
-  try {
-    const recorded = JSON.parse(fs.readFileSync(inputsFile, 'utf8'));
-    return [bundle, afterSynth].filter(Boolean).every((file) => fs.existsSync(file)) && recorded.node === process.version && Object.entries(recorded.inputs).every(([file, digest]) => digestOf(file) === digest);
-  } catch {
-    return false;
-  }
-}
-
-if (!bundleIsCurrent()) {
-  const result = require('esbuild').buildSync({
-    absWorkingDir: root,
-    entryPoints: { app: entry, ...(afterSynth ? { 'after-synth': 'scripts/cost/after-synth.ts' } : {}) },
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    outdir: bundleDir,
-    metafile: true,
-    logLevel: 'warning',
-  });
-  const inputs = Object.fromEntries(Object.keys(result.metafile.inputs).map((file) => [file, digestOf(file)]));
-  fs.writeFileSync(inputsFile, JSON.stringify({ node: process.version, inputs }));
-}
+const { app: bundle, 'after-synth': afterSynth } =
+  entry === 'main.ts' ? bundled('main', { app: entry, 'after-synth': 'scripts/cost/after-synth.ts' }) : bundled(bundleNameOf('entry', entry), { app: entry });
 
 try {
   require(bundle);

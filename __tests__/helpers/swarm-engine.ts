@@ -1,7 +1,7 @@
 /**
  * A real single-node swarm for the integration lane: a private dockerd
- * (its own socket, data and exec roots, address pools chosen at random so
- * concurrent daemons on the machine do not collide), a busybox image made
+ * (its own socket, data and exec roots and network namespace, address pools
+ * chosen at random), a busybox image made
  * with `docker import`, and the Engine API over the socket. `serviceSpecOf`
  * turns a synthesized `docker_service` into the ServiceSpec the provider
  * would send (kreuzwerker/terraform-provider-docker v3.6.2
@@ -19,16 +19,25 @@ const API = '/v1.41';
 
 export class SwarmEngine {
   /**
-   * `swarm: false`: a plain daemon, for tests of containers only; a swarm listens on the fixed 127.0.0.1:2377 and
-   * its VXLAN, so only one swarm runs on the machine at a time.
+   * `swarm: false`: a plain daemon, for tests of containers only. Each daemon has a network namespace of its own, so
+   * several swarms run on the machine at once.
    */
   public static async start(options: { readonly swarm?: boolean } = {}): Promise<SwarmEngine> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-engine-'));
     const octet = 140 + Math.floor(Math.random() * 100);
     const log = fs.openSync(path.join(dir, 'dockerd.log'), 'w');
+    // A network namespace of its own (loopback only): the swarm's ports (2377, gossip on 7946, VXLAN on 4789) and its
+    // overlay links are private, so swarms of other test runs on this machine cannot collide with it, and whatever a
+    // killed daemon leaves in the namespace goes with it. The API is a Unix socket, reachable from any namespace.
     const daemon = spawn(
-      'dockerd',
+      'unshare',
       [
+        '--net',
+        '--',
+        'sh',
+        '-c',
+        'ip link set lo up && exec dockerd "$@"',
+        'dockerd',
         '--storage-driver=vfs',
         '--iptables=false',
         '--ip6tables=false',
@@ -46,17 +55,8 @@ export class SwarmEngine {
     try {
       await engine.until('dockerd answers', async () => (await engine.request('GET', '/_ping').catch(() => undefined))?.status === 200, 30);
       if (options.swarm === false) return engine;
-      removeStaleVxlanLinks();
-      // Ports of their own: another swarm on this machine (a parallel test file, another checkout's) may hold 2377 and
-      // the default VXLAN port 4789, and a second VXLAN device of the same VNI on one port fails with "file exists".
-      const port = 20000 + Math.floor(Math.random() * 20000);
-      await engine.api('POST', '/swarm/init', {
-        ListenAddr: `127.0.0.1:${port}`,
-        AdvertiseAddr: `127.0.0.1:${port}`,
-        DataPathPort: port + 1,
-        DefaultAddrPool: [`10.${octet}.128.0/17`],
-        SubnetSize: 24,
-      });
+      // The daemon has a network namespace of its own (above): 2377 and the VXLAN port are its own too.
+      await engine.api('POST', '/swarm/init', { ListenAddr: '127.0.0.1:2377', AdvertiseAddr: '127.0.0.1', DefaultAddrPool: [`10.${octet}.128.0/17`], SubnetSize: 24 });
     } catch (error) {
       // A daemon whose swarm did not form would outlive the test run.
       await engine.stop();
@@ -137,7 +137,24 @@ export class SwarmEngine {
       if (await check()) return;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    throw new Error(`timed out after ${seconds}s waiting until ${what}; dockerd log: ${this.dir}/dockerd.log`);
+    throw new Error(`timed out after ${seconds}s waiting until ${what}; the newest tasks:\n${await this.taskReport().catch(String)}`);
+  }
+
+  /**
+   * The newest tasks of every service with their state and error, and each one's container health log: what a
+   * replica that never runs died of, since the daemon's directory (and its log) is gone after the run.
+   */
+  public async taskReport(): Promise<string> {
+    const tasks = ((await this.api('GET', '/tasks')) as any[]).sort((a, b) => String(b.CreatedAt).localeCompare(String(a.CreatedAt))).slice(0, 6);
+    const lines = await Promise.all(
+      tasks.map(async (task) => {
+        const container = task.Status.ContainerStatus?.ContainerID;
+        const health = container ? (await this.request('GET', `/containers/${container}/json`)).body?.State?.Health : undefined;
+        const probes = (health?.Log ?? []).slice(-2).map((probe: any) => `exit ${probe.ExitCode} ${JSON.stringify(probe.Output)}`);
+        return `  ${task.Spec.ContainerSpec.Args?.join(' ') ?? ''}: ${task.Status.State} ${task.Status.Err ?? task.Status.Message}${probes.length ? `; probes: ${probes.join(', ')}` : ''}`;
+      }),
+    );
+    return lines.join('\n');
   }
 
   /** Tasks of a service, newest first. */
@@ -146,12 +163,10 @@ export class SwarmEngine {
     return tasks.sort((a, b) => String(b.CreatedAt).localeCompare(String(a.CreatedAt)));
   }
 
-  /** Leaves the swarm, removes the gateway bridge it created, stops the daemon and removes its directory. */
+  /** Leaves the swarm, stops the daemon (its network namespace goes with it) and removes its directory. */
   public async stop(): Promise<void> {
     await this.request('POST', '/swarm/leave?force=true').catch(() => undefined);
-    await this.request('DELETE', '/networks/docker_gwbridge').catch(() => undefined);
     const exited = new Promise((resolve) => this.daemon.once('exit', resolve));
-    removeStaleVxlanLinks();
     this.daemon.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
@@ -236,14 +251,4 @@ export function serviceSpecOf(body: any, resolve: (reference: string) => string)
     UpdateConfig: update(service.update_config),
     RollbackConfig: update(service.rollback_config),
   };
-}
-
-/**
- * Overlay networks put `vx-<vni>-<id>` vxlan links in the host's namespace; a daemon that dies inside a swarm
- * leaves them behind, and the next swarm's first overlay (the same VNI, 4097) then fails every task with
- * "error creating vxlan interface: file exists". Only this helper runs swarms here, one at a time.
- */
-function removeStaleVxlanLinks(): void {
-  const links = spawnSync('ip', ['-o', 'link', 'show', 'type', 'vxlan'], { encoding: 'utf8' }).stdout ?? '';
-  for (const name of links.matchAll(/^\d+: (vx-[\w-]+)[:@]/gm)) spawnSync('ip', ['link', 'delete', name[1]!]);
 }

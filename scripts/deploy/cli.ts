@@ -14,7 +14,7 @@
  *
  * Exit codes: 0 done, 1 refused or failed (message says why), 2 usage error.
  */
-import { loadSystem, runCommand } from '../lib/command-line';
+import { loadSystem, projectRoot, runCommand } from '../lib/command-line';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
@@ -35,7 +35,7 @@ import {
   type StateProbe,
 } from './preflight';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = projectRoot();
 
 export const USAGE = `Usage:
   npm run deploy -- <stack|env-*>... [${ALLOW_LOCAL_PRODUCTION_FLAG}] [-- <cdktf deploy options, e.g. --auto-approve>]

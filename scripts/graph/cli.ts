@@ -3,7 +3,7 @@
  * docs/topology-<env>.md, one Mermaid diagram per environment, from cdktf.out.
  * Exit codes: 0 written, 1 failed, 2 usage error.
  */
-import { runCommand } from '../lib/command-line';
+import { projectRoot, runCommand } from '../lib/command-line';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -11,7 +11,7 @@ import { environmentsOf, readSynthesizedApp, SynthOutputError } from '../lib/syn
 import { quietEnv } from '../lib/tools';
 import { topologyMarkdown } from './topology';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = projectRoot();
 
 export const USAGE = 'Usage: npm run graph [-- [--out <dir, default docs>] [--skip-synth] [--cdktf-out <dir, default cdktf.out>]]';
 

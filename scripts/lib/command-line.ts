@@ -9,10 +9,24 @@
  *   operator's to fix: printed as `error: <message>`, exit code 1, never a stack trace;
  * - anything else is a bug: printed with its stack trace, exit code 1.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ConfigurationError } from '../../constructs/core/configuration-error';
 import type { SystemSpec } from '../../system/model';
 import { SynthOutputError } from './synthesized';
 import { OperatorError } from './tools';
+
+/**
+ * The repository's root: the nearest directory at or above `from` that holds a package.json. A command line runs from
+ * its source (tsx: scripts/<name>/) or bundled into node_modules/.cache/manacore-app/ (scripts/run-cli.js), so its
+ * own directory does not say how far up the root is.
+ */
+export function projectRoot(from: string = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+    if (dir === path.dirname(dir)) throw new Error(`no package.json at or above ${from}`);
+  }
+}
 
 /** Manacore's system description, loaded on first use. */
 export function loadSystem(): SystemSpec {

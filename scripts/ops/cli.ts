@@ -16,7 +16,7 @@
  *
  * Exit codes: 0 done, 1 failed (message says why), 2 usage error.
  */
-import { loadSystem, runCommand } from '../lib/command-line';
+import { loadSystem, projectRoot, runCommand } from '../lib/command-line';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { ConfigurationError } from '../../constructs/core/configuration-error';
@@ -41,7 +41,7 @@ import { releaseServices, trafficLines } from '../release/steps';
 import { DOCKER_TAG } from '../../system/validation';
 import { effectiveTag, gitRunner, previousTag, readTagsFile, tagHistory, withTag, writeTagsFile, type GitRunner, type TagsContext } from './tags-file';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = projectRoot();
 
 export const USAGE = `Usage: npm run ops -- <verb> ...
   status <env>                                    containers, health and image tags on every host

@@ -12,8 +12,8 @@
  * `message=` lines (for $GITHUB_OUTPUT); committing and applying is the workflow's (or your) job.
  * Exit codes: 0 done, 1 refused (message names environment, product, field, value, allowed), 2 usage.
  */
-import { loadSystem, runCommand } from '../lib/command-line';
 import * as path from 'node:path';
+import { loadSystem, projectRoot, runCommand } from '../lib/command-line';
 import { ConfigurationError } from '../../constructs/core/configuration-error';
 import type { SystemSpec } from '../../system/model';
 import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
@@ -27,7 +27,7 @@ import { releaseServices, runCloseWindow, runRelease, runRollback } from './step
 import type { ResolvedEnvironment } from '../../system/resolve';
 import { parseTarget, placeholderRefusal, placeholderUses, productStack, promote, recordRelease, type ReleaseTarget, type StagingApplied } from './release';
 
-const ROOT = path.resolve(__dirname, '..', '..');
+const ROOT = projectRoot();
 
 export const USAGE = `Usage: npm run release -- <verb> ...
   record <product>[/<service>] <tag>            write <tag> into environments/tags/staging.json

@@ -30,7 +30,7 @@ export interface EngineDaemon {
 function missingPrerequisite(): string | undefined {
   if (!fs.existsSync(DOCKERD)) return `${DOCKERD} is not installed (Debian package docker.io; scripts/install-test-tools.sh installs it)`;
   if (process.getuid?.() !== 0) return `dockerd needs root, and this run is uid ${process.getuid?.()}`;
-  if (!fs.existsSync(E2E_BUSYBOX)) return `${E2E_BUSYBOX} is missing (busybox-static's binary, the stand-in images are built from it): run scripts/install-test-tools.sh --e2e`;
+  if (!fs.existsSync(E2E_BUSYBOX)) return `${E2E_BUSYBOX} is missing (busybox-static's binary, the stand-in images are built from it): run scripts/install-test-tools.sh`;
   return undefined;
 }
 

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EngineClient } from './api';
 
-/** Where scripts/install-test-tools.sh --e2e puts busybox-static's binary (the package itself would replace Debian's busybox). */
+/** Where scripts/install-test-tools.sh puts busybox-static's binary (the package itself would replace Debian's busybox). */
 export const E2E_BUSYBOX = '/usr/local/lib/manacore-e2e/busybox';
 
 /** What one image reference must provide, gathered from every container that runs it. */
@@ -132,7 +132,7 @@ function script(root: string, file: string, text: string): void {
 
 /** The base root filesystem every stand-in shares. */
 function writeBase(root: string): void {
-  // busybox-static's binary, extracted by scripts/install-test-tools.sh --e2e: it has every applet the synthesized
+  // busybox-static's binary, extracted by scripts/install-test-tools.sh: it has every applet the synthesized
   // commands run (crond for the backup job), which Debian's dynamic busybox lacks.
   fs.mkdirSync(path.join(root, 'bin'), { recursive: true });
   fs.copyFileSync(E2E_BUSYBOX, path.join(root, 'bin', 'busybox'));
