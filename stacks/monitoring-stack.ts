@@ -260,16 +260,19 @@ export function isReachable(service: ResolvedService): boolean {
 /** The server's configuration of an environment (also what the tests hand to promtool and amtool). */
 export function serverFilesOf(environment: ResolvedEnvironment, localScrape: HostScrape = scrapeOf(environment, environment.monitoring.host)) {
   const monitoring = environment.monitoring;
+  // On a swarm a service's containers are its tasks, named by Swarm and labelled with the service's name (its id).
+  const swarm = environment.engine === 'swarm';
+  const runningServices = environment.products.flatMap((product) => product.services).filter((service) => service.runsContainer);
   return {
     environment: environment.name,
     scrapeIntervalSeconds: monitoring.scrapeIntervalSeconds,
     localScrape,
     alerts: {
       thresholds: monitoring.thresholds,
-      presenceOnly: environment.products
-        .flatMap((product) => product.services)
-        .filter((service) => service.runsContainer && (service.healthEndpoint === undefined || !isReachable(service)))
-        .map((service) => ({ product: service.product, service: service.name })),
+      presenceOnly: runningServices
+        .filter((service) => service.healthEndpoint === undefined || !isReachable(service))
+        .map((service) => ({ product: service.product, service: service.name, swarmService: swarm ? service.id : undefined })),
+      replicated: swarm ? runningServices.map((service) => ({ product: service.product, service: service.name, swarmService: service.id, replicas: service.replicas })) : undefined,
       dailyBackups: environment.data.backupJob ? environment.data.containers.map((service) => service.name) : [],
       postgres: postgresAlertsOf(environment),
     },

@@ -11,6 +11,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { manacore } from '../../environments';
+import { harbor } from '../../examples/harbor';
 import { DASHBOARDS } from '../../constructs/monitoring/grafana';
 import { withMonitoringHost, writtenFiles } from '../helpers/monitoring';
 import { SynthesizedSystem, type TerraformJson } from '../helpers/synth';
@@ -162,6 +163,86 @@ describe('PostgreSQL alerts, evaluated by Prometheus itself (promtool test rules
     };
     writeFileSync(join(dir, 'postgres-tests.yml'), JSON.stringify(tests));
     expect(expectValid('promtool', ['test', 'rules', join(dir, 'postgres-tests.yml')])).toMatch(/SUCCESS/);
+  });
+});
+
+describe('Harbor production, a swarm: tasks counted per Swarm service (promtool test rules)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = materialize(new SynthesizedSystem(harbor).synth('production-monitoring'), 'app-1');
+  });
+
+  it("maps a task container's com.docker.swarm.service.name, which cAdvisor is told to keep, to swarm_service", () => {
+    const config = JSON.parse(require('node:fs').readFileSync(join(dir, 'prometheus/prometheus.yml'), 'utf8'));
+    const cadvisor = config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'cadvisor');
+    expect(cadvisor.metric_relabel_configs).toContainEqual({ source_labels: ['container_label_com_docker_swarm_service_name'], target_label: 'swarm_service' });
+    expectValid('promtool', ['check', 'rules', join(dir, 'prometheus/rules/alerts.yml')]);
+  });
+
+  it('warns when booking-api runs 2 of its 3 replicas for 5 minutes, not during a one-minute reschedule or a start-first update; pages when none runs', () => {
+    // cAdvisor's series after the relabelling: one per running task container, on the node's scrape.
+    const task = (slot: number, host: string, values: string) => ({
+      series: `container_last_seen{job="cadvisor",host="${host}",swarm_service="booking-api",name="booking-api.${slot}.x${slot}"}`,
+      values,
+    });
+    const other = (swarmService: string, slot: number, values = '1x20') => ({
+      series: `container_last_seen{job="cadvisor",host="app-1",swarm_service="${swarmService}",name="${swarmService}.${slot}.y${slot}"}`,
+      values,
+    });
+    const tests = {
+      rule_files: [join(dir, 'prometheus/rules/alerts.yml')],
+      evaluation_interval: '1m',
+      tests: [
+        {
+          interval: '1m',
+          // A stopped task's container leaves cAdvisor: its series goes stale at the next scrape.
+          input_series: [
+            task(1, 'app-1', '1x20'),
+            // Slot 2: gone for one minute at minute 2 (rescheduled), then from minute 8 on (its node lost, no room left).
+            task(2, 'app-2', '1 1 stale 1 1 1 1 1 stale'),
+            task(3, 'app-2', '1x20'),
+            // A start-first update's extra task for a minute: 4 of 3 is not under-replicated.
+            { series: 'container_last_seen{job="cadvisor",host="app-1",swarm_service="booking-api",name="booking-api.3.new"}', values: '_x5 1 stale' },
+            other('booking-web', 1),
+            other('booking-web', 2),
+            other('accounts-api', 1),
+            other('accounts-api', 2),
+            // The worker (no health endpoint): its only task stops at minute 10.
+            other('booking-reminders', 1, '1x9 stale'),
+          ],
+          alert_rule_test: [
+            { eval_time: '4m', alertname: 'ServiceUnderReplicated', exp_alerts: [] },
+            { eval_time: '12m', alertname: 'ServiceUnderReplicated', exp_alerts: [] },
+            {
+              eval_time: '13m',
+              alertname: 'ServiceUnderReplicated',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'warning', environment: 'production', product: 'booking', service: 'api' },
+                  exp_annotations: {
+                    summary: 'booking/api runs 2 of its 3 replicas',
+                    description: 'Swarm has not placed every task of booking-api for 5 minutes: a node is down or full (docker service ps booking-api; ops status)',
+                  },
+                },
+              ],
+            },
+            { eval_time: '11m', alertname: 'ServiceDown', exp_alerts: [] },
+            {
+              eval_time: '12m',
+              alertname: 'ServiceDown',
+              exp_alerts: [
+                {
+                  exp_labels: { severity: 'critical', environment: 'production', product: 'booking', service: 'reminders', swarm_service: 'booking-reminders' },
+                  exp_annotations: { summary: 'booking/reminders is not running', description: 'No container of booking/reminders seen for 2 minutes' },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    writeFileSync(join(dir, 'swarm-tests.yml'), JSON.stringify(tests));
+    expect(expectValid('promtool', ['test', 'rules', join(dir, 'swarm-tests.yml')])).toMatch(/SUCCESS/);
   });
 });
 

@@ -35,6 +35,8 @@ export interface AlertThresholds {
   readonly certificateExpiryDays: number;
   /** Hours past a backup's daily schedule before "backup missed" pages. @default 2 */
   readonly backupGraceHours: number;
+  /** On a swarm: how long a service may run fewer tasks than its replicas before it warns (a reschedule takes seconds). @default 5 */
+  readonly underReplicatedMinutes: number;
 }
 
 export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
@@ -51,19 +53,46 @@ export const DEFAULT_ALERT_THRESHOLDS: AlertThresholds = {
   diskFreePercent: 10,
   certificateExpiryDays: 14,
   backupGraceHours: 2,
+  underReplicatedMinutes: 5,
 };
 
 /** A container that has no HTTP health endpoint (a worker): watched by presence. */
 export interface WatchedContainer {
   readonly product: string;
   readonly service: string;
+  /** On a swarm: the Swarm service whose tasks are this service's containers. @default - a plain container, found by its `product` and `service` labels */
+  readonly swarmService?: string;
 }
+
+/** A Swarm service and the replicas Terraform gives it (`docker_service` mode.replicated.replicas). */
+export interface ReplicatedService {
+  readonly product: string;
+  readonly service: string;
+  /** The Swarm service's name: its tasks' containers carry it as `com.docker.swarm.service.name`. */
+  readonly swarmService: string;
+  readonly replicas: number;
+}
+
+/**
+ * cAdvisor's series of one Swarm service's running task containers. Docker labels every task container with
+ * `com.docker.swarm.service.name` (moby daemon/cluster/executor/container/container.go, `labels()`); cAdvisor
+ * exports it as `container_label_com_docker_swarm_service_name` and the scrape maps it to `swarm_service`
+ * (prometheus-config.ts). A stopped task's container has no cgroup, so cAdvisor counts running tasks only.
+ */
+export const swarmTasksSelector = (swarmService: string) => `container_last_seen{swarm_service="${swarmService}"}`;
 
 export interface AlertRulesProps {
   readonly environment: string;
   readonly thresholds: AlertThresholds;
   /** Containers without a probe, alerted when absent. @default - none */
   readonly presenceOnly?: readonly WatchedContainer[];
+  /**
+   * On a swarm: every replicated service, alerted when fewer tasks run than its replicas. The desired count is the
+   * description's (what Terraform sets), because neither cAdvisor nor Prometheus's `dockerswarm_sd_configs` expose
+   * it (the services role's meta labels carry the mode and updating status, not the replica count: Prometheus
+   * discovery/moby/services.go, documented under "dockerswarm_sd_config"). @default - none
+   */
+  readonly replicated?: readonly ReplicatedService[];
   /** Dumps expected daily (`postgres`, `redis`): each alerts when none completed for a day plus the grace. @default - none */
   readonly dailyBackups?: readonly string[];
   /**
@@ -108,12 +137,24 @@ export function alertRules(props: AlertRulesProps): { groups: Array<{ name: stri
     ...(props.presenceOnly ?? []).map((c) =>
       rule(
         'ServiceDown',
-        `absent(container_last_seen{product="${c.product}",service="${c.service}"})`,
+        `absent(${c.swarmService === undefined ? `container_last_seen{product="${c.product}",service="${c.service}"}` : swarmTasksSelector(c.swarmService)})`,
         t.serviceDownMinutes,
         'critical',
         `${c.product}/${c.service} is not running`,
         `No container of ${c.product}/${c.service} seen for ${t.serviceDownMinutes} minutes`,
         { product: c.product, service: c.service },
+      ),
+    ),
+    ...(props.replicated ?? []).map((s) =>
+      rule(
+        'ServiceUnderReplicated',
+        // `or vector(0)`: with no task running, count() has no series to compare.
+        `(count(${swarmTasksSelector(s.swarmService)}) or vector(0)) < ${s.replicas}`,
+        t.underReplicatedMinutes,
+        'warning',
+        `${s.product}/${s.service} runs {{ $value }} of its ${s.replicas} replicas`,
+        `Swarm has not placed every task of ${s.swarmService} for ${t.underReplicatedMinutes} minutes: a node is down or full (docker service ps ${s.swarmService}; ops status)`,
+        { product: s.product, service: s.service },
       ),
     ),
     rule(

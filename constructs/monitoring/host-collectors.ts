@@ -102,9 +102,9 @@ export class HostCollectors extends Construct {
         command: [
           '--docker_only=true',
           '--housekeeping_interval=30s',
-          // Only the labels the stacks set for this purpose; Traefik's thirty would multiply every series.
+          // Only the labels the stacks set for this purpose, and a Swarm task's service; Traefik's thirty would multiply every series.
           '--store_container_labels=false',
-          '--whitelisted_container_labels=product,service,role,env',
+          '--whitelisted_container_labels=product,service,role,env,com.docker.swarm.service.name',
           '--disable_metrics=advtcp,cpu_topology,cpuset,hugetlb,memory_numa,percpu,process,referenced_memory,resctrl,sched,tcp,udp',
         ],
         healthCheck: wget(EXPORTER_PORTS.cadvisor, '/healthz'),

@@ -57,9 +57,13 @@ export interface PrometheusConfigProps {
 
 type Json = Record<string, unknown>;
 
-/** cAdvisor exports Docker labels as `container_label_<name>`; keep them as plain `product`, `service`, ... */
+/**
+ * cAdvisor exports Docker labels as `container_label_<name>`; keep them as plain `product`, `service`, ..., and a
+ * Swarm task's service name as `swarm_service` (an empty value sets no label).
+ */
 const CADVISOR_LABELS: Json[] = [
   { action: 'labelmap', regex: 'container_label_(product|service|role|env)' },
+  { source_labels: ['container_label_com_docker_swarm_service_name'], target_label: 'swarm_service' },
   { action: 'labeldrop', regex: 'container_label_.+' },
 ];
 
