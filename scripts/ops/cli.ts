@@ -1,8 +1,8 @@
 /**
  * Day-two commands, `npm run ops -- <verb> ...`:
  *
- *   status <env>                                   hosts, containers, health, image tags
- *   logs <env> <product>/<service> [--tail N] [--since 10m] [--follow]
+ *   status <env>                                   hosts, containers, health, image tags; on a swarm each service's tasks per node
+ *   logs <env> <product>/<service> [--tail N] [--since 10m] [--follow]   on a swarm: every task's, through the manager
  *   versions <env> <product>[/<service>]           recorded tags, newest first, from the tags file's git history
  *   rollback <env> <product>[/<service>] [<tag>]   writes the tag (default: the previous one) into environments/tags/<env>.json
  *   tasks <env> [<product>]                        last run of each release task (scripts/ops/release-tasks.ts)
@@ -26,14 +26,21 @@ import { OperatorError, quietEnv, requireBinary } from '../lib/tools';
 import {
   dockerHosts,
   findServiceCommand,
+  formatServiceStatus,
   formatStatus,
   localStateAddressLookup,
   logsCommand,
+  parseServiceStatus,
   parseStatus,
+  serviceListCommand,
+  serviceLogsCommand,
+  serviceTasksCommand,
   shellQuote,
   statusCommand,
   type AddressLookup,
+  type DockerHost,
 } from './docker-access';
+import { swarmManagerHost } from '../../stacks/docker-hosts';
 import { dryRunCommands, formatTaskRuns, inspectCommand, lastRuns, parseTaskRuns, taskContainersCommand, taskTemplate, withImageTag, type TaskRun } from './release-tasks';
 import { resolveSystem, type ResolvedEnvironment } from '../../system/resolve';
 import { synthesizedReleaseSites, type ReleaseSites } from '../release/release-sites';
@@ -44,8 +51,10 @@ import { effectiveTag, gitRunner, previousTag, readTagsFile, tagHistory, withTag
 const ROOT = projectRoot();
 
 export const USAGE = `Usage: npm run ops -- <verb> ...
-  status <env>                                    containers, health and image tags on every host
+  status <env>                                    containers, health and image tags on every host; on a swarm first
+                                                  each service's replicas and tasks per node (through the manager)
   logs <env> <product>/<service> [--tail <n>] [--since <10m|2026-11-29T10:00:00Z>] [--follow]
+                                                  on a swarm: every task's lines, whichever node runs it
   versions <env> <product>[/<service>]            tags recorded in environments/tags/<env>.json, newest first
   rollback <env> <product>[/<service>] [<tag>]    write <tag> (default: the previous one) into the tags file
   tasks <env> [<product>]                         last run of each release task: tag, exit code, when it finished
@@ -176,15 +185,49 @@ function synthesizedHosts(io: OpsIo, environment: string, overrides: Map<string,
   return { hosts, system };
 }
 
+/** On a swarm: the manager every service command goes through, and which catalog service each Swarm service is. */
+function swarmOf(io: OpsIo, environment: string, hosts: readonly DockerHost[]) {
+  const resolved = resolveSystem(io.system).environments.find((candidate) => candidate.name === environment)!;
+  if (resolved.engine !== 'swarm') return undefined;
+  const managerName = swarmManagerHost(resolved);
+  const manager = hosts.find((host) => host.name === managerName);
+  if (manager === undefined) throw new OperatorError(`environment "${environment}": the swarm's manager ${managerName} is not among the hosts of cdktf.out (${hosts.map((host) => host.name).join(', ')}); run npm run synth`);
+  const catalog = new Map(resolved.products.flatMap((product) => product.services.map((service) => [service.id, { product: service.product, service: service.name }] as const)));
+  return { manager, catalog };
+}
+
+/** The services' replicas and tasks per node, through the manager; returns how many run fewer tasks than they should. */
+function swarmStatus(io: OpsIo, swarm: NonNullable<ReturnType<typeof swarmOf>>, system: string, environment: string): number {
+  const { manager, catalog } = swarm;
+  io.err(`swarm manager ${manager.name}: ${manager.url}\n`);
+  const listed = io.run(serviceListCommand(manager, system, environment), false);
+  if (listed.code !== 0) throw new OperatorError(`docker on ${manager.name} (${manager.url}) exited with code ${listed.code}`);
+  const names = listed.stdout.split('\n').filter((line) => line.trim() !== '').map((line) => String((JSON.parse(line) as { Name?: string }).Name));
+  const tasks = names.length === 0 ? { code: 0, stdout: '' } : io.run(serviceTasksCommand(manager, names), false);
+  if (tasks.code !== 0) throw new OperatorError(`docker on ${manager.name} (${manager.url}) exited with code ${tasks.code}`);
+  const services = parseServiceStatus(listed.stdout, tasks.stdout, catalog);
+  io.out(`${formatServiceStatus(services)}\n`);
+  const short = services.filter((service) => service.running < service.desired);
+  if (short.length > 0) io.out(`${short.length} service(s) run fewer tasks than their replicas: ${short.map((service) => `${service.name} ${service.running}/${service.desired}`).join(', ')}\n`);
+  return short.length;
+}
+
 function runStatus(io: OpsIo, options: ParsedOps): number {
   const environment = environmentSpec(io, options.positional[0]).name;
   const { hosts, system } = synthesizedHosts(io, environment, options.hosts);
+  const swarm = swarmOf(io, environment, hosts);
   const commands = hosts.map((host) => ({ host, args: statusCommand(host, system, environment) }));
   if (options.print) {
-    io.out(`${commands.map(({ args }) => shellQuote(args)).join('\n')}\n`);
+    const serviceCommands = swarm === undefined ? [] : [serviceListCommand(swarm.manager, system, environment), serviceTasksCommand(swarm.manager, ['<services from the line above>'])];
+    io.out(`${[...serviceCommands, ...commands.map(({ args }) => args)].map((args) => shellQuote(args)).join('\n')}\n`);
     return 0;
   }
   requireBinary('docker', 'status and logs use the docker CLI (client only; it talks to the hosts over ssh or TLS).', io.env);
+  if (swarm !== undefined) {
+    swarmStatus(io, swarm, system, environment);
+    // Data services, accessories and the monitoring collectors stay plain containers on their hosts.
+    io.out('\nplain containers on each host:\n');
+  }
   const rows = [];
   for (const [index, { host, args }] of commands.entries()) {
     io.err(`[${index + 1}/${commands.length}] ${host.name}: ${host.url}\n`);
@@ -203,6 +246,20 @@ function runLogs(io: OpsIo, options: ParsedOps): number {
   const { product, service } = productTarget(io, environment, options.positional[1], true);
   const { hosts, system } = synthesizedHosts(io, environment, options.hosts);
   const logOptions = { tail: options.tail, since: options.since, follow: options.follow };
+  const swarm = swarmOf(io, environment, hosts);
+  if (swarm !== undefined) {
+    // A product service is a Swarm service named by its id: its tasks' lines, whichever node runs them.
+    const name = [...swarm.catalog].find(([, known]) => known.product === product && known.service === service)?.[0];
+    if (name === undefined) throw new OperatorError(`environment "${environment}": ${product}/${service} does not run here`);
+    const args = serviceLogsCommand(swarm.manager, name, logOptions);
+    if (options.print) {
+      io.out(`${shellQuote(args)}\n`);
+      return 0;
+    }
+    requireBinary('docker', 'status and logs use the docker CLI (client only; it talks to the hosts over ssh or TLS).', io.env);
+    io.err(`${swarm.manager.name} (manager): service ${name}\n`);
+    return io.run(args, true).code === 0 ? 0 : 1;
+  }
   if (options.print) {
     for (const host of hosts) {
       io.out(`${shellQuote(findServiceCommand(host, system, environment, product, service!))}\n`);

@@ -59,7 +59,9 @@ export function dockerHosts(app: SynthesizedApp, environment: string, lookup: Ad
   }
   return providers.map((provider) => {
     const alias = typeof provider.alias === 'string' ? `docker.${provider.alias}` : 'docker';
-    const name = hostOfAlias.get(alias) ?? alias;
+    // On a swarm the edge stack runs no plain container to name the host: the alias is the host's name with "_" for "-"
+    // (stacks/docker-hosts.ts hostAlias; host names have no "_").
+    const name = hostOfAlias.get(alias) ?? (typeof provider.alias === 'string' ? provider.alias.replace(/_/g, '-') : alias);
     const providerHost = String(provider.host);
     // Under a Terraform Cloud agent the stacks use the host's local socket; an operator reaches the same daemon
     // over SSH as the deploy user from inside adminSshCidrs, at the address the network stack publishes.
@@ -131,13 +133,106 @@ export interface LogsOptions {
 
 const DURATION_OR_DATE = /^(\d+(s|m|h))+$|^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2})?)?$/;
 
-export function logsCommand(host: DockerHost, container: string, options: LogsOptions = {}): string[] {
+/** `--timestamps --tail N [--since S] [--follow]`, which `docker logs` and `docker service logs` share. */
+function logOptionArgs(options: LogsOptions): string[] {
   const tail = options.tail ?? 200;
   if (!Number.isInteger(tail) || tail < 0) throw new OperatorError(`--tail must be a whole number of lines, got ${String(options.tail)}`);
   if (options.since !== undefined && !DURATION_OR_DATE.test(options.since)) {
     throw new OperatorError(`--since must be a duration (30s, 10m, 2h, 1h30m) or a date (2026-11-29, 2026-11-29T10:00:00Z), got "${options.since}"`);
   }
-  return [...dockerPrefix(host), 'logs', '--timestamps', '--tail', String(tail), ...(options.since !== undefined ? ['--since', options.since] : []), ...(options.follow ? ['--follow'] : []), container];
+  return ['--timestamps', '--tail', String(tail), ...(options.since !== undefined ? ['--since', options.since] : []), ...(options.follow ? ['--follow'] : [])];
+}
+
+export function logsCommand(host: DockerHost, container: string, options: LogsOptions = {}): string[] {
+  return [...dockerPrefix(host), 'logs', ...logOptionArgs(options), container];
+}
+
+/** Every task's log lines of a Swarm service, whichever node runs it, through a manager (each line prefixed with its task and node). */
+export function serviceLogsCommand(manager: DockerHost, service: string, options: LogsOptions = {}): string[] {
+  return [...dockerPrefix(manager), 'service', 'logs', ...logOptionArgs(options), service];
+}
+
+/**
+ * The Swarm services of the environment through a manager, one JSON object per line (`docker service ls`: ID, Name,
+ * Mode, Replicas as `running/desired`, Image), filtered on the labels every service of the stacks carries.
+ */
+export function serviceListCommand(manager: DockerHost, system: string, environment: string): string[] {
+  return [...dockerPrefix(manager), 'service', 'ls', '--filter', `label=system=${system}`, '--filter', `label=env=${environment}`, '--format', '{{json .}}'];
+}
+
+/** The tasks Swarm keeps running of these services, each with its node (`docker service ps`: Name, Node, CurrentState, Error). */
+export function serviceTasksCommand(manager: DockerHost, services: readonly string[]): string[] {
+  return [...dockerPrefix(manager), 'service', 'ps', '--no-trunc', '--filter', 'desired-state=running', '--format', '{{json .}}', ...services];
+}
+
+/** One task of a Swarm service as status shows it. */
+export interface TaskStatus {
+  /** `booking-api.2` (a global service's task: `<service>.<node id>`). */
+  readonly task: string;
+  readonly node: string;
+  /** `Running 5 minutes ago`, `Pending 1 minute ago`, ... */
+  readonly state: string;
+  readonly error: string;
+}
+
+/** One Swarm service with its tasks. */
+export interface ServiceStatus {
+  readonly name: string;
+  readonly product: string;
+  readonly service: string;
+  readonly mode: string;
+  readonly running: number;
+  readonly desired: number;
+  readonly tag: string;
+  readonly tasks: readonly TaskStatus[];
+}
+
+const jsonLines = (output: string) =>
+  output
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, string | undefined>);
+
+/**
+ * Joins `docker service ls` and `docker service ps` JSON lines. `Replicas` is `running/desired`, followed on newer
+ * CLIs by ` (max N per node)`; `catalog` names a service's product and catalog service (`booking-api` -> booking/api).
+ */
+export function parseServiceStatus(servicesOutput: string, tasksOutput: string, catalog: ReadonlyMap<string, { product: string; service: string }>): ServiceStatus[] {
+  const tasks = jsonLines(tasksOutput).map((row) => ({ task: row.Name ?? '', node: row.Node ?? '', state: row.CurrentState ?? '', error: row.Error ?? '' }));
+  return jsonLines(servicesOutput)
+    .map((row) => {
+      const name = row.Name ?? '';
+      const [running, desired] = /^(\d+)\/(\d+)/.exec(row.Replicas ?? '')?.slice(1).map(Number) ?? [0, 0];
+      const known = catalog.get(name);
+      return {
+        name,
+        product: known?.product ?? '-',
+        service: known?.service ?? name,
+        mode: row.Mode ?? '-',
+        running: running!,
+        desired: desired!,
+        tag: (row.Image ?? '').split('@')[0]!.split(':').pop() ?? '-',
+        tasks: tasks.filter((task) => task.task.startsWith(`${name}.`)).sort((a, b) => a.task.localeCompare(b.task, undefined, { numeric: true })),
+      };
+    })
+    .sort((a, b) => a.product.localeCompare(b.product) || a.service.localeCompare(b.service));
+}
+
+/** A fixed-width table, one line per task (a service without a task gets one line with node "-"). */
+export function formatServiceStatus(services: readonly ServiceStatus[]): string {
+  const header = ['PRODUCT', 'SERVICE', 'TAG', 'REPLICAS', 'NODE', 'TASK', 'STATE'];
+  const cells = services.flatMap((s) => {
+    const replicas = `${s.running}/${s.desired}${s.mode === 'global' ? ' global' : ''}`;
+    const lines = s.tasks.length > 0 ? s.tasks : [{ task: '-', node: '-', state: '-', error: '' }];
+    return lines.map((task) => [s.product, s.service, s.tag, replicas, task.node, task.task, task.error === '' ? task.state : `${task.state}: ${task.error}`]);
+  });
+  return fixedWidth(header, cells);
+}
+
+/** Columns padded to their widest cell. */
+function fixedWidth(header: readonly string[], cells: readonly string[][]): string {
+  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((cell) => cell[column]!.length)));
+  return [header, ...cells].map((cell) => cell.map((text, column) => text.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
 }
 
 /** One container as `docker ps --format '{{json .}}'` prints it, reduced to what status shows. */
@@ -185,9 +280,7 @@ export function parseStatus(host: string, output: string): ContainerStatus[] {
 /** A fixed-width table of container statuses. */
 export function formatStatus(rows: readonly ContainerStatus[]): string {
   const header = ['HOST', 'PRODUCT', 'SERVICE', 'TAG', 'STATE', 'HEALTH', 'CONTAINER'];
-  const cells = rows.map((row) => [row.host, row.product, row.service, row.tag, row.state, row.health, row.name]);
-  const widths = header.map((title, column) => Math.max(title.length, ...cells.map((cell) => cell[column].length)));
-  return [header, ...cells].map((cell) => cell.map((text, column) => text.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
+  return fixedWidth(header, rows.map((row) => [row.host, row.product, row.service, row.tag, row.state, row.health, row.name]));
 }
 
 /** Quotes a command line for display, so the operator can run it by hand. */
