@@ -10,6 +10,8 @@ import { harbor } from '../../examples/harbor';
 import { main, type OpsIo } from '../../scripts/ops/cli';
 import { dockerHosts, formatServiceStatus, parseServiceStatus } from '../../scripts/ops/docker-access';
 import { gitRunner } from '../../scripts/ops/tags-file';
+import { environmentTopology } from '../../scripts/graph/topology';
+import { costReport } from '../../scripts/cost/estimate';
 import { readSynthesizedApp } from '../../scripts/lib/synthesized';
 import { synthToTemp } from '../helpers/synth-out';
 
@@ -112,4 +114,22 @@ test('logs of a product service are the Swarm service\'s, through the manager, w
   expect(main(['logs', 'production', 'booking/api', '--tail', '50', '--since', '10m', '--follow'], ran)).toBe(0);
   expect(runs).toEqual([['docker', '--host', 'ssh://deploy@203.0.113.1:22', 'service', 'logs', '--timestamps', '--tail', '50', '--since', '10m', '--follow', 'booking-api', 'inherit=true']]);
   expect(ran.stderr.join('')).toBe('app-1 (manager): service booking-api\n');
+});
+
+test('the topology shows Swarm services with their replicas and the nodes their placement allows, behind the global edge', () => {
+  const text = environmentTopology(readSynthesizedApp(outdir), 'production');
+  expect(text).toContain('subgraph swarm["Swarm services, scheduled over app-1, app-2, data-1"]');
+  expect(text).toContain('s_production_booking_booking_api["booking/api<br/>v3.2.0<br/>x3 on app-1, app-2"]');
+  expect(text).toContain('s_production_edge_edge_proxy["edge-proxy<br/>global on app-1, app-2"]');
+  expect(text).toContain('s_production_edge_docker_socket_proxy["docker-socket-proxy<br/>x1 on node.role==manager"]');
+  expect(text).toContain('lb_edge_load_balancer --> s_production_edge_edge_proxy');
+  expect(text).toContain('s_production_edge_edge_proxy -->|"api-booking.harbor.travel"| s_production_booking_booking_api');
+  // Data stays plain containers on the data host.
+  expect(text).toMatch(/subgraph host_data_1[^\n]*\n(?:[^\n]*\n)*?\s+c_production_data_postgres\[\("postgres"\)\]/);
+});
+
+test('the cost report names the load balancer as unpriced (no dated price) instead of guessing', () => {
+  const report = costReport(readSynthesizedApp(outdir));
+  expect(report.unpriced).toContainEqual({ stack: 'production-network', address: 'hcloud_load_balancer.edge-load-balancer', reason: 'load balancer type "lb11" has no dated price in scripts/cost/prices.ts' });
+  expect(report.environments.production!.stacks['production-network']!.items.map((item) => item.address)).not.toContain('hcloud_load_balancer.edge-load-balancer');
 });

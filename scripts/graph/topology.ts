@@ -2,7 +2,9 @@
  * A Mermaid flowchart of one environment, derived from the synthesized JSON (what Terraform will
  * create), not from the model: hosts (hcloud_server), the edge proxy, every container grouped by
  * the Docker network it joins first, the data services and volumes, R2 buckets, and the domains
- * that route to each container (Traefik `Host()` rules and DNS records) or bucket.
+ * that route to each container (Traefik `Host()` rules and DNS records) or bucket. On a swarm,
+ * the Swarm services (docker_service) in a subgraph of their own, each with its replicas and the
+ * nodes its placement allows (node labels as the network stack's joins set them).
  *
  * Deterministic: everything is sorted, so the file changes only when the topology does, and the
  * pull-request comment can show the diagram exactly when it differs.
@@ -28,27 +30,63 @@ function quote(text: string): string {
   return `"${text.replace(/"/g, "'")}"`;
 }
 
+/** The names Traefik routes to a container or service, from its router rules' `Host()` matchers. */
+function domainsOf(labels: Readonly<Record<string, string>>): string[] {
+  const domains = Object.entries(labels)
+    .filter(([key]) => /^traefik\.http\.routers\.[^.]+\.rule$/.test(key))
+    .flatMap(([, rule]) => [...rule.matchAll(/Host\(`([^`]+)`\)/g)].map((match) => match[1]!));
+  return [...new Set(domains)].sort();
+}
+
+/** `product/service` (or the service alone) and the image tag under it. */
+function nameOf(labels: Readonly<Record<string, string>>, fallback: string): string {
+  const service = labels.service ?? fallback;
+  const tag = labels['image.tag'];
+  return `${labels.product !== undefined ? `${labels.product}/${service}` : service}${tag !== undefined ? `<br/>${tag}` : ''}`;
+}
+
 function containersOf(app: SynthesizedApp, stack: SynthesizedStack): ContainerNode[] {
   // Release tasks (labelled `task`) run for a moment per release and serve nothing: not part of the topology.
   return resourcesOf(stack, 'docker_container').filter(([, block]) => labelsOf(block).task === undefined).map(([name, block]) => {
     const labels = labelsOf(block);
     const networks = ((block.networks_advanced as ResourceBlock[] | undefined) ?? []).map((network) => resolveStatic(app, stack, String(network.name)));
-    const domains = Object.entries(labels)
-      .filter(([key]) => /^traefik\.http\.routers\.[^.]+\.rule$/.test(key))
-      .flatMap(([, rule]) => [...rule.matchAll(/Host\(`([^`]+)`\)/g)].map((match) => match[1]));
-    const product = labels.product;
-    const service = labels.service ?? name;
-    const tag = labels['image.tag'];
-    return {
-      id: nodeId('c', stack.name, name),
-      label: `${product !== undefined ? `${product}/${service}` : service}${tag !== undefined ? `<br/>${tag}` : ''}`,
-      host: labels.host ?? '?',
-      networks,
-      role: labels.role ?? 'service',
-      domains: [...new Set(domains)].sort(),
-    };
+    return { id: nodeId('c', stack.name, name), label: nameOf(labels, name), host: labels.host ?? '?', networks, role: labels.role ?? 'service', domains: domainsOf(labels) };
   });
 }
+
+/** The swarm's nodes and their labels, as the network stack's `terraform_data.swarm-join-<host>` sets them (`role=app,edge=true`). */
+function swarmNodesOf(network: SynthesizedStack | undefined): Map<string, Record<string, string>> {
+  const nodes = new Map<string, Record<string, string>>();
+  for (const [name, block] of network === undefined ? [] : resourcesOf(network, 'terraform_data')) {
+    const labels = (block.triggers_replace as { labels?: unknown } | undefined)?.labels;
+    if (!name.startsWith('swarm-join-') || typeof labels !== 'string') continue;
+    nodes.set(name.slice('swarm-join-'.length), Object.fromEntries(labels.split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string])));
+  }
+  return nodes;
+}
+
+/**
+ * Swarm services as nodes of the diagram: replicas (or "global"), and the nodes whose labels meet every
+ * `node.labels.<key>==<value>` constraint; other constraints (`node.role==manager`) are shown as written.
+ */
+function swarmServicesOf(stack: SynthesizedStack, nodes: ReadonlyMap<string, Record<string, string>>): ContainerNode[] {
+  return resourcesOf(stack, 'docker_service').map(([name, block]) => {
+    const labels = labelsOf(block);
+    const mode = block.mode as { global?: boolean; replicated?: { replicas?: number } } | undefined;
+    const spec = block.task_spec as { placement?: { constraints?: string[]; max_replicas?: number } } | undefined;
+    const constraints = spec?.placement?.constraints ?? [];
+    const byLabel = constraints.map((constraint) => /^node\.labels\.([^=!]+)==(.+)$/.exec(constraint)).filter((match) => match !== null);
+    const other = constraints.filter((constraint) => !/^node\.labels\./.test(constraint));
+    const matching = [...nodes].filter(([, nodeLabels]) => byLabel.every((match) => nodeLabels[match![1]!] === match![2])).map(([host]) => host).sort();
+    const count = mode?.global === true ? 'global' : `x${mode?.replicated?.replicas ?? 1}`;
+    const max = spec?.placement?.max_replicas === undefined ? '' : `, at most ${spec.placement.max_replicas} a node`;
+    const where = other.length > 0 ? other.join(', ') : matching.join(', ') || 'no node matches';
+    return { id: nodeId('s', stack.name, name), label: `${nameOf(labels, name)}<br/>${count} on ${where}${max}`, host: SWARM, networks: [], role: labels.role ?? 'service', domains: domainsOf(labels) };
+  });
+}
+
+/** The `host` of a Swarm service: it runs wherever Swarm places its tasks. */
+const SWARM = '';
 
 /** The Mermaid text of one environment's topology. */
 export function environmentTopology(app: SynthesizedApp, environment: string): string {
@@ -64,8 +102,10 @@ export function environmentTopology(app: SynthesizedApp, environment: string): s
     hostLabel.set(labels.host ?? String(block.name), `host ${labels.host ?? block.name}: ${String(block.server_type)} in ${String(block.location)}${block.backups === true ? ', backups' : ''}`);
   }
   const balancers = network === undefined ? [] : resourcesOf(network, 'hcloud_load_balancer');
-  const containers = stacks.flatMap((stack) => containersOf(app, stack));
-  const hosts = [...new Set([...hostLabel.keys(), ...containers.map((container) => container.host)])].sort();
+  const swarmNodes = swarmNodesOf(network);
+  const services = stacks.flatMap((stack) => swarmServicesOf(stack, swarmNodes));
+  const containers = [...stacks.flatMap((stack) => containersOf(app, stack)), ...services];
+  const hosts = [...new Set([...hostLabel.keys(), ...containers.map((container) => container.host)])].filter((host) => host !== SWARM).sort();
 
   lines.push(`  internet((${quote('Internet / Cloudflare')}))`);
   for (const [name, block] of balancers) {
@@ -88,11 +128,17 @@ export function environmentTopology(app: SynthesizedApp, environment: string): s
     }
     lines.push('  end');
   }
+  if (services.length > 0) {
+    lines.push(`  subgraph swarm[${quote(`Swarm services, scheduled over ${[...swarmNodes.keys()].sort().join(', ')}`)}]`);
+    for (const service of [...services].sort((a, b) => a.label.localeCompare(b.label))) lines.push(`    ${service.id}[${quote(service.label)}]`);
+    lines.push('  end');
+  }
 
   const proxies = containers.filter((container) => container.role === 'edge-proxy');
-  for (const proxy of proxies) edges.push(balancers.length > 0 ? `  ${nodeId('lb', balancers[0][0])} --> ${proxy.id}` : `  internet -->|"80, 443"| ${proxy.id}`);
+  for (const proxy of proxies) edges.push(balancers.length > 0 ? `  ${nodeId('lb', balancers[0]![0])} --> ${proxy.id}` : `  internet -->|"80, 443"| ${proxy.id}`);
   for (const container of containers.filter((c) => c.domains.length > 0).sort((a, b) => a.id.localeCompare(b.id))) {
-    const proxy = proxies.find((candidate) => candidate.host === container.host);
+    // A Swarm edge proxy reaches a service's tasks on any node over the overlay.
+    const proxy = proxies.find((candidate) => candidate.host === container.host) ?? (container.host === SWARM ? proxies.find((candidate) => candidate.host === SWARM) : undefined);
     edges.push(`  ${proxy?.id ?? 'internet'} -->|${quote(container.domains.join(', '))}| ${container.id}`);
   }
   // Data: which services share the data network with postgres/redis is visible from the grouping;
