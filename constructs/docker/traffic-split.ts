@@ -40,6 +40,9 @@ export const versionServiceName = (service: string, slot: ReleaseSlot): string =
 /** The service the router sends to: the weighted split in the file provider. */
 export const splitServiceName = (service: string): string => `${service}@file`;
 
+/** The router of a split route, on every slot's containers alike: `<name>-split`, not the pre-slot container's `<name>`. */
+export const splitRouterName = (service: string): string => `${service}-split`;
+
 /** Where a service's split file lives inside the proxy's file provider directory. */
 export const splitFileName = (service: string): string => `split-${service}.yaml`;
 
