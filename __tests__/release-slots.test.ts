@@ -6,7 +6,11 @@
  */
 import { ConfigurationError } from '../constructs/core/configuration-error';
 import { manacore } from '../environments';
-import { parseTagsFile, serializeTagsFile, slotsWithTag, withTag } from '../scripts/ops/tags-file';
+import { parseTagsFile, serializeTagsFile, slotsWithTag, withSlots, withTag } from '../scripts/ops/tags-file';
+import type { ReleaseSites } from '../scripts/release/release-sites';
+import type { ReleaseHost, VersionContainer } from '../scripts/release/rollout';
+import { recordedSlots } from '../scripts/release/steps';
+import { resolveSystem } from '../system/resolve';
 import { synthesizedSmokeChecks } from '../scripts/release/release-sites';
 import { labelsOf, type SynthesizedApp } from '../scripts/lib/synthesized';
 import type { ProductDeployment, ServiceSlots, SystemSpec } from '../system/model';
@@ -16,7 +20,7 @@ import { resources, SynthesizedSystem, type TerraformJson } from './helpers/synt
 const labels = (block: any): Record<string, string> => labelsOf(block);
 
 /** Manacore with `slots` recorded for manacore/web in `environment` (its imageTag set to `imageTag`). */
-function withSlots(environment: string, slots: ServiceSlots, imageTag: string): SystemSpec {
+function manacoreWithSlots(environment: string, slots: ServiceSlots, imageTag: string): SystemSpec {
   return {
     ...manacore,
     environments: manacore.environments.map((spec) =>
@@ -43,6 +47,9 @@ describe('a service moving to slots (no slots recorded yet)', () => {
     expect(legacy.must_run).toBeUndefined();
     const blue = containers['manacore-web-blue'];
     expect(labels(blue)).toMatchObject({
+      // What `release run` finds a version by (scripts/release/docker-host.ts); `service` stays the catalog's name.
+      'release.service': 'manacore-web',
+      service: 'web',
       'release.slot': 'blue',
       'release.smoke': 'home',
       'release.canary': 'none',
@@ -85,7 +92,7 @@ describe('a service moving to slots (no slots recorded yet)', () => {
 });
 
 describe('a service with its slots recorded', () => {
-  const system = new SynthesizedSystem(withSlots('staging', { live: 'green', blue: 'main-1111111', green: 'main-2222222' }, 'main-2222222'));
+  const system = new SynthesizedSystem(manacoreWithSlots('staging', { live: 'green', blue: 'main-1111111', green: 'main-2222222' }, 'main-2222222'));
   const staging = system.synth('staging-manacore');
   const containers = resources(staging, 'docker_container');
 
@@ -113,9 +120,9 @@ describe('a service with its slots recorded', () => {
       ),
     });
     expect(() => new SynthesizedSystem(chat({ live: 'blue', blue: 'main-0000000' }))).toThrow(/product "chat", field "slots.web".*only a routed service declaring `smoke`/s);
-    expect(() => new SynthesizedSystem(withSlots('staging', { live: 'green', blue: 'main-1111111' }, 'main-1111111'))).toThrow(/field "slots.web.green".*the tag the serving slot runs/s);
-    expect(() => new SynthesizedSystem(withSlots('staging', { live: 'blue', blue: 'main-1111111' }, 'main-3333333'))).toThrow(/field "slots.web".*a slot holding main-3333333/s);
-    expect(() => new SynthesizedSystem(withSlots('staging', { live: 'red' as 'blue', blue: 'main-1111111' }, 'main-1111111'))).toThrow(ConfigurationError);
+    expect(() => new SynthesizedSystem(manacoreWithSlots('staging', { live: 'green', blue: 'main-1111111' }, 'main-1111111'))).toThrow(/field "slots.web.green".*the tag the serving slot runs/s);
+    expect(() => new SynthesizedSystem(manacoreWithSlots('staging', { live: 'blue', blue: 'main-1111111' }, 'main-3333333'))).toThrow(/field "slots.web".*a slot holding main-3333333/s);
+    expect(() => new SynthesizedSystem(manacoreWithSlots('staging', { live: 'red' as 'blue', blue: 'main-1111111' }, 'main-1111111'))).toThrow(ConfigurationError);
   });
 });
 
@@ -138,5 +145,55 @@ describe('the tags file and the slots', () => {
     expect(releasedThroughSlots({ smoke: {} }, routed, 'swarm')).toBe(false);
     expect(releasedThroughSlots({}, routed, 'containers')).toBe(false);
     expect(releasedThroughSlots({ smoke: {} }, { routed: false, container: true }, 'containers')).toBe(false);
+  });
+});
+
+describe('release record-slots: the hosts\' records into the tags file', () => {
+  const context = { environment: 'staging', production: false, products: manacore.products };
+  /** A host whose files and containers are maps: `release-<service>.json` is the record rollout.ts writes. */
+  function host(files: Record<string, string>, containers: Record<string, VersionContainer[]>): ReleaseHost {
+    const unused = async () => {
+      throw new Error('not used by record-slots');
+    };
+    return {
+      containers: async (service, slot) => containers[`${service}/${slot}`] ?? [],
+      readFile: async (name) => files[name],
+      start: unused,
+      stop: unused,
+      remove: unused,
+      runSmokeCheck: unused,
+      writeFile: unused,
+    };
+  }
+  const staging = resolveSystem(manacore).environments.find((environment) => environment.name === 'staging')!;
+  const services = staging.products.find((product) => product.name === 'manacore')!.services;
+  const sites = (releaseHost: ReleaseHost): ReleaseSites => ({ sites: [{ name: 'app-1', host: releaseHost, smokeTarget: unusedTarget }], metrics: () => ({ versionSignals: unusedTarget }), smokeChecks: () => [] });
+  const unusedTarget = async (): Promise<never> => {
+    throw new Error('not used');
+  };
+  const kept: VersionContainer = { name: 'manacore-web-blue-x', running: false, health: 'none', restarts: 0, tag: 'main-1111111' };
+
+  it('records the serving slot and the kept one while it is on the host; nothing for services never released through slots', async () => {
+    const record = { live: 'green', tags: { blue: 'main-1111111', green: 'main-2222222' }, windowEndsAt: '2026-12-07T13:00:00Z' };
+    const during = await recordedSlots(sites(host({ 'release-manacore-web.json': JSON.stringify(record) }, { 'manacore-web/blue': [kept] })), services);
+    expect([...during].map(([service, slots]) => [service.name, slots])).toEqual([['web', { live: 'green', blue: 'main-1111111', green: 'main-2222222' }]]);
+    // After close-window the kept containers are gone: the next apply must not create them again.
+    const after = await recordedSlots(sites(host({ 'release-manacore-web.json': JSON.stringify({ live: 'green', tags: record.tags }) }, {})), services);
+    expect(after.get(services.find((service) => service.name === 'web')!)).toEqual({ live: 'green', green: 'main-2222222' });
+    expect((await recordedSlots(sites(host({}, {})), services)).size).toBe(0);
+  });
+
+  it('writes them into the product, and a service rolled back past its window gets the serving tag as its own', () => {
+    const file = parseTagsFile(JSON.stringify({ environment: 'staging', products: { manacore: { imageTag: 'main-2222222' } } }), context);
+    expect(withSlots(file, context, 'manacore', { web: { live: 'green', blue: 'main-1111111', green: 'main-2222222' } }).products.manacore).toEqual({
+      imageTag: 'main-2222222',
+      slots: { web: { live: 'green', blue: 'main-1111111', green: 'main-2222222' } },
+    });
+    expect(withSlots(file, context, 'manacore', { web: { live: 'blue', blue: 'main-1111111' } }).products.manacore).toEqual({
+      imageTag: 'main-2222222',
+      imageTags: { web: 'main-1111111' },
+      slots: { web: { live: 'blue', blue: 'main-1111111' } },
+    });
+    expect(() => withSlots(file, context, 'chat', {})).toThrow(/product "chat", field "products"/);
   });
 });

@@ -424,7 +424,7 @@ export class ProductStack extends SystemStack {
       const image = this.addVersion(placed, `${service.id}-${slot}`, tag, {
         splitSlot: slot,
         mayBeStopped: slot !== slots.live,
-        labels: { [RELEASE_LABELS.slot]: slot, ...steps },
+        labels: { [RELEASE_LABELS.service]: service.id, [RELEASE_LABELS.slot]: slot, ...steps },
         servesNames: !slots.moving && slot === slots.live,
         // One docker_image per tag: the pre-slot container and the blue slot run the same one while moving.
         image: versions.get(tag),

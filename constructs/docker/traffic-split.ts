@@ -24,8 +24,12 @@
  *   whole directory. So split files live in the directory itself.
  */
 
-/** Labels of released containers: their slot, the steps their release takes (for plans), and a smoke runner's mark. */
-export const RELEASE_LABELS = { slot: 'release.slot', smoke: 'release.smoke', canary: 'release.canary', window: 'release.window-minutes', step: 'release.step' } as const;
+/**
+ * Labels of released containers: the service they are a version of (`<product>-<service>`, the Traefik service;
+ * the `service` label holds the catalog's name alone), their slot, the steps their release takes (for plans), and a
+ * smoke runner's mark.
+ */
+export const RELEASE_LABELS = { service: 'release.service', slot: 'release.slot', smoke: 'release.smoke', canary: 'release.canary', window: 'release.window-minutes', step: 'release.step' } as const;
 
 /** The two slots a service's versions alternate between: the new version goes into the one not serving. */
 export type ReleaseSlot = 'blue' | 'green';

@@ -181,6 +181,27 @@ export function slotsWithTag(slots: Readonly<Record<string, ServiceSlots>> | und
   );
 }
 
+/**
+ * The tags file with the slots the hosts recorded for services of `product` (`release record-slots`): which slot
+ * serves and the tags of the slots still holding containers, so the next apply keeps what the release did (the
+ * serving slot must run, the other may stay stopped, a removed kept version is not created again). A service whose
+ * tag is in no remaining slot (rolled back, then its window closed) gets the serving slot's tag as its own.
+ */
+export function withSlots(file: TagsFile, context: TagsContext, product: string, slots: Readonly<Record<string, ServiceSlots>>): TagsFile {
+  const current = file.products[product];
+  if (current === undefined) throw new ConfigurationError([{ environment: context.environment, product, field: 'products', value: product, allowed: Object.keys(file.products), why: 'no tag was ever released for it' }]);
+  let imageTags = { ...(current.imageTags ?? {}) };
+  for (const [service, recorded] of Object.entries(slots)) {
+    const tag = effectiveTag(current, service)!;
+    if (recorded.blue !== tag && recorded.green !== tag) imageTags = { ...imageTags, [service]: recorded[recorded.live]! };
+  }
+  const next: ProductTags = { imageTag: current.imageTag, ...(Object.keys(imageTags).length > 0 ? { imageTags } : {}), slots: { ...(current.slots ?? {}), ...slots } };
+  const updated: TagsFile = { environment: file.environment, products: { ...file.products, [product]: next } };
+  const issues = tagsFileIssues(updated, context);
+  if (issues.length > 0) throw new ConfigurationError(issues);
+  return updated;
+}
+
 export function writeTagsFile(root: string, file: TagsFile): string {
   const target = tagsFilePath(root, file.environment);
   fs.mkdirSync(path.dirname(target), { recursive: true });
