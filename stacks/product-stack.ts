@@ -429,6 +429,9 @@ export class ProductStack extends SystemStack {
         // One docker_image per tag: the pre-slot container and the blue slot run the same one while moving.
         image: versions.get(tag),
       });
+      // Once the slots are recorded, blue's image is the pre-slot container's image resource renamed (a `moved` block),
+      // not a new one whose unknown image_id would replace the serving container; ignored where there was none.
+      if (!slots.moving && slot === 'blue' && !versions.has(tag)) image.moveFromId(`docker_image.${service.id}`);
       if (!versions.has(tag)) versions.set(tag, image);
     }
     this.addSmokeChecks(placed, versions.get(service.image!.tag)!);
