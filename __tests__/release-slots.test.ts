@@ -112,6 +112,17 @@ describe('a service with its slots recorded', () => {
     expect(resources(staging, 'cloudflare_dns_record')['dns-manacore-web-a'].depends_on).toEqual(['docker_container.manacore-web-green']);
   });
 
+  it("moves the pre-slot image resource to blue's, so removing the pre-slot container leaves the serving blue one as it is", () => {
+    const moving = new SynthesizedSystem(manacore).synth('staging-manacore');
+    const recorded = new SynthesizedSystem(manacoreWithSlots('staging', { live: 'blue', blue: 'main-0000000' }, 'main-0000000')).synth('staging-manacore');
+    expect((recorded as any).moved).toEqual([{ from: 'docker_image.manacore-web', to: 'docker_image.manacore-web-blue' }]);
+    expect((moving as any).moved).toBeUndefined();
+    const blue = (json: TerraformJson) => ({ ...resources(json, 'docker_container')['manacore-web-blue'], image: undefined });
+    expect(blue(recorded)).toEqual(blue(moving));
+    expect(resources(recorded, 'docker_image')['manacore-web-blue'].name).toBe(resources(moving, 'docker_image')['manacore-web'].name);
+    expect(resources(recorded, 'docker_container')['manacore-web']).toBeUndefined();
+  });
+
   it('refuses slots for a service not released through them, a serving slot without a tag, and a released tag in no slot', () => {
     const chat = (slots: ServiceSlots): SystemSpec => ({
       ...manacore,
