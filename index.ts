@@ -39,6 +39,7 @@ export type {
   AlertThresholds,
   UptimeSettings,
   ProductDeployment,
+  ServiceSlots,
   ProductSpec,
   ResourceSpec,
   ServiceKind,

@@ -155,7 +155,7 @@ describe('the traffic split', () => {
   it('routes every version to the split and defines each version as its own Traefik service', () => {
     const blue = route('blue');
     const green = route('green');
-    expect(blue['traefik.http.routers.chat-backend.service']).toBe('chat-backend@file');
+    expect(blue['traefik.http.routers.chat-backend-split.service']).toBe('chat-backend@file');
     expect(blue['traefik.http.services.chat-backend-blue.loadbalancer.server.port']).toBe('3002');
     expect(Object.keys(blue).some((key) => key.startsWith('traefik.http.services.chat-backend.'))).toBe(false);
     // Identical routers on both versions, or Traefik drops the router (provider/configuration.go, Merge).
@@ -187,7 +187,7 @@ describe('the traffic split', () => {
     const containers = resources(synthStack(stack), 'docker_container');
     const labels = (block: any) => Object.fromEntries(block.labels.map((entry: any) => [entry.label, entry.value]));
     expect(containers['chat-backend-blue'].must_run).toBe(false);
-    expect(labels(containers['chat-backend-blue'])['traefik.http.routers.chat-backend.service']).toBe('chat-backend@file');
+    expect(labels(containers['chat-backend-blue'])['traefik.http.routers.chat-backend-split.service']).toBe('chat-backend@file');
     expect(containers['chat-backend'].must_run).toBeUndefined();
   });
 

@@ -16,6 +16,8 @@ interface StandardProduct {
   readonly mobile?: boolean;
   /** Secret variables of the backend beyond the shared wiring. */
   readonly backendSecrets?: readonly string[];
+  /** Smoke checks of the web app: it is then released through slots (docs/releasing.md). @default - none: its container is swapped by the apply */
+  readonly webSmoke?: ServiceSpec['smoke'];
 }
 
 /**
@@ -49,6 +51,7 @@ function standardProduct(name: string, parts: StandardProduct): ProductSpec {
         ...(parts.backendPort !== undefined ? { PUBLIC_BACKEND_URL: 'backend' } : {}),
         PUBLIC_MANA_CORE_AUTH_URL: `${AUTH_PRODUCT}/backend`,
       },
+      ...(parts.webSmoke === undefined ? {} : { smoke: parts.webSmoke }),
     });
   }
   if (parts.landing) services.push({ name: 'landing', kind: 'landing' });
@@ -76,7 +79,8 @@ export const MANACORE_PRODUCTS: readonly ProductSpec[] = [
   standardProduct('maerchenzauber', { backendPort: 3003, web: true, landing: true, mobile: true, backendSecrets: ['AZURE_OPENAI_API_KEY'] }),
   standardProduct('manadeck', { backendPort: 3004, web: true, landing: true, mobile: true }),
   standardProduct('memoro', { web: true, landing: true, mobile: true }),
-  standardProduct('manacore', { web: true, landing: true, mobile: true }),
+  // The hub app goes through the release steps first (issue 35): its home page must render before it gets traffic.
+  standardProduct('manacore', { web: true, landing: true, mobile: true, webSmoke: { home: { http: { path: '/' } } } }),
   standardProduct('picture', { backendPort: 3005, web: true, landing: true, mobile: true }),
   standardProduct('uload', { backendPort: 3006, web: true, landing: true }),
   standardProduct('nutriphi', { backendPort: 3007, web: true, landing: true, mobile: true }),

@@ -19,7 +19,7 @@ export const NEVER_RELEASED_TAG = 'main-0000000';
 /** One environment's tags file as read from disk (shape checked here, not trusted). */
 interface TagsFileShape {
   readonly environment?: unknown;
-  readonly products?: Record<string, { readonly imageTag?: unknown; readonly imageTags?: Record<string, unknown> } | undefined>;
+  readonly products?: Record<string, { readonly imageTag?: unknown; readonly imageTags?: Record<string, unknown>; readonly slots?: unknown } | undefined>;
 }
 
 /**
@@ -62,7 +62,13 @@ export function deploymentsFromTags(environment: string, products: readonly stri
       else if (typeof tag !== 'string') issues.push({ environment, product, field: `${where}: products.${product}.imageTags.${service}`, value: tag, allowed: 'an image tag' });
       else overrides[service] = tag;
     }
-    deployments.push(Object.keys(overrides).length > 0 ? { product, imageTag: tags.imageTag, imageTags: overrides } : { product, imageTag: tags.imageTag });
+    if (tags.slots !== undefined && (typeof tags.slots !== 'object' || tags.slots === null)) {
+      issues.push({ environment, product, field: `${where}: products.${product}.slots`, value: tags.slots, allowed: '{"<service>": {"live": "blue" | "green", "blue": "<tag>", "green": "<tag>"}}' });
+      continue;
+    }
+    // The slots' content is checked with the rest of the environment (system/validation/deployments.ts).
+    const slots = tags.slots === undefined ? {} : { slots: tags.slots as ProductDeployment['slots'] };
+    deployments.push({ product, imageTag: tags.imageTag, ...(Object.keys(overrides).length > 0 ? { imageTags: overrides } : {}), ...slots });
   }
   if (issues.length > 0) throw new ConfigurationError(issues);
   return deployments;

@@ -16,6 +16,9 @@ import type { Image } from '@cdktf/provider-docker/lib/image';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import { HOST_NETWORKS } from '../constructs/docker/host-networks';
 import { ReleaseTask } from '../constructs/docker/release-task';
+import { SmokeCheck } from '../constructs/docker/smoke-check';
+import { RELEASE_LABELS, RELEASE_SLOTS, type ReleaseSlot } from '../constructs/docker/traffic-split';
+import { releaseStepLabels } from '../system/releases';
 import { PreMigrationBackup } from '../constructs/docker/pre-migration-backup';
 import { backupEncryptionRecipient } from '../constructs/docker/backup-job';
 import { serviceInspectLabels, ServiceContainer, withClientIpHeader, type ServiceNetwork, type ServiceRoute } from '../constructs/docker/service-container';
@@ -400,17 +403,95 @@ export class ProductStack extends SystemStack {
     }
   }
 
-  /** One container per replica on the product's host; returns the image they share, which its release tasks run. */
-  private addContainers({ service, provider, secretEnvironment, networks, labels }: PlacedService): Image {
+  /**
+   * One container per replica on the product's host; returns the image its release tasks run. A service released
+   * through slots (docs/releasing.md) gets a version per slot that holds a tag: `<id>-blue`, `<id>-green`, labelled
+   * with their slot and release steps, routed through the edge's split; the slot that does not serve may stay stopped
+   * (the kept version of the rollback window). While it moves to slots (no slots recorded yet), its pre-slot
+   * containers stay exactly as they were and keep serving beside the blue slot, until `release run` has written the
+   * split and the tags file records the slots: then the next apply removes them.
+   */
+  private addContainers(placed: PlacedService): Image {
+    const { service } = placed;
+    const slots = service.slots;
+    if (slots === undefined) return this.addVersion(placed, service.id, service.image!.tag, {});
+    const versions = new Map<string, Image>();
+    if (slots.moving) versions.set(service.image!.tag, this.addVersion(placed, service.id, service.image!.tag, {}));
+    const steps = releaseStepLabels(this.environment.releases, service.smoke);
+    for (const slot of RELEASE_SLOTS) {
+      const tag = slots.tags[slot];
+      if (tag === undefined) continue;
+      const image = this.addVersion(placed, `${service.id}-${slot}`, tag, {
+        splitSlot: slot,
+        mayBeStopped: slot !== slots.live,
+        labels: { [RELEASE_LABELS.service]: service.id, [RELEASE_LABELS.slot]: slot, ...steps },
+        servesNames: !slots.moving && slot === slots.live,
+        // One docker_image per tag: the pre-slot container and the blue slot run the same one while moving.
+        image: versions.get(tag),
+      });
+      // Once the slots are recorded, blue's image is the pre-slot container's image resource renamed (a `moved` block),
+      // not a new one whose unknown image_id would replace the serving container; ignored where there was none.
+      if (!slots.moving && slot === 'blue' && !versions.has(tag)) image.moveFromId(`docker_image.${service.id}`);
+      if (!versions.has(tag)) versions.set(tag, image);
+    }
+    this.addSmokeChecks(placed, versions.get(service.image!.tag)!);
+    return versions.get(service.image!.tag)!;
+  }
+
+  /**
+   * The smoke checks of a service released through slots, as `release run` runs them (scripts/release/release-sites.ts):
+   * synthesized with `count = 0`, so Terraform validates and shows them but never runs them; the release substitutes
+   * the new version's image and container for the references here.
+   */
+  private addSmokeChecks({ service, provider, networks }: PlacedService, image: Image): void {
+    // The serving slot's container, by its address rather than a token: the check's settings are hashed at synth time,
+    // and `release run` puts the new version's name in its place (release-sites.ts, smokeRunFor).
+    const target = `\${docker_container.${service.id}-${service.slots!.live}.name}`;
+    for (const check of service.smoke) {
+      const smoke = new SmokeCheck(this, `${service.id}-smoke-${check.name}`, {
+        checkName: check.name,
+        serviceName: service.id,
+        target,
+        image,
+        imageRef: service.image!.ref,
+        imageTag: service.image!.tag,
+        check: check.kind === 'http' ? { http: { path: check.path, port: check.port, status: check.status, bodyContains: check.bodyContains, client: check.client } } : { command: check.command },
+        timeoutSeconds: check.timeoutSeconds,
+        networks: networks.filter((network) => network.role === 'product' || network.role.startsWith('service ')).map((network) => ({ name: network.name })),
+        // The service's own limits, as its release tasks have: the check runs the service's image.
+        resources: service.resources,
+        labels: { ...this.labels('task'), host: service.host, product: service.product, service: service.name },
+        provider,
+      });
+      smoke.task.hardened.container.count = 0;
+    }
+  }
+
+  /** One version of a service: a container per replica, ids `<idPrefix>`, `<idPrefix>-2`, ...; returns their image. */
+  private addVersion(
+    { service, provider, secretEnvironment, networks, labels }: PlacedService,
+    idPrefix: string,
+    tag: string,
+    release: {
+      readonly splitSlot?: ReleaseSlot;
+      readonly mayBeStopped?: boolean;
+      readonly labels?: Readonly<Record<string, string>>;
+      /** Its first container is the one DNS waits for. @default true */
+      readonly servesNames?: boolean;
+      /** An image resource of the same tag already in the stack. @default - its own */
+      readonly image?: Image;
+    },
+  ): Image {
     const apex = this.apexOf(service);
-    let image: Image | undefined;
+    const route = this.routeOf(service, apex);
+    let image: Image | undefined = release.image;
     for (let replica = 1; replica <= service.replicas; replica++) {
-      const instance = replica === 1 ? service.id : `${service.id}-${replica}`;
+      const instance = replica === 1 ? idPrefix : `${idPrefix}-${replica}`;
       const container = new ServiceContainer(this, instance, {
         instance,
         serviceName: service.id,
-        image: service.image!.ref,
-        imageTag: service.image!.tag,
+        image: tag === service.image!.tag ? service.image!.ref : `${service.image!.repository}:${tag}`,
+        imageTag: tag,
         command: service.command,
         port: service.port,
         healthPort: service.healthPort,
@@ -422,18 +503,19 @@ export class ProductStack extends SystemStack {
         writablePaths: service.writablePaths,
         readOnlyRootFilesystem: service.readOnlyRootFilesystem,
         updateOrder: service.updateOrder,
-        route: this.routeOf(service, apex),
+        route: route && release.splitSlot !== undefined ? { ...route, splitSlot: release.splitSlot } : route,
         stopGraceSeconds: service.stopGraceSeconds,
         restart: service.restart,
-        labels,
+        labels: release.labels === undefined ? labels : { ...labels, ...release.labels },
         provider,
+        mayBeStopped: release.mayBeStopped,
         // Further replicas: same alias and route (one load-balanced service), their own containers, one image.
         replica,
         sharedImage: image,
       });
       image ??= container.hardened.image;
       this.waivePlainVariables(service, `docker_container.${instance}`);
-      if (replica === 1) this.containerMap.set(service.name, container);
+      if (replica === 1 && (release.servesNames ?? true)) this.containerMap.set(service.name, container);
       this.replicaContainers.set(service.name, [...(this.replicaContainers.get(service.name) ?? []), container.hardened.container]);
     }
     return image!;

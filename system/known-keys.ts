@@ -25,6 +25,7 @@ import type {
   LoadBalancerSettings,
   MetricsSpec,
   ProductDeployment,
+  ServiceSlots,
   ProductSpec,
   RedisUsageSpec,
   ServiceSpec,
@@ -205,7 +206,8 @@ const ENVIRONMENT: ObjectSchema = {
     loadBalancer: { keys: { type: true } satisfies KeyTable<LoadBalancerSettings> },
     products: {
       each: {
-        keys: { product: true, imageTag: true, imageTags: true, host: true, group: true, externalData: true, replicas: true } satisfies KeyTable<ProductDeployment>,
+        keys: { product: true, imageTag: true, imageTags: true, slots: true, host: true, group: true, externalData: true, replicas: true } satisfies KeyTable<ProductDeployment>,
+        fields: { slots: { values: { keys: { live: true, blue: true, green: true } satisfies KeyTable<ServiceSlots> } } },
       },
     },
     accessories: {

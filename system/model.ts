@@ -338,6 +338,16 @@ export interface HostSpec {
   readonly group?: string;
 }
 
+/** The release slots of one service in an environment's tags file. */
+export interface ServiceSlots {
+  /** The slot the edge sends the service's traffic to. */
+  readonly live: 'blue' | 'green';
+  /** Tag of the blue slot's containers. @default - no blue containers */
+  readonly blue?: string;
+  /** Tag of the green slot's containers. @default - no green containers */
+  readonly green?: string;
+}
+
 /** One product as deployed in one environment. */
 export interface ProductDeployment {
   /** Catalog name of the product. */
@@ -346,6 +356,13 @@ export interface ProductDeployment {
   readonly imageTag: string;
   /** Per-service tags overriding `imageTag` (for a one-service rollback). @default - none */
   readonly imageTags?: Readonly<Record<string, string>>;
+  /**
+   * Per service released through slots (docs/releasing.md): which slot serves and the tag each
+   * slot holds, as the release recorded them. A service declaring `smoke` without an entry here
+   * is still moving to slots: its pre-slot container keeps serving beside the blue slot.
+   * @default - none
+   */
+  readonly slots?: Readonly<Record<string, ServiceSlots>>;
   /**
    * Host the product runs on. On a swarm it stands for its host's group
    * (`node.labels.role==<group>`), so it must be the only host of its group.

@@ -8,7 +8,7 @@
  * asked, so every merge exercises the mechanism without waiting on it.
  */
 import type { HttpProbeClient } from '../constructs/core/health-check';
-import { RELEASE_LABELS } from '../constructs/docker/traffic-split';
+import { RELEASE_LABELS, RELEASE_SLOTS, type ReleaseSlot } from '../constructs/docker/traffic-split';
 
 /** One smoke check of a service, by name in its `smoke` (`home`, `login-page`): an HTTP request or a command. */
 export interface SmokeCheckSpec {
@@ -129,4 +129,33 @@ export function releaseStepLabels(policy: ResolvedReleasePolicy, smoke: readonly
     [RELEASE_LABELS.canary]: policy.canary === undefined ? 'none' : `${policy.canary.sharePercent}% for ${policy.canary.watchMinutes} min`,
     [RELEASE_LABELS.window]: String(policy.rollbackWindowMinutes),
   };
+}
+
+/**
+ * Whether a service's versions are released through slots (blue and green containers behind the
+ * edge's split): a routed service that declares `smoke` (an empty `smoke: {}` opts in for the
+ * canary alone), on plain containers. Swarm environments keep Swarm's rolling update for now
+ * (docs/releasing.md); every other service keeps its one set of containers, swapped by the apply.
+ */
+export function releasedThroughSlots(service: { readonly smoke?: unknown }, kind: { readonly routed: boolean; readonly container: boolean }, engine: 'containers' | 'swarm'): boolean {
+  return service.smoke !== undefined && kind.routed && kind.container && engine === 'containers';
+}
+
+/** A service's slots resolved for an environment: the slot serving, each slot's tag, and whether the pre-slot container still runs. */
+export interface ResolvedSlots {
+  readonly live: ReleaseSlot;
+  /** Tag of each slot that has containers. */
+  readonly tags: Readonly<Partial<Record<ReleaseSlot, string>>>;
+  /**
+   * No slots recorded yet (the service is moving to slots): its pre-slot containers stay, with
+   * their construct ids and labels, and keep serving until the tags file records the slots.
+   */
+  readonly moving: boolean;
+}
+
+/** The slots of a service released through them: as the tags file records them, else `tag` in blue beside the pre-slot container. */
+export function resolveSlots(recorded: { readonly live: ReleaseSlot; readonly blue?: string; readonly green?: string } | undefined, tag: string): ResolvedSlots {
+  if (recorded === undefined) return { live: 'blue', tags: { blue: tag }, moving: true };
+  const tags = Object.fromEntries(RELEASE_SLOTS.filter((slot) => recorded[slot] !== undefined).map((slot) => [slot, recorded[slot]!]));
+  return { live: recorded.live, tags, moving: false };
 }

@@ -65,7 +65,7 @@ import { externalQueueWarnings, redisAccessOf, redisEvictionPolicy, redisVariabl
 import type { RedisUserAccess } from '../constructs/docker/data-scripts';
 import type { RedisEvictionPolicy } from '../constructs/docker/redis-container';
 import { resolveTasks, type ResolvedTask } from './tasks';
-import { resolveReleasePolicy, resolveSmokeChecks, type ResolvedReleasePolicy, type ResolvedSmokeCheck } from './releases';
+import { releasedThroughSlots, resolveReleasePolicy, resolveSlots, resolveSmokeChecks, type ResolvedReleasePolicy, type ResolvedSlots, type ResolvedSmokeCheck } from './releases';
 import { CREDENTIALS_STACK_SUFFIX, findLinkTarget, serviceLabel, validateSystem } from './validation';
 import { accessoryUsers } from './validation/accessories';
 
@@ -223,6 +223,8 @@ export interface ResolvedService {
   readonly tasks: readonly ResolvedTask[];
   /** Smoke checks run against a new version before it receives traffic (system/releases.ts). */
   readonly smoke: readonly ResolvedSmokeCheck[];
+  /** Its release slots, when its versions are released through them (releasedThroughSlots). @default - one set of containers, swapped by the apply */
+  readonly slots?: ResolvedSlots;
 }
 
 /** Where Swarm places a service's tasks. */
@@ -667,6 +669,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
         healthEndpoint: healthEndpointOf(kind.container ? (service.healthCheck ?? kind.healthCheck) : undefined, service.healthPort !== undefined ? ports[service.healthPort] : port),
         tasks: kind.container ? resolveTasks(product.name, service, resources, escapeForTerraform) : [],
         smoke: kind.container ? resolveSmokeChecks(service, port, ports, (service.healthCheck ?? kind.healthCheck)?.httpClient ?? 'wget', escapeForTerraform) : [],
+        slots: releasedThroughSlots(service, kind, engine) ? resolveSlots(deployment.slots?.[service.name], tag) : undefined,
       };
     });
     const data: Partial<Record<DataDependency, DataSource>> = {};

@@ -18,8 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TerraformStack, Testing } from 'cdktf';
 import { SmokeCheck } from '../../constructs/docker/smoke-check';
-import type { ReleaseSlot } from '../../constructs/docker/traffic-split';
-import { allTo, splitConfiguration } from '../../constructs/docker/traffic-split';
+import { allTo, RELEASE_LABELS, splitConfiguration, type ReleaseSlot } from '../../constructs/docker/traffic-split';
 import { DockerCliHost, SLOT_LABEL, smokeRunArgs, type SmokeRunArgs } from '../../scripts/release/docker-host';
 import { closeWindow, currentSplit, readRecord, releaseVersion, rollbackVersion, trafficState, type MetricsSource, type StepOutput } from '../../scripts/release/rollout';
 import { DEFAULT_CANARY, type ResolvedReleasePolicy } from '../../system/releases';
@@ -65,7 +64,7 @@ const SCRIPTS: Record<Behaviour, string> = {
 function runVersion(slot: ReleaseSlot, tag: string, behaviour: Behaviour): string {
   const name = `${SERVICE}-${slot}-${tag}`;
   engine.cli([
-    'run', '--detach', '--name', name, '--label', `service=${SERVICE}`, '--label', `${SLOT_LABEL}=${slot}`, '--label', `image.tag=${tag}`,
+    'run', '--detach', '--name', name, '--label', `${RELEASE_LABELS.service}=${SERVICE}`, '--label', `${SLOT_LABEL}=${slot}`, '--label', `image.tag=${tag}`,
     '--network', NETWORK, '--user', '1001', '--read-only', '--tmpfs', '/tmp:rw,noexec,nosuid,size=16m', '--cap-drop', 'ALL',
     '--health-cmd', 'wget -q --spider http://127.0.0.1:8080/health || exit 1', '--health-interval', '1s', '--health-timeout', '1s', '--health-retries', '2',
     '--stop-timeout', '2', IMAGE, 'sh', '-c', SCRIPTS[behaviour],

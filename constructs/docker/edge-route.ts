@@ -6,7 +6,7 @@
  * into one service and sends traffic to whichever is healthy.
  */
 
-import { splitServiceName, versionServiceName, type ReleaseSlot } from './traffic-split';
+import { splitRouterName, splitServiceName, versionServiceName, type ReleaseSlot } from './traffic-split';
 
 /** Entry point of plain HTTP (published on host port 80); it only redirects and answers ACME challenges. */
 export const HTTP_ENTRYPOINT = 'web';
@@ -132,7 +132,10 @@ export class EdgeRoute {
   /** The Traefik labels of the route; the proxy only reads containers carrying `traefik.enable=true`. */
   public toLabels(): Record<string, string> {
     const { name, domain, port, rateLimit, proxied, certificate, aliases, redirects, splitSlot } = this.props;
-    const router = `traefik.http.routers.${name}`;
+    // A split route's router has a name of its own: while a service moves to slots, its pre-slot container still
+    // defines `<name>` routing to `<name>`, and two containers defining one router differently drop it
+    // (provider/configuration.go, Merge); two routers with one rule both stay, either serving.
+    const router = `traefik.http.routers.${splitSlot === undefined ? name : splitRouterName(name)}`;
     const names = [domain, ...(aliases ?? []), ...(redirects ?? [])];
     const labels: Record<string, string> = {
       'traefik.enable': 'true',

@@ -24,8 +24,12 @@
  *   whole directory. So split files live in the directory itself.
  */
 
-/** Labels of released containers: their slot, the steps their release takes (for plans), and a smoke runner's mark. */
-export const RELEASE_LABELS = { slot: 'release.slot', smoke: 'release.smoke', canary: 'release.canary', window: 'release.window-minutes', step: 'release.step' } as const;
+/**
+ * Labels of released containers: the service they are a version of (`<product>-<service>`, the Traefik service;
+ * the `service` label holds the catalog's name alone), their slot, the steps their release takes (for plans), and a
+ * smoke runner's mark.
+ */
+export const RELEASE_LABELS = { service: 'release.service', slot: 'release.slot', smoke: 'release.smoke', canary: 'release.canary', window: 'release.window-minutes', step: 'release.step' } as const;
 
 /** The two slots a service's versions alternate between: the new version goes into the one not serving. */
 export type ReleaseSlot = 'blue' | 'green';
@@ -39,6 +43,9 @@ export const versionServiceName = (service: string, slot: ReleaseSlot): string =
 
 /** The service the router sends to: the weighted split in the file provider. */
 export const splitServiceName = (service: string): string => `${service}@file`;
+
+/** The router of a split route, on every slot's containers alike: `<name>-split`, not the pre-slot container's `<name>`. */
+export const splitRouterName = (service: string): string => `${service}-split`;
 
 /** Where a service's split file lives inside the proxy's file provider directory. */
 export const splitFileName = (service: string): string => `split-${service}.yaml`;

@@ -12,7 +12,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigurationError, type ConfigurationIssue } from '../../constructs/core/configuration-error';
-import type { ProductSpec } from '../../system/model';
+import type { ProductSpec, ServiceSlots } from '../../system/model';
+import { otherSlot } from '../../constructs/docker/traffic-split';
 // The environment's own tag rules, so a tags file is judged exactly as synth judges it.
 import { DOCKER_TAG, PRODUCTION_TAG } from '../../system/validation';
 
@@ -20,6 +21,8 @@ import { DOCKER_TAG, PRODUCTION_TAG } from '../../system/validation';
 export interface ProductTags {
   readonly imageTag: string;
   readonly imageTags?: Readonly<Record<string, string>>;
+  /** Release slots of services released through them (docs/releasing.md); kept as they are by every rewrite. @default - none */
+  readonly slots?: Readonly<Record<string, ServiceSlots>>;
 }
 
 /** The content of one environment's tags file. */
@@ -126,7 +129,11 @@ export function serializeTagsFile(file: TagsFile): string {
   const products = Object.fromEntries(
     Object.entries(sortedObject(file.products)).map(([name, tags]) => [
       name,
-      tags.imageTags !== undefined && Object.keys(tags.imageTags).length > 0 ? { imageTag: tags.imageTag, imageTags: sortedObject(tags.imageTags) } : { imageTag: tags.imageTag },
+      {
+        imageTag: tags.imageTag,
+        ...(tags.imageTags !== undefined && Object.keys(tags.imageTags).length > 0 ? { imageTags: sortedObject(tags.imageTags) } : {}),
+        ...(tags.slots !== undefined && Object.keys(tags.slots).length > 0 ? { slots: sortedObject(tags.slots) } : {}),
+      },
     ]),
   );
   return `${JSON.stringify({ environment: file.environment, products }, null, 2)}\n`;
@@ -148,11 +155,49 @@ export function withTag(file: TagsFile, context: TagsContext, product: string, s
     service === undefined
       ? { imageTag: tag }
       : { imageTag: current?.imageTag ?? tag, imageTags: { ...(current?.imageTags ?? {}), [service]: tag } };
+  const slots = slotsWithTag(current?.slots, service, tag);
+  if (slots !== undefined) Object.assign(next, { slots });
   const updated: TagsFile = { environment: file.environment, products: { ...file.products, [product]: next } };
   const issues = tagsFileIssues(updated, context);
   if (context.production && isPlaceholderTag(tag)) {
     issues.push({ environment: context.environment, product, field: service === undefined ? 'imageTag' : `imageTags.${service}`, value: tag, allowed: 'a released tag', why: 'production never gets the placeholder of a product that was never released' });
   }
+  if (issues.length > 0) throw new ConfigurationError(issues);
+  return updated;
+}
+
+/**
+ * The slots after releasing `tag` (to `service`, or to every service when undefined): the tag
+ * goes into each affected service's idle slot, where Terraform creates it beside the serving
+ * version and `release run` takes it through the steps; a tag already serving changes nothing.
+ */
+export function slotsWithTag(slots: Readonly<Record<string, ServiceSlots>> | undefined, service: string | undefined, tag: string): Record<string, ServiceSlots> | undefined {
+  if (slots === undefined) return undefined;
+  return Object.fromEntries(
+    Object.entries(slots).map(([name, current]) => {
+      if ((service !== undefined && name !== service) || current[current.live] === tag) return [name, current];
+      return [name, { ...current, [otherSlot(current.live)]: tag }];
+    }),
+  );
+}
+
+/**
+ * The tags file with the slots the hosts recorded for services of `product` (`release record-slots`): which slot
+ * serves and the tags of the slots still holding containers, so the next apply keeps what the release did (the
+ * serving slot must run, the other may stay stopped, a removed kept version is not created again). A service whose
+ * tag is in no remaining slot (rolled back, then its window closed) gets the serving slot's tag as its own.
+ */
+export function withSlots(file: TagsFile, context: TagsContext, product: string, slots: Readonly<Record<string, ServiceSlots>>): TagsFile {
+  const current = file.products[product];
+  if (current === undefined) throw new ConfigurationError([{ environment: context.environment, product, field: 'products', value: product, allowed: Object.keys(file.products), why: 'no tag was ever released for it' }]);
+  let imageTags = { ...(current.imageTags ?? {}) };
+  for (const [service, recorded] of Object.entries(slots)) {
+    const tag = effectiveTag(current, service)!;
+    if (recorded.blue !== tag && recorded.green !== tag) imageTags = { ...imageTags, [service]: recorded[recorded.live]! };
+  }
+  const next: ProductTags = { imageTag: current.imageTag, ...(Object.keys(imageTags).length > 0 ? { imageTags } : {}), slots: { ...(current.slots ?? {}), ...slots } };
+  const updated: TagsFile = { environment: file.environment, products: { ...file.products, [product]: next } };
+  const issues = tagsFileIssues(updated, context);
   if (issues.length > 0) throw new ConfigurationError(issues);
   return updated;
 }

@@ -7,6 +7,7 @@
  *   run <env> <product> [<service>]                  the release steps on the hosts after the apply (docs/releasing.md)
  *   rollback <env> <product> [<service>]             back to the kept version inside the window; after it, says how to re-deploy
  *   close-window <env> [<product>]                   removes kept versions whose rollback window ended
+ *   record-slots <env> <product>                     the tags file gets the slots the hosts' release records hold
  *
  * record and promote only write environments/tags/<env>.json and print `stack=`, `tag=` and
  * `message=` lines (for $GITHUB_OUTPUT); committing and applying is the workflow's (or your) job.
@@ -18,12 +19,13 @@ import { ConfigurationError } from '../../constructs/core/configuration-error';
 import type { SystemSpec } from '../../system/model';
 import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
 import { OperatorError } from '../lib/tools';
-import { gitRunner, readTagsFile, writeTagsFile, type GitRunner, type TagsContext } from '../ops/tags-file';
+import { otherSlot } from '../../constructs/docker/traffic-split';
+import { gitRunner, readTagsFile, withSlots, writeTagsFile, type GitRunner, type TagsContext } from '../ops/tags-file';
 import { resolveSystem } from '../../system/resolve';
 import { releasePurge } from './purge';
 import { synthesizedReleaseSites, type ReleaseSites } from './release-sites';
 import type { StepOutput } from './rollout';
-import { releaseServices, runCloseWindow, runRelease, runRollback } from './steps';
+import { recordedSlots, releaseServices, runCloseWindow, runRelease, runRollback } from './steps';
 import type { ResolvedEnvironment } from '../../system/resolve';
 import { parseTarget, placeholderRefusal, placeholderUses, productStack, promote, recordRelease, type ReleaseTarget, type StagingApplied } from './release';
 
@@ -40,6 +42,8 @@ export const USAGE = `Usage: npm run release -- <verb> ...
   rollback <env> <product> [<service>]          inside the rollback window: start the kept version, move traffic back
                                                 (no pull, seconds); after it: says which tag to re-deploy, and how
   close-window <env> [<product>]                remove the kept versions whose rollback window ended (scheduled)
+  record-slots <env> <product>                  write which slot serves and each slot's tag (from the hosts' release
+                                                records) into environments/tags/<env>.json, so the next apply keeps them
 Options of run, rollback and close-window:
   --host <name>=<address>   address of a host when its network stack's state is not on this machine
 Exit codes: 0 done (run: every release promoted or nothing to release), 1 refused or rolled back, 2 usage`;
@@ -138,7 +142,7 @@ export function main(argv: readonly string[], io: ReleaseIo): number | Promise<n
     io.out(`${USAGE}\n`);
     return 0;
   }
-  if (verb === 'run' || verb === 'rollback' || verb === 'close-window') return hostVerb(verb, args, io).catch((error: unknown) => failed(error, io));
+  if (verb === 'run' || verb === 'rollback' || verb === 'close-window' || verb === 'record-slots') return hostVerb(verb, args, io).catch((error: unknown) => failed(error, io));
   try {
     switch (verb) {
       case 'record': {
@@ -194,7 +198,7 @@ export function main(argv: readonly string[], io: ReleaseIo): number | Promise<n
         io.out(`${USAGE}\n`);
         return verb === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown verb "${verb}"; verbs: record, promote, check-placeholders, run, rollback, close-window`);
+        throw new UsageError(`unknown verb "${verb}"; verbs: record, promote, check-placeholders, run, rollback, close-window, record-slots`);
     }
   } catch (error) {
     return failed(error, io, '\nnothing was written');
@@ -225,7 +229,7 @@ function hostOverrides(args: string[]): Map<string, string> {
   return hosts;
 }
 
-async function hostVerb(verb: 'run' | 'rollback' | 'close-window', args: string[], io: ReleaseIo): Promise<number> {
+async function hostVerb(verb: 'run' | 'rollback' | 'close-window' | 'record-slots', args: string[], io: ReleaseIo): Promise<number> {
   const hosts = hostOverrides(args);
   const unknown = args.find((arg) => arg.startsWith('--'));
   if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
@@ -241,6 +245,18 @@ async function hostVerb(verb: 'run' | 'rollback' | 'close-window', args: string[
   const steps: StepOutput = io.steps ?? { line: (text) => io.out(`${text}\n`), now: () => new Date() };
   if (verb === 'rollback') {
     await runRollback(sites, resolved, services, steps);
+    return 0;
+  }
+  if (verb === 'record-slots') {
+    const spec = io.system.environments.find((candidate) => candidate.name === resolved.name)!;
+    const context: TagsContext = { environment: spec.name, production: spec.production, products: io.system.products, runs: spec.products.map((deployment) => deployment.product) };
+    const slots = await recordedSlots(sites, services);
+    if (slots.size === 0) {
+      steps.line(`no service of ${product} in ${resolved.name} has a release recorded on its host: nothing to write`);
+      return 0;
+    }
+    writeTagsFile(io.root, withSlots(readTagsFile(io.root, context), context, product!, Object.fromEntries([...slots].map(([service, recorded]) => [service.name, recorded]))));
+    for (const [service, recorded] of slots) steps.line(`${service.id}: ${recorded.live} serves ${recorded[recorded.live]}${recorded[otherSlot(recorded.live)] === undefined ? '' : `, ${otherSlot(recorded.live)} holds ${recorded[otherSlot(recorded.live)]}`}`);
     return 0;
   }
   if (verb === 'close-window') {

@@ -49,7 +49,7 @@ export class DockerCliHost implements ReleaseHost {
   }
 
   public async containers(service: string, slot: ReleaseSlot): Promise<VersionContainer[]> {
-    const names = this.run(['ps', '--all', '--filter', `label=service=${service}`, '--filter', `label=${SLOT_LABEL}=${slot}`, '--format', '{{.Names}}']).split('\n').filter(Boolean);
+    const names = this.run(['ps', '--all', '--filter', `label=${RELEASE_LABELS.service}=${service}`, '--filter', `label=${SLOT_LABEL}=${slot}`, '--format', '{{.Names}}']).split('\n').filter(Boolean);
     if (names.length === 0) return [];
     const inspected = JSON.parse(this.run(['inspect', ...names])) as Array<{ Name: string; RestartCount: number; State: { Running: boolean; Health?: { Status: string } }; Config: { Labels?: Record<string, string> } }>;
     return inspected.map((c) => ({ name: c.Name.replace(/^\//, ''), running: c.State.Running, health: c.State.Health?.Status ?? 'none', restarts: c.RestartCount, tag: c.Config.Labels?.['image.tag'] }));

@@ -76,14 +76,15 @@ export function smokeRunFor(check: SmokeCheckBlock, target: SmokeTarget): SmokeR
   return { name: check.name, container: { args: smokeRunArgs(block, resolve) } };
 }
 
-/** The smoke checks a product stack synthesized for a service: containers marked `release.step=smoke`, named `<service>-smoke-<check>`. */
+/** The smoke checks a product stack synthesized for a service: containers marked `release.step=smoke`, named `<service>-smoke-<check>-<tag>-<revision>`, with `count = 0`. */
 export function synthesizedSmokeChecks(app: SynthesizedApp, stack: string, service: string): SmokeCheckBlock[] {
   const synthesized = app.stacks.get(stack);
   if (synthesized === undefined) return [];
   const prefix = `${service}-smoke-`;
   return resourcesOf(synthesized, 'docker_container')
     .filter(([, block]) => labelsOf(block)[RELEASE_LABELS.step] === 'smoke' && String(block.name).startsWith(prefix))
-    .map(([, block]) => ({ name: String(block.name).slice(prefix.length), block }));
+    // The check's name from its `task` label (`smoke-<check>`): the container's name goes on with the tag and revision.
+    .map(([, block]) => ({ name: (labelsOf(block).task ?? '').replace(/^smoke-/, ''), block }));
 }
 
 /** The environment's sites from the synthesized stacks (cdktf.out), reached like ops reaches them. */

@@ -8,6 +8,7 @@
  * left alone: the apply already swapped its container.
  */
 import { otherSlot, RELEASE_SLOTS, type ReleaseSlot } from '../../constructs/docker/traffic-split';
+import type { ServiceSlots } from '../../system/model';
 import type { ResolvedEnvironment, ResolvedService } from '../../system/resolve';
 import { OperatorError } from '../lib/tools';
 import { smokeRunFor, type ReleaseSite, type ReleaseSites } from './release-sites';
@@ -124,6 +125,28 @@ export async function runCloseWindow(sites: ReleaseSites, services: readonly Res
     }
   }
   return removed;
+}
+
+/**
+ * `release record-slots`: per service released through slots, what its host's release record says: the serving
+ * slot and the tags of the slots that still hold containers (a closed window removed the kept one). Services with
+ * no record yet (never released through slots) are left out, so their pre-slot container stays.
+ */
+export async function recordedSlots(sites: ReleaseSites, services: readonly ResolvedService[]): Promise<Map<ResolvedService, ServiceSlots>> {
+  const slots = new Map<ResolvedService, ServiceSlots>();
+  for (const service of services) {
+    if (service.slots === undefined) continue;
+    const site = sites.sites.find((candidate) => candidate.name === service.host);
+    const record = site === undefined ? undefined : await readRecord(site.host, service.id);
+    if (site === undefined || record === undefined) continue;
+    const held: Partial<Record<ReleaseSlot, string>> = {};
+    for (const slot of RELEASE_SLOTS) {
+      const tag = record.tags[slot];
+      if (tag !== undefined && (slot === record.live || (await site.host.containers(service.id, slot)).length > 0)) held[slot] = tag;
+    }
+    slots.set(service, { live: record.live, ...held });
+  }
+  return slots;
 }
 
 /** One line per service and host: its traffic split, tags and rollback window (ops `traffic`). */

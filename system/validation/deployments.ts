@@ -3,6 +3,8 @@ import { HETZNER_SERVER_TYPES } from '../../constructs/hetzner/server-types';
 import { DEFAULT_HOST_GROUP } from '../defaults';
 import { behaviourOf } from '../kinds';
 import { DATA_DEPENDENCIES, type EnvironmentSpec, type HostSpec, type ProductDeployment, type ProductSpec, type ResourceSpec, type SystemSpec } from '../model';
+import { RELEASE_SLOTS } from '../../constructs/docker/traffic-split';
+import { releasedThroughSlots } from '../releases';
 import { checkImageTag } from './images';
 import { IssueLog, Report, checkReplicas } from './shared';
 
@@ -28,8 +30,36 @@ export function validateProductDeployments(system: SystemSpec, environment: Envi
     }
     const tags: Array<[string, string]> = [['imageTag', deployment.imageTag], ...Object.entries(deployment.imageTags ?? {}).map(([s, t]): [string, string] => [`imageTags.${s}`, t])];
     for (const [field, tag] of tags) checkImageTag(environment, field, tag, report);
+    validateSlots(environment, product, deployment, report);
     for (const dependency of deployment.externalData ?? []) {
       if (!DATA_DEPENDENCIES.includes(dependency)) report({ field: 'externalData', value: dependency, allowed: DATA_DEPENDENCIES });
+    }
+  }
+}
+
+/**
+ * The slots the tags file records per service (docs/releasing.md): only for a service released
+ * through slots, a slot that serves has a tag, and the tag the product releases is in one of the
+ * slots (a release writes it into the idle slot; a promotion makes that slot live).
+ */
+function validateSlots(environment: EnvironmentSpec, product: ProductSpec, deployment: ProductDeployment, report: Report): void {
+  const engine = environment.engine ?? (environment.hosts.length > 1 ? 'swarm' : 'containers');
+  const slotted = product.services.filter((service) => behaviourOf(service.kind) !== undefined && releasedThroughSlots(service, behaviourOf(service.kind)!, engine)).map((service) => service.name);
+  for (const [service, slots] of Object.entries(deployment.slots ?? {})) {
+    const field = `slots.${service}`;
+    if (!slotted.includes(service)) {
+      report({ field, value: service, allowed: slotted, why: 'only a routed service declaring `smoke`, on plain containers (not a swarm), is released through slots' });
+      continue;
+    }
+    if (!(RELEASE_SLOTS as readonly string[]).includes(slots.live)) {
+      report({ field: `${field}.live`, value: slots.live, allowed: [...RELEASE_SLOTS] });
+      continue;
+    }
+    for (const slot of RELEASE_SLOTS) if (slots[slot] !== undefined) checkImageTag(environment, `${field}.${slot}`, slots[slot], report);
+    if (slots[slots.live] === undefined) report({ field: `${field}.${slots.live}`, value: null, allowed: 'the tag the serving slot runs' });
+    const released = deployment.imageTags?.[service] ?? deployment.imageTag;
+    if (!RELEASE_SLOTS.some((slot) => slots[slot] === released)) {
+      report({ field, value: slots, allowed: `a slot holding ${released}`, why: 'the tag released for the service goes into its idle slot; a promotion then records that slot as live' });
     }
   }
 }

@@ -223,7 +223,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   }
   validateResources(service, report, field);
   validateTasks(service, report, field);
-  validateSmokeChecks(service, service.healthCheck ?? kind.healthCheck, report, field);
+  validateSmokeChecks(service, service.healthCheck ?? kind.healthCheck, service.port ?? kind.port, report, field);
   checkWritablePaths(service.writablePaths, field('writablePaths'), report);
   if (service.readOnlyRootFilesystem !== undefined && typeof service.readOnlyRootFilesystem !== 'boolean') {
     report({ field: field('readOnlyRootFilesystem'), value: service.readOnlyRootFilesystem, allowed: ['true', 'false'] });

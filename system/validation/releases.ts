@@ -10,9 +10,9 @@ const wholeIn = (value: unknown, min: number, max: number): boolean => typeof va
 /**
  * Rules for `services.<name>.smoke`. `healthCheck` is the probe the service
  * runs (its own or its kind's): an HTTP smoke check uses the same HTTP client,
- * which that probe proves the image has.
+ * which that probe proves the image has. `port` is its main port, its own or its kind's.
  */
-export function validateSmokeChecks(service: ServiceSpec, healthCheck: HealthCheck | undefined, report: Report, field: (name: string) => string): void {
+export function validateSmokeChecks(service: ServiceSpec, healthCheck: HealthCheck | undefined, port: number | undefined, report: Report, field: (name: string) => string): void {
   for (const [name, check] of Object.entries(service.smoke ?? {})) {
     const checkField = (key: string) => field(`smoke.${name}.${key}`);
     if (!NAME.test(name)) report({ field: field(`smoke.${name}`), value: name, allowed: 'lowercase letters, digits and "-" (it is part of the check\'s container name)' });
@@ -38,7 +38,7 @@ export function validateSmokeChecks(service: ServiceSpec, healthCheck: HealthChe
     const named = Object.keys(service.ports ?? {});
     if (http.port !== undefined && !named.includes(http.port)) {
       report({ field: checkField('http.port'), value: http.port, allowed: named.length > 0 ? named : 'a named port of the service (it declares none in ports)' });
-    } else if (http.port === undefined && service.port === undefined && healthCheck?.httpRoute?.port === undefined) {
+    } else if (http.port === undefined && port === undefined && healthCheck?.httpRoute?.port === undefined) {
       report({ field: checkField('http'), value: http, allowed: 'a service with a port (or a named port in http.port)', why: 'an HTTP smoke check requests the new version\'s own port' });
     }
     if (healthCheck?.httpClient === undefined) {

@@ -77,7 +77,8 @@ export async function engineScenario(name: string, system: SystemSpec, workRoot:
     const converged = Date.now();
     say(`${env} applied on the engine (${levels.flat().length} stacks) in ${seconds(converged - prepared)}`);
 
-    const synthesized = envJsons.flatMap((j) => Object.values<any>(j.resource?.docker_container ?? {}));
+    // `count = 0`: declared for another tool to run (a release's smoke checks, run by `release run`), never by Terraform.
+    const synthesized = envJsons.flatMap((j) => Object.values<any>(j.resource?.docker_container ?? {})).filter((c) => c.count !== 0);
     const checked = await checkContainers(client, synthesized, where);
     problems.push(...checked.problems);
     checked.lines.forEach(say);

@@ -1,0 +1,210 @@
+/**
+ * The product stack's release slots (docs/releasing.md): a routed service declaring `smoke`
+ * (Manacore's hub web app) runs a version per slot behind the edge's split, with its release
+ * steps on its labels and its smoke checks synthesized for `release run`, never run by
+ * Terraform; every other service keeps its one set of containers.
+ */
+import { ConfigurationError } from '../constructs/core/configuration-error';
+import { manacore } from '../environments';
+import { parseTagsFile, serializeTagsFile, slotsWithTag, withSlots, withTag } from '../scripts/ops/tags-file';
+import type { ReleaseSites } from '../scripts/release/release-sites';
+import type { ReleaseHost, VersionContainer } from '../scripts/release/rollout';
+import { recordedSlots } from '../scripts/release/steps';
+import { resolveSystem } from '../system/resolve';
+import { synthesizedSmokeChecks } from '../scripts/release/release-sites';
+import { labelsOf, type SynthesizedApp } from '../scripts/lib/synthesized';
+import type { ProductDeployment, ServiceSlots, SystemSpec } from '../system/model';
+import { releasedThroughSlots } from '../system/releases';
+import { resources, SynthesizedSystem, type TerraformJson } from './helpers/synth';
+
+const labels = (block: any): Record<string, string> => labelsOf(block);
+
+/** Manacore with `slots` recorded for manacore/web in `environment` (its imageTag set to `imageTag`). */
+function manacoreWithSlots(environment: string, slots: ServiceSlots, imageTag: string): SystemSpec {
+  return {
+    ...manacore,
+    environments: manacore.environments.map((spec) =>
+      spec.name !== environment
+        ? spec
+        : { ...spec, products: spec.products.map((deployment): ProductDeployment => (deployment.product === 'manacore' ? { ...deployment, imageTag, slots: { web: slots } } : deployment)) },
+    ),
+  };
+}
+
+const asApp = (name: string, json: TerraformJson): SynthesizedApp => ({ outdir: '', stacks: new Map([[name, { name, dependencies: [], workingDirectory: '', json: json as any }]]) });
+
+describe('a service moving to slots (no slots recorded yet)', () => {
+  const system = new SynthesizedSystem(manacore);
+  const staging = system.synth('staging-manacore');
+  const production = system.synth('production-manacore');
+  const containers = resources(staging, 'docker_container');
+
+  it('keeps the pre-slot container as it was, serving beside the blue slot', () => {
+    const legacy = containers['manacore-web'];
+    expect(legacy).toBeDefined();
+    expect(labels(legacy)['release.slot']).toBeUndefined();
+    expect(labels(legacy)['traefik.http.routers.manacore-web.service']).toBe('manacore-web');
+    expect(legacy.must_run).toBeUndefined();
+    const blue = containers['manacore-web-blue'];
+    expect(labels(blue)).toMatchObject({
+      // What `release run` finds a version by (scripts/release/docker-host.ts); `service` stays the catalog's name.
+      'release.service': 'manacore-web',
+      service: 'web',
+      'release.slot': 'blue',
+      'release.smoke': 'home',
+      'release.canary': 'none',
+      'release.window-minutes': '60',
+      // Its own router: the pre-slot container's differs, and Traefik drops a router two containers define differently.
+      'traefik.http.routers.manacore-web-split.service': 'manacore-web@file',
+      'traefik.http.services.manacore-web-blue.loadbalancer.server.port': '3000',
+    });
+    expect(Object.keys(labels(blue)).some((key) => key.startsWith('traefik.http.routers.manacore-web.'))).toBe(false);
+    // The serving slot must run; there is no green version yet.
+    expect(blue.must_run).toBeUndefined();
+    expect(blue.image).toBe(legacy.image);
+    expect(containers['manacore-web-green']).toBeUndefined();
+    // DNS still waits on the pre-slot container, which serves.
+    expect(resources(staging, 'cloudflare_dns_record')['dns-manacore-web-a'].depends_on).toEqual(['docker_container.manacore-web']);
+  });
+
+  it("labels production's slots with its canary", () => {
+    expect(labels(resources(production, 'docker_container')['manacore-web-blue'])['release.canary']).toBe('10% for 10 min');
+  });
+
+  it('synthesizes the smoke checks for `release run`, with count 0 so Terraform never runs them', () => {
+    const checks = synthesizedSmokeChecks(asApp('staging-manacore', staging), 'staging-manacore', 'manacore-web');
+    expect(checks.map((check) => check.name)).toEqual(['home']);
+    const block = checks[0]!.block;
+    expect(block.count).toBe(0);
+    expect(labels(block)).toMatchObject({ 'release.step': 'smoke', task: 'smoke-home', service: 'web' });
+    expect(String(block.name)).toMatch(/^manacore-web-smoke-home-/);
+    expect((block.command as string[]).join(' ')).toContain('http://${docker_container.manacore-web-blue.name}:3000/');
+  });
+
+  it('leaves every service that declares no smoke checks as it was', () => {
+    for (const id of ['manacore-landing']) {
+      expect(containers[id]).toBeDefined();
+      expect(containers[`${id}-blue`]).toBeUndefined();
+    }
+    const chat = resources(system.synth('staging-chat'), 'docker_container');
+    expect(Object.values(chat).some((block) => labels(block)['release.slot'] !== undefined || labels(block)['release.step'] !== undefined)).toBe(false);
+  });
+});
+
+describe('a service with its slots recorded', () => {
+  const system = new SynthesizedSystem(manacoreWithSlots('staging', { live: 'green', blue: 'main-1111111', green: 'main-2222222' }, 'main-2222222'));
+  const staging = system.synth('staging-manacore');
+  const containers = resources(staging, 'docker_container');
+
+  it('runs both versions, drops the pre-slot container, and lets the kept version stay stopped', () => {
+    expect(containers['manacore-web']).toBeUndefined();
+    expect(containers['manacore-web-green'].must_run).toBeUndefined();
+    expect(labels(containers['manacore-web-green'])['image.tag']).toBe('main-2222222');
+    expect(containers['manacore-web-blue'].must_run).toBe(false);
+    expect(labels(containers['manacore-web-blue'])['image.tag']).toBe('main-1111111');
+    expect(containers['manacore-web-blue'].name).toMatch(/^manacore-web-blue-main-1111111-/);
+    // The routers are identical on both versions (or Traefik drops them).
+    const routers = (block: any) => Object.entries(labels(block)).filter(([key]) => key.startsWith('traefik.http.routers.'));
+    expect(routers(containers['manacore-web-blue'])).toEqual(routers(containers['manacore-web-green']));
+    // The smoke checks name the serving slot; `release run` puts the new version in its place.
+    const [check] = synthesizedSmokeChecks(asApp('staging-manacore', staging), 'staging-manacore', 'manacore-web');
+    expect((check!.block.command as string[]).join(' ')).toContain('${docker_container.manacore-web-green.name}');
+    expect(resources(staging, 'cloudflare_dns_record')['dns-manacore-web-a'].depends_on).toEqual(['docker_container.manacore-web-green']);
+  });
+
+  it("moves the pre-slot image resource to blue's, so removing the pre-slot container leaves the serving blue one as it is", () => {
+    const moving = new SynthesizedSystem(manacore).synth('staging-manacore');
+    const recorded = new SynthesizedSystem(manacoreWithSlots('staging', { live: 'blue', blue: 'main-0000000' }, 'main-0000000')).synth('staging-manacore');
+    expect((recorded as any).moved).toEqual([{ from: 'docker_image.manacore-web', to: 'docker_image.manacore-web-blue' }]);
+    expect((moving as any).moved).toBeUndefined();
+    const blue = (json: TerraformJson) => ({ ...resources(json, 'docker_container')['manacore-web-blue'], image: undefined });
+    expect(blue(recorded)).toEqual(blue(moving));
+    expect(resources(recorded, 'docker_image')['manacore-web-blue'].name).toBe(resources(moving, 'docker_image')['manacore-web'].name);
+    expect(resources(recorded, 'docker_container')['manacore-web']).toBeUndefined();
+  });
+
+  it('refuses slots for a service not released through them, a serving slot without a tag, and a released tag in no slot', () => {
+    const chat = (slots: ServiceSlots): SystemSpec => ({
+      ...manacore,
+      environments: manacore.environments.map((spec) =>
+        spec.name !== 'staging' ? spec : { ...spec, products: spec.products.map((d) => (d.product === 'chat' ? { ...d, slots: { web: slots } } : d)) },
+      ),
+    });
+    expect(() => new SynthesizedSystem(chat({ live: 'blue', blue: 'main-0000000' }))).toThrow(/product "chat", field "slots.web".*only a routed service declaring `smoke`/s);
+    expect(() => new SynthesizedSystem(manacoreWithSlots('staging', { live: 'green', blue: 'main-1111111' }, 'main-1111111'))).toThrow(/field "slots.web.green".*the tag the serving slot runs/s);
+    expect(() => new SynthesizedSystem(manacoreWithSlots('staging', { live: 'blue', blue: 'main-1111111' }, 'main-3333333'))).toThrow(/field "slots.web".*a slot holding main-3333333/s);
+    expect(() => new SynthesizedSystem(manacoreWithSlots('staging', { live: 'red' as 'blue', blue: 'main-1111111' }, 'main-1111111'))).toThrow(ConfigurationError);
+  });
+});
+
+describe('the tags file and the slots', () => {
+  const context = { environment: 'staging', production: false, products: manacore.products };
+
+  it('writes a released tag into the idle slot and keeps the slots through a rewrite', () => {
+    const file = parseTagsFile(JSON.stringify({ environment: 'staging', products: { manacore: { imageTag: 'main-1111111', slots: { web: { live: 'blue', blue: 'main-1111111' } } } } }), context);
+    const released = withTag(file, context, 'manacore', undefined, 'main-2222222');
+    expect(released.products.manacore).toEqual({ imageTag: 'main-2222222', slots: { web: { live: 'blue', blue: 'main-1111111', green: 'main-2222222' } } });
+    expect(JSON.parse(serializeTagsFile(released)).products.manacore.slots.web.green).toBe('main-2222222');
+    // The tag already serving changes no slot; a release of another service leaves this one's alone.
+    expect(slotsWithTag({ web: { live: 'blue', blue: 'main-1111111' } }, undefined, 'main-1111111')).toEqual({ web: { live: 'blue', blue: 'main-1111111' } });
+    expect(slotsWithTag({ web: { live: 'blue', blue: 'main-1111111' } }, 'landing', 'main-2222222')).toEqual({ web: { live: 'blue', blue: 'main-1111111' } });
+  });
+
+  it('keeps Swarm environments and services without smoke checks off slots', () => {
+    const routed = { routed: true, container: true };
+    expect(releasedThroughSlots({ smoke: {} }, routed, 'containers')).toBe(true);
+    expect(releasedThroughSlots({ smoke: {} }, routed, 'swarm')).toBe(false);
+    expect(releasedThroughSlots({}, routed, 'containers')).toBe(false);
+    expect(releasedThroughSlots({ smoke: {} }, { routed: false, container: true }, 'containers')).toBe(false);
+  });
+});
+
+describe('release record-slots: the hosts\' records into the tags file', () => {
+  const context = { environment: 'staging', production: false, products: manacore.products };
+  /** A host whose files and containers are maps: `release-<service>.json` is the record rollout.ts writes. */
+  function host(files: Record<string, string>, containers: Record<string, VersionContainer[]>): ReleaseHost {
+    const unused = async () => {
+      throw new Error('not used by record-slots');
+    };
+    return {
+      containers: async (service, slot) => containers[`${service}/${slot}`] ?? [],
+      readFile: async (name) => files[name],
+      start: unused,
+      stop: unused,
+      remove: unused,
+      runSmokeCheck: unused,
+      writeFile: unused,
+    };
+  }
+  const staging = resolveSystem(manacore).environments.find((environment) => environment.name === 'staging')!;
+  const services = staging.products.find((product) => product.name === 'manacore')!.services;
+  const sites = (releaseHost: ReleaseHost): ReleaseSites => ({ sites: [{ name: 'app-1', host: releaseHost, smokeTarget: unusedTarget }], metrics: () => ({ versionSignals: unusedTarget }), smokeChecks: () => [] });
+  const unusedTarget = async (): Promise<never> => {
+    throw new Error('not used');
+  };
+  const kept: VersionContainer = { name: 'manacore-web-blue-x', running: false, health: 'none', restarts: 0, tag: 'main-1111111' };
+
+  it('records the serving slot and the kept one while it is on the host; nothing for services never released through slots', async () => {
+    const record = { live: 'green', tags: { blue: 'main-1111111', green: 'main-2222222' }, windowEndsAt: '2026-12-07T13:00:00Z' };
+    const during = await recordedSlots(sites(host({ 'release-manacore-web.json': JSON.stringify(record) }, { 'manacore-web/blue': [kept] })), services);
+    expect([...during].map(([service, slots]) => [service.name, slots])).toEqual([['web', { live: 'green', blue: 'main-1111111', green: 'main-2222222' }]]);
+    // After close-window the kept containers are gone: the next apply must not create them again.
+    const after = await recordedSlots(sites(host({ 'release-manacore-web.json': JSON.stringify({ live: 'green', tags: record.tags }) }, {})), services);
+    expect(after.get(services.find((service) => service.name === 'web')!)).toEqual({ live: 'green', green: 'main-2222222' });
+    expect((await recordedSlots(sites(host({}, {})), services)).size).toBe(0);
+  });
+
+  it('writes them into the product, and a service rolled back past its window gets the serving tag as its own', () => {
+    const file = parseTagsFile(JSON.stringify({ environment: 'staging', products: { manacore: { imageTag: 'main-2222222' } } }), context);
+    expect(withSlots(file, context, 'manacore', { web: { live: 'green', blue: 'main-1111111', green: 'main-2222222' } }).products.manacore).toEqual({
+      imageTag: 'main-2222222',
+      slots: { web: { live: 'green', blue: 'main-1111111', green: 'main-2222222' } },
+    });
+    expect(withSlots(file, context, 'manacore', { web: { live: 'blue', blue: 'main-1111111' } }).products.manacore).toEqual({
+      imageTag: 'main-2222222',
+      imageTags: { web: 'main-1111111' },
+      slots: { web: { live: 'blue', blue: 'main-1111111' } },
+    });
+    expect(() => withSlots(file, context, 'chat', {})).toThrow(/product "chat", field "products"/);
+  });
+});
