@@ -5,7 +5,7 @@
  * Terraform; every other service keeps its one set of containers.
  */
 import { ConfigurationError } from '../constructs/core/configuration-error';
-import { manacore } from '../environments';
+import { manacore as catalogManacore } from '../environments';
 import { parseTagsFile, serializeTagsFile, slotsWithTag, withSlots, withTag } from '../scripts/ops/tags-file';
 import type { ReleaseSites } from '../scripts/release/release-sites';
 import type { ReleaseHost, VersionContainer } from '../scripts/release/rollout';
@@ -18,6 +18,16 @@ import { releasedThroughSlots } from '../system/releases';
 import { resources, SynthesizedSystem, type TerraformJson } from './helpers/synth';
 
 const labels = (block: any): Record<string, string> => labelsOf(block);
+
+/** Manacore with its hub web app opted into the release steps (environments/catalog.ts says why it is not yet). */
+const manacore: SystemSpec = {
+  ...catalogManacore,
+  products: catalogManacore.products.map((product) =>
+    product.name !== 'manacore'
+      ? product
+      : { ...product, services: product.services.map((service) => (service.name === 'web' ? { ...service, smoke: { home: { http: { path: '/' } } } } : service)) },
+  ),
+};
 
 /** Manacore with `slots` recorded for manacore/web in `environment` (its imageTag set to `imageTag`). */
 function manacoreWithSlots(environment: string, slots: ServiceSlots, imageTag: string): SystemSpec {

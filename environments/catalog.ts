@@ -79,8 +79,10 @@ export const MANACORE_PRODUCTS: readonly ProductSpec[] = [
   standardProduct('maerchenzauber', { backendPort: 3003, web: true, landing: true, mobile: true, backendSecrets: ['AZURE_OPENAI_API_KEY'] }),
   standardProduct('manadeck', { backendPort: 3004, web: true, landing: true, mobile: true }),
   standardProduct('memoro', { web: true, landing: true, mobile: true }),
-  // The hub app goes through the release steps first (issue 35): its home page must render before it gets traffic.
-  standardProduct('manacore', { web: true, landing: true, mobile: true, webSmoke: { home: { http: { path: '/' } } } }),
+  // Not yet through the release steps: until the pipeline records the slots in the tags file after each release
+  // (docs/releasing.md, "What remains"), the next apply would restart or recreate an old version that a later
+  // `release run` would take for a new one. Opt in with webSmoke: { home: { http: { path: '/' } } } then.
+  standardProduct('manacore', { web: true, landing: true, mobile: true }),
   standardProduct('picture', { backendPort: 3005, web: true, landing: true, mobile: true }),
   standardProduct('uload', { backendPort: 3006, web: true, landing: true }),
   standardProduct('nutriphi', { backendPort: 3007, web: true, landing: true, mobile: true }),
