@@ -77,7 +77,8 @@ export async function startSwarmEnvironment(stackJson: any, workDir: string, add
     await nodes.stop();
     throw error;
   }
-  const ssh = path.join(workDir, 'swarm-ssh');
+  // One per environment: two swarm environments' network stacks apply at once.
+  const ssh = path.join(workDir, `swarm-ssh-${joins[0].serverName}`);
   const cases = joins.map((join) => `  ${join.ipv4Name}) host=${join.host} ;;`).join('\n');
   fs.writeFileSync(
     ssh,
