@@ -37,9 +37,10 @@ describe('containers to Swarm on one host', () => {
     for (const network of [FRONTEND, DATA]) engine.cli(['network', 'create', '--driver', 'bridge', network]);
     engine.cli(['volume', 'create', 'postgres-data']);
     // The data container: serves its volume on 5432, and probes the app every 0.2 s, logging host uptime and the outcome.
-    // `tasks.api` too: the service's virtual IP does not answer on this daemon (its own network namespace, started with
-    // --iptables=false), the task's own address over the overlay does; Swarm's DNS gives both as soon as the task runs.
-    const probe = 'while true; do if wget -q -O /dev/null http://api:8080/ || wget -q -O /dev/null http://tasks.api:8080/; then s=up; else s=down; fi; echo "$(cut -d" " -f1 /proc/uptime) $s" >> /probe.log; sleep 0.2; done';
+    // `tasks.api` first: the service's virtual IP does not answer on this daemon (its own network namespace, started
+    // with --iptables=false; a connection to it hangs, hence the timeouts), the task's own address over the overlay
+    // does. Before the switch `tasks.api` does not resolve and the container `api` answers.
+    const probe = 'while true; do if timeout 2 wget -q -O /dev/null http://tasks.api:8080/ || timeout 2 wget -q -O /dev/null http://api:8080/; then s=up; else s=down; fi; echo "$(cut -d" " -f1 /proc/uptime) $s" >> /probe.log; sleep 0.2; done';
     const dataId = engine.cli([
       'run', '-d', '--name', 'postgres', '--network', DATA, '--network-alias', 'postgres', '-v', 'postgres-data:/data', IMAGE,
       'sh', '-c', `test -f /data/rows || echo row-1 > /data/rows; (${probe}) & exec httpd -f -p 5432 -h /data`,
