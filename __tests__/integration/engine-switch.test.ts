@@ -36,11 +36,11 @@ describe('containers to Swarm on one host', () => {
     // Before: the layout of the containers engine.
     for (const network of [FRONTEND, DATA]) engine.cli(['network', 'create', '--driver', 'bridge', network]);
     engine.cli(['volume', 'create', 'postgres-data']);
-    // The data container: serves its volume on 5432, and probes the app every 0.2 s, logging host uptime and the outcome.
+    // The data container: serves its volume on 5432, and probes the app every 0.2 s, logging the host uptime each probe began at and its outcome.
     // `tasks.api` first: the service's virtual IP does not answer on this daemon (its own network namespace, started
     // with --iptables=false; a connection to it hangs, hence the timeouts), the task's own address over the overlay
     // does. Before the switch `tasks.api` does not resolve and the container `api` answers.
-    const probe = 'while true; do if timeout 2 wget -q -O /dev/null http://tasks.api:8080/ || timeout 2 wget -q -O /dev/null http://api:8080/; then s=up; else s=down; fi; echo "$(cut -d" " -f1 /proc/uptime) $s" >> /probe.log; sleep 0.2; done';
+    const probe = 'while true; do at=$(cut -d" " -f1 /proc/uptime); if timeout 2 wget -q -O /dev/null http://tasks.api:8080/ || timeout 2 wget -q -O /dev/null http://api:8080/; then s=up; else s=down; fi; echo "$at $s" >> /probe.log; sleep 0.2; done';
     const dataId = engine.cli([
       'run', '-d', '--name', 'postgres', '--network', DATA, '--network-alias', 'postgres', '-v', 'postgres-data:/data', IMAGE,
       'sh', '-c', `test -f /data/rows || echo row-1 > /data/rows; (${probe}) & exec httpd -f -p 5432 -h /data`,
@@ -67,14 +67,21 @@ describe('containers to Swarm on one host', () => {
     engine.cli(['network', 'connect', '--alias', 'postgres', DATA, 'postgres']);
     // 5. The product stack's docker_service.
     engine.cli(['service', 'create', '--detach', '--name', 'api', '--network', FRONTEND, '--network', DATA, '--health-cmd', 'wget -q -O /dev/null http://127.0.0.1:8080/', '--health-interval', '1s', IMAGE, 'sh', '-c', APP]);
-    // The window, as the probe saw it: from its first failure after the removal began to its next success.
+    // The window, as the probe saw it: from the start of its first failure to the start of its next success.
     const window = () => {
-      const log = probeLog().map((line) => line.split(' ')).map(([at, state]) => ({ at: Number(at), state })).filter(({ at }) => at > windowOpened);
+      const all = probeLog().map((line) => line.split(' ')).map(([at, state]) => ({ at: Number(at), state }));
+      // A probe that began before the removal may fail during it: count from the last success that began before.
+      const lastUpBefore = Math.max(...all.filter(({ at, state }) => at < windowOpened && state === 'up').map(({ at }) => at));
+      const log = all.filter(({ at }) => at > lastUpBefore);
       const down = log.find(({ state }) => state === 'down');
       const up = down && log.find(({ at, state }) => at > down.at && state === 'up');
       return { down, up, failed: log.filter(({ at, state }) => state === 'down' && down && at >= down.at && (!up || at < up.at)).length };
     };
-    await engine.until('the service answers the data container over the overlay', async () => window().up !== undefined, 90);
+    await engine.until('the service answers the data container over the overlay', async () => window().up !== undefined, 90).catch((error: Error) => {
+      // What the data container sees at that moment, for a failure's message.
+      const direct = (target: string) => { try { return engine.cli(['exec', 'postgres', 'sh', '-c', `nslookup ${target} 2>&1 | tail -3; timeout 2 wget -O - http://${target}:8080/ 2>&1; echo exit $?`]); } catch (e) { return String(e); } };
+      throw new Error(`${error.message}\nprobe log tail: ${probeLog().slice(-5).join(' | ')}\ntasks.api: ${direct('tasks.api')}\napi: ${direct('api')}\nnetworks: ${engine.cli(['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'postgres'])}`);
+    });
     const { down, up, failed } = window();
     const seconds = up!.at - down!.at;
     console.log(`containers -> Swarm on one host: the app unreachable for ${seconds.toFixed(1)} s (first failed probe after its container's removal to the service answering over the overlay; ${failed} failed probes)`);
