@@ -5,7 +5,8 @@
  * 1. synthesizes it into out/ (local backend; state files land in .e2e/<system>/),
  * 2. per deploy stage (stacks/deploy-order.ts; the stacks of one stage in parallel): terraform init (through the
  *    filesystem mirror of the CLI configuration), validate, plan, apply, and a second plan that must show no
- *    changes; later levels read earlier stacks' real outputs through terraform_remote_state,
+ *    changes; later levels read earlier stacks' real outputs through terraform_remote_state; a network stack whose
+ *    hosts form a swarm runs its `swarm-join` provisioners against real dockerds, one per host (swarm.ts),
  * 3. changes one product's image tag, re-synthesizes into out-tag/, plans the changed stacks, renders the
  *    `terraform show -json` plans with the plan-comment renderer and checks them, applies, then rolls the tag back
  *    (plan, apply) and checks everything converged again.
@@ -35,9 +36,12 @@ import { engineScenario } from './engine/scenarios';
 import { cdktfEnv, checkRefusal, checkRefusalMessage, runCdktf, writeCdktfProject } from './cdktf-cli';
 import { synthesize, withImageTag, type TagChange } from './synth';
 import { systemsFromFile } from './system-file';
+import { startSwarmEnvironment, swarmJoins, type SwarmEnvironment } from './swarm';
 import { Terraform, TerraformError, startSharedMock, variableValues, writeCliConfig, type SharedMock } from './terraform';
 
 const WORK_ROOT = path.join(REPO_ROOT, '.e2e');
+/** Where the shared mock records the primary IPs it hands out (swarm.ts reads it). */
+const MOCK_ADDRESS_BOOK = path.join(WORK_ROOT, 'mock-addresses.txt');
 
 /** The systems the harness checks: the product's own, and the examples built with the library. */
 const SYSTEMS: Readonly<Record<string, SystemSpec>> = { manacore, nutri, fieldnotes, harbor, relay, lexicon };
@@ -115,7 +119,7 @@ export function deployLevels(stacks: Readonly<Record<string, StackDeployInfo>>, 
 }
 
 /** Runs `fn` over items with at most `limit` at once; every failure is collected, not only the first. */
-export async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<Error[]> {
+export async function inParallel<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<unknown>): Promise<Error[]> {
   const errors: Error[] = [];
   let next = 0;
   const worker = async () => {
@@ -150,12 +154,13 @@ export class Harness {
     this.terraform = new Terraform(cliConfig, mock, variables);
   }
 
-  private async step(stack: string, dir: string, args: string[], options: { reattach?: boolean; allowExit?: number[] } = {}) {
+  private async step(stack: string, dir: string, args: string[], options: { reattach?: boolean; allowExit?: number[]; env?: NodeJS.ProcessEnv } = {}) {
     return this.terraform.run(stack, dir, args, options);
   }
 
   /** init, validate, plan and apply, re-plan (must be empty) for one stack. */
-  async converge(stack: string, dir: string): Promise<void> {
+  /** Returns the apply's output. `env`: extra environment for the apply (the swarm joins' SWARM_SSH). */
+  async converge(stack: string, dir: string, env?: NodeJS.ProcessEnv): Promise<string> {
     const started = Date.now();
     // init installs from the filesystem mirror (no reattach), exactly as a fresh checkout would.
     await this.step(stack, dir, ['init', '-input=false', '-no-color'], { reattach: false });
@@ -163,13 +168,14 @@ export class Harness {
     // Plan and apply in one Terraform process (apply plans first, then applies that plan): a process less per
     // stack, each spending most of its time loading configuration and provider schemas. The tag scenario below
     // plans to a file, shows it as JSON and applies the saved plan.
-    const applied = await this.step(stack, dir, ['apply', '-input=false', '-no-color', '-auto-approve']);
+    const applied = await this.step(stack, dir, ['apply', '-input=false', '-no-color', '-auto-approve'], { env });
     if (!/Apply complete!/.test(applied.stdout)) throw new TerraformError(`${stack}: terraform apply did not report "Apply complete!":\n${applied.stdout.slice(-2000)}`);
     const replan = await this.step(stack, dir, ['plan', '-input=false', '-no-color', '-detailed-exitcode'], { allowExit: [2] });
     if (replan.code === 2) {
       throw new TerraformError(`${stack}: the first apply did not converge, a second plan still has changes:\n${replan.stdout.split('\n').filter((l) => /^\s*[#~+-]|Plan:/.test(l)).join('\n')}`);
     }
     this.timings.set(stack, Date.now() - started);
+    return applied.stdout + applied.stderr;
   }
 
   /** One `terraform init` needing every mocked provider, so parallel inits later only read the plugin cache. */
@@ -348,7 +354,37 @@ export class SystemRun {
   }
 }
 
+/**
+ * Converges one stack. A network stack whose hosts form a swarm runs its joins for real: a dockerd per host at its
+ * private address (swarm.ts), started into `swarms` (stopped by the caller); the swarm they formed is checked.
+ */
+async function convergeStack(harness: Harness, run: SystemRun, stack: string, swarms: SwarmEnvironment[]): Promise<void> {
+  const json = run.stackJsons[Object.keys(run.manifest.stacks).indexOf(stack)];
+  const joins = swarmJoins(json);
+  if (joins.length === 0) {
+    await harness.converge(stack, run.stackDir(run.out, stack));
+    return;
+  }
+  const started = Date.now();
+  const swarm = await startSwarmEnvironment(json, run.workDir, MOCK_ADDRESS_BOOK);
+  swarms.push(swarm);
+  const output = await harness.converge(stack, run.stackDir(run.out, stack), swarm.env);
+  fs.writeFileSync(path.join(run.workDir, `${stack}-apply.log`), output);
+  const problems = swarm.check(output);
+  if (problems.length > 0) throw new Error(`${run.name} ${stack}: the swarm joins under terraform apply (${path.join(run.workDir, `${stack}-apply.log`)}):\n${problems.join('\n')}`);
+  process.stdout.write(`${run.name} ${stack}: ${joins.length} hosts joined the swarm on real dockerds (roles, labels, addresses checked) in ${seconds(Date.now() - started)}\n`);
+}
+
 async function runSystem(run: SystemRun, mock: SharedMock, cliConfig: string, options: Options): Promise<string[]> {
+  const swarms: SwarmEnvironment[] = [];
+  try {
+    return await convergeSystem(run, mock, cliConfig, options, swarms);
+  } finally {
+    for (const swarm of swarms) await swarm.stop();
+  }
+}
+
+async function convergeSystem(run: SystemRun, mock: SharedMock, cliConfig: string, options: Options, swarms: SwarmEnvironment[]): Promise<string[]> {
   const startedAt = Date.now();
   run.prepare();
   const harness = new Harness(mock, cliConfig, run.variables);
@@ -365,7 +401,7 @@ async function runSystem(run: SystemRun, mock: SharedMock, cliConfig: string, op
   }
   for (const [index, level] of levels.map((stacks) => stacks.filter((stack) => !cliScenario || stack !== cliTarget)).filter((stacks) => stacks.length > 0).entries()) {
     const levelStart = Date.now();
-    const errors = await inParallel(level, options.concurrency, (stack) => harness.converge(stack, run.stackDir(run.out, stack)));
+    const errors = await inParallel(level, options.concurrency, (stack) => convergeStack(harness, run, stack, swarms));
     process.stdout.write(`${run.name} level ${index}: ${level.length} stacks in ${seconds(Date.now() - levelStart)}\n`);
     if (errors.length > 0) {
       failures.push(...errors.map((e) => e.message));
@@ -391,7 +427,7 @@ async function main(argv: readonly string[]): Promise<number> {
   fs.mkdirSync(WORK_ROOT, { recursive: true });
   const schemaCheck = checkGeneratedSchemas();
   const cliConfig = writeCliConfig(WORK_ROOT);
-  const mock = await startSharedMock(WORK_ROOT);
+  const mock = await startSharedMock(WORK_ROOT, { E2E_MOCK_ADDRESS_BOOK: MOCK_ADDRESS_BOOK });
   const failures: string[] = [];
   try {
     const chosen: Record<string, SystemSpec> =

@@ -41,6 +41,17 @@ function log(message: string): void {
   process.stderr.write(line);
 }
 
+const addressBook = process.env.E2E_MOCK_ADDRESS_BOOK;
+/**
+ * `<address> <name>` per primary IP the mock hands out, in the file E2E_MOCK_ADDRESS_BOOK names: what Hetzner's
+ * console would show. The e2e's SSH stand-in (swarm.ts) finds the host behind `deploy@<address>` there.
+ */
+function recordAddress(typeName: string, state: Value): void {
+  if (!addressBook || typeName !== 'hcloud_primary_ip' || state === null || typeof state !== 'object') return;
+  const { ip_address: address, name } = state as Record<string, Value>;
+  if (typeof address === 'string' && typeof name === 'string') fs.appendFileSync(addressBook, `${address} ${name}\n`);
+}
+
 // ---------- schema -> protobuf ----------
 
 const NESTING = { single: 1, list: 2, set: 3, map: 4 } as const;
@@ -182,6 +193,7 @@ export function providerHandlers(provider: MockedProvider, schema: ProviderSchem
       const seed = `${req.type_name}\0${stableJson(config)}`;
       let applied = oneShotOutcome(req.type_name, config, resolveUnknowns(planned, blockType(b), seed, ''));
       if (engine && prior === null) applied = { ...(applied as object), ...(await engine.create(req.type_name, config as Record<string, any>)) };
+      recordAddress(req.type_name, applied);
       return { new_state: encodeValue(applied), private: req.planned_private ?? Buffer.alloc(0), diagnostics: [], legacy_type_system: false };
     },
     ImportResourceState: (req) => {
