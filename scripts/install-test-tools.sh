@@ -29,6 +29,7 @@ tools=(
   "git|git"                                         # the README and pipeline tests work in fresh clones
   "dockerd|docker.io"                               # the Swarm service test and the e2e run dockerds of their own
   "ip|iproute2"                                     # the Swarm test's daemon brings up the loopback of its own network namespace
+  "curl|curl"                                       # scripts/swarm/join sends the join request to the host's Docker socket with it
 )
 
 missing_packages=()
