@@ -6,10 +6,11 @@
  */
 import { ConfigurationError } from '../constructs/core/configuration-error';
 import { manacore as catalogManacore } from '../environments';
-import { parseTagsFile, serializeTagsFile, slotsWithTag, withSlots, withTag } from '../scripts/ops/tags-file';
+import { parseTagsFile, serializeTagsFile, slotsWithTag, withSlots, withSlotsSnapshot, withTag } from '../scripts/ops/tags-file';
 import type { ReleaseSites } from '../scripts/release/release-sites';
 import type { ReleaseHost, VersionContainer } from '../scripts/release/rollout';
-import { recordedSlots } from '../scripts/release/steps';
+import { checkSlots, recordedSlots, slotsDrift } from '../scripts/release/steps';
+import { closeWindow } from '../scripts/release/rollout';
 import { resolveSystem } from '../system/resolve';
 import { synthesizedSmokeChecks } from '../scripts/release/release-sites';
 import { labelsOf, type SynthesizedApp } from '../scripts/lib/synthesized';
@@ -216,5 +217,78 @@ describe('release record-slots: the hosts\' records into the tags file', () => {
       slots: { web: { live: 'blue', blue: 'main-1111111' } },
     });
     expect(() => withSlots(file, context, 'chat', {})).toThrow(/product "chat", field "products"/);
+  });
+
+  const web = () => services.find((service) => service.name === 'web')!;
+  const promoted = { live: 'green', tags: { blue: 'main-1111111', green: 'main-2222222' }, windowEndsAt: '2026-12-07T13:00:00Z', changedAt: '2026-12-07T12:00:00.000Z' };
+  const promotedHost = () => host({ 'release-manacore-web.json': JSON.stringify(promoted) }, { 'manacore-web/blue': [kept] });
+
+  it('carries the host record\'s change time into the tags file, so a later check can tell a missed recording', async () => {
+    expect((await recordedSlots(sites(promotedHost()), services)).get(web())).toEqual({ live: 'green', blue: 'main-1111111', green: 'main-2222222', hostChangedAt: '2026-12-07T12:00:00.000Z' });
+  });
+
+  describe('a tags file behind the hosts (the commit after a release step failed) is refused before it can do harm', () => {
+    const onHost = { live: 'green', blue: 'main-1111111', green: 'main-2222222', hostChangedAt: '2026-12-07T12:00:00.000Z' } as const;
+
+    it('agrees when the file holds what the host recorded, and when a newer tag waits in the idle slot (a release)', () => {
+      expect(slotsDrift('manacore-web', onHost, onHost)).toBeUndefined();
+      expect(slotsDrift('manacore-web', onHost, { ...onHost, blue: 'main-3333333' })).toBeUndefined();
+    });
+
+    it('refuses a promotion or rollback the file missed: the apply would start the old version and `release run` promote it', () => {
+      // Before the promotion: blue served; the file still says so.
+      const beforePromotion = { live: 'blue', blue: 'main-1111111', green: 'main-2222222', hostChangedAt: '2026-12-07T11:00:00.000Z' } as const;
+      expect(slotsDrift('manacore-web', onHost, beforePromotion)).toMatch(/^manacore-web: the host changed since the tags file recorded it \(green serves main-2222222 \(host record changed 2026-12-07T12:00:00.000Z\); the tags file has blue serving main-1111111, as of 2026-12-07T11:00:00.000Z\)$/);
+      // The first release through slots, never recorded.
+      expect(slotsDrift('manacore-web', onHost, undefined)).toMatch(/the host records a release \(green serves main-2222222 .*\) that the tags file has no slots for/);
+      // Same stamp but another serving slot: edited by hand.
+      expect(slotsDrift('manacore-web', onHost, { ...onHost, live: 'blue' })).toMatch(/the tags file has blue serving main-1111111, the host green serves main-2222222/);
+    });
+
+    it('refuses a close-window the file missed: the apply would re-create the removed version', async () => {
+      // The window closed on the host (kept containers gone, the record re-stamped); the file still lists blue.
+      const closed = host({ 'release-manacore-web.json': JSON.stringify({ live: 'green', tags: promoted.tags, changedAt: '2026-12-07T13:07:00.000Z' }) }, {});
+      const error = await checkSlots(sites(closed), 'staging', 'manacore', services, { web: onHost }).catch((caught: Error) => caught);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toContain('environment "staging", product "manacore": environments/tags/staging.json is behind the hosts');
+      expect((error as Error).message).toContain('npm run release -- record-slots staging manacore');
+      await expect(checkSlots(sites(promotedHost()), 'staging', 'manacore', services, { web: onHost })).resolves.toBeUndefined();
+    });
+  });
+
+  describe('a saved snapshot written later, onto a main that moved (the pipeline\'s commit job)', () => {
+    const file = parseTagsFile(JSON.stringify({ environment: 'staging', products: { manacore: { imageTag: 'main-2222222', slots: { web: { live: 'blue', blue: 'main-1111111', green: 'main-2222222', hostChangedAt: '2026-12-07T11:00:00.000Z' } } } } }), context);
+    const snapshot = { environment: 'staging', product: 'manacore', slots: { web: { live: 'green' as const, blue: 'main-1111111', green: 'main-2222222', hostChangedAt: '2026-12-07T12:00:00.000Z' } }, releasedTags: { web: 'main-2222222' } };
+
+    it('records the snapshot', () => {
+      expect(withSlotsSnapshot(file, context, snapshot)).toEqual({ file: withSlots(file, context, 'manacore', snapshot.slots), skipped: [] });
+    });
+
+    it('never overwrites a newer host change with an older snapshot', () => {
+      const newer = withSlots(file, context, 'manacore', { web: { live: 'blue', blue: 'main-1111111', green: 'main-2222222', hostChangedAt: '2026-12-07T12:30:00.000Z' } });
+      const result = withSlotsSnapshot(newer, context, snapshot);
+      expect(result.file).toBe(newer);
+      expect(result.skipped).toEqual(['web: the tags file already records a newer host change (2026-12-07T12:30:00.000Z) than this snapshot (2026-12-07T12:00:00.000Z)']);
+    });
+
+    it('keeps a tag released after the snapshot, in the idle slot of the recorded state', () => {
+      const released = withTag(file, context, 'manacore', undefined, 'main-4444444');
+      expect(withSlotsSnapshot(released, context, snapshot).file.products.manacore).toEqual({
+        imageTag: 'main-4444444',
+        imageTags: { web: 'main-4444444' },
+        slots: { web: { live: 'green', blue: 'main-4444444', green: 'main-2222222', hostChangedAt: '2026-12-07T12:00:00.000Z' } },
+      });
+    });
+  });
+
+  it('close-window leaves a running container in the kept slot alone: a release is taking it through the steps', async () => {
+    const written: Record<string, string> = {};
+    const removed: string[] = [];
+    const releasing: VersionContainer = { name: 'manacore-web-blue-new', running: true, health: 'healthy', restarts: 0, tag: 'main-3333333' };
+    const busy: ReleaseHost = { ...host({ 'release-manacore-web.json': JSON.stringify(promoted) }, { 'manacore-web/blue': [releasing, kept] }), remove: async (name) => void removed.push(name), writeFile: async (name, text) => void (written[name] = text) };
+    const lines: string[] = [];
+    expect(await closeWindow(busy, 'manacore-web', { line: (text) => lines.push(text), now: () => new Date('2026-12-07T13:07:00Z') })).toEqual([kept.name]);
+    expect(removed).toEqual([kept.name]);
+    expect(JSON.parse(written['release-manacore-web.json']!)).toEqual({ live: 'green', tags: promoted.tags, changedAt: '2026-12-07T13:07:00.000Z' });
   });
 });

@@ -207,7 +207,7 @@ const ENVIRONMENT: ObjectSchema = {
     products: {
       each: {
         keys: { product: true, imageTag: true, imageTags: true, slots: true, host: true, group: true, externalData: true, replicas: true } satisfies KeyTable<ProductDeployment>,
-        fields: { slots: { values: { keys: { live: true, blue: true, green: true } satisfies KeyTable<ServiceSlots> } } },
+        fields: { slots: { values: { keys: { live: true, blue: true, green: true, hostChangedAt: true } satisfies KeyTable<ServiceSlots> } } },
       },
     },
     accessories: {

@@ -346,6 +346,12 @@ export interface ServiceSlots {
   readonly blue?: string;
   /** Tag of the green slot's containers. @default - no green containers */
   readonly green?: string;
+  /**
+   * When the host's release record last changed (promote, rollback, close-window) as `release record-slots` read
+   * it: a host that changed since is refused an apply until its slots are recorded (docs/releasing.md).
+   * @default - the host's record had no change time
+   */
+  readonly hostChangedAt?: string;
 }
 
 /** One product as deployed in one environment. */

@@ -499,7 +499,8 @@ describe('commit-tags.sh: concurrent releases of different products neither bloc
     return result.stdout.trim();
   };
   /** A command that sets one product's tag in the file the way the release CLI does (one line per product). */
-  const setTag = (product: string, tag: string) => ['node', '-e', `const f='tags.json';const fs=require('fs');const j=JSON.parse(fs.readFileSync(f));j.products['${product}'].imageTag='${tag}';fs.writeFileSync(f,JSON.stringify(j,null,2)+'\\n')`];
+  const TAGS = 'environments/tags/staging.json';
+  const setTag = (product: string, tag: string) => ['node', '-e', `const f='${TAGS}';const fs=require('fs');const j=JSON.parse(fs.readFileSync(f));j.products['${product}'].imageTag='${tag}';fs.writeFileSync(f,JSON.stringify(j,null,2)+'\\n')`];
 
   it('the second push retries on the moved main and keeps the first product\'s tag; an unchanged tag commits nothing', () => {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'commit-tags-'));
@@ -508,7 +509,8 @@ describe('commit-tags.sh: concurrent releases of different products neither bloc
     const seed = path.join(base, 'seed');
     git(base, 'clone', '-q', origin, seed);
     git(seed, 'checkout', '-q', '-b', 'main');
-    fs.writeFileSync(path.join(seed, 'tags.json'), `${JSON.stringify({ products: { chat: { imageTag: 'main-0000000' }, news: { imageTag: 'main-0000000' } } }, null, 2)}\n`);
+    fs.mkdirSync(path.join(seed, 'environments', 'tags'), { recursive: true });
+    fs.writeFileSync(path.join(seed, TAGS), `${JSON.stringify({ products: { chat: { imageTag: 'main-0000000' }, news: { imageTag: 'main-0000000' } } }, null, 2)}\n`);
     git(seed, 'add', '.');
     git(seed, 'commit', '-q', '-m', 'seed');
     git(seed, 'push', '-q', 'origin', 'main');
@@ -517,18 +519,18 @@ describe('commit-tags.sh: concurrent releases of different products neither bloc
     const news = path.join(base, 'news');
     git(base, 'clone', '-q', origin, chat);
     git(base, 'clone', '-q', origin, news);
-    const run = (cwd: string, message: string, command: string[]) => spawnSync('bash', [script, 'tags.json', message, '--', ...command], { cwd, encoding: 'utf8', env: gitEnv });
+    const run = (cwd: string, message: string, command: string[]) => spawnSync('bash', [script, TAGS, message, '--', ...command], { cwd, encoding: 'utf8', env: gitEnv });
 
     // chat's release lands while news's run is between its fetch and its push: the first time news's
     // command runs it starts chat's whole release (fetch, commit, push) before writing its own tag.
     const raced = path.join(base, 'raced');
-    const chatRelease = `bash ${script} tags.json 'release staging chat main-4f2c9e1' -- ${setTag('chat', 'main-4f2c9e1').map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(' ')}`;
+    const chatRelease = `bash ${script} ${TAGS} 'release staging chat main-4f2c9e1' -- ${setTag('chat', 'main-4f2c9e1').map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(' ')}`;
     const newsCommand = ['bash', '-c', `if [ ! -e ${raced} ]; then touch ${raced}; (cd ${chat} && ${chatRelease} > /dev/null); fi; "$@"`, 'race', ...setTag('news', 'main-5a5a5a5')];
     const second = run(news, 'release staging news main-5a5a5a5', newsCommand);
     expect(second.status).toBe(0);
-    expect(second.stderr).toContain('attempt 1: main moved while committing tags.json; starting again from the new main');
+    expect(second.stderr).toContain(`attempt 1: main moved while committing ${TAGS}; starting again from the new main`);
     git(seed, 'fetch', '-q', 'origin');
-    const final = JSON.parse(git(seed, 'show', 'origin/main:tags.json'));
+    const final = JSON.parse(git(seed, 'show', `origin/main:${TAGS}`));
     expect(final.products).toEqual({ chat: { imageTag: 'main-4f2c9e1' }, news: { imageTag: 'main-5a5a5a5' } });
     expect(git(seed, 'log', '--format=%s', 'origin/main')).toBe('release staging news main-5a5a5a5\nrelease staging chat main-4f2c9e1\nseed');
     // Each run prints the commit it pushed: the one the stage applies.
@@ -542,5 +544,23 @@ describe('commit-tags.sh: concurrent releases of different products neither bloc
     const refused = run(chat, 'release staging chat bad', ['node', '-e', 'process.exit(1)']);
     expect(refused.status).toBe(1);
     expect(git(seed, 'log', '--format=%s', 'origin/main').split('\n')).toHaveLength(3);
+
+    // Exactly the tags file: a command that also changes another tracked file is refused, and so is
+    // any path outside environments/tags/; nothing is pushed either time.
+    git(seed, 'reset', '-q', '--hard', 'origin/main');
+    fs.writeFileSync(path.join(seed, 'README.md'), 'readme\n');
+    git(seed, 'add', 'README.md');
+    git(seed, 'commit', '-q', '-m', 'readme');
+    git(seed, 'push', '-q', 'origin', 'main');
+    const widened = run(chat, 'record slots staging chat [skip ci]', ['bash', '-c', `echo more >> README.md; "$@"`, 'widen', ...setTag('chat', 'main-7b7b7b7')]);
+    expect([widened.status, widened.stderr]).toEqual([1, expect.stringContaining(`refusing to commit: the command changed more than ${TAGS}:\nREADME.md`)]);
+    const outside = spawnSync('bash', [script, 'README.md', 'edit readme', '--', 'true'], { cwd: chat, encoding: 'utf8', env: gitEnv });
+    expect([outside.status, outside.stderr]).toEqual([2, expect.stringContaining('refusing to commit README.md: only a tags file')]);
+    expect(git(seed, 'log', '--format=%s', 'origin/main').split('\n')).toHaveLength(4);
+    // And what it does commit touches that file alone, with the message as given ([skip ci] kept).
+    const slots = run(chat, 'record slots staging chat [skip ci]', setTag('chat', 'main-7b7b7b7'));
+    expect(slots.status).toBe(0);
+    git(seed, 'fetch', '-q', 'origin');
+    expect(git(seed, 'show', '--format=%s', '--name-only', 'origin/main')).toBe(`record slots staging chat [skip ci]\n\n${TAGS}`);
   });
 });

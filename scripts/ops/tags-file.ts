@@ -202,6 +202,43 @@ export function withSlots(file: TagsFile, context: TagsContext, product: string,
   return updated;
 }
 
+/**
+ * What `release record-slots --save` read from the hosts, for a job without host access to commit later
+ * (`record-slots --from`): the slots per service and the tag each service was released with in the tags file
+ * the apply used, so a release recorded after the snapshot is told apart from the one it is of.
+ */
+export interface SlotsSnapshot {
+  readonly environment: string;
+  readonly product: string;
+  readonly slots: Readonly<Record<string, ServiceSlots>>;
+  /** Per service, the tag the tags file released when the hosts were read. */
+  readonly releasedTags: Readonly<Record<string, string>>;
+}
+
+/**
+ * The tags file with a saved snapshot of the hosts' slots, applied to a tags file that may have moved on since
+ * (commit-tags.sh re-runs this on the newest main): a service whose file already records a newer host change
+ * keeps it (an older snapshot never overwrites a newer one), and a tag released after the snapshot goes on
+ * into the idle slot of the recorded state, as `release record` would have put it there.
+ */
+export function withSlotsSnapshot(file: TagsFile, context: TagsContext, snapshot: SlotsSnapshot): { readonly file: TagsFile; readonly skipped: readonly string[] } {
+  const current = file.products[snapshot.product];
+  const skipped: string[] = [];
+  const slots: Record<string, ServiceSlots> = {};
+  for (const [service, recorded] of Object.entries(snapshot.slots)) {
+    const inFile = current?.slots?.[service]?.hostChangedAt;
+    if (inFile !== undefined && (recorded.hostChangedAt === undefined || inFile > recorded.hostChangedAt)) skipped.push(`${service}: the tags file already records a newer host change (${inFile}) than this snapshot (${recorded.hostChangedAt ?? 'none'})`);
+    else slots[service] = recorded;
+  }
+  if (Object.keys(slots).length === 0) return { file, skipped };
+  let next = withSlots(file, context, snapshot.product, slots);
+  for (const service of Object.keys(slots)) {
+    const released = effectiveTag(current, service);
+    if (released !== undefined && released !== snapshot.releasedTags[service]) next = withTag(next, context, snapshot.product, service, released);
+  }
+  return { file: next, skipped };
+}
+
 export function writeTagsFile(root: string, file: TagsFile): string {
   const target = tagsFilePath(root, file.environment);
   fs.mkdirSync(path.dirname(target), { recursive: true });

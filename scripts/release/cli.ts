@@ -8,11 +8,14 @@
  *   rollback <env> <product> [<service>]             back to the kept version inside the window; after it, says how to re-deploy
  *   close-window <env> [<product>]                   removes kept versions whose rollback window ended
  *   record-slots <env> <product>                     the tags file gets the slots the hosts' release records hold
+ *     [--save <file>] [--from <file>]                 --save also writes them to a file; --from writes a saved file (no hosts)
+ *   check-slots <env> <product>                      refuses when the tags file is behind the hosts (before an apply)
  *
  * record and promote only write environments/tags/<env>.json and print `stack=`, `tag=` and
  * `message=` lines (for $GITHUB_OUTPUT); committing and applying is the workflow's (or your) job.
  * Exit codes: 0 done, 1 refused (message names environment, product, field, value, allowed), 2 usage.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadSystem, projectRoot, runCommand } from '../lib/command-line';
 import { ConfigurationError } from '../../constructs/core/configuration-error';
@@ -20,12 +23,12 @@ import type { SystemSpec } from '../../system/model';
 import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
 import { OperatorError } from '../lib/tools';
 import { otherSlot } from '../../constructs/docker/traffic-split';
-import { gitRunner, readTagsFile, withSlots, writeTagsFile, type GitRunner, type TagsContext } from '../ops/tags-file';
+import { effectiveTag, gitRunner, readTagsFile, withSlots, withSlotsSnapshot, writeTagsFile, type GitRunner, type SlotsSnapshot, type TagsContext } from '../ops/tags-file';
 import { resolveSystem } from '../../system/resolve';
 import { releasePurge } from './purge';
 import { synthesizedReleaseSites, type ReleaseSites } from './release-sites';
 import type { StepOutput } from './rollout';
-import { recordedSlots, releaseServices, runCloseWindow, runRelease, runRollback } from './steps';
+import { checkSlots, recordedSlots, releaseServices, runCloseWindow, runRelease, runRollback } from './steps';
 import type { ResolvedEnvironment } from '../../system/resolve';
 import { parseTarget, placeholderRefusal, placeholderUses, productStack, promote, recordRelease, type ReleaseTarget, type StagingApplied } from './release';
 
@@ -43,8 +46,12 @@ export const USAGE = `Usage: npm run release -- <verb> ...
                                                 (no pull, seconds); after it: says which tag to re-deploy, and how
   close-window <env> [<product>]                remove the kept versions whose rollback window ended (scheduled)
   record-slots <env> <product>                  write which slot serves and each slot's tag (from the hosts' release
-                                                records) into environments/tags/<env>.json, so the next apply keeps them
-Options of run, rollback and close-window:
+                                                records) into environments/tags/<env>.json, so the next apply keeps them;
+                                                --save <file> also writes what it read to a file, --from <file> writes
+                                                such a file instead of reading the hosts (the pipeline's commit job)
+  check-slots <env> <product>                   fail (exit 1) when environments/tags/<env>.json is behind the hosts'
+                                                release records: an apply from it would start an old version
+Options of run, rollback, close-window, record-slots and check-slots:
   --host <name>=<address>   address of a host when its network stack's state is not on this machine
 Exit codes: 0 done (run: every release promoted or nothing to release), 1 refused or rolled back, 2 usage`;
 
@@ -83,8 +90,7 @@ function flowEnvironments(system: SystemSpec): { staging: TagsContext; productio
   const staging = system.environments.find((environment) => !environment.production);
   const production = system.environments.find((environment) => environment.production);
   if (staging === undefined || production === undefined) throw new OperatorError(`the release flow needs one non-production and one production environment; ${system.name} has ${system.environments.map((e) => e.name).join(', ')}`);
-  const context = (spec: typeof staging): TagsContext => ({ environment: spec.name, production: spec.production, products: system.products, runs: spec.products.map((deployment) => deployment.product) });
-  return { staging: context(staging), production: context(production) };
+  return { staging: tagsContext(system, staging.name), production: tagsContext(system, production.name) };
 }
 
 /** What refs/applied/<stack> records: the commit, and the staging tags file at that commit. */
@@ -142,7 +148,7 @@ export function main(argv: readonly string[], io: ReleaseIo): number | Promise<n
     io.out(`${USAGE}\n`);
     return 0;
   }
-  if (verb === 'run' || verb === 'rollback' || verb === 'close-window' || verb === 'record-slots') return hostVerb(verb, args, io).catch((error: unknown) => failed(error, io));
+  if (verb === 'run' || verb === 'rollback' || verb === 'close-window' || verb === 'record-slots' || verb === 'check-slots') return hostVerb(verb, args, io).catch((error: unknown) => failed(error, io));
   try {
     switch (verb) {
       case 'record': {
@@ -198,7 +204,7 @@ export function main(argv: readonly string[], io: ReleaseIo): number | Promise<n
         io.out(`${USAGE}\n`);
         return verb === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown verb "${verb}"; verbs: record, promote, check-placeholders, run, rollback, close-window, record-slots`);
+        throw new UsageError(`unknown verb "${verb}"; verbs: record, promote, check-placeholders, run, rollback, close-window, record-slots, check-slots`);
     }
   } catch (error) {
     return failed(error, io, '\nnothing was written');
@@ -229,8 +235,34 @@ function hostOverrides(args: string[]): Map<string, string> {
   return hosts;
 }
 
-async function hostVerb(verb: 'run' | 'rollback' | 'close-window' | 'record-slots', args: string[], io: ReleaseIo): Promise<number> {
+/** The tags file's view of an environment (what record, promote and record-slots validate against). */
+function tagsContext(system: SystemSpec, environment: string): TagsContext {
+  const spec = system.environments.find((candidate) => candidate.name === environment)!;
+  return { environment: spec.name, production: spec.production, products: system.products, runs: spec.products.map((deployment) => deployment.product) };
+}
+
+/** `record-slots --from <file>`: writes a snapshot another job read from the hosts; needs no host access. */
+function recordSavedSlots(io: ReleaseIo, environment: string, product: string, from: string): number {
+  let snapshot: SlotsSnapshot;
+  try {
+    snapshot = JSON.parse(fs.readFileSync(from, 'utf8')) as SlotsSnapshot;
+  } catch (error) {
+    throw new OperatorError(`${from} is not a slots file written by \`record-slots --save\` (${(error as Error).message})`);
+  }
+  if (snapshot.environment !== environment || snapshot.product !== product) throw new OperatorError(`${from} holds the slots of ${snapshot.environment} ${snapshot.product}, not of ${environment} ${product}`);
+  const context = tagsContext(io.system, environment);
+  const { file, skipped } = withSlotsSnapshot(readTagsFile(io.root, context), context, snapshot);
+  for (const reason of skipped) io.out(`kept: ${reason}\n`);
+  writeTagsFile(io.root, file);
+  io.out(`recorded the slots of ${Object.keys(snapshot.slots).filter((service) => !skipped.some((reason) => reason.startsWith(`${service}:`))).join(', ') || 'no service'} in environments/tags/${environment}.json\n`);
+  return 0;
+}
+
+async function hostVerb(verb: 'run' | 'rollback' | 'close-window' | 'record-slots' | 'check-slots', args: string[], io: ReleaseIo): Promise<number> {
   const hosts = hostOverrides(args);
+  const save = verb === 'record-slots' ? option(args, '--save') : undefined;
+  const from = verb === 'record-slots' ? option(args, '--from') : undefined;
+  if (save !== undefined && from !== undefined) throw new UsageError('record-slots takes --save or --from, not both');
   const unknown = args.find((arg) => arg.startsWith('--'));
   if (unknown !== undefined) throw new UsageError(`unknown option ${unknown}`);
   const [environmentName, product, service, ...extra] = args;
@@ -239,6 +271,7 @@ async function hostVerb(verb: 'run' | 'rollback' | 'close-window' | 'record-slot
   }
   const resolved = resolveSystem(io.system).environments.find((candidate) => candidate.name === environmentName);
   if (resolved === undefined) throw new OperatorError(`unknown environment "${environmentName}"; environments: ${io.system.environments.map((e) => e.name).join(', ')}`);
+  if (from !== undefined) return recordSavedSlots(io, resolved.name, product!, from);
   const services = product === undefined ? resolved.products.flatMap((spec) => releaseServices(resolved, spec.name)) : releaseServices(resolved, product, service);
   if (io.sites === undefined) throw new OperatorError('no access to the hosts was configured');
   const sites = io.sites(resolved, hosts);
@@ -247,15 +280,29 @@ async function hostVerb(verb: 'run' | 'rollback' | 'close-window' | 'record-slot
     await runRollback(sites, resolved, services, steps);
     return 0;
   }
+  if (verb === 'check-slots') {
+    await checkSlots(sites, resolved.name, product!, services, readTagsFile(io.root, tagsContext(io.system, resolved.name)).products[product!]?.slots);
+    steps.line(`environments/tags/${resolved.name}.json agrees with the hosts' release records of ${product}`);
+    return 0;
+  }
   if (verb === 'record-slots') {
-    const spec = io.system.environments.find((candidate) => candidate.name === resolved.name)!;
-    const context: TagsContext = { environment: spec.name, production: spec.production, products: io.system.products, runs: spec.products.map((deployment) => deployment.product) };
+    const context = tagsContext(io.system, resolved.name);
     const slots = await recordedSlots(sites, services);
+    const file = readTagsFile(io.root, context);
+    if (save !== undefined) {
+      const snapshot: SlotsSnapshot = {
+        environment: resolved.name,
+        product: product!,
+        slots: Object.fromEntries([...slots].map(([service, recorded]) => [service.name, recorded])),
+        releasedTags: Object.fromEntries([...slots.keys()].map((service) => [service.name, effectiveTag(file.products[product!], service.name)!])),
+      };
+      fs.writeFileSync(save, `${JSON.stringify(snapshot, null, 2)}\n`);
+    }
     if (slots.size === 0) {
       steps.line(`no service of ${product} in ${resolved.name} has a release recorded on its host: nothing to write`);
       return 0;
     }
-    writeTagsFile(io.root, withSlots(readTagsFile(io.root, context), context, product!, Object.fromEntries([...slots].map(([service, recorded]) => [service.name, recorded]))));
+    writeTagsFile(io.root, withSlots(file, context, product!, Object.fromEntries([...slots].map(([service, recorded]) => [service.name, recorded]))));
     for (const [service, recorded] of slots) steps.line(`${service.id}: ${recorded.live} serves ${recorded[recorded.live]}${recorded[otherSlot(recorded.live)] === undefined ? '' : `, ${otherSlot(recorded.live)} holds ${recorded[otherSlot(recorded.live)]}`}`);
     return 0;
   }
@@ -264,6 +311,8 @@ async function hostVerb(verb: 'run' | 'rollback' | 'close-window' | 'record-slot
     steps.line(removed.length === 0 ? 'no rollback window has ended: nothing removed' : `removed ${removed.length} kept container(s)`);
     return 0;
   }
+  // An apply from a tags file behind the hosts may have started an old version in the idle slot: never promote it.
+  if (product !== undefined) await checkSlots(sites, resolved.name, product, services, readTagsFile(io.root, tagsContext(io.system, resolved.name)).products[product]?.slots);
   const results = await runRelease(sites, resolved, services, steps);
   const released = results.filter((result) => 'outcome' in result);
   const failures = released.filter((result) => 'outcome' in result && result.outcome.result !== 'promoted');

@@ -8,17 +8,30 @@
 # push is refused as non-fast-forward and the attempt starts over from the new main, so releases of
 # different products never block each other and never overwrite each other's line of the file.
 # No change (the tag is already there): nothing is committed. Prints the commit to apply.
+# It commits a tags file and nothing else: a path outside environments/tags/, or a command that
+# changed another tracked file, is refused before anything is committed or pushed.
 set -euo pipefail
+[ "${3:-}" = "--" ] || { echo "usage: $0 <tags file> <commit message> -- <command> [args...]" >&2; exit 2; }
 file="$1"
 message="$2"
-[ "${3:-}" = "--" ] || { echo "usage: $0 <tags file> <commit message> -- <command> [args...]" >&2; exit 2; }
 shift 3
+case "$file" in
+  environments/tags/*.json) ;;
+  *) echo "refusing to commit $file: only a tags file (environments/tags/<environment>.json) is committed by the pipeline" >&2; exit 2 ;;
+esac
 branch="${RELEASE_BRANCH:-main}"
 for attempt in 1 2 3 4 5; do
   git fetch -q --no-tags origin "$branch"
   git checkout -q -B "$branch" "origin/$branch"
   # The command validates its input and says why it refuses; nothing is pushed then.
   "$@" >&2
+  others="$(git status --porcelain --untracked-files=no | awk -v file="$file" '{ path = substr($0, 4) } path != file { print path }')"
+  if [ -n "$others" ]; then
+    echo "refusing to commit: the command changed more than $file:" >&2
+    echo "$others" >&2
+    git checkout -q -- . 2> /dev/null || true
+    exit 1
+  fi
   if git diff --quiet -- "$file"; then
     echo "$file already says so; nothing to commit" >&2
     git rev-parse HEAD

@@ -36,6 +36,12 @@ export interface ReleaseRecord {
   readonly tags: Partial<Record<ReleaseSlot, string>>;
   /** When the previous version's containers are removed (ISO time); undefined: there is none to keep. */
   readonly windowEndsAt?: string;
+  /**
+   * When a release step last changed what serves or what is kept (promote, rollback, close-window; ISO time).
+   * `release record-slots` copies it into the tags file, so a tags file that missed a change is recognised
+   * (steps.ts slotsDrift). @default - written before this field existed
+   */
+  readonly changedAt?: string;
 }
 
 /** The host's engine and edge, as the release steps use them. */
@@ -204,7 +210,7 @@ export async function releaseVersion(host: ReleaseHost, metrics: MetricsSource, 
     await setSplit(host, service, allTo(slot));
     // The old version stops but stays, image and container, for the rollback window.
     for (const container of await host.containers(service, old)) if (container.running) await host.stop(container.name);
-    await host.writeFile(recordFile(service), JSON.stringify({ live: slot, tags: { ...record.tags, [slot]: request.tag }, windowEndsAt } satisfies ReleaseRecord));
+    await host.writeFile(recordFile(service), JSON.stringify({ live: slot, tags: { ...record.tags, [slot]: request.tag }, windowEndsAt, changedAt: out.now().toISOString() } satisfies ReleaseRecord));
   });
   out.line(`    rollback window until ${windowEndsAt}: \`release rollback\` switches back to ${old} (${record.tags[old] ?? 'previous'}) without a pull`);
   return { result: 'promoted', windowEndsAt };
@@ -239,7 +245,7 @@ export async function rollbackVersion(host: ReleaseHost, service: string, out: S
     await setSplit(host, service, allTo(previous));
     switched = Date.now();
     for (const container of await host.containers(service, record.live)) if (container.running) await host.stop(container.name);
-    await host.writeFile(recordFile(service), JSON.stringify({ ...record, live: previous } satisfies ReleaseRecord));
+    await host.writeFile(recordFile(service), JSON.stringify({ ...record, live: previous, changedAt: out.now().toISOString() } satisfies ReleaseRecord));
   });
   out.line(`    traffic back on ${previous} after ${seconds(switched - started)}`);
   return { path: 'window', to: previous, seconds: (Date.now() - started) / 1000, switchedSeconds: (switched - started) / 1000 };
@@ -250,10 +256,12 @@ export async function closeWindow(host: ReleaseHost, service: string, out: StepO
   const record = await readRecord(host, service);
   if (record?.windowEndsAt === undefined || out.now() < new Date(record.windowEndsAt)) return [];
   const previous = otherSlot(record.live);
-  const removed = (await host.containers(service, previous)).map((c) => c.name);
+  // The kept version is stopped; a running container in that slot is a new version a release is taking through
+  // the steps right now (an apply put it there after the window ended), which is not this command's to remove.
+  const removed = (await host.containers(service, previous)).filter((c) => !c.running).map((c) => c.name);
   for (const name of removed) await host.remove(name);
   // The removed version's tag stays recorded: a rollback after the window names it as the tag to re-deploy.
-  await host.writeFile(recordFile(service), JSON.stringify({ live: record.live, tags: record.tags } satisfies ReleaseRecord));
+  await host.writeFile(recordFile(service), JSON.stringify({ live: record.live, tags: record.tags, changedAt: removed.length > 0 ? out.now().toISOString() : record.changedAt } satisfies ReleaseRecord));
   out.line(`==> rollback window of ${service} closed: removed ${removed.join(', ') || 'nothing'}`);
   return removed;
 }

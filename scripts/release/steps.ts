@@ -144,9 +144,41 @@ export async function recordedSlots(sites: ReleaseSites, services: readonly Reso
       const tag = record.tags[slot];
       if (tag !== undefined && (slot === record.live || (await site.host.containers(service.id, slot)).length > 0)) held[slot] = tag;
     }
-    slots.set(service, { live: record.live, ...held });
+    slots.set(service, { live: record.live, ...held, ...(record.changedAt === undefined ? {} : { hostChangedAt: record.changedAt }) });
   }
   return slots;
+}
+
+/**
+ * Why the tags file's slots of a service are behind what its host's release record says, or undefined when they
+ * agree. Every change on the host (promote, rollback, close-window) stamps the record; record-slots copies the
+ * stamp into the tags file. A stamp that differs means a release step's recording never reached the repository,
+ * and an apply from that file would start or re-create an old version that `release run` would then take for a
+ * new one: promoting it, or undoing a rollback. A newer tag in the idle slot is not drift: that is a release.
+ */
+export function slotsDrift(service: string, onHost: ServiceSlots, inFile: ServiceSlots | undefined): string | undefined {
+  const hostState = `${onHost.live} serves ${onHost[onHost.live]} (host record changed ${onHost.hostChangedAt ?? 'at an unknown time'})`;
+  if (inFile === undefined) return `${service}: the host records a release (${hostState}) that the tags file has no slots for`;
+  if (inFile.hostChangedAt !== onHost.hostChangedAt) return `${service}: the host changed since the tags file recorded it (${hostState}; the tags file has ${inFile.live} serving ${inFile[inFile.live]}, as of ${inFile.hostChangedAt ?? 'no recorded change'})`;
+  if (inFile.live !== onHost.live || inFile[inFile.live] !== onHost[onHost.live]) return `${service}: the tags file has ${inFile.live} serving ${inFile[inFile.live]}, the host ${hostState}`;
+  return undefined;
+}
+
+/**
+ * `release check-slots`, and the first thing `release run` does: refuses (OperatorError naming each service and
+ * what to run) when the tags file is behind its hosts' release records (slotsDrift).
+ */
+export async function checkSlots(sites: ReleaseSites, environment: string, product: string, services: readonly ResolvedService[], inFile: Readonly<Record<string, ServiceSlots>> | undefined): Promise<void> {
+  const onHosts = await recordedSlots(sites, services);
+  const drift = [...onHosts].map(([service, recorded]) => slotsDrift(service.id, recorded, inFile?.[service.name])).filter((reason): reason is string => reason !== undefined);
+  if (drift.length === 0) return;
+  throw new OperatorError(
+    [
+      `environment "${environment}", product "${product}": environments/tags/${environment}.json is behind the hosts, so an apply would start or re-create an old version and \`release run\` would promote it or undo a rollback:`,
+      ...drift.map((reason) => `  ${reason}`),
+      `Record what the hosts run and commit it, then apply again: npm run release -- record-slots ${environment} ${product} && git commit environments/tags/${environment}.json (docs/releasing.md, "When the tags commit fails")`,
+    ].join('\n'),
+  );
 }
 
 /** One line per service and host: its traffic split, tags and rollback window (ops `traffic`). */
