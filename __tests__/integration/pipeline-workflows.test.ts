@@ -191,6 +191,10 @@ describe('credentials by privilege', () => {
       // apply.yml passes contents: write down to deploy-stage.yml, whose record job alone uses it.
       ...['staging', 'production'].flatMap((env) => DEPLOY_STAGES.map((stage) => `apply.yml:${env}-${stage}:contents`)),
       'deploy-stage.yml:record:contents',
+      // The tags commit after the release steps (.github/actions/commit-slots): after a stage's, and after the window close.
+      'deploy-stage.yml:commit-slots:contents',
+      'release-window.yml:commit-staging-slots:contents',
+      'release-window.yml:commit-production-slots:contents',
       // The release flow's record jobs push one tags commit to main; their stage callers pass contents: write down as apply.yml does.
       ...['release.yml:record', 'release.yml:staging', 'promote.yml:record', 'promote.yml:production', 'rollback.yml:record', 'rollback.yml:staging', 'rollback.yml:production'].map((job) => `${job}:contents`),
       'drift.yml:report:issues',
@@ -365,26 +369,70 @@ describe('set-up documented', () => {
 });
 
 describe('release steps (issue 35): after the apply, and the scheduled window close', () => {
+  const stepNames = (job: Job): string[] => job.steps.map((step: Job) => step.name ?? step.uses ?? step.run);
+
   it('runs `release run` for each applied product stack, after the apply, with the deploy key of the same environment', () => {
     const apply = workflow('deploy-stage.yml').jobs.apply;
-    const names = apply.steps.map((step: Job) => step.name ?? step.uses ?? step.run);
+    const names = stepNames(apply);
     const applied = names.indexOf('terraform apply <saved plan>');
     const released = names.findIndex((name: string) => name.startsWith('Release steps'));
     expect(released).toBeGreaterThan(applied);
     const step = apply.steps[released];
     expect(step.if).toBe("inputs.kinds == 'products'");
     expect(step.run).toContain('npx tsx scripts/release/cli.ts run "$ENVIRONMENT" "$product" $RELEASE_HOST_OPTIONS');
-    const access = apply.steps[released - 1];
-    expect(access).toMatchObject({ uses: './.github/actions/release-access', with: { 'ssh-key': '${{ secrets.DEPLOY_SSH_KEY }}' } });
+    const access = apply.steps.findIndex((candidate: Job) => candidate.uses === './.github/actions/release-access');
+    expect(apply.steps[access]).toMatchObject({ uses: './.github/actions/release-access', with: { 'ssh-key': '${{ secrets.DEPLOY_SSH_KEY }}' } });
+    expect(access).toBeLessThan(applied);
   });
 
-  it('closes rollback windows on a schedule in each environment, through its platform environment', () => {
+  it('refuses to apply a product stack from a tags file behind the hosts (a tags commit that failed), before terraform apply', () => {
+    const apply = workflow('deploy-stage.yml').jobs.apply;
+    const names = stepNames(apply);
+    const check = names.findIndex((name) => name.startsWith('Refuse a tags file behind'));
+    expect([check > apply.steps.findIndex((candidate: Job) => candidate.uses === './.github/actions/release-access'), check < names.indexOf('terraform apply <saved plan>')]).toEqual([true, true]);
+    expect(apply.steps[check].if).toBe("inputs.kinds == 'products'");
+    expect(apply.steps[check].run).toContain('npx tsx scripts/release/cli.ts check-slots "$ENVIRONMENT" "${STACK#"$ENVIRONMENT"-}" $RELEASE_HOST_OPTIONS');
+  });
+
+  it('reads the slots after every release step that ran (a failed one too), and a job without credentials commits them', () => {
+    const stage = workflow('deploy-stage.yml');
+    const names = stepNames(stage.jobs.apply);
+    const read = names.findIndex((name) => name.startsWith('Read the slots'));
+    expect(read).toBeGreaterThan(names.findIndex((name) => name.startsWith('Release steps')));
+    const ran = "always() && (steps.release.outcome == 'success' || steps.release.outcome == 'failure')";
+    expect(stage.jobs.apply.steps[read]).toMatchObject({ if: ran, run: expect.stringContaining('record-slots "$ENVIRONMENT" "$product" --save "slots/$product.json" $RELEASE_HOST_OPTIONS') });
+    expect(stage.jobs.apply.steps[read + 1]).toMatchObject({ if: ran, uses: 'actions/upload-artifact@v4', with: { name: 'slots-${{ matrix.stack }}', path: 'slots/' } });
+    const commit = stage.jobs['commit-slots'];
+    expect(commit).toMatchObject({ needs: 'apply', if: "always() && inputs.kinds == 'products' && needs.apply.result != 'skipped'", permissions: { contents: 'write' } });
+    expect([commit.environment, secretsIn(commit), commit.concurrency]).toEqual([undefined, [], undefined]);
+    expect(commit.steps[0]).toMatchObject({ uses: 'actions/checkout@v4', with: { ref: 'main' } });
+    expect(commit.steps.at(-1)).toEqual({ uses: './.github/actions/commit-slots', with: { environment: '${{ inputs.environment }}', slots: '${{ runner.temp }}/slots' } });
+  });
+
+  it('the commit: exactly the tags file, [skip ci], through commit-tags.sh and record-slots --from; a failure names what to do', () => {
+    const action = parse(fs.readFileSync(path.join(ROOT, '.github', 'actions', 'commit-slots', 'action.yml'), 'utf8'));
+    const script: string = action.runs.steps[0].run;
+    expect(script).toContain('scripts/release/commit-tags.sh "environments/tags/$ENVIRONMENT.json" "record release slots $ENVIRONMENT $products [skip ci]"');
+    expect(script).toContain('record-slots "$0" "$(basename "$file" .json)" --from "$file"');
+    expect(script).toMatch(/::error::\$message/);
+    expect(script).toContain('until then every apply of these product stacks is refused (check-slots)');
+  });
+
+  it('closes rollback windows on a schedule in each environment, through its platform environment, and commits the slots after', () => {
     const window = workflow('release-window.yml');
     expect(window.on.schedule[0].cron).toMatch(/^\S+ \* \* \* \*$/);
     for (const environment of ['staging', 'production']) {
       const job = window.jobs[environment];
       expect(job.environment).toBe(`${environment}-platform`);
-      expect(job.steps.at(-1).run).toBe(`npx tsx scripts/release/cli.ts close-window ${environment} $RELEASE_HOST_OPTIONS`);
+      const names = stepNames(job);
+      const close = names.indexOf('close-window');
+      expect(job.steps[close].run).toBe(`npx tsx scripts/release/cli.ts close-window ${environment} $RELEASE_HOST_OPTIONS`);
+      expect(job.steps[close + 1]).toMatchObject({ if: 'always()', run: expect.stringContaining(`record-slots ${environment} "$product" --save "slots/$product.json" $RELEASE_HOST_OPTIONS`) });
+      expect(job.steps[close + 2]).toMatchObject({ uses: 'actions/upload-artifact@v4', with: { name: `slots-${environment}` } });
+      const commit = window.jobs[`commit-${environment}-slots`];
+      expect(commit).toMatchObject({ needs: environment, permissions: { contents: 'write' } });
+      expect([commit.environment, secretsIn(commit)]).toEqual([undefined, []]);
+      expect(commit.steps.at(-1)).toEqual({ uses: './.github/actions/commit-slots', with: { environment, slots: '${{ runner.temp }}/slots' } });
     }
   });
 });
@@ -478,8 +526,10 @@ describe('release flow (issue 19): release, promote, rollback', () => {
     expect(stage.on.workflow_call.inputs.commit).toMatchObject({ type: 'string', required: false, default: '' });
     expect(stage.raw.env.DEPLOY_COMMIT).toBe('${{ inputs.commit || github.sha }}');
     expect(JSON.stringify(stage.raw)).not.toContain('GITHUB_SHA');
-    for (const job of Object.values(stage.jobs)) {
-      for (const step of job.steps ?? []) if (step.uses === 'actions/checkout@v4') expect(step.with.ref).toBe('${{ inputs.commit || github.sha }}');
+    for (const [id, job] of Object.entries(stage.jobs)) {
+      // The slots commit goes onto the newest main (commit-tags.sh checks it out again on each attempt).
+      const expected = id === 'commit-slots' ? 'main' : '${{ inputs.commit || github.sha }}';
+      for (const step of job.steps ?? []) if (step.uses === 'actions/checkout@v4') expect([id, step.with.ref]).toEqual([id, expected]);
     }
     for (const id of ['plan', 'apply']) {
       const steps = stage.jobs[id].steps.map((step: any) => String(step.run ?? step.uses ?? ''));
