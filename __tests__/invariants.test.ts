@@ -352,7 +352,30 @@ describe('host capacity', () => {
     // What runs there does not depend on the server type: the totals are the live catalog's.
     const { reserved } = planCapacity(resolveSystem(manacore).environments.find((e) => e.name === 'production')!).hosts[0]!;
     expect(() => resolveSystem(small)).toThrow(
-      `environment "production", field "hosts.app-1.serverType": got "cx22"; allowed: a server type that fits what runs on it (reserved ${reserved.cpus} of 2 vCPUs and ${reserved.memoryMiB} of 4096 MiB; largest: postgres 1 CPU/2048 MiB, operating system 0.5 CPU/1024 MiB, monitoring prometheus 0.25 CPU/768 MiB, monitoring loki 0.15 CPU/512 MiB, chat-backend 0.5 CPU/256 MiB) (move products to another host, choose a larger type, or lower reservationScale)`,
+      `environment "production", field "hosts.app-1.serverType": got "cx22"; allowed: a server type that fits what runs on it (reserved ${reserved.cpus} of 2 vCPUs and ${reserved.memoryMiB} of 4096 MiB; largest: postgres 1 CPU/2048 MiB, operating system 0.5 CPU/1024 MiB, monitoring prometheus 0.25 CPU/768 MiB, monitoring loki 0.15 CPU/512 MiB, chat-backend 0.5 CPU/256 MiB) (during a release both versions of 1 slotted service(s) run, adding 0.25 CPU/256 MiB (manacore-web); move products to another host, choose a larger type, or lower reservationScale)`,
+    );
+  });
+
+  it('counts the second version of each service released through slots, which runs beside the serving one during a release', () => {
+    for (const environment of resolveSystem(manacore).environments) {
+      const slotted = environment.products.flatMap((product) => product.services).filter((service) => service.slots !== undefined);
+      expect(slotted.map((service) => service.id)).toEqual(['manacore-web']);
+      const consumers = planCapacity(environment).hosts[0]!.consumers;
+      const web = consumers.find((c) => c.name === 'manacore-web')!;
+      expect(consumers.find((c) => c.name === "manacore-web (release's second slot)")).toEqual({ ...web, name: "manacore-web (release's second slot)" });
+    }
+  });
+
+  it('refuses a host that cannot hold both versions of its slotted services, naming environment, host, numbers and the services', () => {
+    // Every web app opted in: staging's ccx33 holds them one version each, not two.
+    const everyWeb: SystemSpec = {
+      ...manacore,
+      products: manacore.products.map((product) => ({ ...product, services: product.services.map((service) => (service.kind === 'web' ? { ...service, smoke: { home: { http: { path: '/' } } } } : service)) })),
+    };
+    const oneVersion = planCapacity(resolveSystem(manacore).environments.find((e) => e.name === 'staging')!).hosts[0]!;
+    expect(oneVersion.reserved.cpus).toBeLessThanOrEqual(oneVersion.capacity.cpus);
+    expect(() => resolveSystem(everyWeb)).toThrow(
+      /environment "staging", field "hosts\.app-1\.serverType": got "ccx33"; allowed: a server type that fits what runs on it \(reserved (\d+\.\d+) of 8 vCPUs and \d+ of 32768 MiB; .*\) \(during a release both versions of \d+ slotted service\(s\) run, adding \d+(\.\d+)? CPU\/\d+ MiB \(chat-web, .*manacore-web, .*\); move products to another host/,
     );
   });
 

@@ -7,7 +7,7 @@ import { HealthCheck } from '../constructs/core/health-check';
 import { manacore } from '../environments';
 import { resolveSystem } from '../system/resolve';
 import type { EnvironmentSpec } from '../system/model';
-import { environmentOf, keepOnly, productOf, serviceOf, variant, type WritableSystem } from './helpers/spec';
+import { environmentOf, keepOnly, productOf, serviceOf, variant, withoutSmokeChecks, type WritableSystem } from './helpers/spec';
 import { issueLines } from './helpers/issues';
 
 /** The line of one issue in the error message, matched whole. */
@@ -283,6 +283,7 @@ const CORPUS: readonly BadInput[] = [
   {
     name: 'a product placed by a host that shares its group, on a swarm',
     mutate: (s) => {
+      withoutSmokeChecks(s);
       staging(s).hosts.push({ name: 'app-2', serverType: 'ccx23' });
       deployment(s, 'staging', 'chat').host = 'app-2';
     },
@@ -377,7 +378,10 @@ const CORPUS: readonly BadInput[] = [
   },
   {
     name: 'two hosts with one name',
-    mutate: (s) => staging(s).hosts.push({ name: 'app-1', serverType: 'ccx23' }),
+    mutate: (s) => {
+      withoutSmokeChecks(s);
+      staging(s).hosts.push({ name: 'app-1', serverType: 'ccx23' });
+    },
     lines: ['environment "staging", field "hosts.app-1": got "app-1"; allowed: host names unique within the environment'],
   },
   {
@@ -423,7 +427,10 @@ const CORPUS: readonly BadInput[] = [
   },
   {
     name: 'more hosts than a spread placement group holds',
-    mutate: (s) => (staging(s).hosts = Array.from({ length: 11 }, (_, i) => ({ name: `app-${i + 1}`, serverType: 'ccx33' }))),
+    mutate: (s) => {
+      withoutSmokeChecks(s);
+      staging(s).hosts = Array.from({ length: 11 }, (_, i) => ({ name: `app-${i + 1}`, serverType: 'ccx33' }));
+    },
     lines: [
       'environment "staging", field "hosts": got 11; allowed: at most 10 hosts (the hosts share one spread placement group, and Hetzner places at most 10 servers in one)',
     ],
@@ -492,8 +499,22 @@ const CORPUS: readonly BadInput[] = [
     ],
   },
   {
+    name: 'smoke checks on a swarm, where no release steps run',
+    mutate: (s) => {
+      staging(s).hosts.push({ name: 'app-2', serverType: 'ccx33' });
+      Object.assign(staging(s), { releases: { canary: { sharePercent: 5 } } });
+    },
+    lines: [
+      `environment "staging", product "manacore", field "services.web.smoke": got ["home","client-build"]; allowed: no smoke checks on a swarm (engine "swarm") (the release steps (smoke checks, canary, rollback window) run on plain containers only (docs/releasing.md, "On a swarm"); there the service keeps Swarm's start-first rolling update with automatic rollback on a failed health check. Remove smoke from manacore/web, or run staging on engine "containers")`,
+      `environment "staging", field "releases": got {"canary":{"sharePercent":5}}; allowed: no releases policy on a swarm (engine "swarm") (canary and rollback window run on plain containers only (docs/releasing.md, "On a swarm"); remove releases, or run the environment on engine "containers")`,
+    ],
+  },
+  {
     name: 'the agent on an environment of two hosts',
-    mutate: (s) => Object.assign(staging(s), { dockerAccess: { mode: 'agent' }, terraformCloud: { organization: 'acme' }, hosts: [...staging(s).hosts, { name: 'app-2', serverType: 'ccx33' }] }),
+    mutate: (s) => {
+      withoutSmokeChecks(s);
+      Object.assign(staging(s), { dockerAccess: { mode: 'agent' }, terraformCloud: { organization: 'acme' }, hosts: [...staging(s).hosts, { name: 'app-2', serverType: 'ccx33' }] });
+    },
     lines: [
       `environment "staging", field "dockerAccess.mode": got "agent"; allowed: "ssh", or one host per environment (the agent reaches only the daemon of the host it runs on, and the edge, data and monitoring stacks still reach every host's daemon (their containers are not Swarm services yet))`,
     ],

@@ -21,6 +21,17 @@ interface StandardProduct {
 }
 
 /**
+ * The smoke checks a SvelteKit web app passes before it gets traffic (docs/releasing.md), released through slots: the root page renders (wget, the web kind's health client, follows a redirect, e.g. to a login page, and
+ * judges the final answer), and the client build is in the image: SvelteKit's Vite plugin emits
+ * `<appDir>/version.json` in every client build (sveltejs/kit packages/kit/src/exports/vite/index.js,
+ * generateBundle; appDir defaults to `_app`, which these apps keep) and adapter-node serves it from the build.
+ */
+const WEB_SMOKE = {
+  home: { http: { path: '/' } },
+  'client-build': { http: { path: '/_app/version.json', bodyContains: 'version' } },
+} as const satisfies ServiceSpec['smoke'];
+
+/**
  * Seed 001's deploy flow: the backends' Drizzle migrations (`pnpm migration:run`, forward-compatible only) run
  * before the new version starts.
  */
@@ -79,10 +90,9 @@ export const MANACORE_PRODUCTS: readonly ProductSpec[] = [
   standardProduct('maerchenzauber', { backendPort: 3003, web: true, landing: true, mobile: true, backendSecrets: ['AZURE_OPENAI_API_KEY'] }),
   standardProduct('manadeck', { backendPort: 3004, web: true, landing: true, mobile: true }),
   standardProduct('memoro', { web: true, landing: true, mobile: true }),
-  // Not yet through the release steps: until the pipeline records the slots in the tags file after each release
-  // (docs/releasing.md, "What remains"), the next apply would restart or recreate an old version that a later
-  // `release run` would take for a new one. Opt in with webSmoke: { home: { http: { path: '/' } } } then.
-  standardProduct('manacore', { web: true, landing: true, mobile: true }),
+  // The hub's web app goes through the release steps (smoke checks; production's canary). The other web apps can
+  // opt in the same way; all eleven at once over-commit staging's ccx33 during releases (docs/releasing.md).
+  standardProduct('manacore', { web: true, landing: true, mobile: true, webSmoke: WEB_SMOKE }),
   standardProduct('picture', { backendPort: 3005, web: true, landing: true, mobile: true }),
   standardProduct('uload', { backendPort: 3006, web: true, landing: true }),
   standardProduct('nutriphi', { backendPort: 3007, web: true, landing: true, mobile: true }),

@@ -53,6 +53,11 @@ export interface PlacedEnvironment {
       readonly replicas: number;
       readonly placement?: { readonly nodeLabels: Readonly<Record<string, string>>; readonly nodes: readonly string[]; readonly maxReplicasPerNode?: number };
       readonly resources: ResourceSpec;
+      /**
+       * Released through slots (docs/releasing.md): while a release runs, the new version's containers run beside
+       * the serving ones, so the host must hold both. @default - one set of containers
+       */
+      readonly slots?: unknown;
     }[];
   }[];
   readonly accessories: readonly { readonly name: string; readonly host: string; readonly resources: ResourceSpec }[];
@@ -69,6 +74,15 @@ const consumer = (name: string, resources: ResourceSpec): CapacityConsumer => ({
   cpus: resources.cpuReservation,
   memoryMiB: resources.memoryReservationMiB,
 });
+
+/** What a host's second release slots add, said first when they are what tips it over. */
+function slotNote(host: HostCapacity): string {
+  const slots = host.consumers.filter((c) => c.name.includes("release's second slot"));
+  if (slots.length === 0) return '';
+  const cpus = Math.round(slots.reduce((total, c) => total + c.cpus, 0) * 1000) / 1000;
+  const memoryMiB = slots.reduce((total, c) => total + c.memoryMiB, 0);
+  return `during a release both versions of ${slots.length} slotted service(s) run, adding ${cpus} CPU/${memoryMiB} MiB (${slots.map((c) => c.name.replace(/ \(release's second slot.*\)$/, '')).join(', ')}); `;
+}
 
 /**
  * Plain containers: does everything on each host fit it? Swarm: the same for what stays on its host (edge proxy,
@@ -88,7 +102,11 @@ export function planCapacity(environment: PlacedEnvironment): CapacityReport {
         ? []
         : services
             .filter((service) => service.host === host.name)
-            .flatMap((service) => Array.from({ length: service.replicas }, (_, index) => consumer(index === 0 ? service.id : `${service.id}-${index + 1}`, service.resources)))),
+            .flatMap((service) => [
+              ...Array.from({ length: service.replicas }, (_, index) => consumer(index === 0 ? service.id : `${service.id}-${index + 1}`, service.resources)),
+              // The release's second version runs (healthy, smoke-checked, canaried) beside the serving one.
+              ...(service.slots === undefined ? [] : Array.from({ length: service.replicas }, (_, index) => consumer(`${service.id} (release's second slot${service.replicas > 1 ? ` ${index + 1}` : ''})`, service.resources))),
+            ])),
       ...environment.accessories.filter((accessory) => accessory.host === host.name).map((accessory) => consumer(accessory.name, accessory.resources)),
     ];
     // The same projection the monitoring stack builds from: its server parts where they run, collectors on every host.
@@ -129,7 +147,7 @@ export function planCapacity(environment: PlacedEnvironment): CapacityReport {
         field: `hosts.${host.host}.serverType`,
         value: host.serverType,
         allowed: `a server type that fits what runs on it (${totals}; largest: ${largest})`,
-        why: 'move products to another host, choose a larger type, or lower reservationScale',
+        why: `${slotNote(host)}move products to another host, choose a larger type, or lower reservationScale`,
       });
     } else if (cpuRatio > NEAR_FULL_RATIO || memoryRatio > NEAR_FULL_RATIO) {
       warnings.push(

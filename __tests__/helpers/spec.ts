@@ -57,6 +57,14 @@ export function serviceOf(system: WritableSystem, product: string, name: string)
 }
 
 /**
+ * Drops every service's smoke checks: a swarm runs no release steps and refuses them (docs/releasing.md,
+ * "On a swarm"), so a test that turns a catalog environment into a swarm takes them out first.
+ */
+export function withoutSmokeChecks(system: WritableSystem): void {
+  for (const product of system.products) for (const service of product.services) delete service.smoke;
+}
+
+/**
  * Keeps only the named environments and, in them, only the named products:
  * a smaller App (fewer stacks to build) for a test that looks at a few stacks.
  */

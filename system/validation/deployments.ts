@@ -44,6 +44,17 @@ export function validateProductDeployments(system: SystemSpec, environment: Envi
  */
 function validateSlots(environment: EnvironmentSpec, product: ProductSpec, deployment: ProductDeployment, report: Report): void {
   const engine = environment.engine ?? (environment.hosts.length > 1 ? 'swarm' : 'containers');
+  if (engine === 'swarm') {
+    // Silently ignoring them would ship a service without the checks its team asked for.
+    for (const service of product.services.filter((candidate) => candidate.smoke !== undefined)) {
+      report({
+        field: `services.${service.name}.smoke`,
+        value: Object.keys(service.smoke!),
+        allowed: 'no smoke checks on a swarm (engine "swarm")',
+        why: `the release steps (smoke checks, canary, rollback window) run on plain containers only (docs/releasing.md, "On a swarm"); there the service keeps Swarm's start-first rolling update with automatic rollback on a failed health check. Remove smoke from ${product.name}/${service.name}, or run ${environment.name} on engine "containers"`,
+      });
+    }
+  }
   const slotted = product.services.filter((service) => behaviourOf(service.kind) !== undefined && releasedThroughSlots(service, behaviourOf(service.kind)!, engine)).map((service) => service.name);
   for (const [service, slots] of Object.entries(deployment.slots ?? {})) {
     const field = `slots.${service}`;

@@ -56,6 +56,10 @@ export function validateSmokeChecks(service: ServiceSpec, healthCheck: HealthChe
 export function validateReleasePolicy(environment: EnvironmentSpec, report: Report): void {
   const releases = environment.releases;
   if (releases === undefined) return;
+  if ((environment.engine ?? (environment.hosts.length > 1 ? 'swarm' : 'containers')) === 'swarm') {
+    report({ field: 'releases', value: releases, allowed: 'no releases policy on a swarm (engine "swarm")', why: 'canary and rollback window run on plain containers only (docs/releasing.md, "On a swarm"); remove releases, or run the environment on engine "containers"' });
+    return;
+  }
   const window = releases.rollbackWindowMinutes;
   if (window !== undefined && !wholeIn(window, ROLLBACK_WINDOW_MINUTES_RANGE.min, ROLLBACK_WINDOW_MINUTES_RANGE.max)) {
     report({
