@@ -11,6 +11,10 @@ import type { ReleaseSites } from '../scripts/release/release-sites';
 import type { ReleaseHost, VersionContainer } from '../scripts/release/rollout';
 import { checkSlots, recordedSlots, slotsDrift } from '../scripts/release/steps';
 import { closeWindow } from '../scripts/release/rollout';
+import { main as releaseMain } from '../scripts/release/cli';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { resolveSystem } from '../system/resolve';
 import { synthesizedSmokeChecks } from '../scripts/release/release-sites';
 import { labelsOf, type SynthesizedApp } from '../scripts/lib/synthesized';
@@ -290,5 +294,31 @@ describe('release record-slots: the hosts\' records into the tags file', () => {
     expect(await closeWindow(busy, 'manacore-web', { line: (text) => lines.push(text), now: () => new Date('2026-12-07T13:07:00Z') })).toEqual([kept.name]);
     expect(removed).toEqual([kept.name]);
     expect(JSON.parse(written['release-manacore-web.json']!)).toEqual({ live: 'green', tags: promoted.tags, changedAt: '2026-12-07T13:07:00.000Z' });
+  });
+
+  it('the commands: record-slots --save reads the hosts, --from writes the file later without them, and check-slots then agrees', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'release-slots-'));
+    fs.mkdirSync(path.join(root, 'environments', 'tags'), { recursive: true });
+    const tagsPath = path.join(root, 'environments', 'tags', 'staging.json');
+    fs.writeFileSync(tagsPath, JSON.stringify({ environment: 'staging', products: { manacore: { imageTag: 'main-2222222', slots: { web: { live: 'blue', blue: 'main-1111111', green: 'main-2222222', hostChangedAt: '2026-12-07T11:00:00.000Z' } } } } }));
+    const printed: string[] = [];
+    const io = { out: (text: string) => printed.push(text), err: (text: string) => printed.push(text), root, system: manacore, git: () => '', sites: () => sites(promotedHost()), steps: { line: (text: string) => printed.push(`${text}\n`), now: () => new Date('2026-12-07T12:10:00Z') } };
+    // The apply job: the file is behind (the host promoted green at 12:00), so check-slots refuses, exit 1.
+    expect(await releaseMain(['check-slots', 'staging', 'manacore'], io)).toBe(1);
+    expect(printed.join('')).toContain('error: environment "staging", product "manacore": environments/tags/staging.json is behind the hosts');
+    expect(await releaseMain(['run', 'staging', 'manacore'], io)).toBe(1);
+    const saved = path.join(root, 'manacore.json');
+    const before = fs.readFileSync(tagsPath, 'utf8');
+    expect(await releaseMain(['record-slots', 'staging', 'manacore', '--save', saved], io)).toBe(0);
+    // The commit job, with no host access: restore main's file and write the snapshot onto it.
+    fs.writeFileSync(tagsPath, before);
+    const noHosts = { ...io, sites: () => { throw new Error('the commit job has no host access'); } };
+    printed.length = 0;
+    expect(await releaseMain(['record-slots', 'staging', 'manacore', '--from', saved], noHosts)).toBe(0);
+    expect(printed.join('')).toBe('recorded the slots of web in environments/tags/staging.json\n');
+    expect(JSON.parse(fs.readFileSync(tagsPath, 'utf8')).products.manacore.slots.web).toEqual({ live: 'green', blue: 'main-1111111', green: 'main-2222222', hostChangedAt: '2026-12-07T12:00:00.000Z' });
+    expect(await releaseMain(['check-slots', 'staging', 'manacore'], io)).toBe(0);
+    expect(await releaseMain(['record-slots', 'staging', 'chat', '--from', saved], noHosts)).toBe(1);
+    expect(printed.join('')).toContain('holds the slots of staging manacore, not of staging chat');
   });
 });
