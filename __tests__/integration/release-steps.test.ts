@@ -190,7 +190,8 @@ it('a healthy canary is promoted after its watch; the old version stays on the h
   expect(outcome).toEqual({ result: 'promoted', windowEndsAt: '2026-12-07T13:00:00.000Z' });
   expect(await currentSplit(host, SERVICE)).toEqual({ blue: 0, green: 100 });
   expect(inspect(`${SERVICE}-blue-v1`).State.Running).toBe(false);
-  expect(await readRecord(host, SERVICE)).toEqual({ live: 'green', tags: { blue: 'v1', green: 'v4' }, windowEndsAt: '2026-12-07T13:00:00.000Z' });
+  // changedAt: what record-slots copies into the tags file, so a tags file that missed this promotion is refused.
+  expect(await readRecord(host, SERVICE)).toEqual({ live: 'green', tags: { blue: 'v1', green: 'v4' }, windowEndsAt: '2026-12-07T13:00:00.000Z', changedAt: '2026-12-07T12:00:00.000Z' });
   // What ops shows, read back from the edge's files and the engine.
   expect(trafficState(SERVICE, await currentSplit(host, SERVICE), await readRecord(host, SERVICE), new Date('2026-12-07T12:10:00Z'), await host.containers(SERVICE, 'blue'))).toBe(
     'chat-backend: green 100% (v4), blue 0% (v1, kept stopped); rollback window until 2026-12-07T13:00:00.000Z (50 min left)',
