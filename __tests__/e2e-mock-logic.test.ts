@@ -76,6 +76,13 @@ test('replacement follows the curated table: hcloud_server image forces it, name
   expect(requiresReplace('hcloud_server', server, prior, { ...(prior as object), image: UNKNOWN } as any)).toEqual(['image']);
 });
 
+test('a Swarm secret is replaced, never updated, when its data or name changes (docker 3.6.2 resource_docker_secret.go)', () => {
+  const secret: SchemaBlock = { attributes: { id: { type: 'string', optional: true, computed: true }, name: { type: 'string', required: true }, data: { type: 'string', required: true } } };
+  const prior = typed({ id: 's1', name: 'booking-api-database-url-0a1b2c3d', data: 'b2xk' }, blockType(secret));
+  expect(requiresReplace('docker_secret', secret, prior, { ...(prior as object), data: 'bmV3' } as any)).toEqual(['data']);
+  expect(requiresReplace('docker_secret', secret, prior, { ...(prior as object), name: 'booking-api-database-url-4e5f6a7b' } as any)).toEqual(['name']);
+});
+
 test('apply fills unknowns with deterministic fakes of the right type', () => {
   const planned = planResource(server, typed({ name: 'a', network: [{ network_id: 1 }] }, blockType(server)), null);
   const first = resolveUnknowns(planned, blockType(server), 'seed', '') as any;

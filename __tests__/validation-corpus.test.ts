@@ -594,7 +594,7 @@ const CORPUS: readonly BadInput[] = [
     name: 'a field from another tool on a service',
     mutate: (s) => ((serviceOf(s, 'chat', 'backend') as Record<string, unknown>).replica = 2),
     lines: [
-      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, networks, writablePaths, readOnlyRootFilesystem, caching, updateOrder, replicas, singleton, restart, metrics, redis, plainVariables, buckets, tasks, smoke (an unknown field would be silently ignored)',
+      'catalog, product "chat", field "services.backend.replica": got 2; allowed: "replicas" (did you mean it?), or another known field: name, kind, port, ports, healthPort, image, imageRef, command, healthCheck, resources, environment, secrets, uses, links, publicUrls, subdomain, hostPorts, extraNetworks, networks, writablePaths, readOnlyRootFilesystem, caching, updateOrder, replicas, singleton, restart, metrics, redis, plainVariables, secretFiles, buckets, tasks, smoke (an unknown field would be silently ignored)',
     ],
   },
   {

@@ -97,16 +97,19 @@ export const harbor: SystemSpec = {
           healthCheck: HealthCheck.http('/health'),
           uses: ['postgres', 'redis'],
           secrets: ['STRIPE_API_KEY'],
+          // Harbor's apps read each of these from `<VAR>_FILE` when it is set, else from the variable: on the swarm
+          // they are Swarm secrets mounted as files, in staging's plain containers environment values.
+          secretFiles: ['DATABASE_URL', 'REDIS_URL', 'STRIPE_API_KEY'],
           links: { ACCOUNTS_URL: 'accounts/api' },
         },
         { name: 'web', kind: 'web', replicas: 2, publicUrls: { PUBLIC_API_URL: 'api' } },
         // One replica: a scheduler must not run twice; Swarm moves it to the other app node when its node is lost.
-        { name: 'reminders', kind: 'worker', command: ['node', 'dist/reminders.js'], uses: ['postgres', 'redis'] },
+        { name: 'reminders', kind: 'worker', command: ['node', 'dist/reminders.js'], uses: ['postgres', 'redis'], secretFiles: ['DATABASE_URL', 'REDIS_URL'] },
       ],
     },
     {
       name: 'accounts',
-      services: [{ name: 'api', kind: 'api', port: 8090, replicas: 2, subdomain: 'accounts', healthCheck: HealthCheck.http('/health'), uses: ['postgres'] }],
+      services: [{ name: 'api', kind: 'api', port: 8090, replicas: 2, subdomain: 'accounts', healthCheck: HealthCheck.http('/health'), uses: ['postgres'], secretFiles: ['DATABASE_URL'] }],
     },
   ],
   environments: [staging, production],

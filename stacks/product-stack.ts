@@ -25,6 +25,7 @@ import { serviceInspectLabels, ServiceContainer, withClientIpHeader, type Servic
 import { EdgeRoute, TRAEFIK_SWARM_NETWORK_LABEL } from '../constructs/docker/edge-route';
 import { OverlayNetwork } from '../constructs/docker/overlay-network';
 import { SwarmService } from '../constructs/docker/swarm-service';
+import { SwarmSecret } from '../constructs/docker/swarm-secret';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { dependable, type TerraformResource } from 'cdktf';
 import { DeploymentEnvironment } from '../constructs/github/deployment-environment';
@@ -534,6 +535,7 @@ export class ProductStack extends SystemStack {
     const edgeRoute = route && new EdgeRoute({ name: service.id, port: service.port!, ...route });
     const restart = service.restart;
     const health = service.healthCheck!;
+    const files = this.secretFilesOf(service, secretEnvironment, provider);
     this.services.set(
       service.name,
       new SwarmService(this, service.id, {
@@ -541,7 +543,9 @@ export class ProductStack extends SystemStack {
         image: service.image!.ref,
         command: service.command,
         environment: withClientIpHeader(service.environment, route),
-        secretEnvironment,
+        secretEnvironment: Object.fromEntries(Object.entries(secretEnvironment).filter(([variable]) => files[variable] === undefined)),
+        secretFiles: files,
+        secretFileVariables: service.secretFiles,
         healthCheck: health.toDocker(service.healthPort ?? service.port),
         resources: service.resources,
         networks: networks.map((network) => ({ name: network.name, aliases: network.aliases })),
@@ -566,6 +570,22 @@ export class ProductStack extends SystemStack {
     );
     this.waivePlainVariables(service, `docker_service.${service.id}`);
     return service.image!.ref;
+  }
+
+  /**
+   * A Swarm secret for each variable the service's image reads from a file (`secretFiles`), named
+   * `<product>-<service>-<variable>` and a revision of its value (SwarmSecret): a new database password or key is a
+   * new secret the service rolls onto, and the old one is removed once no service spec references it.
+   */
+  private secretFilesOf(service: ResolvedService, secretEnvironment: Readonly<Record<string, string>>, provider: TerraformProvider): Record<string, SwarmSecret> {
+    const files: Record<string, SwarmSecret> = {};
+    for (const variable of Object.keys(service.secretFiles).sort()) {
+      const value = secretEnvironment[variable];
+      if (value === undefined) throw new Error(`${service.product}/${service.name}: secretFiles names ${variable}, which the service is not given`);
+      const name = `${service.id}-${variable.toLowerCase().replace(/_/g, '-')}`;
+      files[variable] = new SwarmSecret(this, `${name}-secret`, { name, value, provider });
+    }
+    return files;
   }
 
   /** The apex this service answers, if any. */

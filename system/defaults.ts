@@ -42,6 +42,14 @@ export const BACKUP_JOB_RESOURCES: ResourceSpec = { cpuLimit: 0.5, memoryLimitMi
 /** Environment variable each data dependency is handed in. */
 export const DATA_ENV_VARS = { postgres: 'DATABASE_URL', redis: 'REDIS_URL' } as const;
 
+/** Prefix of a bucket's variables when the catalog names none. */
+export const DEFAULT_BUCKET_VARIABLE_PREFIX = 'S3_';
+
+/** The secret variable names of a bucket (values from the product stack). */
+export function bucketSecretNames(prefix: string): { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string } {
+  return { endpoint: `${prefix}ENDPOINT`, bucket: `${prefix}BUCKET`, accessKeyId: `${prefix}ACCESS_KEY_ID`, secretAccessKey: `${prefix}SECRET_ACCESS_KEY` };
+}
+
 /** What an accessory's users receive, as templates: its own `connection`, else `<NAME>_HOST` and `<NAME>_PORT` of its first port. */
 export function accessoryConnectionTemplates(accessory: AccessorySpec): Readonly<Record<string, string>> {
   const prefix = accessory.name.toUpperCase().replace(/-/g, '_');

@@ -83,6 +83,7 @@ const SERVICE: ObjectSchema = {
     metrics: true,
     redis: true,
     plainVariables: true,
+    secretFiles: true,
     buckets: true,
     tasks: true,
     smoke: true,

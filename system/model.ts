@@ -122,6 +122,22 @@ export interface ServiceSpec {
    */
   readonly secrets?: readonly string[];
   /**
+   * Secret variables its image can read from a file instead (the `*_FILE`
+   * convention), each one on its own: names among its `secrets`, the
+   * connection strings of what it `uses` (`DATABASE_URL`, `REDIS_URL`,
+   * which carry its product's database and Redis passwords), its shared
+   * secrets and its buckets' credentials. A list gives each `<VAR>_FILE`;
+   * an object names the variable of each file for images with another
+   * convention (`{ GF_DATABASE_PASSWORD: 'GF_DATABASE_PASSWORD__FILE' }`).
+   * On a swarm each becomes a Swarm secret mounted under `/run/secrets`, and
+   * the container receives only the file's path; the others stay
+   * environment values. Plain containers, release tasks and smoke checks
+   * (plain containers on a swarm too) keep the value in the environment:
+   * the image must read either (docs/scaling.md, "Secrets as files").
+   * @default - what its image is known to read from files (system/secret-files.ts: the official postgres image, Grafana), else none
+   */
+  readonly secretFiles?: readonly string[] | Readonly<Record<string, string>>;
+  /**
    * Data services this service connects to (`postgres` gives `DATABASE_URL`,
    * `redis` `REDIS_URL`) and accessories by name (their `connection` variables).
    * @default - none

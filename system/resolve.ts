@@ -18,6 +18,8 @@ import {
   BACKUP_JOB_IMAGE,
   BACKUP_JOB_RESOURCES,
   BACKUP_PLAN,
+  bucketSecretNames,
+  DEFAULT_BUCKET_VARIABLE_PREFIX,
   DEFAULT_HOST_GROUP,
   DEFAULT_BACKUP_KEY_VARIABLE,
   DEFAULT_CONNECTIONS_PER_PRODUCT,
@@ -30,7 +32,11 @@ import {
   POSTGRES_DEFAULTS,
   REDIS_DEFAULTS,
 } from './defaults';
+
+/** Where the stacks read a bucket's secret names from. */
+export { bucketSecretNames };
 import { cachingRules } from './caching';
+import { secretFilesOf } from './secret-files';
 import { SERVICE_KIND_BEHAVIOUR, type KindCachingRule } from './kinds';
 import { linkedReach, networkCountIssues } from './reachability';
 import { resolveMonitoring, type ResolvedMonitoring } from './monitoring';
@@ -178,6 +184,11 @@ export interface ResolvedService {
   readonly environment: Readonly<Record<string, string>>;
   /** Names of secret variables (values come from sensitive Terraform variables). */
   readonly secrets: readonly string[];
+  /**
+   * Secret variables (of any source) its image reads from a file, each with the variable naming the file
+   * (`DATABASE_URL` -> `DATABASE_URL_FILE`): Swarm secrets on a swarm, environment values on plain containers.
+   */
+  readonly secretFiles: Readonly<Record<string, string>>;
   /** Names in `environment` declared free of secrets despite their names (the secret check waives each). */
   readonly plainVariables: readonly string[];
   /** PostgreSQL and Redis, when it uses them. */
@@ -645,6 +656,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
           ...Object.assign({}, ...buckets.map((bucket) => bucketPlainVariables(bucket))),
         },
         secrets: service.secrets ?? [],
+        secretFiles: kind.container ? secretFilesOf(system, service) : {},
         plainVariables: service.plainVariables ?? [],
         uses,
         accessories,
@@ -891,19 +903,11 @@ function commandCheck(probesCommand: boolean, command: readonly string[] | undef
   return probesCommand && command !== undefined ? HealthCheck.process(command.join(' ')) : undefined;
 }
 
-/** Prefix of a bucket's variables when the catalog names none. */
-export const DEFAULT_BUCKET_VARIABLE_PREFIX = 'S3_';
-
 /** The variables of a bucket its service receives in plain (the secret ones come from the product stack: endpoint, bucket, credentials). */
 export function bucketPlainVariables(bucket: ResolvedBucket): Record<string, string> {
   const prefix = bucket.variablePrefix;
   // R2 takes any region; S3 clients that require one are told `auto` (Cloudflare docs, R2 S3 API compatibility).
   return { [`${prefix}REGION`]: 'auto', ...(bucket.publicDomain === undefined ? {} : { [`${prefix}PUBLIC_URL`]: `https://${bucket.publicDomain}` }) };
-}
-
-/** The secret variable names of a bucket (values from the product stack). */
-export function bucketSecretNames(prefix: string): { endpoint: string; bucket: string; accessKeyId: string; secretAccessKey: string } {
-  return { endpoint: `${prefix}ENDPOINT`, bucket: `${prefix}BUCKET`, accessKeyId: `${prefix}ACCESS_KEY_ID`, secretAccessKey: `${prefix}SECRET_ACCESS_KEY` };
 }
 
 /** One accessory in one environment: sizes and resources over the catalog's, its connection templates filled in. */

@@ -7,6 +7,12 @@ import { randomProviderOf } from '../core/random-provider';
 /** Where Swarm mounts a secret in each task: a file, never an environment variable (SwarmKit; Docker docs "Manage sensitive data with Docker secrets"). */
 export const SWARM_SECRETS_DIRECTORY = '/run/secrets';
 
+/**
+ * Longest base of a secret's name: Swarm takes at most 64 characters (SwarmKit manager/controlapi/common.go,
+ * validateConfigOrSecretAnnotations), and `-<revision>` (9) follows.
+ */
+export const MAX_SWARM_SECRET_BASE_NAME = 64 - 9;
+
 export interface SwarmSecretProps {
   /** Base of the secret's name in the swarm (a revision suffix is added). */
   readonly name: string;
@@ -30,8 +36,8 @@ export class SwarmSecret extends Construct {
 
   public constructor(scope: Construct, id: string, props: SwarmSecretProps) {
     super(scope, id);
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,50}$/.test(props.name)) {
-      throw new Error(`SwarmSecret ${id}: name must be 1-51 letters, digits, "_", "." or "-", starting with a letter or digit (Swarm names; a revision suffix follows); got "${props.name}"`);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(props.name) || props.name.length > MAX_SWARM_SECRET_BASE_NAME) {
+      throw new Error(`SwarmSecret ${id}: name must be 1-${MAX_SWARM_SECRET_BASE_NAME} letters, digits, "_", "." or "-", starting with a letter or digit (Swarm names; a revision suffix follows); got "${props.name}"`);
     }
     if (!Token.isUnresolved(props.value)) {
       throw new Error(`SwarmSecret ${id}: the value is a literal; it must come from a sensitive variable, another stack's sensitive output or a generated password`);

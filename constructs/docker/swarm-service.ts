@@ -69,10 +69,21 @@ export interface SwarmServiceProps {
    * Secrets as files, by the variable the image reads: `{ POSTGRES_PASSWORD: secret }`
    * mounts the secret at `/run/secrets/postgres_password` and sets
    * `POSTGRES_PASSWORD_FILE` to that path (the `*_FILE` convention of the
-   * official postgres, redis and many other images).
+   * official postgres and many other images). Swarm gives the file to the
+   * task and to nothing else: no `docker service inspect` nor `docker
+   * inspect` of a task shows the value (SwarmKit hands a task's secrets to
+   * its node alone, into a tmpfs; Docker docs, "Manage sensitive data with
+   * Docker secrets"). A new value is a new secret (SwarmSecret): the
+   * service updates onto it like any other change, start-first.
    * @default - none
    */
   readonly secretFiles?: Readonly<Record<string, SwarmSecret>>;
+  /**
+   * The variable naming each secret file's path, by the variable of `secretFiles`, for images with another
+   * convention than `<VAR>_FILE` (Grafana reads `GF_<X>__FILE`).
+   * @default - `<VAR>_FILE` for each
+   */
+  readonly secretFileVariables?: Readonly<Record<string, string>>;
   /** The Docker healthcheck; Swarm reports a task running only once it is healthy. @default - none */
   readonly healthCheck?: DockerHealthCheck;
   /** CPU and memory: limits are enforced; reservations are what the scheduler needs free on a node to place a task. */
@@ -170,7 +181,7 @@ export class SwarmService extends Construct {
     const rotation = props.logRotation ?? { maxSizeMiB: 10, maxFiles: 3 };
     const secretFiles = Object.entries(props.secretFiles ?? {}).sort(([a], [b]) => a.localeCompare(b));
     const env: Record<string, string> = { ...props.environment, ...props.secretEnvironment };
-    for (const [variable] of secretFiles) env[`${variable}_FILE`] = `${SWARM_SECRETS_DIRECTORY}/${secretFileName(variable)}`;
+    for (const [variable] of secretFiles) env[secretFileVariable(props, variable)] = `${SWARM_SECRETS_DIRECTORY}/${secretFileName(variable)}`;
     const wait = props.waitForConvergence ?? !props.global;
 
     this.service = new Service(this, 'service', {
@@ -251,6 +262,11 @@ export function secretFileName(variable: string): string {
   return variable.toLowerCase();
 }
 
+/** The variable naming the file of the secret `variable`. */
+function secretFileVariable(props: SwarmServiceProps, variable: string): string {
+  return props.secretFileVariables?.[variable] ?? `${variable}_FILE`;
+}
+
 /** Every replica updated one at a time: its start (up to unhealthy), then the monitor window; and a rollback of as long. */
 function convergeTimeoutSeconds(replicas: number, health: DockerHealthCheck | undefined, monitor: Duration): number {
   const perTask = (health ? secondsUntilUnhealthy(health) : 0) + monitor.toSeconds();
@@ -298,10 +314,14 @@ function validate(id: string, props: SwarmServiceProps): void {
   }
   for (const [variable] of Object.entries(props.secretFiles ?? {})) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) fail(`secret file variable "${variable}" is invalid (letters, digits and "_")`);
-    const conflict = `${variable}_FILE`;
-    if (props.environment?.[conflict] !== undefined || props.secretEnvironment?.[conflict] !== undefined || props.secretEnvironment?.[variable] !== undefined) {
+    const conflict = secretFileVariable(props, variable);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(conflict) || conflict === variable) fail(`the variable naming ${variable}'s file must be another variable name; got "${conflict}"`);
+    if (props.environment?.[conflict] !== undefined || props.secretEnvironment?.[conflict] !== undefined || props.secretEnvironment?.[variable] !== undefined || props.environment?.[variable] !== undefined) {
       fail(`${variable} is given both as a secret file (${conflict}) and as an environment value; choose one`);
     }
+  }
+  for (const variable of Object.keys(props.secretFileVariables ?? {})) {
+    if (props.secretFiles?.[variable] === undefined) fail(`secretFileVariables names ${variable}, which is no secret file`);
   }
   if (props.stopGraceSeconds !== undefined && (!Number.isInteger(props.stopGraceSeconds) || props.stopGraceSeconds < 0)) {
     fail(`stopGraceSeconds must be a whole number >= 0; got ${props.stopGraceSeconds}`);

@@ -8,7 +8,7 @@ import { cachingProblems } from '../caching';
 import { behaviourOf, SERVICE_KIND_BEHAVIOUR, SERVICE_KINDS } from '../kinds';
 import { DATA_DEPENDENCIES, HOST_NETWORKS, REACHABILITIES, UPDATE_ORDERS, type LinkSpec, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
 import { isImageRef } from './images';
-import { validateServiceVariables } from './variables';
+import { validateSecretFiles, validateServiceVariables } from './variables';
 import { validateTasks } from './tasks';
 import { validateSmokeChecks } from './releases';
 import { validateServiceRedis } from './redis';
@@ -214,7 +214,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
   validatePorts(service, kind.acceptsPort, report, field);
   validateMetrics(service, kind.port, report, field);
   if (!kind.container) {
-    for (const key of ['command', 'environment', 'plainVariables', 'secrets', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics', 'networks', 'writablePaths', 'readOnlyRootFilesystem', 'updateOrder', 'tasks', 'smoke'] as const) {
+    for (const key of ['command', 'environment', 'plainVariables', 'secrets', 'secretFiles', 'uses', 'links', 'healthCheck', 'resources', 'image', 'imageRef', 'replicas', 'singleton', 'restart', 'ports', 'metrics', 'networks', 'writablePaths', 'readOnlyRootFilesystem', 'updateOrder', 'tasks', 'smoke'] as const) {
       if (service[key] !== undefined) {
         report({ field: field(key), value: service[key], allowed: `nothing (${withArticle(service.kind)} service has no container)` });
       }
@@ -270,6 +270,7 @@ function validateService(system: SystemSpec, product: ProductSpec, service: Serv
     }
   }
   validateServiceVariables(system, service, report);
+  validateSecretFiles(system, product, service, report);
   validateServiceRedis(product, service, report);
   for (const [envVar, link] of Object.entries(service.links ?? {})) {
     validateLink(system, product, service, envVar, typeof link === 'string' ? { target: link } : link, 'links', report);

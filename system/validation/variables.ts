@@ -5,10 +5,12 @@
  * one source; two would mean one silently overwrites the other, so a clash
  * names both.
  */
+import { MAX_SWARM_SECRET_BASE_NAME } from '../../constructs/docker/swarm-secret';
 import { accessoryConnectionTemplates, DATA_ENV_VARS } from '../defaults';
-import { DATA_DEPENDENCIES, type AccessorySpec, type DataDependency, type ServiceSpec, type SystemSpec } from '../model';
+import { DATA_DEPENDENCIES, type AccessorySpec, type DataDependency, type ProductSpec, type ServiceSpec, type SystemSpec } from '../model';
 import { redisVariables } from '../redis-usage';
-import type { Report } from './shared';
+import { fileSuffixVariable, secretVariablesOf } from '../secret-files';
+import { ENV_VAR, type Report } from './shared';
 
 /** One place a variable of a service comes from. */
 interface VariableSource {
@@ -56,6 +58,62 @@ export function validateServiceVariables(system: SystemSpec, service: ServiceSpe
           why: 'the container gets one value per variable, so one source would silently overwrite the other',
         });
       }
+    }
+  }
+}
+
+/**
+ * `secretFiles` names secret variables of the service, each read from a file named by a variable nothing else sets:
+ * a variable that both holds the value and names the file would give the image two values (the official images
+ * refuse to start when both are set: docker-library/postgres file_env, Grafana's run.sh).
+ */
+export function validateSecretFiles(system: SystemSpec, product: ProductSpec, service: ServiceSpec, report: Report): void {
+  const declared = service.secretFiles;
+  if (declared === undefined) return;
+  const field = `services.${service.name}.secretFiles`;
+  if (declared === null || typeof declared !== 'object') {
+    report({ field, value: declared, allowed: 'a list of secret variable names, or an object from each to the variable naming its file' });
+    return;
+  }
+  const entries: Array<[string, unknown]> = Array.isArray(declared) ? declared.map((name: string) => [name, fileSuffixVariable(name)]) : Object.entries(declared);
+  const secrets = secretVariablesOf(system, service);
+  const setBy = new Map<string, string>();
+  for (const source of variableSources(system, service)) for (const name of source.names) if (!setBy.has(name)) setBy.set(name, source.label);
+  const fileVariables = new Map<string, string>();
+  for (const [variable, fileVariable] of entries) {
+    if (!secrets.includes(variable)) {
+      report({
+        field,
+        value: variable,
+        allowed: secrets.length > 0 ? secrets : 'a secret variable of the service (it has none: declare it in secrets, or use postgres or redis)',
+        why: 'only a secret variable becomes a file: a plain value has nothing to hide',
+      });
+      continue;
+    }
+    if (typeof fileVariable !== 'string' || !ENV_VAR.test(fileVariable) || fileVariable === variable) {
+      report({ field: `${field}.${variable}`, value: fileVariable, allowed: `an UPPER_SNAKE_CASE variable other than ${variable} that the image reads the file's path from, such as "${fileSuffixVariable(variable)}"` });
+      continue;
+    }
+    const source = setBy.get(fileVariable);
+    if (source !== undefined) {
+      report({
+        field,
+        value: variable,
+        allowed: `a variable whose ${fileVariable} the service does not set already (${source} sets it); drop it there, or drop ${variable} from secretFiles`,
+        why: `${fileVariable} names the file holding ${variable} on a swarm: one of the two values would be lost`,
+      });
+    }
+    const other = fileVariables.get(fileVariable);
+    if (other !== undefined) report({ field, value: variable, allowed: `a file variable of its own: ${other} is read from ${fileVariable} already` });
+    fileVariables.set(fileVariable, variable);
+    const secretName = `${product.name}-${service.name}-${variable.toLowerCase().replace(/_/g, '-')}`;
+    if (secretName.length > MAX_SWARM_SECRET_BASE_NAME) {
+      report({
+        field,
+        value: variable,
+        allowed: `a variable whose Swarm secret name "${secretName}" (<product>-<service>-<variable>) stays within ${MAX_SWARM_SECRET_BASE_NAME} characters`,
+        why: 'Swarm secret names are at most 64 characters, and a revision suffix follows',
+      });
     }
   }
 }

@@ -16,7 +16,8 @@
  *   network_zone), resource_service.go, resource_target.go, resource_network.go; internal/server/resource_network.go;
  *   internal/firewall/attachment_resource.go (firewall_id).
  * - docker 3.6.2 (kreuzwerker/terraform-provider-docker, tag v3.6.2): top-level `ForceNew: true` in
- *   internal/provider/resource_docker_container.go, resource_docker_image.go, resource_docker_network.go.
+ *   internal/provider/resource_docker_container.go, resource_docker_image.go, resource_docker_network.go,
+ *   resource_docker_secret.go (name, data, labels: a Swarm secret is immutable, so a new value is a new secret).
  * - random 3.7.2 (hashicorp/terraform-provider-random, tag v3.7.2): RequiresReplace plan modifiers on every
  *   configurable attribute in internal/provider/resource_id.go (keepers, byte_length, prefix) and
  *   resource_password.go.
@@ -51,6 +52,7 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
     'cgroup_parent',
   ],
   docker_image: ['build', 'name', 'platform', 'pull_triggers', 'triggers'],
+  docker_secret: ['name', 'data', 'labels'],
   docker_network: ['attachable', 'check_duplicate', 'driver', 'ingress', 'internal', 'ipam_config', 'ipam_driver', 'ipam_options', 'labels', 'name', 'options'],
   random_id: ['*'],
   random_password: ['*'],
@@ -70,13 +72,14 @@ export const FORCE_NEW: Readonly<Record<string, readonly string[]>> = {
 /**
  * Sensitive attributes the bindings cannot tell (hcloud's vendored schema has its own). From the providers'
  * registry docs: random_password's result and bcrypt_hash; the GitHub Actions secrets' values; docker's
- * registry password; tfe tokens.
+ * registry password and a Swarm secret's data (resource_docker_secret.go, `Sensitive: true`); tfe tokens.
  */
 export const SENSITIVE: Readonly<Record<string, readonly string[]>> = {
   random_password: ['result', 'bcrypt_hash'],
   github_actions_environment_secret: ['plaintext_value', 'encrypted_value'],
   github_actions_secret: ['plaintext_value', 'encrypted_value'],
   github_actions_organization_secret: ['plaintext_value', 'encrypted_value'],
+  docker_secret: ['data'],
   tfe_team_token: ['token'],
   tfe_organization_token: ['token'],
   tfe_variable: ['value'],
