@@ -64,7 +64,6 @@ describe('across hosts (production, a swarm: the app on app-1, the search engine
       options: { encrypted: 'true' },
       // The accessory stays a plain container on its node, which joins the overlay.
       attachable: true,
-      provider: 'docker.app_1',
     });
   });
 
