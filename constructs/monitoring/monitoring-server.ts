@@ -25,6 +25,8 @@ export interface MonitoringServerFilesProps {
   readonly scrapeIntervalSeconds: number;
   /** What the central Prometheus scrapes itself: its own host's collectors and services. */
   readonly localScrape: HostScrape;
+  /** The other nodes' collectors, scraped directly across the overlay (a swarm: no agent per node). @default - none */
+  readonly nodeScrapes?: readonly HostScrape[];
   readonly alerts: Omit<AlertRulesProps, 'environment'>;
   readonly alerting: Omit<AlertmanagerConfigProps, 'grafanaUrl'>;
   readonly logRetentionDays: number;
@@ -89,7 +91,7 @@ export class MonitoringServer extends Construct {
         prometheusConfig({
           environment: props.environment,
           scrapeIntervalSeconds: props.scrapeIntervalSeconds,
-          hosts: [props.localScrape],
+          hosts: [props.localScrape, ...(props.nodeScrapes ?? [])],
           server: {
             alertmanager: `${SERVER_NAMES.alertmanager}:${EXPORTER_PORTS.alertmanager}`,
             ruleFiles: [RULES_FILE],
