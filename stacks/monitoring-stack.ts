@@ -58,15 +58,6 @@ export class MonitoringStack extends SystemStack {
     return true;
   }
 
-  /**
-   * With several hosts of plain containers, Prometheus and Loki would listen on the monitoring host's private address
-   * for the other hosts' agents; a swarm's collectors reach them over the backend overlay instead.
-   */
-  protected override get privatePublishAddresses(): readonly string[] {
-    const environment = this.environment;
-    return environment.engine !== 'swarm' && environment.hosts.length > 1 ? [environment.hosts.find((host) => host.name === environment.monitoring.host)!.privateIp] : [];
-  }
-
   protected override get ownExemptions(): readonly InvariantExemption[] {
     return [...this.setups.values()].map((setup) => ({
       rule: 'hardened-container' as const,
@@ -94,9 +85,6 @@ export class MonitoringStack extends SystemStack {
     });
 
     const swarm = environment.engine === 'swarm';
-    const several = environment.hosts.length > 1 && !swarm;
-    const serverHost = environment.hosts.find((host) => host.name === monitoring.host)!;
-    const privateAddress = several ? serverHost.privateIp : undefined;
     const secrets: SecretFile[] = monitoring.receivers.map((receiver) => ({
       path: `alertmanager/secrets/${receiver.name}`,
       value: SecretValue.variable(
@@ -113,36 +101,31 @@ export class MonitoringStack extends SystemStack {
     // monitoring host's daemon, the same provider when the monitoring host is the endpoint (docs/scaling.md, "One endpoint").
     const endpoint = swarm ? swarmManagerHost(environment) : undefined;
     const endpointProvider = endpoint === undefined ? undefined : connectDockerHost(this, props.network, endpoint);
-    const providerOf = (host: string) =>
-      host === endpoint ? endpointProvider! : connectDockerHost(this, props.network, host, { aliased: several || endpoint !== undefined });
+    const providerOf = (host: string) => (host === endpoint ? endpointProvider! : connectDockerHost(this, props.network, host, { aliased: endpoint !== undefined }));
+    // Several hosts are a swarm (validation): every host but the monitoring host is a swarm node.
     for (const host of environment.hosts) {
       const isServer = host.name === monitoring.host;
       // A swarm node other than the monitoring host runs nothing but its pinned collector services.
-      const provider = swarm && !isServer ? undefined : providerOf(host.name);
+      const provider = isServer ? providerOf(host.name) : undefined;
       const networks = {
         backend: edge.getString(dockerNetworkOutputName(host.name, 'backend')),
         frontend: edge.getString(dockerNetworkOutputName(host.name, 'frontend')),
       };
       const scrape = scrapeOf(environment, host.name);
-      // On a swarm every node's promtail pushes to Loki by name over the backend overlay.
-      const lokiPushUrl = `http://${isServer || swarm ? SERVER_NAMES.loki : privateAddress}:${EXPORTER_PORTS.loki}/loki/api/v1/push`;
-      const agent =
-        isServer || swarm
-          ? undefined
-          : { scrape, remoteWriteUrl: `http://${privateAddress}:${EXPORTER_PORTS.prometheus}/api/v1/write`, scrapeIntervalSeconds: monitoring.scrapeIntervalSeconds };
+      // Every host's promtail pushes to Loki by name: on its host's network, or on a swarm over the backend overlay.
+      const lokiPushUrl = `http://${SERVER_NAMES.loki}:${EXPORTER_PORTS.loki}/loki/api/v1/push`;
       let setup: ConfigFiles | undefined;
-      if (provider !== undefined) {
-        const files = HostCollectors.files({ environment: environment.name, host: host.name, lokiPushUrl, agent, swarm });
-        if (isServer) files.push(...MonitoringServer.files(serverFilesOf(environment, scrape)));
+      if (isServer) {
+        const files = [...HostCollectors.files({ environment: environment.name, host: host.name, lokiPushUrl, swarm }), ...MonitoringServer.files(serverFilesOf(environment, scrape))];
         setup = new ConfigFiles(this, `${host.name}-monitoring-setup`, {
           hostDir: MONITORING_CONFIG_DIR,
           files,
-          secrets: isServer ? secrets : [],
-          dataVolume: isServer ? { mountPath: this.volume.mountPath, directories: DATA_DIRECTORIES } : undefined,
+          secrets,
+          dataVolume: { mountPath: this.volume.mountPath, directories: DATA_DIRECTORIES },
           network: { name: networks.backend },
           provider,
           labels: { ...labels, host: host.name },
-          dependsOn: isServer ? [this.volume.attachment] : undefined,
+          dependsOn: [this.volume.attachment],
         });
         setups.set(host.name, setup);
       }
@@ -153,7 +136,6 @@ export class MonitoringStack extends SystemStack {
           host: host.name,
           networks,
           lokiPushUrl,
-          agent,
           setup,
           configDir: MONITORING_CONFIG_DIR,
           swarm: swarm ? { nodeHostname: host.serverName, provider: endpointProvider } : undefined,
@@ -169,7 +151,6 @@ export class MonitoringStack extends SystemStack {
           dataPath: this.volume.mountPath,
           configDir: MONITORING_CONFIG_DIR,
           setup: setup!,
-          privateAddress,
           publicRoute: grafanaIsPublic(environment),
           // Like the product routes: the zone's wildcard certificate, and proxied (its DNS record below is).
           tls: { zone: environment.rootDomain, proxied: true },

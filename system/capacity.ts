@@ -92,7 +92,7 @@ export function planCapacity(environment: PlacedEnvironment): CapacityReport {
       ...environment.accessories.filter((accessory) => accessory.host === host.name).map((accessory) => consumer(accessory.name, accessory.resources)),
     ];
     // The same projection the monitoring stack builds from: its server parts where they run, collectors on every host.
-    for (const part of monitoringConsumers(environment.monitoring, host.name, environment.engine)) consumers.push(consumer(part.name, part.resources));
+    for (const part of monitoringConsumers(environment.monitoring, host.name)) consumers.push(consumer(part.name, part.resources));
     if (environment.data.host === host.name) {
       // The same projection the data stack builds from: what is counted here is what is created there.
       for (const service of environment.data.containers) {

@@ -251,16 +251,11 @@ export function resolveMonitoring(
 }
 
 /**
- * What monitoring reserves on `host`: the server parts where they run, the collectors everywhere, an agent where the
- * server is not. On a swarm no agent, and the blackbox exporter only beside the server (the central Prometheus
- * scrapes every node's collectors over the overlay).
+ * What monitoring reserves on `host`: the server parts and the blackbox exporter on the monitoring host, the other
+ * collectors on every host (on a swarm, services pinned to each node, scraped by the central Prometheus over the overlay).
  */
-export function monitoringConsumers(monitoring: ResolvedMonitoring, host: string, engine: 'containers' | 'swarm' = 'containers'): Array<{ name: string; resources: ResourceSpec }> {
+export function monitoringConsumers(monitoring: ResolvedMonitoring, host: string): Array<{ name: string; resources: ResourceSpec }> {
   const isServer = monitoring.host === host;
-  const swarm = engine === 'swarm';
-  const parts = [
-    ...(isServer ? SERVER_PARTS : swarm ? [] : ['agent' as const]),
-    ...COLLECTOR_PARTS.filter((part) => !swarm || isServer || part !== 'blackbox'),
-  ];
+  const parts = [...(isServer ? SERVER_PARTS : []), ...COLLECTOR_PARTS.filter((part) => isServer || part !== 'blackbox')];
   return parts.map((part) => ({ name: `monitoring ${part}`, resources: MONITORING_RESOURCES[part] }));
 }

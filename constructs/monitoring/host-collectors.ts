@@ -9,7 +9,7 @@ import type { DockerHealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 import { jsonFile, type ConfigFile, type ConfigFiles } from './config-files';
 import { MONITORING_IMAGES } from './images';
-import { blackboxConfig, EXPORTER_PORTS, prometheusConfig, type HostScrape } from './prometheus-config';
+import { blackboxConfig, EXPORTER_PORTS } from './prometheus-config';
 import { promtailConfig } from './loki-config';
 import { MONITORING_RESOURCES } from './resources';
 
@@ -22,13 +22,7 @@ export interface HostCollectorsProps {
   /** Loki's push URL from this host. */
   readonly lokiPushUrl: string;
   /**
-   * On hosts other than the monitoring host of plain containers: a Prometheus agent scrapes this
-   * host's collectors and services and remote-writes to the central server.
-   * @default - no agent: the central Prometheus scrapes directly
-   */
-  readonly agent?: { readonly scrape: HostScrape; readonly remoteWriteUrl: string; readonly scrapeIntervalSeconds: number };
-  /**
-   * The task that wrote this host's files (see `HostCollectors.files`), which the blackbox exporter (and agent) read.
+   * The task that wrote this host's files (see `HostCollectors.files`), which the blackbox exporter reads.
    * @default - none: no blackbox exporter here (a swarm node other than the monitoring host); required for plain containers
    */
   readonly setup?: ConfigFiles;
@@ -52,7 +46,7 @@ const wget = (port: number, path: string) =>
   HealthCheck.command(['wget', '-q', '-O', '/dev/null', `http://127.0.0.1:${port}${path}`], { interval: Duration.seconds(30), timeout: Duration.seconds(5), retries: 3, startPeriod: Duration.seconds(30) }).toDocker();
 
 /** Names the collectors answer to on the host's networks. */
-export const COLLECTOR_NAMES = { node: 'node-exporter', cadvisor: 'cadvisor', blackbox: 'blackbox-exporter', promtail: 'promtail', agent: 'prometheus-agent' } as const;
+export const COLLECTOR_NAMES = { node: 'node-exporter', cadvisor: 'cadvisor', blackbox: 'blackbox-exporter', promtail: 'promtail' } as const;
 
 /**
  * The names a host's collectors answer to for the scraper: their plain names on a host's own network, or on a
@@ -70,11 +64,10 @@ const PROMTAIL_CONFIG_VARIABLE = 'PROMTAIL_CONFIG';
  * What runs on every host to observe it: node exporter (host CPU, memory,
  * disks), cAdvisor (each container's use against its limits), the blackbox
  * exporter (health endpoints, certificates), promtail (every container's
- * logs to Loki), and on hosts without the central Prometheus an agent that
- * forwards all of it over the private network. On a swarm the first three
- * are Swarm services pinned to their node, the blackbox exporter runs on the
- * monitoring host only and no agent is needed: the central Prometheus
- * reaches every node's collectors over the backend overlay.
+ * logs to Loki). On a swarm node exporter, cAdvisor and promtail are Swarm
+ * services pinned to their node and the blackbox exporter runs on the
+ * monitoring host only: the central Prometheus reaches every node's
+ * collectors over the backend overlay.
  */
 export class HostCollectors extends Construct {
   /** The plain containers, by collector. */
@@ -83,17 +76,9 @@ export class HostCollectors extends Construct {
   public readonly services: ReadonlyMap<string, SwarmService>;
 
   /** The files the collectors of one host read (on a swarm only the blackbox exporter's: promtail's travels with its service). */
-  public static files(props: Pick<HostCollectorsProps, 'environment' | 'host' | 'lokiPushUrl' | 'agent'> & { readonly swarm?: boolean }): ConfigFile[] {
+  public static files(props: Pick<HostCollectorsProps, 'environment' | 'host' | 'lokiPushUrl'> & { readonly swarm?: boolean }): ConfigFile[] {
     const files = [jsonFile('blackbox/blackbox.yml', blackboxConfig())];
     if (!props.swarm) files.push(jsonFile('promtail/promtail.yml', promtailConfig({ environment: props.environment, host: props.host, lokiPushUrl: props.lokiPushUrl })));
-    if (props.agent) {
-      files.push(
-        jsonFile(
-          'agent/prometheus.yml',
-          prometheusConfig({ environment: props.environment, scrapeIntervalSeconds: props.agent.scrapeIntervalSeconds, hosts: [props.agent.scrape], remoteWriteUrl: props.agent.remoteWriteUrl }),
-        ),
-      );
-    }
     return files;
   }
 
@@ -214,26 +199,6 @@ export class HostCollectors extends Construct {
       bindMounts: [{ hostPath: '/var/run/docker.sock', containerPath: '/var/run/docker.sock', readOnly: true }],
       configMount: config('promtail', '/etc/promtail'),
     });
-    if (props.agent) {
-      containers.set(
-        'agent',
-        new HardenedContainer(this, `${id}-prometheus-agent`, {
-          name: COLLECTOR_NAMES.agent,
-          image: MONITORING_IMAGES.prometheus,
-          command: ['--agent', '--config.file=/etc/prometheus/prometheus.yml', '--storage.agent.path=/tmp/agent'],
-          healthCheck: wget(EXPORTER_PORTS.prometheus, '/-/healthy'),
-          resources: MONITORING_RESOURCES.agent,
-          networks: [
-            { ...backend, aliases: [COLLECTOR_NAMES.agent] },
-            { name: props.networks.frontend, aliases: [COLLECTOR_NAMES.agent] },
-          ],
-          bindMounts: [config('agent', '/etc/prometheus')],
-          labels: labels(COLLECTOR_NAMES.agent),
-          provider: props.provider,
-          dependsOn: [setup!.task.container],
-        }),
-      );
-    }
     this.containers = containers;
     this.services = services;
   }
