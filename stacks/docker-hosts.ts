@@ -27,13 +27,6 @@ export function swarmManagerHost(environment: Pick<ResolvedEnvironment, 'name' |
   ).initializer;
 }
 
-/**
- * The host whose daemon creates what spans the environment: the swarm's manager on a swarm, else the only host
- * (a containers environment of several hosts is refused by validation).
- */
-export function endpointHost(environment: Pick<ResolvedEnvironment, 'name' | 'hosts' | 'dataHost' | 'engine'>): string {
-  return environment.engine === 'swarm' ? swarmManagerHost(environment) : environment.hosts[0]!.name;
-}
 
 /** Provider alias of a host in a stack spanning several hosts (`app-1` gives `app_1`). */
 export function hostAlias(host: string): string {
