@@ -64,7 +64,6 @@ describe('across hosts (production, a swarm: the app on app-1, the search engine
       options: { encrypted: 'true' },
       // The accessory stays a plain container on its node, which joins the overlay.
       attachable: true,
-      provider: 'docker.app_1',
     });
   });
 
@@ -88,13 +87,12 @@ describe('across hosts (production, a swarm: the app on app-1, the search engine
 });
 
 describe('a running host', () => {
-  it("gets a changed set of rules from the network stack (the monitoring host's), in a unit that flushes and refills its chain on restart", () => {
+  it('gets no private-services unit on a swarm: Prometheus and Loki are reached over the backend overlay, not a private address', () => {
     const network = new SynthesizedSystem(lexicon).synth('production-network');
-    const unit = String(network.output?.host_app_1_private_services_unit?.value);
-    const userData = JSON.parse(String(resources(network, 'hcloud_server')['host-app-1'].user_data).replace(/^#cloud-config\n/, ''));
-    // The output is exactly what cloud-init installs at first boot.
-    expect(userData.write_files.find((file: { path: string }) => file.path === '/etc/systemd/system/private-services-firewall.service').content).toBe(unit);
-    const lines = unit.split('\n');
-    expect(lines.indexOf('ExecStart=/usr/sbin/iptables -F PRIVATE-SERVICES')).toBeLessThan(lines.findIndex((line) => line.includes('-A PRIVATE-SERVICES')));
+    for (const host of ['app-1', 'data-1']) {
+      const userData = JSON.parse(String(resources(network, 'hcloud_server')[`host-${host}`].user_data).replace(/^#cloud-config\n/, ''));
+      expect(userData.write_files.some((file: { path: string }) => file.path.includes('private-services'))).toBe(false);
+    }
+    expect(Object.keys(network.output ?? {}).filter((name) => name.endsWith('_private_services_unit'))).toEqual([]);
   });
 });

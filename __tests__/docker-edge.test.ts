@@ -175,15 +175,15 @@ describe('Docker provider per host', () => {
     });
     const synthesized = new SynthesizedSystem(twoHosts);
     const stagingEdge = synthesized.synth('staging-edge');
+    // One provider, the first manager's (app-1: the data host), however many nodes.
     expect(stagingEdge.provider?.docker?.map((provider: any) => [provider.alias, provider.host])).toEqual([
-      ['app_1', 'ssh://deploy@${data.terraform_remote_state.outputs-staging-network.outputs.host_app_1_ipv4}:22'],
-      ['app_2', 'ssh://deploy@${data.terraform_remote_state.outputs-staging-network.outputs.host_app_2_ipv4}:22'],
+      [undefined, 'ssh://deploy@${data.terraform_remote_state.outputs-staging-network.outputs.host_app_1_ipv4}:22'],
     ]);
     // One global edge service through the manager (__tests__/swarm-edge.test.ts), no proxy container per host.
-    expect(resources(stagingEdge, 'docker_service')['edge-proxy'].provider).toBe('docker.app_1');
+    expect(resources(stagingEdge, 'docker_service')['edge-proxy'].provider).toBe('docker');
     expect(resources(stagingEdge, 'docker_container')['app-2-edge-proxy']).toBeUndefined();
     // The shared networks are the swarm's overlays, created once through the manager and named for every host.
-    expect(resources(stagingEdge, 'docker_network')['swarm-data']).toMatchObject({ driver: 'overlay', provider: 'docker.app_1' });
+    expect(resources(stagingEdge, 'docker_network')['swarm-data']).toMatchObject({ driver: 'overlay', provider: 'docker' });
     expect(resources(stagingEdge, 'docker_network')['app-2-data']).toBeUndefined();
     expect(stagingEdge.output?.host_app_2_docker_network_data?.value).toBe('${docker_network.swarm-data.name}');
     // A product stack reaches the swarm through its manager (one endpoint), and Swarm places chat by its group's label.

@@ -7,17 +7,22 @@ import { SynthesizedSystem } from './helpers/synth';
 describe('swarmJoins', () => {
   const harborSystem = new SynthesizedSystem(harbor);
 
-  it("reads Harbor production's joins in Terraform's order: each host's server, IPv4 primary IP, private address, role and labels", () => {
+  it("reads Harbor production's joins in Terraform's order (the depends_on chain from the initializer, data-1): each host's server, IPv4 primary IP, private address, role and labels", () => {
     expect(swarmJoins(harborSystem.synth('production-network'))).toEqual([
+      { host: 'data-1', serverName: 'harbor-production-data-1', ipv4Name: 'harbor-production-data-1-ipv4', privateAddress: '10.60.1.12', as: 'manager', labels: { role: 'data', data: 'true' } },
       { host: 'app-1', serverName: 'harbor-production-app-1', ipv4Name: 'harbor-production-app-1-ipv4', privateAddress: '10.60.1.10', as: 'manager', labels: { role: 'app', edge: 'true' } },
       { host: 'app-2', serverName: 'harbor-production-app-2', ipv4Name: 'harbor-production-app-2-ipv4', privateAddress: '10.60.1.11', as: 'manager', labels: { role: 'app', edge: 'true' } },
-      { host: 'data-1', serverName: 'harbor-production-data-1', ipv4Name: 'harbor-production-data-1-ipv4', privateAddress: '10.60.1.12', as: 'manager', labels: { role: 'data', data: 'true' } },
     ]);
   });
 
   it("reads Lexicon production's worker, and finds no joins where the environment is one host of plain containers", () => {
-    expect(swarmJoins(new SynthesizedSystem(lexicon).synth('production-network')).map((join) => `${join.host} ${join.as}`)).toEqual(['app-1 manager', 'data-1 worker']);
+    expect(swarmJoins(new SynthesizedSystem(lexicon).synth('production-network')).map((join) => `${join.host} ${join.as}`)).toEqual(['data-1 manager', 'app-1 worker']);
     expect(swarmJoins(harborSystem.synth('staging-network'))).toEqual([]);
+  });
+
+  it('refuses joins that do not form one chain (two starts): the order Terraform runs them would be a guess', () => {
+    const join = (host: string) => ({ provisioner: [{ 'local-exec': { command: `join --node deploy@\${hcloud_primary_ip.host-${host}-ipv4.ip_address} --node-address 10.0.0.1 --as manager` } }] });
+    expect(() => swarmJoins({ resource: { terraform_data: { 'swarm-join-a': join('a'), 'swarm-join-b': join('b') } } })).toThrow(/do not form one chain after swarm-join-a/);
   });
 
   it('refuses a join command it cannot read rather than skipping it', () => {

@@ -32,11 +32,11 @@ const DATA_HOST_PRIVATE_IP = '10.60.1.12';
 const labelsOf = (body: any): Record<string, string> => Object.fromEntries((body.labels ?? []).map((entry: { label: string; value: string }) => [entry.label, entry.value]));
 
 describe('one swarm', () => {
-  it('reaches the swarm through one endpoint, its manager app-1, and runs each service as a Swarm service instead of containers', () => {
+  it('reaches the swarm through one endpoint, its first manager data-1 (the data host), and runs each service as a Swarm service instead of containers', () => {
     for (const stack of [booking, app.synth('production-accounts')]) {
       expect(stack.provider?.docker).toHaveLength(1);
       expect(stack.provider!.docker[0].alias).toBeUndefined();
-      expect(stack.provider!.docker[0].host).toContain('outputs.host_app_1_ipv4');
+      expect(stack.provider!.docker[0].host).toContain('outputs.host_data_1_ipv4');
       expect(resources(stack, 'docker_container')).toEqual({});
       expect(resources(stack, 'docker_image')).toEqual({});
     }
@@ -89,7 +89,7 @@ describe('one swarm', () => {
     expect(labels['traefik.enable']).toBe('true');
     expect(labels['traefik.http.routers.booking-web.rule']).toBe('Host(`app-booking.harbor.travel`) || Host(`harbor.travel`) || Host(`www.harbor.travel`)');
     expect(labels['traefik.http.services.booking-web.loadbalancer.server.port']).toBe('3000');
-    expect(labels['traefik.swarm.network']).toBe('${data.terraform_remote_state.outputs-production-edge.outputs.host_app_1_docker_network_frontend}');
+    expect(labels['traefik.swarm.network']).toBe('${data.terraform_remote_state.outputs-production-edge.outputs.host_data_1_docker_network_frontend}');
     // A worker is not routed.
     expect(labelsOf(resources(booking, 'docker_service')['booking-reminders'])['traefik.enable']).toBeUndefined();
   });
@@ -106,10 +106,11 @@ describe('one swarm', () => {
   it("creates the swarm's shared networks once, as encrypted overlays through the manager, and names them for every host", () => {
     const overlays = Object.values(resources(edge, 'docker_network')).filter((body: any) => body.driver === 'overlay');
     expect(overlays.map((body: any) => [body.name, body.internal ?? false, body.provider]).sort()).toEqual([
-      ['harbor-backend', false, 'docker.app_1'],
-      ['harbor-data', true, 'docker.app_1'],
-      ['harbor-docker-api', true, 'docker.app_1'],
-      ['harbor-frontend', false, 'docker.app_1'],
+      // The stack's one provider, the data host's daemon: no alias.
+      ['harbor-backend', false, 'docker'],
+      ['harbor-data', true, 'docker'],
+      ['harbor-docker-api', true, 'docker'],
+      ['harbor-frontend', false, 'docker'],
     ]);
     for (const body of overlays) expect(body).toMatchObject({ options: { encrypted: 'true' } });
     // The shared networks take plain containers too (data services, release tasks); the edge's Docker API network does not.
@@ -221,15 +222,14 @@ describe('data by name on the overlay', () => {
     expect(JSON.stringify(credentials)).not.toContain(DATA_HOST_PRIVATE_IP);
   });
 
-  it('keeps a firewall unit for the monitoring host alone: nothing of the data host is published', () => {
+  it('publishes nothing on a private address, so no host needs the private-services firewall unit', () => {
     const servers = resources(network, 'hcloud_server');
     const files = (host: string) => JSON.parse(String(servers[`host-${host}`].user_data).replace(/^#cloud-config\n/, '')).write_files as Array<{ path: string; content: string }>;
     const unit = (host: string) => files(host).find((file) => file.path === '/etc/systemd/system/private-services-firewall.service');
-    expect(unit('data-1')).toBeUndefined();
-    expect(unit('app-2')).toBeUndefined();
-    // app-1 runs Prometheus and Loki for the other hosts' collectors.
-    for (const port of [9090, 3100]) expect(unit('app-1')!.content).toMatch(new RegExp(`--ctorigdst 10\\.60\\.1\\.\\d+ --ctorigdstport ${port} -s 10\\.60\\.1\\.0/24 -j RETURN`));
-    expect(unit('app-1')!.content).not.toContain('--ctorigdstport 5432');
+    // Data by name on the data overlay; Prometheus and Loki reached by every node's collector services on the backend overlay.
+    for (const host of ['app-1', 'app-2', 'data-1']) expect(unit(host)).toBeUndefined();
+    const monitoring = app.synth('production-monitoring');
+    for (const body of Object.values(resources(monitoring, 'docker_container')) as any[]) expect(body.ports ?? []).toEqual([]);
   });
 });
 

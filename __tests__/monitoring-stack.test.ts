@@ -232,30 +232,54 @@ describe('monitoring choices per environment', () => {
     );
   });
 
-  it('runs the server on a host of its own, an agent on the others, over the private network', () => {
+  it('runs the server on a host of its own; on the swarm each node\'s collectors are services pinned to it through the endpoint, scraped over the overlay', () => {
     const system = new SynthesizedSystem(withMonitoringHost());
     const stack = system.synth('production-monitoring');
     const containers = resources(stack, 'docker_container');
+    // The server's plain containers through the monitoring host's daemon; nothing else of this stack runs as a container.
     expect(containers.prometheus.provider).toBe('docker.monitoring_1');
-    expect(containers['app-1-prometheus-agent'].provider).toBe('docker.app_1');
-    expect(containers['monitoring-1-prometheus-agent']).toBeUndefined();
-    // Published on the monitoring host's private address only (the invariant allows exactly that).
-    expect(containers.prometheus.ports).toEqual([{ internal: 9090, external: 9090, ip: '10.20.1.11', protocol: 'tcp' }]);
-    expect(containers.loki.ports).toEqual([{ internal: 3100, external: 3100, ip: '10.20.1.11', protocol: 'tcp' }]);
-    expect(containers.prometheus.command).toContain('--web.enable-remote-write-receiver');
-    const agent = writtenJson(stack, 'app-1', 'agent/prometheus.yml');
-    expect(agent.remote_write).toEqual([{ url: 'http://10.20.1.11:9090/api/v1/write' }]);
-    // Two hosts are a swarm: services are on overlays every collector joins, so the monitoring host probes each once.
-    expect(agent.scrape_configs.find((j: any) => j.job_name === 'health')).toBeUndefined();
-    expect(writtenJson(stack, 'monitoring-1', 'prometheus/prometheus.yml').scrape_configs.find((j: any) => j.job_name === 'health').static_configs.length).toBeGreaterThan(0);
-    expect(writtenJson(stack, 'app-1', 'promtail/promtail.yml').clients[0].url).toBe('http://10.20.1.11:3100/loki/api/v1/push');
+    expect(Object.keys(containers).filter((address) => containers[address].provider !== 'docker.monitoring_1')).toEqual([]);
+    expect(Object.keys(containers).filter((address) => /agent|app-1/.test(address))).toEqual([]);
+    expect(stack.provider?.docker?.map((provider: any) => [provider.alias, provider.host])).toEqual([
+      // The swarm's endpoint (app-1: the data host) and the monitoring host's daemon for the server.
+      [undefined, 'ssh://deploy@${data.terraform_remote_state.outputs-production-network.outputs.host_app_1_ipv4}:22'],
+      ['monitoring_1', 'ssh://deploy@${data.terraform_remote_state.outputs-production-network.outputs.host_monitoring_1_ipv4}:22'],
+    ]);
+    // Nothing published: the collectors reach Prometheus and Loki over the backend overlay, and no agent remote-writes.
+    expect(containers.prometheus.ports).toBeUndefined();
+    expect(containers.loki.ports).toBeUndefined();
+    expect(containers.prometheus.command).not.toContain('--web.enable-remote-write-receiver');
+    const services = resources(stack, 'docker_service');
+    expect(Object.keys(services).sort()).toEqual(
+      ['app-1', 'monitoring-1'].flatMap((host) => [`${host}-cadvisor`, `${host}-node-exporter`, `${host}-promtail`]).sort(),
+    );
+    for (const [address, body] of Object.entries(services) as Array<[string, any]>) {
+      const host = address.startsWith('app-1') ? 'app-1' : 'monitoring-1';
+      expect(body.provider).toBe('docker');
+      expect(body.name).toBe(`${address.slice(host.length + 1)}-${host}`);
+      expect(body.mode).toEqual({ replicated: { replicas: 1 } });
+      expect(body.task_spec.placement.constraints).toEqual([`node.hostname==manacore-production-${host}`]);
+    }
+    const promtail = services['app-1-promtail'].task_spec.container_spec;
+    expect(promtail.command).toEqual(['/bin/sh', '-c', `printf '%s' "$PROMTAIL_CONFIG" > /tmp/promtail.yml && exec /usr/bin/promtail -config.file=/tmp/promtail.yml`]);
+    const promtailConfig = JSON.parse(promtail.env.PROMTAIL_CONFIG);
+    expect(promtailConfig.clients).toEqual([{ url: 'http://loki:3100/loki/api/v1/push', external_labels: { environment: 'production', host: 'app-1' } }]);
+    // No files on app-1 at all: no setup task there.
+    expect(containers['app-1-monitoring-setup']).toBeUndefined();
+    // The central Prometheus scrapes each node's collectors by their service names, labelled with the node's host.
+    const prometheus = writtenJson(stack, 'monitoring-1', 'prometheus/prometheus.yml');
+    expect(prometheus.scrape_configs.find((j: any) => j.job_name === 'node').static_configs).toEqual([
+      { targets: ['node-exporter-monitoring-1:9100'], labels: { environment: 'production', host: 'monitoring-1' } },
+      { targets: ['node-exporter-app-1:9100'], labels: { environment: 'production', host: 'app-1' } },
+    ]);
+    // Services are on overlays the server joins: the monitoring host probes each once.
+    expect(prometheus.scrape_configs.find((j: any) => j.job_name === 'health').static_configs.length).toBeGreaterThan(0);
     expect(resources(stack, 'hcloud_volume')['monitoring-volume'].server_id ?? resources(stack, 'hcloud_volume_attachment')['monitoring-volume-attachment'].server_id).toContain('host_monitoring_1_server_id');
-    // Capacity: the server's parts on monitoring-1, an agent and collectors on app-1.
+    // Capacity: the server's parts and the blackbox exporter on monitoring-1; on app-1 the collectors alone, no agent.
     const production = resolveSystem(withMonitoringHost()).environments[0]!;
-    const consumers = (host: string) => planCapacity(production).hosts.find((h) => h.host === host)!.consumers.map((c) => c.name);
-    expect(consumers('monitoring-1')).toEqual(expect.arrayContaining(['monitoring prometheus', 'monitoring loki', 'monitoring grafana', 'monitoring alertmanager', 'monitoring cadvisor']));
-    expect(consumers('app-1')).toEqual(expect.arrayContaining(['monitoring agent', 'monitoring nodeExporter', 'monitoring promtail']));
-    expect(consumers('app-1')).not.toContain('monitoring prometheus');
+    const consumers = (host: string) => planCapacity(production).hosts.find((h) => h.host === host)!.consumers.map((c) => c.name).filter((name) => name.startsWith('monitoring'));
+    expect(consumers('monitoring-1')).toEqual(expect.arrayContaining(['monitoring prometheus', 'monitoring loki', 'monitoring grafana', 'monitoring alertmanager', 'monitoring cadvisor', 'monitoring blackbox']));
+    expect(consumers('app-1').sort()).toEqual(['monitoring cadvisor', 'monitoring nodeExporter', 'monitoring promtail']);
   });
 
   it('counts the monitoring containers in capacity planning on the app host', () => {

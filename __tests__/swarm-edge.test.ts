@@ -18,12 +18,15 @@ const socketProxy = services['docker-socket-proxy'];
 const args: string[] = proxy.task_spec.container_spec.args;
 
 describe('the edge proxy on swarm', () => {
-  it('replaces the per-host edge containers with one global service on the app nodes, sent to the first manager', () => {
+  it('replaces the per-host edge containers with one global service on the app nodes, sent to the first manager (the data host), its one endpoint', () => {
     expect(Object.keys(resources(edge, 'docker_container'))).toEqual([]);
     expect(proxy.mode).toEqual({ global: true });
     expect(proxy.task_spec.placement.constraints).toEqual(['node.labels.edge==true']);
-    expect(proxy.provider).toBe('docker.app_1');
-    expect(socketProxy.provider).toBe('docker.app_1');
+    expect(proxy.provider).toBe('docker');
+    expect(socketProxy.provider).toBe('docker');
+    expect(edge.provider?.docker?.map((provider: any) => [provider.alias, provider.host])).toEqual([
+      [undefined, 'ssh://deploy@${data.terraform_remote_state.outputs-production-network.outputs.host_data_1_ipv4}:22'],
+    ]);
   });
 
   it('publishes 80 and 443 in host mode on each node (client address and PROXY header kept), updating stop-first', () => {

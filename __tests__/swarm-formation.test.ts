@@ -1,6 +1,6 @@
 /**
  * Who forms the swarm: one manager, or three from three hosts on, taken
- * from hosts without data services first; every other host joins in the
+ * after the data host, which initializes; every other host joins in the
  * apply. No join token anywhere in what boots a host.
  */
 import { initializerCommands, managerCount, planSwarmFormation, SWARM_PORTS_UNIT, swarmNodeLabels, swarmPortsUnit, type SwarmHost } from '../constructs/hetzner/swarm-formation';
@@ -19,16 +19,20 @@ describe('planSwarmFormation', () => {
     expect([1, 2, 3, 4, 7].map(managerCount)).toEqual([1, 1, 3, 3, 3]);
   });
 
-  it('takes managers from hosts without data first and joins managers before workers, each labelled by role', () => {
-    const formation = planSwarmFormation('production', [host('data-1', 'data', 12), host('app-1', 'app', 10), host('app-2', 'app', 11), host('edge-1', 'edge', 13)]);
-    expect(formation.initializer).toBe('app-1');
-    expect(formation.managers).toEqual(['app-1', 'app-2', 'edge-1']);
-    expect(formation.initializerLabels).toEqual({ role: 'app' });
+  it("makes the data host (data=true) the initializer, the environment's endpoint, then joins managers before workers, each labelled", () => {
+    const dataHost = { ...host('data-1', 'data', 12), labels: { role: 'data', data: 'true' } };
+    const formation = planSwarmFormation('production', [host('app-1', 'app', 10), host('app-2', 'app', 11), host('edge-1', 'edge', 13), dataHost, host('app-3', 'app', 14)]);
+    expect(formation.initializer).toBe('data-1');
+    expect(formation.managers).toEqual(['data-1', 'app-1', 'app-2']);
+    expect(formation.initializerLabels).toEqual({ role: 'data', data: 'true' });
     expect(formation.joins).toEqual([
+      { host: 'app-1', as: 'manager', labels: { role: 'app' } },
       { host: 'app-2', as: 'manager', labels: { role: 'app' } },
-      { host: 'edge-1', as: 'manager', labels: { role: 'edge' } },
-      { host: 'data-1', as: 'worker', labels: { role: 'data' } },
+      { host: 'edge-1', as: 'worker', labels: { role: 'edge' } },
+      { host: 'app-3', as: 'worker', labels: { role: 'app' } },
     ]);
+    // A group named "data" is not the data host: only the label says where the volumes are.
+    expect(planSwarmFormation('production', [host('app-1', 'app', 10), host('data-1', 'data', 12)]).initializer).toBe('app-1');
   });
 
   it('makes the data host the one manager when it is the only host', () => {
@@ -94,30 +98,33 @@ describe('a swarm environment in the network stack', () => {
       const commands = config.runcmd.map((command: string[]) => command.join(' '));
       expect(commands.indexOf(`systemctl enable --now ${SWARM_PORTS_UNIT}`)).toBeLessThan(commands.indexOf('systemctl enable --now docker'));
       const inits = commands.filter((command: string) => command.includes('swarm init'));
-      expect(inits).toHaveLength(host === 'app-1' ? 1 : 0);
+      expect(inits).toHaveLength(host === 'data-1' ? 1 : 0);
     }
-    const commands = userData(network, 'app-1').runcmd.map((command: string[]) => command.join(' '));
+    const commands = userData(network, 'data-1').runcmd.map((command: string[]) => command.join(' '));
     // After Docker and the metadata block, so no task of the swarm ever reaches user_data.
     expect(commands.findIndex((command: string) => command.includes('swarm init'))).toBeGreaterThan(commands.indexOf('systemctl enable --now docker-metadata-block.service'));
-    const initializer = { name: 'app-1', role: 'app', privateIp: '10.60.1.10', labels: { role: 'app', edge: 'true' } };
+    const initializer = { name: 'data-1', role: 'data', privateIp: '10.60.1.12', labels: { role: 'data', data: 'true' } };
     expect(commands).toContain(`sh -c ${initializerCommands(initializer)[0]![2]}`);
     expect(commands).toContain(`sh -c ${initializerCommands(initializer)[1]![2]}`);
-    expect(initializerCommands(initializer)[1]![2]).toMatch(/^docker node update --label-add role=app --label-add edge=true /);
+    expect(initializerCommands(initializer)[1]![2]).toMatch(/^docker node update --label-add role=data --label-add data=true /);
   });
 
   it('joins every other host with a terraform_data replaced with its server or its labels, managers first, each after the one before', () => {
     const joins = resources(network, 'terraform_data');
     // The initializer's only labels it: a label change reaches it too.
-    expect(Object.keys(joins)).toEqual(['swarm-join-app-1', 'swarm-join-app-2', 'swarm-join-data-1']);
+    expect(Object.keys(joins).sort()).toEqual(['swarm-join-app-1', 'swarm-join-app-2', 'swarm-join-data-1']);
     expect(joins['swarm-join-app-1'].triggers_replace).toEqual({ server: '${hcloud_server.host-app-1.id}', labels: 'role=app,edge=true' });
     expect(joins['swarm-join-app-2'].triggers_replace).toEqual({ server: '${hcloud_server.host-app-2.id}', labels: 'role=app,edge=true' });
     expect(joins['swarm-join-data-1'].triggers_replace).toEqual({ server: '${hcloud_server.host-data-1.id}', labels: 'role=data,data=true' });
-    expect(joins['swarm-join-data-1'].depends_on).toEqual(['hcloud_server.host-app-1', 'hcloud_server.host-data-1', 'terraform_data.swarm-join-app-2']);
-    expect(joins['swarm-join-app-1'].provisioner[0]['local-exec'].command).toMatch(/--node deploy@\$\{hcloud_primary_ip.host-app-1-ipv4.ip_address\} --node-address 10.60.1.10 --as manager --label role=app --label edge=true$/);
-    const exec = joins['swarm-join-data-1'].provisioner[0]['local-exec'];
+    // data-1 initializes (it labels itself first), app-1 and app-2 join as managers, one after the other.
+    expect(joins['swarm-join-data-1'].depends_on).toEqual(['hcloud_server.host-data-1']);
+    expect(joins['swarm-join-app-1'].depends_on).toEqual(['hcloud_server.host-data-1', 'hcloud_server.host-app-1', 'terraform_data.swarm-join-data-1']);
+    expect(joins['swarm-join-app-2'].depends_on).toEqual(['hcloud_server.host-data-1', 'hcloud_server.host-app-2', 'terraform_data.swarm-join-app-1']);
+    expect(joins['swarm-join-data-1'].provisioner[0]['local-exec'].command).toMatch(/--node deploy@\$\{hcloud_primary_ip.host-data-1-ipv4.ip_address\} --node-address 10.60.1.12 --as manager --label role=data --label data=true$/);
+    const exec = joins['swarm-join-app-2'].provisioner[0]['local-exec'];
     expect(exec.command).toBe(
-      'exec /bin/sh -c "$SWARM_JOIN_SCRIPT" swarm-join --manager deploy@${hcloud_primary_ip.host-app-1-ipv4.ip_address} --manager-address 10.60.1.10 ' +
-        '--node deploy@${hcloud_primary_ip.host-data-1-ipv4.ip_address} --node-address 10.60.1.12 --as manager --label role=data --label data=true',
+      'exec /bin/sh -c "$SWARM_JOIN_SCRIPT" swarm-join --manager deploy@${hcloud_primary_ip.host-data-1-ipv4.ip_address} --manager-address 10.60.1.12 ' +
+        '--node deploy@${hcloud_primary_ip.host-app-2-ipv4.ip_address} --node-address 10.60.1.11 --as manager --label role=app --label edge=true',
     );
     // The script travels inline, its shell ${...} escaped from Terraform's templates (a real terraform run restores it: swarm-join.test.ts).
     expect(exec.environment.SWARM_JOIN_SCRIPT).toContain('ssh_command=$${SWARM_SSH:-ssh -o BatchMode=yes -o StrictHostKeyChecking=yes');
@@ -132,7 +139,7 @@ describe('a swarm environment in the network stack', () => {
       // The only `join-token` is the script's, whose output goes down a pipe; no output carries anything of the swarm.
       expect(Object.keys(system.synth(stack).output ?? {}).filter((name) => /join|token/.test(name) && name !== 'acme_dns_token')).toEqual([]);
     }
-    expect(JSON.stringify(userData(network, 'app-1'))).not.toMatch(/join-token|SWMTKN/);
+    expect(JSON.stringify(userData(network, 'data-1'))).not.toMatch(/join-token|SWMTKN/);
   });
 
   it('keeps a one-host environment on plain containers: no swarm unit, no join', () => {

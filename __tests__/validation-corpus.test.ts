@@ -516,7 +516,7 @@ const CORPUS: readonly BadInput[] = [
       Object.assign(staging(s), { dockerAccess: { mode: 'agent' }, terraformCloud: { organization: 'acme' }, hosts: [...staging(s).hosts, { name: 'app-2', serverType: 'ccx33' }] });
     },
     lines: [
-      `environment "staging", field "dockerAccess.mode": got "agent"; allowed: "ssh", or one host per environment (the agent reaches only the daemon of the host it runs on, and the edge, data and monitoring stacks still reach every host's daemon (their containers are not Swarm services yet))`,
+      `environment "staging", field "dockerAccess.mode": got "agent"; allowed: "ssh", or one host per environment (the agent reaches only the daemon of the host it runs on; with several hosts the swarm's joins run over SSH where the network stack applies (a Terraform Cloud workspace runs remotely, without the key), and the monitoring server and accessories run on their own host's daemon when it is not the data host (docs/scaling.md, "One endpoint per environment"))`,
     ],
   },
   {

@@ -6,23 +6,27 @@
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
 import { sensitiveVariable } from '../constructs/core/sensitive-variable';
 import { DockerConnection, DockerHostProvider, type RegistryLogin } from '../constructs/docker/docker-host-provider';
-import { planSwarmFormation } from '../constructs/hetzner/swarm-formation';
+import { planSwarmFormation, swarmNodeLabels } from '../constructs/hetzner/swarm-formation';
 import type { ResolvedEnvironment } from '../system/resolve';
 import type { NetworkStack } from './network-stack';
 import { hostOutputName } from './outputs';
 import type { SystemStack } from './system-stack';
 
 /**
- * The host whose Docker endpoint is the swarm's: the manager that initializes it (swarm-formation.ts). Every
- * service, overlay network and secret is created through it, so a swarm environment has one endpoint (and under
- * Terraform Cloud one agent) however many nodes it has.
+ * The host whose Docker endpoint is the swarm's: the manager that initializes it, the data host
+ * (swarm-formation.ts). Every service, overlay network and secret is created through it, and the data containers
+ * run on it, so a swarm environment has one endpoint however many nodes it has.
  */
-export function swarmManagerHost(environment: Pick<ResolvedEnvironment, 'name' | 'hosts'>): string {
+export function swarmManagerHost(environment: Pick<ResolvedEnvironment, 'name' | 'hosts' | 'dataHost'>): string {
   return planSwarmFormation(
     environment.name,
-    environment.hosts.map((host) => ({ name: host.name, role: host.group, privateIp: host.privateIp })),
+    environment.hosts.map((host) => {
+      const labels = swarmNodeLabels(host, environment.dataHost);
+      return { name: host.name, role: labels.role!, privateIp: host.privateIp, labels };
+    }),
   ).initializer;
 }
+
 
 /** Provider alias of a host in a stack spanning several hosts (`app-1` gives `app_1`). */
 export function hostAlias(host: string): string {

@@ -8,7 +8,7 @@ import { HOST_NETWORKS } from '../constructs/docker/host-networks';
 import { OverlayNetwork } from '../constructs/docker/overlay-network';
 import { EDGE_NODE_LABEL } from '../constructs/hetzner/swarm-formation';
 import { connectDockerHost, swarmManagerHost } from './docker-hosts';
-import { ACME_STORAGE_DIR, swarmFormationOf, type NetworkStack } from './network-stack';
+import { ACME_STORAGE_DIR, type NetworkStack } from './network-stack';
 import { accessoryNetworkOutputName, ACME_DNS_TOKEN_OUTPUT, dockerNetworkOutputName } from './outputs';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
@@ -50,32 +50,34 @@ export class EdgeStack extends SystemStack {
     const environment = props.environment;
     super(scope, environment.stackName('edge'), props);
     const system = environment.systemName;
-    // One provider alias per host only where there are several: a single-host stack keeps the plain default provider.
-    const aliased = environment.hosts.length > 1;
     const networks = new Map<string, HostNetworks>();
     const proxies = new Map<string, EdgeProxy>();
-    const providers = new Map<string, DockerProvider>();
     // The zone's DNS-01 token, created by the network stack (scoped to the zone's DNS), as a sensitive value.
     const cloudflareDnsToken = this.outputsOf(props.network).getString(ACME_DNS_TOKEN_OUTPUT);
-    for (const host of environment.hosts) providers.set(host.name, connectDockerHost(this, props.network, host.name, { aliased, dockerHubImages: true }));
+    // A swarm is reached through its one endpoint, the manager, whatever the node; plain containers through their
+    // host's daemon (one host: validation refuses several hosts of plain containers).
+    const endpoint = environment.engine === 'swarm' ? swarmManagerHost(environment) : undefined;
+    const providers = new Map<string, DockerProvider>();
+    for (const host of endpoint === undefined ? environment.hosts.map((host) => host.name) : [endpoint]) {
+      providers.set(host, connectDockerHost(this, props.network, host, { dockerHubImages: true }));
+    }
     // A swarm's shared networks are overlays spanning every node, created once through the manager; every host's
     // output names them, so whoever joins "the data network of host X" joins the one overlay.
     const swarmNetworks =
       environment.engine === 'swarm'
         ? new HostNetworks(this, 'swarm', {
             namePrefix: system,
-            provider: providers.get(swarmManagerHost(environment)),
+            provider: providers.get(endpoint!),
             labels: this.labels('network'),
             swarm: true,
           })
         : undefined;
     for (const host of environment.hosts) {
-      const provider = providers.get(host.name)!;
       const hostNetworks =
         swarmNetworks ??
         new HostNetworks(this, host.name, {
           namePrefix: system,
-          provider,
+          provider: providers.get(host.name),
           labels: { ...this.labels('network'), host: host.name },
           frontendIpv6Subnet: environment.ipv6 ? FRONTEND_IPV6_SUBNET : undefined,
         });
@@ -87,6 +89,7 @@ export class EdgeStack extends SystemStack {
       }
       // On swarm the edge proxy is one global service (addSwarmEdge), not a container per host.
       if (environment.engine === 'swarm') continue;
+      const provider = providers.get(host.name)!;
       // Only the edge proxy and the socket proxy join it; internal: no route out.
       const dockerApiNetwork = new Network(this, `${host.name}-docker-api`, {
         name: `${system}-docker-api`,
@@ -121,8 +124,7 @@ export class EdgeStack extends SystemStack {
         }),
       );
     }
-    const formation = swarmFormationOf(environment);
-    if (formation !== undefined) proxies.set('*', this.addSwarmEdge(providers.get(formation.initializer)!, swarmNetworks!.get('frontend').name, cloudflareDnsToken));
+    if (endpoint !== undefined) proxies.set('*', this.addSwarmEdge(providers.get(endpoint)!, swarmNetworks!.get('frontend').name, cloudflareDnsToken));
     this.addAccessoryNetworks(providers);
     this.networks = networks;
     this.proxies = proxies;

@@ -7,7 +7,7 @@ import { UptimeChecks, type UptimeTarget } from '../constructs/cloudflare/uptime
 import { CloudflareZone } from '../constructs/cloudflare/zone';
 import { SecretValue } from '../constructs/core/secret-value';
 import { ConfigFiles, type SecretFile } from '../constructs/monitoring/config-files';
-import { HostCollectors, COLLECTOR_NAMES } from '../constructs/monitoring/host-collectors';
+import { HostCollectors, COLLECTOR_NAMES, collectorNames } from '../constructs/monitoring/host-collectors';
 import { DATA_DIRECTORIES, MonitoringServer, SERVER_NAMES } from '../constructs/monitoring/monitoring-server';
 import { POSTGRES_EXPORTER_NAME } from '../constructs/monitoring/postgres-exporter';
 import { EXPORTER_PORTS, type HostScrape } from '../constructs/monitoring/prometheus-config';
@@ -17,7 +17,7 @@ import { DataVolume } from '../constructs/hetzner/data-volume';
 import type { InvariantExemption } from '../policy/invariants';
 import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
 import type { ResolvedEnvironment, ResolvedService } from '../system/resolve';
-import { connectDockerHost } from './docker-hosts';
+import { connectDockerHost, swarmManagerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
 import { dockerNetworkOutputName, hostOutputName, ZONE_ID_OUTPUT } from './outputs';
@@ -58,12 +58,6 @@ export class MonitoringStack extends SystemStack {
     return true;
   }
 
-  /** With several hosts, Prometheus and Loki listen on the monitoring host's private address for the other hosts' agents. */
-  protected override get privatePublishAddresses(): readonly string[] {
-    const environment = this.environment;
-    return environment.hosts.length > 1 ? [environment.hosts.find((host) => host.name === environment.monitoring.host)!.privateIp] : [];
-  }
-
   protected override get ownExemptions(): readonly InvariantExemption[] {
     return [...this.setups.values()].map((setup) => ({
       rule: 'hardened-container' as const,
@@ -90,9 +84,7 @@ export class MonitoringStack extends SystemStack {
       labels: { ...this.labels('monitoring'), service: 'monitoring' },
     });
 
-    const several = environment.hosts.length > 1;
-    const serverHost = environment.hosts.find((host) => host.name === monitoring.host)!;
-    const privateAddress = several ? serverHost.privateIp : undefined;
+    const swarm = environment.engine === 'swarm';
     const secrets: SecretFile[] = monitoring.receivers.map((receiver) => ({
       path: `alertmanager/secrets/${receiver.name}`,
       value: SecretValue.variable(
@@ -105,34 +97,51 @@ export class MonitoringStack extends SystemStack {
     const collectors = new Map<string, HostCollectors>();
     const setups = new Map<string, ConfigFiles>();
     let server: MonitoringServer | undefined;
+    // A swarm's collectors are services through its one endpoint; the server's plain containers go through the
+    // monitoring host's daemon, the same provider when the monitoring host is the endpoint (docs/scaling.md, "One endpoint").
+    const endpoint = swarm ? swarmManagerHost(environment) : undefined;
+    const endpointProvider = endpoint === undefined ? undefined : connectDockerHost(this, props.network, endpoint);
+    const providerOf = (host: string) => (host === endpoint ? endpointProvider! : connectDockerHost(this, props.network, host, { aliased: endpoint !== undefined }));
+    // Several hosts are a swarm (validation): every host but the monitoring host is a swarm node.
     for (const host of environment.hosts) {
-      const provider = connectDockerHost(this, props.network, host.name, { aliased: several });
+      const isServer = host.name === monitoring.host;
+      // A swarm node other than the monitoring host runs nothing but its pinned collector services.
+      const provider = isServer ? providerOf(host.name) : undefined;
       const networks = {
         backend: edge.getString(dockerNetworkOutputName(host.name, 'backend')),
         frontend: edge.getString(dockerNetworkOutputName(host.name, 'frontend')),
       };
-      const isServer = host.name === monitoring.host;
       const scrape = scrapeOf(environment, host.name);
-      const lokiPushUrl = `http://${isServer ? SERVER_NAMES.loki : privateAddress}:${EXPORTER_PORTS.loki}/loki/api/v1/push`;
-      const agent = isServer
-        ? undefined
-        : { scrape, remoteWriteUrl: `http://${privateAddress}:${EXPORTER_PORTS.prometheus}/api/v1/write`, scrapeIntervalSeconds: monitoring.scrapeIntervalSeconds };
-      const files = HostCollectors.files({ environment: environment.name, host: host.name, lokiPushUrl, agent });
-      if (isServer) files.push(...MonitoringServer.files(serverFilesOf(environment, scrape)));
-      const setup = new ConfigFiles(this, `${host.name}-monitoring-setup`, {
-        hostDir: MONITORING_CONFIG_DIR,
-        files,
-        secrets: isServer ? secrets : [],
-        dataVolume: isServer ? { mountPath: this.volume.mountPath, directories: DATA_DIRECTORIES } : undefined,
-        network: { name: networks.backend },
-        provider,
-        labels: { ...labels, host: host.name },
-        dependsOn: isServer ? [this.volume.attachment] : undefined,
-      });
-      setups.set(host.name, setup);
+      // Every host's promtail pushes to Loki by name: on its host's network, or on a swarm over the backend overlay.
+      const lokiPushUrl = `http://${SERVER_NAMES.loki}:${EXPORTER_PORTS.loki}/loki/api/v1/push`;
+      let setup: ConfigFiles | undefined;
+      if (isServer) {
+        const files = [...HostCollectors.files({ environment: environment.name, host: host.name, lokiPushUrl, swarm }), ...MonitoringServer.files(serverFilesOf(environment, scrape))];
+        setup = new ConfigFiles(this, `${host.name}-monitoring-setup`, {
+          hostDir: MONITORING_CONFIG_DIR,
+          files,
+          secrets,
+          dataVolume: { mountPath: this.volume.mountPath, directories: DATA_DIRECTORIES },
+          network: { name: networks.backend },
+          provider,
+          labels: { ...labels, host: host.name },
+          dependsOn: [this.volume.attachment],
+        });
+        setups.set(host.name, setup);
+      }
       collectors.set(
         host.name,
-        new HostCollectors(this, host.name, { environment: environment.name, host: host.name, networks, lokiPushUrl, agent, setup, configDir: MONITORING_CONFIG_DIR, provider, labels }),
+        new HostCollectors(this, host.name, {
+          environment: environment.name,
+          host: host.name,
+          networks,
+          lokiPushUrl,
+          setup,
+          configDir: MONITORING_CONFIG_DIR,
+          swarm: swarm ? { nodeHostname: host.serverName, provider: endpointProvider } : undefined,
+          provider,
+          labels,
+        }),
       );
       if (isServer) {
         server = new MonitoringServer(this, 'monitoring-server', {
@@ -141,8 +150,7 @@ export class MonitoringStack extends SystemStack {
           networks,
           dataPath: this.volume.mountPath,
           configDir: MONITORING_CONFIG_DIR,
-          setup,
-          privateAddress,
+          setup: setup!,
           publicRoute: grafanaIsPublic(environment),
           // Like the product routes: the zone's wildcard certificate, and proxied (its DNS record below is).
           tls: { zone: environment.rootDomain, proxied: true },
@@ -226,14 +234,14 @@ export function scrapeOf(environment: ResolvedEnvironment, host: string): HostSc
     .flatMap((product) => product.services)
     .filter((service) => service.runsContainer && scrapesHere(service) && isReachable(service));
   const isServer = environment.monitoring.host === host;
+  const swarm = environment.engine === 'swarm';
   return {
     host,
     exporters: {
-      node: COLLECTOR_NAMES.node,
-      cadvisor: COLLECTOR_NAMES.cadvisor,
+      ...collectorNames(host, swarm),
       blackbox: COLLECTOR_NAMES.blackbox,
-      promtail: COLLECTOR_NAMES.promtail,
-      edge: EDGE_PROXY_NAME,
+      // On a swarm the edge proxy is one global service: its name is one address for every node's task, scraped once.
+      edge: !swarm || isServer ? EDGE_PROXY_NAME : undefined,
       // The data stack runs it beside PostgreSQL, on this host's backend network.
       postgres: environment.data.host === host && environment.data.containers.some((service) => service.exporter !== undefined) ? POSTGRES_EXPORTER_NAME : undefined,
     },
@@ -267,6 +275,8 @@ export function serverFilesOf(environment: ResolvedEnvironment, localScrape: Hos
     environment: environment.name,
     scrapeIntervalSeconds: monitoring.scrapeIntervalSeconds,
     localScrape,
+    // A swarm has no agent per node: the central Prometheus scrapes every node's collectors over the overlay.
+    nodeScrapes: swarm ? environment.hosts.filter((host) => host.name !== monitoring.host).map((host) => scrapeOf(environment, host.name)) : [],
     alerts: {
       thresholds: monitoring.thresholds,
       presenceOnly: runningServices

@@ -214,7 +214,7 @@ export class NetworkStack extends SystemStack {
         // A new server is a new node: it joins again, and the node of the server it replaces is removed.
         // New labels (a product moved to other hosts) run it again: the node is in the swarm already and is relabelled.
         triggersReplace: { server: host.server.id, labels: Object.entries(join.labels).map(([key, value]) => `${key}=${value}`).join(',') },
-        dependsOn: [initializer.server, host.server, ...(previous ? [previous] : [])],
+        dependsOn: [...new Set([initializer.server, host.server]), ...(previous ? [previous] : [])],
         provisioners: [
           {
             type: 'local-exec',

@@ -250,8 +250,12 @@ export function resolveMonitoring(
   };
 }
 
-/** What monitoring reserves on `host`: the server parts where they run, the collectors everywhere, an agent where the server is not. */
+/**
+ * What monitoring reserves on `host`: the server parts and the blackbox exporter on the monitoring host, the other
+ * collectors on every host (on a swarm, services pinned to each node, scraped by the central Prometheus over the overlay).
+ */
 export function monitoringConsumers(monitoring: ResolvedMonitoring, host: string): Array<{ name: string; resources: ResourceSpec }> {
-  const parts = [...(monitoring.host === host ? SERVER_PARTS : ['agent' as const]), ...COLLECTOR_PARTS];
+  const isServer = monitoring.host === host;
+  const parts = [...(isServer ? SERVER_PARTS : []), ...COLLECTOR_PARTS.filter((part) => isServer || part !== 'blackbox')];
   return parts.map((part) => ({ name: `monitoring ${part}`, resources: MONITORING_RESOURCES[part] }));
 }

@@ -805,9 +805,9 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     });
   }
   // Data services and accessories are reached by name on networks every node joins (bridges on one host, encrypted
-  // overlays on a swarm): nothing of theirs is published. Prometheus (remote write) and Loki (push) still are, on the
-  // monitoring host's private address, for the other hosts' collectors (plain containers on each host): the host's
-  // firewall unit admits them from the subnet only, so no container on that host reaches them through the address.
+  // overlays on a swarm): nothing of theirs is published. So are Prometheus and Loki on a swarm, whose collectors are
+  // services on the backend overlay. Plain containers of several hosts (refused by validation since Swarm) would
+  // publish them on the monitoring host's private address, its firewall unit admitting the subnet only.
   const monitoring = resolveMonitoring(spec.monitoring, { firstHost, domain, plan: spec.cloudflare.plan });
   const monitoringPorts: PrivatePort[] = [EXPORTER_PORTS.prometheus, EXPORTER_PORTS.loki].map((port) => ({ port, sources: [subnet] }));
   const [apexProduct, apexService] = (spec.apexService ?? '').split('/');
@@ -828,7 +828,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
     products,
     accessories,
     loadBalancer,
-    privatePorts: hosts.length > 1 ? { [monitoring.host]: monitoringPorts } : {},
+    privatePorts: hosts.length > 1 && engine !== 'swarm' ? { [monitoring.host]: monitoringPorts } : {},
     containerDataUsers,
     data: {
       host: spec.data.host ?? firstHost,

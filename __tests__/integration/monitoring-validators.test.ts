@@ -7,7 +7,7 @@
  * files are checked by shape in monitoring-stack.test.ts.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { manacore } from '../../environments';
@@ -252,14 +252,11 @@ describe('a monitoring host of its own', () => {
     stack = new SynthesizedSystem(withMonitoringHost()).synth('production-monitoring');
   });
 
-  it("gives the app host an agent configuration Prometheus accepts (promtool check config)", () => {
-    const dir = materialize(stack, 'app-1');
-    expect(expectValid('promtool', ['check', 'config', join(dir, 'agent/prometheus.yml')])).toMatch(/SUCCESS/);
-  });
-
-  it('gives the monitoring host a server configuration and rules Prometheus accepts', () => {
+  it('gives the monitoring host a server configuration scraping both nodes, and rules, Prometheus accepts', () => {
     const dir = materialize(stack, 'monitoring-1');
-    expectValid('promtool', ['check', 'config', join(dir, 'prometheus/prometheus.yml')]);
+    expect(expectValid('promtool', ['check', 'config', join(dir, 'prometheus/prometheus.yml')])).toMatch(/SUCCESS/);
+    // A swarm: no agent on app-1; the server scrapes its collectors' services over the overlay.
+    expect(readFileSync(join(dir, 'prometheus/prometheus.yml'), 'utf8')).toContain('"node-exporter-app-1:9100"');
     expectValid('promtool', ['check', 'rules', join(dir, 'prometheus/rules/alerts.yml')]);
     expectValid('amtool', ['check-config', join(dir, 'alertmanager/alertmanager.yml')]);
   });

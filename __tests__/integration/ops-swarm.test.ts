@@ -45,7 +45,7 @@ function io(run: OpsIo['run']): OpsIo & { stdout: string[]; stderr: string[] } {
   };
 }
 
-test("a swarm's hosts are named from the edge stack's provider aliases (it runs no plain container to name them)", () => {
+test("a swarm's hosts: the endpoint named by the address its edge provider reads, every other host from the network stack's outputs", () => {
   expect(dockerHosts(readSynthesizedApp(outdir), 'production', () => '203.0.113.9').map((host) => host.name)).toEqual(['app-1', 'app-2', 'data-1']);
 });
 
@@ -81,12 +81,12 @@ test('service ls and service ps lines become services with their tasks per node;
   ]);
 });
 
-test('status goes to the manager (app-1) for services and tasks, then to every host for its plain containers; --print shows the same', () => {
+test('status goes to the manager (data-1, the endpoint) for services and tasks, then to every host for its plain containers; --print shows the same', () => {
   const printed = io(() => ({ code: 0, stdout: '' }));
   expect(main(['status', 'production', '--print'], printed)).toBe(0);
   expect(printed.stdout.join('').split('\n')).toEqual([
-    "docker --host ssh://deploy@203.0.113.1:22 service ls --filter label=system=harbor --filter label=env=production --format '{{json .}}'",
-    "docker --host ssh://deploy@203.0.113.1:22 service ps --no-trunc --filter desired-state=running --format '{{json .}}' '<services from the line above>'",
+    "docker --host ssh://deploy@203.0.113.3:22 service ls --filter label=system=harbor --filter label=env=production --format '{{json .}}'",
+    "docker --host ssh://deploy@203.0.113.3:22 service ps --no-trunc --filter desired-state=running --format '{{json .}}' '<services from the line above>'",
     "docker --host ssh://deploy@203.0.113.1:22 ps --all --no-trunc --filter label=system=harbor --filter label=env=production --format '{{json .}}'",
     "docker --host ssh://deploy@203.0.113.2:22 ps --all --no-trunc --filter label=system=harbor --filter label=env=production --format '{{json .}}'",
     "docker --host ssh://deploy@203.0.113.3:22 ps --all --no-trunc --filter label=system=harbor --filter label=env=production --format '{{json .}}'",
@@ -112,8 +112,8 @@ test('logs of a product service are the Swarm service\'s, through the manager, w
   const runs: string[][] = [];
   const ran = io((args, inherit) => (runs.push([...args, `inherit=${inherit}`]), { code: 0, stdout: '' }));
   expect(main(['logs', 'production', 'booking/api', '--tail', '50', '--since', '10m', '--follow'], ran)).toBe(0);
-  expect(runs).toEqual([['docker', '--host', 'ssh://deploy@203.0.113.1:22', 'service', 'logs', '--timestamps', '--tail', '50', '--since', '10m', '--follow', 'booking-api', 'inherit=true']]);
-  expect(ran.stderr.join('')).toBe('app-1 (manager): service booking-api\n');
+  expect(runs).toEqual([['docker', '--host', 'ssh://deploy@203.0.113.3:22', 'service', 'logs', '--timestamps', '--tail', '50', '--since', '10m', '--follow', 'booking-api', 'inherit=true']]);
+  expect(ran.stderr.join('')).toBe('data-1 (manager): service booking-api\n');
 });
 
 test('the topology shows Swarm services with their replicas and the nodes their placement allows, behind the global edge', () => {

@@ -157,9 +157,10 @@ describe('the synthesized joins under terraform apply', () => {
     environment = new SwarmNodes();
     const addresses = { 'app-1': '10.60.1.10', 'app-2': '10.60.1.11', 'data-1': '10.60.1.12' };
     for (const [index, [host, address]] of Object.entries(addresses).entries()) await environment.start(host, host, index + 10, address);
-    const boot = JSON.parse(resources(network, 'hcloud_server')['host-app-1'].user_data.replace(/^#cloud-config\n/, ''));
+    // The data host initializes the swarm (the environment's endpoint).
+    const boot = JSON.parse(resources(network, 'hcloud_server')['host-data-1'].user_data.replace(/^#cloud-config\n/, ''));
     for (const command of boot.runcmd.filter((line: string[]) => line[0] === 'sh' && line[2]!.includes('docker '))) {
-      expect(spawnSyncShell(environment.ssh, 'app-1', command[2])).toEqual({ status: 0, stdout: '' });
+      expect(spawnSyncShell(environment.ssh, 'data-1', command[2])).toEqual({ status: 0, stdout: '' });
     }
 
     // Only the servers are outside this machine: their addresses become the daemons' names, their ids fixed strings.
@@ -176,16 +177,16 @@ describe('the synthesized joins under terraform apply', () => {
     for (const args of [['init', '-input=false'], ['apply', '-auto-approve', '-input=false', '-no-color']]) {
       const result = spawnSync('terraform', args, { cwd: workdir, env, encoding: 'utf8' });
       expect({ args, status: result.status, stderr: result.stderr }).toEqual({ args, status: 0, stderr: expect.any(String) });
-      for (const token of ['worker', 'manager'].map((role) => environment.docker('app-1', ['swarm', 'join-token', '-q', role]))) {
+      for (const token of ['worker', 'manager'].map((role) => environment.docker('data-1', ['swarm', 'join-token', '-q', role]))) {
         expect(result.stdout + result.stderr).not.toContain(token);
       }
-      if (args[0] === 'apply') expect(result.stdout).toMatch(/deploy@app-1 is already in the swarm[\s\S]*joined deploy@app-2 as manager[\s\S]*joined deploy@data-1 as manager/);
+      if (args[0] === 'apply') expect(result.stdout).toMatch(/deploy@data-1 is already in the swarm[\s\S]*joined deploy@app-1 as manager[\s\S]*joined deploy@app-2 as manager/);
     }
     console.log(`terraform init + apply of the synthesized joins: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    const nodes = environment.docker('app-1', ['node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}']).split('\n').sort();
-    expect(nodes).toEqual(['app-1 Leader', 'app-2 Reachable', 'data-1 Reachable']);
+    const nodes = environment.docker('data-1', ['node', 'ls', '--format', '{{.Hostname}} {{.ManagerStatus}}']).split('\n').sort();
+    expect(nodes).toEqual(['app-1 Reachable', 'app-2 Reachable', 'data-1 Leader']);
     for (const [host, labels] of [['app-1', '{"edge":"true","role":"app"}'], ['app-2', '{"edge":"true","role":"app"}'], ['data-1', '{"data":"true","role":"data"}']]) {
-      expect(environment.docker('app-1', ['node', 'inspect', host!, '--format', '{{json .Spec.Labels}} {{.Status.Addr}}'])).toBe(`${labels} ${addresses[host as keyof typeof addresses]}`);
+      expect(environment.docker('data-1', ['node', 'inspect', host!, '--format', '{{json .Spec.Labels}} {{.Status.Addr}}'])).toBe(`${labels} ${addresses[host as keyof typeof addresses]}`);
     }
     const state = fs.readFileSync(path.join(workdir, 'terraform.tfstate'), 'utf8');
     expect(state).not.toMatch(/SWMTKN/);

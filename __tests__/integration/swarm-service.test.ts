@@ -159,7 +159,7 @@ it('created the overlay network encrypted', async () => {
 describe("Harbor's production as synthesized (one swarm of app-1, app-2, data-1)", () => {
   const app = new SynthesizedSystem(harbor);
   /** What the edge stack's outputs and the product network's name stand for on the engine. */
-  const edgeOutput = /^\$\{data\.terraform_remote_state\.outputs-production-edge\.outputs\.host_app_1_docker_network_(frontend|backend|data)\}$/;
+  const edgeOutput = /^\$\{data\.terraform_remote_state\.outputs-production-edge\.outputs\.host_data_1_docker_network_(frontend|backend|data)\}$/;
   const resolveHarbor = (reference: string): string => {
     const shared = edgeOutput.exec(reference);
     if (shared) return `harbor-${shared[1]}`;

@@ -154,6 +154,11 @@ export interface SwarmServiceProps {
   readonly hostPorts?: readonly { readonly hostPort: number; readonly containerPort: number }[];
   /** Run only on manager nodes (constraint `node.role==manager`): a process that needs a manager's API. @default false */
   readonly managersOnly?: boolean;
+  /**
+   * Run only on the node of this hostname (constraint `node.hostname==<name>`, SwarmKit's node attribute): a
+   * process that observes its own node (a collector). @default - any node
+   */
+  readonly nodeHostname?: string;
   /** Resources to create first. @default - none */
   readonly dependsOn?: readonly ITerraformDependable[];
 }
@@ -234,6 +239,7 @@ export class SwarmService extends Construct {
               .sort(([a], [b]) => a.localeCompare(b))
               .map(([key, value]) => `node.labels.${key}==${value}`),
             ...(props.managersOnly ? ['node.role==manager'] : []),
+            ...(props.nodeHostname !== undefined ? [`node.hostname==${props.nodeHostname}`] : []),
           ],
           maxReplicas: singleton ? 1 : props.maxReplicasPerNode,
         },

@@ -46,9 +46,14 @@ export function managerCount(hostCount: number): 1 | 3 {
 }
 
 /**
- * The formation of `hosts`: managers are taken from hosts that run no data
- * service first (a manager's Raft log competes with PostgreSQL for disk and
- * memory), in the order given.
+ * The formation of `hosts`: the data host (labelled `data=true`) initializes
+ * the swarm and is its Docker endpoint, then managers are taken from the other
+ * hosts in the order given. The data host is the one host never replaced in
+ * passing (it holds the volumes), so the initializer, whose replacement would
+ * boot a second swarm, is the steadiest host; and the data containers, which
+ * stay plain containers on it, are reached through the same endpoint as every
+ * service (docs/scaling.md, "One endpoint"). A small swarm's Raft log (a few
+ * MB, written on changes) costs PostgreSQL next to nothing.
  */
 export function planSwarmFormation(environment: string, hosts: readonly SwarmHost[]): SwarmFormation {
   const issues: ConfigurationIssue[] = [];
@@ -61,7 +66,8 @@ export function planSwarmFormation(environment: string, hosts: readonly SwarmHos
     if (!/^\d{1,3}(\.\d{1,3}){3}$/.test(host.privateIp)) issues.push({ environment, field: `hosts.${host.name}.privateIp`, value: host.privateIp, allowed: 'an IPv4 address on the private network' });
   }
   if (issues.length > 0) throw new ConfigurationError(issues);
-  const byPreference = [...hosts.filter((host) => host.role !== 'data'), ...hosts.filter((host) => host.role === 'data')];
+  const holdsData = (host: SwarmHost) => Object.entries(SWARM_DATA_NODE_LABEL).every(([key, value]) => host.labels?.[key] === value);
+  const byPreference = [...hosts.filter(holdsData), ...hosts.filter((host) => !holdsData(host))];
   const managers = byPreference.slice(0, managerCount(hosts.length)).map((host) => host.name);
   const labels = (host: SwarmHost) => host.labels ?? { role: host.role };
   const [initializer] = managers as [string, ...string[]];

@@ -4,7 +4,7 @@ import { Duration } from '../core/duration';
 import { HealthCheck } from '../core/health-check';
 import { generatedPassword } from '../core/random-provider';
 import { EdgeRoute } from '../docker/edge-route';
-import { HardenedContainer, type PublishedPort } from '../docker/hardened-container';
+import { HardenedContainer } from '../docker/hardened-container';
 import { alertmanagerConfig, type AlertmanagerConfigProps } from './alertmanager-config';
 import { alertRules, type AlertRulesProps } from './alert-rules';
 import { jsonFile, type ConfigFile, type ConfigFiles } from './config-files';
@@ -25,6 +25,8 @@ export interface MonitoringServerFilesProps {
   readonly scrapeIntervalSeconds: number;
   /** What the central Prometheus scrapes itself: its own host's collectors and services. */
   readonly localScrape: HostScrape;
+  /** The other nodes' collectors, scraped directly across the overlay (a swarm: no agent per node). @default - none */
+  readonly nodeScrapes?: readonly HostScrape[];
   readonly alerts: Omit<AlertRulesProps, 'environment'>;
   readonly alerting: Omit<AlertmanagerConfigProps, 'grafanaUrl'>;
   readonly logRetentionDays: number;
@@ -42,12 +44,6 @@ export interface MonitoringServerProps {
   /** Host directory of the configuration files. */
   readonly configDir: string;
   readonly setup: ConfigFiles;
-  /**
-   * The host's private address: Prometheus (remote write) and Loki (push)
-   * listen on it for the agents of the other hosts.
-   * @default - not published: every collector runs on this host
-   */
-  readonly privateAddress?: string;
   /** Route Grafana's name through this host's edge proxy. @default true */
   readonly publicRoute?: boolean;
   /**
@@ -89,7 +85,7 @@ export class MonitoringServer extends Construct {
         prometheusConfig({
           environment: props.environment,
           scrapeIntervalSeconds: props.scrapeIntervalSeconds,
-          hosts: [props.localScrape],
+          hosts: [props.localScrape, ...(props.nodeScrapes ?? [])],
           server: {
             alertmanager: `${SERVER_NAMES.alertmanager}:${EXPORTER_PORTS.alertmanager}`,
             ruleFiles: [RULES_FILE],
@@ -120,8 +116,6 @@ export class MonitoringServer extends Construct {
     const config = (dir: string, mount: string) => ({ hostPath: `${props.configDir}/${dir}`, containerPath: mount, readOnly: true });
     const data = (dir: string, mount: string) => ({ hostPath: `${props.dataPath}/${dir}`, containerPath: mount });
     const common = { provider: props.provider, dependsOn: [props.setup.task.container] };
-    const privately = (port: number): PublishedPort[] | undefined =>
-      props.privateAddress === undefined ? undefined : [{ hostPort: port, containerPort: port, hostIp: props.privateAddress }];
 
     containers.set(
       'prometheus',
@@ -134,14 +128,12 @@ export class MonitoringServer extends Construct {
           `--storage.tsdb.retention.time=${props.metricsRetention.days}d`,
           `--storage.tsdb.retention.size=${props.metricsRetention.maxGiB}GB`,
           `--web.external-url=https://${props.grafanaDomain}/`,
-          ...(props.privateAddress === undefined ? [] : ['--web.enable-remote-write-receiver']),
         ],
         healthCheck: wget(EXPORTER_PORTS.prometheus, '/-/healthy'),
         resources: MONITORING_RESOURCES.prometheus,
         // frontend too: web and landing services are scraped there.
         networks: [backend(SERVER_NAMES.prometheus), { name: props.networks.frontend, aliases: [SERVER_NAMES.prometheus] }],
         bindMounts: [config('prometheus', '/etc/prometheus'), data('prometheus', '/prometheus')],
-        publishedPorts: privately(EXPORTER_PORTS.prometheus),
         stopGraceSeconds: 60,
         labels: labels(SERVER_NAMES.prometheus),
         ...common,
@@ -172,7 +164,6 @@ export class MonitoringServer extends Construct {
         resources: MONITORING_RESOURCES.loki,
         networks: [backend(SERVER_NAMES.loki)],
         bindMounts: [config('loki', '/etc/loki'), data('loki', '/loki')],
-        publishedPorts: privately(EXPORTER_PORTS.loki),
         labels: labels(SERVER_NAMES.loki),
         ...common,
       }),

@@ -1,5 +1,5 @@
 /**
- * Prometheus configuration (central server or per-host agent), as a plain
+ * Prometheus configuration of the central server, as a plain
  * object written as JSON (which is YAML); `promtool check config` validates
  * it in the tests. Field names follow Prometheus's configuration reference
  * (prometheus/config/config.go: scrape_configs, static_configs,
@@ -49,10 +49,8 @@ export interface PrometheusConfigProps {
   /** Seconds between scrapes; the source documents scrape every 30 s. */
   readonly scrapeIntervalSeconds: number;
   readonly hosts: readonly HostScrape[];
-  /** Central server: Alertmanager address and rule files. Omit for an agent. */
+  /** Central server: Alertmanager address and rule files. @default - none: scrape configuration only */
   readonly server?: { readonly alertmanager: string; readonly ruleFiles: readonly string[]; readonly selfScrape: readonly { job: string; address: string }[] };
-  /** Agent: where to remote-write (`http://10.0.1.10:9090/api/v1/write`). */
-  readonly remoteWriteUrl?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -128,7 +126,6 @@ export function prometheusConfig(props: PrometheusConfigProps): Json {
     config.rule_files = [...props.server.ruleFiles];
     config.alerting = { alertmanagers: [{ static_configs: [{ targets: [props.server.alertmanager] }] }] };
   }
-  if (props.remoteWriteUrl !== undefined) config.remote_write = [{ url: props.remoteWriteUrl }];
   return config;
 }
 

@@ -18,13 +18,11 @@ export const MONITORING_RESOURCES = {
   promtail: { cpuLimit: 0.5, memoryLimitMiB: 256, cpuReservation: 0.03, memoryReservationMiB: 96 },
   /** postgres_exporter beside the PostgreSQL container (data stack): one query set per scrape. */
   postgresExporter: { cpuLimit: 0.25, memoryLimitMiB: 64, cpuReservation: 0.02, memoryReservationMiB: 32 },
-  /** Prometheus in agent mode on the other hosts: scrapes and forwards, stores nothing for long. */
-  agent: { cpuLimit: 0.5, memoryLimitMiB: 512, cpuReservation: 0.05, memoryReservationMiB: 192 },
 } as const satisfies Record<string, ResourceSpec>;
 
 export type MonitoringPart = keyof typeof MONITORING_RESOURCES;
 
 /** The server parts: on the monitoring host only. */
 export const SERVER_PARTS: readonly MonitoringPart[] = ['prometheus', 'loki', 'grafana', 'alertmanager'];
-/** On every host. */
+/** On every host; the blackbox exporter only on the monitoring host (it probes names every host reaches alike). */
 export const COLLECTOR_PARTS: readonly MonitoringPart[] = ['nodeExporter', 'cadvisor', 'blackbox', 'promtail'];

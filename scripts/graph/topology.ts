@@ -67,11 +67,19 @@ function swarmNodesOf(network: SynthesizedStack | undefined): Map<string, Record
 
 /**
  * Swarm services as nodes of the diagram: replicas (or "global"), and the nodes whose labels meet every
- * `node.labels.<key>==<value>` constraint; other constraints (`node.role==manager`) are shown as written.
+ * `node.labels.<key>==<value>` constraint; other constraints (`node.role==manager`) are shown as written. A service
+ * pinned to one node (`node.hostname==<server name>`: a collector) is drawn on that host, like its plain containers.
  */
-function swarmServicesOf(stack: SynthesizedStack, nodes: ReadonlyMap<string, Record<string, string>>): ContainerNode[] {
+function swarmServicesOf(stack: SynthesizedStack, nodes: ReadonlyMap<string, Record<string, string>>, hostOfServer: ReadonlyMap<string, string>): ContainerNode[] {
   return resourcesOf(stack, 'docker_service').map(([name, block]) => {
     const labels = labelsOf(block);
+    const pinned = ((block.task_spec as { placement?: { constraints?: string[] } } | undefined)?.placement?.constraints ?? [])
+      .map((constraint) => /^node\.hostname==(.+)$/.exec(constraint)?.[1])
+      .find((server) => server !== undefined && hostOfServer.has(server));
+    if (pinned !== undefined) {
+      const networks = ((block.task_spec as { networks_advanced?: Array<{ name: string }> }).networks_advanced ?? []).map((network) => network.name);
+      return { id: nodeId('s', stack.name, name), label: nameOf(labels, name), host: hostOfServer.get(pinned)!, networks, role: labels.role ?? 'service', domains: domainsOf(labels) };
+    }
     const mode = block.mode as { global?: boolean; replicated?: { replicas?: number } } | undefined;
     const spec = block.task_spec as { placement?: { constraints?: string[]; max_replicas?: number } } | undefined;
     const constraints = spec?.placement?.constraints ?? [];
@@ -97,14 +105,18 @@ export function environmentTopology(app: SynthesizedApp, environment: string): s
 
   const servers = network === undefined ? [] : resourcesOf(network, 'hcloud_server');
   const hostLabel = new Map<string, string>();
+  const hostOfServer = new Map<string, string>();
   for (const [, block] of servers) {
     const labels = labelsOf(block);
     hostLabel.set(labels.host ?? String(block.name), `host ${labels.host ?? block.name}: ${String(block.server_type)} in ${String(block.location)}${block.backups === true ? ', backups' : ''}`);
+    hostOfServer.set(String(block.name), labels.host ?? String(block.name));
   }
   const balancers = network === undefined ? [] : resourcesOf(network, 'hcloud_load_balancer');
   const swarmNodes = swarmNodesOf(network);
-  const services = stacks.flatMap((stack) => swarmServicesOf(stack, swarmNodes));
-  const containers = [...stacks.flatMap((stack) => containersOf(app, stack)), ...services];
+  const allServices = stacks.flatMap((stack) => swarmServicesOf(stack, swarmNodes, hostOfServer));
+  const services = allServices.filter((service) => service.host === SWARM);
+  const pinnedServices = allServices.filter((service) => service.host !== SWARM);
+  const containers = [...stacks.flatMap((stack) => containersOf(app, stack)), ...pinnedServices, ...services];
   const hosts = [...new Set([...hostLabel.keys(), ...containers.map((container) => container.host)])].filter((host) => host !== SWARM).sort();
 
   lines.push(`  internet((${quote('Internet / Cloudflare')}))`);

@@ -57,17 +57,25 @@ export function dockerHosts(app: SynthesizedApp, environment: string, lookup: Ad
     const host = labelsOf(block).host;
     if (host !== undefined) hostOfAlias.set(typeof block.provider === 'string' ? block.provider : 'docker', host);
   }
-  return providers.map((provider) => {
+  const sshTemplate = (name: string) => `ssh://deploy@\${data.terraform_remote_state.outputs-${environment}-network.outputs.host_${name.replace(/-/g, '_')}_ipv4}:22`;
+  const named = providers.map((provider) => {
     const alias = typeof provider.alias === 'string' ? `docker.${provider.alias}` : 'docker';
-    // On a swarm the edge stack runs no plain container to name the host: the alias is the host's name with "_" for "-"
-    // (stacks/docker-hosts.ts hostAlias; host names have no "_").
-    const name = hostOfAlias.get(alias) ?? (typeof provider.alias === 'string' ? provider.alias.replace(/_/g, '-') : alias);
-    const providerHost = String(provider.host);
+    // A swarm's edge stack has one provider, the endpoint's, and runs no plain container to name it: its host is the
+    // one whose address the provider reads (host_<name>_ipv4, host names have no "_").
+    const addressed = /outputs\.host_([a-z0-9_]+)_ipv4\}/.exec(String(provider.host))?.[1]?.replace(/_/g, '-');
+    const name = hostOfAlias.get(alias) ?? (typeof provider.alias === 'string' ? provider.alias.replace(/_/g, '-') : (addressed ?? alias));
+    return { name, providerHost: String(provider.host) };
+  });
+  // Every other host of the environment (a swarm's nodes: their plain containers), over SSH at its published address.
+  const network = app.stacks.get(`${environment}-network`);
+  const hostNames = Object.keys(network?.json.output ?? {}).flatMap((output) => /^host_([a-z0-9_]+)_ipv4$/.exec(output)?.[1]?.replace(/_/g, '-') ?? []);
+  const others = hostNames.filter((name) => !named.some((host) => host.name === name)).map((name) => ({ name, providerHost: sshTemplate(name) }));
+  // In the environment's order of hosts.
+  const order = (name: string) => (hostNames.includes(name) ? hostNames.indexOf(name) : hostNames.length);
+  return [...named, ...others].sort((a, b) => order(a.name) - order(b.name)).map(({ name, providerHost }) => {
     // Under a Terraform Cloud agent the stacks use the host's local socket; an operator reaches the same daemon
     // over SSH as the deploy user from inside adminSshCidrs, at the address the network stack publishes.
-    const template = providerHost.startsWith('unix://')
-      ? `ssh://deploy@\${data.terraform_remote_state.outputs-${environment}-network.outputs.host_${name.replace(/-/g, '_')}_ipv4}:22`
-      : resolveStatic(app, edge, providerHost);
+    const template = providerHost.startsWith('unix://') ? sshTemplate(name) : resolveStatic(app, edge, providerHost);
     const reference = OUTPUT_REFERENCE.exec(template);
     let url = template;
     if (reference !== null) {

@@ -148,7 +148,7 @@ export function validateAdminAccess(environment: EnvironmentSpec, report: Report
       field: 'dockerAccess.mode',
       value: 'agent',
       allowed: '"ssh", or one host per environment',
-      why: "the agent reaches only the daemon of the host it runs on, and the edge, data and monitoring stacks still reach every host's daemon (their containers are not Swarm services yet)",
+      why: "the agent reaches only the daemon of the host it runs on; with several hosts the swarm's joins run over SSH where the network stack applies (a Terraform Cloud workspace runs remotely, without the key), and the monitoring server and accessories run on their own host's daemon when it is not the data host (docs/scaling.md, \"One endpoint per environment\")",
     });
   }
 }

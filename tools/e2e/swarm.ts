@@ -29,7 +29,16 @@ const JOIN_ARGUMENTS = /--node deploy@\$\{hcloud_primary_ip\.([a-z0-9-]+)\.ip_ad
 
 /** The joins of a synthesized stack, in the order Terraform runs them (each depends on the previous); none outside a swarm. */
 export function swarmJoins(stackJson: any): SwarmJoin[] {
-  const joins = Object.entries<any>(stackJson.resource?.terraform_data ?? {}).filter(([id]) => id.startsWith('swarm-join-'));
+  const unordered = Object.entries<any>(stackJson.resource?.terraform_data ?? {}).filter(([id]) => id.startsWith('swarm-join-'));
+  // The synthesized JSON lists them by name: follow depends_on from the initializer's (it depends on no join).
+  const previousOf = ([, body]: [string, any]) => (body.depends_on as string[] | undefined)?.find((dependency) => dependency.startsWith('terraform_data.swarm-join-'))?.slice('terraform_data.'.length);
+  const joins: Array<[string, any]> = [];
+  for (let previous: string | undefined; joins.length < unordered.length; ) {
+    const next = unordered.find((join) => previousOf(join) === previous);
+    if (next === undefined) throw new Error(`e2e: the swarm joins do not form one chain after ${previous ?? 'the initializer'}`);
+    joins.push(next);
+    previous = next[0];
+  }
   return joins.map(([id, body]) => {
     const command: string = body.provisioner?.[0]?.['local-exec']?.command ?? '';
     const match = command.match(JOIN_ARGUMENTS);
