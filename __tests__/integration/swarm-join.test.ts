@@ -57,6 +57,12 @@ function commandLines(): string[] {
  * Runs the join script while scanning every process's arguments every few milliseconds; returns its exit, output,
  * every token-shaped argument seen, and how many scans saw the script running (the scan really watched it).
  */
+/**
+ * A join token as SwarmKit prints it (`SWMTKN-1-<digest>-<secret>`, lower-case base 36): the bare prefix would also
+ * match the join script's own redaction pattern when another test runs it at the same time.
+ */
+const JOIN_TOKEN_SHAPE = /SWMTKN-1-[0-9a-z]{20,}-[0-9a-z]{10,}/;
+
 async function join(args: readonly string[]): Promise<{ status: number | null; output: string; tokensInArguments: string[]; scansWhileRunning: number; seconds: number }> {
   const started = Date.now();
   const child = spawn(JOIN, args, { env: { ...process.env, SWARM_SSH: nodes.ssh, SWARM_WAIT_SECONDS: '30', SWARM_DOWN_WAIT_SECONDS: '60' } });
@@ -71,7 +77,7 @@ async function join(args: readonly string[]): Promise<{ status: number | null; o
   while (running) {
     const lines = commandLines();
     if (lines.some((line) => line.includes('swarm/join'))) scansWhileRunning++;
-    tokensInArguments.push(...lines.filter((line) => line.includes('SWMTKN')));
+    tokensInArguments.push(...lines.filter((line) => JOIN_TOKEN_SHAPE.test(line)));
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const status = await exited;
@@ -82,10 +88,11 @@ const tokens = () => ['worker', 'manager'].map((role) => nodes.docker('app-1', [
 
 describe('scripts/swarm/join', () => {
   it('the argument scan sees a token-shaped argument when there is one (the check can fail)', async () => {
-    const child = spawn('sh', ['-c', 'sleep 0.5', 'SWMTKN-1-control']);
+    const control = `SWMTKN-1-${'0a'.repeat(25)}-${'b1'.repeat(12)}c`;
+    const child = spawn('sh', ['-c', 'sleep 0.5', control]);
     const exited = new Promise((resolve) => child.on('exit', resolve));
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(commandLines().some((line) => line.includes('SWMTKN-1-control'))).toBe(true);
+    expect(commandLines().some((line) => JOIN_TOKEN_SHAPE.test(line))).toBe(true);
     await exited;
   });
 
