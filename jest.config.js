@@ -12,7 +12,9 @@ const shared = {
 };
 
 module.exports = {
-  // Jest's default on a 2-core machine is one worker; the files are CPU-bound and independent.
+  // Jest's default on a 2-core machine is one worker; the unit files are CPU-bound and independent. `npm test` and
+  // `npm run test:integration` pass --maxWorkers=4: the real-engine files mostly wait (a swarm converging, a canary
+  // watch), and with two workers two of them held both workers while the cores idled.
   maxWorkers: 2,
   projects: [
     {

@@ -166,6 +166,10 @@ export class SwarmEngine {
   /** Leaves the swarm, stops the daemon (its network namespace goes with it) and removes its directory. */
   public async stop(): Promise<void> {
     await this.request('POST', '/swarm/leave?force=true').catch(() => undefined);
+    // dockerd's shutdown stops each container with its own stop timeout (10 s unless set), and busybox stand-ins as
+    // PID 1 ignore SIGTERM: removing them by force first takes a stop from about 12 s to about 1 s.
+    const containers = (await this.api('GET', '/containers/json?all=1').catch(() => [])) as Array<{ Id: string }>;
+    await Promise.all(containers.map(({ Id }) => this.request('DELETE', `/containers/${Id}?force=true`).catch(() => undefined)));
     const exited = new Promise((resolve) => this.daemon.once('exit', resolve));
     this.daemon.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;

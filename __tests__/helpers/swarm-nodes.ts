@@ -115,9 +115,19 @@ export class SwarmNodes {
     if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
   }
 
-  /** Stops every daemon, removes the namespaces, links and the directory. */
+  /**
+   * Stops every daemon at once (one by one, the last managers wait for a quorum that is gone: 17 s for three instead
+   * of 3.5 s), its containers removed by force first (dockerd's shutdown would give each its stop timeout), then
+   * removes the namespaces, links and the directory.
+   */
   public async stop(): Promise<void> {
-    for (const instance of this.daemons.keys()) await this.kill(instance);
+    const running = [...this.daemons].filter(([, daemon]) => daemon.exitCode === null && daemon.signalCode === null).map(([instance]) => instance);
+    for (const instance of running) {
+      const socket = `unix://${path.join(this.dir, instance, 'docker.sock')}`;
+      const containers = spawnSync('docker', ['-H', socket, 'ps', '--all', '--quiet'], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? [];
+      if (containers.length > 0) spawnSync('docker', ['-H', socket, 'rm', '--force', ...containers], { stdio: 'ignore' });
+    }
+    await Promise.all(running.map((instance) => this.kill(instance)));
     for (const namespace of this.namespaces) spawnSync('ip', ['netns', 'delete', namespace]);
     spawnSync('ip', ['link', 'delete', this.bridge]);
     const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '').filter((mount) => mount.startsWith(this.dir));
