@@ -37,6 +37,7 @@ import { cdktfEnv, checkRefusal, checkRefusalMessage, runCdktf, writeCdktfProjec
 import { synthesize, withImageTag, type TagChange } from './synth';
 import { systemsFromFile } from './system-file';
 import { startSwarmEnvironment, swarmJoins, type SwarmEnvironment } from './swarm';
+import { firstSlottedService, slotScenario } from './slots-scenario';
 import { Terraform, TerraformError, startSharedMock, variableValues, writeCliConfig, type SharedMock } from './terraform';
 
 const WORK_ROOT = path.join(REPO_ROOT, '.e2e');
@@ -417,6 +418,10 @@ async function convergeSystem(run: SystemRun, mock: SharedMock, cliConfig: strin
   process.stdout.write(`${run.name} validate, plan, apply, converge: ${all.length} stacks in ${seconds(Date.now() - startedAt)}\n`);
   const target = `${run.tagChange.environment}-${run.tagChange.product}`;
   if (!options.skipScenario && all.includes(target)) failures.push(...(await tagScenario(harness, run)));
+  const slotted = firstSlottedService(run.system);
+  if (!options.skipScenario && failures.length === 0 && slotted !== undefined && all.includes(`${slotted.environment}-${slotted.product}`)) {
+    failures.push(...(await slotScenario(harness, run, slotted)));
+  }
   return failures;
 }
 
