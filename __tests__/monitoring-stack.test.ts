@@ -4,6 +4,7 @@
  * Grafana's route and login, alerts and their receivers, uptime checks,
  * capacity, and the bad input it refuses.
  */
+import { prometheusConfig, type HostScrape } from '../constructs/monitoring/prometheus-config';
 import { manacore } from '../environments';
 import { nutri } from '../examples/nutri';
 import { planCapacity } from '../system/capacity';
@@ -96,6 +97,35 @@ describe('the monitoring stack', () => {
     expect(prometheus.volumes).toEqual(expect.arrayContaining([{ host_path: '/mnt/HC_Volume_${hcloud_volume.monitoring-volume.id}/prometheus', container_path: '/prometheus', read_only: false }]));
     const loki = writtenJson(production, 'app-1', 'loki/loki.yml');
     expect([loki.limits_config.retention_period, loki.compactor.retention_enabled, loki.auth_enabled]).toEqual(['168h', true, false]);
+  });
+
+  it("scrapes a swarm's services task by task: tasks.<service> per name, each name's labels set by relabelling on it", () => {
+    const host = (name: string): HostScrape => ({
+      host: name,
+      exporters: { node: `node-exporter-${name}`, cadvisor: `cadvisor-${name}`, blackbox: 'blackbox-exporter', promtail: `promtail-${name}` },
+      services: name !== 'app-1' ? [] : [
+        { product: 'chat', service: 'backend', address: 'chat-backend:3002', path: '/metrics' },
+        { product: 'chat', service: 'backend-2', address: 'chat-backend-2:3003', path: '/metrics' },
+      ],
+      swarmTasks: true,
+      health: [],
+      public: [],
+    });
+    const config: any = prometheusConfig({ environment: 'production', scrapeIntervalSeconds: 30, hosts: [host('app-1'), host('app-2')] });
+    const services = config.scrape_configs.find((job: any) => job.job_name === 'services');
+    expect(services.static_configs).toBeUndefined();
+    expect(services.dns_sd_configs).toEqual([
+      { names: ['tasks.chat-backend'], type: 'A', port: 3002 },
+      { names: ['tasks.chat-backend-2'], type: 'A', port: 3003 },
+    ]);
+    // Prometheus anchors a relabel regex: each name's rules apply to its own targets only.
+    const labelsOf = (dnsName: string) =>
+      Object.fromEntries(services.relabel_configs.filter((rule: any) => new RegExp(`^(?:${rule.regex})$`).test(dnsName)).map((rule: any) => [rule.target_label, rule.replacement]));
+    expect(labelsOf('tasks.chat-backend')).toEqual({ environment: 'production', product: 'chat', service: 'backend' });
+    expect(labelsOf('tasks.chat-backend-2')).toEqual({ environment: 'production', product: 'chat', service: 'backend-2' });
+    expect(labelsOf('tasksXchat-backend')).toEqual({});
+    // The per-node collectors are one task each: fixed targets with their node's host label, as on containers.
+    expect(config.scrape_configs.find((job: any) => job.job_name === 'node').static_configs.map((c: any) => c.labels.host)).toEqual(['app-1', 'app-2']);
   });
 
   it('scrapes every service that declares metrics, labelled with environment, product and service', () => {

@@ -240,7 +240,7 @@ export function scrapeOf(environment: ResolvedEnvironment, host: string): HostSc
     exporters: {
       ...collectorNames(host, swarm),
       blackbox: COLLECTOR_NAMES.blackbox,
-      // On a swarm the edge proxy is one global service: its name is one address for every node's task, scraped once.
+      // On a swarm the edge proxy is one global service: scraped once, from the server, task by task (swarmTasks).
       edge: !swarm || isServer ? EDGE_PROXY_NAME : undefined,
       // The data stack runs it beside PostgreSQL, on this host's backend network.
       postgres: environment.data.host === host && environment.data.containers.some((service) => service.exporter !== undefined) ? POSTGRES_EXPORTER_NAME : undefined,
@@ -248,6 +248,7 @@ export function scrapeOf(environment: ResolvedEnvironment, host: string): HostSc
     services: services
       .filter((service) => service.metrics !== undefined)
       .map((service) => ({ product: service.product, service: service.name, address: `${service.id}:${service.metrics!.port}`, path: service.metrics!.path })),
+    swarmTasks: swarm,
     health: services
       .filter((service) => service.healthEndpoint !== undefined)
       .map((service) => ({ product: service.product, service: service.name, url: `http://${service.id}:${service.healthEndpoint!.port}${service.healthEndpoint!.path}` })),

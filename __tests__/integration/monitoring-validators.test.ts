@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { manacore } from '../../environments';
 import { harbor } from '../../examples/harbor';
+import { EXPORTER_PORTS } from '../../constructs/monitoring/prometheus-config';
 import { DASHBOARDS } from '../../constructs/monitoring/grafana';
 import { withMonitoringHost, writtenFiles } from '../helpers/monitoring';
 import { SynthesizedSystem, type TerraformJson } from '../helpers/synth';
@@ -177,6 +178,15 @@ describe('Harbor production, a swarm: tasks counted per Swarm service (promtool 
     const cadvisor = config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'cadvisor');
     expect(cadvisor.metric_relabel_configs).toContainEqual({ source_labels: ['container_label_com_docker_swarm_service_name'], target_label: 'swarm_service' });
     expectValid('promtool', ['check', 'rules', join(dir, 'prometheus/rules/alerts.yml')]);
+  });
+
+  it('scrapes the global edge proxy task by task (tasks.edge-proxy: its name is one virtual IP), a configuration promtool accepts', () => {
+    const config = JSON.parse(require('node:fs').readFileSync(join(dir, 'prometheus/prometheus.yml'), 'utf8'));
+    const edge = config.scrape_configs.find((job: { job_name: string }) => job.job_name === 'edge');
+    expect(edge.static_configs).toBeUndefined();
+    expect(edge.dns_sd_configs).toEqual([{ names: ['tasks.edge-proxy'], type: 'A', port: EXPORTER_PORTS.edge }]);
+    expect(edge.relabel_configs).toEqual([{ source_labels: ['__meta_dns_name'], regex: 'tasks\\.edge-proxy', target_label: 'environment', replacement: 'production' }]);
+    expect(expectValid('promtool', ['check', 'config', join(dir, 'prometheus/prometheus.yml')])).toMatch(/SUCCESS/);
   });
 
   it('warns when booking-api runs 2 of its 3 replicas for 5 minutes, not during a one-minute reschedule or a start-first update; pages when none runs', () => {

@@ -126,6 +126,28 @@ it('replaces a killed task with a new one', async () => {
   expect(await running('worker')).toHaveLength(1);
 });
 
+it("answers tasks.<service> with each task's address and the service's name with one other (its virtual IP): why Prometheus scrapes a swarm's services through tasks.<service>", async () => {
+  // Attachable, as the shared overlays the monitoring server's plain Prometheus container joins.
+  await engine.api('POST', '/networks/create', { Name: 'scraped', Driver: 'overlay', Attachable: true, CheckDuplicate: true });
+  const { json } = synthesize({ metrics: { command: HEALTHY, replicas: 2, networks: [{ name: 'scraped' }] } });
+  await create(json, 'metrics');
+  await engine.until('both replicas run', async () => (await running('metrics')).length === 2, 60);
+  const taskAddresses = (await running('metrics'))
+    .flatMap((task) => task.NetworksAttachments ?? [])
+    .filter((attachment: any) => attachment.Network.Spec.Name === 'scraped')
+    .flatMap((attachment: any) => attachment.Addresses.map((address: string) => address.split('/')[0]));
+  expect(taskAddresses).toHaveLength(2);
+  const answer = (name: string): string[] => {
+    const output = engine.cli(['run', '--rm', '--network', 'scraped', IMAGE, 'nslookup', name, '127.0.0.11']);
+    // busybox prints the server first ("Address: 127.0.0.11:53"), then one "Address: <ip>" per record.
+    return [...output.matchAll(/^Address:\s+(\d+\.\d+\.\d+\.\d+)$/gm)].map((match) => match[1]!);
+  };
+  expect(answer('tasks.metrics').sort()).toEqual([...taskAddresses].sort());
+  const virtual = answer('metrics');
+  expect(virtual).toHaveLength(1);
+  expect(taskAddresses).not.toContain(virtual[0]);
+});
+
 it('hands a secret to the process as a file only its user reads, not as an environment value; /tmp is a noexec tmpfs', async () => {
   const value = randomBytes(12).toString('hex');
   const { ID } = await engine.api('POST', '/secrets/create', { Name: `db-password-${randomBytes(4).toString('hex')}`, Data: Buffer.from(value).toString('base64') });

@@ -38,6 +38,12 @@ export interface HostScrape {
    */
   readonly exporters: { readonly node: string; readonly cadvisor: string; readonly blackbox: string; readonly promtail: string; readonly postgres?: string; readonly edge?: string };
   readonly services: readonly MetricsTarget[];
+  /**
+   * The edge proxy's and the services' names are Swarm services (`engine: 'swarm'`): each is scraped task by task,
+   * since the name itself is one virtual IP balancing over the tasks, whose counters a scrape through it would mix.
+   * @default false: the names are containers, one address each
+   */
+  readonly swarmTasks?: boolean;
   /** Internal health endpoints (`http://chat-backend:3002/api/health`). */
   readonly health: readonly ProbeTarget[];
   /** Public names probed through the internet (`https://api-chat.example.com/api/health`): certificate expiry. */
@@ -65,6 +71,39 @@ const CADVISOR_LABELS: Json[] = [
   { action: 'labeldrop', regex: 'container_label_.+' },
 ];
 
+/** One scrape target: `name:port` and the labels its series get. */
+interface ScrapeTarget {
+  readonly address: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/**
+ * A job's targets: fixed addresses, or (`perTask`) every task of the Swarm service an address names. Docker's
+ * embedded DNS answers `tasks.<service>` with the address of each of the service's tasks on the asker's networks,
+ * where `<service>` is the one virtual IP balancing over them (Docker docs, "Swarm mode overlay networks": service
+ * discovery; checked on a real swarm in __tests__/integration/swarm-service.test.ts). Prometheus's `dns_sd_configs`
+ * with `type: A` needs the port and sets `__meta_dns_name` to the name asked (prometheus/discovery/dns/dns.go), which
+ * the relabelling turns into each name's labels, since a DNS target carries no labels of its own.
+ */
+function targetsOf(targets: readonly ScrapeTarget[], perTask: boolean): Json {
+  if (!perTask) return { static_configs: targets.map((target) => ({ targets: [target.address], labels: { ...target.labels } })) };
+  const named = targets.map((target) => {
+    const [name, port] = target.address.split(':') as [string, string];
+    return { dnsName: `tasks.${name}`, port: Number(port), labels: target.labels };
+  });
+  return {
+    dns_sd_configs: named.map((target) => ({ names: [target.dnsName], type: 'A', port: target.port })),
+    relabel_configs: named.flatMap((target) =>
+      Object.entries(target.labels).map(([label, value]) => ({
+        source_labels: ['__meta_dns_name'],
+        regex: target.dnsName.replace(/[.]/g, '\\.'),
+        target_label: label,
+        replacement: value,
+      })),
+    ),
+  };
+}
+
 export function prometheusConfig(props: PrometheusConfigProps): Json {
   const env = props.environment;
   const scrape: Json[] = [];
@@ -72,28 +111,35 @@ export function prometheusConfig(props: PrometheusConfigProps): Json {
     scrape.push({ job_name: server.job, static_configs: [{ targets: [server.address], labels: { environment: env } }] });
   }
   /** One job over the hosts where `pick` names the exporter; none when no host has it. */
-  const exporter = (job: string, pick: (h: HostScrape) => string | undefined, port: number, extra: Json = {}) => {
+  const exporter = (job: string, pick: (h: HostScrape) => string | undefined, port: number, extra: Json = {}, perTask = false) => {
     const hosts = props.hosts.filter((h) => pick(h) !== undefined);
     if (hosts.length === 0) return;
-    scrape.push({ job_name: job, static_configs: hosts.map((h) => ({ targets: [`${pick(h)}:${port}`], labels: { environment: env, host: h.host } })), ...extra });
+    const targets = hosts.map((h): ScrapeTarget => ({ address: `${pick(h)}:${port}`, labels: perTask ? { environment: env } : { environment: env, host: h.host } }));
+    scrape.push({ job_name: job, ...targetsOf(targets, perTask), ...extra });
   };
   exporter('node', (h) => h.exporters.node, EXPORTER_PORTS.node);
   exporter('cadvisor', (h) => h.exporters.cadvisor, EXPORTER_PORTS.cadvisor, { metric_relabel_configs: CADVISOR_LABELS });
   exporter('promtail', (h) => h.exporters.promtail, EXPORTER_PORTS.promtail);
   exporter('postgres', (h) => h.exporters.postgres, EXPORTER_PORTS.postgres);
   // The canary watch reads a release's first minutes: at 15 s, `increase` over one minute has four samples.
-  exporter('edge', (h) => h.exporters.edge, EXPORTER_PORTS.edge, { scrape_interval: '15s' });
+  exporter('edge', (h) => h.exporters.edge, EXPORTER_PORTS.edge, { scrape_interval: '15s' }, props.hosts.some((h) => h.swarmTasks === true));
   // One job per metrics path: Prometheus sets the path per job, not per target.
-  const byPath = new Map<string, Array<{ host: string; target: MetricsTarget }>>();
-  for (const h of props.hosts) for (const target of h.services) byPath.set(target.path, [...(byPath.get(target.path) ?? []), { host: h.host, target }]);
+  const byPath = new Map<string, Array<{ host: HostScrape; target: MetricsTarget }>>();
+  for (const h of props.hosts) for (const target of h.services) byPath.set(target.path, [...(byPath.get(target.path) ?? []), { host: h, target }]);
   [...byPath.keys()].sort().forEach((path, index) => {
+    const targets = byPath.get(path)!;
+    const perTask = targets.some(({ host }) => host.swarmTasks === true);
     scrape.push({
       job_name: index === 0 ? 'services' : `services-${index}`,
       metrics_path: path,
-      static_configs: byPath.get(path)!.map(({ host, target }) => ({
-        targets: [target.address],
-        labels: { environment: env, host, product: target.product, service: target.service },
-      })),
+      ...targetsOf(
+        targets.map(({ host, target }): ScrapeTarget => ({
+          address: target.address,
+          // A task's node is not in its DNS answer: on a swarm the series carry product and service, not a host.
+          labels: perTask ? { environment: env, product: target.product, service: target.service } : { environment: env, host: host.host, product: target.product, service: target.service },
+        })),
+        perTask,
+      ),
     });
   });
   const probes = (job: string, module: string, pick: (h: HostScrape) => readonly ProbeTarget[]) => {
