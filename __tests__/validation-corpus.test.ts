@@ -292,6 +292,18 @@ const CORPUS: readonly BadInput[] = [
     ],
   },
   {
+    name: "a service whose Swarm service would take a node's collector's name",
+    mutate: (s) => {
+      withoutSmokeChecks(s);
+      staging(s).hosts.push({ name: 'app-2', serverType: 'ccx23' });
+      s.products.push({ name: 'cadvisor', services: [{ name: 'app-2', kind: 'worker', healthCheck: HealthCheck.process('node') }] });
+      staging(s).products.push({ product: 'cadvisor', imageTag: 'main-abc1234' });
+    },
+    lines: [
+      `environment "staging", product "cadvisor", field "services.app-2": got "app-2"; allowed: a name that does not make its Swarm service "cadvisor-app-2" (host app-2's collector is the Swarm service cadvisor-app-2 in staging, and Docker refuses a second service of that name)`,
+    ],
+  },
+  {
     name: 'plain containers on two hosts',
     mutate: (s) => Object.assign(staging(s), { engine: 'containers', hosts: [...staging(s).hosts, { name: 'app-2', serverType: 'ccx23' }] }),
     lines: [

@@ -8,7 +8,12 @@ import { EDGE_PROXY_RESOURCES } from '../constructs/docker/edge-proxy';
 import { POSTGRES_DEFAULTS } from '../constructs/docker/postgres-container';
 import { REDIS_DEFAULTS } from '../constructs/docker/redis-container';
 import { SERVICE_KIND_BEHAVIOUR } from './kinds';
-import { DATA_DEPENDENCIES, type AccessorySpec, type DataDependency, type HostNetwork, type ResourceSpec, type ServiceSpec } from './model';
+import { DATA_DEPENDENCIES, type AccessorySpec, type DataDependency, type EngineKind, type EnvironmentSpec, type HostNetwork, type ResourceSpec, type ServiceSpec } from './model';
+
+/** The engine an environment runs on: its own choice, else Swarm with more than one host (docs/scaling.md says why). */
+export function engineOf(environment: Pick<EnvironmentSpec, 'engine' | 'hosts'>): EngineKind {
+  return environment.engine ?? (environment.hosts.length > 1 ? 'swarm' : 'containers');
+}
 
 /** Defaults each construct owns, re-exported where the system's defaults are read. */
 export { EDGE_PROXY_RESOURCES, POSTGRES_DEFAULTS, REDIS_DEFAULTS };

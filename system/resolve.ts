@@ -26,6 +26,7 @@ import {
   DEFAULT_HOST_IMAGE,
   DEFAULT_LOAD_BALANCER_TYPE,
   DEFAULT_PRIVATE_NETWORK,
+  engineOf,
   HOST_ADDRESS_OFFSET,
   LOAD_BALANCER_ADDRESS_OFFSET,
   networksOf,
@@ -572,7 +573,7 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       group: host.group ?? DEFAULT_HOST_GROUP,
     }),
   );
-  const engine: EngineKind = spec.engine ?? (spec.hosts.length > 1 ? 'swarm' : 'containers');
+  const engine: EngineKind = engineOf(spec);
   const dataHost = spec.data.host ?? firstHost;
   // Plain containers: the one host (validation refuses more). Swarm: the nodes of the product's group, which Swarm
   // schedules over; a product placed by `host` stands for that host's group (validation: its only member).

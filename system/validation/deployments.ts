@@ -1,6 +1,7 @@
 /** Products as deployed in an environment: hosts, placement, replicas and limits that must fit the hosts. */
 import { HETZNER_SERVER_TYPES } from '../../constructs/hetzner/server-types';
-import { DEFAULT_HOST_GROUP } from '../defaults';
+import { DEFAULT_HOST_GROUP, engineOf } from '../defaults';
+import { collectorNames } from '../../constructs/monitoring/host-collectors';
 import { behaviourOf } from '../kinds';
 import { DATA_DEPENDENCIES, type EnvironmentSpec, type HostSpec, type ProductDeployment, type ProductSpec, type ResourceSpec, type SystemSpec } from '../model';
 import { RELEASE_SLOTS } from '../../constructs/docker/traffic-split';
@@ -24,6 +25,7 @@ export function validateProductDeployments(system: SystemSpec, environment: Envi
       report({ field: 'host', value: deployment.host, allowed: hostNames });
     }
     validatePlacement(environment, product, deployment, report);
+    validateSwarmServiceNames(environment, product, report);
     const serviceNames = product.services.map((s) => s.name);
     for (const service of Object.keys(deployment.imageTags ?? {})) {
       if (!serviceNames.includes(service)) report({ field: `imageTags.${service}`, value: service, allowed: serviceNames });
@@ -43,7 +45,7 @@ export function validateProductDeployments(system: SystemSpec, environment: Envi
  * slots (a release writes it into the idle slot; a promotion makes that slot live).
  */
 function validateSlots(environment: EnvironmentSpec, product: ProductSpec, deployment: ProductDeployment, report: Report): void {
-  const engine = environment.engine ?? (environment.hosts.length > 1 ? 'swarm' : 'containers');
+  const engine = engineOf(environment);
   if (engine === 'swarm') {
     // Silently ignoring them would ship a service without the checks its team asked for.
     for (const service of product.services.filter((candidate) => candidate.smoke !== undefined)) {
@@ -76,6 +78,26 @@ function validateSlots(environment: EnvironmentSpec, product: ProductSpec, deplo
 }
 
 /**
+ * On a swarm each node's collectors are Swarm services named for the node (`cadvisor-app-1`, collectorNames), in the
+ * one namespace of service names the product services share (`<product>-<service>`): Docker refuses a second.
+ */
+function validateSwarmServiceNames(environment: EnvironmentSpec, product: ProductSpec, report: Report): void {
+  if (engineOf(environment) !== 'swarm') return;
+  const collectors = new Map(environment.hosts.flatMap((host) => Object.values(collectorNames(host.name, true)).map((name): [string, string] => [name, host.name])));
+  for (const service of product.services) {
+    const name = `${product.name}-${service.name}`;
+    const host = collectors.get(name);
+    if (host === undefined) continue;
+    report({
+      field: `services.${service.name}`,
+      value: service.name,
+      allowed: `a name that does not make its Swarm service "${name}"`,
+      why: `host ${host}'s collector is the Swarm service ${name} in ${environment.name}, and Docker refuses a second service of that name`,
+    });
+  }
+}
+
+/**
  * Where a product runs: its one host (plain containers), or a group of nodes
  * Swarm schedules over. On a swarm, `host` stands for its host's group, so
  * it must be that group's only host; Swarm spreads replicas by itself.
@@ -83,7 +105,7 @@ function validateSlots(environment: EnvironmentSpec, product: ProductSpec, deplo
 function validatePlacement(environment: EnvironmentSpec, product: ProductSpec, deployment: ProductDeployment, report: Report): void {
   const groupOf = (host: HostSpec) => host.group ?? DEFAULT_HOST_GROUP;
   const groups = [...new Set(environment.hosts.map(groupOf))];
-  const swarm = (environment.engine ?? (environment.hosts.length > 1 ? 'swarm' : 'containers')) === 'swarm';
+  const swarm = engineOf(environment) === 'swarm';
   if (deployment.group !== undefined) {
     if (deployment.host !== undefined) {
       report({ field: 'group', value: deployment.group, allowed: 'either host or group, not both' });

@@ -1,5 +1,6 @@
 /** Release steps: a service's smoke checks (`smoke`) and an environment's canary and rollback window (`releases`). */
 import type { HealthCheck } from '../../constructs/core/health-check';
+import { engineOf } from '../defaults';
 import type { EnvironmentSpec, ServiceSpec } from '../model';
 import { CANARY_SHARE_RANGE, CANARY_WATCH_MINUTES_RANGE, MAX_SMOKE_TIMEOUT_SECONDS, ROLLBACK_WINDOW_MINUTES_RANGE } from '../releases';
 import { NAME, type Report } from './shared';
@@ -56,7 +57,7 @@ export function validateSmokeChecks(service: ServiceSpec, healthCheck: HealthChe
 export function validateReleasePolicy(environment: EnvironmentSpec, report: Report): void {
   const releases = environment.releases;
   if (releases === undefined) return;
-  if ((environment.engine ?? (environment.hosts.length > 1 ? 'swarm' : 'containers')) === 'swarm') {
+  if (engineOf(environment) === 'swarm') {
     report({ field: 'releases', value: releases, allowed: 'no releases policy on a swarm (engine "swarm")', why: 'canary and rollback window run on plain containers only (docs/releasing.md, "On a swarm"); remove releases, or run the environment on engine "containers"' });
     return;
   }
