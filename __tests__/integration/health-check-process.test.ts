@@ -18,7 +18,8 @@ function startProcess(argv0: string): ChildProcess {
 }
 
 function startShell(script: string): ChildProcess {
-  const child = spawn('/bin/sh', ['-c', script], { stdio: 'ignore' });
+  // Its own process group, so the cleanup kills the shell's children (a `sleep`) with it.
+  const child = spawn('/bin/sh', ['-c', script], { stdio: 'ignore', detached: true });
   running.push(child);
   return child;
 }
@@ -35,7 +36,14 @@ async function settle(): Promise<void> {
 }
 
 afterEach(() => {
-  for (const child of running.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const child of running.splice(0)) {
+    if (child.exitCode !== null) continue;
+    try {
+      process.kill(-child.pid!, 'SIGKILL'); // a detached child leads its group
+    } catch {
+      child.kill('SIGKILL');
+    }
+  }
 });
 
 describe('HealthCheck.process against real processes', () => {
