@@ -73,7 +73,7 @@ describe('a swarm of three hosts on a Terraform Cloud agent', () => {
   it('runs the monitoring server on the endpoint through the one provider', () => {
     const monitoring = system.synth('production-monitoring');
     expect(Object.keys(monitoring.provider?.docker ?? {}).length).toBe(1);
-    expect(monitoring.provider.docker[0].host).toBe('unix:///var/run/docker.sock');
+    expect(monitoring.provider!.docker[0].host).toBe('unix:///var/run/docker.sock');
   });
 
   it('puts the edge, data, products and monitoring on the agent, the network stack remote', () => {

@@ -76,8 +76,8 @@ export function addSwarmJoins(scope: Construct, props: SwarmJoinsProps): DataRes
             credentials === undefined
               ? `exec /bin/sh -c "$SWARM_JOIN_SCRIPT" swarm-join ${args.join(' ')}`
               : withCredentialFiles([initializer.privateIp, host.privateIp], `/bin/sh -c "$SWARM_JOIN_SCRIPT" swarm-join ${args.join(' ')}`),
-          // The key reaches the shell in its environment, never an argument. Terraform suppresses a local-exec's
-          // output when a sensitive value is in its environment: the join's messages show in the agent's log only.
+          // The key reaches the shell in its environment, never an argument. Terraform then suppresses the local-exec's
+          // output while it runs; a failed join's error still carries it (Terraform 1.11, checked in swarm-join.test.ts).
           environment: {
             SWARM_JOIN_SCRIPT: SWARM_JOIN_SCRIPT_IN_TERRAFORM,
             ...(credentials && { SWARM_SSH_KEY: credentials.sshKey, SWARM_KNOWN_HOSTS: credentials.knownHosts }),
