@@ -81,6 +81,11 @@ describe('a swarm of three hosts on a Terraform Cloud agent', () => {
     const settings = resources(bootstrap, 'tfe_workspace_settings');
     expect(settings['settings-production-edge']).toMatchObject({ execution_mode: 'agent' });
     expect(settings['settings-production-network'].execution_mode).toBe('remote');
+    // The join's variables are declared on the edge workspace for a person to fill in, the key sensitive.
+    const variables = resources(bootstrap, 'tfe_variable');
+    expect(variables[`var-production-edge-${SWARM_JOIN_KEY_VARIABLE}`]).toMatchObject({ sensitive: true, lifecycle: { ignore_changes: ['value'] } });
+    expect(variables[`var-production-edge-${SWARM_KNOWN_HOSTS_VARIABLE}`]).toMatchObject({ sensitive: false });
+    expect(variables[`var-production-edge-${SWARM_JOIN_KEY_VARIABLE}`].value).toBeUndefined();
   });
 });
 
