@@ -178,8 +178,8 @@ export class EdgeStack extends SystemStack {
    * The swarm's joins run from the Terraform Cloud agent on the endpoint
    * (`dockerAccess: agent`), where the network workspace, which runs
    * remotely, has neither key nor route: SSH as the deploy user to each
-   * host's private address, the manager's included (the agent image has an
-   * SSH client, not the Docker CLI), with the deploy key from a sensitive
+   * host's private address, the manager's included (one code path; the agent
+   * needs an SSH client, no Docker CLI), with the deploy key from a sensitive
    * variable and every host key pinned by the administrator in
    * `swarm_known_hosts` (cloud-init generates a server's host keys at its
    * first boot, so nothing here knows them in advance: docs/scaling.md).
