@@ -522,13 +522,18 @@ const CORPUS: readonly BadInput[] = [
     ],
   },
   {
-    name: 'the agent on an environment of two hosts',
+    name: 'the agent on a swarm with the monitoring server off its endpoint',
     mutate: (s) => {
       withoutSmokeChecks(s);
-      Object.assign(staging(s), { dockerAccess: { mode: 'agent' }, terraformCloud: { organization: 'acme' }, hosts: [...staging(s).hosts, { name: 'app-2', serverType: 'ccx33' }] });
+      Object.assign(staging(s), {
+        dockerAccess: { mode: 'agent' },
+        terraformCloud: { organization: 'acme' },
+        hosts: [...staging(s).hosts, { name: 'app-2', serverType: 'ccx33' }],
+        monitoring: { ...staging(s).monitoring, host: 'app-2' },
+      });
     },
     lines: [
-      `environment "staging", field "dockerAccess.mode": got "agent"; allowed: "ssh", or one host per environment (the agent reaches only the daemon of the host it runs on; with several hosts the swarm's joins run over SSH where the network stack applies (a Terraform Cloud workspace runs remotely, without the key), and the monitoring server and accessories run on their own host's daemon when it is not the data host (docs/scaling.md, "One endpoint per environment"))`,
+      `environment "staging", field "monitoring.host": got "app-2"; allowed: "app-1" (the data host), or unset (under Terraform Cloud the agent on the data host ("app-1") is the environment's one Docker endpoint; the monitoring server is a plain container on its host, which only that host's daemon can create (docs/scaling.md, "One endpoint per environment"))`,
     ],
   },
   {

@@ -1,6 +1,8 @@
+import { TerraformVariable, type ITerraformDependable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { Network } from '@cdktf/provider-docker/lib/network';
 import type { DockerProvider } from '@cdktf/provider-docker/lib/provider';
+import { sensitiveVariable } from '../constructs/core/sensitive-variable';
 import { DockerSocketProxy } from '../constructs/docker/docker-socket-proxy';
 import { DOCKER_SOCKET_GROUP_ID, EdgeProxy } from '../constructs/docker/edge-proxy';
 import { HostNetworks } from '../constructs/docker/host-networks';
@@ -8,8 +10,9 @@ import { HOST_NETWORKS } from '../constructs/docker/host-networks';
 import { OverlayNetwork } from '../constructs/docker/overlay-network';
 import { EDGE_NODE_LABEL } from '../constructs/hetzner/swarm-formation';
 import { connectDockerHost, swarmManagerHost } from './docker-hosts';
-import { ACME_STORAGE_DIR, type NetworkStack } from './network-stack';
-import { accessoryNetworkOutputName, ACME_DNS_TOKEN_OUTPUT, dockerNetworkOutputName } from './outputs';
+import { ACME_STORAGE_DIR, swarmFormationOf, swarmHostOf, type NetworkStack } from './network-stack';
+import { accessoryNetworkOutputName, ACME_DNS_TOKEN_OUTPUT, dockerNetworkOutputName, hostOutputName } from './outputs';
+import { addSwarmJoins, SWARM_JOIN_KEY_VARIABLE, SWARM_KNOWN_HOSTS_VARIABLE } from './swarm-joins';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 /**
@@ -124,7 +127,9 @@ export class EdgeStack extends SystemStack {
         }),
       );
     }
-    if (endpoint !== undefined) proxies.set('*', this.addSwarmEdge(providers.get(endpoint)!, swarmNetworks!.get('frontend').name, cloudflareDnsToken));
+    // Under a Terraform Cloud agent the swarm's joins run here, on the agent on the endpoint, before the edge's global service.
+    const joined = endpoint !== undefined && environment.dockerAccess.mode === 'agent' ? this.addAgentSwarmJoins(props.network) : undefined;
+    if (endpoint !== undefined) proxies.set('*', this.addSwarmEdge(providers.get(endpoint)!, swarmNetworks!.get('frontend').name, cloudflareDnsToken, joined));
     this.addAccessoryNetworks(providers);
     this.networks = networks;
     this.proxies = proxies;
@@ -138,7 +143,7 @@ export class EdgeStack extends SystemStack {
    * network; it reaches routed services on the frontend overlay they join
    * (their `traefik.swarm.network` label names it).
    */
-  private addSwarmEdge(manager: DockerProvider, frontendNetwork: string, cloudflareDnsToken: string): EdgeProxy {
+  private addSwarmEdge(manager: DockerProvider, frontendNetwork: string, cloudflareDnsToken: string, joined: ITerraformDependable | undefined): EdgeProxy {
     const environment = this.environment;
     const system = environment.systemName;
     const dockerApiNetwork = new OverlayNetwork(this, 'swarm-docker-api-network', {
@@ -164,8 +169,37 @@ export class EdgeStack extends SystemStack {
       certificates: { cloudflareDnsToken, caServer: environment.acmeDirectory },
       labels: this.labels('edge-proxy'),
       provider: manager,
-      dependsOn: [socketProxy.dependable],
+      dependsOn: [socketProxy.dependable, ...(joined ? [joined] : [])],
       swarm: { nodeLabels: EDGE_NODE_LABEL },
+    });
+  }
+
+  /**
+   * The swarm's joins run from the Terraform Cloud agent on the endpoint
+   * (`dockerAccess: agent`), where the network workspace, which runs
+   * remotely, has neither key nor route: SSH as the deploy user to each
+   * host's private address, the manager's included (one code path; the agent
+   * needs an SSH client, no Docker CLI), with the deploy key from a sensitive
+   * variable and every host key pinned by the administrator in
+   * `swarm_known_hosts` (cloud-init generates a server's host keys at its
+   * first boot, so nothing here knows them in advance: docs/scaling.md).
+   */
+  private addAgentSwarmJoins(networkStack: NetworkStack): ITerraformDependable {
+    const environment = this.environment;
+    const network = this.outputsOf(networkStack);
+    const sshKey = sensitiveVariable(this, SWARM_JOIN_KEY_VARIABLE, `Private half of the deploy key the agent joins the hosts of ${environment.name} to the swarm with (its public half in sshKeys)`);
+    const knownHosts = new TerraformVariable(this, SWARM_KNOWN_HOSTS_VARIABLE, {
+      type: 'string',
+      nullable: false,
+      description: `known_hosts lines ("<private ip> ssh-ed25519 AAAA...") of every host of ${environment.name}, each checked against the fingerprint cloud-init printed on its console`,
+    });
+    const hosts = environment.hosts.map(swarmHostOf(environment));
+    return addSwarmJoins(this, {
+      formation: swarmFormationOf(environment)!,
+      hosts: new Map(
+        hosts.map((host) => [host.name, { ssh: `${networkStack.deployUser}@${host.privateIp}`, privateIp: host.privateIp, serverId: network.getString(hostOutputName(host.name, 'server_id')) }]),
+      ),
+      credentials: { sshKey: sshKey.stringValue, knownHosts: knownHosts.stringValue },
     });
   }
 

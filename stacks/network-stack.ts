@@ -1,6 +1,6 @@
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
-import { DataResource, TerraformVariable } from 'cdktf';
+import { TerraformVariable } from 'cdktf';
 import type { Construct } from 'constructs';
 import { PlacementGroup } from '../.gen/providers/hcloud/placement-group';
 import { HcloudProvider } from '../.gen/providers/hcloud/provider';
@@ -20,11 +20,11 @@ import { DEPLOY_PATH_ROLE, DeployPathFirewall } from '../constructs/hetzner/depl
 import { EdgeLoadBalancer } from '../constructs/hetzner/edge-load-balancer';
 import { HostFirewall } from '../constructs/hetzner/host-firewall';
 import { PrivateNetwork } from '../constructs/hetzner/private-network';
-import { SWARM_JOIN_SCRIPT } from '../constructs/hetzner/swarm-join-script';
 import { initializerCommands, planSwarmFormation, swarmNodeLabels, type SwarmFormation, type SwarmHost } from '../constructs/hetzner/swarm-formation';
 import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
 import type { ResolvedEnvironment, ResolvedHost } from '../system/resolve';
 import { ACME_DNS_TOKEN_OUTPUT, hostOutputName, loadBalancerOutputName, privateServicesUnitOutputName, ZONE_ID_OUTPUT } from './outputs';
+import { addSwarmJoins } from './swarm-joins';
 import { SystemStack, type SystemStackProps } from './system-stack';
 
 export interface NetworkStackProps extends SystemStackProps {
@@ -58,6 +58,8 @@ export class NetworkStack extends SystemStack {
   public readonly hosts: ReadonlyMap<string, HetznerHost>;
   /** The load balancer in front of the edge proxies, where routed services run on several hosts. */
   public readonly loadBalancer?: EdgeLoadBalancer;
+  /** The Unix user Terraform's SSH sessions log in as on every host (cloud-init's deploy user). */
+  public readonly deployUser: string;
 
   public constructor(scope: Construct, props: NetworkStackProps) {
     const environment = props.environment;
@@ -108,6 +110,7 @@ export class NetworkStack extends SystemStack {
 
     const swarmHosts = environment.hosts.map(swarmHostOf(environment));
     const formation = swarmFormationOf(environment);
+    const endpoint = formation?.initializer ?? environment.hosts[0]!.name;
     const hosts = new Map<string, HetznerHost>();
     let deployUser = '';
     environment.hosts.forEach((host, index) => {
@@ -117,7 +120,8 @@ export class NetworkStack extends SystemStack {
         privateDirectories: [{ path: ACME_STORAGE_DIR, uid: EDGE_PROXY_USER_ID }, { path: EDGE_DYNAMIC_HOST_DIR, uid: EDGE_PROXY_USER_ID }],
         dockerGroupId: DOCKER_SOCKET_GROUP_ID,
         privateServices: environment.privatePorts[host.name] && { address: host.privateIp, ports: environment.privatePorts[host.name]! },
-        terraformCloudAgent: agentToken === undefined ? undefined : { token: agentToken, name: host.serverName, image: TFC_AGENT_IMAGE },
+        // One agent per environment, on its Docker endpoint: a run on another host's agent would reach the wrong daemon.
+        terraformCloudAgent: agentToken === undefined || host.name !== endpoint ? undefined : { token: agentToken, name: host.serverName, image: TFC_AGENT_IMAGE },
         fetchedFiles: [{ url: ORIGIN_PULL_CA_URL, path: ORIGIN_PULL_CA_HOST_PATH }],
         ipv6: environment.ipv6,
         dataHost: host.name === environment.data.host && environment.data.containers.length > 0,
@@ -157,7 +161,20 @@ export class NetworkStack extends SystemStack {
       }
     });
     this.hosts = hosts;
-    if (formation !== undefined) this.addSwarmJoins(formation, hosts, swarmHosts, deployUser);
+    this.deployUser = deployUser;
+    // Under a Terraform Cloud agent the edge stack joins the hosts, from the agent (this workspace runs remotely, without a key).
+    if (formation !== undefined && environment.dockerAccess.mode === 'ssh') {
+      const user = deployUser;
+      addSwarmJoins(this, {
+        formation,
+        hosts: new Map(
+          swarmHosts.map((host) => {
+            const created = hosts.get(host.name)!;
+            return [host.name, { ssh: `${user}@${created.ipv4.ipAddress}`, privateIp: host.privateIp, serverId: created.server.id, dependsOn: [created.server] }];
+          }),
+        ),
+      });
+    }
 
     const balancer = environment.loadBalancer;
     if (balancer !== undefined) {
@@ -181,52 +198,6 @@ export class NetworkStack extends SystemStack {
     // Issue 16: the GitHub environments the delivery workflows deploy through, before anything deploys through them.
     this.pipelineEnvironments = this.addPipelineEnvironments(ownsRepositorySecrets);
     if (ownsRepositorySecrets) this.addPipelineSecrets();
-  }
-
-  /**
-   * Per host that joins the swarm, a `terraform_data` replaced with its
-   * server, whose `local-exec` runs scripts/swarm/join where Terraform runs
-   * (a laptop or the pipeline in `ssh` access mode), over the SSH access the
-   * Docker provider uses: `deploy@<public IPv4>`, the host key already in
-   * known_hosts, BatchMode. local-exec and not remote-exec: the token must go
-   * from the manager to the joining host, two SSH sessions joined by a local
-   * pipe, and remote-exec runs commands on one host whose text sits in the
-   * configuration. The script is inlined (an environment value, not
-   * secret), so it runs from the stack's directory in cdktf.out and under a
-   * remote runner alike. Managers join first, then workers, each after the
-   * previous one (Raft adds one manager at a time).
-   */
-  private addSwarmJoins(formation: SwarmFormation, hosts: ReadonlyMap<string, HetznerHost>, swarmHosts: readonly SwarmHost[], user: string): void {
-    const initializer = hosts.get(formation.initializer)!;
-    const address = (name: string) => swarmHosts.find((host) => host.name === name)!.privateIp;
-    let previous: DataResource | undefined;
-    // The initializer "joins" too: already in the swarm, it is only labelled, so a label change reaches it as well.
-    const initializerJoin = { host: formation.initializer, as: 'manager' as const, labels: formation.initializerLabels };
-    for (const join of [initializerJoin, ...formation.joins]) {
-      const host = hosts.get(join.host)!;
-      const labels = Object.entries(join.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]);
-      const args = [
-        '--manager', `${user}@${initializer.ipv4.ipAddress}`, '--manager-address', address(formation.initializer),
-        '--node', `${user}@${host.ipv4.ipAddress}`, '--node-address', address(join.host),
-        '--as', join.as, ...labels,
-      ];
-      const resource: DataResource = new DataResource(this, `swarm-join-${join.host}`, {
-        // A new server is a new node: it joins again, and the node of the server it replaces is removed.
-        // New labels (a product moved to other hosts) run it again: the node is in the swarm already and is relabelled.
-        triggersReplace: { server: host.server.id, labels: Object.entries(join.labels).map(([key, value]) => `${key}=${value}`).join(',') },
-        dependsOn: [...new Set([initializer.server, host.server]), ...(previous ? [previous] : [])],
-        provisioners: [
-          {
-            type: 'local-exec',
-            interpreter: ['/bin/sh', '-c'],
-            command: `exec /bin/sh -c "$SWARM_JOIN_SCRIPT" swarm-join ${args.join(' ')}`,
-            environment: { SWARM_JOIN_SCRIPT: SWARM_JOIN_SCRIPT_IN_TERRAFORM },
-          },
-        ],
-      });
-      resource.overrideLogicalId(`swarm-join-${join.host}`);
-      previous = resource;
-    }
   }
 
   /** `<env>-platform` (and `plan` in the stack owning repository secrets): see constructs/github/pipeline-environments.ts. */
@@ -294,9 +265,6 @@ export class NetworkStack extends SystemStack {
     new RepositorySecrets(this, 'pipeline-secrets', { repository: environment.repository.name, secrets });
   }
 }
-
-/** The script as a Terraform string: its `${...}` and `%{...}` are the shell's, escaped from Terraform's templates. */
-const SWARM_JOIN_SCRIPT_IN_TERRAFORM = SWARM_JOIN_SCRIPT.replace(/([$%])\{/g, (_, sign: string) => `${sign}${sign}{`);
 
 /** The hosts running routed services, whose edge proxy receives their traffic. */
 export function edgeHostsOf(environment: ResolvedEnvironment): ReadonlySet<string> {

@@ -41,7 +41,7 @@ export interface MonitoringSettings {
    * Host the monitoring server (Prometheus, Alertmanager, Loki, Grafana) runs
    * on; declare a host of its own in `hosts` (the source documents plan a
    * CX32) and name it here. Collectors run on every host regardless.
-   * @default - the first host
+   * @default - the data host on a swarm (the environment's Docker endpoint), else the first host
    */
   readonly host?: string;
   /** Size of the volume holding metrics, logs and Grafana's database, in GiB (10 to 10240). @default 40 */
@@ -220,7 +220,7 @@ export interface ResolvedMonitoring {
 
 export function resolveMonitoring(
   settings: MonitoringSettings | undefined,
-  context: { firstHost: string; domain: (label: string) => string; plan: CloudflarePlan },
+  context: { defaultHost: string; domain: (label: string) => string; plan: CloudflarePlan },
 ): ResolvedMonitoring {
   const d = MONITORING_DEFAULTS;
   const receivers = (settings?.receivers ?? []).map((receiver) => ({ ...receiver, variable: `alert_${receiver.kind}_${receiver.name.replace(/-/g, '_')}` }));
@@ -235,7 +235,7 @@ export function resolveMonitoring(
           ],
     );
   return {
-    host: settings?.host ?? context.firstHost,
+    host: settings?.host ?? context.defaultHost,
     grafanaDomain: context.domain(settings?.subdomain ?? d.subdomain),
     volumeSizeGiB: settings?.volumeSizeGiB ?? d.volumeSizeGiB,
     logsDays: settings?.retention?.logsDays ?? d.logsDays,

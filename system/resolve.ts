@@ -805,11 +805,26 @@ function resolveEnvironment(system: SystemSpec, spec: EnvironmentSpec, options: 
       why: 'remote runs hold no SSH key and no address inside adminSshCidrs, and must not trust a host key on first use',
     });
   }
+  if (accessMode === 'agent' && hosts.length > 1) {
+    // The agent runs on the swarm's endpoint, the data host (stacks/docker-hosts.ts swarmManagerHost), and reaches
+    // only its daemon: a plain container on another host would need that host's provider (docs/scaling.md, "One endpoint").
+    const why = (what: string) =>
+      `under Terraform Cloud the agent on the data host ("${dataHost}") is the environment's one Docker endpoint; ${what} is a plain container on its host, which only that host's daemon can create (docs/scaling.md, "One endpoint per environment")`;
+    if (spec.monitoring?.host !== undefined && spec.monitoring.host !== dataHost) {
+      issues.push({ environment: spec.name, field: 'monitoring.host', value: spec.monitoring.host, allowed: `"${dataHost}" (the data host), or unset`, why: why('the monitoring server') });
+    }
+    for (const deployment of spec.accessories ?? []) {
+      if (deployment.host !== undefined && deployment.host !== dataHost) {
+        issues.push({ environment: spec.name, field: `accessories.${deployment.name}.host`, value: deployment.host, allowed: `"${dataHost}" (the data host), or unset`, why: why('an accessory') });
+      }
+    }
+  }
   // Data services and accessories are reached by name on networks every node joins (bridges on one host, encrypted
   // overlays on a swarm): nothing of theirs is published. So are Prometheus and Loki on a swarm, whose collectors are
   // services on the backend overlay. Plain containers of several hosts (refused by validation since Swarm) would
   // publish them on the monitoring host's private address, its firewall unit admitting the subnet only.
-  const monitoring = resolveMonitoring(spec.monitoring, { firstHost, domain, plan: spec.cloudflare.plan });
+  // On a swarm the monitoring server runs on the endpoint (the data host) unless placed: the monitoring stack needs no other provider.
+  const monitoring = resolveMonitoring(spec.monitoring, { defaultHost: engine === 'swarm' ? dataHost : firstHost, domain, plan: spec.cloudflare.plan });
   const monitoringPorts: PrivatePort[] = [EXPORTER_PORTS.prometheus, EXPORTER_PORTS.loki].map((port) => ({ port, sources: [subnet] }));
   const [apexProduct, apexService] = (spec.apexService ?? '').split('/');
   const github = spec.github ?? {};

@@ -170,7 +170,8 @@ describe('PostgreSQL alerts, evaluated by Prometheus itself (promtool test rules
 describe('Harbor production, a swarm: tasks counted per Swarm service (promtool test rules)', () => {
   let dir: string;
   beforeAll(() => {
-    dir = materialize(new SynthesizedSystem(harbor).synth('production-monitoring'), 'app-1');
+    // The monitoring server runs on the endpoint, the data host (monitoring.host's default on a swarm).
+    dir = materialize(new SynthesizedSystem(harbor).synth('production-monitoring'), 'data-1');
   });
 
   it("maps a task container's com.docker.swarm.service.name, which cAdvisor is told to keep, to swarm_service", () => {

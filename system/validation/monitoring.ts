@@ -21,7 +21,7 @@ export function validateEnvironmentMonitoring(system: SystemSpec, environment: E
     }
   }
   if (environment.production) {
-    const resolved = resolveMonitoring(environment.monitoring, { firstHost: environment.hosts[0]?.name ?? '', domain: (l) => l, plan: environment.cloudflare.plan });
+    const resolved = resolveMonitoring(environment.monitoring, { defaultHost: environment.hosts[0]?.name ?? '', domain: (l) => l, plan: environment.cloudflare.plan });
     for (const severity of resolved.unroutedSeverities) {
       report({
         field: 'monitoring.routes',

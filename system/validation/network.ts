@@ -143,14 +143,6 @@ export function validateAdminAccess(environment: EnvironmentSpec, report: Report
       why: 'the Docker API is never opened to the network: "tls" carried the daemon key in user_data and opened 2376',
     });
   }
-  if (access?.mode === 'agent' && environment.hosts.length > 1) {
-    report({
-      field: 'dockerAccess.mode',
-      value: 'agent',
-      allowed: '"ssh", or one host per environment',
-      why: "the agent reaches only the daemon of the host it runs on; with several hosts the swarm's joins run over SSH where the network stack applies (a Terraform Cloud workspace runs remotely, without the key), and the monitoring server and accessories run on their own host's daemon when it is not the data host (docs/scaling.md, \"One endpoint per environment\")",
-    });
-  }
 }
 
 export function validateEdge(system: SystemSpec, environment: EnvironmentSpec, report: Report): void {
