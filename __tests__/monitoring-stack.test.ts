@@ -6,6 +6,7 @@
  */
 import { prometheusConfig, type HostScrape } from '../constructs/monitoring/prometheus-config';
 import { manacore } from '../environments';
+import { lexicon } from '../examples/lexicon';
 import { nutri } from '../examples/nutri';
 import { planCapacity } from '../system/capacity';
 import type { SystemSpec } from '../system/model';
@@ -180,6 +181,17 @@ describe('the monitoring stack', () => {
     expect(datasources.datasources.map((d: any) => d.uid)).toEqual(['prometheus', 'loki', 'alertmanager']);
     expect([...writtenFiles(production, 'app-1').keys()]).toEqual(
       expect.arrayContaining(['grafana/dashboards/service-health.json', 'grafana/dashboards/database.json', 'grafana/dashboards/host-resources.json']),
+    );
+  });
+
+  it("gives Grafana no public name on a swarm, whose edge routes services' labels only, and says how to reach it", () => {
+    const lexiconProduction = resolveSystem(lexicon).environments.find((environment) => environment.name === 'production')!;
+    expect([lexiconProduction.engine, lexiconProduction.loadBalancer]).toEqual(['swarm', undefined]);
+    const monitoring = new SynthesizedSystem(lexicon).synth('production-monitoring');
+    expect(resources(monitoring, 'cloudflare_dns_record')['dns-grafana-a']).toBeUndefined();
+    expect(Object.keys(labelsOf(resources(monitoring, 'docker_container').grafana)).some((label) => label.startsWith('traefik.http.routers.'))).toBe(false);
+    expect(resolveSystem(lexicon).warnings).toContain(
+      `environment "production": Grafana gets no public name on a swarm (the edge's Swarm provider routes services' labels only; Grafana is a plain container); reach it through an SSH tunnel (docs/observability.md)`,
     );
   });
 

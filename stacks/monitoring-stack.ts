@@ -16,7 +16,7 @@ import { defaultMaxConnections } from '../constructs/docker/postgres-container';
 import { DataVolume } from '../constructs/hetzner/data-volume';
 import type { InvariantExemption } from '../policy/invariants';
 import { planEnvironmentCloudflare, type EnvironmentCloudflare } from '../system/cloudflare-plan';
-import type { ResolvedEnvironment, ResolvedService } from '../system/resolve';
+import { grafanaIsPublic, type ResolvedEnvironment, type ResolvedService } from '../system/resolve';
 import { connectDockerHost, swarmManagerHost } from './docker-hosts';
 import type { EdgeStack } from './edge-stack';
 import type { NetworkStack } from './network-stack';
@@ -204,14 +204,6 @@ export class MonitoringStack extends SystemStack {
   }
 }
 
-/**
- * Does Grafana get its public name? Not behind a load balancer: the balancer
- * spreads requests over every edge proxy, and only the monitoring host's knows
- * Grafana (resolve warns; docs/observability.md says how to reach it then).
- */
-export function grafanaIsPublic(environment: ResolvedEnvironment): boolean {
-  return environment.loadBalancer === undefined;
-}
 
 /** Every public name with its health path: routed services with an HTTP probe, and Grafana. */
 export function uptimeTargetsOf(environment: ResolvedEnvironment): UptimeTarget[] {

@@ -516,10 +516,14 @@ export function resolveSystem(system: SystemSpec, options: ResolveOptions = {}):
     ),
   );
   const hiddenGrafana = environments
-    .filter((environment) => environment.loadBalancer !== undefined)
+    .filter((environment) => !grafanaIsPublic(environment))
     .map(
       (environment) =>
-        `environment "${environment.name}": Grafana gets no public name behind the load balancer (only the monitoring host's edge proxy knows it); reach it through an SSH tunnel (docs/observability.md)`,
+        `environment "${environment.name}": Grafana gets no public name ${
+          environment.engine === 'swarm'
+            ? "on a swarm (the edge's Swarm provider routes services' labels only; Grafana is a plain container)"
+            : "behind the load balancer (only the monitoring host's edge proxy knows it)"
+        }; reach it through an SSH tunnel (docs/observability.md)`,
     );
   const unwatched = environments
     .filter((environment) => environment.monitoring.uptime.mode === 'none')
@@ -1041,4 +1045,16 @@ function resolveLinks(
     }
   }
   return resolved;
+}
+
+/**
+ * Does Grafana get its public name? Only where the edge proxy of the monitoring host routes it from Grafana's
+ * container labels. Not behind a load balancer: the balancer spreads requests over every edge proxy, and only the
+ * monitoring host's knows Grafana. Not on a swarm: its edge is a Swarm service whose Swarm provider reads services'
+ * labels only, never a plain container's ("While in Swarm Mode, Traefik uses labels found on services, not on
+ * individual containers": doc.traefik.io/traefik/routing/providers/swarm/), and Grafana is a plain container.
+ * Resolve warns; docs/observability.md says how to reach it then.
+ */
+export function grafanaIsPublic(environment: { readonly loadBalancer?: unknown; readonly engine: EngineKind }): boolean {
+  return environment.loadBalancer === undefined && environment.engine !== 'swarm';
 }
