@@ -69,7 +69,7 @@ const JOIN_TOKEN_SHAPE = /SWMTKN-1-[0-9a-z]{20,}-[0-9a-z]{10,}/;
 
 async function join(args: readonly string[]): Promise<{ status: number | null; output: string; tokensInArguments: string[]; scansWhileRunning: number; seconds: number }> {
   const started = Date.now();
-  const child = spawn(JOIN, args, { env: { ...process.env, SWARM_SSH: nodes.ssh, SWARM_WAIT_SECONDS: '30', SWARM_DOWN_WAIT_SECONDS: '60' } });
+  const child = spawn(JOIN, args, { env: { ...process.env, SWARM_SSH: nodes.ssh, SWARM_WAIT_SECONDS: '90', SWARM_DOWN_WAIT_SECONDS: '120' } });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -183,7 +183,7 @@ describe('the synthesized joins under terraform apply', () => {
     );
     workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'swarm-join-terraform-'));
     fs.writeFileSync(path.join(workdir, 'main.tf.json'), JSON.stringify({ resource: { terraform_data: withoutServers } }, null, 2));
-    const env = { ...process.env, SWARM_SSH: environment.ssh, SWARM_WAIT_SECONDS: '30', TF_IN_AUTOMATION: '1' };
+    const env = { ...process.env, SWARM_SSH: environment.ssh, SWARM_WAIT_SECONDS: '90', TF_IN_AUTOMATION: '1' };
     const started = Date.now();
     for (const args of [['init', '-input=false'], ['apply', '-auto-approve', '-input=false', '-no-color']]) {
       const result = spawnSync('terraform', args, { cwd: workdir, env, encoding: 'utf8' });
@@ -223,7 +223,7 @@ describe('the synthesized agent-mode joins under terraform apply', () => {
 
   /** `terraform apply` in `workdir` while every process's arguments are scanned for a join token and the key. */
   async function apply(variables: Record<string, string>): Promise<{ status: number | null; output: string; secretsInArguments: string[] }> {
-    const env = { ...process.env, ...variables, SWARM_SSH: path.join(workdir, 'ssh'), SWARM_WAIT_SECONDS: '30', TF_IN_AUTOMATION: '1' };
+    const env = { ...process.env, ...variables, SWARM_SSH: path.join(workdir, 'ssh'), SWARM_WAIT_SECONDS: '90', TF_IN_AUTOMATION: '1' };
     const child = spawn('terraform', ['apply', '-auto-approve', '-input=false', '-no-color'], { cwd: workdir, env });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
