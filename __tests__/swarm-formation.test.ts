@@ -113,9 +113,10 @@ describe('a swarm environment in the network stack', () => {
     const joins = resources(network, 'terraform_data');
     // The initializer's only labels it: a label change reaches it too.
     expect(Object.keys(joins).sort()).toEqual(['swarm-join-app-1', 'swarm-join-app-2', 'swarm-join-data-1']);
-    expect(joins['swarm-join-app-1'].triggers_replace).toEqual({ server: '${hcloud_server.host-app-1.id}', labels: 'role=app,edge=true' });
-    expect(joins['swarm-join-app-2'].triggers_replace).toEqual({ server: '${hcloud_server.host-app-2.id}', labels: 'role=app,edge=true' });
-    expect(joins['swarm-join-data-1'].triggers_replace).toEqual({ server: '${hcloud_server.host-data-1.id}', labels: 'role=data,data=true' });
+    // A role change (a third host makes the second a manager) runs the join again, which promotes or demotes the node.
+    expect(joins['swarm-join-app-1'].triggers_replace).toEqual({ server: '${hcloud_server.host-app-1.id}', labels: 'role=app,edge=true', role: 'manager' });
+    expect(joins['swarm-join-app-2'].triggers_replace).toEqual({ server: '${hcloud_server.host-app-2.id}', labels: 'role=app,edge=true', role: 'manager' });
+    expect(joins['swarm-join-data-1'].triggers_replace).toEqual({ server: '${hcloud_server.host-data-1.id}', labels: 'role=data,data=true', role: 'manager' });
     // data-1 initializes (it labels itself first), app-1 and app-2 join as managers, one after the other.
     expect(joins['swarm-join-data-1'].depends_on).toEqual(['hcloud_server.host-data-1']);
     expect(joins['swarm-join-app-1'].depends_on).toEqual(['hcloud_server.host-data-1', 'hcloud_server.host-app-1', 'terraform_data.swarm-join-data-1']);

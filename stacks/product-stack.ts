@@ -1,3 +1,4 @@
+import { ConfigurationError } from '../constructs/core/configuration-error';
 import type { TerraformProvider } from 'cdktf';
 import { CloudflareProvider } from '@cdktf/provider-cloudflare/lib/provider';
 import { GithubProvider } from '@cdktf/provider-github/lib/provider';
@@ -581,7 +582,19 @@ export class ProductStack extends SystemStack {
     const files: Record<string, SwarmSecret> = {};
     for (const variable of Object.keys(service.secretFiles).sort()) {
       const value = secretEnvironment[variable];
-      if (value === undefined) throw new Error(`${service.product}/${service.name}: secretFiles names ${variable}, which the service is not given`);
+      if (value === undefined) {
+        // Validation refuses this first (system/validation/variables.ts); a library caller building stacks by hand still gets the same shape.
+        throw new ConfigurationError([
+          {
+            environment: this.environment.name,
+            product: service.product,
+            field: `services.${service.name}.secretFiles`,
+            value: variable,
+            allowed: Object.keys(secretEnvironment).sort(),
+            why: 'a variable read from a file must be one of the secret variables the service is given',
+          },
+        ]);
+      }
       const name = `${service.id}-${variable.toLowerCase().replace(/_/g, '-')}`;
       files[variable] = new SwarmSecret(this, `${name}-secret`, { name, value, provider });
     }

@@ -66,7 +66,8 @@ export function addSwarmJoins(scope: Construct, props: SwarmJoinsProps): DataRes
     const resource: DataResource = new DataResource(scope, `swarm-join-${join.host}`, {
       // A new server is a new node: it joins again, and the node of the server it replaces is removed.
       // New labels (a product moved to other hosts) run it again: the node is in the swarm already and is relabelled.
-      triggersReplace: { server: host.serverId, labels: Object.entries(join.labels).map(([key, value]) => `${key}=${value}`).join(',') },
+      // A new server, new labels or a new role (a third host makes the second a manager) runs the join again.
+      triggersReplace: { server: host.serverId, labels: Object.entries(join.labels).map(([key, value]) => `${key}=${value}`).join(','), role: join.as },
       dependsOn: [...new Set([...(initializer.dependsOn ?? []), ...(host.dependsOn ?? [])]), ...(previous ? [previous] : [])],
       provisioners: [
         {

@@ -119,6 +119,18 @@ describe('scripts/swarm/join', () => {
     expect(nodes.docker('app-1', ['node', 'inspect', 'data-1', '--format', '{{json .Spec.Labels}}'])).toBe('{"edge":"true","role":"data"}');
     expect((await relabel(['role=data'])).status).toBe(0);
     expect(nodes.docker('app-1', ['node', 'inspect', 'data-1', '--format', '{{json .Spec.Labels}}'])).toBe('{"role":"data"}');
+    // A node already in the swarm takes the role the formation now gives it (a third host makes the second a manager), and back.
+    const asRole = (role: string) => join(['--manager', 'app-1', '--manager-address', manager.address, '--node', 'data-1', '--node-address', worker.address, '--as', role, '--label', 'role=data']);
+    const promoted = await asRole('manager');
+    expect(promoted).toMatchObject({ status: 0, tokensInArguments: [] });
+    expect(promoted.output).toMatch(/made data-1 \(\w+\) a manager \(it was a worker\)/);
+    expect(nodes.docker('app-1', ['node', 'inspect', 'data-1', '--format', '{{.Spec.Role}}'])).toBe('manager');
+    // Raft admits the new manager a moment after the promotion.
+    const reachability = () => nodes.docker('app-1', ['node', 'inspect', 'data-1', '--format', '{{with .ManagerStatus}}{{.Reachability}}{{end}}']);
+    for (let waited = 0; reachability() !== 'reachable' && waited < 30_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(reachability()).toBe('reachable');
+    expect((await asRole('worker')).output).toMatch(/made data-1 \(\w+\) a worker \(it was a manager\)/);
+    expect(nodes.docker('app-1', ['node', 'inspect', 'data-1', '--format', '{{.Spec.Role}}'])).toBe('worker');
   });
 
   it('joins a replacement host as a manager and removes the replaced node once it is down', async () => {
