@@ -155,6 +155,19 @@ describe('scripts/swarm/join', () => {
     expect(nodes.docker('app-1', ['node', 'inspect', 'app-2', '--format', '{{json .Spec.Labels}}'])).toBe('{"role":"app"}');
   });
 
+  it('stops at once, naming the missing SSH client, where there is none (an agent image without openssh-client)', () => {
+    // A PATH with the script's other tools and no ssh; SWARM_SSH unset, so the default client is looked for.
+    const bin = fs.mkdtempSync(path.join(os.tmpdir(), 'join-no-ssh-'));
+    for (const tool of ['sh', 'grep', 'tr', 'sed', 'awk', 'sleep', 'cat']) fs.symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`]).stdout.toString().trim(), path.join(bin, tool));
+    const { SWARM_SSH: _unset, ...env } = process.env;
+    const started = Date.now();
+    const result = spawnSync(JOIN, ['--manager', 'app-1', '--manager-address', '10.0.0.2', '--node', 'data-1', '--node-address', '10.0.0.3', '--as', 'worker'], { env: { ...env, PATH: bin }, encoding: 'utf8' });
+    fs.rmSync(bin, { recursive: true, force: true });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/swarm join: no "ssh" here: the join reaches the hosts over SSH \(under a Terraform Cloud agent, run an agent image with openssh-client/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('refuses bad arguments before touching any host', async () => {
     const result = await join(['--manager', 'app-1', '--manager-address', manager.address, '--node', 'x', '--node-address', '10.0.0.300x', '--as', 'leader']);
     expect(result.status).toBe(1);
