@@ -59,10 +59,17 @@ describe.each([
   const after = new SynthesizedSystem(onSwarm(system, environment));
   const stack = (synthesized: SynthesizedSystem, kind: string) => synthesized.synth(`${environment}-${kind}`);
 
-  it('replaces nothing of the data stack: volumes, attachments, data containers and passwords stay', () => {
+  it('replaces nothing stateful of the data stack: volumes, attachments, data containers and passwords stay; only the provisioner becomes a service', () => {
     const dataStack = stack(before, 'data');
     expect(Object.keys(dataStack.resource?.docker_container ?? {}).length).toBeGreaterThan(0);
-    expect(planned(dataStack, stack(after, 'data'))).toEqual({});
+    const actions = planned(dataStack, stack(after, 'data'));
+    // The provisioner is stateless (its SQL is idempotent): its container goes, a service on the data node with its
+    // passwords as Swarm secrets comes, and the SQL runs once more. Nothing else is touched.
+    const [moved, created] = [Object.entries(actions).filter(([, action]) => action !== 'create'), Object.entries(actions).filter(([, action]) => action === 'create').map(([address]) => address)];
+    expect(moved).toEqual([['docker_container.postgres-provisioner', 'destroy']]);
+    const secrets = created.filter((address) => address.startsWith('docker_secret.'));
+    expect(secrets).toEqual(expect.arrayContaining(['docker_secret.postgres-superuser-password-secret']));
+    expect(created.sort()).toEqual(['docker_service.postgres-provisioner', ...secrets, ...secrets.map((address) => address.replace(/^docker_secret\.(.+)$/, 'random_id.$1-revision'))].sort());
   });
 
   it('publishes the overlays under the bridges’ names, so the data containers’ networks read the same', () => {

@@ -12,6 +12,7 @@ import { generatedPassword } from '../constructs/core/random-provider';
 import { PostgresExporter } from '../constructs/monitoring/postgres-exporter';
 import { DataVolume } from '../constructs/hetzner/data-volume';
 import { HostSnapshot } from '../constructs/hetzner/host-snapshot';
+import { SWARM_DATA_NODE_LABEL } from '../constructs/hetzner/swarm-formation';
 import { r2LocationNear } from '../system/cloudflare-plan';
 import { BACKUP_BUCKET_SUFFIX } from '../system/defaults';
 import type { DataDependency } from '../system/model';
@@ -227,6 +228,7 @@ export class DataStack extends SystemStack {
       dataNetwork,
       egressNetwork: edge.getString(dockerNetworkOutputName(host, 'backend')),
       labels: { ...this.labels('data'), host },
+      swarm: environment.engine === 'swarm' ? { nodeLabels: SWARM_DATA_NODE_LABEL } : undefined,
       postgres: postgres && {
         volume: this.volumes.get('postgres')!,
         databases: postgres.users.map((product) => product.databaseName),
@@ -262,7 +264,7 @@ export class DataStack extends SystemStack {
         labels: { ...this.labels('monitoring'), host },
         provider,
         // The provisioner creates the role; before it the exporter could only fail to log in.
-        dependsOn: [placed.postgres.provisioner.container],
+        dependsOn: [placed.postgres.provisioned],
       });
     }
     return placed;

@@ -138,10 +138,34 @@ export function rolePasswordVariable(database: string): string {
   return `ROLE_PASSWORD_${database.toUpperCase()}`;
 }
 
-/** The provisioner's shell: the SQL above through psql, stopping at the first error (PG* variables name the server). */
-export function postgresProvisionerScript(databases: readonly string[], connectionLimit: number, options: { exporterRole?: boolean } = {}): string {
+/** The provisioner's options beyond its databases. */
+export interface PostgresProvisionerOptions {
+  /** Also keep the `postgres_exporter` role (its password in EXPORTER_PASSWORD_VARIABLE). @default false */
+  readonly exporterRole?: boolean;
+  /**
+   * Read every password from the file its `<VAR>_FILE` names (Swarm secrets under /run/secrets) instead of the
+   * environment: `PGPASSWORD`, each role's and the exporter's. @default false - from the environment
+   */
+  readonly passwordsFromFiles?: boolean;
+}
+
+/** The passwords the provisioner reads: the superuser's (libpq's PGPASSWORD), each role's, the exporter's. */
+export function postgresProvisionerPasswordVariables(databases: readonly string[], options: PostgresProvisionerOptions = {}): string[] {
+  return ['PGPASSWORD', ...databases.map(rolePasswordVariable), ...(options.exporterRole ? [EXPORTER_PASSWORD_VARIABLE] : [])];
+}
+
+/**
+ * The provisioner's shell: the SQL above through psql, stopping at the first error (PG* variables name the server).
+ * With `passwordsFromFiles` it runs in a subshell that first reads each password from its file (`$(cat "$X_FILE")`:
+ * the path is an argument, never the value) and exports it to psql alone: what runs after the subshell (the idle
+ * process that reports health) holds none of them, and no process argument or container environment does.
+ */
+export function postgresProvisionerScript(databases: readonly string[], connectionLimit: number, options: PostgresProvisionerOptions = {}): string {
   const sql = [postgresProvisioningSql(databases, connectionLimit, rolePasswordVariable), ...(options.exporterRole ? [postgresExporterRoleSql()] : [])].filter((part) => part !== '');
-  return ['set -eu', `psql -X -q -v ON_ERROR_STOP=1 <<'SQL'`, ...sql, 'SQL'].join('\n');
+  const psql = [`psql -X -q -v ON_ERROR_STOP=1 <<'SQL'`, ...sql, 'SQL'];
+  if (!options.passwordsFromFiles) return ['set -eu', ...psql].join('\n');
+  const reads = postgresProvisionerPasswordVariables(databases, options).map((variable) => `${variable}=$(cat "$${variable}_FILE"); export ${variable}`);
+  return ['set -eu', '(', ...reads, ...psql, ')'].join('\n');
 }
 
 /** Under the Postgres prefix: where pre-migration dumps go, apart from the nightly `<prefix><database>/` ones. */

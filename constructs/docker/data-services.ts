@@ -12,7 +12,7 @@ import type { ResourceSpec } from '../core/resources';
 import type { DataVolume } from '../hetzner/data-volume';
 import { BackupJob, type BackupSchedule } from './backup-job';
 import type { RedisUserAccess } from './data-scripts';
-import { PostgresContainer } from './postgres-container';
+import { PostgresContainer, type PostgresSwarm } from './postgres-container';
 import { RedisContainer, type RedisEvictionPolicy } from './redis-container';
 
 export interface DataServicesProps {
@@ -24,6 +24,8 @@ export interface DataServicesProps {
   readonly egressNetwork: string;
   /** Labels of every container. @default - none */
   readonly labels?: Readonly<Record<string, string>>;
+  /** The environment is a swarm (PostgresSwarm: the provisioner as a service on the data node). @default - plain containers only */
+  readonly swarm?: PostgresSwarm;
   /** PostgreSQL on its volume, one database per entry. @default - no PostgreSQL */
   readonly postgres?: {
     readonly volume: DataVolume;
@@ -104,6 +106,7 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
       image: props.postgres.image,
       maxConnections: props.postgres.maxConnections,
       settings: props.postgres.settings,
+      swarm: props.swarm,
     });
   const redis =
     props.redis &&

@@ -6,10 +6,13 @@ import { exactKeysProblem } from '../core/configuration-error';
 import { generatedPassword } from '../core/random-provider';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
+import { MAX_SWARM_SECRET_BASE_NAME, SwarmSecret } from './swarm-secret';
+import { SwarmService } from './swarm-service';
 import { terraformLiteral } from '../core/terraform-literal';
 import {
   EXPORTER_PASSWORD_VARIABLE,
   POSTGRES_EXPORTER_ROLE,
+  postgresProvisionerPasswordVariables,
   postgresProvisionerScript,
   rolePasswordVariable,
   VOLUME_MOUNT_POINT,
@@ -79,7 +82,27 @@ export interface PostgresContainerProps {
   readonly provider?: TerraformProvider;
   /** What must exist first (the volume attachment). @default - none */
   readonly dependsOn?: readonly ITerraformDependable[];
+  /**
+   * The environment is a swarm: the provisioner becomes a Swarm service on the data node, every password it
+   * holds a Swarm secret mounted as a file (PostgresSwarm). The server stays a plain container either way.
+   * @default - plain containers only
+   */
+  readonly swarm?: PostgresSwarm;
 }
+
+/** The provisioner of a swarm environment: see PostgresContainer. */
+export interface PostgresSwarm {
+  /** Node labels of the data node (`{ data: 'true' }`): the provisioner's task, and so its secrets, go there only. */
+  readonly nodeLabels: Readonly<Record<string, string>>;
+}
+
+/** Health of the provisioner: the marker its script leaves after the SQL succeeded. */
+const PROVISIONED_CHECK = HealthCheck.command(['sh', '-c', 'test -f /tmp/provisioned'], {
+  interval: Duration.seconds(5),
+  timeout: Duration.seconds(3),
+  retries: 3,
+  startPeriod: Duration.seconds(10),
+}).toDocker();
 
 /**
  * Server settings scaled to the container's memory: shared_buffers 25%,
@@ -113,10 +136,22 @@ export function postgresTuning(memoryMiB: number, maxConnections: number): Recor
  * stays idle instead of exiting: Docker then reports it healthy, and
  * Terraform, waiting for healthy, fails the apply when the SQL failed.
  * Removing a product never drops its database; that stays a manual decision.
+ *
+ * On a swarm the provisioner is a Swarm service pinned to the data node
+ * (`docker_service.postgres-provisioner`; stateless, so nothing is lost when
+ * the engine switch replaces the container by it), and the superuser's and
+ * every role's password are Swarm secrets mounted as files under
+ * /run/secrets, read only by the psql run (postgresProvisionerScript,
+ * `passwordsFromFiles`): no `docker inspect` of its task, no `docker service
+ * inspect`, no process argument shows one. A new password is a new secret
+ * revision (SwarmSecret), and the service rolls onto it, which re-runs the SQL.
  */
 export class PostgresContainer extends Construct {
   public readonly server: HardenedContainer;
-  public readonly provisioner: HardenedContainer;
+  /** The provisioner: a container, or on a swarm a service. */
+  public readonly provisioner: HardenedContainer | SwarmService;
+  /** What exists once the roles and databases do (the provisioner, healthy): for whoever logs in as one. */
+  public readonly provisioned: ITerraformDependable;
   /** DNS name of the server on the data network. */
   public readonly hostname: string;
   /** Where clients connect: the private address it is published on, or its name on the data network. */
@@ -155,6 +190,9 @@ export class PostgresContainer extends Construct {
         fail(`database "${database}" must be lowercase letters, digits and "_" (at most 63), and not ${RESERVED_DATABASES.join(', ')}`);
       }
       if (seen.has(database)) fail(`database "${database}" is listed twice (two products share a databaseName?)`);
+      if (props.swarm !== undefined && roleSecretName(this.hostname, database).length > MAX_SWARM_SECRET_BASE_NAME) {
+        fail(`database "${database}" is too long on a swarm: its password's Swarm secret "${roleSecretName(this.hostname, database)}" may have at most ${MAX_SWARM_SECRET_BASE_NAME} characters; shorten the product's databaseName`);
+      }
       seen.add(database);
     }
 
@@ -195,36 +233,56 @@ export class PostgresContainer extends Construct {
     });
 
     const rolePasswords = Object.fromEntries(props.databases.map((database) => [rolePasswordVariable(database), this.passwords.get(database)!]));
-    this.provisioner = new HardenedContainer(this, 'postgres-provisioner', {
+    const passwords: Record<string, string> = {
+      PGPASSWORD: this.superuserPassword,
+      ...rolePasswords,
+      ...(props.exporterPassword === undefined ? {} : { [EXPORTER_PASSWORD_VARIABLE]: props.exporterPassword }),
+    };
+    const scriptOptions = { exporterRole: props.exporterPassword !== undefined, passwordsFromFiles: props.swarm !== undefined };
+    const script = postgresProvisionerScript(props.databases, connectionLimit, scriptOptions);
+    const provisioner = {
       name: `${this.hostname}-provisioner`,
-      image: this.server.image,
-      command: [
-        'sh',
-        '-c',
-        terraformLiteral(
-          [postgresProvisionerScript(props.databases, connectionLimit, { exporterRole: props.exporterPassword !== undefined }), 'touch /tmp/provisioned', 'exec sleep 2147483647'].join('\n'),
-        ),
-      ],
       environment: { PGHOST: this.hostname, PGUSER: 'postgres', PGDATABASE: 'postgres' },
-      secretEnvironment: {
-        PGPASSWORD: this.superuserPassword,
-        ...rolePasswords,
-        ...(props.exporterPassword === undefined ? {} : { [EXPORTER_PASSWORD_VARIABLE]: props.exporterPassword }),
-      },
-      healthCheck: HealthCheck.command(['sh', '-c', 'test -f /tmp/provisioned'], {
-        interval: Duration.seconds(5),
-        timeout: Duration.seconds(3),
-        retries: 3,
-        startPeriod: Duration.seconds(10),
-      }).toDocker(),
+      healthCheck: PROVISIONED_CHECK,
       resources: { cpuLimit: 0.25, memoryLimitMiB: 64, cpuReservation: 0.05, memoryReservationMiB: 16 },
       networks: [{ name: props.network }],
-      // PID 1 is sleep after the SQL: init forwards the stop signal instead of waiting for the kill.
-      init: true,
       labels: { ...props.labels, service: 'postgres-provisioner' },
       provider: props.provider,
       dependsOn: [this.server.container],
+    };
+    if (props.swarm === undefined) {
+      this.provisioner = new HardenedContainer(this, 'postgres-provisioner', {
+        ...provisioner,
+        image: this.server.image,
+        command: ['sh', '-c', terraformLiteral([script, 'touch /tmp/provisioned', 'exec sleep 2147483647'].join('\n'))],
+        secretEnvironment: passwords,
+        // PID 1 is sleep after the SQL: init forwards the stop signal instead of waiting for the kill.
+        init: true,
+      });
+      this.provisioned = this.provisioner.container;
+      return;
+    }
+    const secretNames: Record<string, string> = {
+      PGPASSWORD: `${this.hostname}-superuser-password`,
+      [EXPORTER_PASSWORD_VARIABLE]: `${this.hostname}-exporter-password`,
+      ...Object.fromEntries(props.databases.map((database) => [rolePasswordVariable(database), roleSecretName(this.hostname, database)])),
+    };
+    const secretFiles = Object.fromEntries(
+      postgresProvisionerPasswordVariables(props.databases, scriptOptions).map((variable) => {
+        const name = secretNames[variable]!;
+        return [variable, new SwarmSecret(this, `${name}-secret`, { name, value: passwords[variable]!, provider: props.provider })];
+      }),
+    );
+    this.provisioner = new SwarmService(this, 'postgres-provisioner', {
+      ...provisioner,
+      image: props.image ?? POSTGRES_DEFAULTS.image,
+      // A Swarm task has no init (the provider exposes none): the shell stays PID 1 and ends on the stop signal.
+      command: ['sh', '-c', terraformLiteral([script, 'touch /tmp/provisioned', "trap 'exit 0' TERM INT", 'sleep 2147483647 & wait'].join('\n'))],
+      secretFiles,
+      // With the server's data: the passwords reach that node alone (Swarm hands a secret only to its tasks' nodes).
+      nodeLabels: props.swarm.nodeLabels,
     });
+    this.provisioned = this.provisioner.service;
   }
 
   /** `postgresql://<role>:<password>@<host>:5432/<database>` for one product database: a token, sensitive. */
@@ -233,6 +291,11 @@ export class PostgresContainer extends Construct {
     if (password === undefined) throw new Error(`PostgresContainer: no database "${database}"; have ${[...this.passwords.keys()].join(', ') || '(none)'}`);
     return postgresConnectionUrl({ database, password, host: this.connectionHost });
   }
+}
+
+/** Base name of the Swarm secret holding a role's password (`postgres-role-chat`). */
+function roleSecretName(hostname: string, database: string): string {
+  return `${hostname}-role-${database}`;
 }
 
 /**
