@@ -109,6 +109,29 @@ describe('PostgreSQL: provisioning, isolation, dump and restore', () => {
     expect((await state()).stdout.trim()).toBe(before);
   });
 
+  it('the provisioner SQL reads every password from the files its *_FILE variables name (a swarm), the superuser\'s too', async () => {
+    // On a swarm the passwords are Swarm secrets under /run/secrets: here files of mode 0400, and no PGPASSWORD nor
+    // role password in the environment at all.
+    const dir = mkdtempSync(join(work, 'secrets-'));
+    const rotated = { ...rolePasswords, [rolePasswordVariable('chat')]: `rotated-${Math.random().toString(36).slice(2)}` };
+    const files = Object.entries({ PGPASSWORD: source.env.PGPASSWORD!, ...rotated, [EXPORTER_PASSWORD_VARIABLE]: exporterPassword }).map(([variable, value]) => {
+      const file = join(dir, variable.toLowerCase());
+      writeFileSync(file, value, { mode: 0o400 });
+      return [`${variable}_FILE`, file];
+    });
+    const env = { ...Object.fromEntries(Object.entries(source.env).filter(([name]) => name !== 'PGPASSWORD')), ...Object.fromEntries(files) };
+    const provisioned = await sh(postgresProvisionerScript(PRODUCTS, CONNECTION_LIMIT, { exporterRole: true, passwordsFromFiles: true }), [], env);
+    expect({ code: provisioned.code, stderr: provisioned.stderr }).toEqual({ code: 0, stderr: '' });
+    expect((await source.psql('SELECT current_user', { user: 'chat', password: rotated[rolePasswordVariable('chat')]!, database: 'chat' })).stdout.trim()).toBe('chat');
+    expect((await source.psql('SELECT 1', asProduct('chat'))).code).not.toBe(0);
+    // A missing file stops it before psql runs: no role is left without its password.
+    const missing = await sh(postgresProvisionerScript(PRODUCTS, CONNECTION_LIMIT, { passwordsFromFiles: true }), [], { ...env, PGPASSWORD_FILE: join(dir, 'absent') });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('absent');
+    // Back to the passwords the later tests log in with.
+    expect((await provision(source)).code).toBe(0);
+  });
+
   it('the DATABASE_URL a credentials stack hands a product connects psql as that product, to its database', async () => {
     const url = postgresConnectionUrl({ database: 'chat', password: asProduct('chat').password, host: '127.0.0.1', port: source.port });
     // Only the URL: no PG* variable of the superuser may fill in what it lacks.
