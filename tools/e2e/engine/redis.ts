@@ -45,6 +45,6 @@ export async function redisFindings(client: EngineClient, where: string): Promis
   if (!/NOPERM/.test(read.output)) problems.push(`${where}: the unauthenticated default user may read a key: ${read.output.trim()}`);
   return {
     problems,
-    lines: [`Redis: ${passwords.length} passwords held by its clients, none in its container; ${logins.length} product users logged in (${logins.join(', ')}); default may PING only${backup ? '; the backup job dumped an RDB as its admin user' : ''}`],
+    lines: [`Redis: ${new Set(passwords).size} passwords held by its clients, none in its container; ${logins.length} product users logged in (${logins.join(', ')}); default may PING only${backup ? '; the backup job dumped an RDB as its admin user' : ''}`],
   };
 }
