@@ -33,6 +33,8 @@ describe('backup job', () => {
         'BACKUP_REDIS_PREFIX=redis/',
         'PGHOST=postgres',
         'REDIS_HOST=redis',
+        // The admin ACL user: the `default` user may only PING, and `redis-cli --rdb` is a replica's SYNC.
+        'REDIS_USER=ops_admin',
         'S3_BUCKET=${cloudflare_r2_bucket.backup-bucket.name}',
       ]),
     );

@@ -138,20 +138,49 @@ describe('Redis container', () => {
   it("gives every product its own ACL user and generated password, with AOF everysec and production's 512mb volatile-lru", () => {
     const redis = container(data, 'redis');
     const setup: string = redis.command[2];
-    expect(setup).toContain('--aclfile /tmp/users.acl --appendonly yes --appendfsync everysec --maxmemory 512mb --maxmemory-policy volatile-lru --repl-diskless-sync-delay 0');
+    expect(setup).toContain('--aclfile /tmp/users.acl --appendonly yes --appendfsync everysec --maxmemory 512mb --maxmemory-policy volatile-lru --repl-diskless-sync-delay 0 --protected-mode no');
     expect(setup).not.toContain('requirepass');
-    expect(setup).toContain('user chat on #$(printf \'%s\' "$REDIS_PASSWORD_CHAT" | sha256sum');
-    expect(envOf(redis)).toMatchObject({
-      REDIS_PASSWORD: '${random_password.redis-password.result}',
-      REDISCLI_AUTH: '${random_password.redis-password.result}',
-      REDIS_PASSWORD_CHAT: '${data.terraform_remote_state.outputs-production-chat-credentials.outputs.redis_password}',
+    expect(setup).toContain('echo "user chat on #$REDIS_PASSWORD_HASH_CHAT resetkeys ~chat:* resetchannels &chat:* -@all +@all -@dangerous"');
+    expect(setup).toContain('echo "user default on nopass resetkeys resetchannels -@all +ping"');
+    expect(setup).toContain('echo "user ops_admin on #$REDIS_ADMIN_PASSWORD_HASH ~* &* +@all"');
+    expect(envOf(redis)).toEqual({
+      REDIS_ADMIN_PASSWORD_HASH: '${sha256(random_password.redis-password.result)}',
+      // One hash per product user of the ACL script, of the password its credentials stack holds.
+      ...Object.fromEntries(
+        [...setup.matchAll(/user ([a-z0-9-]+) on #\$REDIS_PASSWORD_HASH_/g)].map(([, product]) => [
+          `REDIS_PASSWORD_HASH_${product!.toUpperCase().replace(/-/g, '_')}`,
+          `\${sha256(data.terraform_remote_state.outputs-production-${product}-credentials.outputs.redis_password)}`,
+        ]),
+      ),
       DATA_VOLUME: 'HC_Volume_${hcloud_volume.redis-volume.id}',
     });
     expect(redis.memory).toBe(768);
   });
 
-  it('is health-checked with redis-cli ping, authenticated through REDISCLI_AUTH', () => {
+  it('holds no password: every password it references is inside sha256(), in its environment, command, entrypoint and health check', () => {
+    const redis = container(data, 'redis');
+    const text = JSON.stringify({ env: redis.env, command: redis.command, entrypoint: redis.entrypoint, healthcheck: redis.healthcheck, labels: redis.labels });
+    const references = [...text.matchAll(/(?<!\$)\$\{([^}]*)\}/g)].map((match) => match[1]!);
+    const passwords = references.filter((reference) => /random_password|redis_password|postgres_password|password/.test(reference));
+    // The admin user's and every product user's: at least chat's and the admin's.
+    expect(passwords.length).toBeGreaterThanOrEqual(2);
+    for (const reference of passwords) expect(reference).toMatch(/^sha256\((random_password\.[a-z0-9-]+\.result|data\.terraform_remote_state\.[a-z0-9-]+\.outputs\.redis_password)\)$/);
+    expect(Object.keys(envOf(redis)).filter((name) => name !== 'DATA_VOLUME' && !/^REDIS_(ADMIN_PASSWORD_HASH|PASSWORD_HASH_[A-Z0-9_]+)$/.test(name))).toEqual([]);
+  });
+
+  it('is health-checked with an unauthenticated redis-cli ping: the default user may PING and nothing else', () => {
     expect(container(data, 'redis').healthcheck.test).toEqual(['CMD', 'redis-cli', 'ping']);
+  });
+
+  it('hands the dump job the admin user and its password, which only the job holds', () => {
+    expect(envOf(container(data, 'backup-job'))).toMatchObject({ REDIS_HOST: 'redis', REDIS_USER: 'ops_admin', REDISCLI_AUTH: '${random_password.redis-password.result}' });
+    const holders = Object.entries(resources(data, 'docker_container'))
+      .filter(([, body]) => JSON.stringify(body).includes('random_password.redis-password.result'))
+      .map(([address, body]) => [address, (body as { env: string[] }).env.filter((entry) => entry.includes('random_password.redis-password.result')).map((entry) => entry.split('=')[0])]);
+    expect(holders).toEqual([
+      ['backup-job', ['REDISCLI_AUTH']],
+      ['redis', ['REDIS_ADMIN_PASSWORD_HASH']],
+    ]);
   });
 });
 

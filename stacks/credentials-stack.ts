@@ -45,7 +45,7 @@ export class CredentialsStack extends SystemStack {
     this.dataServices = environment.data.containers.map((service) => service.name).filter((name) => product.data[name] === 'container');
     for (const dependency of this.dataServices) {
       const service = environment.data.containers.find((candidate) => candidate.name === dependency)!;
-      // Named for whose password it is: in the data stack `redis-password` is Redis's own `default` user.
+      // Named for whose password it is: in the data stack `redis-password` is Redis's admin user's (ops_admin).
       const password = generatedPassword(this, CREDENTIALS_PASSWORD_IDS[dependency]);
       this.publish(dataPasswordOutputName(dependency), password, {
         sensitive: true,

@@ -143,3 +143,30 @@ export async function startRedis(name: string, args: readonly string[], dir = mk
     },
   };
 }
+
+/**
+ * SHA-256 (hex) of each value as Terraform's own `sha256()` computes it (`terraform console`, no providers), so a
+ * server started with the hashes holds exactly what the synthesized stacks hand it. Values: letters, digits, "-".
+ */
+export async function terraformSha256(values: readonly string[]): Promise<string[]> {
+  const bad = values.find((value) => !/^[A-Za-z0-9-]+$/.test(value));
+  if (bad !== undefined) throw new Error(`terraformSha256: "${bad}" must be letters, digits and "-" (no quoting here)`);
+  const dir = mkdtempSync(join(tmpdir(), 'terraform-sha256-'));
+  try {
+    // One expression: piped to `terraform console`, only the first line is evaluated. It prints the JSON as a quoted string.
+    const result = await run('terraform', ['console'], { cwd: dir, input: `jsonencode([${values.map((value) => `sha256("${value}")`).join(', ')}])\n` });
+    const hashes: unknown[] = (() => {
+      try {
+        return JSON.parse(JSON.parse(result.stdout.trim()) as string) as unknown[];
+      } catch {
+        return [];
+      }
+    })();
+    if (result.code !== 0 || hashes.length !== values.length || hashes.some((hash) => typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash))) {
+      throw new Error(`terraform console failed (${result.code}): ${result.stdout}${result.stderr}`);
+    }
+    return hashes as string[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

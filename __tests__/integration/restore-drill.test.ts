@@ -7,11 +7,12 @@
  * Timings are printed for the record (docs/data-recovery.md).
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backupRunScript, EXPORTER_PASSWORD_VARIABLE, PRE_MIGRATION_DIRECTORY, PRE_MIGRATION_VARIABLES, POSTGRES_EXPORTER_ROLE, postgresProvisionerScript, redisAclScript, rolePasswordVariable } from '../../constructs/docker/data-scripts';
+import { backupRunScript, EXPORTER_PASSWORD_VARIABLE, PRE_MIGRATION_DIRECTORY, PRE_MIGRATION_VARIABLES, POSTGRES_EXPORTER_ROLE, postgresProvisionerScript, REDIS_ADMIN_PASSWORD_HASH_VARIABLE, REDIS_ADMIN_USER, redisAclScript, rolePasswordVariable } from '../../constructs/docker/data-scripts';
 import { postgresConnectionUrl } from '../../constructs/docker/postgres-container';
 import { redisConnectionUrl } from '../../constructs/docker/redis-container';
 import { POSTGRES_BIN, run, startPostgres, startRedis, type PostgresServer, type RedisServer } from '../helpers/real-servers';
@@ -331,17 +332,20 @@ describe('PostgreSQL: provisioning, isolation, dump and restore', () => {
 });
 
 describe('Redis: per-product ACL users, dump and restore', () => {
-  const defaultPassword = `default-${Math.random().toString(36).slice(2)}`;
-  const users = PRODUCTS.map((name) => ({ name, passwordVariable: `REDIS_PASSWORD_${name.toUpperCase()}` }));
-  const passwords = Object.fromEntries(users.map((user) => [user.passwordVariable, `redis-${user.name}-${Math.random().toString(36).slice(2)}`]));
-  const asProduct = (name: string) => ({ user: name, password: passwords[`REDIS_PASSWORD_${name.toUpperCase()}`]! });
-  const asDefault = { password: defaultPassword };
+  const adminPassword = `admin-${Math.random().toString(36).slice(2)}`;
+  const users = PRODUCTS.map((name) => ({ name, passwordHashVariable: `REDIS_PASSWORD_HASH_${name.toUpperCase()}` }));
+  const passwords = Object.fromEntries(users.map((user) => [user.name, `redis-${user.name}-${Math.random().toString(36).slice(2)}`]));
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+  /** The server's environment as the container has it: the hashes Terraform computes (sha256(), hex), no password. */
+  const hashes: Record<string, string> = { [REDIS_ADMIN_PASSWORD_HASH_VARIABLE]: sha256(adminPassword), ...Object.fromEntries(users.map((user) => [user.passwordHashVariable, sha256(passwords[user.name]!)])) };
+  const asProduct = (name: string) => ({ user: name, password: passwords[name]! });
+  const asAdmin = { user: REDIS_ADMIN_USER, password: adminPassword };
   let source: RedisServer;
   let aclFile: string;
 
   beforeAll(async () => {
     aclFile = join(work, 'users.acl');
-    const written = await sh(redisAclScript(users), [aclFile], { ...process.env, REDIS_PASSWORD: defaultPassword, ...passwords });
+    const written = await sh(redisAclScript(users), [aclFile], { ...process.env, ...hashes });
     expect(written.stderr).toBe('');
     expect(written.code).toBe(0);
     // As the container runs it (redis-container.ts), so the dump is timed as production's.
@@ -353,15 +357,26 @@ describe('Redis: per-product ACL users, dump and restore', () => {
 
   it('the ACL file holds hashes only, never a password', () => {
     const file = readFileSync(aclFile, 'utf8');
-    for (const password of [defaultPassword, ...Object.values(passwords)]) expect(file).not.toContain(password);
+    for (const password of [adminPassword, ...Object.values(passwords)]) expect(file).not.toContain(password);
     expect(file).toMatch(/^user chat on #[0-9a-f]{64} /m);
     expect(statSync(aclFile).mode & 0o077).toBe(0);
   });
 
-  it('refuses to write the ACL file when a password is missing', async () => {
-    const written = await sh(redisAclScript(users), [join(work, 'partial.acl')], { ...process.env, REDIS_PASSWORD: defaultPassword, REDIS_PASSWORD_CHAT: 'x' });
-    expect(written.code).not.toBe(0);
-    expect(written.stderr).toMatch(/REDIS_PASSWORD_QUIZ is empty/);
+  it('refuses to write the ACL file when a hash is missing or is not a hash (a password given by mistake, a rule smuggled in)', async () => {
+    const { REDIS_PASSWORD_HASH_QUIZ: _quiz, ...withoutQuiz } = hashes;
+    const cases: [Record<string, string>, RegExp][] = [
+      [withoutQuiz, /REDIS_PASSWORD_HASH_QUIZ must be a SHA-256 hash/],
+      [{ ...hashes, REDIS_PASSWORD_HASH_CHAT: passwords.chat! }, /REDIS_PASSWORD_HASH_CHAT must be a SHA-256 hash/],
+      [{ ...hashes, REDIS_PASSWORD_HASH_CHAT: `${hashes.REDIS_PASSWORD_HASH_CHAT} ~*` }, /REDIS_PASSWORD_HASH_CHAT must be a SHA-256 hash/],
+      [{ ...hashes, [REDIS_ADMIN_PASSWORD_HASH_VARIABLE]: sha256(adminPassword).toUpperCase() }, /REDIS_ADMIN_PASSWORD_HASH must be a SHA-256 hash/],
+    ];
+    for (const [env, message] of cases) {
+      const file = join(work, 'partial.acl');
+      const written = await sh(redisAclScript(users), [file], { PATH: process.env.PATH!, ...env });
+      expect(written.code).not.toBe(0);
+      expect(written.stderr).toMatch(message);
+      expect(() => statSync(file)).toThrow();
+    }
   });
 
   it("a product reads and writes only its own prefix and cannot run dangerous commands", async () => {
@@ -374,7 +389,7 @@ describe('Redis: per-product ACL users, dump and restore', () => {
     }
     expect((await source.cli(['PUBLISH', 'quiz:events', 'x'], asProduct('chat'))).stdout).toMatch(/NOPERM/);
     expect((await source.cli(['GET', 'chat:session:1'], { user: 'chat', password: 'wrong' })).stdout + (await source.cli(['GET', 'chat:session:1'], { user: 'chat', password: 'wrong' })).stderr).toMatch(/WRONGPASS|invalid username-password/);
-    expect((await source.cli(['GET', 'quiz:score:1'], asDefault)).stdout.trim()).toBe('42');
+    expect((await source.cli(['GET', 'quiz:score:1'], asAdmin)).stdout.trim()).toBe('42');
   });
 
   it('the REDIS_URL a credentials stack hands a product authenticates redis-cli as that product', async () => {
@@ -387,11 +402,11 @@ describe('Redis: per-product ACL users, dump and restore', () => {
 
   it('the job dumps Redis encrypted and the restored server holds the same keys and values', async () => {
     const seed = PRODUCTS.flatMap((product) => Array.from({ length: 20_000 }, (_, i) => `SET ${product}:key:${i} value-${product}-${i}-${'x'.repeat(i % 50)}\r\nHSET ${product}:hash:${i % 100} f${i} ${i}\r\n`)).join('');
-    const loaded = await source.cli(['--pipe'], asDefault, seed);
+    const loaded = await source.cli(['--pipe'], asAdmin, seed);
     expect(loaded.stdout).toMatch(/errors: 0, replies: 80000/);
 
     const target = join(work, 'bucket');
-    const env = { ...process.env, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(source.port), REDISCLI_AUTH: defaultPassword, BACKUP_REDIS_PREFIX: 'redis/', BACKUP_TARGET_DIR: target, BACKUP_AGE_RECIPIENT: recipient, BACKUP_HEARTBEAT_URL: heartbeatUrl };
+    const env = { ...process.env, REDIS_HOST: '127.0.0.1', REDIS_PORT: String(source.port), REDIS_USER: REDIS_ADMIN_USER, REDISCLI_AUTH: adminPassword, BACKUP_REDIS_PREFIX: 'redis/', BACKUP_TARGET_DIR: target, BACKUP_AGE_RECIPIENT: recipient, BACKUP_HEARTBEAT_URL: heartbeatUrl };
     const before = heartbeats;
     const dump = await timed('redisDump', () => sh(backupRunScript(), ['redis'], env));
     expect(dump.code).toBe(0);
@@ -408,10 +423,10 @@ describe('Redis: per-product ACL users, dump and restore', () => {
     // The documented start: on the RDB with AOF off, then AOF switched on (written from the loaded data).
     const restored = await startRedis('restored', ['--aclfile', aclFile, '--appendonly', 'no', '--dbfilename', 'dump.rdb'], restoredDir);
     try {
-      expect((await restored.cli(['CONFIG', 'SET', 'appendonly', 'yes'], asDefault)).stdout.trim()).toBe('OK');
+      expect((await restored.cli(['CONFIG', 'SET', 'appendonly', 'yes'], asAdmin)).stdout.trim()).toBe('OK');
       timings.redisRestore = Number(process.hrtime.bigint() - restoredStart) / 1e9;
-      const digest = async (server: RedisServer) => (await server.cli(['DEBUG', 'DIGEST'], asDefault)).stdout.trim();
-      const size = async (server: RedisServer) => (await server.cli(['DBSIZE'], asDefault)).stdout.trim();
+      const digest = async (server: RedisServer) => (await server.cli(['DEBUG', 'DIGEST'], asAdmin)).stdout.trim();
+      const size = async (server: RedisServer) => (await server.cli(['DBSIZE'], asAdmin)).stdout.trim();
       expect(await size(source)).toBe(String(2 * 20_000 + 2 * 100 + 2)); // seeded keys and hashes, plus the two keys of the ACL test
       expect(await size(restored)).toBe(await size(source));
       expect(await digest(restored)).toMatch(/^[0-9a-f]{40}$/);
@@ -419,7 +434,7 @@ describe('Redis: per-product ACL users, dump and restore', () => {
       expect((await restored.cli(['GET', 'chat:session:1'], asProduct('chat'))).stdout.trim()).toBe('alice');
       // Then the production start (AOF on) keeps the data: started on the RDB alone, Redis 7 would come up empty.
       for (let attempt = 0; attempt < 200; attempt++) {
-        const info = (await restored.cli(['INFO', 'persistence'], asDefault)).stdout;
+        const info = (await restored.cli(['INFO', 'persistence'], asAdmin)).stdout;
         if (/aof_rewrite_in_progress:0/.test(info) && /aof_rewrite_scheduled:0/.test(info) && /aof_last_bgrewrite_status:ok/.test(info)) break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }

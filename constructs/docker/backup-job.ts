@@ -33,7 +33,9 @@ export interface BackupJobProps {
   /** Redis to snapshot with `redis-cli --rdb`. @default - no Redis dumps */
   readonly redis?: {
     readonly host: string;
-    /** The `requirepass` password (a token of the generated password). */
+    /** The ACL user it dumps as: one that may run SYNC (`redis-cli --rdb` is a replica's sync). */
+    readonly user: string;
+    /** That user's password (a token of the generated password). */
     readonly password: string;
     readonly schedule: BackupSchedule;
   };
@@ -101,7 +103,7 @@ export class BackupJob extends Construct {
       secrets.PGPASSWORD = props.postgres.password;
     }
     if (props.redis) {
-      Object.assign(environment, { BACKUP_REDIS_CRON: props.redis.schedule.cron, BACKUP_REDIS_PREFIX: props.redis.schedule.prefix, REDIS_HOST: props.redis.host });
+      Object.assign(environment, { BACKUP_REDIS_CRON: props.redis.schedule.cron, BACKUP_REDIS_PREFIX: props.redis.schedule.prefix, REDIS_HOST: props.redis.host, REDIS_USER: props.redis.user });
       // redis-cli reads its password from REDISCLI_AUTH, so it never appears on a command line.
       secrets.REDISCLI_AUTH = props.redis.password;
     }

@@ -47,10 +47,11 @@ export interface RedisUserAccess {
   readonly patternSubscriptions?: readonly string[];
 }
 
-/** One product's Redis ACL user: its name, key and channel prefix `<name>:`, the variable holding its password, and further rights. */
+/** One product's Redis ACL user: its name, key and channel prefix `<name>:`, the variable holding its password's hash, and further rights. */
 export interface RedisAclUser {
   readonly name: string;
-  readonly passwordVariable: string;
+  /** Variable holding the SHA-256 of its password (64 lowercase hex digits), never the password. */
+  readonly passwordHashVariable: string;
   /** Rights beyond its prefix. @default - none */
   readonly access?: RedisUserAccess;
 }
@@ -59,31 +60,51 @@ export interface RedisAclUser {
 export const REDIS_ACL_TOKEN = /^[A-Za-z0-9:_#/*?.\[\]|-]+$/;
 
 /**
- * Writes the Redis ACL file to `file` (the script's first argument unless given) from passwords in the environment, as
- * SHA-256 hashes (`#<hex>`), so no password is in the file or on a command
- * line. `default` (the health check, the dump job) keeps every right; each
- * product may touch only keys and channels under `<product>:` and no
- * command of the @dangerous category (FLUSHALL, KEYS, CONFIG, ACL, DEBUG,
- * SHUTDOWN, ...), except the rights its `access` names.
+ * The ACL user of the dump job and the operators: every key, channel and command. Its name has an underscore,
+ * which no product name has (redis-container.ts), so no product's user can take it.
+ */
+export const REDIS_ADMIN_USER = 'ops_admin';
+
+/** The variable the Redis server receives the admin user's password hash in. */
+export const REDIS_ADMIN_PASSWORD_HASH_VARIABLE = 'REDIS_ADMIN_PASSWORD_HASH';
+
+/**
+ * What the `default` user may do: PING, and nothing else. A connection starts as `default`, so with `nopass` the
+ * health check (`redis-cli ping`) needs no password; a key, channel or any other command is refused (NOPERM).
+ * AUTH and HELLO carry Redis's no-auth flag and stay open to every connection, so clients still log in as their
+ * own user (redis.io ACL docs, "nopass"; src/acl.c, ACLSelectorCheckCmd admits CMD_NO_AUTH commands to anyone).
+ */
+export const REDIS_DEFAULT_USER_RULES = 'on nopass resetkeys resetchannels -@all +ping';
+
+/**
+ * Writes the Redis ACL file to `file` (the script's first argument unless given) from password hashes in the
+ * environment (`#<hash>` rules), so neither the file, a command line nor the server's environment holds a
+ * password. Redis takes a `#` rule only as 64 lowercase hex digits (redis.io ACL docs, "#<hash>"; src/acl.c,
+ * ACLSetSelector), which the script checks first, so a variable can add no rule of its own. `default` may
+ * only PING (the health check, unauthenticated); REDIS_ADMIN_USER (the dump job, the operators) keeps every
+ * right; each product may touch only keys and channels under `<product>:` and no command of the @dangerous
+ * category (FLUSHALL, KEYS, CONFIG, ACL, DEBUG, SHUTDOWN, ...), except the rights its `access` names. Every
+ * user starts from nothing: a user an ACL file defines starts with no password and no right (src/acl.c,
+ * ACLLoadFromFile creates each user afresh), so no `resetpass` is needed.
  */
 export function redisAclScript(users: readonly RedisAclUser[], file = '$1'): string {
-  const hash = (variable: string) => `$(printf '%s' "$${variable}" | sha256sum | cut -d' ' -f1)`;
-  const lines = [
+  const variables = [REDIS_ADMIN_PASSWORD_HASH_VARIABLE, ...users.map((user) => user.passwordHashVariable)];
+  return [
+    'set -eu',
+    'is_sha256() { case "$1" in *[!0-9a-f]*) return 1 ;; esac; [ ${#1} -eq 64 ]; }',
+    ...variables.map((variable) => `is_sha256 "\${${variable}:-}" || { echo "${variable} must be a SHA-256 hash: 64 lowercase hex digits" >&2; exit 1; }`),
     `acl_file=${file}`,
     'umask 077',
     '{',
-    `  echo "user default on #${hash('REDIS_PASSWORD')} ~* &* +@all"`,
+    `  echo "user default ${REDIS_DEFAULT_USER_RULES}"`,
+    `  echo "user ${REDIS_ADMIN_USER} on #$${REDIS_ADMIN_PASSWORD_HASH_VARIABLE} ~* &* +@all"`,
     ...users.map((user) => {
       const channels = [`&${user.name}:*`, ...(user.access?.patternSubscriptions ?? []).map((pattern) => `&${pattern}`)];
       const commands = ['-@all', '+@all', '-@dangerous', ...(user.access?.commands ?? []).map((command) => `+${command}`)];
-      return `  echo "user ${user.name} on #${hash(user.passwordVariable)} resetkeys ~${user.name}:* resetchannels ${channels.join(' ')} ${commands.join(' ')}"`;
+      return `  echo "user ${user.name} on #$${user.passwordHashVariable} resetkeys ~${user.name}:* resetchannels ${channels.join(' ')} ${commands.join(' ')}"`;
     }),
     '} > "$acl_file"',
-  ];
-  for (const variable of ['REDIS_PASSWORD', ...users.map((user) => user.passwordVariable)]) {
-    lines.unshift(`[ -n "\${${variable}:-}" ] || { echo "${variable} is empty" >&2; exit 1; }`);
-  }
-  return ['set -eu', ...lines].join('\n');
+  ].join('\n');
 }
 
 /**
@@ -176,7 +197,7 @@ export const PRE_MIGRATION_VARIABLES = { product: 'BACKUP_PRODUCT', tag: 'BACKUP
 
 /**
  * The dump job's run: every database with `pg_dump --format=custom`, or
- * Redis with `redis-cli --rdb -`, each stream encrypted with `age` to the
+ * Redis with `redis-cli --rdb -` as $REDIS_USER (its password in REDISCLI_AUTH), each stream encrypted with `age` to the
  * environment's public key ($BACKUP_AGE_RECIPIENT) and streamed to
  * `s3://$S3_BUCKET/<prefix><name>/<UTC time>.<ext>.age` (nothing touches
  * the disk). Only when every dump of the run succeeded is the heartbeat URL
@@ -216,7 +237,7 @@ export function backupRunScript(): string {
     '      pg_dump --format=custom --dbname="$db" | encrypt | upload "${BACKUP_POSTGRES_PREFIX}${db}/${stamp}.dump.age"',
     '    done ;;',
     '  redis)',
-    '    redis-cli -h "$REDIS_HOST" -p "${REDIS_PORT:-6379}" --rdb - 2>/dev/null | encrypt | upload "${BACKUP_REDIS_PREFIX}${stamp}.rdb.age" ;;',
+    '    redis-cli -h "$REDIS_HOST" -p "${REDIS_PORT:-6379}" --user "$REDIS_USER" --rdb - 2>/dev/null | encrypt | upload "${BACKUP_REDIS_PREFIX}${stamp}.rdb.age" ;;',
     '  *) echo "usage: backup-run postgres|redis|pre-migration" >&2; exit 64 ;;',
     'esac',
     'if [ -n "${BACKUP_HEARTBEAT_URL:-}" ]; then',

@@ -134,7 +134,7 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
         databases: props.postgres!.databases,
         schedule: props.postgres!.backup,
       },
-      redis: redis && { host: redis.hostname, password: redis.password.result, schedule: props.redis!.backup },
+      redis: redis && { host: redis.hostname, user: redis.adminUser, password: redis.adminPassword.result, schedule: props.redis!.backup },
       // The data network has no internet; the egress network reaches R2.
       networks: [{ name: props.dataNetwork }, { name: props.egressNetwork }],
       resources: job.resources,

@@ -1,12 +1,12 @@
 import { Password } from '@cdktf/provider-random/lib/password';
-import type { ITerraformDependable, TerraformProvider } from 'cdktf';
+import { Fn, type ITerraformDependable, type TerraformProvider } from 'cdktf';
 import { Construct } from 'constructs';
 import { exactKeysProblem } from '../core/configuration-error';
 import { generatedPassword, randomProviderOf } from '../core/random-provider';
 import { DATA_SERVICE_PROBE_TIMING, HealthCheck } from '../core/health-check';
 import type { ResourceSpec } from '../core/resources';
 import { HardenedContainer } from './hardened-container';
-import { REDIS_ACL_TOKEN, redisAclScript, VOLUME_MOUNT_POINT, volumeGuardScript, type RedisUserAccess } from './data-scripts';
+import { REDIS_ACL_TOKEN, REDIS_ADMIN_PASSWORD_HASH_VARIABLE, REDIS_ADMIN_USER, redisAclScript, VOLUME_MOUNT_POINT, volumeGuardScript, type RedisUserAccess } from './data-scripts';
 import { terraformLiteral } from '../core/terraform-literal';
 
 /**
@@ -26,7 +26,7 @@ export const REDIS_DEFAULTS = {
   // Only keys with a TTL (caches) are evicted: one product's cache never pushes out another's sessions.
   maxMemoryPolicy: 'volatile-lru' as RedisEvictionPolicy,
   resources: { cpuLimit: 0.25, memoryLimitMiB: 384, cpuReservation: 0.25, memoryReservationMiB: 256 } satisfies ResourceSpec,
-  // REDISCLI_AUTH is set in the container, so the password never appears in the command line.
+  // Unauthenticated: the `default` user may PING and nothing else (REDIS_DEFAULT_USER_RULES), so the container holds no password.
   healthCheck: HealthCheck.command(['redis-cli', 'ping'], DATA_SERVICE_PROBE_TIMING),
 } as const;
 
@@ -68,15 +68,25 @@ export interface RedisContainerProps {
 /**
  * Redis 7 on the data network with its data on the Hetzner volume: an ACL
  * user per product with its own generated password (keys and channels under
- * `<product>:` only, no @dangerous command), the `default` user for the
- * health check and the dump job, append-only file synced every second,
- * `maxmemory` with its eviction policy, and a `redis-cli ping` health check
- * that authenticates through REDISCLI_AUTH.
+ * `<product>:` only, no @dangerous command), an admin user for the dump job
+ * and the operators, append-only file synced every second, `maxmemory` with
+ * its eviction policy, and a `redis-cli ping` health check as the `default`
+ * user, which may only PING and needs no password.
+ *
+ * The container holds no password: Terraform hands it each password's SHA-256
+ * (`sha256()` of the generated password, sensitive like it), which Redis takes
+ * as a `#<hash>` rule. The hashes go in the environment rather than the command:
+ * the command stays free of secrets (readable in every plan), and a process's
+ * environment is readable only by its owner, where its command line is
+ * readable by every user of the host (/proc/<pid>/cmdline). A data container is
+ * a plain container even on a swarm, so it cannot mount a Swarm secret.
  */
 export class RedisContainer extends Construct {
   public readonly server: HardenedContainer;
-  /** The `default` user's password: the health check and the dump job only. */
-  public readonly password: Password;
+  /** The password of the admin user (REDIS_ADMIN_USER, every right): the dump job's; Redis itself holds only its hash. */
+  public readonly adminPassword: Password;
+  /** The ACL user with every right: the dump job and the operators. */
+  public readonly adminUser = REDIS_ADMIN_USER;
   private readonly userPasswords = new Map<string, string>();
   /** DNS name of the server on the data network. */
   public readonly hostname: string;
@@ -97,8 +107,9 @@ export class RedisContainer extends Construct {
     }
 
     randomProviderOf(this);
-    this.password = new Password(this, 'redis-password', { length: 32, special: false });
-    this.password.overrideLogicalId('redis-password');
+    // `redis-password` was the `default` user's before that user lost its password: the address stays, so the value does.
+    this.adminPassword = new Password(this, 'redis-password', { length: 32, special: false });
+    this.adminPassword.overrideLogicalId('redis-password');
     const given = props.userPasswords;
     const givenProblem = given === undefined ? undefined : exactKeysProblem('userPasswords', props.users, given);
     if (givenProblem !== undefined) throw new Error(`RedisContainer ${id}: ${givenProblem} (one per user)`);
@@ -120,14 +131,14 @@ export class RedisContainer extends Construct {
       }
       this.userPasswords.set(user, generatedPassword(this, `redis-password-${user}`));
     }
-    const passwordVariable = (user: string) => `REDIS_PASSWORD_${user.toUpperCase().replace(/-/g, '_')}`;
+    const passwordHashVariable = (user: string) => `REDIS_PASSWORD_HASH_${user.toUpperCase().replace(/-/g, '_')}`;
     const aclFile = '/tmp/users.acl';
     const dataDir = `${VOLUME_MOUNT_POINT}/redis`;
 
     const server = ['redis-server', ...redisServerArguments({ aclFile, maxMemoryMiB, maxMemoryPolicy: props.maxMemoryPolicy ?? REDIS_DEFAULTS.maxMemoryPolicy }), `--dir ${dataDir}`].join(' ');
-    // ACL users from the passwords in the environment (hashes only, in tmpfs); the entrypoint chowns the cwd to redis.
+    // ACL users from the password hashes in the environment (the file in tmpfs); the entrypoint chowns the cwd to redis.
     const setup = [
-      redisAclScript(props.users.map((name) => ({ name, passwordVariable: passwordVariable(name), access: props.access?.[name] })), aclFile),
+      redisAclScript(props.users.map((name) => ({ name, passwordHashVariable: passwordHashVariable(name), access: props.access?.[name] })), aclFile),
       `chown redis ${aclFile}`,
       `mkdir -p ${dataDir} && cd ${dataDir}`,
       `exec docker-entrypoint.sh ${server}`,
@@ -139,10 +150,10 @@ export class RedisContainer extends Construct {
       entrypoint: ['sh', '-c', terraformLiteral(volumeGuardScript()), 'volume-guard'],
       command: ['sh', '-c', terraformLiteral(setup), 'redis-setup'],
       environment: { DATA_VOLUME: props.volumeName },
+      // Hashes only, sensitive as their passwords are (Terraform marks a function's result of a sensitive value sensitive).
       secretEnvironment: {
-        REDIS_PASSWORD: this.password.result,
-        REDISCLI_AUTH: this.password.result,
-        ...Object.fromEntries([...this.userPasswords].map(([user, password]) => [passwordVariable(user), password])),
+        [REDIS_ADMIN_PASSWORD_HASH_VARIABLE]: Fn.sha256(this.adminPassword.result),
+        ...Object.fromEntries([...this.userPasswords].map(([user, password]) => [passwordHashVariable(user), Fn.sha256(password)])),
       },
       healthCheck: REDIS_DEFAULTS.healthCheck.toDocker(),
       resources,
@@ -180,6 +191,10 @@ export function redisServerArguments(settings: { readonly aclFile: string; reado
     // The dump job's `redis-cli --rdb` is a replica sync; Redis 7 waits 5 s for more replicas to share it
     // (repl-diskless-sync-delay), and there are none: measured 4.7 s -> 0.01 s for a small dataset.
     '--repl-diskless-sync-delay 0',
+    // The `default` user has no password (it may only PING), and with protected mode on Redis would then refuse every
+    // connection from outside the container (src/networking.c, clientAcceptHandler). The official image builds with it
+    // off already (docker-library/redis Dockerfile, "disable Redis protected mode"); said here so any build behaves alike.
+    '--protected-mode no',
   ];
 }
 

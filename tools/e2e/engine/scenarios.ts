@@ -4,7 +4,8 @@
  * images in place of the registry's. Then, on the engine: every container is healthy by its own health check
  * (or, run once, exited 0), a scratch image's stand-in without any shell too; read-only root, dropped
  * capabilities, user, tmpfs and memory/CPU limits are in force inside the container; the names its environment's
- * URLs give resolve and answer, and no container resolves one it shares no network with (isolation.ts); a
+ * URLs give resolve and answer, and no container resolves one it shares no network with (isolation.ts); Redis holds
+ * no password and each product's REDIS_URL logs in (redis.ts); a
  * redeploy with a new tag replaces each service in its order, start-first or stop-first, as the engine's events
  * show (events.ts); a kind's default probe on a shell-less image fails the apply, naming the container and why;
  * and every stop (the redeploy's and `terraform destroy`'s) is SIGTERM first, waited for, exit 0.
@@ -21,6 +22,7 @@ import { startDaemon } from './daemon';
 import { releaseTaskScenario } from './release-tasks';
 import { watchContainerEvents, rolloutFindings, stopFindings, type StopExpectation } from './events';
 import { isolationFindings } from './isolation';
+import { redisFindings } from './redis';
 import { imageName, importStandIns, probesLikeScratch, standInSpecs, type StandInSpec } from './standins';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -82,6 +84,9 @@ export async function engineScenario(name: string, system: SystemSpec, workRoot:
     const checked = await checkContainers(client, synthesized, where);
     problems.push(...checked.problems);
     checked.lines.forEach(say);
+    const redis = await redisFindings(client, where);
+    problems.push(...redis.problems);
+    redis.lines.forEach(say);
     const isolation = await isolationFindings(client, await systemContainers(client, false), checked.shells, where);
     problems.push(...isolation.problems);
     isolation.facts.forEach((fact) => say(`measured, not checked: ${fact}`));
