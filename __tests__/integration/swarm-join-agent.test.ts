@@ -135,7 +135,6 @@ async function apply(knownHosts: string[]): Promise<{ status: number | null; out
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const status = await exited;
-  if (process.env.SHOW_APPLY) fs.appendFileSync('/tmp/apply-outputs.log', `\n===== ${status}\n${output}`);
   // Terraform's temporary files (the key's upload copy, the pinned host key) are gone once it ends.
   expect(fs.readdirSync(tmp)).toEqual([]);
   return { status, output, secretsInArguments, seconds: (Date.now() - started) / 1000 };
