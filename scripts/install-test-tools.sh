@@ -30,6 +30,8 @@ tools=(
   "dockerd|docker.io"                               # the Swarm service test and the e2e run dockerds of their own
   "ip|iproute2"                                     # the Swarm test's daemon brings up the loopback of its own network namespace
   "curl|curl"                                       # scripts/swarm/join sends the join request to the host's Docker socket with it
+  "/usr/sbin/sshd|openssh-server"                   # the agent-mode swarm joins: Terraform's SSH client logs in to an sshd the test
+                                                    # starts itself (no use of the system's ssh service); brings ssh-keygen too
 )
 
 missing_packages=()

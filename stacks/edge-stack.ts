@@ -177,10 +177,11 @@ export class EdgeStack extends SystemStack {
   /**
    * The swarm's joins run from the Terraform Cloud agent on the endpoint
    * (`dockerAccess: agent`), where the network workspace, which runs
-   * remotely, has neither key nor route: SSH as the deploy user to each
-   * host's private address, the manager's included (one code path; the agent
-   * needs an SSH client, no Docker CLI), with the deploy key from a sensitive
-   * variable and every host key pinned by the administrator in
+   * remotely, has neither key nor route: Terraform's own SSH client logs in
+   * as the deploy user to the endpoint's private address and runs the join
+   * script there, which reaches each host over the private network (the agent
+   * image needs nothing beyond Terraform), with the deploy key from a
+   * sensitive variable and every host key pinned by the administrator in
    * `swarm_known_hosts` (cloud-init generates a server's host keys at its
    * first boot, so nothing here knows them in advance: docs/scaling.md).
    */

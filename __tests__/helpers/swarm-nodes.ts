@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { stopChild } from './child-process';
 
 function run(command: string, args: readonly string[]): void {
   const result = spawnSync(command, args, { encoding: 'utf8' });
@@ -87,9 +88,14 @@ export class SwarmNodes {
     return host;
   }
 
+  /** The network namespace of the `index`-th address (`nsenter --net=<it>`): a process there is on that host's network. */
+  public namespace(index: number): string {
+    return `/var/run/netns/${this.bridge}-${index}`;
+  }
+
   /** Runs `command` in the network namespace of the `index`-th address (to reach a port a task published there). */
   public inNamespace(index: number, command: readonly string[]): { status: number | null; stdout: string; stderr: string } {
-    const result = spawnSync('nsenter', [`--net=/var/run/netns/${this.bridge}-${index}`, ...command], { encoding: 'utf8' });
+    const result = spawnSync('nsenter', [`--net=${this.namespace(index)}`, ...command], { encoding: 'utf8' });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
   }
 
@@ -106,13 +112,7 @@ export class SwarmNodes {
    */
   public async kill(instance: string): Promise<void> {
     const daemon = this.daemons.get(instance);
-    if (daemon === undefined || daemon.exitCode !== null || daemon.signalCode !== null) return;
-    const exited = new Promise((resolve) => daemon.once('exit', resolve));
-    daemon.kill('SIGTERM');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
-    clearTimeout(timer);
-    if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL');
+    if (daemon !== undefined) await stopChild(daemon, 15_000);
   }
 
   /**
