@@ -1,4 +1,5 @@
 import { App } from 'cdktf';
+import { checkBinaryVersionsOnce } from '../constructs/core/binary-version-once';
 import { configureTokenStackTraces } from '../constructs/core/token-stack-traces';
 import type { SystemSpec } from '../system/model';
 import { TerraformCloudBootstrapStack } from './bootstrap-stack';
@@ -27,9 +28,11 @@ export interface SynthesizedSystemApp {
  * every environment (and the bootstrap stack when asked) and synthesizes
  * them. Stack traces in resource metadata and on tokens are off (they cost a
  * fifth of synth time); `CDKTF_TOKEN_STACK_TRACES=1` brings token traces back.
+ * Terraform's version is checked once, not once per stack (binary-version-once.ts).
  */
 export function synthesizeSystem(system: SystemSpec, options: SynthesizeSystemOptions = {}): SynthesizedSystemApp {
   configureTokenStackTraces();
+  checkBinaryVersionsOnce();
   const app = new App({ stackTraces: false, outdir: options.outdir });
   const organization = options.terraformCloudOrganization;
   const environments = createSystemStacks(app, system, options);
