@@ -72,7 +72,7 @@ describe.each([
       ['docker_container.postgres-provisioner', 'destroy'],
       ['docker_image.postgres-exporter', 'destroy'],
     ]);
-    expect(dataStack.resource.docker_image['postgres-exporter'].keep_locally).toBe(true);
+    expect(dataStack.resource?.docker_image?.['postgres-exporter']?.keep_locally).toBe(true);
     const secrets = created.filter((address) => address.startsWith('docker_secret.'));
     expect(secrets).toEqual(expect.arrayContaining(['docker_secret.postgres-superuser-password-secret', 'docker_secret.postgres-exporter-password-secret']));
     expect(created.sort()).toEqual(['docker_service.postgres-exporter', 'docker_service.postgres-provisioner', ...secrets, ...secrets.map((address) => address.replace(/^docker_secret\.(.+)$/, 'random_id.$1-revision'))].sort());
