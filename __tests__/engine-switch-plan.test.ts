@@ -59,17 +59,23 @@ describe.each([
   const after = new SynthesizedSystem(onSwarm(system, environment));
   const stack = (synthesized: SynthesizedSystem, kind: string) => synthesized.synth(`${environment}-${kind}`);
 
-  it('replaces nothing stateful of the data stack: volumes, attachments, data containers and passwords stay; only the provisioner becomes a service', () => {
+  it('replaces nothing stateful of the data stack: volumes, attachments, data containers and passwords stay; only the provisioner and the exporter become services', () => {
     const dataStack = stack(before, 'data');
     expect(Object.keys(dataStack.resource?.docker_container ?? {}).length).toBeGreaterThan(0);
     const actions = planned(dataStack, stack(after, 'data'));
-    // The provisioner is stateless (its SQL is idempotent): its container goes, a service on the data node with its
-    // passwords as Swarm secrets comes, and the SQL runs once more. Nothing else is touched.
+    // The provisioner (its SQL is idempotent) and the metrics exporter are stateless: their containers go (and the
+    // exporter's image record, keep_locally: the image stays on the host), services on the data node with their
+    // passwords as Swarm secrets come, and the SQL runs once more. Nothing else is touched.
     const [moved, created] = [Object.entries(actions).filter(([, action]) => action !== 'create'), Object.entries(actions).filter(([, action]) => action === 'create').map(([address]) => address)];
-    expect(moved).toEqual([['docker_container.postgres-provisioner', 'destroy']]);
+    expect(moved).toEqual([
+      ['docker_container.postgres-exporter', 'destroy'],
+      ['docker_container.postgres-provisioner', 'destroy'],
+      ['docker_image.postgres-exporter', 'destroy'],
+    ]);
+    expect(dataStack.resource?.docker_image?.['postgres-exporter']?.keep_locally).toBe(true);
     const secrets = created.filter((address) => address.startsWith('docker_secret.'));
-    expect(secrets).toEqual(expect.arrayContaining(['docker_secret.postgres-superuser-password-secret']));
-    expect(created.sort()).toEqual(['docker_service.postgres-provisioner', ...secrets, ...secrets.map((address) => address.replace(/^docker_secret\.(.+)$/, 'random_id.$1-revision'))].sort());
+    expect(secrets).toEqual(expect.arrayContaining(['docker_secret.postgres-superuser-password-secret', 'docker_secret.postgres-exporter-password-secret']));
+    expect(created.sort()).toEqual(['docker_service.postgres-exporter', 'docker_service.postgres-provisioner', ...secrets, ...secrets.map((address) => address.replace(/^docker_secret\.(.+)$/, 'random_id.$1-revision'))].sort());
   });
 
   it('publishes the overlays under the bridges’ names, so the data containers’ networks read the same', () => {

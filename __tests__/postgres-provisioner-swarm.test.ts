@@ -24,8 +24,33 @@ describe('on a swarm (Harbor production)', () => {
     });
     // The server itself stays a plain container (its volume, its data: docs/scaling.md "What is not Swarm yet").
     expect(resources(data, 'docker_container').postgres).toBeDefined();
-    // The exporter logs in as the role the provisioner keeps: it waits for the service, which converges only when healthy.
-    expect(resources(data, 'docker_container')['postgres-exporter'].depends_on).toEqual(['docker_service.postgres-provisioner']);
+  });
+
+  it('runs the exporter as a service on the data node, reachable by the scraper under the same name, reading its password from the provisioner\'s secret file', () => {
+    expect(resources(data, 'docker_container')['postgres-exporter']).toBeUndefined();
+    expect(resources(data, 'docker_image')['postgres-exporter']).toBeUndefined();
+    const exporter = resources(data, 'docker_service')['postgres-exporter'];
+    // It logs in as the role the provisioner keeps: it waits for the service, which converges only when healthy.
+    expect(exporter.depends_on).toEqual(['docker_service.postgres-provisioner']);
+    expect(exporter).toMatchObject({
+      name: 'postgres-exporter',
+      task_spec: {
+        placement: { constraints: ['node.labels.data==true'] },
+        // The data overlay to the server; the backend overlay, where Prometheus's static target `postgres-exporter:9187` resolves the service's name.
+        networks_advanced: [{ name: EDGE_OUTPUT }, { name: EDGE_OUTPUT.replace(/_data\}$/, '_backend}') }],
+        container_spec: { image: 'prometheuscommunity/postgres-exporter:v0.20.1', user: '1001', read_only: true },
+      },
+    });
+    const container = exporter.task_spec.container_spec;
+    expect(container.env).toEqual({ DATA_SOURCE_URI: 'postgres:5432/postgres?sslmode=disable', DATA_SOURCE_USER: 'postgres_exporter', DATA_SOURCE_PASS_FILE: '/run/secrets/data_source_pass' });
+    // The provisioner's secret (one secret, one revision per value): a new password rolls both services.
+    expect(container.secrets).toEqual([
+      { secret_id: '${docker_secret.postgres-exporter-password-secret.id}', secret_name: '${docker_secret.postgres-exporter-password-secret.name}', file_name: 'data_source_pass', file_uid: '1001', file_gid: '0', file_mode: 0o400 },
+    ]);
+    expect(Object.keys(resources(data, 'docker_secret')).filter((name) => name.includes('exporter'))).toEqual(['postgres-exporter-password-secret']);
+    // The scrape configuration still names it `postgres-exporter:9187`: the monitoring stack's Prometheus file.
+    const monitoring = harborSystem.synth('production-monitoring');
+    expect(JSON.stringify(monitoring)).toContain('postgres-exporter:9187');
   });
 
   it('mounts the superuser, each role and the exporter password as Swarm secrets, 0400 for its user, and holds only their paths', () => {
@@ -72,7 +97,7 @@ describe('on a swarm (Harbor production)', () => {
     expect(swarmDataStacks.length).toBeGreaterThan(0);
     for (const stack of swarmDataStacks) {
       const services = Object.values<any>(resources(synthesized.synth(stack), 'docker_service'));
-      expect(services.map((service) => service.name)).toContain('postgres-provisioner');
+      expect(services.map((service) => service.name)).toEqual(expect.arrayContaining(['postgres-provisioner', 'postgres-exporter']));
       for (const service of services) {
         for (const [variable, value] of Object.entries<string>(service.task_spec.container_spec.env ?? {})) {
           expect([variable, /\$\{/.test(value) || /PASSWORD$/.test(variable)]).toEqual([variable, false]);
@@ -83,12 +108,13 @@ describe('on a swarm (Harbor production)', () => {
 });
 
 describe('on plain containers', () => {
-  it('keeps the provisioner a container with its passwords in its environment (a container cannot mount a Swarm secret)', () => {
+  it('keeps the provisioner and the exporter containers with their passwords in their environment (a container cannot mount a Swarm secret)', () => {
     const staging = harborSystem.synth('staging-data');
     expect(resources(staging, 'docker_service')).toEqual({});
     expect(resources(staging, 'docker_secret')).toEqual({});
     const env: string[] = resources(staging, 'docker_container')['postgres-provisioner'].env;
     expect(env).toEqual(expect.arrayContaining(['PGPASSWORD=${random_password.postgres-superuser-password.result}']));
+    expect(resources(staging, 'docker_container')['postgres-exporter'].env).toEqual(expect.arrayContaining(['DATA_SOURCE_PASS=${random_password.postgres-exporter-password.result}']));
   });
 });
 

@@ -90,6 +90,18 @@ if [ ! -x "$E2E_BUSYBOX" ]; then
   rm -rf "$busybox_work"
 fi
 
+# The postgres metrics exporter's real binary (Debian's prometheus-postgres-exporter 0.11.1), for the Swarm integration
+# test's exporter image: only extracted, since installing the package would start its daemon.
+E2E_POSTGRES_EXPORTER=/usr/local/lib/manacore-e2e/postgres_exporter
+if [ ! -x "$E2E_POSTGRES_EXPORTER" ]; then
+  if ! $can_install; then echo "install-test-tools: $E2E_POSTGRES_EXPORTER (from Debian's prometheus-postgres-exporter) is missing and cannot be installed here" >&2; exit 1; fi
+  exporter_work="$(mktemp -d)"
+  chmod 777 "$exporter_work" # _apt cannot write into a mktemp directory
+  (cd "$exporter_work" && apt-get download -qq prometheus-postgres-exporter && dpkg-deb -x ./prometheus-postgres-exporter*.deb extracted)
+  "${sudo_cmd[@]}" install -D -m 0755 "$exporter_work/extracted/usr/bin/prometheus-postgres-exporter" "$E2E_POSTGRES_EXPORTER"
+  rm -rf "$exporter_work"
+fi
+
 # Terraform is not a Debian package: these machines come with it (1.11), and nothing here can download it.
 if ! command -v terraform >/dev/null; then
   echo "install-test-tools: terraform 1.11 is required (the migration and e2e tests run it) and is not on PATH;" >&2

@@ -265,6 +265,7 @@ export class DataStack extends SystemStack {
         provider,
         // The provisioner creates the role; before it the exporter could only fail to log in.
         dependsOn: [placed.postgres.provisioned],
+        swarm: environment.engine === 'swarm' ? { nodeLabels: SWARM_DATA_NODE_LABEL, passwordSecret: placed.postgres.exporterPasswordSecret } : undefined,
       });
     }
     return placed;

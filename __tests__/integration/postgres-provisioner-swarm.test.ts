@@ -8,29 +8,37 @@
  * placement, secrets and script. Checked: the roles exist with the passwords read from the files; neither `docker
  * service inspect`, nor `docker inspect` of the task's container, nor the task, nor any process left running in it
  * (its arguments and environment) holds a password; a new role password is a new secret revision the service rolls
- * onto, the SQL runs again and sets it, and the old revision can be removed after.
+ * onto, the SQL runs again and sets it, and the old revision can be removed after. Then the metrics exporter's service
+ * as synthesized, running the real postgres_exporter (Debian's 0.11.1 build in an image laid out as upstream's:
+ * importPostgresExporter): it reads its role's password from the provisioner's secret file through
+ * DATA_SOURCE_PASS_FILE, logs in (`pg_up 1`, its session in pg_stat_activity), and no inspect or process shows it.
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { harbor } from '../../examples/harbor';
 import { EngineClient } from '../../tools/e2e/engine/api';
-import { importStandIns } from '../../tools/e2e/engine/standins';
+import { importPostgresExporter, importStandIns } from '../../tools/e2e/engine/standins';
 import { SwarmEngine, serviceSpecOf } from '../helpers/swarm-engine';
 import { resources, SynthesizedSystem } from '../helpers/synth';
 
 jest.setTimeout(240_000);
 
 const NETWORK = 'harbor-data';
+/** The scraper's network (Prometheus joins the backend overlay: stacks/monitoring-stack.ts). */
+const SCRAPE_NETWORK = 'harbor-backend';
 const SERVICE = 'postgres-provisioner';
+const EXPORTER = 'postgres-exporter';
 const IMAGE = 'postgres:16-alpine';
 
 let engine: SwarmEngine;
 let service: any;
+let exporter: any;
 let secrets: Record<string, any>;
 const references = new Map<string, string>();
 const resolve = (reference: string): string => {
   if (/^\$\{data\.terraform_remote_state\.[^}]+_docker_network_data\}$/.test(reference)) return NETWORK;
+  if (/^\$\{data\.terraform_remote_state\.[^}]+_docker_network_backend\}$/.test(reference)) return SCRAPE_NETWORK;
   const value = references.get(reference);
   if (value === undefined) throw new Error(`no engine object for ${reference}`);
   return value;
@@ -45,17 +53,17 @@ async function createSecret(id: string, value: string): Promise<{ id: string; na
   return { id: ID, name };
 }
 
-/** The synthesized service; only the update monitor is shortened (24 s: the probe's worst case) to keep the run short. */
-function spec(): any {
-  const body = structuredClone(service);
+/** A synthesized service; only the update monitor is shortened (24 s: the probe's worst case) to keep the run short. */
+function spec(synthesized: any = service): any {
+  const body = structuredClone(synthesized);
   body.update_config.monitor = '2s';
   body.rollback_config.monitor = '2s';
   return serviceSpecOf(body, resolve);
 }
 
-/** The healthy running task of the service and its container, if any. */
-async function healthyTask(): Promise<{ task: any; container: any } | undefined> {
-  const [task] = (await engine.tasks(SERVICE)).filter((candidate) => candidate.DesiredState === 'running' && candidate.Status.State === 'running');
+/** The healthy running task of a service and its container, if any. */
+async function healthyTask(name = SERVICE): Promise<{ task: any; container: any } | undefined> {
+  const [task] = (await engine.tasks(name)).filter((candidate) => candidate.DesiredState === 'running' && candidate.Status.State === 'running');
   if (task === undefined) return undefined;
   const container = await engine.api('GET', `/containers/${task.Status.ContainerStatus.ContainerID}/json`);
   return container.State.Health?.Status === 'healthy' ? { task, container } : undefined;
@@ -76,13 +84,17 @@ const values = { superuser: password(), booking: password(), accounts: password(
 beforeAll(async () => {
   const data = new SynthesizedSystem(harbor).synth('production-data');
   service = resources(data, 'docker_service')[SERVICE];
+  exporter = resources(data, 'docker_service')[EXPORTER];
   secrets = resources(data, 'docker_secret');
   engine = await SwarmEngine.start();
   const work = fs.mkdtempSync(path.join(engine.dir, 'standin-'));
-  await importStandIns(new EngineClient(engine.socket), [{ image: IMAGE, ports: [], extras: new Set(['postgres']), shellLess: false, drainSeconds: 0 }], work);
+  const client = new EngineClient(engine.socket);
+  await importStandIns(client, [{ image: IMAGE, ports: [], extras: new Set(['postgres']), shellLess: false, drainSeconds: 0 }], work);
+  // The real exporter (Debian's build) under the synthesized image reference.
+  await importPostgresExporter(client, exporter.task_spec.container_spec.image, work);
   // The data node's label (swarm-formation.ts), so the synthesized placement constraint stays as it is.
   engine.cli(['node', 'update', '--label-add', 'data=true', engine.cli(['info', '--format', '{{.Swarm.NodeID}}'])]);
-  engine.cli(['network', 'create', '--driver', 'overlay', '--attachable', '--opt', 'encrypted', NETWORK]);
+  for (const network of [NETWORK, SCRAPE_NETWORK]) engine.cli(['network', 'create', '--driver', 'overlay', '--attachable', '--opt', 'encrypted', network]);
   // The server: a plain container, as on a swarm (its POSTGRES_PASSWORD is docs/scaling.md's "What is not Swarm yet"),
   // its socket directory writable as the synthesized container's (writablePaths).
   engine.cli(['run', '-d', '--name', 'postgres', '--network', NETWORK, '--network-alias', 'postgres', '--tmpfs', '/var/run/postgresql:mode=1777', '-e', `POSTGRES_PASSWORD=${values.superuser}`, '-e', 'PGDATA=/var/lib/pgdata', IMAGE, 'docker-entrypoint.sh', 'postgres']);
@@ -141,4 +153,40 @@ it('provisions every role from the passwords in its secret files, and no inspect
   await engine.api('DELETE', `/secrets/${oldBooking.id}`);
   const afterRotation = [engine.cli(['service', 'inspect', SERVICE]), engine.cli(['inspect', updated.container.Id])].join('\n');
   expect(afterRotation.includes(rotated)).toBe(false);
+});
+
+it('runs the real postgres exporter as the synthesized service: it reads its password from its secret file, logs in (pg_up 1), answers the scraper on the backend overlay, where its name resolves, and no inspect or process shows the password', async () => {
+  // The exporter role and its password's secret are the first test's (the provisioner's secret, which the exporter mounts too).
+  expect(references.has('${docker_secret.postgres-exporter-password-secret.id}')).toBe(true);
+  await engine.api('POST', '/services/create', spec(exporter));
+  await engine.until('the exporter turned healthy', async () => (await healthyTask(EXPORTER)) !== undefined, 120).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n${engine.cli(['service', 'logs', EXPORTER])}`);
+  });
+  const { task, container } = (await healthyTask(EXPORTER))!;
+  // Prometheus's static target `postgres-exporter:9187`, from a plain container on the backend overlay as the server is:
+  // the name resolves to the service's virtual IP there. That IP does not answer on this test daemon (IPVS needs the
+  // netfilter rules --iptables=false leaves out: __tests__/integration/engine-switch.test.ts), so the scrape goes to
+  // the task's own address (`tasks.<service>`), which the virtual IP balances over on a real host.
+  const onScrapeNetwork = (...command: string[]) => engine.cli(['run', '--rm', '--network', SCRAPE_NETWORK, IMAGE, ...command]);
+  const { Endpoint } = await engine.api('GET', `/services/${EXPORTER}`);
+  const scrapeNetworkId = engine.cli(['network', 'inspect', '--format', '{{.Id}}', SCRAPE_NETWORK]);
+  const virtualIp = String(Endpoint.VirtualIPs.find((vip: any) => vip.NetworkID === scrapeNetworkId).Addr).split('/')[0];
+  expect(onScrapeNetwork('nslookup', EXPORTER)).toContain(`Address: ${virtualIp}`);
+  const scrape = () => onScrapeNetwork('wget', '-q', '-O', '-', `http://tasks.${EXPORTER}:9187/metrics`);
+  await engine.until('the exporter reports the server up', async () => /^pg_up 1$/m.test(scrape()), 60).catch((error: Error) => {
+    throw new Error(`${error.message}\n${scrape().split('\n').filter((line) => line.startsWith('pg_up')).join('\n')}\n${engine.cli(['service', 'logs', EXPORTER])}`);
+  });
+  // It is logged in as its own role, to the postgres database, and nothing else.
+  const sessions = engine.cli(['exec', '-e', `PGPASSWORD=${values.superuser}`, 'postgres', 'psql', '-X', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'postgres', '-Atc', "SELECT DISTINCT datname FROM pg_stat_activity WHERE usename = 'postgres_exporter'"]);
+  expect(sessions.split('\n')).toEqual(['postgres']);
+
+  const containerId = container.Id as string;
+  expect(engine.cli(['exec', containerId, 'stat', '-c', '%a %u %n', '/run/secrets/data_source_pass'])).toBe('400 1001 /run/secrets/data_source_pass');
+  const environment: string[] = container.Config.Env;
+  expect(environment).toContain('DATA_SOURCE_PASS_FILE=/run/secrets/data_source_pass');
+  expect(environment.filter((entry) => entry.startsWith('DATA_SOURCE_PASS='))).toEqual([]);
+  const processes = engine.cli(['exec', containerId, 'sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; tr "\\0" " " < $p/environ; echo; done']);
+  expect(processes).toContain('/bin/postgres_exporter');
+  const seen = [engine.cli(['service', 'inspect', EXPORTER]), engine.cli(['inspect', containerId]), JSON.stringify(task), processes].join('\n');
+  expect(seen.includes(values.exporter)).toBe(false);
 });

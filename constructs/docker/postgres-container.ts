@@ -158,6 +158,11 @@ export class PostgresContainer extends Construct {
   public readonly connectionHost: string;
   /** The superuser's generated password (a token, sensitive): for the backup job only. */
   public readonly superuserPassword: string;
+  /**
+   * On a swarm with an exporter role, the Swarm secret holding its password: the exporter's service mounts this
+   * one, so the value has one secret and one revision, and a new password rolls both services.
+   */
+  public readonly exporterPasswordSecret?: SwarmSecret;
   private readonly passwords = new Map<string, string>();
 
   public constructor(scope: Construct, id: string, props: PostgresContainerProps) {
@@ -273,6 +278,7 @@ export class PostgresContainer extends Construct {
         return [variable, new SwarmSecret(this, `${name}-secret`, { name, value: passwords[variable]!, provider: props.provider })];
       }),
     );
+    this.exporterPasswordSecret = secretFiles[EXPORTER_PASSWORD_VARIABLE];
     this.provisioner = new SwarmService(this, 'postgres-provisioner', {
       ...provisioner,
       image: props.image ?? POSTGRES_DEFAULTS.image,

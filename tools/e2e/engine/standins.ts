@@ -17,6 +17,8 @@ import type { EngineClient } from './api';
 
 /** Where scripts/install-test-tools.sh puts busybox-static's binary (the package itself would replace Debian's busybox). */
 export const E2E_BUSYBOX = '/usr/local/lib/manacore-e2e/busybox';
+/** Where scripts/install-test-tools.sh puts Debian's postgres_exporter (0.11.1; the package itself would start a daemon). */
+export const E2E_POSTGRES_EXPORTER = '/usr/local/lib/manacore-e2e/postgres_exporter';
 
 /** What one image reference must provide, gathered from every container that runs it. */
 export interface StandInSpec {
@@ -298,20 +300,39 @@ export async function importStandIns(client: EngineClient, specs: Iterable<Stand
       }
       tars.set(key, execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 30 }));
     }
-    const [repo, tag] = splitReference(spec.image);
-    const changes = [
+    await importRoot(client, spec.image, tars.get(key)!, [
       `ENV STANDIN_PORTS="${spec.ports.join(' ')}"`,
       `ENV STANDIN_DRAIN_SECONDS=${spec.drainSeconds}`,
       ...Object.entries(spec.env ?? {}).map(([name, value]) => `ENV ${name}="${value}"`),
       'WORKDIR /app',
       'ENV PATH=/usr/local/bin:/bin:/usr/bin',
       spec.shellLess ? 'ENTRYPOINT ["/usr/bin/node", "/app/standin.js"]' : 'ENTRYPOINT ["/usr/local/bin/standin"]',
-    ];
-    const query = `fromSrc=-&repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}${changes.map((c) => `&changes=${encodeURIComponent(c)}`).join('')}`;
-    await client.request('POST', `/images/create?${query}`, undefined, { raw: tars.get(key), contentType: 'application/x-tar', timeoutMs: 300_000 });
+    ]);
     count += 1;
   }
   return count;
+}
+
+/** Imports a root filesystem (a tar) as `image`, with Dockerfile instructions (`changes`) applied. */
+async function importRoot(client: EngineClient, image: string, tar: Buffer, changes: readonly string[]): Promise<void> {
+  const [repo, tag] = splitReference(image);
+  const query = `fromSrc=-&repo=${encodeURIComponent(repo)}&tag=${encodeURIComponent(tag)}${changes.map((c) => `&changes=${encodeURIComponent(c)}`).join('')}`;
+  await client.request('POST', `/images/create?${query}`, undefined, { raw: tar, contentType: 'application/x-tar', timeoutMs: 300_000 });
+}
+
+/**
+ * The postgres exporter's image as its Dockerfile builds it (prometheus-community/postgres_exporter: busybox, the
+ * binary at /bin/postgres_exporter as the entrypoint, user nobody), holding the real exporter: Debian's build
+ * (0.11.1), whose cmd/postgres_exporter/datasource.go reads DATA_SOURCE_PASS_FILE as v0.20.1's exporter/datasource.go
+ * does. Imported under `image` (the pinned reference), so a synthesized service runs it unchanged.
+ */
+export async function importPostgresExporter(client: EngineClient, image: string, workDir: string): Promise<void> {
+  const root = path.join(workDir, 'rootfs-postgres-exporter');
+  fs.rmSync(root, { recursive: true, force: true });
+  writeBase(root);
+  copyWithLibraries(E2E_POSTGRES_EXPORTER, root);
+  fs.renameSync(path.join(root, E2E_POSTGRES_EXPORTER), path.join(root, 'bin/postgres_exporter'));
+  await importRoot(client, image, execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 30 }), ['USER nobody', 'EXPOSE 9187', 'ENTRYPOINT ["/bin/postgres_exporter"]']);
 }
 
 /** `registry/repo:tag` -> [registry/repo, tag] (a port in the registry host is not a tag). */
