@@ -56,6 +56,12 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 command -v apt-get >/dev/null || can_install=false
 
+# apt-get download with the package lists as they are, and again after refreshing them: a machine with every package
+# installed may have stale lists (or none), which the install branch below refreshes only when it installs something.
+apt_download() {
+  apt-get download -qq "$@" 2>/dev/null || { "${sudo_cmd[@]}" apt-get update -qq && apt-get download -qq "$@"; }
+}
+
 if [ "${#missing_packages[@]}" -gt 0 ] || $need_validators; then
   if ! $can_install; then
     echo "install-test-tools: these tools are missing and cannot be installed here (needs apt-get, and root or password-less sudo):" >&2
@@ -72,7 +78,7 @@ if [ "${#missing_packages[@]}" -gt 0 ] || $need_validators; then
     work="$(mktemp -d)"
     trap 'rm -rf "$work"' EXIT
     chmod 777 "$work" # _apt cannot write into a mktemp directory
-    (cd "$work" && apt-get download -qq prometheus prometheus-alertmanager && for deb in ./*.deb; do dpkg-deb -x "$deb" extracted; done)
+    (cd "$work" && apt_download prometheus prometheus-alertmanager && for deb in ./*.deb; do dpkg-deb -x "$deb" extracted; done)
     "${sudo_cmd[@]}" install -m 0755 "$work/extracted/usr/bin/promtool" "$work/extracted/usr/bin/amtool" /usr/local/bin/
   fi
 fi
@@ -85,7 +91,7 @@ if [ ! -x "$E2E_BUSYBOX" ]; then
   if ! $can_install; then echo "install-test-tools: $E2E_BUSYBOX (from Debian's busybox-static) is missing and cannot be installed here" >&2; exit 1; fi
   busybox_work="$(mktemp -d)"
   chmod 777 "$busybox_work" # _apt cannot write into a mktemp directory
-  (cd "$busybox_work" && apt-get download -qq busybox-static && dpkg-deb -x ./busybox-static*.deb extracted)
+  (cd "$busybox_work" && apt_download busybox-static && dpkg-deb -x ./busybox-static*.deb extracted)
   "${sudo_cmd[@]}" install -D -m 0755 "$busybox_work/extracted/bin/busybox" "$E2E_BUSYBOX"
   rm -rf "$busybox_work"
 fi
@@ -97,7 +103,7 @@ if [ ! -x "$E2E_POSTGRES_EXPORTER" ]; then
   if ! $can_install; then echo "install-test-tools: $E2E_POSTGRES_EXPORTER (from Debian's prometheus-postgres-exporter) is missing and cannot be installed here" >&2; exit 1; fi
   exporter_work="$(mktemp -d)"
   chmod 777 "$exporter_work" # _apt cannot write into a mktemp directory
-  (cd "$exporter_work" && apt-get download -qq prometheus-postgres-exporter && dpkg-deb -x ./prometheus-postgres-exporter*.deb extracted)
+  (cd "$exporter_work" && apt_download prometheus-postgres-exporter && dpkg-deb -x ./prometheus-postgres-exporter*.deb extracted)
   "${sudo_cmd[@]}" install -D -m 0755 "$exporter_work/extracted/usr/bin/prometheus-postgres-exporter" "$E2E_POSTGRES_EXPORTER"
   rm -rf "$exporter_work"
 fi
