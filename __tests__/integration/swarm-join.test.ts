@@ -7,13 +7,13 @@
  * (same hostname and address, empty disk) joins the new one and removes the
  * old node once it is down.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initializerCommands } from '../../constructs/hetzner/swarm-formation';
 import { harbor } from '../../examples/harbor';
-import { commandLines, JOIN_TOKEN_SHAPE } from '../helpers/process-arguments';
+import { ArgumentWatch, JOIN_TOKEN_SHAPE } from '../helpers/process-arguments';
 import { SwarmNodes, type SwarmNodeHost } from '../helpers/swarm-nodes';
 import { resources, SynthesizedSystem } from '../helpers/synth';
 
@@ -50,6 +50,7 @@ function spawnSyncShell(ssh: string, host: string, command: string): { status: n
  */
 async function join(args: readonly string[]): Promise<{ status: number | null; output: string; tokensInArguments: string[]; scansWhileRunning: number; seconds: number }> {
   const started = Date.now();
+  const watch = new ArgumentWatch();
   const child = spawn(JOIN, args, { env: { ...process.env, SWARM_SSH: nodes.ssh, SWARM_WAIT_SECONDS: '90', SWARM_DOWN_WAIT_SECONDS: '120' } });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -60,7 +61,7 @@ async function join(args: readonly string[]): Promise<{ status: number | null; o
   const tokensInArguments: string[] = [];
   let scansWhileRunning = 0;
   while (running) {
-    const lines = commandLines();
+    const lines = watch.scan();
     if (lines.some((line) => line.includes('swarm/join'))) scansWhileRunning++;
     tokensInArguments.push(...lines.filter((line) => JOIN_TOKEN_SHAPE.test(line)));
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -73,12 +74,19 @@ const tokens = () => ['worker', 'manager'].map((role) => nodes.docker('app-1', [
 
 describe('scripts/swarm/join', () => {
   it('the argument scan sees a token-shaped argument when there is one (the check can fail)', async () => {
-    const control = `SWMTKN-1-${'0a'.repeat(25)}-${'b1'.repeat(12)}c`;
-    const child = spawn('sh', ['-c', 'sleep 0.5', control]);
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(commandLines().some((line) => JOIN_TOKEN_SHAPE.test(line))).toBe(true);
-    await exited;
+    // One in a process running before the watch began, one in a process started after it (every scan reads those).
+    const control = (digit: string) => `SWMTKN-1-${'0a'.repeat(25)}-${'b1'.repeat(12)}${digit}`;
+    const sleeper = (digit: string) => spawn('sh', ['-c', 'sleep 0.5', control(digit)]);
+    const exits = (child: ChildProcess) => new Promise((resolve) => child.on('exit', resolve));
+    const before = sleeper('c');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const watch = new ArgumentWatch();
+    const after = sleeper('d');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const tokenShaped = () => watch.scan().flatMap((line) => JOIN_TOKEN_SHAPE.exec(line)?.[0].slice(-1) ?? []);
+    expect(tokenShaped().sort()).toEqual(['c', 'd']);
+    expect(tokenShaped()).toEqual(['d']);
+    await Promise.all([exits(before), exits(after)]);
   });
 
   it('joins a worker with the token only on pipes, and labels its node', async () => {
