@@ -23,21 +23,6 @@ const JOIN = path.join(__dirname, '../../scripts/swarm/join');
 
 let nodes: SwarmNodes;
 let manager: SwarmNodeHost;
-beforeAll(async () => {
-  nodes = new SwarmNodes();
-  manager = await nodes.start('app-1', 'app-1', 10);
-  // The initializer's own boot commands, run against its daemon (the second run shows them idempotent).
-  for (let boot = 0; boot < 2; boot++) {
-    for (const [, , command] of initializerCommands({ name: 'app-1', role: 'app', privateIp: manager.address })) {
-      const result = spawnSyncShell(nodes.ssh, 'app-1', command!);
-      expect({ command, ...result }).toEqual({ command, status: 0, stdout: '' });
-    }
-  }
-  // Heartbeats every second (Swarm's default is 5 s): a killed host's node is seen down in about 3 s instead of 10,
-  // which is when the join of its replacement may remove it. The test asserts on the removal, not on its timing.
-  nodes.docker('app-1', ['swarm', 'update', '--dispatcher-heartbeat', '1s']);
-});
-afterAll(async () => nodes?.stop());
 
 function spawnSyncShell(ssh: string, host: string, command: string): { status: number | null; stdout: string } {
   const result = spawnSync(ssh, [host, command], { encoding: 'utf8' });
@@ -73,6 +58,23 @@ async function join(args: readonly string[]): Promise<{ status: number | null; o
 const tokens = () => ['worker', 'manager'].map((role) => nodes.docker('app-1', ['swarm', 'join-token', '-q', role]));
 
 describe('scripts/swarm/join', () => {
+  beforeAll(async () => {
+    nodes = new SwarmNodes();
+    manager = await nodes.start('app-1', 'app-1', 10);
+    // The initializer's own boot commands, run against its daemon (the second run shows them idempotent).
+    for (let boot = 0; boot < 2; boot++) {
+      for (const [, , command] of initializerCommands({ name: 'app-1', role: 'app', privateIp: manager.address })) {
+        const result = spawnSyncShell(nodes.ssh, 'app-1', command!);
+        expect({ command, ...result }).toEqual({ command, status: 0, stdout: '' });
+      }
+    }
+    // Heartbeats every second (Swarm's default is 5 s): a killed host's node is seen down in about 3 s instead of 10,
+    // which is when the join of its replacement may remove it. The test asserts on the removal, not on its timing.
+    nodes.docker('app-1', ['swarm', 'update', '--dispatcher-heartbeat', '1s']);
+  });
+  // Stopped before the Terraform test below starts its own daemons.
+  afterAll(async () => nodes?.stop());
+
   it('the argument scan sees a token-shaped argument when there is one (the check can fail)', async () => {
     // One in a process running before the watch began, one in a process started after it (every scan reads those).
     const control = (digit: string) => `SWMTKN-1-${'0a'.repeat(25)}-${'b1'.repeat(12)}${digit}`;
