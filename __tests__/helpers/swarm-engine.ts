@@ -98,29 +98,7 @@ export class SwarmEngine {
   }
 
   public request(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
-    return new Promise((resolve, reject) => {
-      const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-      const req = http.request(
-        { socketPath: this.socket, agent: false, method, path: route.startsWith('/_') ? route : `${API}${route}`, headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {} },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString();
-            let parsed: unknown = text;
-            try {
-              parsed = JSON.parse(text);
-            } catch {
-              // plain text answers (_ping)
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
-      );
-      req.on('error', reject);
-      if (payload) req.write(payload);
-      req.end();
-    });
+    return engineRequest(this.socket, method, route, body);
   }
 
   /** The Engine API; throws on a status of 300 or more. */
@@ -255,4 +233,31 @@ export function serviceSpecOf(body: any, resolve: (reference: string) => string)
     UpdateConfig: update(service.update_config),
     RollbackConfig: update(service.rollback_config),
   };
+}
+
+/** One Engine API call over a daemon's Unix socket (`/_ping` as is, other routes under the pinned API version). */
+export function engineRequest(socket: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const req = http.request(
+      { socketPath: socket, agent: false, method, path: route.startsWith('/_') ? route : `${API}${route}`, headers: payload ? { 'Content-Type': 'application/json', 'Content-Length': payload.length } : {} },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // plain text answers (_ping)
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (payload) req.write(payload);
+    req.end();
+  });
 }

@@ -28,7 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { harbor } from '../../examples/harbor';
 import { SWARM_JOIN_DIRECTORY } from '../../stacks/swarm-joins';
-import { commandLines, JOIN_TOKEN_SHAPE } from '../helpers/process-arguments';
+import { ArgumentWatch, JOIN_TOKEN_SHAPE } from '../helpers/process-arguments';
 import { environmentOf, variant } from '../helpers/spec';
 import { SwarmNodes } from '../helpers/swarm-nodes';
 import { resources, SynthesizedSystem } from '../helpers/synth';
@@ -122,6 +122,7 @@ async function apply(knownHosts: string[]): Promise<{ status: number | null; out
   // No SSH agent: the connection must not need one (it says `agent = false`).
   const { SSH_AUTH_SOCK: _agent, ...inherited } = process.env;
   const env = { ...inherited, TMPDIR: tmp, TF_IN_AUTOMATION: '1', TF_VAR_swarm_join_ssh_key: deployKey, TF_VAR_swarm_known_hosts: knownHosts.join('\n') };
+  const watch = new ArgumentWatch();
   const child = spawn('nsenter', [`--net=${environment.namespace(indexOf('data-1'))}`, 'terraform', 'apply', '-auto-approve', '-input=false', '-no-color'], { cwd: workdir, env });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -131,7 +132,7 @@ async function apply(knownHosts: string[]): Promise<{ status: number | null; out
   void exited.then(() => (running = false));
   const secretsInArguments: string[] = [];
   while (running) {
-    secretsInArguments.push(...commandLines().filter((line) => JOIN_TOKEN_SHAPE.test(line) || keyLines().some((keyLine) => line.includes(keyLine))));
+    secretsInArguments.push(...watch.scan().filter((line) => JOIN_TOKEN_SHAPE.test(line) || keyLines().some((keyLine) => line.includes(keyLine))));
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const status = await exited;

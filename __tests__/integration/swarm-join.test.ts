@@ -7,13 +7,13 @@
  * (same hostname and address, empty disk) joins the new one and removes the
  * old node once it is down.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { initializerCommands } from '../../constructs/hetzner/swarm-formation';
 import { harbor } from '../../examples/harbor';
-import { commandLines, JOIN_TOKEN_SHAPE } from '../helpers/process-arguments';
+import { ArgumentWatch, JOIN_TOKEN_SHAPE } from '../helpers/process-arguments';
 import { SwarmNodes, type SwarmNodeHost } from '../helpers/swarm-nodes';
 import { resources, SynthesizedSystem } from '../helpers/synth';
 
@@ -23,21 +23,6 @@ const JOIN = path.join(__dirname, '../../scripts/swarm/join');
 
 let nodes: SwarmNodes;
 let manager: SwarmNodeHost;
-beforeAll(async () => {
-  nodes = new SwarmNodes();
-  manager = await nodes.start('app-1', 'app-1', 10);
-  // The initializer's own boot commands, run against its daemon (the second run shows them idempotent).
-  for (let boot = 0; boot < 2; boot++) {
-    for (const [, , command] of initializerCommands({ name: 'app-1', role: 'app', privateIp: manager.address })) {
-      const result = spawnSyncShell(nodes.ssh, 'app-1', command!);
-      expect({ command, ...result }).toEqual({ command, status: 0, stdout: '' });
-    }
-  }
-  // Heartbeats every second (Swarm's default is 5 s): a killed host's node is seen down in about 3 s instead of 10,
-  // which is when the join of its replacement may remove it. The test asserts on the removal, not on its timing.
-  nodes.docker('app-1', ['swarm', 'update', '--dispatcher-heartbeat', '1s']);
-});
-afterAll(async () => nodes?.stop());
 
 function spawnSyncShell(ssh: string, host: string, command: string): { status: number | null; stdout: string } {
   const result = spawnSync(ssh, [host, command], { encoding: 'utf8' });
@@ -50,6 +35,7 @@ function spawnSyncShell(ssh: string, host: string, command: string): { status: n
  */
 async function join(args: readonly string[]): Promise<{ status: number | null; output: string; tokensInArguments: string[]; scansWhileRunning: number; seconds: number }> {
   const started = Date.now();
+  const watch = new ArgumentWatch();
   const child = spawn(JOIN, args, { env: { ...process.env, SWARM_SSH: nodes.ssh, SWARM_WAIT_SECONDS: '90', SWARM_DOWN_WAIT_SECONDS: '120' } });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -60,7 +46,7 @@ async function join(args: readonly string[]): Promise<{ status: number | null; o
   const tokensInArguments: string[] = [];
   let scansWhileRunning = 0;
   while (running) {
-    const lines = commandLines();
+    const lines = watch.scan();
     if (lines.some((line) => line.includes('swarm/join'))) scansWhileRunning++;
     tokensInArguments.push(...lines.filter((line) => JOIN_TOKEN_SHAPE.test(line)));
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -72,13 +58,37 @@ async function join(args: readonly string[]): Promise<{ status: number | null; o
 const tokens = () => ['worker', 'manager'].map((role) => nodes.docker('app-1', ['swarm', 'join-token', '-q', role]));
 
 describe('scripts/swarm/join', () => {
+  beforeAll(async () => {
+    nodes = new SwarmNodes();
+    manager = await nodes.start('app-1', 'app-1', 10);
+    // The initializer's own boot commands, run against its daemon (the second run shows them idempotent).
+    for (let boot = 0; boot < 2; boot++) {
+      for (const [, , command] of initializerCommands({ name: 'app-1', role: 'app', privateIp: manager.address })) {
+        const result = spawnSyncShell(nodes.ssh, 'app-1', command!);
+        expect({ command, ...result }).toEqual({ command, status: 0, stdout: '' });
+      }
+    }
+    // Heartbeats every second (Swarm's default is 5 s): a killed host's node is seen down in about 3 s instead of 10,
+    // which is when the join of its replacement may remove it. The test asserts on the removal, not on its timing.
+    nodes.docker('app-1', ['swarm', 'update', '--dispatcher-heartbeat', '1s']);
+  });
+  // Stopped before the Terraform test below starts its own daemons.
+  afterAll(async () => nodes?.stop());
+
   it('the argument scan sees a token-shaped argument when there is one (the check can fail)', async () => {
-    const control = `SWMTKN-1-${'0a'.repeat(25)}-${'b1'.repeat(12)}c`;
-    const child = spawn('sh', ['-c', 'sleep 0.5', control]);
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(commandLines().some((line) => JOIN_TOKEN_SHAPE.test(line))).toBe(true);
-    await exited;
+    // One in a process running before the watch began, one in a process started after it (every scan reads those).
+    const control = (digit: string) => `SWMTKN-1-${'0a'.repeat(25)}-${'b1'.repeat(12)}${digit}`;
+    const sleeper = (digit: string) => spawn('sh', ['-c', 'sleep 0.5', control(digit)]);
+    const exits = (child: ChildProcess) => new Promise((resolve) => child.on('exit', resolve));
+    const before = sleeper('c');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const watch = new ArgumentWatch();
+    const after = sleeper('d');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const tokenShaped = () => watch.scan().flatMap((line) => JOIN_TOKEN_SHAPE.exec(line)?.[0].slice(-1) ?? []);
+    expect(tokenShaped().sort()).toEqual(['c', 'd']);
+    expect(tokenShaped()).toEqual(['d']);
+    await Promise.all([exits(before), exits(after)]);
   });
 
   it('joins a worker with the token only on pipes, and labels its node', async () => {
