@@ -51,3 +51,20 @@ export class ArgumentWatch {
  * match the join script's own redaction pattern when another test runs it at the same time.
  */
 export const JOIN_TOKEN_SHAPE = /SWMTKN-1-[0-9a-z]{20,}-[0-9a-z]{10,}/;
+
+/** The digest part of the control tokens tests start processes with, to show their scan sees a token at all. */
+const CONTROL_DIGEST = '0a'.repeat(25);
+
+/** A token-shaped control argument (`tag`: a few base-36 characters telling controls apart); never a real swarm's. */
+export function controlToken(tag: string): string {
+  return `SWMTKN-1-${CONTROL_DIGEST}-${'b1'.repeat(12)}${tag}`;
+}
+
+/**
+ * Whether an argument vector carries a join token: one of the token's shape that is not a control. Another test
+ * file's control process may run during a join (jest runs files side by side), and is not a leak.
+ */
+export function showsJoinToken(line: string): boolean {
+  const found = JOIN_TOKEN_SHAPE.exec(line);
+  return found !== null && !found[0].startsWith(`SWMTKN-1-${CONTROL_DIGEST}-`);
+}

@@ -28,7 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { harbor } from '../../examples/harbor';
 import { SWARM_JOIN_DIRECTORY } from '../../stacks/swarm-joins';
-import { ArgumentWatch, JOIN_TOKEN_SHAPE } from '../helpers/process-arguments';
+import { ArgumentWatch, showsJoinToken } from '../helpers/process-arguments';
 import { environmentOf, variant } from '../helpers/spec';
 import { SwarmNodes } from '../helpers/swarm-nodes';
 import { resources, SynthesizedSystem } from '../helpers/synth';
@@ -132,7 +132,7 @@ async function apply(knownHosts: string[]): Promise<{ status: number | null; out
   void exited.then(() => (running = false));
   const secretsInArguments: string[] = [];
   while (running) {
-    secretsInArguments.push(...watch.scan().filter((line) => JOIN_TOKEN_SHAPE.test(line) || keyLines().some((keyLine) => line.includes(keyLine))));
+    secretsInArguments.push(...watch.scan().filter((line) => showsJoinToken(line) || keyLines().some((keyLine) => line.includes(keyLine))));
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const status = await exited;

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { initializerCommands } from '../../constructs/hetzner/swarm-formation';
 import { harbor } from '../../examples/harbor';
-import { ArgumentWatch, JOIN_TOKEN_SHAPE } from '../helpers/process-arguments';
+import { ArgumentWatch, controlToken, JOIN_TOKEN_SHAPE, showsJoinToken } from '../helpers/process-arguments';
 import { SwarmNodes, type SwarmNodeHost } from '../helpers/swarm-nodes';
 import { resources, SynthesizedSystem } from '../helpers/synth';
 
@@ -48,7 +48,7 @@ async function join(args: readonly string[]): Promise<{ status: number | null; o
   while (running) {
     const lines = watch.scan();
     if (lines.some((line) => line.includes('swarm/join'))) scansWhileRunning++;
-    tokensInArguments.push(...lines.filter((line) => JOIN_TOKEN_SHAPE.test(line)));
+    tokensInArguments.push(...lines.filter(showsJoinToken));
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const status = await exited;
@@ -77,8 +77,7 @@ describe('scripts/swarm/join', () => {
 
   it('the argument scan sees a token-shaped argument when there is one (the check can fail)', async () => {
     // One in a process running before the watch began, one in a process started after it (every scan reads those).
-    const control = (digit: string) => `SWMTKN-1-${'0a'.repeat(25)}-${'b1'.repeat(12)}${digit}`;
-    const sleeper = (digit: string) => spawn('sh', ['-c', 'sleep 0.5', control(digit)]);
+    const sleeper = (digit: string) => spawn('sh', ['-c', 'sleep 0.5', controlToken(digit)]);
     const exits = (child: ChildProcess) => new Promise((resolve) => child.on('exit', resolve));
     const before = sleeper('c');
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -88,6 +87,9 @@ describe('scripts/swarm/join', () => {
     const tokenShaped = () => watch.scan().flatMap((line) => JOIN_TOKEN_SHAPE.exec(line)?.[0].slice(-1) ?? []);
     expect(tokenShaped().sort()).toEqual(['c', 'd']);
     expect(tokenShaped()).toEqual(['d']);
+    // What the joins are checked with flags a token of that shape, and not another file's control running meanwhile.
+    expect(showsJoinToken(`sh -c read SWMTKN-1-${'1b'.repeat(25)}-${'c2'.repeat(12)}`)).toBe(true);
+    expect(showsJoinToken(`sh -c sleep ${controlToken('e')}`)).toBe(false);
     await Promise.all([exits(before), exits(after)]);
   });
 
