@@ -52,30 +52,31 @@ function publishedNetworkNames(edge: any): Record<string, string> {
 }
 
 describe.each([
-  ['fieldnotes', 'production', fieldnotes],
-  ['harbor', 'staging', harbor],
-] as const)('%s %s: containers to swarm', (_name, environment, system) => {
+  // The stateless helpers of each data stack: Fieldnotes' production runs the dump job, Harbor's staging has none.
+  ['fieldnotes', 'production', fieldnotes, ['backup-job', 'postgres-exporter', 'postgres-provisioner']],
+  ['harbor', 'staging', harbor, ['postgres-exporter', 'postgres-provisioner']],
+] as const)('%s %s: containers to swarm', (_name, environment, system, helpers) => {
   const before = new SynthesizedSystem(system);
   const after = new SynthesizedSystem(onSwarm(system, environment));
   const stack = (synthesized: SynthesizedSystem, kind: string) => synthesized.synth(`${environment}-${kind}`);
 
-  it('replaces nothing stateful of the data stack: volumes, attachments, data containers and passwords stay; only the provisioner and the exporter become services', () => {
+  it('replaces nothing stateful of the data stack: volumes, attachments, data containers and passwords stay; only the provisioner, the exporter and the dump job become services', () => {
     const dataStack = stack(before, 'data');
     expect(Object.keys(dataStack.resource?.docker_container ?? {}).length).toBeGreaterThan(0);
     const actions = planned(dataStack, stack(after, 'data'));
-    // The provisioner (its SQL is idempotent) and the metrics exporter are stateless: their containers go (and the
-    // exporter's image record, keep_locally: the image stays on the host), services on the data node with their
-    // passwords as Swarm secrets come, and the SQL runs once more. Nothing else is touched.
+    // The provisioner (its SQL is idempotent), the metrics exporter and the dump job (its schedule restarts with it)
+    // are stateless: their containers go (and the exporter's and the job's image records, keep_locally: the images
+    // stay on the host), services on the data node with their passwords as Swarm secrets come, and the SQL runs once
+    // more. PostgreSQL, Redis, their volumes and every password are not touched.
     const [moved, created] = [Object.entries(actions).filter(([, action]) => action !== 'create'), Object.entries(actions).filter(([, action]) => action === 'create').map(([address]) => address)];
-    expect(moved).toEqual([
-      ['docker_container.postgres-exporter', 'destroy'],
-      ['docker_container.postgres-provisioner', 'destroy'],
-      ['docker_image.postgres-exporter', 'destroy'],
-    ]);
-    expect(dataStack.resource?.docker_image?.['postgres-exporter']?.keep_locally).toBe(true);
+    const imaged = helpers.filter((helper) => helper !== 'postgres-provisioner');
+    expect(moved).toEqual([...helpers.map((helper) => [`docker_container.${helper}`, 'destroy']), ...imaged.map((helper) => [`docker_image.${helper}`, 'destroy'])]);
+    for (const helper of imaged) expect(dataStack.resource?.docker_image?.[helper]?.keep_locally).toBe(true);
     const secrets = created.filter((address) => address.startsWith('docker_secret.'));
     expect(secrets).toEqual(expect.arrayContaining(['docker_secret.postgres-superuser-password-secret', 'docker_secret.postgres-exporter-password-secret']));
-    expect(created.sort()).toEqual(['docker_service.postgres-exporter', 'docker_service.postgres-provisioner', ...secrets, ...secrets.map((address) => address.replace(/^docker_secret\.(.+)$/, 'random_id.$1-revision'))].sort());
+    // The dump job's superuser password is the provisioner's secret: one secret per value.
+    expect(secrets.filter((address) => /superuser|postgres-password/.test(address))).toEqual(['docker_secret.postgres-superuser-password-secret']);
+    expect(created.sort()).toEqual([...helpers.map((helper) => `docker_service.${helper}`), ...secrets, ...secrets.map((address) => address.replace(/^docker_secret\.(.+)$/, 'random_id.$1-revision'))].sort());
   });
 
   it('publishes the overlays under the bridges’ names, so the data containers’ networks read the same', () => {

@@ -5,6 +5,7 @@
  */
 import { App, TerraformStack } from 'cdktf';
 import { PostgresContainer } from '../constructs/docker/postgres-container';
+import { fieldnotes } from '../examples/fieldnotes';
 import { harbor } from '../examples/harbor';
 import { lexicon } from '../examples/lexicon';
 import { SynthesizedSystem, resources, synthStack } from './helpers/synth';
@@ -12,6 +13,8 @@ import { SynthesizedSystem, resources, synthStack } from './helpers/synth';
 const harborSystem = new SynthesizedSystem(harbor);
 const data = harborSystem.synth('production-data');
 const provisioner = () => resources(data, 'docker_service')['postgres-provisioner'];
+/** The only Terraform values a swarm data service may hold in its environment: none is secret. */
+const PUBLIC_VALUES = ['var.backup_age_recipient', 'cloudflare_r2_bucket.backup-bucket.name', 'var.cloudflare_account_id'];
 const EDGE_OUTPUT = '${data.terraform_remote_state.outputs-production-edge.outputs.host_data_1_docker_network_data}';
 
 describe('on a swarm (Harbor production)', () => {
@@ -88,6 +91,44 @@ describe('on a swarm (Harbor production)', () => {
     expect(script).toMatch(/\nSQL\n\)\ntouch \/tmp\/provisioned\ntrap 'exit 0' TERM INT\nsleep 2147483647 & wait$/);
   });
 
+  it('runs the backup job as a service on the data node, its credentials Swarm secret files (the superuser\'s the provisioner\'s secret), no backup container', () => {
+    expect(resources(data, 'docker_container')['backup-job']).toBeUndefined();
+    expect(resources(data, 'docker_image')['backup-job']).toBeUndefined();
+    const job = resources(data, 'docker_service')['backup-job'];
+    expect(job).toMatchObject({
+      name: 'backup-job',
+      task_spec: {
+        placement: { constraints: ['node.labels.data==true'] },
+        // The data overlay to the servers; the backend overlay, which reaches R2.
+        networks_advanced: [{ name: EDGE_OUTPUT }, { name: EDGE_OUTPUT.replace(/_data\}$/, '_backend}') }],
+        container_spec: { image: 'ghcr.io/harbor/db-backup:v2.0.1', user: '0', read_only: true, cap_add: ['SETGID', 'SETUID'], stop_grace_period: '900s' },
+      },
+    });
+    const container = job.task_spec.container_spec;
+    const fileVariables = Object.keys(container.env).filter((variable) => variable.endsWith('_FILE'));
+    expect(fileVariables.sort()).toEqual(['AWS_ACCESS_KEY_ID_FILE', 'AWS_SECRET_ACCESS_KEY_FILE', 'BACKUP_HEARTBEAT_URL_FILE', 'PGPASSWORD_FILE', 'REDISCLI_AUTH_FILE']);
+    for (const variable of ['PGPASSWORD', 'REDISCLI_AUTH', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'BACKUP_HEARTBEAT_URL']) expect(container.env[variable]).toBeUndefined();
+    const secretOf = (file: string) => container.secrets.find((secret: any) => secret.file_name === file);
+    // One secret per value: the superuser's password is the provisioner's secret, which a new password rolls both onto.
+    expect(secretOf('pgpassword')).toEqual({ secret_id: '${docker_secret.postgres-superuser-password-secret.id}', secret_name: '${docker_secret.postgres-superuser-password-secret.name}', file_name: 'pgpassword', file_uid: '0', file_gid: '0', file_mode: 0o400 });
+    const secrets = resources(data, 'docker_secret');
+    expect(Object.values<any>(secrets).filter((secret) => secret.data === '${base64encode(random_password.postgres-superuser-password.result)}')).toHaveLength(1);
+    expect(secrets['backup-redis-password-secret'].data).toBe('${base64encode(random_password.redis-password.result)}');
+    expect(secrets['backup-r2-secret-access-key-secret'].data).toBe('${base64encode(var.backup_r2_secret_access_key)}');
+    expect(container.secrets.map((secret: any) => [secret.file_name, secret.file_uid, secret.file_mode])).toEqual(
+      ['aws_access_key_id', 'aws_secret_access_key', 'backup_heartbeat_url', 'pgpassword', 'rediscli_auth'].map((file) => [file, '0', 0o400]),
+    );
+  });
+
+  it('reads each credential from its file at dump time in a subshell that exports it to its one tool, under a PID 1 shell that waits for a running dump on stop', () => {
+    const script: string = resources(data, 'docker_service')['backup-job'].task_spec.container_spec.args[2];
+    expect(script).toContain('( PGPASSWORD=$(cat "$PGPASSWORD_FILE"); export PGPASSWORD; pg_dump --format=custom --dbname="$db" ) | encrypt | upload');
+    expect(script).toContain('( REDISCLI_AUTH=$(cat "$REDISCLI_AUTH_FILE"); export REDISCLI_AUTH; redis-cli ');
+    expect(script).toContain('( AWS_ACCESS_KEY_ID=$(cat "$AWS_ACCESS_KEY_ID_FILE"); export AWS_ACCESS_KEY_ID; AWS_SECRET_ACCESS_KEY=$(cat "$AWS_SECRET_ACCESS_KEY_FILE"); export AWS_SECRET_ACCESS_KEY; aws s3 cp ');
+    expect(script).not.toMatch(/exec crond/);
+    expect(script).toMatch(/\ncrond=''\ntrap '[^\n]+' TERM INT\ncrond -f -l 8 -c \/tmp\/crontabs & crond=\$!\nwait \$crond$/);
+  });
+
   it.each([
     ['harbor', harbor],
     ['lexicon', lexicon],
@@ -97,10 +138,12 @@ describe('on a swarm (Harbor production)', () => {
     expect(swarmDataStacks.length).toBeGreaterThan(0);
     for (const stack of swarmDataStacks) {
       const services = Object.values<any>(resources(synthesized.synth(stack), 'docker_service'));
-      expect(services.map((service) => service.name)).toEqual(expect.arrayContaining(['postgres-provisioner', 'postgres-exporter']));
+      expect(services.map((service) => service.name)).toEqual(expect.arrayContaining(['postgres-provisioner', 'postgres-exporter', 'backup-job']));
       for (const service of services) {
         for (const [variable, value] of Object.entries<string>(service.task_spec.container_spec.env ?? {})) {
-          expect([variable, /\$\{/.test(value) || /PASSWORD$/.test(variable)]).toEqual([variable, false]);
+          // The Terraform values allowed are public: the age public key, the bucket's name and the account's R2 endpoint.
+          const references = [...value.matchAll(/\$\{([^}]*)\}/g)].map((match) => match[1]!).filter((reference) => !PUBLIC_VALUES.includes(reference));
+          expect([variable, references, /(PASSWORD|AUTH|SECRET_ACCESS_KEY|KEY_ID|URL)$/.test(variable)]).toEqual([variable, [], false]);
         }
       }
     }
@@ -108,13 +151,18 @@ describe('on a swarm (Harbor production)', () => {
 });
 
 describe('on plain containers', () => {
-  it('keeps the provisioner and the exporter containers with their passwords in their environment (a container cannot mount a Swarm secret)', () => {
+  it('keeps the provisioner, the exporter and the backup job containers with their passwords in their environment (a container cannot mount a Swarm secret)', () => {
     const staging = harborSystem.synth('staging-data');
     expect(resources(staging, 'docker_service')).toEqual({});
     expect(resources(staging, 'docker_secret')).toEqual({});
     const env: string[] = resources(staging, 'docker_container')['postgres-provisioner'].env;
     expect(env).toEqual(expect.arrayContaining(['PGPASSWORD=${random_password.postgres-superuser-password.result}']));
     expect(resources(staging, 'docker_container')['postgres-exporter'].env).toEqual(expect.arrayContaining(['DATA_SOURCE_PASS=${random_password.postgres-exporter-password.result}']));
+    // Harbor's staging has no dump job; Fieldnotes' production (one host, plain containers) has.
+    const job = resources(new SynthesizedSystem(fieldnotes).synth('production-data'), 'docker_container')['backup-job'];
+    expect(job.env).toEqual(expect.arrayContaining(['PGPASSWORD=${random_password.postgres-superuser-password.result}', 'AWS_SECRET_ACCESS_KEY=${var.backup_r2_secret_access_key}']));
+    expect(job.init).toBe(true);
+    expect(job.command[2]).toMatch(/\nexec crond -f -l 8 -c \/tmp\/crontabs$/);
   });
 });
 

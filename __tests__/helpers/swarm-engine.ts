@@ -176,12 +176,14 @@ export function nanoseconds(duration: string): number {
 
 /**
  * The Engine API ServiceSpec of a synthesized `docker_service`, `resolve` replacing each Terraform reference
- * (`${docker_secret.x.id}`); an unresolved reference left anywhere fails.
+ * (`${docker_secret.x.id}`) and each escaped `$${` becoming `${`; an unresolved reference left anywhere fails.
  */
 export function serviceSpecOf(body: any, resolve: (reference: string) => string): any {
-  const text = JSON.stringify(body).replace(/\$\{[^}]+\}/g, (reference) => resolve(reference));
+  // Terraform's escape `$${` is a literal `${` (a shell's parameter expansion in a script), no reference.
+  const ESCAPED = '\u0000{';
+  const text = JSON.stringify(body).replaceAll('$${', ESCAPED).replace(/\$\{[^}]+\}/g, (reference) => resolve(reference));
   if (text.includes('${')) throw new Error(`unresolved reference in ${text}`);
-  const service = JSON.parse(text);
+  const service = JSON.parse(text.replaceAll(ESCAPED, '${'));
   const container = service.task_spec.container_spec;
   const update = (config: any) =>
     config && { Parallelism: config.parallelism, Delay: nanoseconds(config.delay), FailureAction: config.failure_action, Monitor: nanoseconds(config.monitor), MaxFailureRatio: Number(config.max_failure_ratio), Order: config.order };

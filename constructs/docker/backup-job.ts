@@ -8,6 +8,8 @@ import { parseCron } from '../core/cron';
 import { backupSchedulerScript } from './data-scripts';
 import { terraformLiteral } from '../core/terraform-literal';
 import { TerraformStack, TerraformVariable } from 'cdktf';
+import { SwarmSecret } from './swarm-secret';
+import { SwarmService } from './swarm-service';
 
 /** One kind of dump: when it runs and where in the bucket it goes. */
 export interface BackupSchedule {
@@ -49,7 +51,30 @@ export interface BackupJobProps {
   readonly provider: DockerProvider;
   /** Labels of the container. @default - none */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * The environment is a swarm: the job becomes a Swarm service on the data node, every credential a Swarm secret
+   * file its dump script reads at dump time. @default - a plain container, the credentials in its environment
+   */
+  readonly swarm?: BackupJobSwarm;
 }
+
+/** The dump job of a swarm environment: see BackupJob. */
+export interface BackupJobSwarm {
+  /** Node labels of the data node (`{ data: 'true' }`): the task, and so its secrets, go there only. */
+  readonly nodeLabels: Readonly<Record<string, string>>;
+  /**
+   * The Swarm secret already holding `postgres.password` (the provisioner's: PostgresContainer.superuserPasswordSecret),
+   * so the value has one secret and one revision. @default - a secret of its own, `backup-postgres-password`
+   */
+  readonly postgresPasswordSecret?: SwarmSecret;
+}
+
+/**
+ * Seconds a stopping job on a swarm waits for a running dump before Swarm kills it: the stop signal ends crond at
+ * once (no new dump starts), and the shell waits for the dumps under way. A nightly dump of the library's sizes takes
+ * seconds to minutes (docs/data-recovery.md, the drill's timings); a dump cut off is only retried the next night.
+ */
+export const BACKUP_STOP_GRACE_SECONDS = 900;
 
 const CRON = /^(\S+\s+){4}\S+$/;
 
@@ -58,9 +83,18 @@ const CRON = /^(\S+\s+){4}\S+$/;
  * Postgres and Redis at their own times, streamed straight to R2 (no dump
  * touches the host's disk). The job's image reads its whole configuration
  * from the environment set here; credentials are only ever references.
+ *
+ * On a swarm it is a Swarm service named `backup-job` on the data node
+ * (`docker_service.backup-job`), and every credential (the superuser's
+ * password, shared with the provisioner's secret; Redis's admin password;
+ * the R2 token; the heartbeat URL) is a Swarm secret mounted as a file. Its
+ * long-running processes (the shell, crond) hold only the files' paths: each
+ * dump reads a file in a subshell that exports the value to its one tool
+ * (backupRunScript), and no inspect of the service or its task shows one.
  */
 export class BackupJob extends Construct {
-  public readonly container: HardenedContainer;
+  /** The job: a container, or on a swarm a service. */
+  public readonly job: HardenedContainer | SwarmService;
 
   public constructor(scope: Construct, id: string, props: BackupJobProps) {
     super(scope, id);
@@ -108,15 +142,11 @@ export class BackupJob extends Construct {
       secrets.REDISCLI_AUTH = props.redis.password;
     }
     if (props.heartbeatUrl !== undefined) secrets.BACKUP_HEARTBEAT_URL = props.heartbeatUrl;
-    const schedules = { postgres: props.postgres?.schedule.cron, redis: props.redis?.schedule.cron };
-    // The container's construct id is its Terraform address: `docker_container.<id>`.
-    this.container = new HardenedContainer(this, id, {
+    const schedules = Object.fromEntries(Object.entries({ postgres: props.postgres?.schedule.cron, redis: props.redis?.schedule.cron }).filter(([, cron]) => cron !== undefined));
+    const job = {
       name: 'backup-job',
       image: props.image,
-      // The project owns the dump commands (data-scripts.ts, run by the restore drill); the image only brings the tools.
-      command: ['sh', '-c', terraformLiteral(backupSchedulerScript(Object.fromEntries(Object.entries(schedules).filter(([, cron]) => cron !== undefined))))],
       environment,
-      secretEnvironment: secrets,
       // Healthy while the scheduler runs; a failed dump is the job's to report, not a reason to restart it.
       healthCheck: HealthCheck.process('crond').toDocker(),
       // busybox crond runs as root and switches to the crontab's user (root) for each job: it needs SETUID and SETGID.
@@ -126,7 +156,44 @@ export class BackupJob extends Construct {
       networks: props.networks,
       labels: props.labels,
       provider: props.provider,
-      init: true,
+    };
+    if (props.swarm === undefined) {
+      // The container's construct id is its Terraform address: `docker_container.<id>`.
+      this.job = new HardenedContainer(this, id, {
+        ...job,
+        // The project owns the dump commands (data-scripts.ts, run by the restore drill); the image only brings the tools.
+        command: ['sh', '-c', terraformLiteral(backupSchedulerScript(schedules))],
+        secretEnvironment: secrets,
+        init: true,
+      });
+      return;
+    }
+    const secretNames: Record<string, string> = {
+      AWS_ACCESS_KEY_ID: 'backup-r2-access-key-id',
+      AWS_SECRET_ACCESS_KEY: 'backup-r2-secret-access-key',
+      PGPASSWORD: 'backup-postgres-password',
+      REDISCLI_AUTH: 'backup-redis-password',
+      BACKUP_HEARTBEAT_URL: 'backup-heartbeat-url',
+    };
+    const secretFiles = Object.fromEntries(
+      Object.entries(secrets).map(([variable, value]) => {
+        const given = variable === 'PGPASSWORD' ? props.swarm?.postgresPasswordSecret : undefined;
+        const name = secretNames[variable]!;
+        return [variable, given ?? new SwarmSecret(this, `${name}-secret`, { name, value, provider: props.provider })];
+      }),
+    );
+    // Swarm has no init for a task (the Engine API has ContainerSpec.Init since 1.37, but the provider's
+    // container_spec exposes none: kreuzwerker/terraform-provider-docker v3.6.2, @cdktf/provider-docker 12.0.3's
+    // ServiceTaskSpecContainerSpec): the scheduler's shell stays PID 1, forwards the stop signal and reaps orphans.
+    this.job = new SwarmService(this, id, {
+      ...job,
+      command: ['sh', '-c', terraformLiteral(backupSchedulerScript(schedules, { secretsFromFiles: true }))],
+      // root by number: Swarm sets a secret file's owner by uid only, so the files are 0400 for uid 0 alone.
+      user: '0',
+      secretFiles,
+      stopGraceSeconds: BACKUP_STOP_GRACE_SECONDS,
+      // With the data: the credentials reach the data node alone (Swarm hands a secret only to its tasks' nodes).
+      nodeLabels: props.swarm.nodeLabels,
     });
   }
 }

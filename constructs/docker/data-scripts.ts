@@ -211,7 +211,12 @@ export const PRE_MIGRATION_VARIABLES = { product: 'BACKUP_PRODUCT', tag: 'BACKUP
  * right before its release tasks run (constructs/docker/pre-migration-backup.ts).
  * It calls no heartbeat: that switch watches the nightly runs.
  */
-export function backupRunScript(): string {
+export function backupRunScript(options: BackupScriptOptions = {}): string {
+  // With the secrets in files, each tool gets its own in a subshell: `$(cat "$X_FILE")` puts the path on cat's
+  // command line, never the value, and the value leaves with the subshell.
+  const withSecrets = (variables: readonly string[], command: string): string =>
+    options.secretsFromFiles ? `( ${variables.map((variable) => `${variable}=$(cat "$${variable}_FILE"); export ${variable}; `).join('')}${command} )` : command;
+  const heartbeat = options.secretsFromFiles ? '"$(cat "$BACKUP_HEARTBEAT_URL_FILE")"' : '"$BACKUP_HEARTBEAT_URL"';
   return [
     'set -eu',
     'set -o pipefail',
@@ -221,7 +226,7 @@ export function backupRunScript(): string {
     '  if [ -n "${BACKUP_TARGET_DIR:-}" ]; then',
     '    mkdir -p "$(dirname "$BACKUP_TARGET_DIR/$1")" && cat > "$BACKUP_TARGET_DIR/$1"',
     '  else',
-    '    aws s3 cp - "s3://$S3_BUCKET/$1" --endpoint-url "$S3_ENDPOINT" --only-show-errors',
+    `    ${withSecrets(['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'], 'aws s3 cp - "s3://$S3_BUCKET/$1" --endpoint-url "$S3_ENDPOINT" --only-show-errors')}`,
     '  fi',
     '}',
     'encrypt() { age --encrypt --recipient "$BACKUP_AGE_RECIPIENT"; }',
@@ -234,31 +239,61 @@ export function backupRunScript(): string {
     '    exit 0 ;;',
     '  postgres)',
     '    for db in $BACKUP_POSTGRES_DATABASES; do',
-    '      pg_dump --format=custom --dbname="$db" | encrypt | upload "${BACKUP_POSTGRES_PREFIX}${db}/${stamp}.dump.age"',
+    `      ${withSecrets(['PGPASSWORD'], 'pg_dump --format=custom --dbname="$db"')} | encrypt | upload "\${BACKUP_POSTGRES_PREFIX}\${db}/\${stamp}.dump.age"`,
     '    done ;;',
     '  redis)',
-    '    redis-cli -h "$REDIS_HOST" -p "${REDIS_PORT:-6379}" --user "$REDIS_USER" --rdb - 2>/dev/null | encrypt | upload "${BACKUP_REDIS_PREFIX}${stamp}.rdb.age" ;;',
+    `    ${withSecrets(['REDISCLI_AUTH'], 'redis-cli -h "$REDIS_HOST" -p "${REDIS_PORT:-6379}" --user "$REDIS_USER" --rdb - 2>/dev/null')} | encrypt | upload "\${BACKUP_REDIS_PREFIX}\${stamp}.rdb.age" ;;`,
     '  *) echo "usage: backup-run postgres|redis|pre-migration" >&2; exit 64 ;;',
     'esac',
-    'if [ -n "${BACKUP_HEARTBEAT_URL:-}" ]; then',
-    '  wget -q -T 30 -O /dev/null "$BACKUP_HEARTBEAT_URL" || echo "heartbeat failed (the monitor will alert)" >&2',
+    `if [ -n "\${BACKUP_HEARTBEAT_URL${options.secretsFromFiles ? '_FILE' : ''}:-}" ]; then`,
+    `  wget -q -T 30 -O /dev/null ${heartbeat} || echo "heartbeat failed (the monitor will alert)" >&2`,
     'fi',
     'echo "backup of $what done: $stamp"',
   ].join('\n');
 }
 
+/** How the dump job's scripts get their credentials. */
+export interface BackupScriptOptions {
+  /**
+   * Read each credential (PGPASSWORD, REDISCLI_AUTH, the R2 token's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+   * BACKUP_HEARTBEAT_URL) from the file its `<VAR>_FILE` names (Swarm secrets under /run/secrets) at dump time,
+   * exported to its one tool in a subshell, and run crond under a shell that stays PID 1 (a Swarm task has no init).
+   * @default false - from the environment, crond as PID 1 under Docker's init
+   */
+  readonly secretsFromFiles?: boolean;
+}
+
+/** What the stopping scheduler waits for: a dump under way (the crontab's and an operator's `sh /tmp/backup-run ...`). */
+const RUNNING_DUMP = '^/bin/sh /tmp/backup-run ';
+
 /**
  * The dump job's entrypoint: writes the run script and a crontab into /tmp
  * (the root filesystem is read-only) and runs busybox crond in the
  * foreground, so crond is the process the health check looks for.
+ *
+ * With `secretsFromFiles` (a Swarm task, which has no init) the shell stays
+ * PID 1 above crond: the stop signal ends crond, so no dump starts, and the
+ * shell waits until no dump runs any more (a dump's processes, orphaned by
+ * crond, are its children then) before it exits 0; its waits reap them
+ * (busybox ash waits with waitpid(-1), any child). The service's stop grace
+ * (BACKUP_STOP_GRACE_SECONDS) bounds the wait.
  */
-export function backupSchedulerScript(schedules: Readonly<Partial<Record<'postgres' | 'redis', string>>>): string {
+export function backupSchedulerScript(schedules: Readonly<Partial<Record<'postgres' | 'redis', string>>>, options: BackupScriptOptions = {}): string {
   const entries = Object.entries(schedules).map(([what, cron]) => `${cron} /bin/sh /tmp/backup-run ${what} >> /proc/1/fd/1 2>&1`);
+  const scheduler = options.secretsFromFiles
+    ? [
+        // The trap first: PID 1 ignores a signal it has no handler for, and one could come before crond starts.
+        "crond=''",
+        `trap 'kill $crond 2>/dev/null || true; while pgrep -f "${RUNNING_DUMP}" >/dev/null; do sleep 1; done; exit 0' TERM INT`,
+        'crond -f -l 8 -c /tmp/crontabs & crond=$!',
+        'wait $crond',
+      ]
+    : ['exec crond -f -l 8 -c /tmp/crontabs'];
   return [
     'set -eu',
-    `cat > /tmp/backup-run <<'RUN'\n${backupRunScript()}\nRUN`,
+    `cat > /tmp/backup-run <<'RUN'\n${backupRunScript(options)}\nRUN`,
     'mkdir -p /tmp/crontabs',
     `cat > /tmp/crontabs/root <<'CRON'\n${entries.join('\n')}\nCRON`,
-    'exec crond -f -l 8 -c /tmp/crontabs',
+    ...scheduler,
   ].join('\n');
 }

@@ -24,7 +24,7 @@ export interface DataServicesProps {
   readonly egressNetwork: string;
   /** Labels of every container. @default - none */
   readonly labels?: Readonly<Record<string, string>>;
-  /** The environment is a swarm (PostgresSwarm: the provisioner as a service on the data node). @default - plain containers only */
+  /** The environment is a swarm (PostgresSwarm: the provisioner and the dump job as services on the data node). @default - plain containers only */
   readonly swarm?: PostgresSwarm;
   /** PostgreSQL on its volume, one database per entry. @default - no PostgreSQL */
   readonly postgres?: {
@@ -140,6 +140,8 @@ export function placeDataServices(scope: Construct, props: DataServicesProps): D
       resources: job.resources,
       provider: props.provider,
       labels: props.labels,
+      // The superuser's password is the provisioner's secret: one secret, one revision per value.
+      swarm: props.swarm && { nodeLabels: props.swarm.nodeLabels, postgresPasswordSecret: postgres?.superuserPasswordSecret },
     });
   return { postgres, redis, backupJob };
 }

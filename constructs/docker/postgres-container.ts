@@ -163,6 +163,8 @@ export class PostgresContainer extends Construct {
    * one, so the value has one secret and one revision, and a new password rolls both services.
    */
   public readonly exporterPasswordSecret?: SwarmSecret;
+  /** On a swarm, the Swarm secret holding the superuser's password: the backup job's service mounts this one too. */
+  public readonly superuserPasswordSecret?: SwarmSecret;
   private readonly passwords = new Map<string, string>();
 
   public constructor(scope: Construct, id: string, props: PostgresContainerProps) {
@@ -279,6 +281,7 @@ export class PostgresContainer extends Construct {
       }),
     );
     this.exporterPasswordSecret = secretFiles[EXPORTER_PASSWORD_VARIABLE];
+    this.superuserPasswordSecret = secretFiles.PGPASSWORD;
     this.provisioner = new SwarmService(this, 'postgres-provisioner', {
       ...provisioner,
       image: props.image ?? POSTGRES_DEFAULTS.image,

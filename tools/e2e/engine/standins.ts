@@ -335,6 +335,28 @@ export async function importPostgresExporter(client: EngineClient, image: string
   await importRoot(client, image, execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 30 }), ['USER nobody', 'EXPOSE 9187', 'ENTRYPOINT ["/bin/postgres_exporter"]']);
 }
 
+/**
+ * The dump job's image (`db-backup`: alpine with busybox crond, pg_dump, redis-cli, age and the aws CLI) with the real
+ * pg_dump (PostgreSQL 15), redis-cli and age of this machine, GNU wget (Debian's busybox 1.35 wget crashes on `-T`,
+ * which alpine's applet and the heartbeat take) and, for the aws CLI, a stand-in of `aws s3 cp - s3://<bucket>/<key>`
+ * alone: it stores the stream under /tmp/r2/<bucket>/<key> and the credentials it was handed in
+ * /tmp/r2/.credentials (access key id, then secret key), so a test sees what reached it. No registry or R2 here.
+ */
+export async function importBackupJob(client: EngineClient, image: string, workDir: string): Promise<void> {
+  const root = path.join(workDir, 'rootfs-backup-job');
+  fs.rmSync(root, { recursive: true, force: true });
+  writeBase(root);
+  for (const tool of ['/usr/lib/postgresql/15/bin/pg_dump', '/usr/bin/redis-cli', '/usr/bin/age', '/usr/bin/wget']) copyWithLibraries(tool, root);
+  for (const tool of ['pg_dump', 'wget']) fs.symlinkSync(tool === 'pg_dump' ? '/usr/lib/postgresql/15/bin/pg_dump' : '/usr/bin/wget', path.join(root, 'usr/local/bin', tool));
+  script(root, 'usr/local/bin/aws', [
+    '[ "$1 $2 $3" = "s3 cp -" ] && [ "${4#s3://}" != "$4" ] || { echo "stand-in aws: only s3 cp - s3://<bucket>/<key> is stood in for; got: $*" >&2; exit 2; }',
+    'key=/tmp/r2/${4#s3://}',
+    'mkdir -p "${key%/*}" && cat > "$key"',
+    'printf "%s\\n%s\\n" "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" > /tmp/r2/.credentials',
+  ].join('\n'));
+  await importRoot(client, image, execFileSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 1 << 30 }), ['WORKDIR /', 'ENV PATH=/usr/local/bin:/bin:/usr/bin']);
+}
+
 /** `registry/repo:tag` -> [registry/repo, tag] (a port in the registry host is not a tag). */
 export function splitReference(image: string): [string, string] {
   const colon = image.lastIndexOf(':');
