@@ -1,45 +1,135 @@
 /**
  * Harbor production's PostgreSQL provisioner as synthesized (a Swarm service on the data node, its passwords Swarm
  * secrets mounted as files: constructs/docker/postgres-container.ts), run on a real single-node swarm (Debian's
- * dockerd 20.10, its own socket and network namespace) against a real PostgreSQL 15 server (helpers/data-node-swarm.ts),
- * under its synthesized image name, user, read-only root, placement, secrets and script. Checked: the roles exist with
- * the passwords read from the files; neither `docker service inspect`, nor `docker inspect` of the task's container,
- * nor the task, nor any process left running in it (its arguments and environment) holds a password; a new role
- * password is a new secret revision the service rolls onto, the SQL runs again and sets it, and the old revision can
- * be removed after. Then the metrics exporter's service as synthesized, running the real postgres_exporter (Debian's
- * 0.11.1 build in an image laid out as upstream's: importPostgresExporter): it reads its role's password from the
- * provisioner's secret file through DATA_SOURCE_PASS_FILE, logs in (`pg_up 1`, its session in pg_stat_activity), and
- * no inspect or process shows it. The backup job's service is integration/backup-job-swarm.test.ts, on a swarm of its
- * own so that the two files' waits for first health checks (30 s intervals) run side by side.
+ * dockerd 20.10, its own socket and network namespace) against a real PostgreSQL 15 server: the server a plain
+ * container on an attachable encrypted overlay under the alias `postgres`, as on a swarm's data host. The image is
+ * the e2e's stand-in for `postgres:16-alpine` (tools/e2e/engine/standins.ts: busybox, and PostgreSQL 15's own psql,
+ * postgres and initdb from this machine), so the service runs under its synthesized image name, user, read-only root,
+ * placement, secrets and script. Checked: the roles exist with the passwords read from the files; neither `docker
+ * service inspect`, nor `docker inspect` of the task's container, nor the task, nor any process left running in it
+ * (its arguments and environment) holds a password; a new role password is a new secret revision the service rolls
+ * onto, the SQL runs again and sets it, and the old revision can be removed after. Then the metrics exporter's service
+ * as synthesized, running the real postgres_exporter (Debian's 0.11.1 build in an image laid out as upstream's:
+ * importPostgresExporter): it reads its role's password from the provisioner's secret file through
+ * DATA_SOURCE_PASS_FILE, logs in (`pg_up 1`, its session in pg_stat_activity), and no inspect or process shows it.
  */
-import { importPostgresExporter } from '../../tools/e2e/engine/standins';
-import { DataNodeSwarm, password, POSTGRES_IMAGE, SCRAPE_NETWORK } from '../helpers/data-node-swarm';
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { harbor } from '../../examples/harbor';
+import { EngineClient } from '../../tools/e2e/engine/api';
+import { importBackupJob, importPostgresExporter, importStandIns } from '../../tools/e2e/engine/standins';
+import { POSTGRES_BIN } from '../helpers/real-servers';
+import { SwarmEngine, serviceSpecOf } from '../helpers/swarm-engine';
+import { resources, SynthesizedSystem } from '../helpers/synth';
 
 jest.setTimeout(240_000);
 
+const NETWORK = 'harbor-data';
+/** The scraper's network (Prometheus joins the backend overlay: stacks/monitoring-stack.ts). */
+const SCRAPE_NETWORK = 'harbor-backend';
 const SERVICE = 'postgres-provisioner';
 const EXPORTER = 'postgres-exporter';
-const IMAGE = POSTGRES_IMAGE;
+const IMAGE = 'postgres:16-alpine';
+const BACKUP = 'backup-job';
+/** The Redis server's stand-in image (the dump job's other server). */
+const REDIS_IMAGE = 'redis:7-alpine';
+/** What the dump job's Terraform values stand for here: none is secret (the age public key, the bucket's name, the account). */
+const BUCKET = 'harbor-production-backups';
 
-let node: DataNodeSwarm;
-let engine: DataNodeSwarm['engine'];
+let engine: SwarmEngine;
+let service: any;
+let exporter: any;
+let backupJob: any;
+let recipient: string;
+let identity: string;
+let secrets: Record<string, any>;
+const references = new Map<string, string>();
+const resolve = (reference: string): string => {
+  if (/^\$\{data\.terraform_remote_state\.[^}]+_docker_network_data\}$/.test(reference)) return NETWORK;
+  if (/^\$\{data\.terraform_remote_state\.[^}]+_docker_network_backend\}$/.test(reference)) return SCRAPE_NETWORK;
+  if (reference === '${var.backup_age_recipient}') return recipient;
+  if (reference === '${cloudflare_r2_bucket.backup-bucket.name}') return BUCKET;
+  if (reference === '${var.cloudflare_account_id}') return 'account';
+  const value = references.get(reference);
+  if (value === undefined) throw new Error(`no engine object for ${reference}`);
+  return value;
+};
+
+/** The synthesized docker_secret `id` holding `value`, named as the provider names it (a fresh revision for the random_id). */
+async function createSecret(id: string, value: string): Promise<{ id: string; name: string }> {
+  const name = String(secrets[id].name).replace(/\$\{random_id\.[^}]+\.hex\}/, randomBytes(4).toString('hex'));
+  const { ID } = await engine.api('POST', '/secrets/create', { Name: name, Data: Buffer.from(value).toString('base64') });
+  references.set(`\${docker_secret.${id}.id}`, ID);
+  references.set(`\${docker_secret.${id}.name}`, name);
+  return { id: ID, name };
+}
+
+/** A synthesized service; only the update monitor is shortened (24 s: the probe's worst case) to keep the run short. */
+function spec(synthesized: any = service): any {
+  const body = structuredClone(synthesized);
+  body.update_config.monitor = '2s';
+  body.rollback_config.monitor = '2s';
+  return serviceSpecOf(body, resolve);
+}
+
+/** The healthy running task of a service and its container, if any. */
+async function healthyTask(name = SERVICE): Promise<{ task: any; container: any } | undefined> {
+  const [task] = (await engine.tasks(name)).filter((candidate) => candidate.DesiredState === 'running' && candidate.Status.State === 'running');
+  if (task === undefined) return undefined;
+  const container = await engine.api('GET', `/containers/${task.Status.ContainerStatus.ContainerID}/json`);
+  return container.State.Health?.Status === 'healthy' ? { task, container } : undefined;
+}
+
+/** Logs in to `database` as `role` over TCP (scram-sha-256) from inside the server's container; the exit code and output. */
+function login(role: string, password: string, database: string): { ok: boolean; output: string } {
+  try {
+    return { ok: true, output: engine.cli(['exec', '-e', `PGPASSWORD=${password}`, 'postgres', 'psql', '-X', '-h', '127.0.0.1', '-U', role, '-d', database, '-Atc', 'SELECT current_user']) };
+  } catch (error) {
+    return { ok: false, output: (error as Error).message };
+  }
+}
+
+const password = () => randomBytes(16).toString('hex');
 const values = { superuser: password(), booking: password(), accounts: password(), exporter: password() };
-const createSecret = (id: string, value: string) => node.createSecret(id, value);
-const login = (role: string, secret: string, database: string) => node.login(role, secret, database);
-const spec = (synthesized: any = node.services[SERVICE]) => node.spec(synthesized);
-const healthyTask = (name = SERVICE) => node.runningTask(name, { healthy: true });
+/** The dump job's credentials besides the superuser's: Redis's admin user, the R2 token, the heartbeat URL (served by the server's container). */
+const backupValues = { redis: password(), r2KeyId: password(), r2Secret: password(), heartbeat: `http://postgres:8099/ping?${password()}` };
 
 beforeAll(async () => {
-  node = await DataNodeSwarm.start({
-    superuserPassword: values.superuser,
-    // The real exporter (Debian's build) under the synthesized image reference.
-    images: (client, work, services) => importPostgresExporter(client, services[EXPORTER].task_spec.container_spec.image, work),
+  const data = new SynthesizedSystem(harbor).synth('production-data');
+  service = resources(data, 'docker_service')[SERVICE];
+  exporter = resources(data, 'docker_service')[EXPORTER];
+  backupJob = resources(data, 'docker_service')[BACKUP];
+  secrets = resources(data, 'docker_secret');
+  engine = await SwarmEngine.start();
+  const work = fs.mkdtempSync(path.join(engine.dir, 'standin-'));
+  // The operators' age key: the job holds only its public half.
+  identity = path.join(work, 'identity.txt');
+  execFileSync('age-keygen', ['-o', identity], { stdio: 'ignore' });
+  recipient = execFileSync('age-keygen', ['-y', identity], { encoding: 'utf8' }).trim();
+  const client = new EngineClient(engine.socket);
+  await importStandIns(client, [
+    { image: IMAGE, ports: [], extras: new Set(['postgres']), shellLess: false, drainSeconds: 0 },
+    { image: REDIS_IMAGE, ports: [], extras: new Set(['redis']), shellLess: false, drainSeconds: 0 },
+  ], work);
+  // The dump job's image with the real pg_dump, redis-cli and age, and a stand-in for the aws CLI's upload to R2.
+  await importBackupJob(client, backupJob.task_spec.container_spec.image, work);
+  // The real exporter (Debian's build) under the synthesized image reference.
+  await importPostgresExporter(client, exporter.task_spec.container_spec.image, work);
+  // The data node's label (swarm-formation.ts), so the synthesized placement constraint stays as it is.
+  engine.cli(['node', 'update', '--label-add', 'data=true', engine.cli(['info', '--format', '{{.Swarm.NodeID}}'])]);
+  for (const network of [NETWORK, SCRAPE_NETWORK]) engine.cli(['network', 'create', '--driver', 'overlay', '--attachable', '--opt', 'encrypted', network]);
+  // The server: a plain container, as on a swarm (its POSTGRES_PASSWORD is docs/scaling.md's "What is not Swarm yet"),
+  // its socket directory writable as the synthesized container's (writablePaths).
+  engine.cli(['run', '-d', '--name', 'postgres', '--network', NETWORK, '--network-alias', 'postgres', '--tmpfs', '/var/run/postgresql:mode=1777', '-e', `POSTGRES_PASSWORD=${values.superuser}`, '-e', 'PGDATA=/var/lib/pgdata', IMAGE, 'docker-entrypoint.sh', 'postgres']);
+  await engine.until('the server accepts connections', async () => login('postgres', values.superuser, 'postgres').ok, 60).catch((error: Error) => {
+    throw new Error(`${error.message}\nthe server's log:\n${engine.cli(['logs', 'postgres'])}\nlast login: ${login('postgres', values.superuser, 'postgres').output}`);
   });
-  engine = node.engine;
 });
 
 afterAll(async () => {
-  await node?.stop();
+  await engine?.stop();
 });
 
 it('provisions every role from the passwords in its secret files, and no inspect or running process shows one; a new password rolls it onto a new secret', async () => {
@@ -92,8 +182,8 @@ it('provisions every role from the passwords in its secret files, and no inspect
 
 it('runs the real postgres exporter as the synthesized service: it reads its password from its secret file, logs in (pg_up 1), answers the scraper on the backend overlay, where its name resolves, and no inspect or process shows the password', async () => {
   // The exporter role and its password's secret are the first test's (the provisioner's secret, which the exporter mounts too).
-  expect(node.hasSecret('postgres-exporter-password-secret')).toBe(true);
-  await engine.api('POST', '/services/create', spec(node.services[EXPORTER]));
+  expect(references.has('${docker_secret.postgres-exporter-password-secret.id}')).toBe(true);
+  await engine.api('POST', '/services/create', spec(exporter));
   await engine.until('the exporter turned healthy', async () => (await healthyTask(EXPORTER)) !== undefined, 120).catch(async (error: Error) => {
     throw new Error(`${error.message}\n${engine.cli(['service', 'logs', EXPORTER])}`);
   });
@@ -124,4 +214,104 @@ it('runs the real postgres exporter as the synthesized service: it reads its pas
   expect(processes).toContain('/bin/postgres_exporter');
   const seen = [engine.cli(['service', 'inspect', EXPORTER]), engine.cli(['inspect', containerId]), JSON.stringify(task), processes].join('\n');
   expect(seen.includes(values.exporter)).toBe(false);
+});
+
+/** The running task of a service and its container: Swarm reports a task with a health check running once it is healthy. */
+async function runningTask(name: string): Promise<{ task: any; container: any } | undefined> {
+  const [task] = (await engine.tasks(name)).filter((candidate) => candidate.DesiredState === 'running' && candidate.Status.State === 'running');
+  if (task === undefined) return undefined;
+  return { task, container: await engine.api('GET', `/containers/${task.Status.ContainerStatus.ContainerID}/json`) };
+}
+
+/** Every process of a container: its arguments and its environment, one line each. */
+const processesOf = (containerId: string) => engine.cli(['exec', containerId, 'sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; tr "\\0" " " < $p/environ; echo; done']);
+
+it('runs the dump job as the synthesized service: a dump of the real PostgreSQL and Redis reads every credential from its secret file, reaches the R2 stand-in encrypted to the age key, and no inspect or process shows a credential; a stop waits for a running dump', async () => {
+  const timings: Record<string, number> = {};
+  let mark = Date.now();
+  const lap = (name: string) => {
+    timings[name] = (Date.now() - mark) / 1000;
+    mark = Date.now();
+  };
+  // The superuser's secret is the provisioner's (the first test's); the others are the job's own.
+  expect(references.has('${docker_secret.postgres-superuser-password-secret.id}')).toBe(true);
+  await createSecret('backup-redis-password-secret', backupValues.redis);
+  await createSecret('backup-r2-access-key-id-secret', backupValues.r2KeyId);
+  await createSecret('backup-r2-secret-access-key-secret', backupValues.r2Secret);
+  await createSecret('backup-heartbeat-url-secret', backupValues.heartbeat);
+  // Redis as on the data host: a plain container named redis whose admin user has only its password's hash.
+  const redisHash = createHash('sha256').update(backupValues.redis).digest('hex');
+  engine.cli(['run', '-d', '--name', 'redis', '--network', NETWORK, '--network-alias', 'redis', REDIS_IMAGE, 'redis-server', '--save', '', '--user', 'default', 'off', '--user', 'ops_admin', 'on', `#${redisHash}`, '~*', '&*', '+@all']);
+  const superuser = ['exec', '-e', `PGPASSWORD=${values.superuser}`, 'postgres', 'psql', '-X', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'booking', '-Atc'];
+  engine.cli([...superuser, "CREATE TABLE trips (id int, destination text); INSERT INTO trips VALUES (1, 'Lisbon')"]);
+  // The heartbeat's receiver: busybox httpd in the server's container, which answers /ping.
+  engine.cli(['exec', '-d', 'postgres', 'httpd', '-f', '-p', '8099', '-h', '/srv/www']);
+  await engine.until('redis answers', async () => /PONG/.test(engine.cli(['exec', '-e', `REDISCLI_AUTH=${backupValues.redis}`, 'redis', 'redis-cli', '--user', 'ops_admin', 'ping'])), 30);
+  engine.cli(['exec', '-e', `REDISCLI_AUTH=${backupValues.redis}`, 'redis', 'redis-cli', '--user', 'ops_admin', 'set', 'booking:trip:1', 'Lisbon']);
+
+  lap('setup (secrets, redis, seed)');
+  await engine.api('POST', '/services/create', spec(backupJob));
+  await engine.until('the dump job runs crond', async () => {
+    const running = await runningTask(BACKUP);
+    return running !== undefined && /crond -f/.test(processesOf(running.container.Id));
+  }, 60).catch(async (error: Error) => {
+    throw new Error(`${error.message}\n${engine.cli(['service', 'logs', BACKUP])}`);
+  });
+  lap('service created to healthy (the first check comes after its 30 s interval)');
+  const { task, container } = (await runningTask(BACKUP))!;
+  const containerId = container.Id as string;
+  // The synthesized health check passed (crond runs), and PID 1 is the shell, not crond.
+  expect(container.State.Health.Status).toBe('healthy');
+  expect(engine.cli(['exec', containerId, 'cat', '/proc/1/cmdline']).startsWith('sh\0-c')).toBe(true);
+  expect(engine.cli(['exec', containerId, 'stat', '-c', '%a %u %n', '/run/secrets/pgpassword', '/run/secrets/rediscli_auth', '/run/secrets/aws_secret_access_key']).split('\n')).toEqual([
+    '400 0 /run/secrets/pgpassword',
+    '400 0 /run/secrets/rediscli_auth',
+    '400 0 /run/secrets/aws_secret_access_key',
+  ]);
+
+  // One dump of each, as the crontab runs it (`/bin/sh /tmp/backup-run <what>`), by hand instead of at 03:00.
+  for (const what of ['postgres', 'redis']) {
+    const output = engine.cli(['exec', containerId, '/bin/sh', '/tmp/backup-run', what]);
+    expect(output).toMatch(new RegExp(`^backup of ${what} done: \\d{8}T\\d{6}Z$`));
+  }
+  lap('both dumps');
+  // What reached the R2 stand-in: the token read from the files, and one object per database and one for Redis.
+  expect(engine.cli(['exec', containerId, 'cat', '/tmp/r2/.credentials'])).toBe(`${backupValues.r2KeyId}\n${backupValues.r2Secret}`);
+  engine.cli(['exec', containerId, 'rm', '/tmp/r2/.credentials']);
+  const objects = engine.cli(['exec', containerId, 'find', '/tmp/r2', '-type', 'f']).split('\n').sort();
+  expect(objects.map((object) => object.replace(/\d{8}T\d{6}Z/, '<stamp>'))).toEqual(
+    [`postgres/accounts/<stamp>.dump.age`, `postgres/booking/<stamp>.dump.age`, `redis/<stamp>.rdb.age`].map((key) => `/tmp/r2/${BUCKET}/${key}`),
+  );
+  const decrypted = (object: string) => execFileSync('age', ['--decrypt', '--identity', identity], { input: Buffer.from(engine.cli(['exec', containerId, 'base64', object]), 'base64') });
+  const booking = execFileSync(`${POSTGRES_BIN}/pg_restore`, ['--file=-'], { input: decrypted(objects.find((object) => object.includes('/booking/'))!) }).toString();
+  expect(booking).toContain('CREATE TABLE public.trips');
+  expect(booking).toMatch(/^1\tLisbon$/m);
+  const rdb = decrypted(objects.find((object) => object.includes('/redis/'))!);
+  expect(rdb.subarray(0, 5).toString()).toBe('REDIS');
+  expect(rdb.includes('booking:trip:1')).toBe(true);
+
+  // Nothing anyone with the Docker API sees, nor any process of the task (the shell, crond), holds a credential.
+  const processes = processesOf(containerId);
+  expect(processes).toContain('crond -f -l 8 -c /tmp/crontabs');
+  expect(processes).toContain('PGPASSWORD_FILE=/run/secrets/pgpassword');
+  const seen = [engine.cli(['service', 'inspect', BACKUP]), engine.cli(['inspect', containerId]), JSON.stringify(task), processes].join('\n');
+  for (const [name, value] of Object.entries({ superuser: values.superuser, ...backupValues })) expect([name, seen.includes(value)]).toEqual([name, false]);
+
+  lap('checks');
+  // A stop while a dump runs: pg_dump waits on a lock held for 8 s; the stop ends crond, the shell waits for the
+  // dump to finish, and the task exits 0 (a kill at the end of the grace would be 137).
+  engine.cli(['exec', '-d', '-e', `PGPASSWORD=${values.superuser}`, 'postgres', 'psql', '-X', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'booking', '-c', 'LOCK TABLE trips IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(8)']);
+  await engine.until('the lock is held', async () => engine.cli([...superuser, "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'trips'::regclass AND granted"]) === '1', 10);
+  engine.cli(['exec', '-d', containerId, 'sh', '-c', '/bin/sh /tmp/backup-run postgres >> /proc/1/fd/1 2>&1']);
+  await engine.until('pg_dump waits for the lock', async () => engine.cli([...superuser, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'"]) === '1', 10);
+  const stopped = Date.now();
+  engine.cli(['service', 'scale', '--detach', `${BACKUP}=0`]);
+  await engine.until('the task has exited', async () => !(await engine.api('GET', `/containers/${containerId}/json`)).State.Running, 60);
+  const finished = await engine.api('GET', `/containers/${containerId}/json`);
+  expect(finished.State.ExitCode).toBe(0);
+  expect(new Date(finished.State.FinishedAt).getTime() - stopped).toBeGreaterThan(3000);
+  expect(engine.cli(['logs', containerId]).match(/backup of postgres done/g)).toHaveLength(1);
+  lap('stop during a dump');
+  // eslint-disable-next-line no-console
+  console.log(`dump job on the swarm (s): ${JSON.stringify(timings)}; the stop took ${(new Date(finished.State.FinishedAt).getTime() - stopped) / 1000} s, waiting for the dump`);
 });
