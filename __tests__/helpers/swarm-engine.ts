@@ -10,6 +10,7 @@
  * wrote. To move into the e2e harness once it drives a real dockerd.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
@@ -262,4 +263,23 @@ export function engineRequest(socket: string, method: string, route: string, bod
     if (payload) req.write(payload);
     req.end();
   });
+}
+
+/**
+ * Creates the synthesized docker_secret `id` (of `secrets`, a stack's docker_secret resources) holding `value`, as
+ * resource_docker_secret.go creates it (its name with a fresh revision for the random_id), and records in
+ * `references` what its `id` and `name` references resolve to, for serviceSpecOf.
+ */
+export async function createSynthesizedSecret(
+  engine: SwarmEngine,
+  secrets: Record<string, any>,
+  references: Map<string, string>,
+  id: string,
+  value: string,
+): Promise<{ id: string; name: string }> {
+  const name = String(secrets[id].name).replace(/\$\{random_id\.[^}]+\.hex\}/, randomBytes(4).toString('hex'));
+  const { ID } = await engine.api('POST', '/secrets/create', { Name: name, Data: Buffer.from(value).toString('base64') });
+  references.set(`\${docker_secret.${id}.id}`, ID);
+  references.set(`\${docker_secret.${id}.name}`, name);
+  return { id: ID, name };
 }

@@ -21,7 +21,7 @@ import { harbor } from '../../examples/harbor';
 import { EngineClient } from '../../tools/e2e/engine/api';
 import { importBackupJob, importPostgresExporter, importStandIns } from '../../tools/e2e/engine/standins';
 import { POSTGRES_BIN } from '../helpers/real-servers';
-import { SwarmEngine, serviceSpecOf } from '../helpers/swarm-engine';
+import { createSynthesizedSecret, SwarmEngine, serviceSpecOf } from '../helpers/swarm-engine';
 import { resources, SynthesizedSystem } from '../helpers/synth';
 
 jest.setTimeout(240_000);
@@ -58,12 +58,8 @@ const resolve = (reference: string): string => {
 };
 
 /** The synthesized docker_secret `id` holding `value`, named as the provider names it (a fresh revision for the random_id). */
-async function createSecret(id: string, value: string): Promise<{ id: string; name: string }> {
-  const name = String(secrets[id].name).replace(/\$\{random_id\.[^}]+\.hex\}/, randomBytes(4).toString('hex'));
-  const { ID } = await engine.api('POST', '/secrets/create', { Name: name, Data: Buffer.from(value).toString('base64') });
-  references.set(`\${docker_secret.${id}.id}`, ID);
-  references.set(`\${docker_secret.${id}.name}`, name);
-  return { id: ID, name };
+function createSecret(id: string, value: string): Promise<{ id: string; name: string }> {
+  return createSynthesizedSecret(engine, secrets, references, id, value);
 }
 
 /** A synthesized service; only the update monitor is shortened (24 s: the probe's worst case) to keep the run short. */

@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { harbor } from '../../examples/harbor';
-import { SwarmEngine, serviceSpecOf } from '../helpers/swarm-engine';
+import { createSynthesizedSecret, SwarmEngine, serviceSpecOf } from '../helpers/swarm-engine';
 import { resources, SynthesizedSystem } from '../helpers/synth';
 
 jest.setTimeout(240_000);
@@ -32,15 +32,10 @@ const resolve = (reference: string): string => {
 };
 
 /**
- * Creates the synthesized docker_secret `id` holding `value`, as resource_docker_secret.go creates it (its name with
- * a fresh revision for the random_id), and records what its references resolve to.
+ * The synthesized docker_secret `id` holding `value` (createSynthesizedSecret), its references recorded for this file.
  */
-async function createSecret(id: string, value: string): Promise<{ id: string; name: string }> {
-  const name = String(secrets[id].name).replace(/\$\{random_id\.[^}]+\.hex\}/, randomBytes(4).toString('hex'));
-  const { ID } = await engine.api('POST', '/secrets/create', { Name: name, Data: Buffer.from(value).toString('base64') });
-  references.set(`\${docker_secret.${id}.id}`, ID);
-  references.set(`\${docker_secret.${id}.name}`, name);
-  return { id: ID, name };
+function createSecret(id: string, value: string): Promise<{ id: string; name: string }> {
+  return createSynthesizedSecret(engine, secrets, references, id, value);
 }
 
 /**
