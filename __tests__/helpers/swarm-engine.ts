@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { dockerdStorageDriver } from '../../tools/e2e/engine/storage-driver';
 
 const API = '/v1.41';
 
@@ -39,7 +40,7 @@ export class SwarmEngine {
         '-c',
         'ip link set lo up && exec dockerd "$@"',
         'dockerd',
-        '--storage-driver=vfs',
+        `--storage-driver=${dockerdStorageDriver()}`,
         '--iptables=false',
         '--ip6tables=false',
         '--bridge=none',

@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { dockerdStorageDriver } from '../../tools/e2e/engine/storage-driver';
 import { stopChild } from './child-process';
 import { engineRequest } from './swarm-engine';
 
@@ -73,7 +74,7 @@ export class SwarmNodes {
     fs.mkdirSync(root);
     const log = fs.openSync(path.join(root, 'dockerd.log'), 'w');
     const flags = [
-      '--storage-driver=vfs', '--iptables=false', '--ip6tables=false', '--bridge=none',
+      `--storage-driver=${dockerdStorageDriver()}`, '--iptables=false', '--ip6tables=false', '--bridge=none',
       `--host=unix://${root}/docker.sock`, `--data-root=${root}/data`, `--exec-root=${root}/exec`, `--pidfile=${root}/docker.pid`,
     ];
     // unshare and nsenter exec what follows: the child is dockerd itself. nsenter, not `ip netns exec`, which remounts /sys and hides the cgroup mounts dockerd needs.

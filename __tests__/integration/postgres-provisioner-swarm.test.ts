@@ -12,6 +12,9 @@
  * as synthesized, running the real postgres_exporter (Debian's 0.11.1 build in an image laid out as upstream's:
  * importPostgresExporter): it reads its role's password from the provisioner's secret file through
  * DATA_SOURCE_PASS_FILE, logs in (`pg_up 1`, its session in pg_stat_activity), and no inspect or process shows it.
+ * The three services are created together before the tests, as one `terraform apply` creates them: their first
+ * health checks (30 s after the start for the exporter and the dump job, dockerd 20.10 has no start_interval) then
+ * overlap instead of adding up.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -45,6 +48,9 @@ let backupJob: any;
 let recipient: string;
 let identity: string;
 let secrets: Record<string, any>;
+/** The provisioner's service, and the booking role's first secret revision (the rotation replaces it). */
+let provisionerId: string;
+let oldBooking: { id: string; name: string };
 const references = new Map<string, string>();
 const resolve = (reference: string): string => {
   if (/^\$\{data\.terraform_remote_state\.[^}]+_docker_network_data\}$/.test(reference)) return NETWORK;
@@ -122,6 +128,18 @@ beforeAll(async () => {
   await engine.until('the server accepts connections', async () => login('postgres', values.superuser, 'postgres').ok, 60).catch((error: Error) => {
     throw new Error(`${error.message}\nthe server's log:\n${engine.cli(['logs', 'postgres'])}\nlast login: ${login('postgres', values.superuser, 'postgres').output}`);
   });
+  // Every secret, then the three services at once (each test below waits for its own).
+  await createSecret('postgres-superuser-password-secret', values.superuser);
+  oldBooking = await createSecret('postgres-role-booking-secret', values.booking);
+  await createSecret('postgres-role-accounts-secret', values.accounts);
+  await createSecret('postgres-exporter-password-secret', values.exporter);
+  await createSecret('backup-redis-password-secret', backupValues.redis);
+  await createSecret('backup-r2-access-key-id-secret', backupValues.r2KeyId);
+  await createSecret('backup-r2-secret-access-key-secret', backupValues.r2Secret);
+  await createSecret('backup-heartbeat-url-secret', backupValues.heartbeat);
+  provisionerId = (await engine.api('POST', '/services/create', spec())).ID;
+  await engine.api('POST', '/services/create', spec(exporter));
+  await engine.api('POST', '/services/create', spec(backupJob));
 });
 
 afterAll(async () => {
@@ -129,11 +147,7 @@ afterAll(async () => {
 });
 
 it('provisions every role from the passwords in its secret files, and no inspect or running process shows one; a new password rolls it onto a new secret', async () => {
-  await createSecret('postgres-superuser-password-secret', values.superuser);
-  const oldBooking = await createSecret('postgres-role-booking-secret', values.booking);
-  await createSecret('postgres-role-accounts-secret', values.accounts);
-  await createSecret('postgres-exporter-password-secret', values.exporter);
-  const { ID } = await engine.api('POST', '/services/create', spec());
+  const ID = provisionerId;
   await engine.until('the provisioner ran its SQL and turned healthy', async () => (await healthyTask()) !== undefined, 120);
 
   expect(login('booking', values.booking, 'booking')).toEqual({ ok: true, output: 'booking' });
@@ -177,9 +191,8 @@ it('provisions every role from the passwords in its secret files, and no inspect
 });
 
 it('runs the real postgres exporter as the synthesized service: it reads its password from its secret file, logs in (pg_up 1), answers the scraper on the backend overlay, where its name resolves, and no inspect or process shows the password', async () => {
-  // The exporter role and its password's secret are the first test's (the provisioner's secret, which the exporter mounts too).
+  // The exporter mounts the provisioner's secret of its role's password; the role is the provisioner's (the first test).
   expect(references.has('${docker_secret.postgres-exporter-password-secret.id}')).toBe(true);
-  await engine.api('POST', '/services/create', spec(exporter));
   await engine.until('the exporter turned healthy', async () => (await healthyTask(EXPORTER)) !== undefined, 120).catch(async (error: Error) => {
     throw new Error(`${error.message}\n${engine.cli(['service', 'logs', EXPORTER])}`);
   });
@@ -229,12 +242,8 @@ it('runs the dump job as the synthesized service: a dump of the real PostgreSQL 
     timings[name] = (Date.now() - mark) / 1000;
     mark = Date.now();
   };
-  // The superuser's secret is the provisioner's (the first test's); the others are the job's own.
+  // The superuser's secret is the provisioner's; the others are the job's own.
   expect(references.has('${docker_secret.postgres-superuser-password-secret.id}')).toBe(true);
-  await createSecret('backup-redis-password-secret', backupValues.redis);
-  await createSecret('backup-r2-access-key-id-secret', backupValues.r2KeyId);
-  await createSecret('backup-r2-secret-access-key-secret', backupValues.r2Secret);
-  await createSecret('backup-heartbeat-url-secret', backupValues.heartbeat);
   // Redis as on the data host: a plain container named redis whose admin user has only its password's hash.
   const redisHash = createHash('sha256').update(backupValues.redis).digest('hex');
   engine.cli(['run', '-d', '--name', 'redis', '--network', NETWORK, '--network-alias', 'redis', REDIS_IMAGE, 'redis-server', '--save', '', '--user', 'default', 'off', '--user', 'ops_admin', 'on', `#${redisHash}`, '~*', '&*', '+@all']);
@@ -245,15 +254,14 @@ it('runs the dump job as the synthesized service: a dump of the real PostgreSQL 
   await engine.until('redis answers', async () => /PONG/.test(engine.cli(['exec', '-e', `REDISCLI_AUTH=${backupValues.redis}`, 'redis', 'redis-cli', '--user', 'ops_admin', 'ping'])), 30);
   engine.cli(['exec', '-e', `REDISCLI_AUTH=${backupValues.redis}`, 'redis', 'redis-cli', '--user', 'ops_admin', 'set', 'booking:trip:1', 'Lisbon']);
 
-  lap('setup (secrets, redis, seed)');
-  await engine.api('POST', '/services/create', spec(backupJob));
+  lap('setup (redis, seed)');
   await engine.until('the dump job runs crond', async () => {
     const running = await runningTask(BACKUP);
     return running !== undefined && /crond -f/.test(processesOf(running.container.Id));
   }, 60).catch(async (error: Error) => {
     throw new Error(`${error.message}\n${engine.cli(['service', 'logs', BACKUP])}`);
   });
-  lap('service created to healthy (the first check comes after its 30 s interval)');
+  lap('healthy (created before the tests; the first check comes after its 30 s interval)');
   const { task, container } = (await runningTask(BACKUP))!;
   const containerId = container.Id as string;
   // The synthesized health check passed (crond runs), and PID 1 is the shell, not crond.

@@ -1,9 +1,9 @@
 /**
  * The e2e's own Docker daemon: Debian's dockerd (docker.io, 20.10) started as root with its own socket, data
  * root, exec root and pid file under a temporary directory, so it never touches a system daemon or another
- * run's. vfs storage and no iptables are what runs in these containers without a kernel overlay or netfilter
- * (tried in issue 26); no default bridge (docker0) and an address pool of its own, so parallel runs on one
- * machine do not collide. Stopped by its pid at the end, on failure and on SIGINT/SIGTERM.
+ * run's. No iptables (what runs without netfilter, tried in issue 26), overlay2 storage where the kernel mounts an
+ * overlay on the daemon's file system, else vfs (dockerdStorageDriver); no default bridge (docker0) and an address
+ * pool of its own, so parallel runs on one machine do not collide. Stopped by its pid at the end, on failure and on SIGINT/SIGTERM.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineClient } from './api';
 import { E2E_BUSYBOX } from './standins';
+import { dockerdStorageDriver } from './storage-driver';
 
 const DOCKERD = '/usr/sbin/dockerd';
 
@@ -47,7 +48,7 @@ export async function startDaemon(): Promise<EngineDaemon> {
   const child = spawn(
     DOCKERD,
     [
-      '--storage-driver=vfs', '--iptables=false', '--ip6tables=false', '--bridge=none',
+      `--storage-driver=${dockerdStorageDriver()}`, '--iptables=false', '--ip6tables=false', '--bridge=none',
       `--default-address-pool=base=${pool},size=24`,
       '--host', `unix://${socket}`, '--data-root', path.join(root, 'data'), '--exec-root', path.join(root, 'exec'),
       '--pidfile', path.join(root, 'docker.pid'),
