@@ -9,6 +9,7 @@ const shared = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: { '^archiver$': '<rootDir>/__tests__/helpers/archiver-on-use.js' },
 };
 
 module.exports = {
