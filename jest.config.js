@@ -17,6 +17,7 @@ module.exports = {
   // `npm run test:integration` pass --maxWorkers=4: the real-engine files mostly wait (a swarm converging, a canary
   // watch), and with two workers two of them held both workers while the cores idled.
   maxWorkers: 2,
+  testSequencer: '<rootDir>/__tests__/helpers/sequencer.js',
   projects: [
     {
       ...shared,
