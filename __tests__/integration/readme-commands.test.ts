@@ -89,7 +89,7 @@ function run(clone: string, command: string): Promise<{ code: number | null; out
 }
 
 /**
- * The commands run one after the other in one clone: one copy of the tree and one cold build of each bundle (three
+ * The commands run one after the other in one clone: one copy of the tree and one cold build of the commands' bundles (three
  * clones at once took 27 s of CPU instead of 24, and the suite is CPU-bound). The synth comes first, as a new user
  * meets it, and `npm run graph` before `release record`: the diagrams show staging's tags, which record changes.
  */
