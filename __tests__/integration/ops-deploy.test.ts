@@ -172,10 +172,14 @@ describe('deploy checks before the synth (preview.ts)', () => {
     }
   });
 
+  const targets: string[] = [];
+  afterAll(() => targets.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
   /** A recording io whose preview is the real one (main.ts's App built in this process) and whose outdir does not exist yet. */
   function previewingIo(applied: readonly string[], env: NodeJS.ProcessEnv): Recorded & { readonly outdir: string } {
     const recorded = recordingIo(applied, env);
     const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-target-')), 'cdktf.out');
+    targets.push(path.dirname(target));
     return { ...recorded, io: { ...recorded.io, outdir: target, preview: defaultIo().preview }, outdir: target };
   }
 
