@@ -80,7 +80,7 @@ export { Duration } from './constructs/core/duration';
 export { HealthCheck } from './constructs/core/health-check';
 
 // Stacks, and the functions that build them.
-export { synthesizeSystem, type SynthesizeSystemOptions, type SynthesizedSystemApp } from './stacks/app';
+export { synthesizeSystem, synthesizeOptionsFromEnv, type SynthesizeSystemOptions, type SynthesizedSystemApp } from './stacks/app';
 export { createSystemStacks, stacksOf, type EnvironmentStacks, type SystemStacksOptions } from './stacks/system-stacks';
 export { SystemStack, StackOutputs, type SystemStackProps } from './stacks/system-stack';
 export { NetworkStack, type NetworkStackProps } from './stacks/network-stack';

@@ -8,13 +8,12 @@
  */
 'use strict';
 const path = require('node:path');
-const { bundled, bundleNameOf } = require('./bundle-cache');
+const { bundlesOf } = require('./bundle-cache');
 
 // MANACORE_APP_ENTRY: another entry point (tests run small apps through this same runner); default main.ts.
 const entry = process.env.MANACORE_APP_ENTRY || 'main.ts';
 // The real app also gets the cost report, run after synth (main.ts stays library and system only).
-const { app: bundle, 'after-synth': afterSynth } =
-  entry === 'main.ts' ? bundled('main', { app: entry, 'after-synth': 'scripts/cost/after-synth.ts' }) : bundled(bundleNameOf('entry', entry), { app: entry });
+const [bundle, afterSynth] = entry === 'main.ts' ? bundlesOf(entry, 'scripts/cost/after-synth.ts') : bundlesOf(entry);
 
 try {
   require(bundle);

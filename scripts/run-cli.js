@@ -7,13 +7,13 @@
  */
 'use strict';
 const Module = require('node:module');
-const { bundled, bundleNameOf } = require('./bundle-cache');
+const { bundlesOf } = require('./bundle-cache');
 
 const [entry, ...args] = process.argv.slice(2);
 if (!entry) {
   process.stderr.write('Usage: node scripts/run-cli.js <entry.ts> [arguments...]\n');
   process.exit(2);
 }
-const { cli } = bundled(bundleNameOf('cli', entry), { cli: entry });
+const [cli] = bundlesOf(entry);
 process.argv = [process.argv[0], cli, ...args];
 Module.runMain();

@@ -31,6 +31,19 @@ export interface SynthesizedSystemApp {
  * Terraform's version is checked once, not once per stack (binary-version-once.ts).
  */
 export function synthesizeSystem(system: SystemSpec, options: SynthesizeSystemOptions = {}): SynthesizedSystemApp {
+  const built = buildSystemApp(system, options);
+  built.app.synth();
+  // Across stacks: every host's edge proxy orders on its own, and Let's Encrypt counts per registered domain.
+  assertCertificateOrders(built.environments, system.rootDomain);
+  return built;
+}
+
+/**
+ * The App `synthesizeSystem` synthesizes, built but not synthesized: a stack's
+ * `toTerraform()` renders that stack alone (what the deploy wrapper checks
+ * before paying for a whole synth, scripts/deploy/preview.ts).
+ */
+export function buildSystemApp(system: SystemSpec, options: SynthesizeSystemOptions = {}): SynthesizedSystemApp {
   configureTokenStackTraces();
   checkBinaryVersionsOnce();
   const app = new App({ stackTraces: false, outdir: options.outdir });
@@ -40,10 +53,15 @@ export function synthesizeSystem(system: SystemSpec, options: SynthesizeSystemOp
     if (!organization) throw new Error('The bootstrap stack needs a Terraform Cloud organization (TFC_ORGANIZATION): it creates Terraform Cloud workspaces');
     new TerraformCloudBootstrapStack(app, 'bootstrap', { organization, stacks: environments.flatMap(stacksOf) });
   }
-  app.synth();
-  // Across stacks: every host's edge proxy orders on its own, and Let's Encrypt counts per registered domain.
-  assertCertificateOrders(environments, system.rootDomain);
   return { app, environments };
+}
+
+/**
+ * The options main.ts reads from the process environment, for it and for the commands that build the same App:
+ * `TFC_ORGANIZATION=acme` moves every stack to Terraform Cloud; `TFC_BOOTSTRAP=1` adds the stack that creates its workspaces.
+ */
+export function synthesizeOptionsFromEnv(env: NodeJS.ProcessEnv): SynthesizeSystemOptions {
+  return { terraformCloudOrganization: env.TFC_ORGANIZATION || undefined, bootstrap: env.TFC_BOOTSTRAP === '1' };
 }
 
 /**

@@ -200,3 +200,50 @@ printWarning('under the CLI', { CDKTF_CONTEXT_JSON: '{}' });`);
     expect(warned.stdout).toBe('Warning: under the CLI\n');
   });
 });
+
+describe('the bundle cache of run-app.js and run-cli.js (scripts/bundle-cache.js)', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cache = require('../../scripts/bundle-cache.js') as {
+    bundled: (name: string, entryPoints: Record<string, string>) => Record<string, string>;
+    bundlesOf: (...sources: string[]) => string[];
+    commandEntryPoints: () => Record<string, string>;
+  };
+
+  test('the app, its cost report and every command line package.json runs through run-cli.js are built together', () => {
+    expect(cache.commandEntryPoints()).toEqual({
+      main: 'main.ts',
+      'scripts/cost/after-synth': 'scripts/cost/after-synth.ts',
+      'scripts/deploy/cli': 'scripts/deploy/cli.ts',
+      'scripts/graph/cli': 'scripts/graph/cli.ts',
+      'scripts/ops/cli': 'scripts/ops/cli.ts',
+      'scripts/plan-comment/cli': 'scripts/plan-comment/cli.ts',
+      'scripts/release/cli': 'scripts/release/cli.ts',
+    });
+    // One directory for all: the ops and the release command lines are files of the same build.
+    const [ops, release] = cache.bundlesOf('scripts/ops/cli.ts', './scripts/release/cli.ts');
+    expect(path.dirname(path.dirname(ops))).toBe(path.dirname(path.dirname(release)));
+    expect(fs.existsSync(ops) && fs.existsSync(release)).toBe(true);
+  });
+
+  test('an input changed to the same size with its modification time put back is rebuilt; an unchanged one is not', () => {
+    const dir = fs.mkdtempSync(path.join(PROJECT_ROOT, 'node_modules', '.cache', 'bundle-cache-test-'));
+    const name = path.basename(dir);
+    try {
+      const source = path.join(dir, 'entry.js');
+      fs.writeFileSync(source, 'module.exports = "one";\n');
+      const entryPoints = { out: path.relative(PROJECT_ROOT, source) };
+      const bundle = cache.bundled(name, entryPoints).out;
+      expect(fs.readFileSync(bundle, 'utf8')).toContain('"one"');
+      const built = fs.statSync(bundle);
+      expect(fs.statSync(cache.bundled(name, entryPoints).out)).toMatchObject({ ino: built.ino, mtimeMs: built.mtimeMs });
+
+      const { atime, mtime } = fs.statSync(source);
+      fs.writeFileSync(source, 'module.exports = "two";\n');
+      fs.utimesSync(source, atime, mtime);
+      expect(fs.readFileSync(cache.bundled(name, entryPoints).out, 'utf8')).toContain('"two"');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.rmSync(path.join(PROJECT_ROOT, 'node_modules', '.cache', 'manacore-app', name), { recursive: true, force: true });
+    }
+  });
+});

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { main, parseDeployArgs, type DeployIo } from '../../scripts/deploy/cli';
+import { defaultIo, main, parseDeployArgs, type DeployIo } from '../../scripts/deploy/cli';
 import { checkUpstream, cloudStateStatus, localStateStatus, missingCredentials, selectStacks, stateLocation, upstreamOf, type StateStatus } from '../../scripts/deploy/preflight';
-import { readSynthesizedApp } from '../../scripts/lib/synthesized';
+import { readSynthesizedApp, type SynthesizedApp } from '../../scripts/lib/synthesized';
 import { findOnPath, quietEnv } from '../../scripts/lib/tools';
 import { synthToTemp } from '../helpers/synth-out';
 
@@ -22,6 +22,10 @@ function withReleasedProductionChat(source: string): string {
   return copy;
 }
 const releasedOutdir = withReleasedProductionChat(outdir);
+
+let cloudSynth: string | undefined;
+/** The App synthesized under Terraform Cloud (TFC_ORGANIZATION=acme), once for the tests that read it. */
+const cloudOutdir = (): string => (cloudSynth ??= synthToTemp({ TFC_ORGANIZATION: 'acme' }));
 
 interface Recorded {
   readonly io: DeployIo;
@@ -137,6 +141,103 @@ describe('deploy preflight', () => {
   });
 });
 
+describe('deploy checks before the synth (preview.ts)', () => {
+  /** main.ts's App as the deploy command builds it, not synthesized, read as if synthesized into `dir`. */
+  const previewOf = (env: NodeJS.ProcessEnv, dir: string): SynthesizedApp => defaultIo().preview!(env, dir)!;
+
+  test('the stacks are rendered as the synth writes them: same stacks, JSON (key order included), upstream, stage and directory', () => {
+    const preview = previewOf({}, outdir);
+    expect([...preview.stacks.keys()].sort()).toEqual([...app.stacks.keys()].sort());
+    // One stack of each kind in each environment (rendering is the same code for all; each costs ~10 ms).
+    const kinds = ['network', 'edge', 'data', 'monitoring', 'chat-credentials', 'chat', 'mana-core-auth', 'bauntown'];
+    for (const name of ['staging', 'production'].flatMap((environment) => kinds.map((kind) => `${environment}-${kind}`))) {
+      const synthesized = app.stacks.get(name)!;
+      const rendered = preview.stacks.get(name)!;
+      expect({ name, json: JSON.stringify(rendered.json) }).toEqual({ name, json: JSON.stringify(synthesized.json) });
+      expect({ name, dependencies: rendered.dependencies, stage: rendered.stage, workingDirectory: rendered.workingDirectory }).toEqual({
+        name,
+        dependencies: synthesized.dependencies,
+        stage: synthesized.stage,
+        workingDirectory: synthesized.workingDirectory,
+      });
+    }
+  });
+
+  test('under Terraform Cloud too (TFC_ORGANIZATION): backend and credentials as synthesized', () => {
+    const cloud = readSynthesizedApp(cloudOutdir());
+    const preview = previewOf({ TFC_ORGANIZATION: 'acme' }, cloud.outdir);
+    for (const name of ['staging-network', 'production-chat', 'production-data']) {
+      expect(JSON.stringify(preview.stacks.get(name)!.json)).toBe(JSON.stringify(cloud.stacks.get(name)!.json));
+      expect(missingCredentials(preview.stacks.get(name)!, {}, '/nonexistent-home')).toEqual(missingCredentials(cloud.stacks.get(name)!, {}, '/nonexistent-home'));
+    }
+  });
+
+  const targets: string[] = [];
+  afterAll(() => targets.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+  /** A recording io whose preview is the real one (main.ts's App built in this process) and whose outdir does not exist yet. */
+  function previewingIo(applied: readonly string[], env: NodeJS.ProcessEnv): Recorded & { readonly outdir: string } {
+    const recorded = recordingIo(applied, env);
+    const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'deploy-target-')), 'cdktf.out');
+    targets.push(path.dirname(target));
+    return { ...recorded, io: { ...recorded.io, outdir: target, preview: defaultIo().preview }, outdir: target };
+  }
+
+  test('missing credentials are refused with the same message without synthesizing: no synth run, no cdktf.out written', async () => {
+    const { io, err, runs, outdir: target } = previewingIo([], { PATH: pathWithTerraform() });
+    expect(await main(['diff', 'staging-network'], io)).toBe(1);
+    expect(err.join('\n')).toBe(
+      [
+        'error: these credentials are not set (README "Secrets", docs/deploying.md "Credentials Terraform needs"):',
+        '  staging-network: CLOUDFLARE_API_TOKEN, GITHUB_TOKEN, HCLOUD_TOKEN, TF_VAR_ssh_public_key_platform_admin',
+      ].join('\n'),
+    );
+    expect(runs).toEqual([]);
+    expect(fs.existsSync(target)).toBe(false);
+  });
+
+  test('production with local state and missing upstream stacks are refused before the synth too, in the same order as after it', async () => {
+    const production = previewingIo(upstreamOf(app, 'production-chat'), { PATH: pathWithTerraform() });
+    expect(await main(['deploy', 'production-chat'], production.io)).toBe(1);
+    expect(production.err.join('\n')).toMatch(/^error: refusing to deploy production-chat: a production stack with local state/);
+    expect(production.runs).toEqual([]);
+    // Without credentials either: the upstream stacks are named first, as after a synth (test above).
+    const upstream = previewingIo(['staging-network'], { PATH: pathWithTerraform() });
+    expect(await main(['deploy', 'staging-chat'], upstream.io)).toBe(1);
+    expect(upstream.err.join('\n')).toMatch(/^error: staging-chat depends on stacks that have not been deployed[^]*npm run deploy -- staging-edge/);
+    expect(upstream.runs).toEqual([]);
+    expect(fs.existsSync(upstream.outdir)).toBe(false);
+  });
+
+  test('when the preview passes, the synth and cdktf run as before, saying each step once and probing each upstream stack once', async () => {
+    const probed: string[] = [];
+    const recorded = recordingIo(upstreamOf(app, 'staging-chat'), { ...credentials(), PATH: pathWithTerraform() });
+    const probe = recorded.io.probe;
+    const io: DeployIo = { ...recorded.io, preview: defaultIo().preview, probe: (stack, location) => (probed.push(stack), probe(stack, location)) };
+    expect(await main(['deploy', 'staging-chat'], io)).toBe(0);
+    expect(recorded.runs.map((run) => path.basename(run.command))).toEqual(['node', 'cdktf']);
+    expect(recorded.out.filter((line) => line.startsWith('['))).toEqual([
+      '[1/4] synthesizing (node scripts/run-app.js)',
+      '[2/4] checking staging-chat',
+      '[3/4] looking for credentials and Terraform',
+      '[4/4] cdktf deploy staging-chat',
+    ]);
+    expect(probed).toEqual(upstreamOf(app, 'staging-chat'));
+  });
+
+  test('an App that fails to build here is left to the synth, which reports it as npm run synth does', async () => {
+    const recorded = recordingIo(upstreamOf(app, 'staging-chat'), { ...credentials(), PATH: pathWithTerraform() });
+    const io: DeployIo = {
+      ...recorded.io,
+      preview: () => {
+        throw new Error('Invalid configuration');
+      },
+    };
+    expect(await main(['deploy', 'staging-chat'], io)).toBe(0);
+    expect(recorded.runs.map((run) => path.basename(run.command))).toEqual(['node', 'cdktf']);
+  });
+});
+
 describe('npm run deploy', () => {
   test('names the upstream stacks to deploy first, in order, and runs nothing', async () => {
     const { io, err, runs } = recordingIo(['staging-network'], { PATH: pathWithTerraform() });
@@ -244,7 +345,7 @@ describe('npm run deploy', () => {
   });
 
   test('production under Terraform Cloud is not refused', async () => {
-    const cloudOut = synthToTemp({ TFC_ORGANIZATION: 'acme' });
+    const cloudOut = cloudOutdir();
     const { io, err } = recordingIo(upstreamOf(app, 'production-chat'), { PATH: pathWithTerraform(), TF_TOKEN_app_terraform_io: 'dummy' });
     expect(await main(['deploy', 'production-chat'], { ...io, outdir: withReleasedProductionChat(cloudOut) })).toBe(0);
     // Remote execution: provider credentials and variables live in the workspace; only the CLI token is needed here.

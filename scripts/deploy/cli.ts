@@ -1,5 +1,5 @@
 /**
- * `npm run deploy -- <stack>...` and `npm run diff -- <stack>...`: synthesize, check, then hand
+ * `npm run deploy -- <stack>...` and `npm run diff -- <stack>...`: check, synthesize, check, then hand
  * the stacks to `cdktf deploy --skip-synth`, one deploy stage after the other (stacks/deploy-order.ts),
  * or to `cdktf diff --skip-synth`, one stack at a time (cdktf diffs a single stack).
  *
@@ -7,7 +7,8 @@
  * would run every stack of `staging-*` at once: this wrapper deploys them stage by stage. It also
  * checks, before synth output reaches Terraform, that the upstream stacks have state (local file,
  * or the Terraform Cloud workspace) and production rules; Terraform itself stops a plan whose
- * upstream is missing (StackOutputs in stacks/system-stack.ts).
+ * upstream is missing (StackOutputs in stacks/system-stack.ts). The same checks run first on the
+ * App built but not synthesized (preview.ts): a refusal costs no synth and writes no cdktf.out.
  *
  *   npm run deploy -- <stack|env-*>... [--allow-local-production] [-- <cdktf deploy options>]
  *   npm run diff -- <stack|env-*>... [-- <cdktf diff options>]
@@ -15,9 +16,13 @@
  * Exit codes: 0 done, 1 refused or failed (message says why), 2 usage error.
  */
 import { loadSystem, projectRoot, runCommand } from '../lib/command-line';
+import { buildSystemApp, synthesizeOptionsFromEnv } from '../../stacks/app';
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { environmentOf, readSynthesizedApp, SynthOutputError } from '../lib/synthesized';
+import { environmentOf, readSynthesizedApp, SynthOutputError, type SynthesizedApp } from '../lib/synthesized';
+import { previewApp } from './preview';
 import { placeholderRefusal, placeholderUses } from '../release/release';
 import { declaredReleaseTasks, describeRuns } from '../plan-comment/release-tasks';
 import { OperatorError, quietEnv, requireBinary, terraformBinary } from '../lib/tools';
@@ -33,6 +38,7 @@ import {
   missingUpstreamMessage,
   selectStacks,
   type StateProbe,
+  type StateStatus,
 } from './preflight';
 
 const ROOT = projectRoot();
@@ -88,6 +94,11 @@ export interface DeployIo {
   readonly probe: StateProbe;
   readonly outdir: string;
   readonly isProduction: (environment: string) => boolean;
+  /**
+   * The App the synth step will write to `outdir`, built here without synthesizing it (preview.ts), so that a
+   * refusal comes before the synth; undefined when it cannot be built here (another app entry). @default - none
+   */
+  readonly preview?: (env: NodeJS.ProcessEnv, outdir: string) => SynthesizedApp | undefined;
 }
 
 /** Production unless the system description says otherwise: an unknown environment is treated as production. */
@@ -108,23 +119,73 @@ export function defaultIo(): DeployIo {
     probe: defaultStateProbe(),
     outdir: path.join(ROOT, 'cdktf.out'),
     isProduction: isProductionEnvironment,
+    preview: previewOfMainApp,
   };
+}
+
+/**
+ * What main.ts synthesizes, built in this process: the same system (loadSystem) with the same options from the same
+ * environment. Another app entry (MANACORE_APP_ENTRY, scripts/run-app.js) is not previewed. Warnings are left to the synth.
+ */
+function previewOfMainApp(env: NodeJS.ProcessEnv, outdir: string): SynthesizedApp | undefined {
+  if (env.MANACORE_APP_ENTRY) return undefined;
+  // cdktf's App creates its outdir and outdir/stacks when constructed: a directory of its own, so cdktf.out stays untouched.
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'manacore-preview-'));
+  try {
+    return previewApp(buildSystemApp(loadSystem(), { ...synthesizeOptionsFromEnv(env), outdir: scratch, onWarning: () => {} }).app, outdir);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A probe that asks once per stack and state location: the checks run before and after the synth. */
+function probingOnce(probe: StateProbe): StateProbe {
+  const answers = new Map<string, Promise<StateStatus>>();
+  return (stack, location) => {
+    const key = JSON.stringify([stack, location]);
+    if (!answers.has(key)) answers.set(key, probe(stack, location));
+    return answers.get(key)!;
+  };
+}
+
+/** One step of the run, numbered as the operator reads them. */
+function step(io: DeployIo, n: number, text: string): void {
+  io.log(`[${n}/4] ${text}`);
 }
 
 /** Runs one invocation and returns its exit code. */
 export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<number> {
   const env = quietEnv(io.env);
-  const total = 4;
-  const step = (n: number, text: string): void => io.log(`[${n}/${total}] ${text}`);
+  const checkedIo: DeployIo = { ...io, probe: probingOnce(io.probe) };
+  await refuseBeforeSynth(args, checkedIo, env);
 
-  step(1, 'synthesizing (node scripts/run-app.js)');
+  step(io, 1, 'synthesizing (node scripts/run-app.js)');
   if (io.run(process.execPath, [path.join(ROOT, 'scripts', 'run-app.js')], { ...env, CDKTF_OUTDIR: io.outdir }) !== 0) {
     throw new OperatorError(`synth failed (see above); nothing was ${args.verb === 'diff' ? 'planned' : 'deployed'}`);
   }
   const app = readSynthesizedApp(io.outdir);
   const selected = selectStacks(app, args.stacks, args.verb);
+  await checkStacks(app, selected, args, checkedIo, env);
 
-  step(2, `checking ${selected.join(', ')}`);
+  const cdktf = path.join(ROOT, 'node_modules', '.bin', 'cdktf');
+  const rounds = args.verb === 'deploy' ? deployRounds(app, selected) : selected.map((stack) => [stack]);
+  for (const [index, round] of rounds.entries()) {
+    step(io, 4, `cdktf ${args.verb} ${round.join(' ')}${rounds.length > 1 ? ` (${index + 1} of ${rounds.length})` : ''}`);
+    const code = io.run(cdktf, [args.verb, ...round, '--skip-synth', ...args.cdktfArgs], env);
+    if (code !== 0) {
+      const rest = rounds.slice(index + 1).flat();
+      throw new OperatorError(`cdktf ${args.verb} exited with code ${code}${rest.length > 0 ? `; not run: ${rest.join(', ')}` : ''}`);
+    }
+  }
+  return 0;
+}
+
+/**
+ * The checks of the synth step's output, in the order an operator fixes what they find: production rules, release
+ * tasks (said, not checked), upstream state, credentials, Terraform. Throws the refusal.
+ */
+async function checkStacks(app: SynthesizedApp, selected: readonly string[], args: DeployArgs, io: DeployIo, env: NodeJS.ProcessEnv): Promise<void> {
+  step(io, 2, `checking ${selected.join(', ')}`);
   if (args.verb === 'deploy' && !args.allowLocalProduction) {
     const refusal = localProductionRefusal(app, selected, io.isProduction);
     if (refusal !== undefined) throw new OperatorError(refusal);
@@ -147,23 +208,27 @@ export async function runDeploy(args: DeployArgs, io: DeployIo): Promise<number>
   if (upstream.missing.length > 0) throw new OperatorError(missingUpstreamMessage(selected, upstream.missing));
   if (upstream.unchecked.length > 0) io.log(`note: could not check the state of ${upstream.unchecked.join(', ')} (Terraform Cloud without TFE_TOKEN); make sure they are deployed`);
 
-  step(3, 'looking for credentials and Terraform');
+  step(io, 3, 'looking for credentials and Terraform');
   const missing = new Map(selected.map((stack) => [stack, missingCredentials(app.stacks.get(stack)!, env)] as const).filter(([, names]) => names.length > 0));
   if (missing.size > 0) throw new OperatorError(missingCredentialsMessage(missing));
   const terraform = terraformBinary(env);
   requireBinary(terraform, 'cdktf runs Terraform for every plan and apply: install Terraform 1.x (https://developer.hashicorp.com/terraform/install) or set TERRAFORM_BINARY_NAME to its path.', env);
+}
 
-  const cdktf = path.join(ROOT, 'node_modules', '.bin', 'cdktf');
-  const rounds = args.verb === 'deploy' ? deployRounds(app, selected) : selected.map((stack) => [stack]);
-  for (const [index, round] of rounds.entries()) {
-    step(4, `cdktf ${args.verb} ${round.join(' ')}${rounds.length > 1 ? ` (${index + 1} of ${rounds.length})` : ''}`);
-    const code = io.run(cdktf, [args.verb, ...round, '--skip-synth', ...args.cdktfArgs], env);
-    if (code !== 0) {
-      const rest = rounds.slice(index + 1).flat();
-      throw new OperatorError(`cdktf ${args.verb} exited with code ${code}${rest.length > 0 ? `; not run: ${rest.join(', ')}` : ''}`);
-    }
+/**
+ * The same checks, silently, on the App built here but not synthesized (io.preview): a refusal (missing credentials,
+ * production with local state, ...) comes without the synth's second of CPU and without touching cdktf.out. Anything
+ * else that fails here (bad configuration) is left to the synth, which reports it as `npm run synth` does.
+ */
+async function refuseBeforeSynth(args: DeployArgs, io: DeployIo, env: NodeJS.ProcessEnv): Promise<void> {
+  let preview: SynthesizedApp | undefined;
+  try {
+    preview = io.preview?.(env, io.outdir);
+    if (preview === undefined) return;
+    await checkStacks(preview, selectStacks(preview, args.stacks, args.verb), args, { ...io, log: () => {} }, env);
+  } catch (error) {
+    if (error instanceof OperatorError) throw error;
   }
-  return 0;
 }
 
 /** Entry point: parses, runs, maps errors to exit codes. */
