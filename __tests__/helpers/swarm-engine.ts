@@ -145,11 +145,15 @@ export class SwarmEngine {
 
   /** Leaves the swarm, stops the daemon (its network namespace goes with it) and removes its directory. */
   public async stop(): Promise<void> {
-    await this.request('POST', '/swarm/leave?force=true').catch(() => undefined);
-    // dockerd's shutdown stops each container with its own stop timeout (10 s unless set), and busybox stand-ins as
-    // PID 1 ignore SIGTERM: removing them by force first takes a stop from about 12 s to about 1 s.
+    // Leaving stops each task within its service's stop grace period (10 s as synthesized by default), dockerd's
+    // shutdown each container within its stop timeout, and busybox stand-ins as PID 1 ignore SIGTERM. So the services
+    // go first (no task replaced after that), then their containers by force, then the swarm: swarm-secret-files'
+    // stop went from 17 s to 2.5 s.
+    const services = (await this.api('GET', '/services').catch(() => [])) as Array<{ ID: string }>;
+    await Promise.all(services.map(({ ID }) => this.request('DELETE', `/services/${ID}`).catch(() => undefined)));
     const containers = (await this.api('GET', '/containers/json?all=1').catch(() => [])) as Array<{ Id: string }>;
     await Promise.all(containers.map(({ Id }) => this.request('DELETE', `/containers/${Id}?force=true`).catch(() => undefined)));
+    await this.request('POST', '/swarm/leave?force=true').catch(() => undefined);
     const exited = new Promise((resolve) => this.daemon.once('exit', resolve));
     this.daemon.kill('SIGTERM');
     let timer: NodeJS.Timeout | undefined;
