@@ -54,10 +54,15 @@ const measured: string[] = [];
  * `sickens` turns unhealthy a few seconds after it started.
  */
 type Behaviour = 'good' | 'no-ready' | 'sickens';
+/**
+ * Serves /tmp/www and stops on SIGTERM, as an app does: httpd as PID 1 would ignore it, and every `docker stop` of a
+ * version would wait out its 2 s stop timeout.
+ */
+const SERVE = 'httpd -f -p 8080 -h /tmp/www & trap "kill $!; exit 0" TERM; wait';
 const SCRIPTS: Record<Behaviour, string> = {
-  good: 'mkdir -p /tmp/www && echo ok > /tmp/www/health && echo ready > /tmp/www/ready && exec httpd -f -p 8080 -h /tmp/www',
-  'no-ready': 'mkdir -p /tmp/www && echo ok > /tmp/www/health && exec httpd -f -p 8080 -h /tmp/www',
-  sickens: 'mkdir -p /tmp/www; echo ok > /tmp/www/health; echo ready > /tmp/www/ready; (sleep 6; rm /tmp/www/health) & exec httpd -f -p 8080 -h /tmp/www',
+  good: `mkdir -p /tmp/www && echo ok > /tmp/www/health && echo ready > /tmp/www/ready && ${SERVE}`,
+  'no-ready': `mkdir -p /tmp/www && echo ok > /tmp/www/health && ${SERVE}`,
+  sickens: `mkdir -p /tmp/www; echo ok > /tmp/www/health; echo ready > /tmp/www/ready; (sleep 6; rm /tmp/www/health) & ${SERVE}`,
 };
 
 /** Starts a version of the service in `slot`, as Terraform would create it (hardened, health-checked, labelled). */
