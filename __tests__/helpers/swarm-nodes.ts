@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { dockerdStorageDriver } from '../../tools/e2e/engine/storage-driver';
 import { stopChild } from './child-process';
-import { engineRequest } from './swarm-engine';
+import { engineRequest, stopDaemons } from './swarm-engine';
 
 function run(command: string, args: readonly string[]): void {
   const result = spawnSync(command, args, { encoding: 'utf8' });
@@ -118,23 +118,10 @@ export class SwarmNodes {
     if (daemon !== undefined) await stopChild(daemon, 15_000);
   }
 
-  /**
-   * Stops every daemon at once (one by one, the last managers wait for a quorum that is gone: 17 s for three instead
-   * of 3.5 s), its containers removed by force first (dockerd's shutdown would give each its stop timeout), then
-   * removes the namespaces, links and the directory.
-   */
+  /** Stops every daemon (stopDaemons), then removes the namespaces, links and the directory. */
   public async stop(): Promise<void> {
-    const running = [...this.daemons].filter(([, daemon]) => daemon.exitCode === null && daemon.signalCode === null).map(([instance]) => instance);
-    for (const instance of running) {
-      const socket = `unix://${path.join(this.dir, instance, 'docker.sock')}`;
-      const containers = spawnSync('docker', ['-H', socket, 'ps', '--all', '--quiet'], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? [];
-      if (containers.length > 0) spawnSync('docker', ['-H', socket, 'rm', '--force', ...containers], { stdio: 'ignore' });
-    }
-    await Promise.all(running.map((instance) => this.kill(instance)));
+    await stopDaemons(this.dir, [...this.daemons].map(([instance, process]) => ({ socket: path.join(this.dir, instance, 'docker.sock'), process })));
     for (const namespace of this.namespaces) spawnSync('ip', ['netns', 'delete', namespace]);
     spawnSync('ip', ['link', 'delete', this.bridge]);
-    const mounts = fs.readFileSync('/proc/mounts', 'utf8').split('\n').map((line) => line.split(' ')[1] ?? '').filter((mount) => mount.startsWith(this.dir));
-    for (const mount of mounts.sort().reverse()) spawnSync('umount', ['-l', mount]);
-    fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }

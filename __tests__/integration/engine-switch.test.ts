@@ -9,6 +9,7 @@
  * container sees it. Checked: the data container is the same container, never restarted, its volume's data intact.
  */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { SwarmEngine } from '../helpers/swarm-engine';
 
 jest.setTimeout(180_000);
@@ -25,8 +26,12 @@ beforeAll(async () => {
 });
 afterAll(async () => engine?.stop());
 
-/** The probe's lines (`<uptime> up|down`), none before it first wrote. */
-const probeLog = () => engine.cli(['exec', 'postgres', 'sh', '-c', 'cat /probe.log 2>/dev/null || true']).split('\n').filter(Boolean);
+/**
+ * The probe's lines (`<uptime> up|down`), none before it first wrote: read on this machine from the directory mounted
+ * at /probe in the data container, not with a `docker exec` (a docker CLI run and a runc exec) every poll.
+ */
+const probeDirectory = () => path.join(engine.dir, 'probe');
+const probeLog = () => (fs.existsSync(path.join(probeDirectory(), 'probe.log')) ? fs.readFileSync(path.join(probeDirectory(), 'probe.log'), 'utf8') : '').split('\n').filter(Boolean);
 
 /** Host uptime in seconds (not namespaced: the probe inside the data container reads the same clock). */
 const uptime = () => Number(fs.readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
@@ -40,9 +45,10 @@ describe('containers to Swarm on one host', () => {
     // `tasks.api` first: the service's virtual IP does not answer on this daemon (its own network namespace, started
     // with --iptables=false; a connection to it hangs, hence the timeouts), the task's own address over the overlay
     // does. Before the switch `tasks.api` does not resolve and the container `api` answers.
-    const probe = 'while true; do at=$(cut -d" " -f1 /proc/uptime); if timeout 2 wget -q -O /dev/null http://tasks.api:8080/ || timeout 2 wget -q -O /dev/null http://api:8080/; then s=up; else s=down; fi; echo "$at $s" >> /probe.log; sleep 0.2; done';
+    const probe = 'while true; do at=$(cut -d" " -f1 /proc/uptime); if timeout 2 wget -q -O /dev/null http://tasks.api:8080/ || timeout 2 wget -q -O /dev/null http://api:8080/; then s=up; else s=down; fi; echo "$at $s" >> /probe/probe.log; sleep 0.2; done';
+    fs.mkdirSync(probeDirectory());
     const dataId = engine.cli([
-      'run', '-d', '--name', 'postgres', '--network', DATA, '--network-alias', 'postgres', '-v', 'postgres-data:/data', IMAGE,
+      'run', '-d', '--name', 'postgres', '--network', DATA, '--network-alias', 'postgres', '-v', 'postgres-data:/data', '-v', `${probeDirectory()}:/probe`, IMAGE,
       'sh', '-c', `test -f /data/rows || echo row-1 > /data/rows; (${probe}) & exec httpd -f -p 5432 -h /data`,
     ]);
     engine.cli(['run', '-d', '--name', 'api', '--network', FRONTEND, IMAGE, 'sh', '-c', APP]);

@@ -91,12 +91,13 @@ beforeAll(async () => {
   fs.chmodSync(path.join(root, 'bin', 'busybox'), 0o755);
   for (const applet of ['sh', 'timeout', 'id', 'echo', 'ls', 'tr', 'touch', 'sleep']) fs.symlinkSync('busybox', path.join(root, 'bin', applet));
   const tar = spawnSync('tar', ['-C', root, '-c', '.'], { maxBuffer: 64 * 1024 * 1024 });
-  for (const tag of ['main-1111111', 'main-2222222', imageRef.slice(imageRef.lastIndexOf(':') + 1)]) {
-    const imported = spawnSync('docker', ['--host', `unix://${daemon.socket}`, 'import', '--change', 'ENV PATH=/bin', '-', `${repository}:${tag}`], { input: tar.stdout });
-    if (imported.status !== 0) throw new Error(imported.stderr.toString());
-  }
-  docker('network', 'create', 'staging-backend');
-  docker('network', 'create', '--internal', 'staging-data');
+  // Imported once, tagged twice more over the API (each import unpacks the layer again).
+  const [first, ...others] = ['main-1111111', 'main-2222222', imageRef.slice(imageRef.lastIndexOf(':') + 1)];
+  const imported = spawnSync('docker', ['--host', `unix://${daemon.socket}`, 'import', '--change', 'ENV PATH=/bin', '-', `${repository}:${first}`], { input: tar.stdout });
+  if (imported.status !== 0) throw new Error(imported.stderr.toString());
+  for (const tag of others) await daemon.client.request('POST', `/images/${encodeURIComponent(`${repository}:${first}`)}/tag?repo=${encodeURIComponent(repository)}&tag=${tag}`);
+  await daemon.client.request('POST', '/networks/create', { Name: 'staging-backend', CheckDuplicate: true });
+  await daemon.client.request('POST', '/networks/create', { Name: 'staging-data', Internal: true, CheckDuplicate: true });
   runTask('chat-backend-migrate-main-1111111-aa', 'migrate', 'main-1111111', 'echo "applying 0042"; echo "relation exists" >&2; exit 3');
   runTask('chat-backend-migrate-main-2222222-bb', 'migrate', 'main-2222222', 'echo "applying 0042"; echo "applied 1 migration"');
   runTask('chat-backend-seed-main-2222222-cc', 'seed', 'main-2222222', 'echo "seed failed"; exit 5');

@@ -18,7 +18,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TerraformStack, Testing } from 'cdktf';
 import { SmokeCheck } from '../../constructs/docker/smoke-check';
-import { allTo, RELEASE_LABELS, splitConfiguration, type ReleaseSlot } from '../../constructs/docker/traffic-split';
+import { allTo, parseSplitConfiguration, RELEASE_LABELS, splitConfiguration, type ReleaseSlot } from '../../constructs/docker/traffic-split';
 import { DockerCliHost, SLOT_LABEL, smokeRunArgs, type SmokeRunArgs } from '../../scripts/release/docker-host';
 import { closeWindow, currentSplit, readRecord, releaseVersion, rollbackVersion, trafficState, type MetricsSource, type StepOutput } from '../../scripts/release/rollout';
 import { DEFAULT_CANARY, type ResolvedReleasePolicy } from '../../system/releases';
@@ -54,10 +54,15 @@ const measured: string[] = [];
  * `sickens` turns unhealthy a few seconds after it started.
  */
 type Behaviour = 'good' | 'no-ready' | 'sickens';
+/**
+ * Serves /tmp/www and stops on SIGTERM, as an app does: httpd as PID 1 would ignore it, and every `docker stop` of a
+ * version would wait out its 2 s stop timeout.
+ */
+const SERVE = 'httpd -f -p 8080 -h /tmp/www & trap "kill $!; exit 0" TERM; wait';
 const SCRIPTS: Record<Behaviour, string> = {
-  good: 'mkdir -p /tmp/www && echo ok > /tmp/www/health && echo ready > /tmp/www/ready && exec httpd -f -p 8080 -h /tmp/www',
-  'no-ready': 'mkdir -p /tmp/www && echo ok > /tmp/www/health && exec httpd -f -p 8080 -h /tmp/www',
-  sickens: 'mkdir -p /tmp/www; echo ok > /tmp/www/health; echo ready > /tmp/www/ready; (sleep 6; rm /tmp/www/health) & exec httpd -f -p 8080 -h /tmp/www',
+  good: `mkdir -p /tmp/www && echo ok > /tmp/www/health && echo ready > /tmp/www/ready && ${SERVE}`,
+  'no-ready': `mkdir -p /tmp/www && echo ok > /tmp/www/health && ${SERVE}`,
+  sickens: `mkdir -p /tmp/www; echo ok > /tmp/www/health; echo ready > /tmp/www/ready; (sleep 6; rm /tmp/www/health) & ${SERVE}`,
 };
 
 /** Starts a version of the service in `slot`, as Terraform would create it (hardened, health-checked, labelled). */
@@ -117,8 +122,19 @@ function importStaticBusybox(reference: string): void {
 }
 
 const policy = (watchSeconds: number): ResolvedReleasePolicy => ({ canary: { ...DEFAULT_CANARY, watchMinutes: watchSeconds / 60 }, rollbackWindowMinutes: 60 });
-const inspect = (name: string) => JSON.parse(engine.cli(['inspect', name]))[0];
-const names = (slot: ReleaseSlot) => engine.cli(['ps', '--all', '--filter', `label=${SLOT_LABEL}=${slot}`, '--format', '{{.Names}}']).split('\n').filter(Boolean);
+// The test's own reads and polls go over the Engine API (a docker CLI run costs 30-50 ms of CPU); the release steps
+// under test use the CLI, as on a host.
+const inspect = (name: string) => engine.api('GET', `/containers/${name}/json`);
+/**
+ * The split and the release record as the edge proxy would load them, read from its file provider directory on this
+ * machine (the bind mount the first test shows), not with a docker cp each; the steps themselves read them over the CLI.
+ */
+const splitOnEdge = () => parseSplitConfiguration(SERVICE, fs.readFileSync(path.join(edgeDirectory, `split-${SERVICE}.yaml`), 'utf8'));
+const recordOnEdge = () => JSON.parse(fs.readFileSync(path.join(edgeDirectory, `release-${SERVICE}.json`), 'utf8'));
+const names = async (slot: ReleaseSlot): Promise<string[]> => {
+  const containers = (await engine.api('GET', `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`${SLOT_LABEL}=${slot}`] }))}`)) as Array<{ Names: string[] }>;
+  return containers.map((container) => container.Names[0]!.replace(/^\//, ''));
+};
 
 beforeAll(async () => {
   // Containers only: no swarm, so this runs beside the swarm tests.
@@ -132,7 +148,7 @@ beforeAll(async () => {
   host = new DockerCliHost(['docker', '--host', `unix://${engine.socket}`], { container: EDGE, directory: EDGE_DIRECTORY });
   // What the previous release left: v1 in blue serving everything.
   runVersion('blue', 'v1', 'good');
-  await engine.until('v1 is healthy', async () => inspect(`${SERVICE}-blue-v1`).State.Health?.Status === 'healthy', 30);
+  await engine.until('v1 is healthy', async () => (await inspect(`${SERVICE}-blue-v1`)).State.Health?.Status === 'healthy', 30);
   await host.writeFile(`split-${SERVICE}.yaml`, splitConfiguration(SERVICE, allTo('blue')));
   await host.writeFile(`release-${SERVICE}.json`, JSON.stringify({ live: 'blue', tags: { blue: 'v1' } }));
 });
@@ -149,21 +165,21 @@ it('writes the split into the edge proxy through its mounted directory, despite 
 it('a failing smoke check removes the new version and leaves the old one serving, naming the check and its output', async () => {
   const started = Date.now();
   const green = runVersion('green', 'v2', 'no-ready');
-  const outcome = await releaseVersion(host, noEdgeMetrics, { service: SERVICE, slot: 'green', tag: 'v2', smoke: [readyCheck(green)], policy: policy(10), timing: { pollSeconds: 1, healthySeconds: 30 } }, out);
+  const outcome = await releaseVersion(host, noEdgeMetrics, { service: SERVICE, slot: 'green', tag: 'v2', smoke: [readyCheck(green)], policy: policy(10), timing: { pollSeconds: 2, healthySeconds: 30 } }, out);
   measured.push(`failing smoke check: released and refused in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   expect(outcome).toMatchObject({ result: 'smoke-failed', check: 'ready' });
   if (outcome.result !== 'smoke-failed') return;
   expect(outcome.output).toMatch(new RegExp(`GET http://${green}:8080/ready -> 404`));
   expect(outcome.output).toContain('expected status 200');
-  expect(names('green')).toEqual([]);
-  expect(await currentSplit(host, SERVICE)).toEqual({ blue: 100, green: 0 });
-  expect(inspect(`${SERVICE}-blue-v1`).State).toMatchObject({ Running: true, Health: { Status: 'healthy' } });
+  expect(await names('green')).toEqual([]);
+  expect(splitOnEdge()).toEqual({ blue: 100, green: 0 });
+  expect((await inspect(`${SERVICE}-blue-v1`)).State).toMatchObject({ Running: true, Health: { Status: 'healthy' } });
   expect(lines.join('\n')).toMatch(/==> smoke check ready\n[\s\S]*smoke check ready failed \(exit 1\)/);
 });
 
 it('a passing smoke check is the same check: it passes against a version that serves /ready', async () => {
   const green = runVersion('green', 'v2b', 'good');
-  await engine.until('v2b is healthy', async () => inspect(green).State.Health?.Status === 'healthy', 30);
+  await engine.until('v2b is healthy', async () => (await inspect(green)).State.Health?.Status === 'healthy', 30);
   const result = await host.runSmokeCheck(readyCheck(green));
   expect(result).toEqual({ exitCode: 0, output: expect.stringMatching(/-> 200\n[\s\S]*passed/) });
   engine.cli(['rm', '--force', green]);
@@ -172,12 +188,12 @@ it('a passing smoke check is the same check: it passes against a version that se
 it('an unhealthy canary is rolled back on its own, saying why', async () => {
   const started = Date.now();
   const green = runVersion('green', 'v3', 'sickens');
-  const outcome = await releaseVersion(host, noEdgeMetrics, { service: SERVICE, slot: 'green', tag: 'v3', smoke: [readyCheck(green)], policy: policy(40), timing: { pollSeconds: 1, healthySeconds: 30 } }, out);
+  const outcome = await releaseVersion(host, noEdgeMetrics, { service: SERVICE, slot: 'green', tag: 'v3', smoke: [readyCheck(green)], policy: policy(40), timing: { pollSeconds: 2, healthySeconds: 30 } }, out);
   measured.push(`unhealthy canary: rolled back ${((Date.now() - started) / 1000).toFixed(1)} s after its release started`);
   expect(outcome).toEqual({ result: 'rolled-back', reason: expect.stringMatching(/the canary is unhealthy/) });
-  expect(await currentSplit(host, SERVICE)).toEqual({ blue: 100, green: 0 });
-  expect(names('green')).toEqual([]);
-  expect(inspect(`${SERVICE}-blue-v1`).State.Running).toBe(true);
+  expect(splitOnEdge()).toEqual({ blue: 100, green: 0 });
+  expect(await names('green')).toEqual([]);
+  expect((await inspect(`${SERVICE}-blue-v1`)).State.Running).toBe(true);
   // The watch showed its share, its progress and the signals while it ran.
   expect(lines.join('\n')).toMatch(/==> canary share 10% to green[\s\S]*\[#*\.*\] 0m0\ds \/ 0m40s canary 0 req/);
 });
@@ -185,13 +201,13 @@ it('an unhealthy canary is rolled back on its own, saying why', async () => {
 it('a healthy canary is promoted after its watch; the old version stays on the host, stopped', async () => {
   const started = Date.now();
   const green = runVersion('green', 'v4', 'good');
-  const outcome = await releaseVersion(host, noEdgeMetrics, { service: SERVICE, slot: 'green', tag: 'v4', smoke: [readyCheck(green)], policy: policy(6), timing: { pollSeconds: 1, healthySeconds: 30 } }, out);
+  const outcome = await releaseVersion(host, noEdgeMetrics, { service: SERVICE, slot: 'green', tag: 'v4', smoke: [readyCheck(green)], policy: policy(6), timing: { pollSeconds: 2, healthySeconds: 30 } }, out);
   measured.push(`healthy canary: promoted after a 6 s watch, release ${((Date.now() - started) / 1000).toFixed(1)} s`);
   expect(outcome).toEqual({ result: 'promoted', windowEndsAt: '2026-12-07T13:00:00.000Z' });
-  expect(await currentSplit(host, SERVICE)).toEqual({ blue: 0, green: 100 });
-  expect(inspect(`${SERVICE}-blue-v1`).State.Running).toBe(false);
+  expect(splitOnEdge()).toEqual({ blue: 0, green: 100 });
+  expect((await inspect(`${SERVICE}-blue-v1`)).State.Running).toBe(false);
   // changedAt: what record-slots copies into the tags file, so a tags file that missed this promotion is refused.
-  expect(await readRecord(host, SERVICE)).toEqual({ live: 'green', tags: { blue: 'v1', green: 'v4' }, windowEndsAt: '2026-12-07T13:00:00.000Z', changedAt: '2026-12-07T12:00:00.000Z' });
+  expect(recordOnEdge()).toEqual({ live: 'green', tags: { blue: 'v1', green: 'v4' }, windowEndsAt: '2026-12-07T13:00:00.000Z', changedAt: '2026-12-07T12:00:00.000Z' });
   // What ops shows, read back from the edge's files and the engine.
   expect(trafficState(SERVICE, await currentSplit(host, SERVICE), await readRecord(host, SERVICE), new Date('2026-12-07T12:10:00Z'), await host.containers(SERVICE, 'blue'))).toBe(
     'chat-backend: green 100% (v4), blue 0% (v1, kept stopped); rollback window until 2026-12-07T13:00:00.000Z (50 min left)',
@@ -206,16 +222,16 @@ it('a rollback inside the window starts the kept version and switches back in se
   measured.push(`rollback inside the window: traffic back on v1 after ${outcome.switchedSeconds.toFixed(1)} s (started, healthy, split written), done in ${outcome.seconds.toFixed(1)} s (v4 stopped)`);
   expect(outcome.switchedSeconds).toBeLessThan(10);
   expect(outcome.seconds).toBeLessThan(15);
-  expect(await currentSplit(host, SERVICE)).toEqual({ blue: 100, green: 0 });
-  expect(inspect(`${SERVICE}-blue-v1`).State).toMatchObject({ Running: true, Health: { Status: 'healthy' } });
-  expect(inspect(`${SERVICE}-green-v4`).State.Running).toBe(false);
+  expect(splitOnEdge()).toEqual({ blue: 100, green: 0 });
+  expect((await inspect(`${SERVICE}-blue-v1`)).State).toMatchObject({ Running: true, Health: { Status: 'healthy' } });
+  expect((await inspect(`${SERVICE}-green-v4`)).State.Running).toBe(false);
   expect(lines.join('\n')).toContain('rollback of chat-backend inside the window: start blue (v1), no pull');
 });
 
 it('after the window the version not serving is removed, and a rollback says it must be released again', async () => {
   clock = new Date('2026-12-07T13:01:00Z');
   expect(await closeWindow(host, SERVICE, out)).toEqual([`${SERVICE}-green-v4`]);
-  expect(names('green')).toEqual([]);
+  expect(await names('green')).toEqual([]);
   expect(await rollbackVersion(host, SERVICE, out)).toEqual({ path: 'redeploy', tag: 'v4' });
   expect(lines.join('\n')).toMatch(/after the rollback window \(none\)/);
 });
@@ -245,10 +261,10 @@ describe('the release commands over the same host (npm run release -- run|rollba
     return releaseMain(argv, releaseIo());
   };
 
-  beforeAll(() => {
+  beforeAll(async () => {
     // Staging: smoke checks always, no canary (system/releases.ts), a 60-minute window.
     clock = new Date('2026-12-08T09:00:00Z');
-    for (const name of names('green')) engine.cli(['rm', '--force', name]);
+    for (const name of await names('green')) await engine.api('DELETE', `/containers/${name}?force=true`);
   });
 
   it('run: a new version in the idle slot is smoke-checked and promoted, each step printed with its timing', async () => {
@@ -263,9 +279,9 @@ describe('the release commands over the same host (npm run release -- run|rollba
     expect(text).not.toContain('canary share');
     expect(text).toContain('1 promoted, 0 not (none)');
     expect(errors).toEqual([]);
-    expect(await currentSplit(host, SERVICE)).toEqual({ blue: 0, green: 100 });
-    expect(inspect(green).State.Running).toBe(true);
-    expect(inspect(`${SERVICE}-blue-v1`).State.Running).toBe(false);
+    expect(splitOnEdge()).toEqual({ blue: 0, green: 100 });
+    expect((await inspect(green)).State.Running).toBe(true);
+    expect((await inspect(`${SERVICE}-blue-v1`)).State.Running).toBe(false);
   });
 
   it('run again: nothing new in the idle slot (it holds the kept version), exit 0', async () => {
@@ -290,14 +306,14 @@ describe('the release commands over the same host (npm run release -- run|rollba
     expect(said).not.toBeNull();
     measured.push(`release rollback inside the window: ${said![1]} s`);
     expect(Number(said![1])).toBeLessThan(15);
-    expect(await currentSplit(host, SERVICE)).toEqual({ blue: 100, green: 0 });
+    expect(splitOnEdge()).toEqual({ blue: 100, green: 0 });
   });
 
   it('close-window after the window removes the kept version; rollback then says how to re-deploy its tag', async () => {
     clock = new Date('2026-12-08T10:01:00Z');
     expect(await release('close-window', 'staging', 'chat')).toBe(0);
     expect(printed.join('')).toContain(`rollback window of ${SERVICE} closed: removed ${SERVICE}-green-v5`);
-    expect(names('green')).toEqual([]);
+    expect(await names('green')).toEqual([]);
     expect(await release('rollback', 'staging', 'chat', 'backend')).toBe(0);
     const text = printed.join('');
     expect(text).toContain('the rollback window is over, v5 is no longer on the host. Re-deploy it through the normal path (Terraform pulls it):');
@@ -309,7 +325,7 @@ describe('the release commands over the same host (npm run release -- run|rollba
     expect(await release('run', 'staging', 'chat', 'backend')).toBe(1);
     expect(printed.join('')).toMatch(/smoke check ready failed \(exit 1\):\n[\s\S]*-> 404/);
     expect(printed.join('')).toContain('0 promoted, 1 not (chat-backend)');
-    expect(await currentSplit(host, SERVICE)).toEqual({ blue: 100, green: 0 });
+    expect(splitOnEdge()).toEqual({ blue: 100, green: 0 });
   });
 
   it('refuses bad input with the allowed values, never a stack trace', async () => {
