@@ -173,15 +173,26 @@ export async function stopDaemons(dir: string, daemons: ReadonlyArray<{ readonly
       return exited;
     }),
   );
-  const mounts = fs
-    .readFileSync('/proc/mounts', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[1] ?? '')
-    .filter((mount) => mount.startsWith(dir))
-    .sort()
-    .reverse();
-  for (const mount of mounts) spawnSync('umount', ['-l', mount]);
-  fs.rmSync(dir, { recursive: true, force: true });
+  const mountsUnder = () =>
+    fs
+      .readFileSync('/proc/mounts', 'utf8')
+      .split('\n')
+      .map((line) => line.split(' ')[1] ?? '')
+      .filter((mount) => mount.startsWith(dir))
+      .sort()
+      .reverse();
+  // A network namespace's mount can still appear under the directory just after the kill (seen once under load:
+  // EBUSY on exec/netns/ingress_sbox), so the unmount and removal are tried again for up to 2 s.
+  for (let attempt = 1; ; attempt++) {
+    for (const mount of mountsUnder()) spawnSync('umount', ['-l', mount]);
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EBUSY' || attempt === 20) throw new Error(`${(error as Error).message}; mounts left under ${dir}: ${mountsUnder().join(', ') || 'none'}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
 }
 
 /** A Docker duration (`45s`, `500ms`, `2m`) in nanoseconds, as the Engine API takes it. */
