@@ -119,7 +119,8 @@ it('rolls an update back when the new version fails its health check, and the ol
   // start-first: the update never stopped a replica of version 1 before its successor was healthy, so both still run.
   const after = await running('web');
   expect(after).toHaveLength(2);
-  expect(after.filter((task) => first.has(task.ID))).toHaveLength(2);  await remove('web');
+  expect(after.filter((task) => first.has(task.ID))).toHaveLength(2);
+  await remove('web');
 });
 
 it('replaces a killed task with a new one', async () => {
@@ -131,7 +132,8 @@ it('replaces a killed task with a new one', async () => {
   await engine.until('a new replica runs', async () => (await running('worker')).some((task) => task.ID !== victim.ID), 60);
   const tasks = await engine.tasks('worker');
   expect(tasks.find((task) => task.ID === victim.ID)?.Status.State).toMatch(/failed|shutdown/);
-  expect(await running('worker')).toHaveLength(1);  await remove('worker');
+  expect(await running('worker')).toHaveLength(1);
+  await remove('worker');
 });
 
 it("answers tasks.<service> with each task's address and the service's name with one other (its virtual IP): why Prometheus scrapes a swarm's services through tasks.<service>", async () => {
@@ -153,7 +155,8 @@ it("answers tasks.<service> with each task's address and the service's name with
   expect(answer('tasks.metrics').sort()).toEqual([...taskAddresses].sort());
   const virtual = answer('metrics');
   expect(virtual).toHaveLength(1);
-  expect(taskAddresses).not.toContain(virtual[0]);  await remove('metrics');
+  expect(taskAddresses).not.toContain(virtual[0]);
+  await remove('metrics');
 });
 
 it('hands a secret to the process as a file only its user reads, not as an environment value; /tmp is a noexec tmpfs', async () => {
