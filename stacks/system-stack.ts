@@ -12,7 +12,6 @@ import {
   TerraformOutput,
   TerraformStack,
   Token,
-  Tokenization,
 } from 'cdktf';
 import { deepMerge } from 'cdktf/lib/util';
 import type { IConstruct } from 'constructs';
@@ -24,6 +23,7 @@ import { guardCrossStackReferences } from '../policy/cross-stack-guard';
 import { groupByStage, stageIndex, stageOf, type DeployStage } from './deploy-order';
 import { checkInvariants, InvariantError, type InvariantExemption, type InvariantViolation } from '../policy/invariants';
 import { ConfigurationError } from '../constructs/core/configuration-error';
+import { resolveTokens } from '../constructs/core/plain-resolve';
 
 export interface SystemStackProps {
   /** The environment this stack belongs to; its `backend` decides where the stack keeps state. */
@@ -282,10 +282,11 @@ export class SystemStack extends TerraformStack {
    * element's fragment, merges them, then resolves the merged document once more. The fragments hold no token
    * after the first pass (resolving is recursive), so the second pass walked every value of the stack (a fifth of
    * synth time) to change nothing; the stack's own overrides, merged last, are resolved on their own here.
-   * The synthesized JSON is byte for byte the same (synth-stability.test.ts).
+   * The synthesized JSON is byte for byte the same (synth-stability.test.ts). Each fragment is resolved by
+   * resolveTokens, which copies the token-free part of it without cdktf's per-value walk (plain-resolve.ts).
    */
   private resolvedOnce(): any {
-    const resolve = <T>(value: T): T => Tokenization.resolve(value, { scope: this, preparing: false, resolver: SYSTEM_STACK_RESOLVER });
+    const resolve = <T>(value: T): T => resolveTokens(value, { scope: this, preparing: false, resolver: SYSTEM_STACK_RESOLVER }) as T;
     // Private in cdktf's typings; read exactly as its own toTerraform reads them.
     const { rawOverrides, cdktfVersion } = this as unknown as { readonly rawOverrides: Record<string, unknown>; readonly cdktfVersion: string };
     const elements = terraformElementsOf(this);

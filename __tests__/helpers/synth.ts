@@ -3,6 +3,7 @@
  * Synth results are cached per stack, so a test file pays for each stack once.
  */
 import { App, DefaultTokenResolver, StringConcat, TerraformStack, Testing, Tokenization } from 'cdktf';
+import { invokeAspects } from 'cdktf/lib/synthesize/synthesizer';
 import type { SystemSpec } from '../../system/model';
 import { createSystemStacks, type EnvironmentStacks, type SystemStacksOptions } from '../../stacks/system-stacks';
 
@@ -61,9 +62,48 @@ export class SynthesizedSystem {
   }
 }
 
-/** Synthesizes one stack to parsed Terraform JSON. */
+/**
+ * Synthesizes one stack to parsed Terraform JSON: exactly what `JSON.parse(Testing.synth(stack))` returns
+ * (synth-stability.test.ts compares the two over every stack), without its text. Testing.synth (cdktf
+ * lib/testing/index.js) invokes the aspects, copies the stack's JSON with each object's keys sorted (one spread
+ * per key, quadratic in an object's size) and cdktf's `//` metadata dropped, and writes it with
+ * json-stable-stringify, which sorts the keys again (by code unit) and follows JSON.stringify for the values.
+ */
 export function synthStack(stack: TerraformStack): TerraformJson {
-  return JSON.parse(Testing.synth(stack)) as TerraformJson;
+  invokeAspects(stack);
+  return asParsedJson(stack.toTerraform()) as TerraformJson;
+}
+
+/**
+ * What JSON.parse makes of resolved Terraform JSON written by Testing.synth: keys sorted by code unit (JSON.parse
+ * then puts integer keys first, as assigning them here does), `//` left out, `undefined` and symbols left out of
+ * objects and `null` in arrays, a non-finite number `null` and -0 `0`. An object's own enumerable properties are
+ * copied whatever its class (Testing.synth copies them with Object.entries before writing). Resolving has refused
+ * functions and cannot leave a `__proto__` key, so neither is looked for.
+ */
+function asParsedJson(value: unknown): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value + 0 : null;
+    case 'object':
+      break;
+    case 'bigint':
+      throw new TypeError('Do not know how to serialize a BigInt');
+    default:
+      return undefined;
+  }
+  if (value === null) return null;
+  if (Array.isArray(value)) return Array.from(value, (item) => asParsedJson(item) ?? null);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) {
+    if (key === '//') continue;
+    const parsed = asParsedJson((value as Record<string, unknown>)[key]);
+    if (parsed !== undefined) copy[key] = parsed;
+  }
+  return copy;
 }
 
 /** A token (or an object holding tokens) as it appears in `stack`'s Terraform JSON: `${data.x.y}`. */
