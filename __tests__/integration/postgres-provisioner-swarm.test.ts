@@ -84,6 +84,9 @@ async function healthyTask(name = SERVICE): Promise<{ task: any; container: any 
   return container.State.Health?.Status === 'healthy' ? { task, container } : undefined;
 }
 
+/** Every process of a container: its arguments and its environment, one line each. */
+const processesOf = (containerId: string) => engine.cli(['exec', containerId, 'sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; tr "\\0" " " < $p/environ; echo; done']);
+
 /** Logs in to `database` as `role` over TCP (scram-sha-256) from inside the server's container; the exit code and output. */
 function login(role: string, password: string, database: string): { ok: boolean; output: string } {
   try {
@@ -165,7 +168,7 @@ it('provisions every role from the passwords in its secret files, and no inspect
   ]);
   // What anyone with the Docker API sees, and what every process still running in the task holds (arguments and
   // environment: the subshell that exported the passwords to psql has exited).
-  const processes = engine.cli(['exec', containerId, 'sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; tr "\\0" " " < $p/environ; echo; done']);
+  const processes = processesOf(containerId);
   expect(processes).toContain('sleep 2147483647');
   const seen = [engine.cli(['service', 'inspect', SERVICE]), engine.cli(['inspect', containerId]), JSON.stringify(task), processes].join('\n');
   for (const [name, value] of Object.entries(values)) expect([name, seen.includes(value)]).toEqual([name, false]);
@@ -219,7 +222,7 @@ it('runs the real postgres exporter as the synthesized service: it reads its pas
   const environment: string[] = container.Config.Env;
   expect(environment).toContain('DATA_SOURCE_PASS_FILE=/run/secrets/data_source_pass');
   expect(environment.filter((entry) => entry.startsWith('DATA_SOURCE_PASS='))).toEqual([]);
-  const processes = engine.cli(['exec', containerId, 'sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; tr "\\0" " " < $p/environ; echo; done']);
+  const processes = processesOf(containerId);
   expect(processes).toContain('/bin/postgres_exporter');
   const seen = [engine.cli(['service', 'inspect', EXPORTER]), engine.cli(['inspect', containerId]), JSON.stringify(task), processes].join('\n');
   expect(seen.includes(values.exporter)).toBe(false);
@@ -232,8 +235,6 @@ async function runningTask(name: string): Promise<{ task: any; container: any } 
   return { task, container: await engine.api('GET', `/containers/${task.Status.ContainerStatus.ContainerID}/json`) };
 }
 
-/** Every process of a container: its arguments and its environment, one line each. */
-const processesOf = (containerId: string) => engine.cli(['exec', containerId, 'sh', '-c', 'for p in /proc/[0-9]*; do tr "\\0" " " < $p/cmdline; echo; tr "\\0" " " < $p/environ; echo; done']);
 
 it('runs the dump job as the synthesized service: a dump of the real PostgreSQL and Redis reads every credential from its secret file, reaches the R2 stand-in encrypted to the age key, and no inspect or process shows a credential; a stop waits for a running dump', async () => {
   const timings: Record<string, number> = {};
