@@ -52,7 +52,7 @@ describe('initializerCommands', () => {
     expect(init![2]).toBe(
       "docker info --format '{{.Swarm.LocalNodeState}}' | grep -qx active || docker swarm init --advertise-addr 10.60.1.10 --data-path-addr 10.60.1.10 --listen-addr 10.60.1.10:2377 > /dev/null",
     );
-    expect(label![2]).toMatch(/^docker node update --label-add role=app /);
+    expect(label![2]).toMatch(/until docker node update --label-add role=app /);
     expect(JSON.stringify(initializerCommands(host('app-1', 'app', 10)))).not.toMatch(/join-token|SWMTKN/);
   });
 });
@@ -106,7 +106,7 @@ describe('a swarm environment in the network stack', () => {
     const initializer = { name: 'data-1', role: 'data', privateIp: '10.60.1.12', labels: { role: 'data', data: 'true' } };
     expect(commands).toContain(`sh -c ${initializerCommands(initializer)[0]![2]}`);
     expect(commands).toContain(`sh -c ${initializerCommands(initializer)[1]![2]}`);
-    expect(initializerCommands(initializer)[1]![2]).toMatch(/^docker node update --label-add role=data --label-add data=true /);
+    expect(initializerCommands(initializer)[1]![2]).toMatch(/until docker node update --label-add role=data --label-add data=true /);
   });
 
   it('joins every other host with a terraform_data replaced with its server or its labels, managers first, each after the one before', () => {

@@ -110,6 +110,20 @@ export class SwarmEngine {
     return answer.body;
   }
 
+  /**
+   * Adds labels to this daemon's own node. The node's status reports bump its spec version, so an update with the
+   * version just read can be refused (SwarmKit's ErrSequenceConflict, "update out of sequence"; seen under load just
+   * after the swarm formed): read again and retry, as scripts/swarm/join does.
+   */
+  public async labelNode(labels: Readonly<Record<string, string>>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const [node] = await this.api('GET', '/nodes');
+      const answer = await this.request('POST', `/nodes/${node.ID}/update?version=${node.Version.Index}`, { ...node.Spec, Labels: { ...node.Spec.Labels, ...labels } });
+      if (answer.status < 300) return;
+      if (!JSON.stringify(answer.body).includes('update out of sequence') || attempt === 5) throw new Error(`labelling node ${node.ID}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    }
+  }
+
   /** Polls `check` every 500 ms until it holds, or fails after `seconds` naming `what`. */
   public async until(what: string, check: () => Promise<boolean>, seconds: number): Promise<void> {
     const deadline = Date.now() + seconds * 1000;

@@ -234,8 +234,7 @@ describe("Harbor's production as synthesized (one swarm of app-1, app-2, data-1)
     for (const [state, error] of await states()) expect([state, error]).toEqual(['pending', expect.stringContaining('no suitable node')]);
 
     // The label the formation gives an app node.
-    const [node] = await engine.api('GET', '/nodes');
-    await engine.api('POST', `/nodes/${node.ID}/update?version=${node.Version.Index}`, { ...node.Spec, Labels: { ...node.Spec.Labels, ...swarmNodeLabels({ name: 'app-1', group: 'app' }, 'data-1') } });
+    await engine.labelNode(swarmNodeLabels({ name: 'app-1', group: 'app' }, 'data-1'));
     const healthy = async () => {
       const tasks = (await engine.tasks('booking-web')).filter((task) => task.DesiredState === 'running' && task.Status.State === 'running');
       if (tasks.length !== 2) return false;

@@ -94,7 +94,9 @@ export function initializerCommands(host: SwarmHost): string[][] {
   const labels = Object.entries(host.labels ?? { role: host.role }).map(([key, value]) => ` --label-add ${key}=${value}`).join('');
   return [
     ['sh', '-c', init],
-    ['sh', '-c', `docker node update${labels} "$(docker info --format '{{.Swarm.NodeID}}')" > /dev/null`],
+    // Tried up to 5 times a second apart: the node's own status reports bump the version the CLI read, and just
+    // after `swarm init` the update is refused now and then ("update out of sequence"), as in scripts/swarm/join.
+    ['sh', '-c', `tries=1; until docker node update${labels} "$(docker info --format '{{.Swarm.NodeID}}')" > /dev/null; do [ $tries -lt 5 ] || exit 1; tries=$((tries + 1)); sleep 1; done`],
   ];
 }
 
