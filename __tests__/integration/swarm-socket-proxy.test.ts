@@ -15,12 +15,13 @@ jest.setTimeout(120_000);
 
 let nodes: SwarmNodes;
 let haproxy: ChildProcess;
-let port: number;
+/** HAProxy's listening socket: a Unix socket in the test's directory, so no port of another process on the machine can clash. */
+let listener: string;
 let nodeId: string;
 
 function request(method: string, route: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: route, agent: false }, (res) => {
+    const req = http.request({ socketPath: listener, method, path: route, agent: false }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
@@ -38,17 +39,25 @@ beforeAll(async () => {
   nodeId = nodes.docker('app-1', ['info', '--format', '{{.Swarm.NodeID}}']);
   // A service to list (its image need not exist: listing does not pull).
   nodes.docker('app-1', ['service', 'create', '--detach', '--name', 'web', '--label', 'traefik.enable=true', 'example.invalid/web:1']);
-  port = 20000 + Math.floor(Math.random() * 20000);
+  listener = path.join(nodes.dir, 'haproxy.sock');
   const config = DockerSocketProxy.configuration(TRAEFIK_SWARM_API_CALLS)
-    .replace(`bind :${SOCKET_PROXY_PORT}`, `bind 127.0.0.1:${port}`)
+    // A bind address starting with "/" is a Unix socket (HAProxy's configuration manual, "bind").
+    .replace(`bind :${SOCKET_PROXY_PORT}`, `bind ${listener}`)
     .replace(/server socket \/var\/run\/docker\.sock/g, `server socket ${manager.socket}`);
   const file = path.join(nodes.dir, 'haproxy.cfg');
   fs.writeFileSync(file, config);
   expect(spawnSync('haproxy', ['-c', '-f', file], { encoding: 'utf8' })).toMatchObject({ status: 0, stderr: expect.not.stringMatching(/WARNING|ALERT/) });
-  haproxy = spawn('haproxy', ['-db', '-f', file], { stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while ((await request('GET', '/_ping').catch(() => ({ status: 0 }))).status !== 200) {
-    if (Date.now() > deadline) throw new Error('haproxy did not answer');
+  const log = path.join(nodes.dir, 'haproxy.log');
+  const logFd = fs.openSync(log, 'w');
+  haproxy = spawn('haproxy', ['-db', '-f', file], { stdio: ['ignore', logFd, logFd] });
+  fs.closeSync(logFd);
+  const deadline = Date.now() + 30_000;
+  let answer: { status: number; body: string } | Error;
+  while (!('status' in (answer = await request('GET', '/_ping').catch((error: Error) => error))) || answer.status !== 200) {
+    if (Date.now() > deadline || haproxy.exitCode !== null) {
+      const last = answer instanceof Error ? answer.message : `${answer.status} ${answer.body}`;
+      throw new Error(`haproxy did not answer /_ping (exit code ${haproxy.exitCode}; last answer: ${last}); its log:\n${fs.readFileSync(log, 'utf8')}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
 });
