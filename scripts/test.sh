@@ -7,7 +7,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 tsc_output="$(mktemp)"
 trap 'rm -f "$tsc_output"' EXIT
-node_modules/.bin/tsc -p . >"$tsc_output" 2>&1 &
+# Fewer young-generation collections and TurboFan only for tsc's hottest functions: a cold check took 8.5 s of CPU
+# instead of 11.5 (same wall time, 7 s); the rest of V8's optimizing ran on background threads for little gain.
+node --max-semi-space-size=64 --interrupt-budget=540672 node_modules/typescript/lib/tsc.js -p . >"$tsc_output" 2>&1 &
 tsc_pid=$!
 node_modules/.bin/jest --maxWorkers=4 "$@"
 jest_status=$?
