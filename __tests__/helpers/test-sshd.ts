@@ -13,6 +13,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stopChild } from './child-process';
 
+/**
+ * bash sources ~/.bashrc for a command run by sshd, interactive or not. This machine's root has one that initializes
+ * pyenv (about 40 processes per SSH command); a host's deploy user has Debian's, which returns at once for a command.
+ * In the server's mount namespace the file reads empty.
+ */
+const HIDE_BASHRC = 'home=$(getent passwd "$(id -u)" | cut -d: -f6) && { [ ! -f "$home/.bashrc" ] || mount --bind /dev/null "$home/.bashrc"; }';
+
 export interface TestSshdOptions {
   /** A directory for the configuration, host keys and log (created). */
   readonly dir: string;
@@ -68,7 +75,7 @@ export class TestSshd {
     const logFd = fs.openSync(log, 'w');
     const daemon = spawn(
       'unshare',
-      ['--mount', 'sh', '-c', `mount -t tmpfs -o mode=1777,size=16m tmpfs /dev/shm && mkdir -p /run/sshd && exec nsenter --net=${options.namespace} /usr/sbin/sshd -D -e -f ${config}`],
+      ['--mount', 'sh', '-c', `mount -t tmpfs -o mode=1777,size=16m tmpfs /dev/shm && ${HIDE_BASHRC} && mkdir -p /run/sshd && exec nsenter --net=${options.namespace} /usr/sbin/sshd -D -e -f ${config}`],
       { stdio: ['ignore', 'ignore', logFd] },
     );
     fs.closeSync(logFd);
