@@ -14,7 +14,13 @@
  * forks its workers with this process's execArgv; a run in band (one file, --runInBand) is this process.
  */
 const TURBOFAN_BUDGET = '--interrupt-budget=540672';
-if (!process.execArgv.includes(TURBOFAN_BUDGET)) process.execArgv.push(TURBOFAN_BUDGET);
+/**
+ * A young generation of 64 MiB semi-spaces instead of 16: a test file's synths allocate fast, and each scavenge
+ * copied what was still alive. Unit lane, five alternated runs each: 37.8 s of CPU instead of 41.0. Workers only:
+ * V8 sizes its heap when it starts.
+ */
+const YOUNG_GENERATION = '--max-semi-space-size=64';
+for (const flag of [TURBOFAN_BUDGET, YOUNG_GENERATION]) if (!process.execArgv.includes(flag)) process.execArgv.push(flag);
 require('node:v8').setFlagsFromString(TURBOFAN_BUDGET);
 
 /**
