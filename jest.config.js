@@ -42,9 +42,10 @@ const shared = {
 };
 
 module.exports = {
-  // Jest's default on a 2-core machine is one worker; the unit files are CPU-bound and independent. `npm test` and
-  // `npm run test:integration` pass --maxWorkers=4: the real-engine files mostly wait (a swarm converging, a canary
-  // watch), and with two workers two of them held both workers while the cores idled.
+  // Jest's default on a 2-core machine is one worker; the unit files are CPU-bound and independent. `npm test` passes
+  // --maxWorkers=5 and `npm run test:integration` 4: the real-engine files mostly wait (a swarm converging, a health
+  // check's interval). With four workers the three longest held three of them for 40-65 s while the cores were 70%
+  // busy (a 1 s sampler, 2026-12-08): 97 s. Five: 90 s, the cores 99% busy; six: 92 s, 11 s more CPU.
   maxWorkers: 2,
   testSequencer: '<rootDir>/__tests__/helpers/sequencer.js',
   projects: [
