@@ -62,6 +62,7 @@ module.exports = {
       displayName: 'integration',
       roots: ['<rootDir>/__tests__/integration'],
       testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/__tests__/helpers/build-commands.js',
       setupFiles: ['<rootDir>/__tests__/helpers/setup.ts'],
     },
   ],

@@ -66,11 +66,16 @@ function freshClone(): string {
     fs.mkdirSync(path.dirname(path.join(clone, file)), { recursive: true });
     fs.copyFileSync(source, path.join(clone, file));
   }
-  // Packages are shared, the app bundle cache is not (parallel test files rebuild it in the checkout).
+  // Packages are shared. The bundles of the app and the command lines are copied (a link would see the checkout's
+  // rebuilt under the clone's commands): the lane's global setup built them from the same sources, and the clone's
+  // first command finds every input's content unchanged by its digest (scripts/bundle-cache.js), as it would find the
+  // ones a first `npm run synth` built. A copy older than the sources is rebuilt there.
   fs.mkdirSync(path.join(clone, 'node_modules'));
   for (const entry of fs.readdirSync(path.join(PROJECT_ROOT, 'node_modules'))) {
     if (entry !== '.cache') fs.symlinkSync(path.join(PROJECT_ROOT, 'node_modules', entry), path.join(clone, 'node_modules', entry));
   }
+  const bundles = path.join('node_modules', '.cache', 'manacore-app', 'commands');
+  if (fs.existsSync(path.join(PROJECT_ROOT, bundles))) fs.cpSync(path.join(PROJECT_ROOT, bundles), path.join(clone, bundles), { recursive: true });
   return clone;
 }
 

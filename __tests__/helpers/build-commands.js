@@ -1,0 +1,12 @@
+/**
+ * The integration lane's global setup: the app's and every command line's bundles (scripts/bundle-cache.js), built
+ * once before the files start. Many of them run a command line (ops, release, deploy, graph) or the app; on a fresh
+ * clone each found the cache empty and several built it at once, each esbuild run taking both cores for a second.
+ * Nothing is built when the cache is current. Jest runs a project's global setup only when a file of it runs.
+ */
+'use strict';
+const { bundled, commandEntryPoints } = require('../../scripts/bundle-cache');
+
+module.exports = () => {
+  bundled('commands', commandEntryPoints(), 'silent');
+};
