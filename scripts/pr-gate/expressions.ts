@@ -13,38 +13,39 @@ export function expressionCode(text: string): string {
   // Scanner states: a template's literal text, expression code, a quoted string inside code.
   const states: ('literal' | 'code' | 'string')[] = ['literal'];
   let code = '';
+  // Runs of plain code are copied in one slice each: the gate scans every string of every stack.
+  let run = -1;
   for (let i = 0; i < text.length; i++) {
     const state = states[states.length - 1];
-    const two = text.slice(i, i + 2);
+    const char = text[i];
     if (state === 'literal' || state === 'string') {
-      if (text.startsWith('$${', i) || text.startsWith('%%{', i)) {
+      const opener = char === '$' || char === '%';
+      if (opener && text[i + 1] === char && text[i + 2] === '{') {
         i += 2;
-      } else if (two === '${' || two === '%{') {
+      } else if (opener && text[i + 1] === '{') {
         states.push('code');
         code += ' ';
         i += 1;
-      } else if (state === 'string' && text[i] === '\\') {
+      } else if (state === 'string' && char === '\\') {
         i += 1;
-      } else if (state === 'string' && text[i] === '"') {
+      } else if (state === 'string' && char === '"') {
         states.pop();
         code += '"';
       }
       continue;
     }
-    if (text[i] === '"') {
-      states.push('string');
-      code += '"';
-    } else if (text[i] === '{') {
-      states.push('code');
-      code += '{';
-    } else if (text[i] === '}') {
-      states.pop();
-      code += '}';
-    } else {
-      code += text[i];
+    if (char !== '"' && char !== '{' && char !== '}') {
+      if (run < 0) run = i;
+      continue;
     }
+    if (run >= 0) code += text.slice(run, i);
+    run = -1;
+    if (char === '"') states.push('string');
+    else if (char === '{') states.push('code');
+    else states.pop();
+    code += char;
   }
-  return code;
+  return run >= 0 ? code + text.slice(run) : code;
 }
 
 /** Names of the functions called in one string (`provider::x::y` included), from its template expressions only. */
@@ -54,13 +55,22 @@ export function functionsCalled(text: string): Set<string> {
   return new Set([...code.matchAll(/([A-Za-z_][A-Za-z0-9_-]*(?:::[A-Za-z0-9_-]+)*)\s*\(/g)].map((match) => match[1]));
 }
 
-/** Every string value (not key) of a JSON value, with its JSON path (`resource.docker_container.x.env[0]`). */
+/** Every string value (not key) of a JSON value, with its JSON path (`resource.docker_container.x.env[0]`), depth first. */
 export function* stringsOf(value: unknown, path = ''): Generator<[string, string]> {
-  if (typeof value === 'string') {
-    yield [path, value];
-  } else if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) yield* stringsOf(item, `${path}[${index}]`);
-  } else if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) yield* stringsOf(item, path ? `${path}.${key}` : key);
+  // An explicit stack, children pushed last to first: a recursive generator passed each string up through every level.
+  const pending: [unknown, string][] = [[value, path]];
+  while (pending.length > 0) {
+    const [item, at] = pending.pop()!;
+    if (typeof item === 'string') {
+      yield [at, item];
+    } else if (Array.isArray(item)) {
+      for (let index = item.length - 1; index >= 0; index--) pending.push([item[index], `${at}[${index}]`]);
+    } else if (typeof item === 'object' && item !== null) {
+      const entries = Object.entries(item);
+      for (let index = entries.length - 1; index >= 0; index--) {
+        const [key, child] = entries[index]!;
+        pending.push([child, at ? `${at}.${key}` : key]);
+      }
+    }
   }
 }
