@@ -55,6 +55,7 @@ module.exports = {
       roots: ['<rootDir>/__tests__'],
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/__tests__/integration/'],
+      globalSetup: '<rootDir>/__tests__/helpers/warm-transforms.js',
       setupFiles: ['<rootDir>/__tests__/helpers/setup.ts', '<rootDir>/__tests__/helpers/unit-lane-guard.ts'],
     },
     {
