@@ -121,6 +121,7 @@ export class SwarmEngine {
       const answer = await this.request('POST', `/nodes/${node.ID}/update?version=${node.Version.Index}`, { ...node.Spec, Labels: { ...node.Spec.Labels, ...labels } });
       if (answer.status < 300) return;
       if (!JSON.stringify(answer.body).includes('update out of sequence') || attempt === 5) throw new Error(`labelling node ${node.ID}: ${answer.status} ${JSON.stringify(answer.body)}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
 

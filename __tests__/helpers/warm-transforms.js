@@ -22,6 +22,8 @@ function typescriptFiles(entry) {
 }
 
 module.exports = async function warmTransforms(globalConfig, projectConfig) {
+  // Without a cache (--no-cache) nothing would be read back; with coverage the workers' keys differ.
+  if (!projectConfig.cache || globalConfig.collectCoverage) return;
   const transformer = await createScriptTransformer(projectConfig);
   const options = {
     isInternalModule: false,

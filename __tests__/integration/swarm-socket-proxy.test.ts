@@ -54,9 +54,9 @@ beforeAll(async () => {
   const deadline = Date.now() + 30_000;
   let answer: { status: number; body: string } | Error;
   while (!('status' in (answer = await request('GET', '/_ping').catch((error: Error) => error))) || answer.status !== 200) {
-    if (Date.now() > deadline || haproxy.exitCode !== null) {
+    if (Date.now() > deadline || haproxy.exitCode !== null || haproxy.signalCode !== null) {
       const last = answer instanceof Error ? answer.message : `${answer.status} ${answer.body}`;
-      throw new Error(`haproxy did not answer /_ping (exit code ${haproxy.exitCode}; last answer: ${last}); its log:\n${fs.readFileSync(log, 'utf8')}`);
+      throw new Error(`haproxy did not answer /_ping (exit code ${haproxy.exitCode}, signal ${haproxy.signalCode}; last answer: ${last}); its log:\n${fs.readFileSync(log, 'utf8')}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
