@@ -113,13 +113,13 @@ export class SwarmEngine {
   /**
    * Adds labels to this daemon's own node. The node's status reports bump its spec version, so an update with the
    * version just read can be refused (SwarmKit's ErrSequenceConflict, "update out of sequence"; seen under load just
-   * after the swarm formed): read again and retry, as scripts/swarm/join does.
+   * after the swarm formed): read again and retry, as scripts/swarm/join does. Returns the node's id.
    */
-  public async labelNode(labels: Readonly<Record<string, string>>): Promise<void> {
+  public async labelNode(labels: Readonly<Record<string, string>>): Promise<string> {
     for (let attempt = 1; ; attempt++) {
       const [node] = await this.api('GET', '/nodes');
       const answer = await this.request('POST', `/nodes/${node.ID}/update?version=${node.Version.Index}`, { ...node.Spec, Labels: { ...node.Spec.Labels, ...labels } });
-      if (answer.status < 300) return;
+      if (answer.status < 300) return node.ID;
       if (!JSON.stringify(answer.body).includes('update out of sequence') || attempt === 5) throw new Error(`labelling node ${node.ID}: ${answer.status} ${JSON.stringify(answer.body)}`);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }

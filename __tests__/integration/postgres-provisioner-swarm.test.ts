@@ -123,7 +123,7 @@ beforeAll(async () => {
   // The real exporter (Debian's build) under the synthesized image reference.
   await importPostgresExporter(client, exporter.task_spec.container_spec.image, work);
   // The data node's label (swarm-formation.ts), so the synthesized placement constraint stays as it is.
-  engine.cli(['node', 'update', '--label-add', 'data=true', engine.cli(['info', '--format', '{{.Swarm.NodeID}}'])]);
+  await engine.labelNode({ data: 'true' });
   for (const network of [NETWORK, SCRAPE_NETWORK]) engine.cli(['network', 'create', '--driver', 'overlay', '--attachable', '--opt', 'encrypted', network]);
   // The server: a plain container, as on a swarm (its POSTGRES_PASSWORD is docs/scaling.md's "What is not Swarm yet"),
   // its socket directory writable as the synthesized container's (writablePaths).

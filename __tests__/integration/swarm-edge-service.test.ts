@@ -79,8 +79,7 @@ describe('the edge on a real swarm', () => {
     // Not yet an edge node: the global service places no task.
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect((await engine.tasks('edge-proxy')).filter((task) => task.DesiredState === 'running')).toEqual([]);
-    const nodeId = engine.cli(['info', '--format', '{{.Swarm.NodeID}}']);
-    engine.cli(['node', 'update', '--label-add', 'edge=true', nodeId]);
+    const nodeId = await engine.labelNode({ edge: 'true' });
     const started = Date.now();
     await engine.until('the edge task runs', async () => (await engine.tasks('edge-proxy')).some((task) => task.Status.State === 'running'), 60).catch(async (error: Error) => {
       const tasks = await engine.tasks('edge-proxy');
