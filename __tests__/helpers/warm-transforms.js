@@ -11,8 +11,11 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { createScriptTransformer } = require('@jest/transform');
 
-/** Where the TypeScript that tests load lives (tsconfig.json's include). */
-const SOURCES = ['main.ts', 'index.ts', 'constructs', 'stacks', 'environments', 'system', 'policy', 'examples', 'scripts', 'tools', '__tests__', '.gen'];
+/** Where the TypeScript lives: tsconfig.json's include, a pattern of everything under a directory read as that directory. */
+function sourcesOf(rootDir) {
+  const { include } = JSON.parse(fs.readFileSync(path.join(rootDir, 'tsconfig.json'), 'utf8'));
+  return include.map((pattern) => path.join(rootDir, pattern.replace(/\/\*\*\/\*$/, '')));
+}
 
 function typescriptFiles(entry) {
   const stat = fs.statSync(entry, { throwIfNoEntry: false });
@@ -39,7 +42,7 @@ module.exports = async function warmTransforms(globalConfig, projectConfig) {
   // A test file is this project's when it is under one of its roots and no ignore pattern matches it.
   const ignored = projectConfig.testPathIgnorePatterns.map((pattern) => new RegExp(pattern));
   const ours = (file) => !file.endsWith('.test.ts') || (projectConfig.roots.some((root) => file.startsWith(root + path.sep)) && !ignored.some((pattern) => pattern.test(file)));
-  for (const file of SOURCES.flatMap((entry) => typescriptFiles(path.join(projectConfig.rootDir, entry)))) {
+  for (const file of sourcesOf(projectConfig.rootDir).flatMap(typescriptFiles)) {
     if (ours(file)) transformer.transform(file, options);
   }
 };
